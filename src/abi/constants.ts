@@ -1,0 +1,121 @@
+// Linux ABI constants (x86-64). Each group is the set of names a flag word may use.
+// Source: include/uapi/asm-generic/{fcntl,poll}.h, include/uapi/linux/eventpoll.h,
+// include/linux/socket.h, include/uapi/linux/eventfd.h (reference §6).
+
+export const EPOLL = {
+  EPOLLIN: 0x001,
+  EPOLLPRI: 0x002,
+  EPOLLOUT: 0x004,
+  EPOLLERR: 0x008,
+  EPOLLHUP: 0x010,
+  EPOLLNVAL: 0x020,
+  EPOLLRDNORM: 0x040,
+  EPOLLRDBAND: 0x080,
+  EPOLLWRNORM: 0x100,
+  EPOLLWRBAND: 0x200,
+  EPOLLMSG: 0x400,
+  EPOLLRDHUP: 0x2000,
+  EPOLLEXCLUSIVE: 0x10000000,
+  EPOLLWAKEUP: 0x20000000,
+  EPOLLONESHOT: 0x40000000,
+  EPOLLET: 0x80000000,
+} as const;
+
+export const POLL = {
+  POLLIN: 0x001,
+  POLLPRI: 0x002,
+  POLLOUT: 0x004,
+  POLLERR: 0x008,
+  POLLHUP: 0x010,
+  POLLNVAL: 0x020,
+  POLLRDNORM: 0x040,
+  POLLRDBAND: 0x080,
+  POLLWRNORM: 0x100,
+  POLLWRBAND: 0x200,
+  POLLMSG: 0x400,
+  POLLREMOVE: 0x1000,
+  POLLRDHUP: 0x2000,
+} as const;
+
+/** Internal wake-up key bits (include/uapi/asm-generic/poll.h); never in a user mask. */
+export const POLLFREE = 0x4000;
+
+// Linux: fs/eventpoll.c
+export const EP_PRIVATE_BITS = 0xf0000000; // WAKEUP|ONESHOT|ET|EXCLUSIVE
+export const EPOLLEXCLUSIVE_OK_BITS = 0xb000001d; // IN|OUT|ERR|HUP|WAKEUP|ET|EXCLUSIVE
+export const EP_MAX_NESTS = 4;
+export const EP_MAX_EVENTS = 178956970; // INT_MAX / sizeof(struct epoll_event) (12 on x86-64)
+export const EP_ITEM_COST = 184; // sizeof(epitem) + sizeof(eppoll_entry), 6.12 x86-64
+
+// Linux: fs/select.c
+export const POLLIN_SET = 0x0f9; // RDNORM|RDBAND|IN|HUP|ERR|NVAL
+export const POLLOUT_SET = 0x32c; // WRBAND|WRNORM|OUT|ERR|NVAL
+export const POLLEX_SET = 0x022; // PRI|NVAL
+export const DEFAULT_POLLMASK = 0x145; // IN|OUT|RDNORM|WRNORM (vfs_poll without ->poll)
+
+export const EPOLL_CTL = { EPOLL_CTL_ADD: 1, EPOLL_CTL_DEL: 2, EPOLL_CTL_MOD: 3 } as const;
+
+export const O = {
+  O_RDONLY: 0,
+  O_WRONLY: 0o1,
+  O_RDWR: 0o2,
+  O_CREAT: 0o100,
+  O_NONBLOCK: 0o4000,
+  O_DIRECT: 0o40000,
+  O_CLOEXEC: 0o2000000,
+} as const;
+export const O_ACCMODE = 0o3;
+export const O_NOTIFICATION_PIPE = 0o40000000; // O_EXCL reused for pipes: unsupported here
+
+export const EPOLL_CLOEXEC = O.O_CLOEXEC;
+export const EPOLL_CREATE = { EPOLL_CLOEXEC: O.O_CLOEXEC } as const;
+
+export const EFD = { EFD_SEMAPHORE: 1, EFD_NONBLOCK: O.O_NONBLOCK, EFD_CLOEXEC: O.O_CLOEXEC } as const;
+
+export const TFD = { TFD_NONBLOCK: O.O_NONBLOCK, TFD_CLOEXEC: O.O_CLOEXEC } as const;
+export const TFD_TIMER = { TFD_TIMER_ABSTIME: 1, TFD_TIMER_CANCEL_ON_SET: 2 } as const;
+export const CLOCK = { CLOCK_REALTIME: 0, CLOCK_MONOTONIC: 1 } as const;
+
+export const AF = { AF_UNSPEC: 0, AF_UNIX: 1, AF_INET: 2, AF_INET6: 10 } as const;
+export const SOCK = {
+  SOCK_STREAM: 1,
+  SOCK_DGRAM: 2,
+  SOCK_RAW: 3,
+  SOCK_SEQPACKET: 5,
+  SOCK_NONBLOCK: O.O_NONBLOCK,
+  SOCK_CLOEXEC: O.O_CLOEXEC,
+} as const;
+export const SOCK_TYPE_MASK = 0xf;
+export const SHUT = { SHUT_RD: 0, SHUT_WR: 1, SHUT_RDWR: 2 } as const;
+
+export const F = {
+  F_DUPFD: 0,
+  F_GETFD: 1,
+  F_SETFD: 2,
+  F_GETFL: 3,
+  F_SETFL: 4,
+  F_DUPFD_CLOEXEC: 1030,
+  F_SETPIPE_SZ: 1031,
+  F_GETPIPE_SZ: 1032,
+} as const;
+export const FD_CLOEXEC = 1;
+export const FIONREAD = 0x541b;
+
+// Linux: include/linux/pipe_fs_i.h, fs/pipe.c
+export const PAGE_SIZE = 4096;
+export const PIPE_BUF = 4096;
+export const PIPE_DEF_BUFFERS = 16;
+export const PIPE_MAX_SIZE = 1048576; // /proc/sys/fs/pipe-max-size
+
+// Linux: fs/file.c, include/linux/fs.h
+export const NR_OPEN_DEFAULT = 64;
+export const SYSCTL_NR_OPEN = 1048576;
+export const RLIMIT_NOFILE_DEFAULT = { soft: 1024, hard: 4096 } as const;
+
+// Linux: include/net/sock.h defaults (net.core.wmem_default)
+export const SK_SNDBUF_DEFAULT = 212992;
+export const MAX_DGRAM_QLEN = 10; // net.unix.max_dgram_qlen
+export const SOMAXCONN = 4096;
+
+/** The 64-bit all-ones value eventfd's counter may never reach by write (Linux: ULLONG_MAX). */
+export const ULLONG_MAX = 0xffffffffffffffffn;

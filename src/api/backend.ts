@@ -1,0 +1,40 @@
+// The backend contract, written once (as mio's sys/mod.rs): what a script runner needs from a
+// backend. The simulated kernel and the real-Linux backend both implement it.
+
+import type { Syscalls } from './syscalls.ts';
+
+/** A fresh process as the script format describes it: fds 0, 1, 2 open, a 1024-slot fd table. */
+export interface ProcessHandle {
+  /** The syscalls made from thread `name` ("main" is the process's first thread). */
+  thread(name: string): Syscalls;
+  /**
+   * Wait for a call started on some thread to return. The simulated kernel runs its scheduler
+   * (advancing the virtual clock) and throws `BlocksForever` on a deadlock; Linux waits up to a
+   * time limit and throws `BlocksForever` after it.
+   */
+  wait<T>(call: Promise<T>): Promise<T>;
+  /**
+   * Let threads that were started or woken reach their blocking point (the simulated kernel:
+   * run every runnable thread until it blocks; Linux: wait 50 ms).
+   */
+  settle(): Promise<void>;
+  /** Close every descriptor the process opened and end its threads. */
+  close(): Promise<void>;
+}
+
+export interface Backend {
+  readonly name: 'sim' | 'linux';
+  createProcess(): Promise<ProcessHandle>;
+}
+
+/** A call that can never return: a deadlock on the simulated kernel, a time-out on Linux. */
+export class BlocksForever extends Error {
+  override name = 'BlocksForever';
+  constructor(
+    message: string,
+    /** Each blocked thread and the call it is blocked in. */
+    readonly blocked: readonly { thread: string; call: string }[] = [],
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,123 @@
+// The syscall-shaped interface every backend implements: the simulated kernel (src/kernel) and the
+// real kernel (src/linux). Names, arguments and errno names are Linux's. Errors are values
+// (`{ errno }`), never exceptions; what a backend does not model throws `Unsupported`.
+
+import type { Errno } from '../abi/errno.ts';
+
+/** A failed call: the syscall returned -1 with this errno. */
+export interface Failure {
+  readonly errno: Errno;
+}
+
+/** A call's result: `{ ret, ...extra }` on success, `{ errno }` on failure. */
+export type SysResult<Extra extends object = object> = ({ readonly ret: number } & Extra) | Failure;
+
+export function failed(r: SysResult<object>): r is Failure {
+  return 'errno' in r;
+}
+
+export interface EpollEvent {
+  /** EPOLL* mask. */
+  events: number;
+  /** The user's 64-bit value; the API carries it as a number below 2^53. */
+  data: number;
+}
+
+export interface PollFd {
+  fd: number;
+  events: number;
+}
+
+export interface Timeval {
+  sec: number;
+  usec: number;
+}
+
+export interface Timespec {
+  sec: number;
+  nsec: number;
+}
+
+export interface Itimerspec {
+  interval: Timespec;
+  value: Timespec;
+}
+
+/**
+ * An fd set for select: the descriptors whose bits are set, ascending. The kernel reads and
+ * writes only bits below the capped nfds; bits at or above it come back as they went in.
+ */
+export type FdSet = readonly number[] | null;
+
+export interface SelectResult {
+  readfds: number[] | null;
+  writefds: number[] | null;
+  exceptfds: number[] | null;
+  /** The timeval as Linux leaves it (written back), or null for a null timeout pointer. */
+  timeout: Timeval | null;
+}
+
+/**
+ * One thread's view of the system calls. Every method may block (a Promise that settles when the
+ * call returns); which thread makes the call matters for wake-up order.
+ */
+export interface Syscalls {
+  pipe(): Promise<SysResult<{ fds: [number, number] }>>;
+  pipe2(flags: number): Promise<SysResult<{ fds: [number, number] }>>;
+  socketpair(domain: number, type: number, protocol: number): Promise<SysResult<{ fds: [number, number] }>>;
+  socket(domain: number, type: number, protocol: number): Promise<SysResult>;
+  /** address: an abstract AF_UNIX name written "@name". */
+  bind(fd: number, address: string): Promise<SysResult>;
+  listen(fd: number, backlog: number): Promise<SysResult>;
+  connect(fd: number, address: string): Promise<SysResult>;
+  accept4(fd: number, flags: number): Promise<SysResult>;
+  shutdown(fd: number, how: number): Promise<SysResult>;
+  eventfd(initval: number, flags: number): Promise<SysResult>;
+  /** path: "/dev/null", or "tmpfile" for a fresh unlinked regular file. */
+  open(path: string, flags: number): Promise<SysResult>;
+  read(fd: number, count: number): Promise<SysResult<{ data: Uint8Array }>>;
+  write(fd: number, data: Uint8Array): Promise<SysResult>;
+  close(fd: number): Promise<SysResult>;
+  dup(fd: number): Promise<SysResult>;
+  dup2(oldfd: number, newfd: number): Promise<SysResult>;
+  dup3(oldfd: number, newfd: number, flags: number): Promise<SysResult>;
+  /** fcntl with an integer argument (F_GETFL, F_SETFL, F_GETFD, F_SETFD, F_DUPFD, F_*PIPE_SZ). */
+  fcntl(fd: number, cmd: number, arg: number): Promise<SysResult>;
+  /** ioctl(fd, FIONREAD): the bytes ready to read, as `ret`. */
+  ioctl_fionread(fd: number): Promise<SysResult>;
+  epoll_create(size: number): Promise<SysResult>;
+  epoll_create1(flags: number): Promise<SysResult>;
+  epoll_ctl(epfd: number, op: number, fd: number, event: EpollEvent | null): Promise<SysResult>;
+  epoll_wait(epfd: number, maxevents: number, timeout: number): Promise<SysResult<{ events: EpollEvent[] }>>;
+  epoll_pwait2(
+    epfd: number,
+    maxevents: number,
+    timeout: Timespec | null,
+  ): Promise<SysResult<{ events: EpollEvent[] }>>;
+  poll(fds: readonly PollFd[], timeout: number): Promise<SysResult<{ revents: number[] }>>;
+  select(
+    nfds: number,
+    readfds: FdSet,
+    writefds: FdSet,
+    exceptfds: FdSet,
+    timeout: Timeval | null,
+  ): Promise<SysResult<SelectResult>>;
+  timerfd_create(clockid: number, flags: number): Promise<SysResult>;
+  timerfd_settime(fd: number, flags: number, value: Itimerspec): Promise<SysResult<{ old: Itimerspec }>>;
+  timerfd_gettime(fd: number): Promise<SysResult<{ value: Itimerspec }>>;
+  /** nanosleep, in milliseconds (virtual time on the simulated kernel). */
+  sleep(ms: number): Promise<SysResult>;
+}
+
+export type SyscallName = keyof Syscalls;
+
+/** Thrown (never returned) for anything a backend does not model: the model never guesses. */
+export class Unsupported extends Error {
+  override name = 'Unsupported';
+  constructor(
+    readonly call: string,
+    readonly what: string,
+  ) {
+    super(`${call}: unsupported: ${what}`);
+  }
+}

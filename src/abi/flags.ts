@@ -35,7 +35,7 @@ export function parseFlags(value: unknown, table: FlagTable): number {
   let result = 0;
   for (const raw of value.split('|')) {
     const word = raw.trim();
-    if (word === '' ) throw new FlagError(`empty name in flag word "${value}"`);
+    if (word === '') throw new FlagError(`empty name in flag word "${value}"`);
     if (/^(0x[0-9a-f]+|\d+)$/i.test(word)) {
       result = (result | Number(word)) >>> 0;
       continue;

@@ -1,0 +1,57 @@
+// The simulated kernel as a Backend (src/api/backend.ts) for the script runner.
+
+import type { Backend, ProcessHandle } from '../api/backend.ts';
+import type { Syscalls } from '../api/syscalls.ts';
+import { fput } from './file.ts';
+import { Kernel } from './kernel.ts';
+import type { Process } from './process.ts';
+import { createScriptProcess, type ScriptProcessOptions, SimSyscalls } from './system.ts';
+
+export class SimProcessHandle implements ProcessHandle {
+  private readonly syscalls = new Map<string, SimSyscalls>();
+
+  constructor(
+    readonly kernel: Kernel,
+    readonly process: Process,
+  ) {}
+
+  thread(name: string): Syscalls {
+    let s = this.syscalls.get(name);
+    if (!s) {
+      s = new SimSyscalls(this.process.thread(name));
+      this.syscalls.set(name, s);
+    }
+    return s;
+  }
+
+  async wait<T>(call: Promise<T>): Promise<T> {
+    const rec = this.kernel.pending.get(call as Promise<unknown>);
+    if (rec) this.kernel.runUntil(() => rec.done);
+    return call;
+  }
+
+  async settle(): Promise<void> {
+    this.kernel.runRunnable();
+  }
+
+  async close(): Promise<void> {
+    const table = this.process.fdtable;
+    for (const fd of table.openFds()) {
+      const file = table.detach(fd);
+      if (file) fput(this.kernel, file);
+    }
+  }
+}
+
+export function createSimBackend(opts: ScriptProcessOptions = {}): Backend {
+  return {
+    name: 'sim',
+    async createProcess() {
+      const k = new Kernel();
+      return new SimProcessHandle(k, createScriptProcess(k, opts));
+    },
+  };
+}
+
+/** The simulated kernel, one fresh kernel per script run. */
+export const simBackend: Backend = createSimBackend();

@@ -1,0 +1,100 @@
+// eventfd (Linux: fs/eventfd.c): a 64-bit counter with one wait queue.
+// poll: IN if count > 0, OUT if a write of 1 could succeed, ERR at ULLONG_MAX. Never RDNORM,
+// WRNORM or HUP. Every successful write wakes the queue, even a write of 0 and even when the
+// counter was already non-zero: edge-triggered epoll gets an event per write.
+
+import { EFD, EPOLL, ULLONG_MAX } from '../abi/constants.ts';
+import type { SysResult } from '../api/syscalls.ts';
+import { ERRNO, fail, toResult } from './errors.ts';
+import { File, type FileOperations, type PollTable, pollWait } from './file.ts';
+import { installFd } from './fs.ts';
+import type { Kernel } from './kernel.ts';
+import { type SysGen, sleepOn, type Thread } from './sched.ts';
+import { newWaitQueue, type WaitQueueHead, waitqueueActive, wakeUp } from './waitqueue.ts';
+
+const { EAGAIN, EINVAL, EINTR } = ERRNO;
+
+/** Linux: struct eventfd_ctx. */
+export interface EventfdCtx {
+  readonly id: number;
+  /** The counter, 0 .. 2^64−1 (bigint: it is a full u64). */
+  count: bigint;
+  /** EFD_SEMAPHORE: reads take 1 instead of everything. */
+  readonly semaphore: boolean;
+  readonly wqh: WaitQueueHead;
+}
+
+const EFD_FLAGS_SET = EFD.EFD_SEMAPHORE | EFD.EFD_NONBLOCK | EFD.EFD_CLOEXEC;
+
+// Linux: eventfd_poll.
+function eventfdPoll(k: Kernel, file: File, pt: PollTable | null): number {
+  const ctx = file.priv as EventfdCtx;
+  pollWait(file, ctx.wqh, pt);
+  let mask = 0;
+  if (ctx.count > 0n) mask |= EPOLL.EPOLLIN;
+  if (ctx.count === ULLONG_MAX) mask |= EPOLL.EPOLLERR;
+  if (ULLONG_MAX - 1n > ctx.count) mask |= EPOLL.EPOLLOUT;
+  k.stats.fopPollCalls++;
+  return mask;
+}
+
+// Linux: eventfd_read.
+function* eventfdRead(t: Thread, file: File, buf: Uint8Array): SysGen<number> {
+  const ctx = file.priv as EventfdCtx;
+  if (buf.length < 8) return -EINVAL;
+  while (ctx.count === 0n) {
+    if (file.nonblock) return -EAGAIN;
+    const reason = yield* sleepOn(t, ctx.wqh, 'shared_tail');
+    if (reason === 'signal') return -EINTR;
+  }
+  const value = ctx.semaphore ? 1n : ctx.count;
+  ctx.count -= value;
+  if (waitqueueActive(ctx.wqh)) wakeUp(t.k, ctx.wqh, 1, EPOLL.EPOLLOUT);
+  new DataView(buf.buffer, buf.byteOffset, 8).setBigUint64(0, value, true);
+  return 8;
+}
+
+// Linux: eventfd_write — exactly 8 bytes since ≈6.9 (before: at least 8).
+function* eventfdWrite(t: Thread, file: File, data: Uint8Array): SysGen<number> {
+  const ctx = file.priv as EventfdCtx;
+  if (data.length !== 8) return -EINVAL;
+  const value = new DataView(data.buffer, data.byteOffset, 8).getBigUint64(0, true);
+  if (value === ULLONG_MAX) return -EINVAL;
+  while (!(ULLONG_MAX - ctx.count > value)) {
+    if (file.nonblock) return -EAGAIN;
+    const reason = yield* sleepOn(t, ctx.wqh, 'shared_tail');
+    if (reason === 'signal') return -EINTR;
+  }
+  ctx.count += value;
+  if (waitqueueActive(ctx.wqh)) wakeUp(t.k, ctx.wqh, 1, EPOLL.EPOLLIN);
+  return 8;
+}
+
+export const eventfdOps: FileOperations = {
+  type: 'eventfd',
+  poll: eventfdPoll,
+  read: eventfdRead,
+  write: eventfdWrite,
+  // Linux: eventfd_release — wake_up_poll(HUP). Epoll items are gone by now and select/poll
+  // hold references, so nobody can observe it; it is kept for the trace.
+  release(k, file) {
+    const ctx = file.priv as EventfdCtx;
+    if (waitqueueActive(ctx.wqh)) wakeUp(k, ctx.wqh, 1, EPOLL.EPOLLHUP);
+  },
+};
+
+/** Linux: eventfd2. initval is an unsigned int. */
+export function sys_eventfd2(t: Thread, initval: number, flags: number): SysResult {
+  if ((flags & ~EFD_FLAGS_SET) !== 0) return fail('EINVAL');
+  const k = t.k;
+  const id = k.nextId();
+  const ctx: EventfdCtx = {
+    id,
+    count: BigInt(initval >>> 0),
+    semaphore: (flags & EFD.EFD_SEMAPHORE) !== 0,
+    wqh: newWaitQueue(k, `eventfd:${id}.wqh`),
+  };
+  // Linux: the file is O_RDWR | (flags & O_NONBLOCK).
+  const file = new File(k, eventfdOps, 0o2 | (flags & EFD.EFD_NONBLOCK), ctx);
+  return toResult(installFd(k, t, file, (flags & EFD.EFD_CLOEXEC) !== 0));
+}

@@ -1,0 +1,115 @@
+// Open file descriptions (Linux: struct file) and the f_op contract.
+//
+// A File is shared by every descriptor that refers to it (dup, dup2) and carries the status
+// flags (O_NONBLOCK is per description, not per fd). It is released when its last reference
+// goes: fd slots, select/poll wait entries and in-flight syscalls hold references; epoll
+// items do not (that is why eventpoll_release exists, run first in __fput).
+
+import { O, O_ACCMODE } from '../abi/constants.ts';
+import type { Kernel } from './kernel.ts';
+import type { SysGen, Thread } from './sched.ts';
+import type { WaitQueueHead } from './waitqueue.ts';
+
+// Linux: include/linux/fs.h
+export const FMODE_READ = 0x1;
+export const FMODE_WRITE = 0x2;
+
+export type FileType = 'pipe' | 'unix' | 'eventfd' | 'timerfd' | 'regular' | 'null' | 'eventpoll';
+
+/**
+ * Linux: poll_table. `qproc` registers the caller on one wait queue (NULL: re-polls, which
+ * register nothing); `key` is the events the caller wants (poll_requested_events).
+ */
+export interface PollTable {
+  qproc: ((file: File, wq: WaitQueueHead, pt: PollTable) => void) | null;
+  key: number;
+}
+
+/** Linux: poll_wait — register on `wq` if the table asks for registrations. */
+export function pollWait(file: File, wq: WaitQueueHead, pt: PollTable | null): void {
+  if (pt?.qproc) pt.qproc(file, wq, pt);
+}
+
+/** Linux: poll_requested_events — "all" when there is no table. */
+export function pollRequestedEvents(pt: PollTable | null): number {
+  return pt ? pt.key : 0xffffffff;
+}
+
+/** Linux: struct file_operations — what each file type implements. */
+export interface FileOperations {
+  readonly type: FileType;
+  /** f_op->poll: the full current mask; registers on its queues through pollWait first. Absent: no ->poll. */
+  poll?(k: Kernel, file: File, pt: PollTable | null): number;
+  /** f_op->read_iter: fills `buf`, returns bytes or -errno. May sleep. */
+  read?(t: Thread, file: File, buf: Uint8Array): SysGen<number>;
+  /** f_op->write_iter: returns bytes written or -errno. May sleep. */
+  write?(t: Thread, file: File, data: Uint8Array): SysGen<number>;
+  /** f_op->release: the last reference has gone. */
+  release(k: Kernel, file: File): void;
+  /** FIONREAD, where the type supports it: bytes or -errno. */
+  fionread?(k: Kernel, file: File): number;
+  /** F_SETPIPE_SZ / F_GETPIPE_SZ (pipes only): bytes or -errno. */
+  pipeFcntl?(k: Kernel, file: File, cmd: number, arg: number): number;
+}
+
+/** Linux: struct file. */
+export class File {
+  /** Stable id for snapshots and traces; also the interest-tree key's first half (not a pointer). */
+  readonly id: number;
+  /** Linux: f_count. Fd slots + select/poll entries + in-flight calls. 0 = released. */
+  count = 1;
+  /** Linux: f_flags: O_ACCMODE | O_NONBLOCK | O_DIRECT ... (fcntl F_SETFL changes O_NONBLOCK). */
+  flags: number;
+  /** Linux: f_mode, FMODE_READ | FMODE_WRITE. */
+  readonly mode: number;
+  /**
+   * Linux: f_ep. The epoll items watching this file (owned by eventpoll; the core only checks
+   * it for emptiness at release). Null when no epoll watches the file.
+   */
+  ep: Set<unknown> | null = null;
+
+  constructor(
+    k: Kernel,
+    readonly ops: FileOperations,
+    flags: number,
+    /** Linux: private_data — the pipe, socket, eventfd context, eventpoll ... */
+    readonly priv: unknown,
+  ) {
+    this.id = k.nextId();
+    this.flags = flags;
+    const acc = flags & O_ACCMODE;
+    this.mode = acc === O.O_RDONLY ? FMODE_READ : acc === O.O_WRONLY ? FMODE_WRITE : FMODE_READ | FMODE_WRITE;
+    k.files.add(this);
+  }
+
+  get nonblock(): boolean {
+    return (this.flags & O.O_NONBLOCK) !== 0;
+  }
+}
+
+/** Linux: file_can_poll. */
+export function fileCanPoll(file: File): boolean {
+  return file.ops.poll !== undefined;
+}
+
+/** Hooks the core calls into higher layers (Linux calls eventpoll_release from __fput). */
+export const fileHooks: { eventpollRelease: ((k: Kernel, file: File) => void) | null } = {
+  eventpollRelease: null,
+};
+
+/** Linux: get_file. */
+export function getFile(file: File): File {
+  file.count++;
+  return file;
+}
+
+/** Linux: fput → __fput when the count reaches 0. */
+export function fput(k: Kernel, file: File): void {
+  if (file.count <= 0) throw new Error(`fput of released file ${file.id}`);
+  if (--file.count > 0) return;
+  // Linux: __fput — eventpoll_release first (no event), then f_op->release.
+  if (file.ep !== null && file.ep.size > 0) fileHooks.eventpollRelease?.(k, file);
+  file.ops.release(k, file);
+  k.files.delete(file);
+  k.emit?.({ type: 'file_release', file: file.id, fileType: file.ops.type });
+}

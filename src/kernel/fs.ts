@@ -1,0 +1,165 @@
+// The VFS layer of the system calls that work on any descriptor: read, write, close, dup*,
+// fcntl, ioctl(FIONREAD). Linux: fs/read_write.c, fs/open.c, fs/file.c, fs/fcntl.c.
+// Each function decodes arguments and returns `{ret}` / `{errno}`; file types do the rest.
+
+import { F, FD_CLOEXEC, O, O_ACCMODE } from '../abi/constants.ts';
+import type { SysResult } from '../api/syscalls.ts';
+import { Unsupported } from '../api/syscalls.ts';
+import { ERRNO, fail, toResult } from './errors.ts';
+import { type File, FMODE_READ, FMODE_WRITE, fput, getFile } from './file.ts';
+import type { Kernel } from './kernel.ts';
+import type { SysGen, Thread } from './sched.ts';
+
+const { EBADF, EINVAL, EMFILE, ENOTTY } = ERRNO;
+
+/**
+ * Linux: fdget. Takes a reference for the duration of the call, as the kernel does when the
+ * table is shared: a thread blocked in a call keeps its file alive across close() elsewhere.
+ */
+export function fdget(t: Thread, fd: number): File | null {
+  const file = t.proc.fdtable.get(fd);
+  return file ? getFile(file) : null;
+}
+
+/** Look a descriptor up without taking a reference (calls that cannot sleep). */
+export function fdlookup(t: Thread, fd: number): File | null {
+  return t.proc.fdtable.get(fd);
+}
+
+/** Install a new file at the lowest free fd; on EMFILE the file is released. Returns fd or -errno. */
+export function installFd(k: Kernel, t: Thread, file: File, cloexec: boolean): number {
+  const fd = t.proc.fdtable.install(file, cloexec);
+  if (fd < 0) fput(k, file);
+  return fd;
+}
+
+export function* sys_read(t: Thread, fd: number, count: number): SysGen<SysResult<{ data: Uint8Array }>> {
+  if (!Number.isInteger(count) || count < 0) throw new Unsupported('read', `count ${count}`);
+  const file = fdget(t, fd);
+  if (!file) return fail('EBADF');
+  try {
+    if ((file.mode & FMODE_READ) === 0) return fail('EBADF');
+    if (!file.ops.read) return fail('EINVAL');
+    const buf = new Uint8Array(count);
+    const n = yield* file.ops.read(t, file, buf);
+    if (n < 0) return toResult(n) as SysResult<{ data: Uint8Array }>;
+    t.k.stats.bytesCopiedOut += n;
+    return { ret: n, data: buf.subarray(0, n) };
+  } finally {
+    fput(t.k, file);
+  }
+}
+
+export function* sys_write(t: Thread, fd: number, data: Uint8Array): SysGen<SysResult> {
+  const file = fdget(t, fd);
+  if (!file) return fail('EBADF');
+  try {
+    if ((file.mode & FMODE_WRITE) === 0) return fail('EBADF');
+    if (!file.ops.write) return fail('EINVAL');
+    const n = yield* file.ops.write(t, file, data);
+    if (n > 0) t.k.stats.bytesCopiedIn += n;
+    return toResult(n);
+  } finally {
+    fput(t.k, file);
+  }
+}
+
+/** Linux: close_fd. The registration of an epoll item survives while another reference exists. */
+export function sys_close(t: Thread, fd: number): SysResult {
+  const file = t.proc.fdtable.detach(fd);
+  if (!file) return fail('EBADF');
+  fput(t.k, file);
+  return { ret: 0 };
+}
+
+export function sys_dup(t: Thread, fd: number): SysResult {
+  const file = fdlookup(t, fd);
+  if (!file) return fail('EBADF');
+  const newfd = t.proc.fdtable.install(getFile(file), false);
+  if (newfd < 0) fput(t.k, file);
+  return toResult(newfd);
+}
+
+/** Linux: ksys_dup3 (dup2 with old != new goes here with flags 0). */
+export function sys_dup3(t: Thread, oldfd: number, newfd: number, flags: number): SysResult {
+  if ((flags & ~O.O_CLOEXEC) !== 0) return fail('EINVAL');
+  if (oldfd === newfd) return fail('EINVAL');
+  return doDup2(t, oldfd, newfd, (flags & O.O_CLOEXEC) !== 0);
+}
+
+export function sys_dup2(t: Thread, oldfd: number, newfd: number): SysResult {
+  if (oldfd === newfd) return fdlookup(t, oldfd) ? { ret: newfd } : fail('EBADF');
+  return doDup2(t, oldfd, newfd, false);
+}
+
+function doDup2(t: Thread, oldfd: number, newfd: number, cloexec: boolean): SysResult {
+  const table = t.proc.fdtable;
+  // Linux: ksys_dup3 — newfd beyond RLIMIT_NOFILE, or a table that cannot grow, is EBADF.
+  if (newfd < 0 || newfd >= table.rlimit.soft) return fail('EBADF');
+  if (!table.expand(newfd)) return fail('EBADF');
+  const file = table.get(oldfd);
+  if (!file) return fail('EBADF');
+  const old = table.replace(newfd, getFile(file), cloexec);
+  // Linux: do_dup2 — the file that was at newfd is closed silently, after the install.
+  if (old) fput(t.k, old);
+  return { ret: newfd };
+}
+
+// Linux: fs/fcntl.c SETFL_MASK. The model keeps O_NONBLOCK and O_DIRECT (pipes' packet mode).
+const SETFL_MODELLED = O.O_NONBLOCK | O.O_DIRECT;
+const O_APPEND = 0o2000;
+const O_ASYNC = 0o20000;
+const O_NOATIME = 0o1000000;
+// Bits F_SETFL ignores (access mode and creation flags).
+const SETFL_IGNORED = O_ACCMODE | O.O_CREAT | 0o200 | 0o400 | 0o1000 | O.O_CLOEXEC;
+
+export function sys_fcntl(t: Thread, fd: number, cmd: number, arg: number): SysResult {
+  const file = fdlookup(t, fd);
+  if (!file) return fail('EBADF');
+  const table = t.proc.fdtable;
+  switch (cmd) {
+    case F.F_GETFL:
+      return { ret: file.flags };
+    case F.F_SETFL: {
+      const bits = arg & ~SETFL_IGNORED;
+      if ((bits & (O_APPEND | O_ASYNC | O_NOATIME)) !== 0)
+        throw new Unsupported('fcntl', `F_SETFL 0x${bits.toString(16)}`);
+      if ((bits & ~SETFL_MODELLED) !== 0) {
+        // Linux: unknown bits are silently ignored by setfl (only SETFL_MASK bits change).
+      }
+      file.flags = (file.flags & ~SETFL_MODELLED) | (bits & SETFL_MODELLED);
+      return { ret: 0 };
+    }
+    case F.F_GETFD:
+      return { ret: table.cloexec.has(fd) ? FD_CLOEXEC : 0 };
+    case F.F_SETFD:
+      if (arg & FD_CLOEXEC) table.cloexec.add(fd);
+      else table.cloexec.delete(fd);
+      return { ret: 0 };
+    case F.F_DUPFD:
+    case F.F_DUPFD_CLOEXEC: {
+      // Linux: f_dupfd — arg at or above RLIMIT_NOFILE is EINVAL.
+      if (arg < 0 || arg >= table.rlimit.soft) return fail('EINVAL');
+      const newfd = table.install(getFile(file), cmd === F.F_DUPFD_CLOEXEC, arg);
+      if (newfd < 0) fput(t.k, file);
+      return toResult(newfd === -EMFILE ? -EMFILE : newfd);
+    }
+    case F.F_SETPIPE_SZ:
+    case F.F_GETPIPE_SZ:
+      // Linux: pipe_fcntl — not a pipe: EBADF.
+      if (!file.ops.pipeFcntl) return fail('EBADF');
+      return toResult(file.ops.pipeFcntl(t.k, file, cmd, arg));
+    default:
+      if ((cmd >= 0 && cmd <= 48) || (cmd >= 1024 && cmd <= 1050))
+        throw new Unsupported('fcntl', `command ${cmd}`);
+      return toResult(-EINVAL);
+  }
+}
+
+/** ioctl(fd, FIONREAD). Files without it: ENOTTY (Linux: vfs_ioctl's default). */
+export function sys_ioctl_fionread(t: Thread, fd: number): SysResult {
+  const file = fdlookup(t, fd);
+  if (!file) return toResult(-EBADF);
+  if (!file.ops.fionread) return toResult(-ENOTTY);
+  return toResult(file.ops.fionread(t.k, file));
+}

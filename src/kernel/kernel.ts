@@ -1,0 +1,244 @@
+// The simulated kernel's core state: ids, the virtual clock and its timers, the run queue, the
+// cost counters and the optional observer. File types and multiplexers build on it.
+
+import { NR_OPEN_DEFAULT, RLIMIT_NOFILE_DEFAULT } from '../abi/constants.ts';
+import { BlocksForever } from '../api/backend.ts';
+import type { KernelEvent, Observer } from './events.ts';
+import { FdTable } from './fdtable.ts';
+import type { File } from './file.ts';
+import { Process, type ProcessOptions } from './process.ts';
+import { type CallRecord, type Sleep, type SysGen, type Thread, wakeThread } from './sched.ts';
+import { newStats, type Stats } from './stats.ts';
+
+/** A pending timer on the virtual clock. */
+export interface Timer {
+  /** Absolute virtual time, ns. */
+  when: number;
+  /** Tie-break: timers due at the same instant fire in the order they were set. */
+  seq: number;
+  /** What the timer is for (snapshots, deadlock reports). */
+  label: string;
+  /** False once cancelled; cancelled timers are skipped when they come up (lazy deletion). */
+  active: boolean;
+  fire(): void;
+}
+
+export interface KernelOptions {
+  /** The virtual clock's start, ns (CLOCK_MONOTONIC). */
+  startTime?: number;
+}
+
+export class Kernel {
+  /** CLOCK_MONOTONIC, virtual, in ns. Moves only when no thread can run. */
+  now: number;
+  readonly stats: Stats = newStats();
+  /** Set by attach(); undefined when nobody observes, so emitting costs nothing. */
+  emit: Observer | undefined = undefined;
+  /** Every open file description that is not yet released (leak checks, snapshots). */
+  readonly files = new Set<File>();
+  readonly processes: Process[] = [];
+  /** Runnable threads, in wake order. */
+  runQueue: Thread[] = [];
+  private readonly timers: Timer[] = [];
+  private idCounter = 0;
+  private timerSeq = 0;
+  private pidCounter = 100;
+
+  constructor(opts: KernelOptions = {}) {
+    this.now = opts.startTime ?? 0;
+  }
+
+  /** Stable ids for every kernel object, in creation order. */
+  nextId(): number {
+    return ++this.idCounter;
+  }
+
+  attach(observer: Observer | undefined): void {
+    this.emit = observer;
+  }
+
+  createProcess(opts: ProcessOptions = {}): Process {
+    const rlimit = opts.rlimit ?? { ...RLIMIT_NOFILE_DEFAULT };
+    const p = new Process(this, this.pidCounter++, new FdTable(rlimit, opts.fdCapacity ?? NR_OPEN_DEFAULT));
+    this.processes.push(p);
+    return p;
+  }
+
+  // ---- timers ----
+
+  addTimer(when: number, label: string, fire: () => void): Timer {
+    const timer: Timer = { when, seq: this.timerSeq++, label, active: true, fire };
+    heapPush(this.timers, timer);
+    return timer;
+  }
+
+  /** Timers not yet fired or cancelled, soonest first. */
+  pendingTimers(): Timer[] {
+    return this.timers.filter((t) => t.active).sort(timerOrder);
+  }
+
+  /** Jump the clock to the next active timer and fire it. False if there is none. */
+  fireNextTimer(): boolean {
+    for (;;) {
+      const timer = heapPop(this.timers);
+      if (!timer) return false;
+      if (!timer.active) continue;
+      timer.active = false;
+      if (timer.when > this.now) {
+        this.emit?.({ type: 'clock_advance', from: this.now, to: timer.when });
+        this.now = timer.when;
+      }
+      timer.fire();
+      return true;
+    }
+  }
+
+  // ---- running system calls ----
+
+  /**
+   * Run a system call on thread t: its body runs now until it returns or sleeps; then every
+   * thread it woke runs until it blocks. The promise settles when the call returns.
+   */
+  enter<T>(t: Thread, name: string, args: string, body: SysGen<T> | T): Promise<T> {
+    if (t.call) throw new Error(`thread ${t.name} is already in ${t.call.name}: one call at a time`);
+    if (t.state === 'done') throw new Error(`thread ${t.name} has ended`);
+    this.stats.syscalls++;
+    if (!isGenerator(body)) {
+      this.runRunnable();
+      return Promise.resolve(body);
+    }
+    const rec: CallRecord = {
+      name,
+      args,
+      gen: body,
+      done: false,
+      result: undefined,
+      resolve: null,
+      reject: null,
+    };
+    t.call = rec;
+    this.step(t, 'woken', true);
+    if (rec.done) {
+      this.runRunnable();
+      return Promise.resolve(rec.result as T);
+    }
+    const promise = new Promise<T>((resolve, reject) => {
+      rec.resolve = resolve as (v: unknown) => void;
+      rec.reject = reject;
+    });
+    this.pending.set(promise, rec);
+    this.runRunnable();
+    return promise;
+  }
+
+  /** Calls that blocked, by the promise their caller holds (ProcessHandle.wait looks them up). */
+  readonly pending = new WeakMap<Promise<unknown>, CallRecord>();
+
+  private step(t: Thread, reason: Thread['wakeReason'], first: boolean): void {
+    const rec = t.call!;
+    const r = first ? rec.gen.next() : rec.gen.next(reason);
+    if (r.done) {
+      rec.done = true;
+      rec.result = r.value;
+      t.call = null;
+      t.state = 'running';
+      rec.resolve?.(r.value);
+      return;
+    }
+    this.block(t, r.value);
+  }
+
+  private block(t: Thread, sleep: Sleep): void {
+    t.state = 'blocked';
+    const seq = ++t.sleepSeq;
+    this.stats.sleeps++;
+    this.emit?.({ type: 'thread_block', thread: t.name, call: t.call!.name, deadline: sleep.deadline });
+    if (sleep.deadline !== null) {
+      this.addTimer(sleep.deadline, `timeout of ${t.name} in ${t.call!.name}`, () => {
+        if (t.state === 'blocked' && t.sleepSeq === seq) {
+          this.stats.timeouts++;
+          wakeThread(this, t, 'timeout');
+        }
+      });
+    }
+  }
+
+  /** Resume every runnable thread, in wake order, until none is left. */
+  runRunnable(): void {
+    while (this.runQueue.length > 0) {
+      const queue = this.runQueue;
+      this.runQueue = [];
+      for (const t of queue) if (t.state === 'runnable') this.step(t, t.wakeReason, false);
+    }
+  }
+
+  /**
+   * Drive the system until `done()` holds: run what can run, then move the clock to the next
+   * timer. If nothing can ever run again, throw BlocksForever naming each blocked thread.
+   */
+  runUntil(done: () => boolean): void {
+    for (;;) {
+      this.runRunnable();
+      if (done()) return;
+      if (!this.fireNextTimer()) {
+        const blocked = this.blockedThreads();
+        const list = blocked.map((b) => `${b.thread} in ${b.call}`).join(', ');
+        throw new BlocksForever(
+          `deadlock: no thread can run and no timer is pending (${list || 'none'})`,
+          blocked,
+        );
+      }
+    }
+  }
+
+  blockedThreads(): { thread: string; call: string }[] {
+    const out: { thread: string; call: string }[] = [];
+    for (const p of this.processes)
+      for (const t of p.threads.values())
+        if (t.state === 'blocked' && t.call)
+          out.push({ thread: t.name, call: `${t.call.name}(${t.call.args})` });
+    return out;
+  }
+}
+
+export type { KernelEvent };
+
+function isGenerator<T>(x: SysGen<T> | T): x is SysGen<T> {
+  return typeof x === 'object' && x !== null && typeof (x as { next?: unknown }).next === 'function';
+}
+
+function timerOrder(a: Timer, b: Timer): number {
+  return a.when - b.when || a.seq - b.seq;
+}
+
+function heapPush(h: Timer[], x: Timer): void {
+  h.push(x);
+  let i = h.length - 1;
+  while (i > 0) {
+    const p = (i - 1) >> 1;
+    if (timerOrder(h[p], h[i]) <= 0) break;
+    [h[p], h[i]] = [h[i], h[p]];
+    i = p;
+  }
+}
+
+function heapPop(h: Timer[]): Timer | undefined {
+  if (h.length === 0) return undefined;
+  const top = h[0];
+  const last = h.pop()!;
+  if (h.length > 0) {
+    h[0] = last;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && timerOrder(h[l], h[m]) < 0) m = l;
+      if (r < h.length && timerOrder(h[r], h[m]) < 0) m = r;
+      if (m === i) break;
+      [h[m], h[i]] = [h[i], h[m]];
+      i = m;
+    }
+  }
+  return top;
+}

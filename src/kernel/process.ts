@@ -1,0 +1,33 @@
+// A process: an fd table shared by its threads (Linux: files_struct, shared under CLONE_FILES).
+
+import { FdTable, type Rlimit } from './fdtable.ts';
+import type { Kernel } from './kernel.ts';
+import { Thread } from './sched.ts';
+
+export class Process {
+  readonly threads = new Map<string, Thread>();
+
+  constructor(
+    readonly k: Kernel,
+    readonly pid: number,
+    readonly fdtable: FdTable,
+  ) {}
+
+  /** The thread named `name`, created on first use. */
+  thread(name: string): Thread {
+    let t = this.threads.get(name);
+    if (!t) {
+      t = new Thread(this.k, this, name);
+      this.threads.set(name, t);
+    }
+    return t;
+  }
+}
+
+export interface ProcessOptions {
+  /** Initial fd-table capacity (max_fds). Scripts fix it at 1024; Linux starts at 64. */
+  fdCapacity?: number;
+  rlimit?: Rlimit;
+}
+
+export { FdTable };

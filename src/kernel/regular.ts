@@ -1,0 +1,98 @@
+// Files without ->poll: /dev/null and an in-memory unlinked regular file ("tmpfile").
+// select/poll see DEFAULT_POLLMASK (IN|OUT|RDNORM|WRNORM) and never block on them; epoll_ctl
+// refuses them with EPERM (Linux: file_can_poll is false). Reference §5.4.
+
+import { O, O_ACCMODE } from '../abi/constants.ts';
+import type { SysResult } from '../api/syscalls.ts';
+import { Unsupported } from '../api/syscalls.ts';
+import { toResult } from './errors.ts';
+import { File, type FileOperations } from './file.ts';
+import { installFd } from './fs.ts';
+import type { Kernel } from './kernel.ts';
+import type { SysGen, Thread } from './sched.ts';
+
+/** Linux: open() forces O_LARGEFILE on 64-bit (force_o_largefile), and F_GETFL shows it. */
+export const O_LARGEFILE = 0o100000;
+
+/** An unlinked regular file's contents, shared by every description opened on it. */
+export interface TmpInode {
+  readonly id: number;
+  data: Uint8Array;
+  size: number;
+}
+
+/** Per open file description: the position. */
+interface TmpFile {
+  inode: TmpInode;
+  pos: number;
+}
+
+// Linux: drivers/char/mem.c read_null / write_null.
+export const devNullOps: FileOperations = {
+  type: 'null',
+  *read() {
+    return 0;
+  },
+  *write(_t, _file, data) {
+    return data.length;
+  },
+  release() {},
+};
+
+function* tmpRead(_t: Thread, file: File, buf: Uint8Array): SysGen<number> {
+  const f = file.priv as TmpFile;
+  const n = Math.max(0, Math.min(buf.length, f.inode.size - f.pos));
+  buf.set(f.inode.data.subarray(f.pos, f.pos + n));
+  f.pos += n;
+  return n;
+}
+
+function* tmpWrite(_t: Thread, file: File, data: Uint8Array): SysGen<number> {
+  const f = file.priv as TmpFile;
+  const inode = f.inode;
+  const end = f.pos + data.length;
+  if (end > inode.data.length) {
+    const grown = new Uint8Array(Math.max(end, inode.data.length * 2, 64));
+    grown.set(inode.data.subarray(0, inode.size));
+    inode.data = grown;
+  }
+  inode.data.set(data, f.pos);
+  f.pos = end;
+  inode.size = Math.max(inode.size, end);
+  return data.length;
+}
+
+export const tmpfileOps: FileOperations = {
+  type: 'regular',
+  read: tmpRead,
+  write: tmpWrite,
+  release() {},
+  // Linux: file_ioctl FIONREAD — i_size − f_pos.
+  fionread(_k, file) {
+    const f = file.priv as TmpFile;
+    return Math.max(0, f.inode.size - f.pos);
+  },
+};
+
+export function openDevNull(k: Kernel, flags: number): File {
+  return new File(k, devNullOps, flags | O_LARGEFILE, null);
+}
+
+const OPEN_MODELLED = O_ACCMODE | O.O_NONBLOCK | O.O_CLOEXEC;
+
+/** open("/dev/null" | "tmpfile", flags). "tmpfile": a fresh regular file, already unlinked. */
+export function sys_open(t: Thread, path: string, flags: number): SysResult {
+  if ((flags & ~OPEN_MODELLED) !== 0) throw new Unsupported('open', `flags 0x${flags.toString(16)}`);
+  if ((flags & O_ACCMODE) === O_ACCMODE) throw new Unsupported('open', 'access mode 3');
+  const k = t.k;
+  const fileFlags = (flags & ~O.O_CLOEXEC) | O_LARGEFILE;
+  let file: File;
+  if (path === '/dev/null') file = new File(k, devNullOps, fileFlags, null);
+  else if (path === 'tmpfile') {
+    // The script format's tmpfile is created, opened with these flags, then unlinked: any
+    // access mode is fine (unlike a bare O_TMPFILE, which needs write access).
+    const inode: TmpInode = { id: k.nextId(), data: new Uint8Array(0), size: 0 };
+    file = new File(k, tmpfileOps, fileFlags, { inode, pos: 0 } satisfies TmpFile);
+  } else throw new Unsupported('open', `path ${JSON.stringify(path)} (only /dev/null and tmpfile)`);
+  return toResult(installFd(k, t, file, (flags & O.O_CLOEXEC) !== 0));
+}

@@ -1,0 +1,124 @@
+// Threads, sleeping and waking, on a deterministic scheduler with a virtual clock.
+//
+// A system call is a generator: it runs until it must sleep, yields a `Sleep` (an optional
+// absolute deadline), and is resumed with the reason it woke ('woken', 'timeout', later
+// 'signal'). This is Linux's prepare_to_wait / schedule / finish_wait loop written as code that
+// reads the same way: the call itself re-checks its condition after every wake-up, so spurious
+// wake-ups and interruption (EINTR, a later issue) need no restructuring.
+//
+// Scheduling: a woken thread is made runnable (default_wake_function) and queued; the kernel
+// resumes runnable threads in wake order at the end of every system call, as if each had a CPU
+// of its own. When no thread can run, the virtual clock jumps to the next timer. Same program,
+// same results: there is no wall clock and no randomness here.
+
+import type { WakeReasonName } from './events.ts';
+import type { Kernel } from './kernel.ts';
+import type { Process } from './process.ts';
+import {
+  addWaitQueue,
+  addWaitQueueExclusive,
+  addWaitQueueTail,
+  defineWakeFunction,
+  newWaitEntry,
+  removeWaitQueue,
+  type WaitQueueHead,
+} from './waitqueue.ts';
+
+export type WakeReason = WakeReasonName;
+
+/** What a sleeping call yields: when to time out (absolute virtual ns), or never. */
+export interface Sleep {
+  deadline: number | null;
+}
+
+/** A system call's body: yields when it sleeps, returns its result. */
+export type SysGen<T> = Generator<Sleep, T, WakeReason>;
+
+export type ThreadState = 'running' | 'runnable' | 'blocked' | 'done';
+
+/** The call a thread is in, with the promise its caller awaits. */
+export interface CallRecord {
+  readonly name: string;
+  readonly args: string;
+  readonly gen: SysGen<unknown>;
+  done: boolean;
+  result: unknown;
+  resolve: ((value: unknown) => void) | null;
+  reject: ((error: unknown) => void) | null;
+}
+
+/** Linux: task_struct, the little of it the model needs. */
+export class Thread {
+  readonly id: number;
+  /** 'running': in user code (or the caller's JS); 'runnable': woken, queued to resume. */
+  state: ThreadState = 'running';
+  /** The system call in progress, or null. */
+  call: CallRecord | null = null;
+  /** Why the thread was last woken; read when it resumes. */
+  wakeReason: WakeReason = 'woken';
+  /** Incremented on every sleep, so a stale timer can tell it no longer applies. */
+  sleepSeq = 0;
+
+  constructor(
+    readonly k: Kernel,
+    readonly proc: Process,
+    readonly name: string,
+  ) {
+    this.id = k.nextId();
+  }
+}
+
+/** Make a blocked thread runnable. Returns 1 if it changed the thread's state (default_wake_function). */
+export function wakeThread(k: Kernel, t: Thread, reason: WakeReason): number {
+  if (t.state !== 'blocked') return 0;
+  t.state = 'runnable';
+  t.wakeReason = reason;
+  k.runQueue.push(t);
+  k.stats.tasksWoken++;
+  k.emit?.({ type: 'thread_wake', thread: t.name, reason });
+  return 1;
+}
+
+// Linux: default_wake_function — wake the task; the entry stays queued.
+defineWakeFunction('default_wake_function', (k, e) => wakeThread(k, e.owner as Thread, 'woken'));
+
+// Linux: autoremove_wake_function — as above, and unlink the entry if it woke the task.
+defineWakeFunction('autoremove_wake_function', (k, e) => {
+  const ret = wakeThread(k, e.owner as Thread, 'woken');
+  if (ret) removeWaitQueue(k, e);
+  return ret;
+});
+
+/** How a sleeping call queues itself: Linux's helpers differ only in flag and position. */
+export type WaitMode =
+  /** prepare_to_wait_exclusive / wait_event_*_exclusive: exclusive, tail (pipe readers/writers). */
+  | 'exclusive'
+  /** prepare_to_wait / wait_event_*: non-exclusive, head (AF_UNIX stream readers, wmem waiters). */
+  | 'shared'
+  /** wait_event_interruptible_locked_irq: non-exclusive, tail (eventfd's readers/writers). */
+  | 'shared_tail';
+
+/**
+ * Sleep once on `q`: queue an autoremove entry, yield, unqueue (finish_wait). The caller loops
+ * and re-checks its condition, as Linux's wait_event does.
+ */
+export function* sleepOn(
+  t: Thread,
+  q: WaitQueueHead,
+  mode: WaitMode,
+  deadline: number | null = null,
+): SysGen<WakeReason> {
+  const k = t.k;
+  const e = newWaitEntry(k, 'autoremove_wake_function', t);
+  if (mode === 'exclusive') addWaitQueueExclusive(k, q, e);
+  else if (mode === 'shared') addWaitQueue(k, q, e);
+  else addWaitQueueTail(k, q, e);
+  const reason = yield { deadline };
+  removeWaitQueue(k, e);
+  return reason;
+}
+
+/** Sleep with no queue at all until the deadline (nanosleep). */
+export function* sleepUntil(deadline: number): SysGen<WakeReason> {
+  return yield { deadline };
+}

@@ -1,0 +1,181 @@
+// The system call table: `Syscalls` (src/api) implemented on a simulated thread. Each method
+// names the kernel entry point it mirrors and only forwards; decoding and errno paths live in
+// the modules that own the objects.
+
+import type {
+  EpollEvent,
+  FdSet,
+  Itimerspec,
+  PollFd,
+  SelectResult,
+  Syscalls,
+  SysResult,
+  Timespec,
+  Timeval,
+} from '../api/syscalls.ts';
+import { sys_eventfd2 } from './eventfd.ts';
+import {
+  sys_epoll_create,
+  sys_epoll_create1,
+  sys_epoll_ctl,
+  sys_epoll_pwait2,
+  sys_epoll_wait,
+} from './eventpoll/eventpoll.ts';
+import {
+  sys_close,
+  sys_dup,
+  sys_dup2,
+  sys_dup3,
+  sys_fcntl,
+  sys_ioctl_fionread,
+  sys_read,
+  sys_write,
+} from './fs.ts';
+import { sys_pipe2 } from './pipe.ts';
+import { sys_poll } from './poll.ts';
+import { sys_open } from './regular.ts';
+import type { Thread } from './sched.ts';
+import { sys_select } from './select.ts';
+import { sys_sleep } from './time.ts';
+import { sys_timerfd_create, sys_timerfd_gettime, sys_timerfd_settime } from './timerfd.ts';
+import {
+  sys_accept4,
+  sys_bind,
+  sys_connect,
+  sys_listen,
+  sys_shutdown,
+  sys_socket,
+  sys_socketpair,
+} from './unix.ts';
+
+type R<E extends object = object> = Promise<SysResult<E>>;
+
+/** One simulated thread's system calls. */
+export class SimSyscalls implements Syscalls {
+  constructor(readonly thread: Thread) {}
+
+  private enter<T>(
+    name: string,
+    args: readonly unknown[],
+    body: () => T,
+  ): Promise<T extends Generator<unknown, infer V> ? V : T> {
+    const t = this.thread;
+    // Linux does the call's work on entry; the kernel runs it and whatever it woke.
+    return t.k.enter(t, name, formatArgs(args), body() as never);
+  }
+
+  pipe(): R<{ fds: [number, number] }> {
+    return this.enter('pipe', [], () => sys_pipe2(this.thread, 0));
+  }
+  pipe2(flags: number): R<{ fds: [number, number] }> {
+    return this.enter('pipe2', [flags], () => sys_pipe2(this.thread, flags));
+  }
+  socketpair(domain: number, type: number, protocol: number): R<{ fds: [number, number] }> {
+    return this.enter('socketpair', [domain, type, protocol], () =>
+      sys_socketpair(this.thread, domain, type, protocol),
+    );
+  }
+  socket(domain: number, type: number, protocol: number): R {
+    return this.enter('socket', [domain, type, protocol], () =>
+      sys_socket(this.thread, domain, type, protocol),
+    );
+  }
+  bind(fd: number, address: string): R {
+    return this.enter('bind', [fd, address], () => sys_bind(this.thread, fd, address));
+  }
+  listen(fd: number, backlog: number): R {
+    return this.enter('listen', [fd, backlog], () => sys_listen(this.thread, fd, backlog));
+  }
+  connect(fd: number, address: string): R {
+    return this.enter('connect', [fd, address], () => sys_connect(this.thread, fd, address));
+  }
+  accept4(fd: number, flags: number): R {
+    return this.enter('accept4', [fd, flags], () => sys_accept4(this.thread, fd, flags));
+  }
+  shutdown(fd: number, how: number): R {
+    return this.enter('shutdown', [fd, how], () => sys_shutdown(this.thread, fd, how));
+  }
+  eventfd(initval: number, flags: number): R {
+    return this.enter('eventfd2', [initval, flags], () => sys_eventfd2(this.thread, initval, flags));
+  }
+  open(path: string, flags: number): R {
+    return this.enter('open', [path, flags], () => sys_open(this.thread, path, flags));
+  }
+  read(fd: number, count: number): R<{ data: Uint8Array }> {
+    return this.enter('read', [fd, count], () => sys_read(this.thread, fd, count));
+  }
+  write(fd: number, data: Uint8Array): R {
+    return this.enter('write', [fd, data.length], () => sys_write(this.thread, fd, data));
+  }
+  close(fd: number): R {
+    return this.enter('close', [fd], () => sys_close(this.thread, fd));
+  }
+  dup(fd: number): R {
+    return this.enter('dup', [fd], () => sys_dup(this.thread, fd));
+  }
+  dup2(oldfd: number, newfd: number): R {
+    return this.enter('dup2', [oldfd, newfd], () => sys_dup2(this.thread, oldfd, newfd));
+  }
+  dup3(oldfd: number, newfd: number, flags: number): R {
+    return this.enter('dup3', [oldfd, newfd, flags], () => sys_dup3(this.thread, oldfd, newfd, flags));
+  }
+  fcntl(fd: number, cmd: number, arg: number): R {
+    return this.enter('fcntl', [fd, cmd, arg], () => sys_fcntl(this.thread, fd, cmd, arg));
+  }
+  ioctl_fionread(fd: number): R {
+    return this.enter('ioctl', [fd, 'FIONREAD'], () => sys_ioctl_fionread(this.thread, fd));
+  }
+  epoll_create(size: number): R {
+    return this.enter('epoll_create', [size], () => sys_epoll_create(this.thread, size));
+  }
+  epoll_create1(flags: number): R {
+    return this.enter('epoll_create1', [flags], () => sys_epoll_create1(this.thread, flags));
+  }
+  epoll_ctl(epfd: number, op: number, fd: number, event: EpollEvent | null): R {
+    return this.enter('epoll_ctl', [epfd, op, fd], () => sys_epoll_ctl(this.thread, epfd, op, fd, event));
+  }
+  epoll_wait(epfd: number, maxevents: number, timeout: number): R<{ events: EpollEvent[] }> {
+    return this.enter('epoll_wait', [epfd, maxevents, timeout], () =>
+      sys_epoll_wait(this.thread, epfd, maxevents, timeout),
+    );
+  }
+  epoll_pwait2(epfd: number, maxevents: number, timeout: Timespec | null): R<{ events: EpollEvent[] }> {
+    return this.enter('epoll_pwait2', [epfd, maxevents], () =>
+      sys_epoll_pwait2(this.thread, epfd, maxevents, timeout),
+    );
+  }
+  poll(fds: readonly PollFd[], timeout: number): R<{ revents: number[] }> {
+    return this.enter('poll', [fds.length, timeout], () => sys_poll(this.thread, fds, timeout));
+  }
+  select(
+    nfds: number,
+    readfds: FdSet,
+    writefds: FdSet,
+    exceptfds: FdSet,
+    timeout: Timeval | null,
+  ): R<SelectResult> {
+    return this.enter('select', [nfds], () =>
+      sys_select(this.thread, nfds, readfds, writefds, exceptfds, timeout),
+    );
+  }
+  timerfd_create(clockid: number, flags: number): R {
+    return this.enter('timerfd_create', [clockid, flags], () =>
+      sys_timerfd_create(this.thread, clockid, flags),
+    );
+  }
+  timerfd_settime(fd: number, flags: number, value: Itimerspec): R<{ old: Itimerspec }> {
+    return this.enter('timerfd_settime', [fd, flags], () =>
+      sys_timerfd_settime(this.thread, fd, flags, value),
+    );
+  }
+  timerfd_gettime(fd: number): R<{ value: Itimerspec }> {
+    return this.enter('timerfd_gettime', [fd], () => sys_timerfd_gettime(this.thread, fd));
+  }
+  sleep(ms: number): R {
+    return this.enter('nanosleep', [ms], () => sys_sleep(this.thread, ms));
+  }
+}
+
+function formatArgs(args: readonly unknown[]): string {
+  return args.map((a) => (typeof a === 'string' ? JSON.stringify(a) : String(a))).join(', ');
+}

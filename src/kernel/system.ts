@@ -1,0 +1,37 @@
+// A whole simulated system: the kernel with every file type and multiplexer loaded, and the
+// process a script runs in. This module sits above the file types (it imports them all); the
+// core never imports it.
+
+import { O } from '../abi/constants.ts';
+import type { Rlimit } from './fdtable.ts';
+import { Kernel, type KernelOptions } from './kernel.ts';
+import type { Process } from './process.ts';
+import { openDevNull } from './regular.ts';
+import { SimSyscalls } from './syscalls.ts';
+// Loaded for their wake functions and release hooks.
+import './eventpoll/eventpoll.ts';
+import './select.ts';
+import './poll.ts';
+
+export interface ScriptProcessOptions {
+  /** RLIMIT_NOFILE; the script format says "the runner's own". Default: soft 1024, hard 4096. */
+  rlimit?: Rlimit;
+  /** The fd table's capacity; the script format fixes it at 1024. */
+  fdCapacity?: number;
+}
+
+/**
+ * A process as the script format describes it: fds 0, 1 and 2 open (here on /dev/null, so they
+ * never block and are always ready), and a 1024-slot descriptor table.
+ */
+export function createScriptProcess(k: Kernel, opts: ScriptProcessOptions = {}): Process {
+  const p = k.createProcess({ fdCapacity: opts.fdCapacity ?? 1024, rlimit: opts.rlimit });
+  for (const flags of [O.O_RDONLY, O.O_WRONLY, O.O_WRONLY]) p.fdtable.install(openDevNull(k, flags), false);
+  return p;
+}
+
+export function syscallsOf(p: Process, thread = 'main'): SimSyscalls {
+  return new SimSyscalls(p.thread(thread));
+}
+
+export { Kernel, type KernelOptions, SimSyscalls };

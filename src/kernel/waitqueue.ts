@@ -1,0 +1,173 @@
+// Wait queues, as include/linux/wait.h and kernel/sched/wait.c define them.
+//
+// A wait queue is the one mechanism by which every blocking call and every multiplexer waits.
+// An entry is plain data: a `kind` naming its wake function (default_wake_function, pollwake,
+// ep_poll_callback, ...), flags, the key it waits for, and the object it belongs to. Wake
+// functions are registered by kind (the modules that own them register them at import), so the
+// core never imports the multiplexers, and a snapshot of a queue is just its entries' fields.
+//
+// Order is observable, so it is Linux's: add_wait_queue puts a non-exclusive entry at the head,
+// add_wait_queue_exclusive an exclusive one at the tail, and __wake_up_common walks from the
+// head, stopping when nr_exclusive exclusive entries have returned > 0.
+
+import type { Kernel } from './kernel.ts';
+
+// Linux: include/linux/wait.h WQ_FLAG_*
+export const WQ_FLAG_EXCLUSIVE = 0x01;
+
+/** The wake functions of this model, named as Linux names them. */
+export type WakeFunctionKind =
+  | 'default_wake_function'
+  | 'autoremove_wake_function'
+  | 'pollwake'
+  | 'ep_poll_callback'
+  | 'ep_autoremove_wake_function'
+  | 'receiver_wake_function'
+  | 'unix_dgram_peer_wake_relay';
+
+/**
+ * Linux: struct wait_queue_entry. `owner` is what `private` (or the container_of) reaches: a
+ * thread, a poll table entry, an epitem's eppoll_entry.
+ */
+export interface WaitEntry {
+  readonly id: number;
+  readonly kind: WakeFunctionKind;
+  /** WQ_FLAG_EXCLUSIVE or 0; fixed when the entry is queued. */
+  flags: number;
+  /** The events this entry cares about (pollwake's key filter); 0 where unused. */
+  key: number;
+  readonly owner: unknown;
+  /** The queue this entry is on, or null when it is not queued. */
+  queue: WaitQueueHead | null;
+  prev: WaitEntry | null;
+  next: WaitEntry | null;
+}
+
+/** Linux: struct wait_queue_head. An intrusive doubly-linked list: O(1) add and remove. */
+export interface WaitQueueHead {
+  readonly id: number;
+  /** What the queue belongs to, for snapshots and traces: "pipe:3.rd_wait". */
+  readonly name: string;
+  first: WaitEntry | null;
+  last: WaitEntry | null;
+  length: number;
+}
+
+/** A wake function: > 0 woke something (counts against nr_exclusive), 0 did not, < 0 stops the walk. */
+export type WakeFunction = (k: Kernel, entry: WaitEntry, key: number) => number;
+
+const wakeFunctions = new Map<WakeFunctionKind, WakeFunction>();
+
+/** Register the wake function for a kind; each module that owns one registers it once. */
+export function defineWakeFunction(kind: WakeFunctionKind, fn: WakeFunction): void {
+  wakeFunctions.set(kind, fn);
+}
+
+export function newWaitQueue(k: Kernel, name: string): WaitQueueHead {
+  return { id: k.nextId(), name, first: null, last: null, length: 0 };
+}
+
+export function newWaitEntry(k: Kernel, kind: WakeFunctionKind, owner: unknown, key = 0): WaitEntry {
+  return { id: k.nextId(), kind, flags: 0, key, owner, queue: null, prev: null, next: null };
+}
+
+/** Linux: waitqueue_active. */
+export function waitqueueActive(q: WaitQueueHead): boolean {
+  return q.first !== null;
+}
+
+function linkHead(q: WaitQueueHead, e: WaitEntry): void {
+  e.queue = q;
+  e.prev = null;
+  e.next = q.first;
+  if (q.first) q.first.prev = e;
+  else q.last = e;
+  q.first = e;
+  q.length++;
+}
+
+function linkTail(q: WaitQueueHead, e: WaitEntry): void {
+  e.queue = q;
+  e.next = null;
+  e.prev = q.last;
+  if (q.last) q.last.next = e;
+  else q.first = e;
+  q.last = e;
+  q.length++;
+}
+
+/** Linux: add_wait_queue — non-exclusive, at the head. */
+export function addWaitQueue(k: Kernel, q: WaitQueueHead, e: WaitEntry): void {
+  e.flags &= ~WQ_FLAG_EXCLUSIVE;
+  linkHead(q, e);
+  k.stats.waitEntriesAdded++;
+  k.emit?.({ type: 'wait_add', queue: q.name, entry: e.id, kind: e.kind, exclusive: false, at: 'head' });
+}
+
+/** Linux: add_wait_queue_exclusive / prepare_to_wait_exclusive — exclusive, at the tail. */
+export function addWaitQueueExclusive(k: Kernel, q: WaitQueueHead, e: WaitEntry): void {
+  e.flags |= WQ_FLAG_EXCLUSIVE;
+  linkTail(q, e);
+  k.stats.waitEntriesAdded++;
+  k.emit?.({ type: 'wait_add', queue: q.name, entry: e.id, kind: e.kind, exclusive: true, at: 'tail' });
+}
+
+/** Linux: __add_wait_queue_exclusive — exclusive, at the head (epoll_wait's waiters). */
+export function addWaitQueueExclusiveHead(k: Kernel, q: WaitQueueHead, e: WaitEntry): void {
+  e.flags |= WQ_FLAG_EXCLUSIVE;
+  linkHead(q, e);
+  k.stats.waitEntriesAdded++;
+  k.emit?.({ type: 'wait_add', queue: q.name, entry: e.id, kind: e.kind, exclusive: true, at: 'head' });
+}
+
+/** Linux: add_wait_queue_entry_tail (non-exclusive at the tail: eventfd's blocked readers/writers). */
+export function addWaitQueueTail(k: Kernel, q: WaitQueueHead, e: WaitEntry): void {
+  e.flags &= ~WQ_FLAG_EXCLUSIVE;
+  linkTail(q, e);
+  k.stats.waitEntriesAdded++;
+  k.emit?.({ type: 'wait_add', queue: q.name, entry: e.id, kind: e.kind, exclusive: false, at: 'tail' });
+}
+
+/** Linux: remove_wait_queue / list_del_init. Removing an unqueued entry does nothing. */
+export function removeWaitQueue(k: Kernel, e: WaitEntry): void {
+  const q = e.queue;
+  if (!q) return;
+  if (e.prev) e.prev.next = e.next;
+  else q.first = e.next;
+  if (e.next) e.next.prev = e.prev;
+  else q.last = e.prev;
+  e.prev = e.next = null;
+  e.queue = null;
+  q.length--;
+  k.stats.waitEntriesRemoved++;
+  k.emit?.({ type: 'wait_remove', queue: q.name, entry: e.id });
+}
+
+/**
+ * Linux: __wake_up / __wake_up_common. Walk from the head; each entry's function runs; an
+ * exclusive entry that returns > 0 uses one unit of nr_exclusive, and the walk stops when it
+ * reaches 0 (nr_exclusive 0 means no limit). key 0 means "unknown: everything".
+ */
+export function wakeUp(k: Kernel, q: WaitQueueHead, nrExclusive: number, key: number): void {
+  k.stats.wakeUpCalls++;
+  k.emit?.({ type: 'wake_up', queue: q.name, nr_exclusive: nrExclusive, key });
+  let e = q.first;
+  while (e) {
+    // The function may unlink `e` (autoremove): remember the next one first (list_for_each_entry_safe).
+    const next = e.next;
+    const fn = wakeFunctions.get(e.kind);
+    if (!fn) throw new Error(`no wake function registered for ${e.kind}`);
+    k.stats.callbacksInvoked++;
+    const ret = fn(k, e, key);
+    if (ret < 0) break;
+    if (ret > 0 && (e.flags & WQ_FLAG_EXCLUSIVE) !== 0 && --nrExclusive === 0) break;
+    e = next;
+  }
+}
+
+/** The entries of a queue, head first (for snapshots and tests). */
+export function waitEntries(q: WaitQueueHead): WaitEntry[] {
+  const out: WaitEntry[] = [];
+  for (let e = q.first; e; e = e.next) out.push(e);
+  return out;
+}

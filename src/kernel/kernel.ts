@@ -128,7 +128,41 @@ export class Kernel {
     });
     this.pending.set(promise, rec);
     this.runRunnable();
+    if (this.driveWhenIdle) this.onIdle();
     return promise;
+  }
+
+  /**
+   * Set by runThreads: when no thread is left running user code, the kernel itself moves the
+   * clock (and reports a deadlock), since no outside driver will.
+   */
+  driveWhenIdle = false;
+  /** The threads runThreads is running (the others are driven from outside, by runUntil). */
+  readonly driven = new Set<Thread>();
+
+  /** If every thread is blocked or done, fire timers until one runs, or fail the blocked calls. */
+  onIdle(): void {
+    for (;;) {
+      this.runRunnable();
+      for (const t of this.driven) if (t.state === 'running') return;
+      if (this.fireNextTimer()) continue;
+      const blocked = this.blockedThreads();
+      if (blocked.length === 0) return;
+      const list = blocked.map((b) => `${b.thread} in ${b.call}`).join(', ');
+      const error = new BlocksForever(
+        `deadlock: no thread can run and no timer is pending (${list})`,
+        blocked,
+      );
+      for (const p of this.processes)
+        for (const t of p.threads.values()) {
+          if (t.state !== 'blocked' || !t.call) continue;
+          const rec = t.call;
+          t.state = 'done';
+          t.call = null;
+          rec.reject?.(error);
+        }
+      return;
+    }
   }
 
   /** Calls that blocked, by the promise their caller holds (ProcessHandle.wait looks them up). */

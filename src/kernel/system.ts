@@ -34,4 +34,39 @@ export function syscallsOf(p: Process, thread = 'main'): SimSyscalls {
   return new SimSyscalls(p.thread(thread));
 }
 
+/**
+ * Run threads written as async functions that make system calls. Each runs until it blocks;
+ * when every thread is blocked the virtual clock jumps to the next timer; when none can ever
+ * run again the blocked calls fail with BlocksForever, naming each blocked thread and its call,
+ * and so does this function. Same program, same results.
+ */
+export async function runThreads(
+  k: Kernel,
+  p: Process,
+  threads: Record<string, (sys: SimSyscalls) => Promise<void>>,
+): Promise<void> {
+  k.driveWhenIdle = true;
+  try {
+    // Every thread counts as running before any starts, so the first to block does not find
+    // the system idle while the others have not begun.
+    const started = Object.entries(threads).map(([name, body]) => {
+      const sys = new SimSyscalls(p.thread(name));
+      k.driven.add(sys.thread);
+      return [sys, body] as const;
+    });
+    const runs = started.map(([sys, body]) => {
+      return body(sys).finally(() => {
+        sys.thread.state = 'done';
+        k.driven.delete(sys.thread);
+        k.onIdle();
+      });
+    });
+    const results = await Promise.allSettled(runs);
+    const failure = results.find((r) => r.status === 'rejected');
+    if (failure) throw failure.reason;
+  } finally {
+    k.driveWhenIdle = false;
+  }
+}
+
 export { Kernel, type KernelOptions, SimSyscalls };

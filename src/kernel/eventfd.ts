@@ -10,7 +10,7 @@ import { File, type FileOperations, type PollTable, pollWait } from './file.ts';
 import { installFd } from './fs.ts';
 import type { Kernel } from './kernel.ts';
 import { type SysGen, sleepOn, type Thread } from './sched.ts';
-import { newWaitQueue, type WaitQueueHead, waitqueueActive, wakeUp } from './waitqueue.ts';
+import { newWaitQueue, snapshotWaitQueue, type WaitQueueHead, waitqueueActive, wakeUp } from './waitqueue.ts';
 
 const { EAGAIN, EINVAL, EINTR } = ERRNO;
 
@@ -72,6 +72,7 @@ function* eventfdWrite(t: Thread, file: File, data: Uint8Array): SysGen<number> 
 
 export const eventfdOps: FileOperations = {
   type: 'eventfd',
+  snapshot: (_k, file) => snapshotEventfd(file.priv as EventfdCtx),
   poll: eventfdPoll,
   read: eventfdRead,
   write: eventfdWrite,
@@ -97,4 +98,13 @@ export function sys_eventfd2(t: Thread, initval: number, flags: number): SysResu
   // Linux: the file is O_RDWR | (flags & O_NONBLOCK).
   const file = new File(k, eventfdOps, 0o2 | (flags & EFD.EFD_NONBLOCK), ctx);
   return toResult(installFd(k, t, file, (flags & EFD.EFD_CLOEXEC) !== 0));
+}
+
+export function snapshotEventfd(ctx: EventfdCtx): object {
+  return {
+    id: ctx.id,
+    count: ctx.count.toString(),
+    semaphore: ctx.semaphore,
+    wqh: snapshotWaitQueue(ctx.wqh),
+  };
 }

@@ -48,6 +48,8 @@ export interface FileOperations {
   release(k: Kernel, file: File): void;
   /** FIONREAD, where the type supports it: bytes or -errno. */
   fionread?(k: Kernel, file: File): number;
+  /** The type's private state as plain JSON, for snapshots (src/observe). */
+  snapshot?(k: Kernel, file: File): object;
   /** F_SETPIPE_SZ / F_GETPIPE_SZ (pipes only): bytes or -errno. */
   pipeFcntl?(k: Kernel, file: File, cmd: number, arg: number): number;
 }

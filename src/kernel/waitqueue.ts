@@ -171,3 +171,34 @@ export function waitEntries(q: WaitQueueHead): WaitEntry[] {
   for (let e = q.first; e; e = e.next) out.push(e);
   return out;
 }
+
+/** A queue as plain JSON (snapshots): entries head first, the order a wake-up walks them. */
+export interface WaitQueueSnapshot {
+  id: number;
+  name: string;
+  entries: { id: number; kind: string; exclusive: boolean; key: number; owner: string }[];
+}
+
+/** Name an entry's owner by its id: `Thread:main`, `Epitem:12`, `PollTableEntry:7`. */
+function ownerLabel(owner: unknown): string {
+  if (owner && typeof owner === 'object') {
+    const o = owner as { id?: number; name?: string; constructor?: { name?: string } };
+    const kind = o.constructor?.name ?? 'object';
+    return o.name !== undefined ? `${kind}:${o.name}` : `${kind}:${o.id ?? '?'}`;
+  }
+  return String(owner);
+}
+
+export function snapshotWaitQueue(q: WaitQueueHead): WaitQueueSnapshot {
+  return {
+    id: q.id,
+    name: q.name,
+    entries: waitEntries(q).map((e) => ({
+      id: e.id,
+      kind: e.kind,
+      exclusive: (e.flags & WQ_FLAG_EXCLUSIVE) !== 0,
+      key: e.key,
+      owner: ownerLabel(e.owner),
+    })),
+  };
+}

@@ -1,0 +1,84 @@
+// A snapshot of the whole simulated kernel as plain JSON with stable ids (as Python Tutor's
+// traces): processes and their fd tables, open file descriptions with their type's private
+// state (buffers, counters, refcounts, wait queues), each eventpoll's interest tree, ready list
+// and overflow list, threads and what each is blocked on, timers and the clock. A renderer only
+// draws it, so any step can be shown forwards or backwards.
+
+import type { File } from '../kernel/file.ts';
+import type { Kernel } from '../kernel/kernel.ts';
+import type { Stats } from '../kernel/stats.ts';
+
+export { snapshotWaitQueue, type WaitQueueSnapshot } from '../kernel/waitqueue.ts';
+
+export const SNAPSHOT_VERSION = 1;
+
+export interface FileSnapshot {
+  id: number;
+  type: string;
+  /** f_count: fd slots, select/poll entries and in-flight calls that hold it. */
+  refcount: number;
+  flags: number;
+  mode: number;
+  /** Ids of the epoll items watching this file (f_ep). */
+  watchedBy: number[];
+  /** The file type's own state (pipe ring, socket queues, eventfd counter, eventpoll...). */
+  detail: object | null;
+}
+
+export interface KernelSnapshot {
+  version: typeof SNAPSHOT_VERSION;
+  /** Virtual CLOCK_MONOTONIC, ns. */
+  clock: number;
+  processes: {
+    pid: number;
+    fdtable: {
+      capacity: number;
+      rlimit: { soft: number; hard: number };
+      fds: { fd: number; file: number; cloexec: boolean }[];
+    };
+    threads: { id: number; name: string; state: string; call: string | null }[];
+  }[];
+  files: FileSnapshot[];
+  timers: { when: number; label: string }[];
+  stats: Stats;
+}
+
+function snapshotFile(k: Kernel, f: File): FileSnapshot {
+  return {
+    id: f.id,
+    type: f.ops.type,
+    refcount: f.count,
+    flags: f.flags,
+    mode: f.mode,
+    watchedBy: f.ep ? [...f.ep].map((epi) => (epi as { id: number }).id) : [],
+    detail: f.ops.snapshot ? f.ops.snapshot(k, f) : null,
+  };
+}
+
+export function snapshot(k: Kernel): KernelSnapshot {
+  return {
+    version: SNAPSHOT_VERSION,
+    clock: k.now,
+    processes: k.processes.map((p) => ({
+      pid: p.pid,
+      fdtable: {
+        capacity: p.fdtable.capacity,
+        rlimit: { ...p.fdtable.rlimit },
+        fds: p.fdtable.openFds().map((fd) => ({
+          fd,
+          file: p.fdtable.get(fd)!.id,
+          cloexec: p.fdtable.cloexec.has(fd),
+        })),
+      },
+      threads: [...p.threads.values()].map((t) => ({
+        id: t.id,
+        name: t.name,
+        state: t.state,
+        call: t.call ? `${t.call.name}(${t.call.args})` : null,
+      })),
+    })),
+    files: [...k.files].sort((a, b) => a.id - b.id).map((f) => snapshotFile(k, f)),
+    timers: k.pendingTimers().map((t) => ({ when: t.when, label: t.label })),
+    stats: { ...k.stats },
+  };
+}

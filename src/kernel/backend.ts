@@ -35,6 +35,9 @@ export class SimProcessHandle implements ProcessHandle {
   }
 
   async close(): Promise<void> {
+    // Threads still blocked (a call that blocks forever was reported) are unwound first, so
+    // their references and wait entries go before the descriptors are closed.
+    this.kernel.abortBlocked(null);
     const table = this.process.fdtable;
     for (const fd of table.openFds()) {
       const file = table.detach(fd);

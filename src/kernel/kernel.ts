@@ -153,16 +153,47 @@ export class Kernel {
         `deadlock: no thread can run and no timer is pending (${list})`,
         blocked,
       );
-      for (const p of this.processes)
-        for (const t of p.threads.values()) {
-          if (t.state !== 'blocked' || !t.call) continue;
-          const rec = t.call;
-          t.state = 'done';
-          t.call = null;
-          rec.reject?.(error);
-        }
+      this.abortBlocked(error);
       return;
     }
+  }
+
+  /**
+   * Abandon every blocked call: unwind its body (its finally blocks unqueue its wait entries and
+   * drop its file references) and reject its promise with `error`. Used on deadlock and at
+   * teardown.
+   */
+  abortBlocked(error: Error | null): void {
+    for (const p of this.processes)
+      for (const t of p.threads.values()) {
+        if ((t.state !== 'blocked' && t.state !== 'runnable') || !t.call) continue;
+        const rec = t.call;
+        t.state = 'done';
+        t.call = null;
+        rec.gen.return(undefined);
+        // At teardown (error null) nobody awaits the call any more: leave its promise pending
+        // rather than raise an unhandled rejection.
+        if (error) rec.reject?.(error);
+      }
+  }
+
+  /**
+   * As enter, but returns the result itself; for callers that never block (benchmarks measure
+   * the kernel, not promise machinery). A call that would sleep is a programming error.
+   */
+  enterSync<T>(t: Thread, name: string, body: SysGen<T> | T): T {
+    this.stats.syscalls++;
+    if (!isGenerator(body)) {
+      if (this.runQueue.length > 0) this.runRunnable();
+      return body;
+    }
+    const r = body.next();
+    if (!r.done) {
+      body.return(undefined as never);
+      throw new Error(`${name} on ${t.name} would block: use the asynchronous calls`);
+    }
+    if (this.runQueue.length > 0) this.runRunnable();
+    return r.value;
   }
 
   /** Calls that blocked, by the promise their caller holds (ProcessHandle.wait looks them up). */

@@ -113,9 +113,12 @@ export function* sleepOn(
   if (mode === 'exclusive') addWaitQueueExclusive(k, q, e);
   else if (mode === 'shared') addWaitQueue(k, q, e);
   else addWaitQueueTail(k, q, e);
-  const reason = yield { deadline };
-  removeWaitQueue(k, e);
-  return reason;
+  try {
+    return yield { deadline };
+  } finally {
+    // finish_wait; also runs when an abandoned call is unwound (deadlock, process teardown).
+    removeWaitQueue(k, e);
+  }
 }
 
 /** Sleep with no queue at all until the deadline (nanosleep). */

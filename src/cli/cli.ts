@@ -1,0 +1,535 @@
+// The command line. Each command's options live in one table that drives both parsing
+// (node:util parseArgs) and `--help`. The CLI depends only on the public API (src/api) and the
+// script module; the backends are loaded on first use, Linux's only when a command needs it.
+//
+// Exit statuses: 0 success, 1 a mismatch or a difference, 2 a usage error, a malformed script, a
+// call that blocks forever, or a backend that cannot run.
+
+import { readFileSync } from 'node:fs';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Backend } from '../api/backend.ts';
+import {
+  type DiffReport,
+  diffScript,
+  exitStatus,
+  formatScriptJson,
+  type JsonObject,
+  output,
+  parseScript,
+  parseScriptText,
+  type RunReport,
+  recordScript,
+  runScript,
+  type Script,
+  ScriptError,
+  type StepView,
+} from '../script/index.ts';
+
+export type BackendName = Backend['name'];
+
+/** What the CLI touches outside itself, so tests can run it in-process. */
+export interface CliIo {
+  readonly stdout: { write(s: string): unknown; readonly isTTY?: boolean };
+  readonly stderr: { write(s: string): unknown };
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly readStdin: () => Promise<string>;
+  readonly loadBackend: (name: BackendName) => Promise<Backend>;
+}
+
+/** A usage or environment problem: reported as one line, exit status 2. */
+export class CliError extends Error {
+  override name = 'CliError';
+}
+
+interface OptionSpec {
+  readonly type: 'string' | 'boolean';
+  readonly short?: string;
+  /** The value's placeholder in help, for string options. */
+  readonly value?: string;
+  readonly choices?: readonly string[];
+  readonly default?: string;
+  readonly required?: boolean;
+  readonly help: string;
+}
+
+type Values = Record<string, string | boolean | undefined>;
+
+interface Command {
+  readonly summary: string;
+  /** The positional arguments, as help shows them ("SCRIPT..."); empty for none. */
+  readonly args: string;
+  readonly minArgs: number;
+  readonly maxArgs: number;
+  /** More about the command, for its help. */
+  readonly about: string;
+  readonly options: Readonly<Record<string, OptionSpec>>;
+  readonly run: (cli: Cli, values: Values, positionals: string[]) => Promise<number>;
+}
+
+const HELP_OPTION: OptionSpec = { type: 'boolean', short: 'h', help: 'show this help' };
+
+const BACKEND_OPTION: OptionSpec = {
+  type: 'string',
+  value: 'NAME',
+  choices: ['sim', 'linux'],
+  default: 'sim',
+  help: 'the kernel to run on: sim (the simulated kernel) or linux (this machine’s)',
+};
+
+const JSON_OPTION: OptionSpec = { type: 'boolean', help: 'one JSON object per line and step' };
+
+const EXIT_RUN =
+  'Exit status: 0 every expect matched, 1 one did not, 2 a script is malformed or a call blocks forever.';
+
+export const COMMANDS: Readonly<Record<string, Command>> = {
+  run: {
+    summary: 'run syscall scripts and check every expect',
+    args: 'SCRIPT...',
+    minArgs: 1,
+    maxArgs: Number.POSITIVE_INFINITY,
+    about: `Runs each script (a file, or - for standard input) in a fresh process and prints a line per step.\n${EXIT_RUN}`,
+    options: { backend: BACKEND_OPTION, json: JSON_OPTION },
+    run: (cli, v, files) => cli.run(files, v.backend as BackendName, v.json === true),
+  },
+  diff: {
+    summary: 'run scripts on the simulated kernel and on Linux, and show where they differ',
+    args: 'SCRIPT...',
+    minArgs: 1,
+    maxArgs: Number.POSITIVE_INFINITY,
+    about:
+      'Results are compared without their timing-dependent parts (a select timeout left mid-wait,\n' +
+      "an armed timer's remaining time, whether a thread's call had blocked).\n" +
+      'Exit status: 0 identical, 1 some step differs, 2 a script is malformed or a backend cannot run.',
+    options: { json: { type: 'boolean', help: 'one JSON object per line and differing step' } },
+    run: (cli, v, files) => cli.diff(files, v.json === true),
+  },
+  record: {
+    summary: "run scripts on Linux and write every step's expect from the results",
+    args: 'SCRIPT...',
+    minArgs: 1,
+    maxArgs: Number.POSITIVE_INFINITY,
+    about:
+      'Thread starts get no expect (their join does); timing-dependent values are left out.\n' +
+      'With several scripts, or an existing directory, --out is a directory and each script keeps its file name.\n' +
+      'Exit status: 0 all recorded, 2 a script is malformed or a call blocks forever (nothing is written for it).',
+    options: {
+      out: {
+        type: 'string',
+        short: 'o',
+        value: 'DIR|FILE',
+        required: true,
+        help: 'where to write the recorded scripts',
+      },
+    },
+    run: (cli, v, files) => cli.record(files, v.out as string),
+  },
+  demo: {
+    summary: 'run a small example script and show each step',
+    args: '',
+    minArgs: 0,
+    maxArgs: 0,
+    about: `The example: an epoll instance in level-triggered mode reports unread data on every call.\n${EXIT_RUN}`,
+    options: { backend: BACKEND_OPTION, json: JSON_OPTION },
+    run: (cli, v) => cli.demo(v.backend as BackendName, v.json === true),
+  },
+  version: {
+    summary: 'print the version',
+    args: '',
+    minArgs: 0,
+    maxArgs: 0,
+    about: '',
+    options: {},
+    run: async (cli) => {
+      cli.out(`iomux ${packageVersion()}`);
+      return 0;
+    },
+  },
+  help: {
+    summary: "show the commands, or a command's options",
+    args: '[COMMAND]',
+    minArgs: 0,
+    maxArgs: 1,
+    about: '',
+    options: {},
+    run: async (cli, _v, [name]) => {
+      if (name === undefined) {
+        cli.out(topHelp());
+        return 0;
+      }
+      const command = COMMANDS[name];
+      if (!command) throw new CliError(`unknown command "${name}" (${commandList()})`);
+      cli.out(commandHelp(name, command));
+      return 0;
+    },
+  },
+};
+
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const cli = new Cli(io);
+  try {
+    const [first, ...rest] = argv;
+    if (first === undefined) {
+      io.stderr.write(`${topHelp()}\n`);
+      return 2;
+    }
+    if (first === '--help' || first === '-h') return await COMMANDS.help.run(cli, {}, []);
+    if (first === '--version' || first === '-V') return await COMMANDS.version.run(cli, {}, []);
+    if (first.startsWith('-'))
+      throw new CliError(`unknown option "${first}" (options come after the command)`);
+    const command = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
+    if (!command) throw new CliError(`unknown command "${first}" (${commandList()})`);
+    const parsed = parseCommandLine(first, command, rest);
+    if (parsed.values.help === true) {
+      cli.out(commandHelp(first, command));
+      return 0;
+    }
+    return await command.run(cli, parsed.values, parsed.positionals);
+  } catch (e) {
+    if (e instanceof CliError) {
+      io.stderr.write(`iomux: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+function parseCommandLine(
+  name: string,
+  command: Command,
+  args: string[],
+): { values: Values; positionals: string[] } {
+  const specs = { ...command.options, help: HELP_OPTION };
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
+  for (const [key, spec] of Object.entries(specs)) {
+    options[key] = spec.short ? { type: spec.type, short: spec.short } : { type: spec.type };
+  }
+  let parsed: { values: Values; positionals: string[] };
+  try {
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true }) as typeof parsed;
+  } catch (e) {
+    throw new CliError(
+      `${name}: ${(e as Error).message.replace(/\. To specify a positional.*$/s, '')} (see "iomux ${name} --help")`,
+    );
+  }
+  const { values, positionals } = parsed;
+  if (values.help === true) return parsed;
+  for (const [key, spec] of Object.entries(command.options)) {
+    if (values[key] === undefined && spec.default !== undefined) values[key] = spec.default;
+    const v = values[key];
+    if (v === undefined && spec.required)
+      throw new CliError(`${name}: --${key} ${spec.value ?? ''} is required`.trimEnd());
+    if (typeof v === 'string' && spec.choices && !spec.choices.includes(v)) {
+      throw new CliError(`${name}: --${key} must be one of ${spec.choices.join(', ')}, not "${v}"`);
+    }
+  }
+  if (positionals.length < command.minArgs)
+    throw new CliError(`${name}: give at least one ${command.args.replace('...', '')}`);
+  if (positionals.length > command.maxArgs) {
+    throw new CliError(
+      `${name}: unexpected argument "${positionals[command.maxArgs]}" (see "iomux ${name} --help")`,
+    );
+  }
+  return parsed;
+}
+
+// ---- help ----
+
+function commandList(): string {
+  return `commands: ${Object.keys(COMMANDS).join(', ')}`;
+}
+
+export function topHelp(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  const lines = Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(width)}  ${c.summary}`);
+  return [
+    'iomux: Linux I/O multiplexing (select, poll, epoll) as a simulated kernel, checked against Linux',
+    '',
+    'Usage: iomux COMMAND [options]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Run "iomux help COMMAND" or "iomux COMMAND --help" for its options.',
+  ].join('\n');
+}
+
+export function commandHelp(name: string, command: Command): string {
+  const specs = Object.entries({ ...command.options, help: HELP_OPTION });
+  const label = ([key, s]: [string, OptionSpec]) =>
+    `${s.short ? `-${s.short}, ` : '    '}--${key}${s.type === 'string' ? ` ${s.value ?? 'VALUE'}` : ''}`;
+  const width = Math.max(...specs.map((e) => label(e).length));
+  const options = specs.map((e) => {
+    const s = e[1];
+    const extra = s.required ? ' (required)' : s.default !== undefined ? ` (default: ${s.default})` : '';
+    return `  ${label(e).padEnd(width)}  ${s.help}${extra}`;
+  });
+  const usage = `Usage: iomux ${name}${command.args ? ` ${command.args}` : ''}${specs.length > 1 ? ' [options]' : ''}`;
+  return [
+    usage,
+    '',
+    `${command.summary[0].toUpperCase()}${command.summary.slice(1)}.`,
+    ...(command.about ? [command.about] : []),
+    '',
+    'Options:',
+    ...options,
+  ].join('\n');
+}
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+// ---- commands ----
+
+interface Loaded {
+  readonly path: string;
+  readonly script?: Script;
+  readonly error?: ScriptError;
+}
+
+export class Cli {
+  private readonly backends = new Map<BackendName, Promise<Backend>>();
+  readonly style: output.Style;
+
+  constructor(readonly io: CliIo) {
+    const env = io.env;
+    const color = env.FORCE_COLOR
+      ? env.FORCE_COLOR !== '0'
+      : io.stdout.isTTY === true && env.NO_COLOR === undefined;
+    this.style = output.makeStyle(color);
+  }
+
+  out(line: string): void {
+    this.io.stdout.write(`${line}\n`);
+  }
+
+  err(line: string): void {
+    this.io.stderr.write(`${line}\n`);
+  }
+
+  backend(name: BackendName): Promise<Backend> {
+    let b = this.backends.get(name);
+    if (!b) {
+      b = this.io.loadBackend(name);
+      this.backends.set(name, b);
+    }
+    return b;
+  }
+
+  /** Read and validate every script before any runs; malformed ones are reported, not run. */
+  async load(paths: readonly string[], json: boolean, multi: boolean): Promise<Loaded[]> {
+    const loaded: Loaded[] = [];
+    for (const path of paths) {
+      let text: string;
+      try {
+        text = path === '-' ? await this.io.readStdin() : await readFile(path, 'utf8');
+      } catch (e) {
+        throw new CliError(
+          `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        );
+      }
+      try {
+        loaded.push({ path, script: parseScriptText(text) });
+      } catch (e) {
+        if (!(e instanceof ScriptError)) throw e;
+        loaded.push({ path, error: e });
+        this.err(`${this.style.bad('malformed')} ${path}: ${e.message}`);
+        if (json) {
+          const extra: JsonObject = multi ? { script: path } : {};
+          this.out(
+            JSON.stringify({
+              ...extra,
+              step: e.step ?? null,
+              error: { kind: 'malformed', message: e.message },
+            }),
+          );
+        }
+      }
+    }
+    return loaded;
+  }
+
+  async run(paths: readonly string[], backendName: BackendName, json: boolean): Promise<number> {
+    const multi = paths.length > 1;
+    const loaded = await this.load(paths, json, multi);
+    let status = loaded.some((l) => l.error) ? 2 : 0;
+    const runnable = loaded.filter((l) => l.script);
+    if (runnable.length === 0) return status;
+    const backend = await this.backend(backendName);
+    for (const [i, { path, script }] of runnable.entries()) {
+      status = Math.max(status, await this.runOne(path, script as Script, backend, json, multi, i > 0));
+    }
+    return status;
+  }
+
+  async demo(backendName: BackendName, json: boolean): Promise<number> {
+    return this.runOne('demo', parseScript(DEMO), await this.backend(backendName), json, false, false);
+  }
+
+  private async runOne(
+    path: string,
+    script: Script,
+    backend: Backend,
+    json: boolean,
+    multi: boolean,
+    gap: boolean,
+  ): Promise<number> {
+    const extra: JsonObject = multi ? { script: path } : {};
+    const style = this.style;
+    if (!json) {
+      if (gap) this.out('');
+      this.out(style.bold(`${script.name ?? path}${script.name ? style.dim(`  (${path})`) : ''}`));
+    }
+    const report = await runScript(script, backend, {
+      onStep: (o, step) => this.out(json ? output.outcomeJson(o, extra) : output.renderStep(step, o, style)),
+    });
+    if (report.failure) {
+      this.out(
+        json
+          ? output.failureJson(report.failure, extra)
+          : output.renderFailure(script, report.failure, style),
+      );
+      this.debug(report);
+    }
+    if (!json) this.out(output.renderSummary(report, script, style));
+    if (report.failure && json) this.err(`${path}: ${failureLine(report)}`);
+    return exitStatus(report);
+  }
+
+  async diff(paths: readonly string[], json: boolean): Promise<number> {
+    const multi = paths.length > 1;
+    const loaded = await this.load(paths, json, multi);
+    let status = loaded.some((l) => l.error) ? 2 : 0;
+    const runnable = loaded.filter((l) => l.script);
+    if (runnable.length === 0) return status;
+    const [sim, linux] = [await this.backend('sim'), await this.backend('linux')];
+    for (const { path, script } of runnable) {
+      const s = script as Script;
+      const report = await diffScript(s, sim, linux);
+      const extra: JsonObject = multi ? { script: path } : {};
+      if (json) {
+        for (const d of report.differences) {
+          const line = { ...extra, step: d.step, call: d.call, sim: viewJson(d.a), linux: viewJson(d.b) };
+          this.out(JSON.stringify(line));
+        }
+      }
+      if (!json) this.renderDiff(path, s, report);
+      status = Math.max(status, report.differences.length ? 1 : 0);
+    }
+    return status;
+  }
+
+  private renderDiff(path: string, script: Script, report: DiffReport): void {
+    const style = this.style;
+    const n = report.differences.length;
+    const head =
+      n === 0
+        ? style.ok('identical on sim and linux')
+        : style.bad(`${n} step${n === 1 ? ' differs' : 's differ'}`);
+    this.out(`${path}: ${head}`);
+    const inSteps = report.differences.filter((d) => d.step < script.steps.length);
+    for (const [i, d] of inSteps.entries()) {
+      // Past the step where one run stopped, every step differs the same way: say it once.
+      const side = 'notReached' in d.a ? 'sim' : 'notReached' in d.b ? 'linux' : undefined;
+      if (side) {
+        const last = inSteps[inSteps.length - 1].step;
+        const range = last > d.step ? `${d.step}–${last}` : String(d.step);
+        const count = inSteps.length - i;
+        this.out(
+          style.dim(`${range.padStart(4)}  not reached on ${side} (${count} step${count === 1 ? '' : 's'})`),
+        );
+        break;
+      }
+      this.out(`${style.dim(String(d.step).padStart(4))}  ${output.renderCall(script.steps[d.step])}`);
+      this.out(`        sim    ${output.renderView(d.a)}`);
+      this.out(`        linux  ${output.renderView(d.b)}`);
+    }
+    // Creating or closing the process failed on one side.
+    for (const d of report.differences.filter((x) => x.step >= script.steps.length)) {
+      this.out(`      ${d.call}`);
+      this.out(`        sim    ${output.renderView(d.a)}`);
+      this.out(`        linux  ${output.renderView(d.b)}`);
+    }
+    // Both stopped at the same step for the same reason: identical, but worth saying.
+    const both = n === 0 && report.a.failure && report.b.failure ? report.a.failure : undefined;
+    if (both) this.out(style.dim(`      both stopped at step ${both.step}: ${both.kind}`));
+  }
+
+  async record(paths: readonly string[], out: string): Promise<number> {
+    const loaded = await this.load(paths, false, paths.length > 1);
+    let status = loaded.some((l) => l.error) ? 2 : 0;
+    const runnable = loaded.filter((l) => l.script);
+    if (runnable.length === 0) return status;
+    const toDir = paths.length > 1 || out.endsWith('/') || (await isDirectory(out));
+    if (toDir) await mkdir(out, { recursive: true });
+    const linux = await this.backend('linux');
+    for (const { path, script } of runnable) {
+      const s = script as Script;
+      const { document, report } = await recordScript(s, linux);
+      if (!document) {
+        this.err(`${this.style.bad('not recorded')} ${path}: ${failureLine(report)}`);
+        this.debug(report);
+        status = 2;
+        continue;
+      }
+      const target = toDir ? join(out, path === '-' ? 'stdin.json' : basename(path)) : out;
+      await writeFile(target, formatScriptJson(document));
+      const expects = report.outcomes.filter((o) => s.steps[o.step]?.shape !== 'started').length;
+      this.out(`recorded ${path} → ${target} (${s.steps.length} steps, ${expects} expects)`);
+    }
+    return status;
+  }
+
+  /** IOMUX_DEBUG=1: the stack of an unexpected exception (a bug, not a script problem). */
+  private debug(report: RunReport): void {
+    const cause = report.failure?.cause;
+    if (this.io.env.IOMUX_DEBUG && report.failure?.kind === 'error' && cause instanceof Error)
+      this.err(cause.stack ?? '');
+  }
+}
+
+function failureLine(report: RunReport): string {
+  const f = report.failure;
+  if (!f) return '';
+  return `${f.step === null ? f.call : `step ${f.step} (${f.call})`}: ${f.message}`;
+}
+
+function viewJson(v: StepView): JsonObject {
+  if ('result' in v) return { result: v.result };
+  if ('started' in v) return { started: true };
+  if ('stopped' in v) return { error: { kind: v.stopped, message: v.message } };
+  return { notReached: true };
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** The demo: script-format.md's own example. */
+const DEMO: JsonObject = {
+  name: 'epoll LT reports unread data again',
+  source: 'script-format.md',
+  steps: [
+    { call: 'pipe2', args: ['O_NONBLOCK'], bind: ['r', 'w'] },
+    { call: 'epoll_create1', args: [0], bind: 'ep' },
+    {
+      call: 'epoll_ctl',
+      args: ['$ep', 'EPOLL_CTL_ADD', '$r', { events: 'EPOLLIN', data: 7 }],
+      expect: { ret: 0 },
+    },
+    { call: 'write', args: ['$w', 'hello'], expect: { ret: 5 } },
+    { call: 'epoll_wait', args: ['$ep', 8, 0], expect: { ret: 1, events: [{ events: 'EPOLLIN', data: 7 }] } },
+    { call: 'epoll_wait', args: ['$ep', 8, 0], expect: { ret: 1, events: [{ events: 'EPOLLIN', data: 7 }] } },
+    { call: 'read', args: ['$r', 16], expect: { ret: 5, data: 'hello' } },
+    { call: 'epoll_wait', args: ['$ep', 8, 0], expect: { ret: 0, events: [] } },
+  ],
+};

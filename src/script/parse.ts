@@ -1,0 +1,568 @@
+// Parse and validate a syscall script (script-format.md) into typed steps, before anything runs.
+//
+// Everything a script can get wrong statically is caught here, with the step index and the
+// problem: an unknown call, the wrong number of arguments, a flag word with an unknown name, a
+// bad payload, a `$name` used before any step binds it (names bound on a thread count only from
+// its join), a thread started again before its call was joined, an `expect` key the call's
+// result does not have. What can only go wrong at run time (a binding call that failed, so its
+// name never got a descriptor) is the runner's to report.
+
+import { isErrno } from '../abi/errno.ts';
+import { FLAG_TABLES, FlagError, type FlagTable, parseFlags } from '../abi/flags.ts';
+import {
+  type Arg,
+  type ArgSpec,
+  bindCount,
+  CALLS,
+  type CallName,
+  fcntlArgTable,
+  isCallName,
+  JOIN_ARGS,
+  type ResultShape,
+  SHAPE_KEYS,
+  shapeOf,
+} from './calls.ts';
+import { findJsonError } from './jsonpos.ts';
+import { decodePayload, type FdRef, isObject, type JsonObject, show } from './values.ts';
+
+/** A script that cannot run as written. `step` is the index of the offending step, if any. */
+export class ScriptError extends Error {
+  override name = 'ScriptError';
+  constructor(
+    /** The problem, without the step prefix. */
+    readonly detail: string,
+    readonly step?: number,
+    readonly call?: string,
+  ) {
+    super(step === undefined ? detail : `step ${step}${call ? ` (${call})` : ''}: ${detail}`);
+  }
+}
+
+export interface Step {
+  /** Position in `steps`, from 0. */
+  readonly index: number;
+  /** The call; `join` collects the result of a call started on a thread. */
+  readonly call: CallName | 'join';
+  readonly args: readonly Arg[];
+  /** The names this step's call binds, in result order; empty when none. */
+  readonly bind: readonly string[];
+  /** The thread a call is started on; undefined for calls made on the main thread, and for join. */
+  readonly thread: string | undefined;
+  /** The step whose call this step's result comes from: itself, or for a join the thread's step. */
+  readonly origin: number;
+  /** The shape of the result; 'started' for a thread start, whose result is `{blocked}`. */
+  readonly shape: ResultShape | 'started';
+  readonly expect: JsonObject | undefined;
+  /** Compare epoll `events` as a multiset. */
+  readonly unordered: boolean;
+  /** The step as written (record rewrites only its `expect`). */
+  readonly source: JsonObject;
+}
+
+export interface Script {
+  readonly name: string | undefined;
+  readonly steps: readonly Step[];
+  /** The document as written, other top-level keys included. */
+  readonly source: JsonObject;
+}
+
+/** Step keys the format defines, and free-text keys a runner ignores. */
+const STEP_KEYS = new Set(['call', 'args', 'bind', 'thread', 'expect', 'unordered']);
+const STEP_NOTE_KEYS = new Set(['note', 'notes', 'comment']);
+
+/** A name, as bound by `bind` and referred to as `$name`; a thread's name follows the same rule. */
+const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+/** The thread a script's own calls run on (ProcessHandle.thread's first thread). */
+export const MAIN_THREAD = 'main';
+
+/** An argument problem: the step parser prefixes where it is. */
+class ArgError extends Error {}
+
+export function parseScriptText(text: string): Script {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new ScriptError(`not valid JSON: ${jsonErrorWhere(text, e)}`);
+  }
+  return parseScript(doc);
+}
+
+export function parseScript(doc: unknown): Script {
+  if (!isObject(doc)) throw new ScriptError(`a script is a JSON object with "steps", got ${show(doc)}`);
+  if (doc.name !== undefined && typeof doc.name !== 'string') {
+    throw new ScriptError(`"name" must be a string, got ${show(doc.name)}`);
+  }
+  if (!Array.isArray(doc.steps))
+    throw new ScriptError(`"steps" must be a list of steps, got ${show(doc.steps)}`);
+  const scope = new Scope();
+  const steps = doc.steps.map((raw, index) => parseStep(raw, index, scope));
+  return { name: doc.name, steps, source: doc as JsonObject };
+}
+
+/** What is known, statically, at a point in the script: names bound so far, calls on threads. */
+class Scope {
+  /** Names bound so far, and the step that (last) bound each. */
+  readonly bound = new Map<string, number>();
+  /** Names a thread's call will bind at its join: name → the thread step. */
+  readonly pendingNames = new Map<string, number>();
+  /** Threads with a call started and not yet joined: thread → its step. */
+  readonly running = new Map<string, Step>();
+  /** Threads that ran a call at some point (for "join of an unknown thread"). */
+  readonly known = new Set<string>();
+}
+
+function parseStep(raw: unknown, index: number, scope: Scope): Step {
+  if (!isObject(raw)) throw new ScriptError(`a step must be an object, got ${show(raw)}`, index);
+  const call = raw.call;
+  if (typeof call !== 'string') throw new ScriptError(`"call" must be a string, got ${show(call)}`, index);
+  if (call !== 'join' && !isCallName(call)) {
+    const near = closest(call, [...Object.keys(CALLS), 'join']);
+    throw new ScriptError(`unknown call "${call}"${near ? ` (did you mean "${near}"?)` : ''}`, index);
+  }
+  const fail: (detail: string) => never = (detail) => {
+    throw new ScriptError(detail, index, call);
+  };
+  for (const key of Object.keys(raw)) {
+    if (STEP_KEYS.has(key) || STEP_NOTE_KEYS.has(key)) continue;
+    const near = closest(key, [...STEP_KEYS]);
+    fail(`unknown step key "${key}"${near ? ` (did you mean "${near}"?)` : ''}`);
+  }
+  if (raw.unordered !== undefined && typeof raw.unordered !== 'boolean') {
+    fail(`"unordered" must be true or false, got ${show(raw.unordered)}`);
+  }
+  const unordered = raw.unordered === true;
+  const rawArgs = raw.args === undefined ? [] : raw.args;
+  if (!Array.isArray(rawArgs)) fail(`"args" must be a list, got ${show(rawArgs)}`);
+  const argv = rawArgs as unknown[];
+  const specs = call === 'join' ? JOIN_ARGS : CALLS[call].args;
+  if (argv.length !== specs.length) {
+    const names = specs.map((s) => s.name).join(', ');
+    fail(
+      `${call} takes ${specs.length} argument${specs.length === 1 ? '' : 's'}` +
+        `${specs.length ? ` (${names})` : ''}, got ${argv.length}`,
+    );
+  }
+  const args: Arg[] = [];
+  for (const [i, spec] of specs.entries()) {
+    try {
+      args.push(parseArg(spec, argv[i], args, scope));
+    } catch (e) {
+      if (e instanceof ArgError) fail(`args[${i}] (${spec.name}): ${e.message}`);
+      throw e;
+    }
+  }
+
+  if (call === 'join') return parseJoin(raw, index, args, unordered, scope, fail);
+
+  const shape = shapeOf(call, args);
+  const bind = parseBind(raw.bind, call, shape, fail);
+  let thread: string | undefined;
+  if (raw.thread !== undefined) {
+    thread = threadName(raw.thread, fail);
+    const running = scope.running.get(thread);
+    if (running) {
+      fail(
+        `thread "${thread}" is still in ${running.call} from step ${running.index}: ` +
+          `join it before starting another call on it`,
+      );
+    }
+    if (raw.expect !== undefined) {
+      fail(`a call started on a thread has no result to compare yet: put "expect" on its join step`);
+    }
+    if (unordered) fail(`"unordered" belongs on the join step, where the result is compared`);
+  }
+  if (unordered && shape !== 'events') fail(`"unordered" applies only to epoll's events, not to ${call}`);
+
+  const step: Step = {
+    index,
+    call,
+    args,
+    bind,
+    thread,
+    origin: index,
+    shape: thread === undefined ? shape : 'started',
+    expect: undefined,
+    unordered,
+    source: raw as JsonObject,
+  };
+  if (thread !== undefined) {
+    scope.running.set(thread, step);
+    scope.known.add(thread);
+    for (const name of bind) scope.pendingNames.set(name, index);
+    return step;
+  }
+  for (const name of bind) scope.bound.set(name, index);
+  const expect = raw.expect === undefined ? undefined : parseExpect(raw.expect, shape, scope, fail);
+  return { ...step, expect };
+}
+
+function parseJoin(
+  raw: Record<string, unknown>,
+  index: number,
+  args: Arg[],
+  unordered: boolean,
+  scope: Scope,
+  fail: (detail: string) => never,
+): Step {
+  if (raw.thread !== undefined) fail(`join runs on the main thread: it takes no "thread"`);
+  if (raw.bind !== undefined) fail(`join binds nothing itself: put "bind" on the step that starts the call`);
+  const thread = (args[0] as { value: string }).value;
+  const started = scope.running.get(thread);
+  if (!started) {
+    fail(
+      scope.known.has(thread)
+        ? `thread "${thread}" has no call to join (its last call was already joined)`
+        : `join of an unknown thread "${thread}" (no step started a call on it)`,
+    );
+  }
+  const from = started as Step;
+  scope.running.delete(thread);
+  for (const name of from.bind) {
+    scope.pendingNames.delete(name);
+    scope.bound.set(name, index);
+  }
+  const shape = shapeOf(from.call as CallName, from.args);
+  if (unordered && shape !== 'events')
+    fail(`"unordered" applies only to epoll's events, not to ${from.call}`);
+  return {
+    index,
+    call: 'join',
+    args,
+    bind: [],
+    thread: undefined,
+    origin: from.index,
+    shape,
+    expect: raw.expect === undefined ? undefined : parseExpect(raw.expect, shape, scope, fail),
+    unordered,
+    source: raw as JsonObject,
+  };
+}
+
+function parseBind(raw: unknown, call: string, shape: ResultShape, fail: (d: string) => never): string[] {
+  if (raw === undefined) return [];
+  const want = bindCount(shape);
+  if (want === 0) fail(`${call} returns no descriptor to bind`);
+  const names = typeof raw === 'string' ? [raw] : raw;
+  if (!Array.isArray(names) || names.length !== want || !names.every((n) => typeof n === 'string')) {
+    fail(
+      want === 1
+        ? `"bind" must be a name (or a list of one name), got ${show(raw)}`
+        : `"bind" must be a list of ${want} names (${call} returns two descriptors), got ${show(raw)}`,
+    );
+  }
+  for (const name of names as string[]) {
+    if (!NAME.test(name))
+      fail(`"bind": ${show(name)} is not a name (a letter or _, then letters, digits, _ . -)`);
+  }
+  if (want === 2 && names[0] === names[1]) fail(`"bind" names both descriptors "${names[0]}"`);
+  return names as string[];
+}
+
+function threadName(raw: unknown, fail: (d: string) => never): string {
+  if (typeof raw !== 'string' || !NAME.test(raw)) fail(`"thread" must be a thread name, got ${show(raw)}`);
+  if (raw === MAIN_THREAD) fail(`"thread": "main" is the script's own thread; name another`);
+  return raw as string;
+}
+
+// ---- arguments ----
+
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+
+function parseArg(spec: ArgSpec, v: unknown, prev: readonly Arg[], scope: Scope): Arg {
+  const t = spec.type;
+  switch (t.kind) {
+    case 'fd':
+      return { kind: 'fd', ref: fdRef(v, scope) };
+    case 'int':
+      return { kind: 'int', value: integer(v, INT32_MIN, INT32_MAX) };
+    case 'count':
+      return { kind: 'int', value: integer(v, 0, INT32_MAX) };
+    case 'uint32':
+      return { kind: 'int', value: integer(v, 0, 2 ** 32 - 1) };
+    case 'flags':
+      return { kind: 'int', value: flagWord(v, t.table) };
+    case 'fcntl_arg': {
+      const cmd = prev[1]?.kind === 'int' ? prev[1].value : -1;
+      return { kind: 'int', value: flagWord(v, fcntlArgTable(cmd)) };
+    }
+    case 'payload':
+      try {
+        return { kind: 'bytes', value: decodePayload(v) };
+      } catch (e) {
+        throw new ArgError((e as Error).message);
+      }
+    case 'event':
+      return { kind: 'event', value: epollEvent(v) };
+    case 'pollfds':
+      return { kind: 'pollfds', value: pollList(v, scope) };
+    case 'fdset':
+      return { kind: 'fdset', value: fdSet(v, scope) };
+    case 'timeval':
+      return { kind: 'timeval', value: v === null ? null : timePair(v, 'usec') };
+    case 'timespec':
+      return { kind: 'timespec', value: v === null ? null : timePair(v, 'nsec') };
+    case 'itimerspec':
+      return { kind: 'itimerspec', value: itimerspec(v) };
+    case 'nfds':
+      return {
+        kind: 'nfds',
+        value: v === 'max+1' ? 'max+1' : integer(v, INT32_MIN, INT32_MAX, ' or "max+1"'),
+      };
+    case 'address':
+      if (typeof v !== 'string' || !/^@./.test(v)) {
+        throw new ArgError(`expected an abstract AF_UNIX address "@name", got ${show(v)}`);
+      }
+      return { kind: 'string', value: v };
+    case 'path':
+      if (v !== '/dev/null' && v !== 'tmpfile')
+        throw new ArgError(`expected "/dev/null" or "tmpfile", got ${show(v)}`);
+      return { kind: 'string', value: v };
+    case 'thread':
+      if (typeof v !== 'string' || !NAME.test(v))
+        throw new ArgError(`expected a thread name, got ${show(v)}`);
+      return { kind: 'string', value: v };
+  }
+}
+
+function integer(v: unknown, min: number, max: number, alt = ''): number {
+  if (typeof v !== 'number' || !Number.isInteger(v))
+    throw new ArgError(`expected an integer${alt}, got ${show(v)}`);
+  if (v < min || v > max) throw new ArgError(`${v} is out of range (${min} to ${max})`);
+  return v;
+}
+
+function flagWord(v: unknown, table: FlagTable): number {
+  try {
+    return parseFlags(v, table);
+  } catch (e) {
+    if (e instanceof FlagError) throw new ArgError(e.message);
+    throw e;
+  }
+}
+
+/** A descriptor argument: `"$name"` bound earlier, or an integer used as is. */
+function fdRef(v: unknown, scope: Scope): FdRef {
+  if (typeof v === 'number') return integer(v, INT32_MIN, INT32_MAX);
+  if (typeof v !== 'string')
+    throw new ArgError(`expected a descriptor ("$name" or an integer), got ${show(v)}`);
+  if (!v.startsWith('$')) {
+    const hint = NAME.test(v) ? ` (did you mean "$${v}"?)` : '';
+    throw new ArgError(`expected a descriptor ("$name" or an integer), got ${show(v)}${hint}`);
+  }
+  const name = v.slice(1);
+  if (!scope.bound.has(name)) {
+    const pending = scope.pendingNames.get(name);
+    throw new ArgError(
+      pending === undefined
+        ? `$${name} is not bound by any earlier step`
+        : `$${name} is bound by the call started at step ${pending}, but only once that thread is joined`,
+    );
+  }
+  return name;
+}
+
+function epollEvent(v: unknown): { events: number; data: number } | null {
+  if (v === null) return null;
+  if (!isObject(v)) throw new ArgError(`expected {"events": FLAGS, "data": INTEGER} or null, got ${show(v)}`);
+  onlyKeys(v, ['events', 'data']);
+  if (v.events === undefined) throw new ArgError(`missing "events"`);
+  return { events: flagWord(v.events, FLAG_TABLES.epoll), data: v.data === undefined ? 0 : userData(v.data) };
+}
+
+function userData(v: unknown): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+    throw new ArgError(`"data" must be an integer from 0 to 2^53-1, got ${show(v)}`);
+  }
+  return v;
+}
+
+function pollList(v: unknown, scope: Scope): { fd: FdRef; events: number }[] {
+  if (!Array.isArray(v)) throw new ArgError(`expected a list of {"fd", "events"}, got ${show(v)}`);
+  return v.map((entry, i) => {
+    try {
+      if (!isObject(entry)) throw new ArgError(`expected {"fd", "events"}, got ${show(entry)}`);
+      onlyKeys(entry, ['fd', 'events']);
+      if (entry.events === undefined) throw new ArgError(`missing "events"`);
+      return { fd: fdRef(entry.fd, scope), events: flagWord(entry.events, FLAG_TABLES.poll) };
+    } catch (e) {
+      if (e instanceof ArgError) throw new ArgError(`[${i}]: ${e.message}`);
+      throw e;
+    }
+  });
+}
+
+/** fd_set bits go up to nfds, itself capped at the table size; 2^20 is Linux's NR_OPEN ceiling. */
+const FD_SET_LIMIT = 1 << 20;
+
+function fdSet(v: unknown, scope: Scope): FdRef[] | null {
+  if (v === null) return null;
+  if (!Array.isArray(v)) throw new ArgError(`expected a list of descriptors or null, got ${show(v)}`);
+  return v.map((entry, i) => {
+    try {
+      return typeof entry === 'number' ? integer(entry, 0, FD_SET_LIMIT - 1) : fdRef(entry, scope);
+    } catch (e) {
+      if (e instanceof ArgError) throw new ArgError(`[${i}]: ${e.message}`);
+      throw e;
+    }
+  });
+}
+
+function timePair<K extends 'usec' | 'nsec'>(v: unknown, sub: K): { sec: number } & Record<K, number> {
+  if (!isObject(v)) throw new ArgError(`expected {"sec", "${sub}"}, got ${show(v)}`);
+  onlyKeys(v, ['sec', sub]);
+  const num = (x: unknown, key: string): number => {
+    if (typeof x !== 'number' || !Number.isSafeInteger(x))
+      throw new ArgError(`"${key}" must be an integer, got ${show(x)}`);
+    return x;
+  };
+  return { sec: num(v.sec, 'sec'), [sub]: num(v[sub], sub) } as { sec: number } & Record<K, number>;
+}
+
+function itimerspec(v: unknown): {
+  interval: { sec: number; nsec: number };
+  value: { sec: number; nsec: number };
+} {
+  if (!isObject(v))
+    throw new ArgError(`expected {"interval": {"sec", "nsec"}, "value": {"sec", "nsec"}}, got ${show(v)}`);
+  onlyKeys(v, ['interval', 'value']);
+  return { interval: timePair(v.interval, 'nsec'), value: timePair(v.value, 'nsec') };
+}
+
+function onlyKeys(v: Record<string, unknown>, keys: readonly string[]): void {
+  for (const k of Object.keys(v)) {
+    if (!keys.includes(k))
+      throw new ArgError(`unknown key "${k}" (expected ${keys.map((x) => `"${x}"`).join(', ')})`);
+  }
+}
+
+// ---- expect ----
+
+/**
+ * Validate an `expect` against the shape of the call's result, so a typo in an expected key or
+ * mask fails before the run rather than as a puzzling mismatch after it.
+ */
+function parseExpect(v: unknown, shape: ResultShape, scope: Scope, fail: (d: string) => never): JsonObject {
+  if (!isObject(v)) return fail(`"expect" must be an object, got ${show(v)}`);
+  const at = (key: string, check: () => void): void => {
+    try {
+      check();
+    } catch (e) {
+      if (e instanceof ArgError) fail(`expect.${key}: ${e.message}`);
+      throw e;
+    }
+  };
+  if ('errno' in v) {
+    const extra = Object.keys(v).filter((k) => k !== 'errno');
+    if (extra.length) fail(`"expect" has "errno" and ${show(extra)}: a failed call reports only its errno`);
+    if (typeof v.errno !== 'string' || !isErrno(v.errno))
+      fail(`expect.errno: unknown errno ${show(v.errno)}`);
+    return v as JsonObject;
+  }
+  const allowed = ['ret', ...SHAPE_KEYS[shape]];
+  for (const [key, value] of Object.entries(v)) {
+    if (!allowed.includes(key)) {
+      fail(
+        `expect.${key}: not part of this call's result (it has ${allowed.map((k) => `"${k}"`).join(', ')}, or "errno")`,
+      );
+    }
+    at(key, () => checkExpected(key, value, shape, scope));
+  }
+  return v as JsonObject;
+}
+
+function checkExpected(key: string, v: unknown, shape: ResultShape, scope: Scope): void {
+  switch (key) {
+    case 'ret':
+      if (shape === 'fd') expectedFd(v, scope);
+      else integer(v, INT32_MIN, 2 ** 53);
+      return;
+    case 'fds':
+      if (!Array.isArray(v) || v.length !== 2)
+        throw new ArgError(`expected a list of two descriptors, got ${show(v)}`);
+      for (const x of v) expectedFd(x, scope);
+      return;
+    case 'events':
+      if (!Array.isArray(v)) throw new ArgError(`expected a list of {"events", "data"}, got ${show(v)}`);
+      v.forEach((e, i) => {
+        if (!isObject(e) || e.events === undefined || e.data === undefined) {
+          throw new ArgError(`[${i}]: expected {"events": FLAGS, "data": INTEGER}, got ${show(e)}`);
+        }
+        onlyKeys(e, ['events', 'data']);
+        flagWord(e.events, FLAG_TABLES.epoll);
+        userData(e.data);
+      });
+      return;
+    case 'revents':
+      if (!Array.isArray(v)) throw new ArgError(`expected a list of POLL* flag words, got ${show(v)}`);
+      for (const m of v) flagWord(m, FLAG_TABLES.poll);
+      return;
+    case 'readfds':
+    case 'writefds':
+    case 'exceptfds':
+      if (v === null) return;
+      if (!Array.isArray(v)) throw new ArgError(`expected a list of descriptors or null, got ${show(v)}`);
+      for (const x of v) expectedFd(x, scope);
+      return;
+    case 'timeout':
+      if (v !== null) timePair(v, 'usec');
+      return;
+    case 'data':
+      try {
+        decodePayload(v);
+      } catch (e) {
+        throw new ArgError((e as Error).message);
+      }
+      return;
+    case 'old':
+    case 'value':
+      itimerspec(v);
+      return;
+  }
+}
+
+/** A descriptor in an expected result: a name bound by now (with or without `$`), or a number. */
+function expectedFd(v: unknown, scope: Scope): void {
+  if (typeof v === 'number' && Number.isInteger(v)) return;
+  if (typeof v !== 'string') throw new ArgError(`expected a descriptor (a name or a number), got ${show(v)}`);
+  const name = v.startsWith('$') ? v.slice(1) : v;
+  if (!scope.bound.has(name))
+    throw new ArgError(`"${name}" is not a name bound by this step or an earlier one`);
+}
+
+// ---- messages ----
+
+/** Where JSON.parse stopped, as line and column, with what was expected there. */
+function jsonErrorWhere(text: string, e: unknown): string {
+  const found = findJsonError(text);
+  if (found) return `line ${found.line}, column ${found.column}: ${found.problem}`;
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The candidate within edit distance 2 of `word`, for "did you mean". */
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const c of candidates) {
+    const d = editDistance(word, c);
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    row = next;
+  }
+  return row[b.length];
+}

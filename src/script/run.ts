@@ -1,0 +1,439 @@
+// Run a parsed script on any Backend (src/api/backend.ts), as script-format.md describes: one
+// fresh process, names bound to descriptors as steps return them, calls on named threads that
+// the script goes on past while they block, results written in the format's terms (names for
+// descriptors, flag words for masks, Latin-1 strings for bytes) and compared with `expect`.
+//
+// The runner knows nothing of either kernel: it calls the typed `Syscalls` methods and leaves
+// blocking, waking and time to the backend's `wait` and `settle`.
+
+import { FLAG_TABLES, formatMask } from '../abi/flags.ts';
+import { type Backend, BlocksForever, type ProcessHandle } from '../api/backend.ts';
+import {
+  type EpollEvent,
+  failed,
+  type Itimerspec,
+  type SysResult,
+  type Timeval,
+  Unsupported,
+} from '../api/syscalls.ts';
+import { type Arg, type ArgReader, callDef, type ResultShape } from './calls.ts';
+import { mismatchedKeys } from './compare.ts';
+import { MAIN_THREAD, type Script, type Step } from './parse.ts';
+import { bytesToLatin1, type FdRef, type Json, type JsonObject } from './values.ts';
+
+/** What one step did. */
+export interface StepOutcome {
+  readonly step: number;
+  readonly call: string;
+  /** The thread a call was started on (its result is `{blocked}`). */
+  readonly thread?: string;
+  readonly result: JsonObject;
+  /** The step's `expect`, as written, where it has one. */
+  readonly expected?: JsonObject;
+  /** Whether the result matched `expect`; absent where there is no expect. */
+  readonly ok?: boolean;
+  /** The keys of `expect` that did not match. */
+  readonly mismatched?: readonly string[];
+}
+
+/**
+ * Why a run stopped before its end:
+ * - `blocks-forever`: a call can never return (a deadlock on the simulated kernel, a time-out on Linux);
+ * - `unsupported`: the backend does not model something the step needs;
+ * - `unbound`: a `$name` whose binding call failed, so it names no descriptor;
+ * - `error`: anything else (a bug in a backend or in the runner).
+ */
+export type FailureKind = 'blocks-forever' | 'unsupported' | 'unbound' | 'error';
+
+export interface RunFailure {
+  /** The step the run stopped at; null when the process could not be created or closed. */
+  readonly step: number | null;
+  readonly call: string;
+  readonly kind: FailureKind;
+  readonly message: string;
+  /** The exception, for a debugging stack trace. */
+  readonly cause?: unknown;
+}
+
+export interface RunReport {
+  readonly backend: Backend['name'];
+  readonly outcomes: readonly StepOutcome[];
+  readonly failure?: RunFailure;
+}
+
+export interface RunOptions {
+  /** Called as each step completes (for streaming output). */
+  readonly onStep?: (outcome: StepOutcome, step: Step) => void;
+  /**
+   * The hidden prefix put before every abstract address, so that scripts running at the same
+   * time do not share names (script-format.md, "The process a script runs in"). Default: a
+   * fixed one on the simulated kernel, a fresh one per run on Linux — of the same length, so an
+   * address-length limit falls at the same place on both.
+   */
+  readonly addressPrefix?: string;
+}
+
+/** Exit status as the format defines it: 2 a run that could not finish, 1 a mismatch, else 0. */
+export function exitStatus(report: RunReport): 0 | 1 | 2 {
+  if (report.failure) return 2;
+  return report.outcomes.some((o) => o.ok === false) ? 1 : 0;
+}
+
+export async function runScript(script: Script, backend: Backend, opts: RunOptions = {}): Promise<RunReport> {
+  const outcomes: StepOutcome[] = [];
+  let proc: ProcessHandle;
+  try {
+    proc = await backend.createProcess();
+  } catch (e) {
+    return { backend: backend.name, outcomes, failure: describeFailure(e, null, '(create process)') };
+  }
+  const run = new Run(script, proc, opts.addressPrefix ?? defaultPrefix(backend.name));
+  let failure: RunFailure | undefined;
+  for (const step of script.steps) {
+    try {
+      const outcome = await run.step(step);
+      outcomes.push(outcome);
+      opts.onStep?.(outcome, step);
+    } catch (e) {
+      failure = describeFailure(e, step.index, step.call);
+      break;
+    }
+  }
+  try {
+    await proc.close();
+  } catch (e) {
+    failure ??= describeFailure(e, null, '(close process)');
+  }
+  return failure ? { backend: backend.name, outcomes, failure } : { backend: backend.name, outcomes };
+}
+
+/** A problem the runner finds at run time (the parser cannot see which calls will fail). */
+class RunError extends Error {
+  constructor(
+    readonly kind: FailureKind,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A call started on a thread and not yet joined. */
+interface Running {
+  readonly step: Step;
+  readonly call: Promise<SysResult<object>>;
+}
+
+class Run {
+  readonly names = new Bindings();
+  readonly running = new Map<string, Running>();
+
+  constructor(
+    readonly script: Script,
+    readonly proc: ProcessHandle,
+    readonly prefix: string,
+  ) {}
+
+  async step(step: Step): Promise<StepOutcome> {
+    if (step.call === 'join') {
+      const thread = stringArg(step.args[0]);
+      const running = this.running.get(thread);
+      // The parser guarantees a started call for every join.
+      if (!running) throw new Error(`internal: join of ${thread} with no call running`);
+      this.running.delete(thread);
+      return this.finish(step, running.step, await this.proc.wait(running.call));
+    }
+    const def = callDef(step.call);
+    const args = new StepArgs(step, this.names, this.prefix);
+    if (step.thread === undefined) {
+      return this.finish(step, step, await this.proc.wait(def.invoke(this.proc.thread(MAIN_THREAD), args)));
+    }
+    const call = def.invoke(this.proc.thread(step.thread), args);
+    const state: { done: boolean; error?: unknown } = { done: false };
+    // Handled at once, so a call that fails while nobody awaits it is not an unhandled rejection;
+    // the join awaits `call` itself, which rejects again there.
+    call.then(
+      () => {
+        state.done = true;
+      },
+      (e: unknown) => {
+        state.done = true;
+        state.error = e;
+      },
+    );
+    await this.proc.settle();
+    // Settling may resolve the call in the backend's last microtask; one macrotask lets every
+    // pending reaction run, so `done` is exact rather than racy.
+    await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    if (state.error !== undefined) throw state.error;
+    this.running.set(step.thread, { step, call });
+    return { step: step.index, call: step.call, thread: step.thread, result: { blocked: !state.done } };
+  }
+
+  /** Bind what the call returned, write its result, compare with the step's expect. */
+  private finish(step: Step, origin: Step, raw: SysResult<object>): StepOutcome {
+    const shape = step.shape as ResultShape;
+    this.bindResult(origin, shape, raw);
+    const result = formatResult(shape, raw, this.names);
+    if (!step.expect) return { step: step.index, call: step.call, result };
+    const mismatched = mismatchedKeys(step.expect, result, shape, {
+      unordered: step.unordered,
+      fdOf: (name) => this.names.fdOf(name),
+    });
+    return {
+      step: step.index,
+      call: step.call,
+      result,
+      expected: step.expect,
+      ok: mismatched.length === 0,
+      mismatched,
+    };
+  }
+
+  private bindResult(origin: Step, shape: ResultShape, raw: SysResult<object>): void {
+    if (origin.bind.length === 0) return;
+    if (failed(raw)) {
+      // As `x = socket(...)` leaves x == -1 in C: the name no longer denotes its old descriptor.
+      for (const name of origin.bind)
+        this.names.unbind(name, `step ${origin.index} (${origin.call}) failed with ${raw.errno}`);
+      return;
+    }
+    const fds = shape === 'pair' ? pairOf(raw) : [(raw as { ret: number }).ret];
+    origin.bind.forEach((name, i) => {
+      this.names.bind(name, fds[i]);
+    });
+  }
+}
+
+/** Names and the descriptors they denote, as bound so far in one run. */
+export class Bindings {
+  private readonly byName = new Map<string, { fd: number; seq: number }>();
+  /** Names whose binding call failed, with why (for the message when one is used). */
+  private readonly lost = new Map<string, string>();
+  private seq = 0;
+
+  bind(name: string, fd: number): void {
+    this.byName.set(name, { fd, seq: this.seq++ });
+    this.lost.delete(name);
+  }
+
+  unbind(name: string, why: string): void {
+    this.byName.delete(name);
+    this.lost.set(name, why);
+  }
+
+  fdOf(name: string): number | undefined {
+    return this.byName.get(name)?.fd;
+  }
+
+  /** Why `name` denotes nothing, when a failed call unbound it. */
+  whyUnbound(name: string): string | undefined {
+    return this.lost.get(name);
+  }
+
+  /**
+   * A descriptor as results write it: the most recently bound name that still denotes it (a name
+   * rebound elsewhere no longer does), or its number.
+   */
+  nameOf(fd: number): FdRef {
+    let best: { name: string; seq: number } | undefined;
+    for (const [name, b] of this.byName) {
+      if (b.fd === fd && (!best || b.seq > best.seq)) best = { name, seq: b.seq };
+    }
+    return best?.name ?? fd;
+  }
+}
+
+/** Resolves one step's parsed arguments against the bindings of this moment. */
+class StepArgs implements ArgReader {
+  constructor(
+    readonly s: Step,
+    readonly names: Bindings,
+    readonly prefix: string,
+  ) {}
+
+  private get(i: number): Arg {
+    const a = this.s.args[i];
+    if (!a) throw new Error(`internal: step ${this.s.index} has no argument ${i}`);
+    return a;
+  }
+
+  private resolve(ref: FdRef): number {
+    if (typeof ref === 'number') return ref;
+    const fd = this.names.fdOf(ref);
+    if (fd !== undefined) return fd;
+    const why = this.names.whyUnbound(ref);
+    throw new RunError('unbound', `$${ref} denotes no descriptor${why ? `: ${why}` : ''}`);
+  }
+
+  int(i: number): number {
+    const a = this.get(i);
+    if (a.kind === 'int') return a.value;
+    throw kindError(this.s, i, 'an integer', a);
+  }
+  fd(i: number): number {
+    const a = this.get(i);
+    if (a.kind === 'fd') return this.resolve(a.ref);
+    throw kindError(this.s, i, 'a descriptor', a);
+  }
+  bytes(i: number): Uint8Array {
+    const a = this.get(i);
+    if (a.kind === 'bytes') return a.value;
+    throw kindError(this.s, i, 'a payload', a);
+  }
+  string(i: number): string {
+    return stringArg(this.get(i));
+  }
+  address(i: number): string {
+    // "@name" stays abstract; the prefix goes after the '@' (the leading NUL on Linux).
+    return `@${this.prefix}${this.string(i).slice(1)}`;
+  }
+  event(i: number): EpollEvent | null {
+    const a = this.get(i);
+    if (a.kind === 'event') return a.value && { ...a.value };
+    throw kindError(this.s, i, 'an epoll event', a);
+  }
+  pollfds(i: number): { fd: number; events: number }[] {
+    const a = this.get(i);
+    if (a.kind === 'pollfds') return a.value.map((p) => ({ fd: this.resolve(p.fd), events: p.events }));
+    throw kindError(this.s, i, 'a poll list', a);
+  }
+  fdset(i: number): number[] | null {
+    const a = this.get(i);
+    if (a.kind !== 'fdset') throw kindError(this.s, i, 'an fd set', a);
+    if (a.value === null) return null;
+    // An fd_set is a bitmap: ascending, each descriptor once, as the FdSet type says.
+    return [...new Set(a.value.map((r) => this.resolve(r)))].sort((x, y) => x - y);
+  }
+  timeval(i: number): Timeval | null {
+    const a = this.get(i);
+    if (a.kind === 'timeval') return a.value && { ...a.value };
+    throw kindError(this.s, i, 'a timeval', a);
+  }
+  timespec(i: number) {
+    const a = this.get(i);
+    if (a.kind === 'timespec') return a.value && { ...a.value };
+    throw kindError(this.s, i, 'a timespec', a);
+  }
+  itimerspec(i: number): Itimerspec {
+    const a = this.get(i);
+    if (a.kind === 'itimerspec') return { interval: { ...a.value.interval }, value: { ...a.value.value } };
+    throw kindError(this.s, i, 'an itimerspec', a);
+  }
+  nfds(i: number): number | 'max+1' {
+    const a = this.get(i);
+    if (a.kind === 'nfds') return a.value;
+    throw kindError(this.s, i, 'nfds', a);
+  }
+}
+
+function stringArg(a: Arg | undefined): string {
+  if (a?.kind === 'string') return a.value;
+  throw new Error(`internal: expected a string argument, got ${a?.kind}`);
+}
+
+function kindError(s: Step, i: number, want: string, got: Arg): Error {
+  // The parser builds arguments from the same table the calls read them by: this is a bug.
+  return new Error(`internal: step ${s.index} (${s.call}) argument ${i}: expected ${want}, got ${got.kind}`);
+}
+
+// ---- results ----
+
+/** A result in the format's terms (script-format.md, "Results"). */
+export function formatResult(shape: ResultShape, raw: SysResult<object>, names: Bindings): JsonObject {
+  if (failed(raw)) return { errno: raw.errno };
+  const r = raw as { ret: number } & Record<string, unknown>;
+  switch (shape) {
+    case 'ret':
+      return { ret: r.ret };
+    case 'fd':
+      return { ret: names.nameOf(r.ret) };
+    case 'pair':
+      return { ret: r.ret, fds: pairOf(raw).map((fd) => names.nameOf(fd)) };
+    case 'events':
+      return {
+        ret: r.ret,
+        events: field<EpollEvent[]>(r, 'events').map((e) => ({
+          events: formatMask(e.events, FLAG_TABLES.epoll),
+          data: e.data,
+        })),
+      };
+    case 'revents':
+      return {
+        ret: r.ret,
+        revents: field<number[]>(r, 'revents').map((m) => formatMask(m, FLAG_TABLES.poll)),
+      };
+    case 'select': {
+      const set = (key: string): Json => {
+        const fds = field<number[] | null>(r, key);
+        return fds === null ? null : [...fds].sort((a, b) => a - b).map((fd) => names.nameOf(fd));
+      };
+      const t = field<Timeval | null>(r, 'timeout');
+      return {
+        ret: r.ret,
+        readfds: set('readfds'),
+        writefds: set('writefds'),
+        exceptfds: set('exceptfds'),
+        timeout: t === null ? null : { sec: t.sec, usec: t.usec },
+      };
+    }
+    case 'read':
+      return { ret: r.ret, data: bytesToLatin1(field<Uint8Array>(r, 'data')) };
+    case 'settime':
+      return { ret: r.ret, old: itimerspecJson(field<Itimerspec>(r, 'old')) };
+    case 'gettime':
+      return { ret: r.ret, value: itimerspecJson(field<Itimerspec>(r, 'value')) };
+  }
+}
+
+function itimerspecJson(t: Itimerspec): JsonObject {
+  return {
+    interval: { sec: t.interval.sec, nsec: t.interval.nsec },
+    value: { sec: t.value.sec, nsec: t.value.nsec },
+  };
+}
+
+function pairOf(raw: SysResult<object>): [number, number] {
+  return field<[number, number]>(raw as Record<string, unknown>, 'fds');
+}
+
+/** A field the Syscalls contract promises on success; its absence is a backend bug, said plainly. */
+function field<T>(r: Record<string, unknown>, key: string): T {
+  if (!(key in r)) throw new Error(`backend returned a successful result without "${key}"`);
+  return r[key] as T;
+}
+
+// ---- failures ----
+
+function describeFailure(e: unknown, step: number | null, call: string): RunFailure {
+  if (e instanceof BlocksForever) {
+    const who = e.blocked.map((b) => `${b.thread} in ${b.call}`).join(', ');
+    return {
+      step,
+      call,
+      kind: 'blocks-forever',
+      // The sim's message already lists the blocked threads; Linux's does not.
+      message: `blocks forever: ${e.message}${who && !e.message.includes(who) ? ` (${who})` : ''}`,
+      cause: e,
+    };
+  }
+  if (e instanceof Unsupported) return { step, call, kind: 'unsupported', message: e.message, cause: e };
+  if (e instanceof RunError) return { step, call, kind: e.kind, message: e.message, cause: e };
+  const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return { step, call, kind: 'error', message, cause: e };
+}
+
+let runCounter = 0;
+
+/**
+ * The hidden address prefix. On Linux the abstract namespace is shared by every process in the
+ * network namespace, so each run takes a fresh one; the simulated kernel is private to the run
+ * and gets a fixed one, so its traces stay deterministic.
+ */
+function defaultPrefix(backend: Backend['name']): string {
+  if (backend === 'sim') return 'iomux.00000000.';
+  const nonce = Array.from(globalThis.crypto.getRandomValues(new Uint8Array(3)), (b) =>
+    b.toString(16).padStart(2, '0'),
+  );
+  const counter = (runCounter++ % 256).toString(16).padStart(2, '0');
+  return `iomux.${nonce.join('')}${counter}.`;
+}

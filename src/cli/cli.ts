@@ -26,6 +26,7 @@ import {
   ScriptError,
   type StepView,
 } from '../script/index.ts';
+import { traceScript } from './trace.ts';
 
 export type BackendName = Backend['name'];
 
@@ -124,6 +125,19 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       },
     },
     run: (cli, v, files) => cli.record(files, v.out as string),
+  },
+  trace: {
+    summary: 'run a script on the simulated kernel and show what happens inside each call',
+    args: 'SCRIPT',
+    minArgs: 1,
+    maxArgs: 1,
+    about:
+      'Per step: the call and its result, the kernel events inside it (wake-ups, callbacks, list\n' +
+      'and tree moves, threads blocking and waking), its cost counters, and what changed in the\n' +
+      "kernel's state. --json writes the whole trace, with a full snapshot per step, in the trace\n" +
+      `format (docs/trace-format.md).\n${EXIT_RUN}`,
+    options: { json: { type: 'boolean', help: 'the whole trace as one JSON document' } },
+    run: (cli, v, [file]) => cli.trace(file as string, v.json === true),
   },
   demo: {
     summary: 'run a small example script and show each step',
@@ -365,6 +379,12 @@ export class Cli {
       status = Math.max(status, await this.runOne(path, script as Script, backend, json, multi, i > 0));
     }
     return status;
+  }
+
+  async trace(path: string, json: boolean): Promise<number> {
+    const [loaded] = await this.load([path], false, false);
+    if (!loaded.script) return 2;
+    return traceScript(this, path, loaded.script, json);
   }
 
   async demo(backendName: BackendName, json: boolean): Promise<number> {

@@ -1,0 +1,236 @@
+// The process a script runs in on real Linux: a Node process that makes the script's system calls
+// (through calls.ts) on requests from the runner (process.ts), after making itself into the process
+// the script format describes (script-format.md, "The process a script runs in").
+//
+// Node opens about 25 descriptors of its own at start-up (libuv's epoll fd, eventfds, signal pipes,
+// the module loader thread's loop, ...), each at the lowest free number, where they would collide
+// with the script's. So the runner starts us through a shell (process.ts, WRAPPER) that has first
+// filled descriptors 3..fdBase-1 with /dev/null: Node's own land at fdBase and above. Here we
+// finish the job before the first script call:
+//
+//   1. load every module and warm the threadpool, so nothing lazy opens a descriptor later;
+//   2. keep a copy of the runner's stderr pipe up high, then point 0, 1, 2 at /dev/null;
+//   3. dup2 onto 1023 and close it, so the fd table has grown to 1024 slots (fs/file.c:
+//      expand_files; the table never shrinks), while nothing of ours sits at or above 1024;
+//   4. close the placeholders (close_range), then check that only 0, 1, 2 and our own high
+//      descriptors are open, read FDSize (fdt->max_fds) from /proc/self/status, and confirm it the
+//      way a script sees it: select ignores a bit at 1500 and fails with EBADF on one at 1000.
+//
+// Each check is reported to the runner in `ready`; a failed one ends the child with its reason.
+
+import { readdirSync, readFileSync, readlinkSync, writeSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { F, O } from '../abi/constants.ts';
+import { errnoName } from '../abi/errno.ts';
+import { failed, Unsupported } from '../api/syscalls.ts';
+import type { Confinement } from './calls.ts';
+import { LinuxCalls } from './calls.ts';
+import { RLIMIT, RLIMIT_NOFILE } from './layout.ts';
+import { callAsync, libc } from './libc.ts';
+import type { ChildInfo, FinishReport, FromChild, ToChild } from './protocol.ts';
+import { fromWire, isSyscallName, lineReader, toWire } from './protocol.ts';
+
+/** The fd table size the format prescribes. */
+const CAPACITY = 1024;
+/** Linux: kill(2)'s signal 13; /proc/self/status SigIgn is a mask with bit (signo - 1). */
+const SIGPIPE = 13;
+
+const [channelArg, baseArg, limitArg, prefixArg] = process.argv.slice(2);
+const channelFd = Number(channelArg);
+const fdBase = Number(baseArg);
+const fdLimit = Number(limitArg);
+const abstractPrefix = Buffer.from(prefixArg ?? '', 'latin1');
+
+const c = libc();
+let diagFd = 2;
+
+/** End at once. process.exit would join the libuv threadpool, where a call may block forever. */
+function die(): never {
+  process.kill(process.pid, 'SIGKILL');
+  throw new Error('unreachable');
+}
+
+const channel = new Socket({ fd: channelFd, readable: true, writable: true });
+
+function send(msg: FromChild): void {
+  channel.write(`${JSON.stringify(msg)}\n`);
+}
+
+function diag(text: string): void {
+  try {
+    writeSync(diagFd, `iomux linux child: ${text}\n`);
+  } catch {
+    // The runner is gone; nothing to tell.
+  }
+}
+
+process.on('uncaughtException', (err) => {
+  const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  diag(message);
+  try {
+    send({ kind: 'crash', message });
+  } finally {
+    setTimeout(die, 50);
+  }
+});
+
+/** The descriptors open now, ascending, confirmed one by one (the listing's own fd drops out). */
+function openFds(): number[] {
+  const listed = readdirSync('/proc/self/fd').map(Number);
+  return listed.filter((fd) => c.fcntl(fd, F.F_GETFD, 0) !== -1).sort((a, b) => a - b);
+}
+
+function target(fd: number): string {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return '?';
+  }
+}
+
+function must(ok: boolean, what: string): void {
+  if (!ok) throw new Error(`setup: ${what}`);
+}
+
+function sysOk(ret: number, what: string): number {
+  if (ret === -1) throw new Error(`setup: ${what}: ${errnoName(c.errno())}`);
+  return ret;
+}
+
+async function setUp(): Promise<{ info: ChildInfo; reserved: Set<number> }> {
+  const checks: string[] = [];
+  must(Number.isInteger(channelFd) && channelFd >= fdBase && channelFd < fdLimit, `channel fd ${channelArg}`);
+
+  // 1. Warm up: the first async call starts the libuv threadpool (threads, no descriptors).
+  await callAsync(c.getpid);
+
+  // SIGPIPE must be ignored, so a write without a reader gives EPIPE (Node ignores it at start).
+  const status = readFileSync('/proc/self/status', 'latin1');
+  const sigIgn = BigInt(`0x${/^SigIgn:\s*([0-9a-f]+)$/m.exec(status)?.[1] ?? '0'}`);
+  must(((sigIgn >> BigInt(SIGPIPE - 1)) & 1n) === 1n, 'SIGPIPE is not ignored');
+  checks.push('SIGPIPE is ignored');
+
+  // 2. A copy of the runner's stderr for our own diagnostics, then 0, 1, 2 on /dev/null.
+  diagFd = sysOk(c.fcntl(2, F.F_DUPFD_CLOEXEC, fdBase), 'F_DUPFD_CLOEXEC of stderr');
+  for (const [fd, mode] of [
+    [0, O.O_RDONLY],
+    [1, O.O_WRONLY],
+    [2, O.O_WRONLY],
+  ] as const) {
+    const tmp = sysOk(c.open('/dev/null', mode, 0), 'open /dev/null');
+    sysOk(c.dup2(tmp, fd), `dup2 onto ${fd}`);
+    sysOk(c.close(tmp), 'close');
+  }
+  checks.push('0 is /dev/null (O_RDONLY); 1 and 2 are /dev/null (O_WRONLY)');
+
+  // 3. Grow the table to 1024 slots.
+  must(sysOk(c.dup2(0, CAPACITY - 1), `dup2 onto ${CAPACITY - 1}`) === CAPACITY - 1, 'dup2 onto 1023');
+  sysOk(c.close(CAPACITY - 1), `close ${CAPACITY - 1}`);
+
+  // 4. Free the script's descriptors and check what is left.
+  sysOk(c.close_range(3, fdBase - 1, 0), 'close_range');
+  const open = openFds();
+  const reserved = new Set(open.filter((fd) => fd > 2));
+  for (const fd of reserved) {
+    must(
+      fd >= fdBase && fd < fdLimit,
+      `Node's fd ${fd} (${target(fd)}) is outside ${fdBase}..${fdLimit - 1}`,
+    );
+  }
+  must(open[0] === 0 && open[1] === 1 && open[2] === 2, `0, 1, 2 not all open: ${open.join(' ')}`);
+  checks.push(
+    `only 0, 1, 2 and the runner's ${reserved.size} descriptors in ${fdBase}..${fdLimit - 1} are open`,
+  );
+
+  const fdSize = Number(/^FDSize:\s*(\d+)$/m.exec(readFileSync('/proc/self/status', 'latin1'))?.[1]);
+  must(fdSize === CAPACITY, `FDSize is ${fdSize}, not ${CAPACITY}`);
+  const probe = new LinuxCalls();
+  const zero = { sec: 0, usec: 0 };
+  const beyond = await probe.select(2000, [1500], null, null, zero);
+  must(
+    !failed(beyond) && beyond.ret === 0 && beyond.readfds?.join() === '1500',
+    `select(2000, {1500}) gave ${JSON.stringify(beyond)}, not 0 with the bit left alone`,
+  );
+  const inside = await probe.select(2000, [1000], null, null, zero);
+  must(
+    failed(inside) && inside.errno === 'EBADF',
+    `select(2000, {1000}) gave ${JSON.stringify(inside)}, not EBADF`,
+  );
+  checks.push(
+    `the fd table has ${CAPACITY} slots (FDSize; select ignores fd 1500, fails on unopened fd 1000)`,
+  );
+
+  const rl = Buffer.alloc(RLIMIT.size);
+  sysOk(c.getrlimit(RLIMIT_NOFILE, rl), 'getrlimit');
+  // RLIMIT_NOFILE is never RLIM_INFINITY: Linux caps it at fs.nr_open (kernel/sys.c:do_prlimit).
+  const limit = (at: number) => Number(rl.readBigUInt64LE(at));
+  const info: ChildInfo = {
+    pid: process.pid,
+    reserved: [...reserved],
+    fdBase,
+    fdLimit,
+    capacity: fdSize,
+    rlimitNofile: { soft: limit(RLIMIT.cur), hard: limit(RLIMIT.max) },
+    checks,
+  };
+  return { info, reserved };
+}
+
+async function serve(reserved: Set<number>): Promise<void> {
+  const confine: Confinement = { reserved, abstractPrefix, open: new Set([0, 1, 2]) };
+  const calls = new LinuxCalls(confine);
+
+  const call = async (msg: Extract<ToChild, { kind: 'call' }>): Promise<void> => {
+    try {
+      if (!isSyscallName(msg.call)) throw new Error(`no such call: ${msg.call}`);
+      const method = calls[msg.call] as (...args: unknown[]) => Promise<unknown>;
+      const result = await method.apply(calls, msg.args.map(fromWire));
+      send({ kind: 'result', id: msg.id, result: toWire(result) });
+    } catch (err) {
+      if (err instanceof Unsupported)
+        send({ kind: 'unsupported', id: msg.id, call: err.call, what: err.what });
+      else
+        send({
+          kind: 'error',
+          id: msg.id,
+          message: err instanceof Error ? (err.stack ?? err.message) : String(err),
+        });
+    }
+  };
+
+  const finish = (id: number): void => {
+    const closed = [...confine.open].filter((fd) => fd > 2).sort((a, b) => a - b);
+    for (const fd of closed) c.close(fd);
+    for (const fd of closed) confine.open.delete(fd);
+    const leaked = openFds()
+      .filter((fd) => fd > 2 && !reserved.has(fd))
+      .map((fd) => ({ fd, target: target(fd) }));
+    const report: FinishReport = { closed, leaked };
+    send({ kind: 'finished', id, report });
+  };
+
+  channel.on(
+    'data',
+    lineReader((line) => {
+      const msg = JSON.parse(line) as ToChild;
+      if (msg.kind === 'call') void call(msg);
+      else if (msg.kind === 'finish') finish(msg.id);
+    }),
+  );
+}
+
+// The runner gone means the run is over: end, whatever threads are blocked.
+channel.on('end', die);
+channel.on('close', die);
+channel.on('error', die);
+
+try {
+  const { info, reserved } = await setUp();
+  await serve(reserved);
+  send({ kind: 'ready', info });
+} catch (err) {
+  const message = err instanceof Error ? err.message : String(err);
+  diag(message);
+  send({ kind: 'setup-failed', message });
+  setTimeout(die, 50);
+}

@@ -1,0 +1,41 @@
+// The real-Linux backend: scripts run on this machine's kernel, each in a child process made to the
+// script format's rules (process.ts, child.ts), through koffi bindings to libc (libc.ts).
+//
+// Nothing in the library or the simulated kernel imports this module (style.md: nothing depends on
+// linux/); the CLI and the differential tests choose it by name.
+
+import { spawnSync } from 'node:child_process';
+import type { Backend, ProcessHandle } from '../api/backend.ts';
+import { libcUnavailableReason } from './libc.ts';
+import { LinuxProcess } from './process.ts';
+
+export type { Confinement } from './calls.ts';
+export { LinuxCalls, unconfined } from './calls.ts';
+export type { Libc } from './libc.ts';
+export { libc } from './libc.ts';
+export { BLOCK_LIMIT_MS, FD_BASE, FD_LIMIT, LinuxProcess, SETTLE_MS } from './process.ts';
+export type { ChildInfo } from './protocol.ts';
+
+/** Why the real-Linux backend cannot run here, or null when it can. */
+export function linuxUnavailableReason(): string | null {
+  const reason = libcUnavailableReason();
+  if (reason) return reason;
+  // The child process is started through bash (see WRAPPER in process.ts).
+  if (spawnSync('bash', ['-c', 'true']).status !== 0)
+    return 'the real-Linux backend needs bash to start its processes';
+  return null;
+}
+
+/** Whether the real-Linux backend can run here (Linux, x86-64, bash). */
+export function linuxBackendAvailable(): boolean {
+  return linuxUnavailableReason() === null;
+}
+
+export const linuxBackend: Backend = {
+  name: 'linux',
+  async createProcess(): Promise<ProcessHandle> {
+    const reason = linuxUnavailableReason();
+    if (reason) throw new Error(reason);
+    return LinuxProcess.start();
+  },
+};

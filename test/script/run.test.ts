@@ -297,7 +297,7 @@ describe('run', () => {
   test('abstract_addresses_get_a_hidden_prefix', async () => {
     const steps = [pipe, { call: 'bind', args: ['$r', '@x'] }];
     const sim = await run(steps, new FakeBackend({ name: 'sim' }));
-    assert.deepEqual(sim.proc.addresses, ['@iomux.00000000.x']);
+    assert.deepEqual(sim.proc.addresses, ['@iomux-000000000000/x']);
     const a = await run(steps, new FakeBackend({ name: 'linux' }));
     const b = await run(steps, new FakeBackend({ name: 'linux' }));
     const [pa, pb] = [a.proc.addresses[0], b.proc.addresses[0]];

@@ -22,7 +22,13 @@ export interface Sim {
   blocked(call: Promise<unknown>): boolean;
 }
 
-export function newSim(opts: { rlimit?: { soft: number; hard: number } } = {}): Sim {
+export interface SimOptions {
+  rlimit?: { soft: number; hard: number };
+  /** The script process's fd-table capacity (max_fds); default 1024. */
+  fdCapacity?: number;
+}
+
+export function newSim(opts: SimOptions = {}): Sim {
   const k = new Kernel();
   const p = createScriptProcess(k, opts);
   const threads = new Map<string, SimSyscalls>();
@@ -65,10 +71,7 @@ export function closeAndCheckLeaks(sim: Sim): void {
 }
 
 /** Run a test body on a fresh system, then leak-check it. */
-export async function withSim(
-  body: (sim: Sim) => Promise<void>,
-  opts?: { rlimit?: { soft: number; hard: number } },
-): Promise<void> {
+export async function withSim(body: (sim: Sim) => Promise<void>, opts?: SimOptions): Promise<void> {
   const sim = newSim(opts);
   await body(sim);
   closeAndCheckLeaks(sim);

@@ -65,7 +65,7 @@ export const O = {
   O_CLOEXEC: 0o2000000,
 } as const;
 export const O_ACCMODE = 0o3;
-export const O_NOTIFICATION_PIPE = 0o40000000; // O_EXCL reused for pipes: unsupported here
+export const O_NOTIFICATION_PIPE = 0o200; // O_EXCL reused by pipe2 (Linux: include/uapi/linux/watch_queue.h)
 
 export const EPOLL_CLOEXEC = O.O_CLOEXEC;
 export const EPOLL_CREATE = { EPOLL_CLOEXEC: O.O_CLOEXEC } as const;

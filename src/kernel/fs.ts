@@ -124,6 +124,13 @@ export function sys_fcntl(t: Thread, fd: number, cmd: number, arg: number): SysR
       const bits = arg & ~SETFL_IGNORED;
       if ((bits & (O_APPEND | O_ASYNC | O_NOATIME)) !== 0)
         throw new Unsupported('fcntl', `F_SETFL 0x${bits.toString(16)}`);
+      // Linux: setfl — "Pipe packetized mode is controlled by O_DIRECT flag"; any other file
+      // needs FMODE_CAN_ODIRECT: EINVAL for eventfd, timerfd, epoll, sockets, /dev/null
+      // (checked on 6.18). A regular file's answer depends on its filesystem.
+      if ((bits & O.O_DIRECT) !== 0 && file.ops.type !== 'pipe') {
+        if (file.ops.type === 'regular') throw new Unsupported('fcntl', 'F_SETFL O_DIRECT on a regular file');
+        return fail('EINVAL');
+      }
       if ((bits & ~SETFL_MODELLED) !== 0) {
         // Linux: unknown bits are silently ignored by setfl (only SETFL_MASK bits change).
       }

@@ -1,8 +1,520 @@
-// STUB — being written (pipes, Linux fs/pipe.c).
-import type { SysResult } from '../api/syscalls.ts';
-import { Unsupported } from '../api/syscalls.ts';
-import type { Thread } from './sched.ts';
+// Anonymous pipes (Linux: fs/pipe.c, include/linux/pipe_fs_i.h), as of the 5.5 rewrite and
+// the 5.14 poll_usage change, read from 6.12 and checked on 6.18 (reference §5.1).
+//
+// The ring. A pipe is `ringSize` slots (a power of two, 16 by default), each one 4096-byte page
+// with {offset, len, flags}. `head` and `tail` run freely; slot i lives at bufs[i & (ringSize-1)];
+// occupancy = head − tail, full ⇔ occupancy ≥ maxUsage, empty ⇔ head = tail. Capacity counts
+// slots, not bytes: 16 writes of 1 byte with O_DIRECT fill a pipe, and so do 16 writes of 4000.
+//
+// Writing (pipe_write). A normal write first tries, once, to merge `len mod 4096` bytes into the
+// last slot (it needs CAN_MERGE and room up to the page end, but no free slot); then it fills
+// fresh slots a page at a time. So a write of at most PIPE_BUF bytes is all-or-nothing, a longer
+// one may be partial, and a write of exactly 4096 never merges. An O_DIRECT writer makes PACKET
+// slots that never merge, and a read returns at most one packet and discards what it leaves.
+//
+// Waking (the part epoll can see). Blocked readers and writers wait exclusively at the tail of
+// rd_wait / wr_wait. A read wakes wr_wait only if the pipe was full when it started; a write
+// wakes rd_wait if the pipe was empty when it started, or, once anything has ever polled the
+// pipe (poll_usage), after every write — including one that fails with EAGAIN or EPIPE after
+// taking the lock. Each passes the turn on to the next blocked reader/writer. Releasing the
+// last reader or writer wakes both queues with no key and no exclusive budget.
 
-export function sys_pipe2(_t: Thread, _flags: number): SysResult<{ fds: [number, number] }> {
-  throw new Unsupported('pipe2', 'not yet modelled');
+import { EPOLL, F, O, O_NOTIFICATION_PIPE, PAGE_SIZE, PIPE_DEF_BUFFERS, PIPE_MAX_SIZE } from '../abi/constants.ts';
+import type { Failure, SysResult } from '../api/syscalls.ts';
+import { Unsupported } from '../api/syscalls.ts';
+import { ERRNO, fail, toResult } from './errors.ts';
+import {
+  File,
+  type FileOperations,
+  FMODE_READ,
+  FMODE_WRITE,
+  fput,
+  type PollTable,
+  pollWait,
+} from './file.ts';
+import type { Kernel } from './kernel.ts';
+import { type SysGen, sleepOn, type Thread } from './sched.ts';
+import { newWaitQueue, snapshotWaitQueue, type WaitQueueHead, wakeUp } from './waitqueue.ts';
+
+const { EAGAIN, EBUSY, EINTR, EINVAL, EPERM, EPIPE } = ERRNO;
+
+// Linux: include/linux/pipe_fs_i.h PIPE_BUF_FLAG_*
+export const PIPE_BUF_FLAG_PACKET = 0x08;
+export const PIPE_BUF_FLAG_CAN_MERGE = 0x10;
+
+
+// Linux: fs/pipe.c __do_pipe_flags — the flags pipe2 accepts.
+const PIPE2_FLAGS = O.O_CLOEXEC | O.O_NONBLOCK | O.O_DIRECT | O_NOTIFICATION_PIPE;
+
+// Linux: fs/pipe.c pipe_user_pages_soft (/proc/sys/fs/pipe-user-pages-soft), PIPE_MIN_DEF_BUFFERS.
+const PIPE_USER_PAGES_SOFT: number = 16384;
+const PIPE_MIN_DEF_BUFFERS = 2;
+
+const IN_KEY = EPOLL.EPOLLIN | EPOLL.EPOLLRDNORM;
+const OUT_KEY = EPOLL.EPOLLOUT | EPOLL.EPOLLWRNORM;
+
+/** Linux: struct pipe_buffer. One slot of the ring. */
+export interface PipeBuffer {
+  /** The slot's page; null while the slot is free (Linux releases it: pipe_buf_release). */
+  page: Uint8Array | null;
+  /** Where the unread data starts in the page; a read advances it. */
+  offset: number;
+  /** Unread bytes in the page from `offset`; the slot is freed (tail++) when a read empties it. */
+  len: number;
+  /** PIPE_BUF_FLAG_CAN_MERGE (normal writes) or PIPE_BUF_FLAG_PACKET (O_DIRECT writes). */
+  flags: number;
+}
+
+/** Linux: struct pipe_inode_info. The private_data of both ends. */
+export interface Pipe {
+  readonly id: number;
+  /** Linux: bufs. `ringSize` slots; slot i is bufs[i & (ringSize − 1)]. */
+  bufs: PipeBuffer[];
+  /** Linux: ring_size. A power of two; F_SETPIPE_SZ changes it. */
+  ringSize: number;
+  /** Linux: max_usage. Slots writers may fill (= ringSize for an anonymous pipe). */
+  maxUsage: number;
+  /** Linux: nr_accounted. The slots charged to the user (account_pipe_buffers); = ringSize. */
+  nrAccounted: number;
+  /** Linux: head. The next slot a writer fills; only writers (and resizes) move it. */
+  head: number;
+  /** Linux: tail. The oldest unread slot; only readers (and resizes) move it. */
+  tail: number;
+  /** Linux: readers. Open file descriptions with FMODE_READ (not descriptors: dups share one). */
+  readers: number;
+  /** Linux: writers. Open file descriptions with FMODE_WRITE. */
+  writers: number;
+  /** Linux: files. Open file descriptions of either kind; the pipe is freed when it reaches 0. */
+  files: number;
+  /** Linux: w_counter. FIFO open generation of writers; an anonymous pipe's starts (and stays) at 1. */
+  readonly wCounter: number;
+  /** Linux: poll_usage. Set forever by the first pipe_poll; from then on every write wakes rd_wait. */
+  pollUsage: boolean;
+  /** Linux: rd_wait. Blocked readers (exclusive, tail) and pollers of the read end. */
+  readonly rdWait: WaitQueueHead;
+  /** Linux: wr_wait. Blocked writers (exclusive, tail) and pollers of the write end. */
+  readonly wrWait: WaitQueueHead;
+}
+
+/** Linux: struct file.f_pipe — 0 for an anonymous pipe's files (FIFO opens record r/w_counter). */
+const ANON_F_PIPE = 0;
+
+// Linux: pipe_occupancy / pipe_empty / pipe_full.
+function occupancy(pipe: Pipe): number {
+  return pipe.head - pipe.tail;
+}
+function pipeEmpty(pipe: Pipe): boolean {
+  return pipe.head === pipe.tail;
+}
+function pipeFull(pipe: Pipe): boolean {
+  return occupancy(pipe) >= pipe.maxUsage;
+}
+// Linux: pipe_readable / pipe_writable — the conditions blocked readers and writers wait for.
+function pipeReadable(pipe: Pipe): boolean {
+  return !pipeEmpty(pipe) || pipe.writers === 0;
+}
+function pipeWritable(pipe: Pipe): boolean {
+  return !pipeFull(pipe) || pipe.readers === 0;
+}
+
+function slotAt(pipe: Pipe, index: number): PipeBuffer {
+  return pipe.bufs[index & (pipe.ringSize - 1)];
+}
+
+function freeSlots(n: number): PipeBuffer[] {
+  return Array.from({ length: n }, () => ({ page: null, offset: 0, len: 0, flags: 0 }));
+}
+
+// ---- per-user page accounting ----
+//
+// Linux counts every user's pipe pages (user_struct.pipe_bufs, account_pipe_buffers) against
+// pipe-user-pages-soft: past it an unprivileged user's new pipes get PIPE_MIN_DEF_BUFFERS (2)
+// slots and growing a pipe is EPERM (pipe-user-pages-hard is 0: no hard limit). The model is
+// one unprivileged user whose only pipes are this kernel's: the 1025th default pipe gets 2
+// slots (checked on 6.18 as an unprivileged user). A privileged one (CAP_SYS_RESOURCE or
+// CAP_SYS_ADMIN, e.g. root) has no such limit.
+// Not Linux: the count lives here, keyed by kernel, since the core has no user_struct.
+const userPipeBufs = new WeakMap<Kernel, number>();
+
+/** Linux: account_pipe_buffers — move a pipe's accounted slots from `old` to `now`; the user's new total. */
+function accountPipeBuffers(k: Kernel, old: number, now: number): number {
+  const total = (userPipeBufs.get(k) ?? 0) - old + now;
+  userPipeBufs.set(k, total);
+  return total;
+}
+
+/** Linux: too_many_pipe_buffers_soft. */
+function tooManyPipeBuffersSoft(userBufs: number): boolean {
+  return PIPE_USER_PAGES_SOFT !== 0 && userBufs > PIPE_USER_PAGES_SOFT;
+}
+
+/** The pipe pages the model's user has accounted (snapshots; Linux: user->pipe_bufs). */
+export function pipeUserPages(k: Kernel): number {
+  return userPipeBufs.get(k) ?? 0;
+}
+
+// ---- f_op ----
+
+// Linux: pipe_poll.
+function pipePoll(k: Kernel, file: File, pt: PollTable | null): number {
+  const pipe = file.priv as Pipe;
+  k.stats.fopPollCalls++;
+  // "Epoll has some historical nasty semantics, this enables them."
+  pipe.pollUsage = true;
+  // Register first, then test: a change after the test wakes the entry.
+  if (file.mode & FMODE_READ) pollWait(file, pipe.rdWait, pt);
+  if (file.mode & FMODE_WRITE) pollWait(file, pipe.wrWait, pt);
+  let mask = 0;
+  if (file.mode & FMODE_READ) {
+    if (!pipeEmpty(pipe)) mask |= EPOLL.EPOLLIN | EPOLL.EPOLLRDNORM;
+    // For an anonymous pipe f_pipe (0) never equals w_counter (1): this is "no writers".
+    if (pipe.writers === 0 && ANON_F_PIPE !== pipe.wCounter) mask |= EPOLL.EPOLLHUP;
+  }
+  if (file.mode & FMODE_WRITE) {
+    if (!pipeFull(pipe)) mask |= EPOLL.EPOLLOUT | EPOLL.EPOLLWRNORM;
+    // "Most Unices set POLLERR for FIFOs opened for write when there are no readers."
+    if (pipe.readers === 0) mask |= EPOLL.EPOLLERR;
+  }
+  return mask;
+}
+
+// Linux: pipe_read.
+function* pipeRead(t: Thread, file: File, buf: Uint8Array): SysGen<number> {
+  const k = t.k;
+  const pipe = file.priv as Pipe;
+  let totalLen = buf.length;
+  // Null read succeeds.
+  if (totalLen === 0) return 0;
+  let ret = 0;
+  let wakeNextReader = false;
+  // Writers are woken only if the pipe was full when this read started.
+  let wasFull = pipeFull(pipe);
+  for (;;) {
+    if (!pipeEmpty(pipe)) {
+      const b = slotAt(pipe, pipe.tail);
+      const chars = Math.min(b.len, totalLen);
+      buf.set(b.page!.subarray(b.offset, b.offset + chars), ret);
+      ret += chars;
+      b.offset += chars;
+      b.len -= chars;
+      // "Was it a packet buffer? Clean up and exit": the rest of the packet is discarded.
+      if (b.flags & PIPE_BUF_FLAG_PACKET) {
+        totalLen = chars;
+        b.len = 0;
+      }
+      // A slot is freed only when it is empty: a partial read frees nothing.
+      if (b.len === 0) {
+        b.page = null;
+        b.flags = 0;
+        pipe.tail++;
+      }
+      totalLen -= chars;
+      if (totalLen === 0) break; // the common path: read succeeded
+      if (!pipeEmpty(pipe)) continue;
+    }
+    // Empty. EOF (0) when nobody can write, even under O_NONBLOCK.
+    if (pipe.writers === 0) break;
+    // Never wait for more once something has been read.
+    if (ret) break;
+    if (file.nonblock) {
+      ret = -EAGAIN;
+      break;
+    }
+    // Linux: only a read that freed zero-length slots can get here with was_full; kept as written.
+    if (wasFull) wakeUp(k, pipe.wrWait, 1, OUT_KEY);
+    // Linux: wait_event_interruptible_exclusive(pipe->rd_wait, pipe_readable(pipe)).
+    while (!pipeReadable(pipe)) {
+      const reason = yield* sleepOn(t, pipe.rdWait, 'exclusive');
+      // Not Linux: -ERESTARTSYS (restarted under SA_RESTART); the model has no signal handlers yet.
+      if (reason === 'signal' && !pipeReadable(pipe)) return -EINTR;
+    }
+    wasFull = pipeFull(pipe);
+    wakeNextReader = true;
+  }
+  if (pipeEmpty(pipe)) wakeNextReader = false;
+  // Linux: wake_up_interruptible_sync_poll — nr_exclusive 1 (sync is only a scheduling hint).
+  if (wasFull) wakeUp(k, pipe.wrWait, 1, OUT_KEY);
+  if (wakeNextReader) wakeUp(k, pipe.rdWait, 1, IN_KEY);
+  return ret;
+}
+
+/** What pipe_write carries from its locked part to its wake-ups at `out:`. */
+interface WriteState {
+  /** Bytes written, or -errno when nothing was. */
+  ret: number;
+  /** Linux: was_empty. The pipe was empty when this write (last) took the lock. */
+  wasEmpty: boolean;
+  /** Linux: wake_next_writer. This writer slept, so it passes the turn on. */
+  wakeNextWriter: boolean;
+}
+
+// Linux: pipe_write.
+function* pipeWrite(t: Thread, file: File, data: Uint8Array): SysGen<number> {
+  const k = t.k;
+  const pipe = file.priv as Pipe;
+  // Null write succeeds: no EPIPE and no SIGPIPE, even with no readers.
+  if (data.length === 0) return 0;
+  const st: WriteState = { ret: 0, wasEmpty: false, wakeNextWriter: false };
+  yield* pipeWriteLocked(t, file, data, st);
+  // out:
+  if (pipeFull(pipe)) st.wakeNextWriter = false;
+  // "Epoll nonsensically wants a wakeup whether the pipe was already empty or not."
+  if (st.wasEmpty || pipe.pollUsage) wakeUp(k, pipe.rdWait, 1, IN_KEY);
+  if (st.wakeNextWriter) wakeUp(k, pipe.wrWait, 1, OUT_KEY);
+  return st.ret;
+}
+
+/** pipe_write from mutex_lock to `goto out`: every return here reaches the wake-ups. */
+function* pipeWriteLocked(t: Thread, file: File, data: Uint8Array, st: WriteState): SysGen<void> {
+  const k = t.k;
+  const pipe = file.priv as Pipe;
+  const totalLen = data.length;
+  /** How much of `data` has been copied (Linux: the iov_iter's position). */
+  let pos = 0;
+  let signalled = false;
+  if (pipe.readers === 0) {
+    // Not Linux: no SIGPIPE is sent (signals are not modelled); the errno is Linux's.
+    st.ret = -EPIPE;
+    return;
+  }
+  // Merge `len mod 4096` bytes into the last slot, once, at the start; no free slot needed.
+  st.wasEmpty = pipeEmpty(pipe);
+  const chars = totalLen & (PAGE_SIZE - 1);
+  if (chars && !st.wasEmpty) {
+    const b = slotAt(pipe, pipe.head - 1);
+    const offset = b.offset + b.len;
+    if (b.flags & PIPE_BUF_FLAG_CAN_MERGE && offset + chars <= PAGE_SIZE) {
+      b.page!.set(data.subarray(0, chars), offset);
+      b.len += chars;
+      st.ret = chars;
+      pos = chars;
+      if (pos === totalLen) return;
+    }
+  }
+  for (;;) {
+    if (pipe.readers === 0) {
+      if (!st.ret) st.ret = -EPIPE;
+      return;
+    }
+    const head = pipe.head;
+    if (!pipeFull(pipe)) {
+      // Take a fresh slot and fill it from offset 0 with up to a page.
+      pipe.head = head + 1;
+      const b = slotAt(pipe, head);
+      b.page = new Uint8Array(PAGE_SIZE);
+      b.offset = 0;
+      // Linux: is_packetized — the writer's file has O_DIRECT.
+      b.flags = file.flags & O.O_DIRECT ? PIPE_BUF_FLAG_PACKET : PIPE_BUF_FLAG_CAN_MERGE;
+      const copied = Math.min(PAGE_SIZE, totalLen - pos);
+      b.page.set(data.subarray(pos, pos + copied));
+      b.len = copied;
+      pos += copied;
+      st.ret += copied;
+      if (pos === totalLen) return;
+    }
+    // Linux tests fullness with the head read before taking the slot: one more turn at most.
+    if (head - pipe.tail < pipe.maxUsage) continue;
+    if (file.nonblock) {
+      if (!st.ret) st.ret = -EAGAIN;
+      return;
+    }
+    if (signalled) {
+      // Not Linux: -ERESTARTSYS; the model has no signal handlers yet.
+      if (!st.ret) st.ret = -EINTR;
+      return;
+    }
+    if (st.wasEmpty) wakeUp(k, pipe.rdWait, 1, IN_KEY);
+    // Linux: wait_event_interruptible_exclusive(pipe->wr_wait, pipe_writable(pipe)); the
+    // result is ignored and the loop re-checks (a signal ends it at signal_pending above).
+    while (!pipeWritable(pipe)) {
+      const reason = yield* sleepOn(t, pipe.wrWait, 'exclusive');
+      if (reason === 'signal') {
+        signalled = true;
+        break;
+      }
+    }
+    st.wasEmpty = pipeEmpty(pipe);
+    st.wakeNextWriter = true;
+  }
+}
+
+// Linux: pipe_release.
+function pipeRelease(k: Kernel, file: File): void {
+  const pipe = file.priv as Pipe;
+  if (file.mode & FMODE_READ) pipe.readers--;
+  if (file.mode & FMODE_WRITE) pipe.writers--;
+  // "Was that the last reader or writer, but not the other side?" Key NULL, no exclusive
+  // budget: every poller and epoll item on either queue runs, and every blocked call wakes.
+  if ((pipe.readers === 0) !== (pipe.writers === 0)) {
+    wakeUp(k, pipe.rdWait, 0, 0);
+    wakeUp(k, pipe.wrWait, 0, 0);
+  }
+  // Linux: put_pipe_info → free_pipe_info when the last file goes.
+  if (--pipe.files === 0) accountPipeBuffers(k, pipe.nrAccounted, 0);
+}
+
+// Linux: pipe_ioctl FIONREAD — the bytes in every occupied slot.
+function pipeFionread(_k: Kernel, file: File): number {
+  const pipe = file.priv as Pipe;
+  let count = 0;
+  for (let i = pipe.tail; i !== pipe.head; i++) count += slotAt(pipe, i).len;
+  return count;
+}
+
+// Linux: round_pipe_size — a page at least, then the next power of two; above 2^31, 0.
+function roundPipeSize(size: number): number {
+  if (size > 2 ** 31) return 0;
+  if (size < PAGE_SIZE) return PAGE_SIZE;
+  let n = PAGE_SIZE;
+  while (n < size) n *= 2;
+  return n;
+}
+
+// Linux: pipe_resize_ring. The live slots move to the start of a new ring.
+function pipeResizeRing(k: Kernel, pipe: Pipe, nrSlots: number): number {
+  const n = occupancy(pipe);
+  if (nrSlots < n) return -EBUSY;
+  const bufs = freeSlots(nrSlots);
+  for (let i = 0; i < n; i++) bufs[i] = slotAt(pipe, pipe.tail + i);
+  pipe.bufs = bufs;
+  pipe.ringSize = nrSlots;
+  pipe.maxUsage = nrSlots;
+  pipe.tail = 0;
+  pipe.head = n;
+  pipe.nrAccounted = nrSlots;
+  // "This might have made more room for writers": wake_up_interruptible — nr 1, key NULL.
+  wakeUp(k, pipe.wrWait, 1, 0);
+  return 0;
+}
+
+// Linux: pipe_set_size.
+function pipeSetSize(k: Kernel, pipe: Pipe, arg: number): number {
+  const size = roundPipeSize(arg);
+  const nrSlots = size / PAGE_SIZE;
+  if (!nrSlots) return -EINVAL;
+  // Growing past pipe-max-size needs CAP_SYS_RESOURCE. The model is unprivileged.
+  if (nrSlots > pipe.maxUsage && size > PIPE_MAX_SIZE) return -EPERM;
+  // Over the soft limit, an unprivileged user may shrink a pipe but not grow it.
+  const userBufs = accountPipeBuffers(k, pipe.nrAccounted, nrSlots);
+  if (nrSlots > pipe.maxUsage && tooManyPipeBuffersSoft(userBufs)) {
+    accountPipeBuffers(k, nrSlots, pipe.nrAccounted); // out_revert_acct
+    return -EPERM;
+  }
+  const ret = pipeResizeRing(k, pipe, nrSlots);
+  if (ret < 0) {
+    accountPipeBuffers(k, nrSlots, pipe.nrAccounted); // out_revert_acct
+    return ret;
+  }
+  return pipe.maxUsage * PAGE_SIZE;
+}
+
+// Linux: pipe_fcntl.
+function pipeFcntl(k: Kernel, file: File, cmd: number, arg: number): number {
+  const pipe = file.priv as Pipe;
+  if (cmd === F.F_SETPIPE_SZ) {
+    if (!Number.isInteger(arg)) throw new Unsupported('fcntl', `F_SETPIPE_SZ ${arg}`);
+    // Linux: pipe_fcntl takes an unsigned int: the argument is truncated to 32 bits.
+    return pipeSetSize(k, pipe, Number(BigInt.asUintN(32, BigInt(arg))));
+  }
+  if (cmd === F.F_GETPIPE_SZ) return pipe.maxUsage * PAGE_SIZE;
+  return -EINVAL;
+}
+
+/** The state of a pipe as plain JSON (src/observe): slots as lengths, queues by id. */
+export function snapshotPipe(pipe: Pipe): object {
+  const slots: { index: number; offset: number; len: number; flags: string[] }[] = [];
+  for (let i = pipe.tail; i !== pipe.head; i++) {
+    const b = slotAt(pipe, i);
+    const flags: string[] = [];
+    if (b.flags & PIPE_BUF_FLAG_CAN_MERGE) flags.push('CAN_MERGE');
+    if (b.flags & PIPE_BUF_FLAG_PACKET) flags.push('PACKET');
+    slots.push({ index: i & (pipe.ringSize - 1), offset: b.offset, len: b.len, flags });
+  }
+  return {
+    id: pipe.id,
+    ringSize: pipe.ringSize,
+    maxUsage: pipe.maxUsage,
+    nrAccounted: pipe.nrAccounted,
+    head: pipe.head,
+    tail: pipe.tail,
+    occupancy: occupancy(pipe),
+    bytes: slots.reduce((n, s) => n + s.len, 0),
+    slots,
+    readers: pipe.readers,
+    writers: pipe.writers,
+    pollUsage: pipe.pollUsage,
+    rdWait: snapshotWaitQueue(pipe.rdWait),
+    wrWait: snapshotWaitQueue(pipe.wrWait),
+  };
+}
+
+/** Linux: pipefifo_fops (the anonymous-pipe subset). */
+export const pipeOps: FileOperations = {
+  type: 'pipe',
+  snapshot: (_k, file) => snapshotPipe(file.priv as Pipe),
+  poll: pipePoll,
+  read: pipeRead,
+  write: pipeWrite,
+  release: pipeRelease,
+  fionread: pipeFionread,
+  pipeFcntl,
+};
+
+// Linux: alloc_pipe_info. 16 slots (16 pages do not exceed pipe-max-size), or 2 once the user
+// is over pipe-user-pages-soft.
+function allocPipeInfo(k: Kernel): Pipe {
+  let pipeBufs = PIPE_DEF_BUFFERS;
+  const userBufs = accountPipeBuffers(k, 0, pipeBufs);
+  if (tooManyPipeBuffersSoft(userBufs)) {
+    accountPipeBuffers(k, pipeBufs, PIPE_MIN_DEF_BUFFERS);
+    pipeBufs = PIPE_MIN_DEF_BUFFERS;
+  }
+  const id = k.nextId();
+  return {
+    id,
+    bufs: freeSlots(pipeBufs),
+    ringSize: pipeBufs,
+    maxUsage: pipeBufs,
+    nrAccounted: pipeBufs,
+    head: 0,
+    tail: 0,
+    // Linux: get_pipe_inode — one reader, one writer, two files.
+    readers: 1,
+    writers: 1,
+    files: 2,
+    wCounter: 1,
+    pollUsage: false,
+    rdWait: newWaitQueue(k, `pipe:${id}.rd_wait`),
+    wrWait: newWaitQueue(k, `pipe:${id}.wr_wait`),
+  };
+}
+
+/**
+ * Linux: do_pipe2 / __do_pipe_flags / create_pipe_files. Both files are created first (the
+ * write end, then the read end as its clone); then the read fd is allocated, then the write fd.
+ * If the second allocation fails the first is given back and both files are released: EMFILE
+ * uses no descriptor.
+ */
+export function sys_pipe2(t: Thread, flags: number): SysResult<{ fds: [number, number] }> {
+  if ((flags & ~PIPE2_FLAGS) !== 0) return fail('EINVAL');
+  // Linux: watch_queue_init — ENOPKG without CONFIG_WATCH_QUEUE (as on the reference host).
+  if (flags & O_NOTIFICATION_PIPE) throw new Unsupported('pipe2', 'O_NOTIFICATION_PIPE');
+  const k = t.k;
+  const pipe = allocPipeInfo(k);
+  // O_NONBLOCK on both ends; O_DIRECT (packet mode) on the write end only. F_GETFL shows
+  // exactly these bits (checked on 6.18: 0x4801 / 0x800 for O_NONBLOCK|O_DIRECT).
+  const wfile = new File(k, pipeOps, O.O_WRONLY | (flags & (O.O_NONBLOCK | O.O_DIRECT)), pipe);
+  const rfile = new File(k, pipeOps, O.O_RDONLY | (flags & O.O_NONBLOCK), pipe);
+  const table = t.proc.fdtable;
+  const cloexec = (flags & O.O_CLOEXEC) !== 0;
+  const fdr = table.install(rfile, cloexec);
+  const fdw = fdr < 0 ? fdr : table.install(wfile, cloexec);
+  if (fdw < 0) {
+    // Linux: put_unused_fd(fdr), then fput of both files (pipe_release wakes as usual).
+    if (fdr >= 0) table.detach(fdr);
+    fput(k, rfile);
+    fput(k, wfile);
+    return toResult(fdw) as Failure;
+  }
+  return { ret: 0, fds: [fdr, fdw] };
 }

@@ -23,7 +23,12 @@ export type KernelEvent =
   | { type: 'rbtree_insert'; ep: number; epi: number }
   | { type: 'rbtree_erase'; ep: number; epi: number }
   | { type: 'rbtree_rotate'; ep: number; epi: number; dir: 'left' | 'right' }
-  | { type: 'event_delivered'; ep: number; epi: number; events: number };
+  | { type: 'event_delivered'; ep: number; epi: number; events: number }
+  /**
+   * ep_start_scan moved the whole ready list (`epis`, in order) to a private scan batch;
+   * ep_done_scan spliced the items the scan did not reach (`epis`) back at the ready list's head.
+   */
+  | { type: 'ep_scan'; ep: number; phase: 'start' | 'done'; epis: number[] };
 
 export type WakeReasonName = 'woken' | 'timeout' | 'signal';
 

@@ -1,15 +1,384 @@
-// STUB — being written (select, Linux fs/select.c).
+// select (Linux: fs/select.c kern_select → core_sys_select → do_select; reference §2).
+//
+// The caller's fd sets are bitmaps of 64-bit words; for nfds = n the kernel reads and writes
+// FDS_BYTES(n) = ceil(n/64) × 8 bytes of each non-null set, after capping n at the fd table's
+// capacity (max_fds, not RLIMIT_NOFILE). The API carries a set as a list of fds; this module
+// turns it into those words, so what Linux does to bits it never reads (fds at or above the
+// words, left as they were) and to bits it reads but ignores (fds at or above n in the last
+// word, cleared on the way out) comes out the same.
+//
+// do_select first checks every set bit below n against the open descriptors (any closed one:
+// EBADF, before anything is polled), then passes over the set fds. Each fd is polled once per
+// pass with the events of the sets it is in as the poll table's key; an fd counts once per set
+// it is ready in (so 1, 2 or 3 times). The first pass registers a pollwake entry on each
+// file's queues until the first ready fd; later passes register nothing. With nothing ready
+// the call sleeps until a pollwake or its deadline and rescans everything; after the deadline
+// it still makes one last pass. poll_freewait removes every entry. All of it is O(n) per call
+// whatever the number of ready fds: the counters of reference §7.1 show it.
+//
+// Counters: bytesCopiedIn/Out count FDS_BYTES(n) per non-null set (in; and out on success) and
+// 16 per timeval (in when given; out when written back); bitmapWordsScanned counts each 64-bit
+// word read from the in, out and ex sets (3 per word index) in max_select_fd and in each pass;
+// fdsScanned and fileLookups count each set fd per pass; f_op->poll counts fopPollCalls, and the
+// queue functions count waitEntriesAdded/Removed.
+
+import { EPOLL, POLLEX_SET, POLLIN_SET, POLLOUT_SET } from '../abi/constants.ts';
 import type { FdSet, SelectResult, SysResult, Timeval } from '../api/syscalls.ts';
 import { Unsupported } from '../api/syscalls.ts';
+import { ERRNO, toResult } from './errors.ts';
+import {
+  clockNs,
+  ERESTARTNOHAND,
+  NSEC_PER_SEC,
+  type PollWqueuesTable,
+  pollFreewait,
+  pollInitwait,
+  pollScheduleTimeout,
+  pollSelectSetTimeout,
+  sleepDeadline,
+  vfsPoll,
+} from './pollwait.ts';
 import type { SysGen, Thread } from './sched.ts';
 
-export function* sys_select(
-  _t: Thread,
-  _nfds: number,
-  _r: FdSet,
-  _w: FdSet,
-  _e: FdSet,
-  _timeout: Timeval | null,
+const { EBADF, EINTR, EINVAL } = ERRNO;
+
+const BITS_PER_LONG = 64;
+const USEC_PER_SEC = 1_000_000n;
+const NSEC_PER_USEC = 1000n;
+// Linux: sizeof(struct __kernel_old_timeval) on x86-64.
+const TIMEVAL_BYTES = 16;
+
+/** Linux: FDS_LONGS(n) — the 64-bit words a set of n bits occupies. */
+function fdsLongs(n: number): number {
+  return Math.ceil(n / BITS_PER_LONG);
+}
+
+/**
+ * A kernel copy of an fd set: `words` 64-bit words, each stored as two 32-bit halves (low
+ * first, as on x86-64), so a word is zero iff both halves are.
+ */
+interface Bitmap {
+  readonly words: number;
+  readonly halves: Uint32Array;
+}
+
+function newBitmap(words: number): Bitmap {
+  return { words, halves: new Uint32Array(words * 2) };
+}
+
+function testBit(b: Bitmap, fd: number): boolean {
+  return ((b.halves[fd >>> 5] >>> (fd & 31)) & 1) !== 0;
+}
+
+function setBit(b: Bitmap, fd: number): void {
+  b.halves[fd >>> 5] |= 1 << (fd & 31);
+}
+
+function wordIsZero(b: Bitmap, w: number): boolean {
+  return b.halves[2 * w] === 0 && b.halves[2 * w + 1] === 0;
+}
+
+/** Linux: fd_set_bits — the three sets read in and the three results, FDS_LONGS(n) words each. */
+interface FdSetBits {
+  readonly in: Bitmap;
+  readonly out: Bitmap;
+  readonly ex: Bitmap;
+  readonly resIn: Bitmap;
+  readonly resOut: Bitmap;
+  readonly resEx: Bitmap;
+}
+
+/** A user fd set as a sorted list of distinct fds (null for a null pointer). */
+type UserSet = number[] | null;
+
+function normaliseSet(set: FdSet): UserSet {
+  if (set === null) return null;
+  for (const fd of set)
+    if (!Number.isSafeInteger(fd) || fd < 0) throw new Unsupported('select', `fd ${fd} in an fd set`);
+  return [...new Set(set)].sort((a, b) => a - b);
+}
+
+/** Linux: get_fd_set — copy FDS_BYTES(n) bytes of a non-null set; a null set reads as zeros. */
+function getFdSet(t: Thread, set: UserSet, b: Bitmap): void {
+  if (set === null) return;
+  t.k.stats.bytesCopiedIn += b.words * 8;
+  const limit = b.words * BITS_PER_LONG;
+  for (const fd of set) if (fd < limit) setBit(b, fd);
+}
+
+/**
+ * Linux: set_fd_set — write FDS_BYTES(n) bytes of the result over a non-null set. Bits in
+ * those words become the result's (fds from n up to the word's end come back cleared); fds
+ * past the words are not touched.
+ */
+function setFdSet(t: Thread, set: UserSet, res: Bitmap): UserSet {
+  if (set === null) return null;
+  t.k.stats.bytesCopiedOut += res.words * 8;
+  const limit = res.words * BITS_PER_LONG;
+  const out: number[] = [];
+  for (let fd = 0; fd < limit; fd++) if (testBit(res, fd)) out.push(fd);
+  for (const fd of set) if (fd >= limit) out.push(fd);
+  return out;
+}
+
+/**
+ * Linux: max_select_fd — every bit set below n, in any of the three sets, must be an open
+ * descriptor (else EBADF, before anything is polled). Returns the highest set fd + 1, or 0.
+ * Linux walks the words from the last down; so does the model, for the word count.
+ */
+function maxSelectFd(t: Thread, n: number, fds: FdSetBits): number {
+  const table = t.proc.fdtable;
+  let max = 0;
+  for (let w = fdsLongs(n) - 1; w >= 0; w--) {
+    // Linux: BITS(fds, n) reads the word of each of the three sets.
+    t.k.stats.bitmapWordsScanned += 3;
+    if (wordIsZero(fds.in, w) && wordIsZero(fds.out, w) && wordIsZero(fds.ex, w)) continue;
+    const end = Math.min(n, (w + 1) * BITS_PER_LONG);
+    for (let fd = w * BITS_PER_LONG; fd < end; fd++) {
+      if (!testBit(fds.in, fd) && !testBit(fds.out, fd) && !testBit(fds.ex, fd)) continue;
+      // Linux: `set & ~*open_fds`. The model has no larval (reserved, uninstalled) slots.
+      if (table.get(fd) === null) return -EBADF;
+      if (fd + 1 > max) max = fd + 1;
+    }
+  }
+  return max;
+}
+
+/**
+ * Linux: select_poll_one — look the fd up (NVAL if it is no longer open: closed by another
+ * thread since max_select_fd), ask for the events of the sets it is in, and poll it.
+ */
+function selectPollOne(
+  t: Thread,
+  fd: number,
+  wait: PollWqueuesTable,
+  inBit: boolean,
+  outBit: boolean,
+): number {
+  const k = t.k;
+  k.stats.fileLookups++;
+  // Linux: fdget. No reference is taken here: nothing can run between the lookup and the poll,
+  // and __pollwait takes its own for the entries it adds.
+  const file = t.proc.fdtable.get(fd);
+  if (file === null) return EPOLL.EPOLLNVAL;
+  wait.key = POLLEX_SET | (inBit ? POLLIN_SET : 0) | (outBit ? POLLOUT_SET : 0);
+  return vfsPoll(k, file, wait);
+}
+
+/** do_select's result: the count or −errno, and whether a signal ended the wait. */
+interface DoSelectResult {
+  retval: number;
+  signalPending: boolean;
+}
+
+/** Linux: do_select. `endTime`: absolute ns; 0 = do not block; null = no timeout. */
+function* doSelect(t: Thread, n: number, fds: FdSetBits, endTime: bigint | null): SysGen<DoSelectResult> {
+  const k = t.k;
+  const max = maxSelectFd(t, n, fds);
+  if (max < 0) return { retval: max, signalPending: false };
+  n = max;
+
+  const table = pollInitwait(t, 'select');
+  try {
+    const wait = table.pt;
+    let timedOut = false;
+    // Linux: a zero timeout registers nothing and makes one pass.
+    if (endTime === 0n) {
+      wait.qproc = null;
+      timedOut = true;
+    }
+    let retval = 0;
+    let signalPending = false;
+    for (;;) {
+      for (let w = 0; w * BITS_PER_LONG < n; w++) {
+        k.stats.bitmapWordsScanned += 3;
+        if (wordIsZero(fds.in, w) && wordIsZero(fds.out, w) && wordIsZero(fds.ex, w)) continue;
+        const end = Math.min(n, (w + 1) * BITS_PER_LONG);
+        for (let fd = w * BITS_PER_LONG; fd < end; fd++) {
+          const inBit = testBit(fds.in, fd);
+          const outBit = testBit(fds.out, fd);
+          const exBit = testBit(fds.ex, fd);
+          if (!inBit && !outBit && !exBit) continue;
+          k.stats.fdsScanned++;
+          const mask = selectPollOne(t, fd, wait, inBit, outBit);
+          // Each set counts on its own; the first ready fd ends registration.
+          if ((mask & POLLIN_SET) !== 0 && inBit) {
+            setBit(fds.resIn, fd);
+            retval++;
+            wait.qproc = null;
+          }
+          if ((mask & POLLOUT_SET) !== 0 && outBit) {
+            setBit(fds.resOut, fd);
+            retval++;
+            wait.qproc = null;
+          }
+          if ((mask & POLLEX_SET) !== 0 && exBit) {
+            setBit(fds.resEx, fd);
+            retval++;
+            wait.qproc = null;
+          }
+        }
+      }
+      // Linux: wait entries are added only during the first pass.
+      wait.qproc = null;
+      if (retval > 0 || timedOut || signalPending) break;
+      if (table.error !== 0) {
+        retval = table.error;
+        break;
+      }
+      const reason = yield* pollScheduleTimeout(table, sleepDeadline(endTime));
+      if (reason === 'timeout') timedOut = true;
+      // Not yet reachable: signals are a later issue. Linux: signal_pending() ends the loop
+      // after one more pass.
+      else if (reason === 'signal') signalPending = true;
+    }
+    return { retval, signalPending };
+  } finally {
+    pollFreewait(table);
+  }
+}
+
+/** What core_sys_select leaves: the result, and the three user sets as they are afterwards. */
+interface CoreSelectResult {
+  ret: number;
+  sets: [UserSet, UserSet, UserSet];
+}
+
+/** Linux: core_sys_select. */
+function* coreSysSelect(
+  t: Thread,
+  n: number,
+  sets: [UserSet, UserSet, UserSet],
+  endTime: bigint | null,
+): SysGen<CoreSelectResult> {
+  if (n < 0) return { ret: -EINVAL, sets };
+  // Linux: the cap is the table's capacity (max_fds), whatever select(2) says about RLIMIT_NOFILE.
+  const maxFds = t.proc.fdtable.capacity;
+  if (n > maxFds) n = maxFds;
+
+  const words = fdsLongs(n);
+  const fds: FdSetBits = {
+    in: newBitmap(words),
+    out: newBitmap(words),
+    ex: newBitmap(words),
+    resIn: newBitmap(words),
+    resOut: newBitmap(words),
+    resEx: newBitmap(words),
+  };
+  getFdSet(t, sets[0], fds.in);
+  getFdSet(t, sets[1], fds.out);
+  getFdSet(t, sets[2], fds.ex);
+
+  const { retval, signalPending } = yield* doSelect(t, n, fds, endTime);
+  // Linux: on error nothing is copied out; the user's sets keep their input bits.
+  if (retval < 0) return { ret: retval, sets };
+  if (retval === 0 && signalPending) return { ret: -ERESTARTNOHAND, sets };
+
+  return {
+    ret: retval,
+    sets: [
+      setFdSet(t, sets[0], fds.resIn),
+      setFdSet(t, sets[1], fds.resOut),
+      setFdSet(t, sets[2], fds.resEx),
+    ],
+  };
+}
+
+/** What a select call leaves in the caller's memory, whatever its result. */
+export interface SelectOutcome {
+  /** The ready count, or −errno. */
+  ret: number;
+  /** The three sets as they are afterwards (unchanged on error); null for null pointers. */
+  readfds: number[] | null;
+  writefds: number[] | null;
+  exceptfds: number[] | null;
+  /** The timeval afterwards: the remaining time written back, or as passed; null for a null pointer. */
+  timeout: Timeval | null;
+}
+
+/**
+ * Linux: poll_select_finish for a timeval — write the time left back, whatever the result
+ * (success, 0, EBADF, EINTR), except for a zero timeout. usec is truncated.
+ */
+function pollSelectFinish(t: Thread, endTime: bigint, tvp: Timeval): Timeval {
+  if (endTime === 0n) return tvp;
+  let rem = endTime - clockNs(t.k);
+  if (rem < 0n) rem = 0n;
+  t.k.stats.bytesCopiedOut += TIMEVAL_BYTES;
+  return { sec: Number(rem / NSEC_PER_SEC), usec: Number((rem % NSEC_PER_SEC) / NSEC_PER_USEC) };
+}
+
+/**
+ * Linux: kern_select — the whole call, returning what the caller can see afterwards: the
+ * result and its four buffers. sys_select keeps only what the API shows. What the model cannot
+ * represent (a negative or fractional fd, nfds outside an int) throws Unsupported before the
+ * call starts.
+ */
+export function kern_select(
+  t: Thread,
+  n: number,
+  inp: FdSet,
+  outp: FdSet,
+  exp: FdSet,
+  tvp: Timeval | null,
+): SysGen<SelectOutcome> {
+  if (!Number.isInteger(n) || n < -(2 ** 31) || n >= 2 ** 31) throw new Unsupported('select', `nfds ${n}`);
+  if (tvp !== null && (!Number.isSafeInteger(tvp.sec) || !Number.isSafeInteger(tvp.usec)))
+    throw new Unsupported('select', `timeval {${tvp.sec}, ${tvp.usec}}`);
+  const sets: [UserSet, UserSet, UserSet] = [normaliseSet(inp), normaliseSet(outp), normaliseSet(exp)];
+  return kernSelect(t, n, sets, tvp === null ? null : { ...tvp });
+}
+
+function* kernSelect(
+  t: Thread,
+  n: number,
+  sets: [UserSet, UserSet, UserSet],
+  tvp: Timeval | null,
+): SysGen<SelectOutcome> {
+  const outcome = (ret: number, s: [UserSet, UserSet, UserSet], timeout: Timeval | null): SelectOutcome => ({
+    ret,
+    readfds: s[0],
+    writefds: s[1],
+    exceptfds: s[2],
+    timeout,
+  });
+
+  let endTime: bigint | null = null;
+  if (tvp !== null) {
+    t.k.stats.bytesCopiedIn += TIMEVAL_BYTES;
+    // Linux: normalised before it is validated (C division truncates toward zero, as bigint's
+    // does): tv_usec = 2 000 000 is 2 s; a negative tv_usec leaves a negative nsec → EINVAL.
+    const usec = BigInt(tvp.usec);
+    endTime = pollSelectSetTimeout(
+      t.k,
+      BigInt(tvp.sec) + usec / USEC_PER_SEC,
+      (usec % USEC_PER_SEC) * NSEC_PER_USEC,
+    );
+    if (endTime === null) return outcome(-EINVAL, sets, tvp);
+  }
+
+  const r = yield* coreSysSelect(t, n, sets, endTime);
+  const timeout = tvp === null || endTime === null ? null : pollSelectFinish(t, endTime, tvp);
+  // Linux: ERESTARTNOHAND with a handler becomes EINTR (SA_RESTART is ignored); without one the
+  // call restarts with the time left. Not yet reachable: signals are a later issue.
+  const ret = r.ret === -ERESTARTNOHAND ? -EINTR : r.ret;
+  return outcome(ret, r.sets, timeout);
+}
+
+/** select(2): the ready count and the three result sets, or an errno (then nothing is shown). */
+export function sys_select(
+  t: Thread,
+  nfds: number,
+  readfds: FdSet,
+  writefds: FdSet,
+  exceptfds: FdSet,
+  timeout: Timeval | null,
 ): SysGen<SysResult<SelectResult>> {
-  throw new Unsupported('select', 'not yet modelled');
+  return selectResult(kern_select(t, nfds, readfds, writefds, exceptfds, timeout));
+}
+
+function* selectResult(call: SysGen<SelectOutcome>): SysGen<SysResult<SelectResult>> {
+  const o = yield* call;
+  if (o.ret < 0) return toResult(o.ret) as SysResult<SelectResult>;
+  return { ret: o.ret, readfds: o.readfds, writefds: o.writefds, exceptfds: o.exceptfds, timeout: o.timeout };
 }

@@ -1,0 +1,250 @@
+// One registration in an epoll instance (Linux: struct epitem), the wait-queue hooks it puts on
+// the target file's queues (struct eppoll_entry), and the two wake functions of epoll:
+// ep_poll_callback, run by the target's wake-ups, and ep_autoremove_wake_function, run for the
+// threads sleeping in epoll_wait.
+//
+// The epitem does not hold a reference on its file: the registration lives as long as the open
+// file description does, and __fput removes it (eventpoll_release_file). Its key is
+// (file, fd number) — the fd it was added under, even after that fd is closed while a dup
+// keeps the file open.
+//
+// ep_poll_callback is the heart of epoll's O(ready) cost: a wake-up on a watched file runs it
+// once per watching item, and it only links the item onto the ready list (or, during a scan,
+// the ovflist), wakes one epoll_wait thread, and tells the epoll's own pollers (a parent epoll,
+// select, poll) through ep->poll_wait. It never polls the file: keys are hints, and the truth
+// is learnt when epoll_wait re-polls.
+
+import { EP_PRIVATE_BITS, EPOLL, POLLFREE } from '../../abi/constants.ts';
+import type { File, PollTable } from '../file.ts';
+import type { Kernel } from '../kernel.ts';
+import { type Thread, wakeThread } from '../sched.ts';
+import {
+  addWaitQueue,
+  addWaitQueueExclusive,
+  defineWakeFunction,
+  newWaitEntry,
+  removeWaitQueue,
+  type WaitEntry,
+  type WaitQueueHead,
+  waitqueueActive,
+  wakeUp,
+} from '../waitqueue.ts';
+import type { Eventpoll } from './eventpoll.ts';
+import type { RbNode } from './rbtree.ts';
+import {
+  chainEpi,
+  EP_UNACTIVE_PTR,
+  type EpUnactive,
+  epIsLinked,
+  type ListHead,
+  listAddTail,
+  newListHead,
+} from './readylist.ts';
+
+const { EPOLLIN, EPOLLOUT, EPOLLEXCLUSIVE } = EPOLL;
+// Linux: fs/eventpoll.c EPOLLINOUT_BITS.
+const EPOLLINOUT_BITS = EPOLLIN | EPOLLOUT;
+
+/** Linux: struct epoll_event as the kernel keeps it in an epitem. */
+export interface EpollEventState {
+  /** The interest mask, u32: EPOLL* events plus the private bits (ET, ONESHOT, EXCLUSIVE, WAKEUP). */
+  events: number;
+  /** The user's 64-bit cookie, returned with every event (a number below 2^53 here). */
+  data: number;
+}
+
+/**
+ * Linux: struct eppoll_entry — one per wait queue the target registered on at ADD. A class only
+ * so that wait-queue snapshots can name an entry's owner ("EppollEntry:12"); plain fields.
+ */
+export class EppollEntry {
+  /** Linux: pwq->wait — the queued entry; kind ep_poll_callback, owner this eppoll_entry. */
+  readonly wait: WaitEntry;
+
+  constructor(
+    k: Kernel,
+    /** Linux: pwq->base — the epitem this hook belongs to. */
+    readonly base: Epitem,
+    /** Linux: pwq->whead — the queue the entry sits on; null once a POLLFREE wake-up detached it. */
+    public whead: WaitQueueHead | null,
+    /** Stable id for traces and snapshots. */
+    readonly id = k.nextId(),
+  ) {
+    this.wait = newWaitEntry(k, 'ep_poll_callback', this);
+  }
+}
+
+/** Linux: struct epitem. */
+export interface Epitem {
+  /** Stable id for traces and snapshots. */
+  readonly id: number;
+  /** Linux: epi->rbn — this item's node in ep->rbr; null only between allocation and insertion. */
+  rbn: RbNode<Epitem> | null;
+  /** Linux: epi->rdllink — linked ⇔ on ep->rdllist or on a scan batch (ep_is_linked). */
+  readonly rdllink: ListHead;
+  /** Linux: epi->next — the ovflist link; EP_UNACTIVE_PTR when not on the ovflist, null at its end. */
+  next: Epitem | null | EpUnactive;
+  /** Linux: epi->ffd — the key: the open file description and the fd number it was added under. */
+  readonly ffd: { readonly file: File; readonly fd: number };
+  /** Linux: epi->dying — set by eventpoll_release_file while it removes the item. */
+  dying: boolean;
+  /** Linux: epi->pwqlist — the hooks on the target's queues, newest first (usually exactly one). */
+  pwqlist: EppollEntry[];
+  /** Linux: epi->ep — the epoll instance this item belongs to. */
+  readonly ep: Eventpoll;
+  /** Linux: epi->event — changed by MOD, and by ep_send_events for ONESHOT (events &= EP_PRIVATE_BITS). */
+  event: EpollEventState;
+}
+
+/** Linux: is_file_epoll — f_op == &eventpoll_fops. */
+export function isFileEpoll(file: File): boolean {
+  return file.ops.type === 'eventpoll';
+}
+
+/** Allocate an epitem (Linux: the kmem_cache_zalloc and field setup at the start of ep_insert). */
+export function newEpitem(k: Kernel, ep: Eventpoll, file: File, fd: number, event: EpollEventState): Epitem {
+  const id = k.nextId();
+  const epi = {
+    id,
+    rbn: null,
+    next: EP_UNACTIVE_PTR,
+    ffd: { file, fd },
+    dying: false,
+    pwqlist: [],
+    ep,
+    event: { events: event.events >>> 0, data: event.data },
+  } as unknown as Epitem & { rdllink: ListHead };
+  epi.rdllink = newListHead('', epi);
+  return epi;
+}
+
+/**
+ * Linux: ep_ptable_queue_proc, reached through the poll table ep_insert passes to the target's
+ * ->poll: one eppoll_entry per poll_wait. EPOLLEXCLUSIVE items go exclusive at the tail
+ * (add_wait_queue_exclusive), every other item non-exclusive at the head (add_wait_queue).
+ */
+export function epPtableQueueProc(k: Kernel, epi: Epitem, whead: WaitQueueHead): void {
+  const pwq = new EppollEntry(k, epi, whead);
+  if (epi.event.events & EPOLLEXCLUSIVE) addWaitQueueExclusive(k, whead, pwq.wait);
+  else addWaitQueue(k, whead, pwq.wait);
+  // Linux: pwq->next = epi->pwqlist; epi->pwqlist = pwq.
+  epi.pwqlist.unshift(pwq);
+}
+
+/** Linux: struct ep_pqueue — the registering poll table ep_insert hands to the target's ->poll. */
+export function epPqueue(k: Kernel, epi: Epitem): PollTable {
+  return { qproc: (_file, whead) => epPtableQueueProc(k, epi, whead), key: epi.event.events };
+}
+
+/** Linux: ep_unregister_pollwait — take every hook off its queue and free it. */
+export function epUnregisterPollwait(k: Kernel, epi: Epitem): void {
+  for (const pwq of epi.pwqlist) {
+    // Linux: ep_remove_wait_queue — a POLLFREE'd entry has no queue any more.
+    if (pwq.whead) removeWaitQueue(k, pwq.wait);
+  }
+  epi.pwqlist = [];
+}
+
+/**
+ * Linux: ep_poll_safewake — tell this epoll's own pollers (parent epolls' items, select/poll
+ * entries) that it may have become readable: wake_up_poll(&ep->poll_wait, EPOLLIN), nr 1.
+ */
+export function epPollSafewake(k: Kernel, ep: Eventpoll): void {
+  wakeUp(k, ep.pollWait, 1, EPOLLIN);
+}
+
+/**
+ * Linux: ep_poll_callback (reference §4.7). Returns what __wake_up_common counts: a
+ * non-exclusive item always 1; an EPOLLEXCLUSIVE item 1 only if its epoll had a thread in
+ * epoll_wait and the key allows it (`ewake`), so an exclusive wake-up moves on to the next
+ * epoll when nobody here could take the event.
+ */
+function epPollCallback(k: Kernel, wait: WaitEntry, key: number): number {
+  const pwq = wait.owner as EppollEntry;
+  const epi = pwq.base;
+  const ep = epi.ep;
+  const events = epi.event.events;
+  let ewake = 0;
+  let pwake = false;
+  let result: 'queued' | 'ovflist' | 'already' | 'filtered' | 'disabled';
+  // The trace names what happened before any wake-up it causes.
+
+  if ((events & ~EP_PRIVATE_BITS) === 0) {
+    // A disabled item: only a fired ONESHOT item has no poll bits (ADD and MOD add ERR|HUP).
+    result = 'disabled';
+    k.stats.callbacksDisabledItem++;
+    k.emit?.({ type: 'ep_poll_callback', epi: epi.id, key, result });
+  } else if (key !== 0 && (key & events) === 0) {
+    // The key names events this item does not want.
+    result = 'filtered';
+    k.stats.callbacksFilteredByKey++;
+    k.emit?.({ type: 'ep_poll_callback', epi: epi.id, key, result });
+  } else {
+    if (ep.ovflist !== EP_UNACTIVE_PTR) {
+      // A scan is in progress: chain on the ovflist (even if the item is linked on the scan
+      // batch or rdllist; ep_done_scan skips linked items).
+      result = chainEpi(ep, epi) ? 'ovflist' : 'already';
+      k.emit?.({ type: 'ep_poll_callback', epi: epi.id, key, result });
+      if (result === 'ovflist') {
+        k.stats.ovflistPushes++;
+        k.emit?.({ type: 'ovflist_push', ep: ep.id, epi: epi.id });
+      }
+    } else if (!epIsLinked(epi)) {
+      // The usual case: append to the ready list.
+      result = 'queued';
+      k.emit?.({ type: 'ep_poll_callback', epi: epi.id, key, result });
+      listAddTail(epi.rdllink, ep.rdllist);
+      k.stats.readyListAppends++;
+      k.emit?.({ type: 'rdllist_append', ep: ep.id, epi: epi.id, why: 'ep_poll_callback' });
+    } else {
+      // Already queued: the events combine; nothing moves.
+      result = 'already';
+      k.emit?.({ type: 'ep_poll_callback', epi: epi.id, key, result });
+    }
+
+    // Wake one epoll_wait thread — even when the item was already queued.
+    if (waitqueueActive(ep.wq)) {
+      if (events & EPOLLEXCLUSIVE && !(key & POLLFREE)) {
+        switch (key & EPOLLINOUT_BITS) {
+          case EPOLLIN:
+            if (events & EPOLLIN) ewake = 1;
+            break;
+          case EPOLLOUT:
+            if (events & EPOLLOUT) ewake = 1;
+            break;
+          case 0:
+            ewake = 1;
+            break;
+          // Both IN and OUT in the key: ewake stays 0.
+        }
+      }
+      wakeUp(k, ep.wq, 1, 0);
+    }
+    if (waitqueueActive(ep.pollWait)) pwake = true;
+  }
+
+  // Linux: outside the lock — propagate to this epoll's pollers (nested epoll, select, poll).
+  if (pwake) epPollSafewake(k, ep);
+
+  if (!(events & EPOLLEXCLUSIVE)) ewake = 1;
+
+  if (key & POLLFREE) {
+    // The queue itself is going away (binder/signalfd in Linux; no file of this model does it).
+    removeWaitQueue(k, wait);
+    pwq.whead = null;
+  }
+  return ewake;
+}
+
+defineWakeFunction('ep_poll_callback', epPollCallback);
+
+/**
+ * Linux: ep_autoremove_wake_function — wake the epoll_wait thread and always unlink the entry
+ * (the waiter never reuses it), even when the thread was already awake (then it returns 0 and
+ * the wake-up moves on to the next waiter).
+ */
+defineWakeFunction('ep_autoremove_wake_function', (k, e) => {
+  const ret = wakeThread(k, e.owner as Thread, 'woken');
+  removeWaitQueue(k, e);
+  return ret;
+});

@@ -1,0 +1,130 @@
+// The two lists an epoll instance keeps its ready items on (Linux: fs/eventpoll.c).
+//
+// rdllist is an intrusive, circular, doubly-linked FIFO (Linux: struct list_head): each epitem
+// carries its own link, `rdllink`, so appending, unlinking and "is it queued?" are O(1), and
+// moving the whole list to a private scan batch (list_splice_init) is O(1) too. An unlinked
+// link points at itself (INIT_LIST_HEAD), and ep_is_linked is "my link is not empty". A link
+// being non-empty means the item is on rdllist *or* on a scan batch: both are list_heads, and
+// the callbacks only ask "is it queued somewhere?".
+//
+// ovflist is where callbacks put items while a scan is in progress (ep_start_scan …
+// ep_done_scan): a LIFO singly-linked list threaded through `epi.next`. Its head has three
+// states, as in Linux: EP_UNACTIVE_PTR (no scan in progress: callbacks use rdllist), null (a
+// scan is in progress and nothing arrived yet), or the newest item pushed. An item's `next` is
+// EP_UNACTIVE_PTR when it is not on the ovflist, so "already pushed" is one comparison.
+//
+// In a model where a scan runs to completion without interruption no callback can run during
+// one, so the ovflist stays empty in ordinary runs; it is modelled so that an interleaving
+// (and the playground) can show it, and ep_done_scan drains it exactly as Linux does.
+
+import type { Epitem } from './epitem.ts';
+
+/** Linux: EP_UNACTIVE_PTR ((void *) -1L): "not on the ovflist" / "no scan in progress". */
+export const EP_UNACTIVE_PTR = 'EP_UNACTIVE_PTR' as const;
+export type EpUnactive = typeof EP_UNACTIVE_PTR;
+
+/** Linux: struct list_head — a list head, or the link embedded in an epitem. */
+export interface ListHead {
+  /** The previous link (the tail, for a head); itself when the list or link is empty. */
+  prev: ListHead;
+  /** The next link (the first item, for a head); itself when the list or link is empty. */
+  next: ListHead;
+  /** The epitem this link is embedded in (container_of); null for a list head. */
+  readonly epi: Epitem | null;
+  /** What the list is, for snapshots and traces: "ep:7.rdllist". Empty for an item's link. */
+  readonly name: string;
+}
+
+/** Linux: LIST_HEAD / INIT_LIST_HEAD — an empty list, or an unlinked item link. */
+export function newListHead(name: string, epi: Epitem | null = null): ListHead {
+  const h = { name, epi } as ListHead;
+  h.prev = h;
+  h.next = h;
+  return h;
+}
+
+/** Linux: list_empty. For an item's link: true when it is on no list. */
+export function listEmpty(h: ListHead): boolean {
+  return h.next === h;
+}
+
+function insertBetween(link: ListHead, prev: ListHead, next: ListHead): void {
+  next.prev = link;
+  link.next = next;
+  link.prev = prev;
+  prev.next = link;
+}
+
+/** Linux: list_add_tail — append at the tail (the FIFO's normal insertion). */
+export function listAddTail(link: ListHead, head: ListHead): void {
+  insertBetween(link, head.prev, head);
+}
+
+/** Linux: list_add — insert at the head (ep_done_scan's ovflist drain and leftovers). */
+export function listAdd(link: ListHead, head: ListHead): void {
+  insertBetween(link, head, head.next);
+}
+
+/** Linux: list_del_init — unlink and leave the link empty (so ep_is_linked is false). */
+export function listDelInit(link: ListHead): void {
+  link.prev.next = link.next;
+  link.next.prev = link.prev;
+  link.prev = link;
+  link.next = link;
+}
+
+/**
+ * Linux: list_splice_init — move every item of `list` to the front of `head`, in order, and
+ * leave `list` empty. O(1): only the four boundary links change.
+ */
+export function listSpliceInit(list: ListHead, head: ListHead): void {
+  if (listEmpty(list)) return;
+  const first = list.next;
+  const last = list.prev;
+  const at = head.next;
+  first.prev = head;
+  head.next = first;
+  last.next = at;
+  at.prev = last;
+  list.next = list;
+  list.prev = list;
+}
+
+/** The items of a list, first to last (O(n): snapshots, traces and tests only). */
+export function listItems(head: ListHead): Epitem[] {
+  const out: Epitem[] = [];
+  for (let l = head.next; l !== head; l = l.next) out.push(l.epi!);
+  return out;
+}
+
+/** Linux: ep_is_linked — the item is on rdllist or on a scan batch. */
+export function epIsLinked(epi: Epitem): boolean {
+  return !listEmpty(epi.rdllink);
+}
+
+/** The holder of an ovflist head: struct eventpoll's `ovflist` field. */
+export interface OvflistOwner {
+  /** Linux: ep->ovflist. EP_UNACTIVE_PTR: no scan; null: scanning, empty; else the newest item. */
+  ovflist: Epitem | null | EpUnactive;
+}
+
+/**
+ * Linux: chain_epi_lockless — push `epi` on the ovflist head (LIFO), unless it is already
+ * on it. Returns whether it was pushed.
+ */
+export function chainEpi(owner: OvflistOwner, epi: Epitem): boolean {
+  if (epi.next !== EP_UNACTIVE_PTR) return false;
+  if (owner.ovflist === EP_UNACTIVE_PTR) throw new Error('ovflist push outside a scan');
+  epi.next = owner.ovflist;
+  owner.ovflist = epi;
+  return true;
+}
+
+/** The ovflist, newest first, or EP_UNACTIVE_PTR when no scan is in progress (snapshots). */
+export function ovflistItems(owner: OvflistOwner): Epitem[] | EpUnactive {
+  if (owner.ovflist === EP_UNACTIVE_PTR) return EP_UNACTIVE_PTR;
+  const out: Epitem[] = [];
+  for (let e: Epitem | null | EpUnactive = owner.ovflist; e !== null && e !== EP_UNACTIVE_PTR; e = e.next)
+    out.push(e);
+  return out;
+}

@@ -1,0 +1,241 @@
+// The poll_wqueues machinery select and poll share (Linux: fs/select.c poll_initwait,
+// __pollwait, pollwake, poll_schedule_timeout, poll_freewait).
+//
+// A select or poll call owns one PollWqueues for its whole duration. Its poll table is handed
+// to every f_op->poll of the first pass; while the table's qproc is __pollwait, each
+// poll_wait(file, queue) inside a file's poll method adds one entry to that queue: a
+// non-exclusive `pollwake` entry at the head, whose key is the events this fd was asked for,
+// holding a reference to the file. The caller clears qproc as soon as something is ready and
+// after the first pass, so entries are added only in the first pass and only up to the first
+// ready fd (that one included: poll_wait runs before its mask is known). A wake-up whose key has none of the entry's events is ignored (pollwake returns 0);
+// any other sets `triggered` and wakes the task, which then rescans everything. At the end,
+// poll_freewait removes every entry and drops the file references it held: the per-call
+// O(n) add-and-remove churn that epoll avoids (reference §7.1).
+
+import { DEFAULT_POLLMASK } from '../abi/constants.ts';
+import { type File, fput, getFile, type PollTable } from './file.ts';
+import type { Kernel } from './kernel.ts';
+import { type SysGen, type Thread, type WakeReason, wakeThread } from './sched.ts';
+import {
+  addWaitQueue,
+  defineWakeFunction,
+  newWaitEntry,
+  removeWaitQueue,
+  type WaitEntry,
+  type WaitQueueHead,
+} from './waitqueue.ts';
+
+/** Linux: struct poll_table_entry — one registration of a select/poll call on one wait queue. */
+export interface PollTableEntry {
+  /** Linux: .filp. A reference taken by __pollwait, dropped by poll_freewait. */
+  readonly file: File;
+  /** Linux: .wait. A `pollwake` entry; its key (Linux: .key) is the events this fd was asked for. */
+  readonly wait: WaitEntry;
+  /** Linux: .wait_address. The queue the entry is on until poll_freewait. */
+  readonly waitAddress: WaitQueueHead;
+}
+
+/** The poll table a PollWqueues hands to f_op->poll, with the way back to its owner (container_of). */
+export interface PollWqueuesTable extends PollTable {
+  /** The PollWqueues this table belongs to. */
+  readonly pwq: PollWqueues;
+}
+
+/** Linux: struct poll_wqueues — the state of one select or poll call. */
+export class PollWqueues {
+  readonly id: number;
+  /**
+   * Linux: .pt. qproc is __pollwait from poll_initwait until the caller clears it (first ready
+   * fd, or the end of the first pass); key is set by the caller before each f_op->poll.
+   */
+  readonly pt: PollWqueuesTable;
+  /** Linux: .triggered. Set by pollwake; cleared by poll_schedule_timeout after each (non-)sleep. */
+  triggered = false;
+  /** Linux: .error. -ENOMEM when an entry could not be allocated; always 0 here (no allocation fails). */
+  error = 0;
+  /**
+   * Linux: .inline_entries and .table (the poll_table_page list), in registration order. Only
+   * __pollwait appends; poll_freewait empties it.
+   */
+  readonly entries: PollTableEntry[] = [];
+
+  constructor(
+    /** Linux: .polling_task. The thread pollwake wakes. */
+    readonly task: Thread,
+    /** Which system call owns it (for snapshots and traces). */
+    readonly owner: 'select' | 'poll',
+  ) {
+    this.id = task.k.nextId();
+    // Linux: init_poll_funcptr — _key = ~0, "all events".
+    this.pt = { qproc: __pollwait, key: 0xffffffff, pwq: this };
+  }
+}
+
+// Linux: fs/select.c N_INLINE_POLL_ENTRIES = WQUEUES_STACK_ALLOC / sizeof(struct poll_table_entry)
+// = (832 − 256) / 64 on x86-64; POLL_TABLE_ENTRY per page = (4096 − 16) / 64. They only decide
+// the order in which poll_freewait removes entries (visible in traces).
+export const N_INLINE_POLL_ENTRIES = 9;
+export const POLL_TABLE_PAGE_ENTRIES = 63;
+
+/** The calls in progress, per kernel (for snapshots). */
+const live = new WeakMap<Kernel, Set<PollWqueues>>();
+
+/** Linux: poll_initwait — qproc = __pollwait, key = all events, nothing triggered. */
+export function pollInitwait(t: Thread, owner: 'select' | 'poll'): PollWqueues {
+  const pwq = new PollWqueues(t, owner);
+  let set = live.get(t.k);
+  if (!set) live.set(t.k, (set = new Set()));
+  set.add(pwq);
+  return pwq;
+}
+
+/**
+ * Linux: __pollwait — take a reference to the file, add a non-exclusive pollwake entry at the
+ * head of the queue with the requested events as its key.
+ */
+export function __pollwait(file: File, waitAddress: WaitQueueHead, pt: PollTable): void {
+  const pwq = (pt as PollWqueuesTable).pwq; // Linux: container_of(p, struct poll_wqueues, pt)
+  const k = pwq.task.k;
+  const wait = newWaitEntry(k, 'pollwake', pwq, pt.key);
+  pwq.entries.push({ file: getFile(file), wait, waitAddress });
+  addWaitQueue(k, waitAddress, wait);
+}
+
+// Linux: pollwake — a keyed wake-up none of whose events this entry asked for is not a
+// wake-up (returns 0); otherwise set triggered and wake the polling task (__pollwake).
+defineWakeFunction('pollwake', (k, entry, key) => {
+  if (key !== 0 && (key & entry.key) === 0) {
+    k.stats.callbacksFilteredByKey++;
+    return 0;
+  }
+  const pwq = entry.owner as PollWqueues;
+  pwq.triggered = true;
+  return wakeThread(k, pwq.task, 'woken');
+});
+
+/**
+ * Linux: vfs_poll — the file's ->poll, or DEFAULT_POLLMASK (IN|OUT|RDNORM|WRNORM) without
+ * registering anything for files that have none (regular files, /dev/null).
+ */
+export function vfsPoll(k: Kernel, file: File, pt: PollTable | null): number {
+  if (!file.ops.poll) return DEFAULT_POLLMASK;
+  return file.ops.poll(k, file, pt);
+}
+
+/**
+ * Linux: poll_schedule_timeout — sleep until a pollwake or the absolute deadline (null: none),
+ * unless a wake-up already arrived (triggered). Returns 'timeout' when the deadline passed
+ * (Linux: schedule_hrtimeout_range returned 0), else why it woke. Clears triggered.
+ */
+export function* pollScheduleTimeout(pwq: PollWqueues, deadline: number | null): SysGen<WakeReason> {
+  let reason: WakeReason = 'woken';
+  if (!pwq.triggered) {
+    // Linux: an absolute hrtimer already in the past fires at once: the sleep times out.
+    if (deadline !== null && pwq.task.k.now >= deadline) reason = 'timeout';
+    else reason = yield { deadline };
+  }
+  pwq.triggered = false;
+  return reason;
+}
+
+/**
+ * Linux: poll_freewait → free_poll_entry for each entry: remove it from its queue and drop the
+ * file reference. Linux frees the inline entries first, in order, then the pages, newest page
+ * first, each from its last entry down; the model removes them in that order.
+ */
+export function pollFreewait(pwq: PollWqueues): void {
+  const k = pwq.task.k;
+  const entries = pwq.entries;
+  const order: PollTableEntry[] = entries.slice(0, N_INLINE_POLL_ENTRIES);
+  const pages: PollTableEntry[][] = [];
+  for (let i = N_INLINE_POLL_ENTRIES; i < entries.length; i += POLL_TABLE_PAGE_ENTRIES)
+    pages.push(entries.slice(i, i + POLL_TABLE_PAGE_ENTRIES));
+  for (const page of pages.reverse()) order.push(...page.reverse());
+  for (const entry of order) {
+    removeWaitQueue(k, entry.wait);
+    fput(k, entry.file);
+  }
+  entries.length = 0;
+  pwq.pt.qproc = null;
+  live.get(k)?.delete(pwq);
+}
+
+// ---- timeouts (Linux: poll_select_set_timeout, and the hrtimer's view of the deadline) ----
+
+export const NSEC_PER_SEC = 1_000_000_000n;
+
+/**
+ * Linux: ERESTARTNOHAND (include/linux/errno.h), internal. select and poll return it when a
+ * signal arrived and nothing was ready; signal delivery with a handler turns it into EINTR.
+ */
+export const ERESTARTNOHAND = 514;
+
+/**
+ * Linux: poll_select_set_timeout — the absolute deadline (ns, CLOCK_MONOTONIC) of a relative
+ * timeout, or null when it is invalid (sec < 0, or nsec outside [0, 1e9): EINVAL). A zero
+ * timeout gives the deadline 0, Linux's end_time {0,0}: "do not block". Nothing else can be 0,
+ * since the timeout is added to the clock.
+ */
+export function pollSelectSetTimeout(k: Kernel, sec: bigint, nsec: bigint): bigint | null {
+  // Linux: timespec64_valid.
+  if (sec < 0n || nsec < 0n || nsec >= NSEC_PER_SEC) return null;
+  if (sec === 0n && nsec === 0n) return 0n;
+  // Linux: timespec64_add_safe saturates at TIME64_MAX seconds; the model's safe-integer
+  // seconds cannot reach it.
+  return clockNs(k) + sec * NSEC_PER_SEC + nsec;
+}
+
+/** The virtual CLOCK_MONOTONIC as an integer number of ns (Linux: ktime_get_ts64). */
+export function clockNs(k: Kernel): bigint {
+  return BigInt(Math.floor(k.now));
+}
+
+// Linux: include/linux/ktime.h KTIME_MAX, KTIME_SEC_MAX.
+const KTIME_MAX = (1n << 63n) - 1n;
+const KTIME_SEC_MAX = KTIME_MAX / NSEC_PER_SEC;
+
+/**
+ * The deadline to sleep until, for pollScheduleTimeout: null (no deadline) for no timeout, and
+ * for deadlines at or past KTIME_MAX (Linux: timespec64_to_ktime saturates, and
+ * schedule_hrtimeout_range sleeps without a timer for KTIME_MAX).
+ */
+export function sleepDeadline(endTime: bigint | null): number | null {
+  if (endTime === null || endTime / NSEC_PER_SEC >= KTIME_SEC_MAX) return null;
+  // Not Linux: past 2^53 ns (about 104 days) the virtual clock, a double, rounds the deadline.
+  return Number(endTime);
+}
+
+/** The select/poll calls in progress on this kernel, oldest first. */
+export function livePollWqueues(k: Kernel): PollWqueues[] {
+  return [...(live.get(k) ?? [])];
+}
+
+/** Plain JSON for one call's poll_wqueues: its thread, flags and registrations. */
+export function snapshotPollWqueues(pwq: PollWqueues): {
+  id: number;
+  owner: 'select' | 'poll';
+  task: string;
+  registering: boolean;
+  key: number;
+  triggered: boolean;
+  error: number;
+  entries: { entry: number; file: number; fileType: string; queue: number; queueName: string; key: number }[];
+} {
+  return {
+    id: pwq.id,
+    owner: pwq.owner,
+    task: pwq.task.name,
+    registering: pwq.pt.qproc !== null,
+    key: pwq.pt.key,
+    triggered: pwq.triggered,
+    error: pwq.error,
+    entries: pwq.entries.map((e) => ({
+      entry: e.wait.id,
+      file: e.file.id,
+      fileType: e.file.ops.type,
+      queue: e.waitAddress.id,
+      queueName: e.waitAddress.name,
+      key: e.wait.key,
+    })),
+  };
+}

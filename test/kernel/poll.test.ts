@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EFD, O, POLL, ULLONG_MAX } from '../../src/abi/constants.ts';
+import { AF, EFD, O, POLL, SOCK, ULLONG_MAX } from '../../src/abi/constants.ts';
 import { Unsupported } from '../../src/api/syscalls.ts';
 import type { EventfdCtx } from '../../src/kernel/eventfd.ts';
 import { diffStats, type Stats } from '../../src/kernel/stats.ts';
@@ -366,6 +366,15 @@ test('poll_blocked_on_a_pipe_is_woken_when_the_last_writer_closes', () =>
     assert.equal(sim.blocked(p), true);
     ok(await sim.sys.close(w));
     assert.deepEqual(ok(await sim.wait(p)), { ret: 1, revents: [POLLHUP] });
+  }));
+
+test('poll_stream_socket_with_data_reports_what_the_socket_reports_filtered_by_events', () =>
+  withSim(async ({ sys }) => {
+    // Linux 6.18: with data queued, events 0xffff → 0x345 (IN|OUT|RDNORM|WRNORM|WRBAND); IN → IN.
+    const [a, b] = ok(await sys.socketpair(AF.AF_UNIX, SOCK.SOCK_STREAM, 0)).fds;
+    ok(await sys.write(a, new Uint8Array([104, 105])));
+    assert.deepEqual(ok(await sys.poll([{ fd: b, events: 0xffff }], 0)), { ret: 1, revents: [0x345] });
+    assert.deepEqual(ok(await sys.poll([{ fd: b, events: POLLIN }], 0)), { ret: 1, revents: [POLLIN] });
   }));
 
 // ---- an epoll fd is polled like any other file (reference §9 item 16) ----

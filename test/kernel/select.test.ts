@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EFD, O, ULLONG_MAX } from '../../src/abi/constants.ts';
+import { AF, EFD, O, SOCK, ULLONG_MAX } from '../../src/abi/constants.ts';
 import { Unsupported } from '../../src/api/syscalls.ts';
 import type { EventfdCtx } from '../../src/kernel/eventfd.ts';
 import { livePollWqueues, snapshotPollWqueues } from '../../src/kernel/pollwait.ts';
@@ -409,7 +409,27 @@ test('select_cost_per_call_grows_with_the_idle_fds_not_the_ready_ones', () =>
     assert.deepEqual(await cost(100), [101, 101, 101, 16 + 16, 6 + 6]);
   }));
 
-// ---- pipes (reference §9 item 3) ----
+// ---- pipes and sockets (reference §9 item 3) ----
+
+test('select_stream_socket_with_data_in_read_and_write_sets_counts_2', () =>
+  withSim(async ({ sys }) => {
+    // Linux 6.18: a socketpair end with data queued in r, w, x → 2 (r and w).
+    const [a, b] = ok(await sys.socketpair(AF.AF_UNIX, SOCK.SOCK_STREAM, 0)).fds;
+    ok(await sys.write(a, new Uint8Array([104, 105])));
+    const r = ok(await sys.select(b + 1, [b], [b], [b], { sec: 0, usec: 0 }));
+    assert.equal(r.ret, 2);
+    assert.deepEqual([r.readfds, r.writefds, r.exceptfds], [[b], [b], []]);
+  }));
+
+test('select_blocked_on_a_socket_is_woken_by_the_peers_write', () =>
+  withSim(async (sim) => {
+    const [a, b] = ok(await sim.sys.socketpair(AF.AF_UNIX, SOCK.SOCK_STREAM, 0)).fds;
+    const p = sim.thread('t1').select(b + 1, [a], null, null, null);
+    assert.equal(sim.blocked(p), true);
+    ok(await sim.sys.write(b, new Uint8Array([1])));
+    const r = ok(await sim.wait(p));
+    assert.deepEqual([r.ret, r.readfds], [1, [a]]);
+  }));
 
 test('select_pipe_write_end_in_read_and_write_sets_counts_once', () =>
   withSim(async ({ sys }) => {

@@ -6,6 +6,7 @@
 
 import type { File } from '../kernel/file.ts';
 import type { Kernel } from '../kernel/kernel.ts';
+import { livePollWqueues, snapshotPollWqueues } from '../kernel/pollwait.ts';
 import type { Stats } from '../kernel/stats.ts';
 
 export { snapshotWaitQueue, type WaitQueueSnapshot } from '../kernel/waitqueue.ts';
@@ -40,6 +41,8 @@ export interface KernelSnapshot {
   }[];
   files: FileSnapshot[];
   timers: { when: number; label: string }[];
+  /** The poll_wqueues of select/poll calls in progress, with their registrations. */
+  pollTables: ReturnType<typeof snapshotPollWqueues>[];
   stats: Stats;
 }
 
@@ -79,6 +82,7 @@ export function snapshot(k: Kernel): KernelSnapshot {
     })),
     files: [...k.files].sort((a, b) => a.id - b.id).map((f) => snapshotFile(k, f)),
     timers: k.pendingTimers().map((t) => ({ when: t.when, label: t.label })),
+    pollTables: livePollWqueues(k).map(snapshotPollWqueues),
     stats: { ...k.stats },
   };
 }

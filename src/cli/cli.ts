@@ -6,7 +6,7 @@
 // call that blocks forever, or a backend that cannot run.
 
 import { readFileSync } from 'node:fs';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Backend } from '../api/backend.ts';
@@ -140,11 +140,11 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     run: (cli, v, [file]) => cli.trace(file as string, v.json === true),
   },
   demo: {
-    summary: 'run a small example script and show each step',
+    summary: 'run the examples (examples/*.json) and give an account of each',
     args: '',
     minArgs: 0,
     maxArgs: 0,
-    about: `The example: an epoll instance in level-triggered mode reports unread data on every call.\n${EXIT_RUN}`,
+    about: `Each example's notes say what it shows and why Linux does it; then each step and its result.\n${EXIT_RUN}`,
     options: { backend: BACKEND_OPTION, json: JSON_OPTION },
     run: (cli, v) => cli.demo(v.backend as BackendName, v.json === true),
   },
@@ -387,8 +387,28 @@ export class Cli {
     return traceScript(this, path, loaded.script, json);
   }
 
+  /** The examples (examples/*.json), each with its notes, then its steps and results. */
   async demo(backendName: BackendName, json: boolean): Promise<number> {
-    return this.runOne('demo', parseScript(DEMO), await this.backend(backendName), json, false, false);
+    const dir = new URL('../../examples/', import.meta.url);
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
+    const backend = await this.backend(backendName);
+    let status = 0;
+    for (const [i, file] of files.entries()) {
+      const text = await readFile(new URL(file, dir), 'utf8');
+      const script = parseScriptText(text);
+      const notes = (JSON.parse(text) as { notes?: unknown }).notes;
+      if (!json) {
+        if (i > 0) this.out('');
+        this.out(this.style.bold(`${script.name ?? file}`) + this.style.dim(`  (examples/${file})`));
+        if (typeof notes === 'string')
+          for (const line of wrap(notes, 96)) this.out(this.style.dim(`  ${line}`));
+      }
+      status = Math.max(
+        status,
+        await this.runOne(`examples/${file}`, script, backend, json, true, false, true),
+      );
+    }
+    return status;
   }
 
   private async runOne(
@@ -398,10 +418,11 @@ export class Cli {
     json: boolean,
     multi: boolean,
     gap: boolean,
+    untitled = false,
   ): Promise<number> {
     const extra: JsonObject = multi ? { script: path } : {};
     const style = this.style;
-    if (!json) {
+    if (!json && !untitled) {
       if (gap) this.out('');
       this.out(style.bold(`${script.name ?? path}${script.name ? style.dim(`  (${path})`) : ''}`));
     }
@@ -535,21 +556,17 @@ async function isDirectory(path: string): Promise<boolean> {
 }
 
 /** The demo: script-format.md's own example. */
-const DEMO: JsonObject = {
-  name: 'epoll LT reports unread data again',
-  source: 'script-format.md',
-  steps: [
-    { call: 'pipe2', args: ['O_NONBLOCK'], bind: ['r', 'w'] },
-    { call: 'epoll_create1', args: [0], bind: 'ep' },
-    {
-      call: 'epoll_ctl',
-      args: ['$ep', 'EPOLL_CTL_ADD', '$r', { events: 'EPOLLIN', data: 7 }],
-      expect: { ret: 0 },
-    },
-    { call: 'write', args: ['$w', 'hello'], expect: { ret: 5 } },
-    { call: 'epoll_wait', args: ['$ep', 8, 0], expect: { ret: 1, events: [{ events: 'EPOLLIN', data: 7 }] } },
-    { call: 'epoll_wait', args: ['$ep', 8, 0], expect: { ret: 1, events: [{ events: 'EPOLLIN', data: 7 }] } },
-    { call: 'read', args: ['$r', 16], expect: { ret: 5, data: 'hello' } },
-    { call: 'epoll_wait', args: ['$ep', 8, 0], expect: { ret: 0, events: [] } },
-  ],
-};
+
+/** Break prose into lines of at most `width` characters. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -346,17 +346,20 @@ describe('cli', () => {
     assert.match(r.stderr, /not recorded .*forever\.json: step 1 \(read\): blocks forever/);
     assert.throws(() => readFileSync(out));
   });
-
-  test('demo_runs_the_format_example', async () => {
-    const r = await cli(['demo', '--json']);
-    assert.equal(r.status, 0, r.stdout);
-    assert.equal(jsonLines(r.stdout).length, 8);
-  });
 });
 
 describe('cli as a process', () => {
   const iomux = (...args: string[]) =>
     spawnSync(process.execPath, [join(repo, 'bin/iomux.js'), ...args], { cwd: repo, encoding: 'utf8' });
+
+  test('demo_runs_every_example_on_the_simulated_kernel_and_all_match', () => {
+    const r = iomux('demo', '--json');
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const lines = jsonLines(r.stdout) as { script?: string; ok?: boolean }[];
+    const examples = readdirSync(join(repo, 'examples')).filter((f) => f.endsWith('.json'));
+    assert.equal(new Set(lines.map((l) => l.script)).size, examples.length);
+    assert.ok(lines.every((l) => l.ok !== false));
+  });
 
   test('the_launcher_runs_help', () => {
     const r = iomux('--help');

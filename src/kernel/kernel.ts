@@ -201,7 +201,17 @@ export class Kernel {
 
   private step(t: Thread, reason: Thread['wakeReason'], first: boolean): void {
     const rec = t.call!;
-    const r = first ? rec.gen.next() : rec.gen.next(reason);
+    let r: IteratorResult<Sleep, unknown>;
+    try {
+      r = first ? rec.gen.next() : rec.gen.next(reason);
+    } catch (e) {
+      // Unsupported (or a bug) inside the call: the thread leaves it, and the caller hears of it.
+      t.call = null;
+      t.state = 'running';
+      if (first) throw e;
+      rec.reject?.(e);
+      return;
+    }
     if (r.done) {
       rec.done = true;
       rec.result = r.value;

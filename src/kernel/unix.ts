@@ -265,11 +265,13 @@ function unixCreate1(k: Kernel, type: UnixType): UnixSock {
     maxAckBacklog: MAX_DGRAM_QLEN,
     wq: newWaitQueue(k, `unix:${id}.wq`),
     peerWait: newWaitQueue(k, `unix:${id}.peer_wait`),
+    // Set just below: the entry's owner is the socket itself.
     peerWake: undefined as unknown as WaitEntry,
     peerWakeTarget: null,
     dead: false,
     listener: null,
   };
+  // Linux: init_waitqueue_func_entry(&u->peer_wake, unix_dgram_peer_wake_relay).
   (sk as { peerWake: WaitEntry }).peerWake = newWaitEntry(k, 'unix_dgram_peer_wake_relay', sk);
   return sk;
 }
@@ -315,7 +317,7 @@ function unixWriteSpace(k: Kernel, sk: UnixSock): void {
 function sockError(sk: UnixSock): number {
   const err = sk.err;
   sk.err = 0;
-  return -err;
+  return err === 0 ? 0 : -err;
 }
 
 /** Linux: unix_recvq_full_lockless. */
@@ -937,14 +939,21 @@ export function sys_listen(t: Thread, fd: number, backlog: number): SysResult {
   return { ret: 0 };
 }
 
-/** Linux: __sys_connect → unix_stream_connect / unix_dgram_connect. May block (a full backlog). */
-export function* sys_connect(t: Thread, fd: number, address: string): SysGen<SysResult> {
+/**
+ * Linux: __sys_connect → unix_stream_connect / unix_dgram_connect. May block (a full backlog).
+ * The address is decoded before the call starts, so an unmodelled one throws Unsupported at once.
+ */
+export function sys_connect(t: Thread, fd: number, address: string): SysGen<SysResult> {
+  return connectBody(t, fd, parseAddress('connect', address));
+}
+
+function* connectBody(t: Thread, fd: number, name: string | number): SysGen<SysResult> {
   const file = fdget(t, fd);
   if (!file) return fail('EBADF');
   try {
     const sk = sockOf(file);
     if (!sk) return fail('ENOTSOCK');
-    const name = parseAddress('connect', address);
+    // Linux: unix_validate_addr runs inside the protocol's connect, after the socket lookup.
     if (typeof name === 'number') return toResult(name);
     if (sk.type === SOCK.SOCK_DGRAM) return toResult(unixDgramConnect(t.k, sk, name));
     return toResult(yield* unixStreamConnect(t, sk, name, file.nonblock));

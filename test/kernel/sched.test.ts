@@ -87,3 +87,11 @@ test('a_deadlock_names_each_blocked_thread_and_its_call', async () => {
   );
   assert.equal(k.now, 5_000_000);
 });
+
+test('a_call_that_throws_unsupported_leaves_its_thread_free_for_the_next_call', () =>
+  withSim(async (sim) => {
+    assert.throws(() => sim.sys.select(1.5, null, null, null, null), /Unsupported|unsupported/);
+    assert.throws(() => sim.sys.connect(0, 'relative/path'), /nsupported/);
+    assert.throws(() => sim.sys.read(0, -1), /nsupported/);
+    ok(await sim.sys.eventfd(0, 0));
+  }));

@@ -90,6 +90,11 @@ export interface Pipe {
   readonly wCounter: number;
   /** Linux: poll_usage. Set forever by the first pipe_poll; from then on every write wakes rd_wait. */
   pollUsage: boolean;
+  /**
+   * Linux: tmp_page. A page freed by a read, kept for the next write (anon_pipe_buf_release /
+   * anon_pipe_get_page): a pipe in steady use allocates no page per write.
+   */
+  tmpPage: Uint8Array | null;
   /** Linux: rd_wait. Blocked readers (exclusive, tail) and pollers of the read end. */
   readonly rdWait: WaitQueueHead;
   /** Linux: wr_wait. Blocked writers (exclusive, tail) and pollers of the write end. */
@@ -204,6 +209,8 @@ function* pipeRead(t: Thread, file: File, buf: Uint8Array): SysGen<number> {
       }
       // A slot is freed only when it is empty: a partial read frees nothing.
       if (b.len === 0) {
+        // Linux: anon_pipe_buf_release — keep the page for the next write if none is kept.
+        if (pipe.tmpPage === null) pipe.tmpPage = b.page;
         b.page = null;
         b.flags = 0;
         pipe.tail++;
@@ -301,7 +308,10 @@ function* pipeWriteLocked(t: Thread, file: File, data: Uint8Array, st: WriteStat
       // Take a fresh slot and fill it from offset 0 with up to a page.
       pipe.head = head + 1;
       const b = slotAt(pipe, head);
-      b.page = new Uint8Array(PAGE_SIZE);
+      // Linux: anon_pipe_get_page — the kept page first. Its stale bytes are never read: a
+      // slot's unread data is [offset, offset + len), and this write sets both.
+      b.page = pipe.tmpPage ?? new Uint8Array(PAGE_SIZE);
+      pipe.tmpPage = null;
       b.offset = 0;
       // Linux: is_packetized — the writer's file has O_DIRECT.
       b.flags = file.flags & O.O_DIRECT ? PIPE_BUF_FLAG_PACKET : PIPE_BUF_FLAG_CAN_MERGE;
@@ -484,6 +494,7 @@ function allocPipeInfo(k: Kernel): Pipe {
     files: 2,
     wCounter: 1,
     pollUsage: false,
+    tmpPage: null,
     rdWait: newWaitQueue(k, `pipe:${id}.rd_wait`),
     wrWait: newWaitQueue(k, `pipe:${id}.wr_wait`),
   };

@@ -50,9 +50,23 @@ import {
 
 type R<E extends object = object> = Promise<SysResult<E>>;
 
+/** The same calls returning their results directly, for callers that never block (benchmarks). */
+export type SyncSyscalls = {
+  [K in keyof Syscalls]: Syscalls[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => R : never;
+};
+
 /** One simulated thread's system calls. */
 export class SimSyscalls implements Syscalls {
-  constructor(readonly thread: Thread) {}
+  constructor(
+    readonly thread: Thread,
+    /** Return results directly instead of promises; a call that would sleep throws. */
+    private readonly sync = false,
+  ) {}
+
+  /** This thread's calls without promises (see SyncSyscalls). */
+  static syncOf(thread: Thread): SyncSyscalls {
+    return new SimSyscalls(thread, true) as unknown as SyncSyscalls;
+  }
 
   private enter<T>(
     name: string,
@@ -60,6 +74,8 @@ export class SimSyscalls implements Syscalls {
     body: () => T,
   ): Promise<T extends Generator<unknown, infer V> ? V : T> {
     const t = this.thread;
+    // Argument formatting is for deadlock reports and traces; the sync path never needs it.
+    if (this.sync) return t.k.enterSync(t, name, body() as never) as never;
     // Linux does the call's work on entry; the kernel runs it and whatever it woke.
     return t.k.enter(t, name, formatArgs(args), body() as never);
   }

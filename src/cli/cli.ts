@@ -17,7 +17,6 @@ import {
   formatScriptJson,
   type JsonObject,
   output,
-  parseScript,
   parseScriptText,
   type RunReport,
   recordScript,

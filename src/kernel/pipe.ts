@@ -19,7 +19,15 @@
 // taking the lock. Each passes the turn on to the next blocked reader/writer. Releasing the
 // last reader or writer wakes both queues with no key and no exclusive budget.
 
-import { EPOLL, F, O, O_NOTIFICATION_PIPE, PAGE_SIZE, PIPE_DEF_BUFFERS, PIPE_MAX_SIZE } from '../abi/constants.ts';
+import {
+  EPOLL,
+  F,
+  O,
+  O_NOTIFICATION_PIPE,
+  PAGE_SIZE,
+  PIPE_DEF_BUFFERS,
+  PIPE_MAX_SIZE,
+} from '../abi/constants.ts';
 import type { Failure, SysResult } from '../api/syscalls.ts';
 import { Unsupported } from '../api/syscalls.ts';
 import { ERRNO, fail, toResult } from './errors.ts';
@@ -41,7 +49,6 @@ const { EAGAIN, EBUSY, EINTR, EINVAL, EPERM, EPIPE } = ERRNO;
 // Linux: include/linux/pipe_fs_i.h PIPE_BUF_FLAG_*
 export const PIPE_BUF_FLAG_PACKET = 0x08;
 export const PIPE_BUF_FLAG_CAN_MERGE = 0x10;
-
 
 // Linux: fs/pipe.c __do_pipe_flags — the flags pipe2 accepts.
 const PIPE2_FLAGS = O.O_CLOEXEC | O.O_NONBLOCK | O.O_DIRECT | O_NOTIFICATION_PIPE;

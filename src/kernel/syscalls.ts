@@ -52,7 +52,9 @@ type R<E extends object = object> = Promise<SysResult<E>>;
 
 /** The same calls returning their results directly, for callers that never block (benchmarks). */
 export type SyncSyscalls = {
-  [K in keyof Syscalls]: Syscalls[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => R : never;
+  [K in keyof Syscalls]: Syscalls[K] extends (...args: infer A) => Promise<infer R>
+    ? (...args: A) => R
+    : never;
 };
 
 /** One simulated thread's system calls. */

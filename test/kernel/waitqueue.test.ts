@@ -32,7 +32,8 @@ function setup() {
   const k = new Kernel();
   const q = newWaitQueue(k, 'test.q');
   const log: string[] = [];
-  const entry = (name: string, ret = 1) => newWaitEntry(k, 'receiver_wake_function', { name, log, ret } satisfies Probe);
+  const entry = (name: string, ret = 1) =>
+    newWaitEntry(k, 'receiver_wake_function', { name, log, ret } satisfies Probe);
   return { k, q, log, entry };
 }
 

@@ -23,7 +23,7 @@ test('a_snapshot_is_plain_json_with_stable_ids', () =>
     });
     const efd = snap.files.find((f) => f.id === table.fds[3].file);
     assert.equal(efd?.type, 'eventfd');
-    assert.equal((efd?.detail as { count: string }).count, '2');
+    assert.equal((efd?.detail as { count: string } | undefined)?.count, '2');
     const blockedOn = snap.files.find((f) => f.id === table.fds[4].file)?.detail as {
       wqh: { entries: { kind: string; exclusive: boolean; owner: string }[] };
     };

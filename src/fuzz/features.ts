@@ -1,0 +1,185 @@
+// The features the script generator may use, declared once: each with what it covers and a probe.
+// Features map onto calls (and, for sockets, onto socket types). The set is configurable
+// (`--calls`, `--without`), and by default it is whatever the simulated kernel supports: each
+// probe is a tiny script run on the simulated kernel, and a feature whose probe stops with
+// `Unsupported` is left out until its module lands. So a fuzz run tests what exists, and an
+// Unsupported call is never reported as a difference.
+
+import type { Backend } from '../api/backend.ts';
+import { parseScript } from '../script/parse.ts';
+import { runScript } from '../script/run.ts';
+import type { JsonObject } from '../script/values.ts';
+
+type Steps = JsonObject[];
+
+interface FeatureDef {
+  /** What the generator does with it. */
+  readonly help: string;
+  /** Steps that exercise it, for `detectFeatures`. */
+  readonly probe: Steps;
+}
+
+const pipeOf = (flags: string): Steps => [
+  { call: 'pipe2', args: [flags], bind: ['r', 'w'] },
+  { call: 'write', args: ['$w', 'x'] },
+  { call: 'read', args: ['$r', 8] },
+  { call: 'close', args: ['$r'] },
+];
+const pairOf = (type: string): Steps => [
+  { call: 'socketpair', args: ['AF_UNIX', `${type}|SOCK_NONBLOCK`, 0], bind: ['a', 'b'] },
+  { call: 'write', args: ['$a', 'x'] },
+  { call: 'read', args: ['$b', 8] },
+  { call: 'close', args: ['$a'] },
+];
+const listenerOf = (type: string): Steps => [
+  { call: 'socket', args: ['AF_UNIX', `${type}|SOCK_NONBLOCK`, 0], bind: 'l' },
+  { call: 'bind', args: ['$l', '@probe'] },
+  { call: 'listen', args: ['$l', 4] },
+  { call: 'socket', args: ['AF_UNIX', `${type}|SOCK_NONBLOCK`, 0], bind: 'c' },
+  { call: 'connect', args: ['$c', '@probe'] },
+  { call: 'accept4', args: ['$l', 'SOCK_NONBLOCK'], bind: 'a' },
+  { call: 'write', args: ['$c', 'x'] },
+  { call: 'read', args: ['$a', 8] },
+];
+
+export const FEATURES = {
+  pipe: {
+    help: 'pipe2 with O_NONBLOCK (and O_CLOEXEC), reads and writes up to a full pipe',
+    probe: pipeOf('O_NONBLOCK'),
+  },
+  'pipe-direct': { help: 'pipe2 with O_DIRECT (packet mode)', probe: pipeOf('O_NONBLOCK|O_DIRECT') },
+  'socketpair-stream': { help: 'socketpair(AF_UNIX, SOCK_STREAM)', probe: pairOf('SOCK_STREAM') },
+  'socketpair-dgram': { help: 'socketpair(AF_UNIX, SOCK_DGRAM)', probe: pairOf('SOCK_DGRAM') },
+  'socketpair-seqpacket': { help: 'socketpair(AF_UNIX, SOCK_SEQPACKET)', probe: pairOf('SOCK_SEQPACKET') },
+  'listen-stream': {
+    help: 'socket, bind "@name", listen, connect, accept4 on SOCK_STREAM',
+    probe: listenerOf('SOCK_STREAM'),
+  },
+  'listen-seqpacket': {
+    help: 'socket, bind, listen, connect, accept4 on SOCK_SEQPACKET',
+    probe: listenerOf('SOCK_SEQPACKET'),
+  },
+  'socket-dgram': {
+    help: 'socket, bind, connect on SOCK_DGRAM (sender and receiver not a pair)',
+    probe: [
+      { call: 'socket', args: ['AF_UNIX', 'SOCK_DGRAM|SOCK_NONBLOCK', 0], bind: 's' },
+      { call: 'bind', args: ['$s', '@probe'] },
+      { call: 'socket', args: ['AF_UNIX', 'SOCK_DGRAM|SOCK_NONBLOCK', 0], bind: 'c' },
+      { call: 'connect', args: ['$c', '@probe'] },
+      { call: 'write', args: ['$c', 'x'] },
+      { call: 'read', args: ['$s', 8] },
+    ],
+  },
+  shutdown: {
+    help: 'shutdown (on sockets, and on other files for ENOTSOCK)',
+    probe: [
+      { call: 'eventfd', args: [0, 'EFD_NONBLOCK'], bind: 'e' },
+      { call: 'shutdown', args: ['$e', 'SHUT_WR'] },
+    ],
+  },
+  eventfd: {
+    help: 'eventfd with EFD_NONBLOCK, EFD_SEMAPHORE; 8-byte reads and writes',
+    probe: [
+      { call: 'eventfd', args: [1, 'EFD_NONBLOCK|EFD_SEMAPHORE'], bind: 'e' },
+      { call: 'write', args: ['$e', { u64: 2 }] },
+      { call: 'read', args: ['$e', 8] },
+    ],
+  },
+  open: {
+    help: 'open "/dev/null" and "tmpfile" (files without poll: EPERM from epoll_ctl)',
+    probe: [
+      { call: 'open', args: ['/dev/null', 'O_RDWR'], bind: 'n' },
+      { call: 'open', args: ['tmpfile', 'O_RDWR'], bind: 'f' },
+      { call: 'write', args: ['$f', 'x'] },
+      { call: 'read', args: ['$n', 8] },
+    ],
+  },
+  dup: {
+    help: 'dup',
+    probe: [
+      { call: 'dup', args: [0], bind: 'd' },
+      { call: 'close', args: ['$d'] },
+    ],
+  },
+  fcntl: {
+    help: 'fcntl_setfl O_NONBLOCK (also how a thread’s blocking files become non-blocking after it)',
+    probe: [{ call: 'fcntl_setfl', args: [0, 'O_NONBLOCK'] }],
+  },
+  epoll: {
+    help: 'epoll_create1, epoll_create, epoll_ctl (ADD, MOD, DEL, any mask), epoll_wait with timeout 0',
+    probe: [
+      { call: 'epoll_create1', args: [0], bind: 'ep' },
+      { call: 'epoll_create', args: [1], bind: 'ep2' },
+      { call: 'eventfd', args: [0, 'EFD_NONBLOCK'], bind: 'e' },
+      { call: 'epoll_ctl', args: ['$ep', 'EPOLL_CTL_ADD', '$e', { events: 'EPOLLIN|EPOLLET', data: 1 }] },
+      { call: 'epoll_ctl', args: ['$ep', 'EPOLL_CTL_MOD', '$e', { events: 'EPOLLOUT', data: 2 }] },
+      { call: 'epoll_ctl', args: ['$ep2', 'EPOLL_CTL_ADD', '$ep', { events: 'EPOLLIN', data: 3 }] },
+      { call: 'epoll_wait', args: ['$ep2', 4, 0] },
+      { call: 'epoll_ctl', args: ['$ep', 'EPOLL_CTL_DEL', '$e', null] },
+    ],
+  },
+  poll: {
+    help: 'poll over random lists with timeout 0',
+    probe: [{ call: 'poll', args: [[{ fd: 0, events: 'POLLIN' }], 0] }],
+  },
+  select: {
+    help: 'select over random sets with a zero timeval',
+    probe: [{ call: 'select', args: ['max+1', [0], [1], null, { sec: 0, usec: 0 }] }],
+  },
+  threads: {
+    help: 'a blocking call on a thread (read, accept4, write, poll, select, epoll_wait -1), woken by a write, then joined',
+    probe: [
+      { call: 'pipe2', args: [0], bind: ['r', 'w'] },
+      { call: 'read', args: ['$r', 8], thread: 't' },
+      { call: 'write', args: ['$w', 'x'] },
+      { call: 'join', args: ['t'] },
+    ],
+  },
+  'bad-fds': {
+    help: 'invalid descriptors: 9999, -1, 1023, 1024, closed names',
+    probe: [{ call: 'close', args: [9999] }],
+  },
+} as const satisfies Record<string, FeatureDef>;
+
+export type Feature = keyof typeof FEATURES;
+
+export const ALL_FEATURES: readonly Feature[] = Object.keys(FEATURES) as Feature[];
+
+export function isFeature(name: string): name is Feature {
+  return Object.hasOwn(FEATURES, name);
+}
+
+/** Parse a comma-separated feature list; throws on an unknown name, listing the known ones. */
+export function parseFeatureList(text: string): Feature[] {
+  const names = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  for (const n of names) {
+    if (!isFeature(n)) throw new Error(`unknown feature "${n}" (known: ${ALL_FEATURES.join(', ')})`);
+  }
+  return names as Feature[];
+}
+
+export interface Detection {
+  /** The features whose probe ran to its end. */
+  readonly supported: ReadonlySet<Feature>;
+  /** The others, with why (the Unsupported message, or another stop). */
+  readonly missing: ReadonlyMap<Feature, string>;
+}
+
+/**
+ * Which features `backend` (the simulated kernel) supports: each probe runs once; a probe that
+ * stops (Unsupported, or anything else) takes its feature out.
+ */
+export async function detectFeatures(backend: Backend): Promise<Detection> {
+  const supported = new Set<Feature>();
+  const missing = new Map<Feature, string>();
+  for (const f of ALL_FEATURES) {
+    const def: FeatureDef = FEATURES[f];
+    const report = await runScript(parseScript({ steps: def.probe }), backend);
+    if (report.failure) missing.set(f, `${report.failure.kind}: ${report.failure.message}`);
+    else supported.add(f);
+  }
+  return { supported, missing };
+}

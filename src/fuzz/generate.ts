@@ -1,0 +1,1273 @@
+// Random syscall scripts for differential testing (script-format.md), as fast-check arbitraries.
+//
+// How a script is made. fast-check generates a list of *actions* — plain records of small
+// integers and choices ("write to the 3rd live descriptor that can be written, size choice 7") —
+// and `buildScript` interprets them, in order, into steps. The interpreter keeps a model of the
+// script's own names: which names are bound, which are still open, which file each denotes.
+// That model serves only to build a valid script: a write goes to a name that exists, an accept
+// that binds a name is only emitted when a connection is surely queued (a binding call that
+// fails would leave its name unbound and stop the run). It never predicts a result: the backends
+// decide results, and the property compares them. Because any list of actions builds a valid
+// script, fast-check can shrink the list freely (drop actions, shrink choices) and every shrunk
+// candidate is still a script the runner accepts.
+//
+// Never blocking. Every descriptor the main thread uses is non-blocking (O_NONBLOCK,
+// SOCK_NONBLOCK, EFD_NONBLOCK), epoll_wait/poll/select have timeout 0, and writes to a blocking
+// file happen only where they surely fit. The only blocking calls are the ones started
+// deliberately on a thread (a *thread group*):
+//   - the group's files are private: no other action touches them while the group waits, so
+//     nothing wakes a thread early and nothing races with a woken thread;
+//   - the group is woken by one designated step (a write, a connect, a read that makes room)
+//     that releases every thread of the group whatever order Linux wakes them in, and its joins
+//     follow at once; groups still waiting when the actions run out are woken at the end;
+//   - after the joins, blocking files get O_NONBLOCK (fcntl_setfl) and join the public pool.
+// Descriptor numbers are reused, so a closed name may denote a private file: while a group
+// waits, closed names and raw small numbers appear only where they cannot change anything
+// (poll lists, select sets, epoll_ctl's target), and never as close's argument.
+//
+// What the generator avoids on purpose (timing, and the model's declared approximations) is
+// listed in src/fuzz/README.md; each place has a comment starting "Avoided:".
+
+import fc from 'fast-check';
+import { parseScript } from '../script/parse.ts';
+import type { Json, JsonObject } from '../script/values.ts';
+import { ALL_FEATURES, type Feature } from './features.ts';
+
+// ---- actions ----
+
+/**
+ * A descriptor choice: `live` a name of the wanted kind (any live name if there is none),
+ * `any` any live name (wrong kinds give EINVAL, ENOTSOCK, EBADF...), `closed` a name whose
+ * descriptor was closed (its number may have been reused), `raw` a number from RAW_FDS.
+ */
+export interface Pick {
+  readonly from: 'live' | 'any' | 'closed' | 'raw';
+  readonly i: number;
+}
+
+export type SockType = 'SOCK_STREAM' | 'SOCK_DGRAM' | 'SOCK_SEQPACKET';
+export type ThreadKind = 'read' | 'epoll' | 'exclusive' | 'accept' | 'poll' | 'select' | 'write';
+
+export type Action =
+  | { readonly op: 'pipe'; readonly direct: boolean; readonly cloexec: boolean }
+  | { readonly op: 'socketpair'; readonly type: SockType; readonly cloexec: boolean }
+  | { readonly op: 'socket'; readonly type: SockType }
+  | { readonly op: 'listener'; readonly type: SockType; readonly backlog: number }
+  | { readonly op: 'client'; readonly listener: number }
+  | { readonly op: 'accept'; readonly listener: number; readonly cloexec: boolean }
+  | { readonly op: 'bind'; readonly fd: Pick; readonly addr: number }
+  | { readonly op: 'listen'; readonly fd: Pick; readonly backlog: number }
+  | { readonly op: 'connect'; readonly fd: Pick; readonly addr: number }
+  | { readonly op: 'acceptAny'; readonly fd: Pick; readonly flags: string }
+  | { readonly op: 'eventfd'; readonly init: number; readonly semaphore: boolean }
+  | { readonly op: 'epoll'; readonly how: number }
+  | { readonly op: 'open'; readonly path: '/dev/null' | 'tmpfile'; readonly mode: string }
+  | { readonly op: 'dup'; readonly fd: Pick }
+  | { readonly op: 'close'; readonly fd: Pick }
+  | { readonly op: 'setfl'; readonly fd: Pick }
+  | { readonly op: 'write'; readonly fd: Pick; readonly size: number; readonly times: number }
+  | { readonly op: 'read'; readonly fd: Pick; readonly size: number }
+  | { readonly op: 'shutdown'; readonly fd: Pick; readonly how: string | number }
+  | {
+      readonly op: 'ctl';
+      readonly ep: Pick;
+      readonly fd: Pick;
+      readonly ctl: string | number;
+      readonly bits: readonly string[];
+      readonly nullEvent: boolean;
+    }
+  | { readonly op: 'wait'; readonly ep: Pick; readonly max: number; readonly timeout: number }
+  | {
+      readonly op: 'poll';
+      readonly entries: readonly { readonly fd: Pick; readonly bits: readonly string[] }[];
+    }
+  | {
+      readonly op: 'select';
+      readonly nfds: number | 'max+1';
+      readonly sets: readonly (readonly Pick[] | null)[];
+      readonly timeout: number;
+    }
+  | {
+      readonly op: 'thread';
+      readonly kind: ThreadKind;
+      /** Which file the group blocks on (an index into the kinds available). */
+      readonly variant: number;
+      /** Threads in the group (epoll_wait only; the others have one). */
+      readonly n: number;
+      /** Count or size choice for the blocking call or the waking write. */
+      readonly size: number;
+      readonly bits: readonly string[];
+      /** Also register the group's file in a public epoll (an outside observer). */
+      readonly observe: { readonly ep: number; readonly bits: readonly string[] } | null;
+      /** epoll groups: the trigger sits in an inner epoll nested in the waited one. */
+      readonly nest: boolean;
+      readonly order: number;
+    }
+  | { readonly op: 'wake'; readonly group: number };
+
+// Raw descriptor numbers: 9999 and -1 are never valid; 1023 is an unopened slot of the
+// 1024-slot table; 1024 is past it (select ignores it, the rest say EBADF); 0, 1, 2 are the
+// process's /dev/null (script-format.md).
+const RAW_FDS = [9999, -1, 1023, 1024, 0, 1, 2] as const;
+
+const EPOLL_BITS = [
+  'EPOLLIN',
+  'EPOLLIN',
+  'EPOLLOUT',
+  'EPOLLET',
+  'EPOLLIN',
+  'EPOLLRDHUP',
+  'EPOLLONESHOT',
+  'EPOLLOUT',
+  'EPOLLET',
+  'EPOLLEXCLUSIVE',
+  'EPOLLPRI',
+  'EPOLLERR',
+  'EPOLLHUP',
+  'EPOLLRDNORM',
+  'EPOLLWRNORM',
+  'EPOLLRDBAND',
+  'EPOLLWRBAND',
+  'EPOLLMSG',
+  'EPOLLWAKEUP',
+  'EPOLLNVAL',
+  '0x800',
+] as const;
+
+const POLL_BITS = [
+  'POLLIN',
+  'POLLOUT',
+  'POLLIN',
+  'POLLRDHUP',
+  'POLLPRI',
+  'POLLERR',
+  'POLLHUP',
+  'POLLNVAL',
+  'POLLRDNORM',
+  'POLLWRNORM',
+  'POLLRDBAND',
+  'POLLWRBAND',
+  'POLLMSG',
+] as const;
+
+// Sizes, by the kind of file written. The first entry is what shrinking reaches for.
+const PIPE_SIZES = [1, 5, 100, 4095, 4096, 4097, 8192, 65535, 65536, 70000, 0, 16, 3000] as const;
+// Avoided: stream writes whose skbs are not one linear head of at most 3776 bytes, other than
+// the 4000- and 8000-byte chunks whose truesize was measured on 6.18 (reference §5.2); a larger
+// stream write is cut into chunks whose truesize the model only approximates.
+const STREAM_SIZES = [1, 5, 100, 1000, 3000, 3776, 4000, 8000, 0, 64, 2048] as const;
+// Avoided: datagrams larger than one linear skb head (3776 bytes), and sizes near sk_sndbuf
+// (EMSGSIZE and the send-buffer limit depend on truesize).
+const DGRAM_SIZES = [1, 5, 100, 1000, 3000, 3776, 0, 64, 2048] as const;
+/** Bytes for files of no particular kind (an alias, a file, an epoll): small and kind-neutral. */
+const SMALL_SIZES = [1, 5, 100, 0, 64] as const;
+
+const EFD_WRITES: readonly Json[] = [
+  { u64: 1 },
+  { u64: 2 },
+  { u64: 0 },
+  { u64: '18446744073709551614' },
+  { u64: '18446744073709551615' },
+  { u64: '9223372036854775808' },
+  'abcd',
+  'abcdefghi',
+];
+
+const PIPE_READS = [1, 3, 100, 4096, 65536, 70000, 0, 8] as const;
+const SOCK_READS = [1, 3, 100, 4096, 65536, 0, 8] as const;
+const EFD_READS = [8, 16, 4, 0] as const;
+const SMALL_READS = [1, 100, 0, 8] as const;
+
+/** Sizes a waking write uses: it must fit in the empty private file at once (it is blocking). */
+const WAKE_PIPE_SIZES = [1, 5, 100, 4096, 8192] as const;
+const WAKE_SOCK_SIZES = [1, 5, 100, 3776] as const;
+const THREAD_READ_COUNTS = [8, 1, 3, 100, 4096, 65536] as const;
+/** T5 (blocking write): how much the thread writes into the full pipe; at most one pipe's worth. */
+const THREAD_WRITE_SIZES = [1, 100, 4096, 5000, 65536] as const;
+
+const pickArb: fc.Arbitrary<Pick> = fc
+  .tuple(fc.nat({ max: 99 }), fc.nat({ max: 63 }))
+  .map(([w, i]): Pick => ({ from: w < 82 ? 'live' : w < 90 ? 'any' : w < 95 ? 'closed' : 'raw', i }));
+
+const small = fc.nat({ max: 63 });
+/** An epoll mask: mostly IN, OUT or both, plus up to three random bits (valid or not together). */
+const epollBits = fc
+  .tuple(
+    fc.constantFrom(['EPOLLIN'], ['EPOLLOUT'], ['EPOLLIN', 'EPOLLOUT'], []),
+    fc.array(fc.constantFrom(...EPOLL_BITS), { maxLength: 3 }),
+  )
+  .map(([base, extra]) => [...base, ...extra]);
+const bitsOf = (table: readonly string[], max: number) =>
+  fc.array(fc.constantFrom(...table), { maxLength: max });
+/** A weighted boolean that shrinks to false. */
+const chance = (percent: number) => fc.nat({ max: 99 }).map((x) => x >= 100 - percent);
+
+export interface GenOptions {
+  /** The features the generator may use (see features.ts). Default: all of them. */
+  readonly features?: Iterable<Feature>;
+  /** The most actions in one script (each makes one or a few steps). Default 40. */
+  readonly maxActions?: number;
+}
+
+function featureSet(opts: GenOptions): ReadonlySet<Feature> {
+  return new Set(opts.features ?? ALL_FEATURES);
+}
+
+/** The action arbitraries the features allow, with their weights. */
+function actionArbs(f: ReadonlySet<Feature>): fc.WeightedArbitrary<Action>[] {
+  const arbs: fc.WeightedArbitrary<Action>[] = [];
+  const add = (weight: number, arbitrary: fc.Arbitrary<Action>) => arbs.push({ weight, arbitrary });
+  const types = socketTypes(f);
+  const listenTypes = types.filter((t) => t !== 'SOCK_DGRAM' && f.has(listenFeature(t)));
+  const pairTypes = types.filter((t) => f.has(pairFeature(t)));
+  const anySocket = types.length > 0;
+
+  if (f.has('pipe')) {
+    add(
+      8,
+      fc.record({
+        op: fc.constant('pipe'),
+        direct: f.has('pipe-direct') ? chance(30) : fc.constant(false),
+        cloexec: chance(20),
+      }),
+    );
+  }
+  if (pairTypes.length) {
+    add(
+      6,
+      fc.record({ op: fc.constant('socketpair'), type: fc.constantFrom(...pairTypes), cloexec: chance(20) }),
+    );
+  }
+  if (anySocket) {
+    add(2, fc.record({ op: fc.constant('socket'), type: fc.constantFrom(...types) }));
+    add(2, fc.record({ op: fc.constant('bind'), fd: pickArb, addr: small }));
+    add(2, fc.record({ op: fc.constant('connect'), fd: pickArb, addr: small }));
+  }
+  if (listenTypes.length) {
+    add(
+      4,
+      fc.record({
+        op: fc.constant('listener'),
+        type: fc.constantFrom(...listenTypes),
+        backlog: fc.constantFrom(1, 2, 0, 8, -1),
+      }),
+    );
+    add(5, fc.record({ op: fc.constant('client'), listener: small }));
+    add(4, fc.record({ op: fc.constant('accept'), listener: small, cloexec: chance(20) }));
+    add(1, fc.record({ op: fc.constant('listen'), fd: pickArb, backlog: fc.constantFrom(1, 0, 4, -1) }));
+    add(
+      1,
+      fc.record({
+        op: fc.constant('acceptAny'),
+        fd: pickArb,
+        flags: fc.constantFrom('SOCK_NONBLOCK', 'SOCK_NONBLOCK|SOCK_CLOEXEC', 'SOCK_NONBLOCK|SOCK_STREAM'),
+      }),
+    );
+  }
+  if (f.has('shutdown')) {
+    add(
+      anySocket ? 4 : 1,
+      fc.record({
+        op: fc.constant('shutdown'),
+        fd: pickArb,
+        how: fc.constantFrom('SHUT_WR', 'SHUT_RD', 'SHUT_RDWR', 3),
+      }),
+    );
+  }
+  if (f.has('eventfd')) {
+    add(
+      5,
+      fc.record({
+        op: fc.constant('eventfd'),
+        init: fc.constantFrom(0, 1, 2, 4294967295),
+        semaphore: chance(30),
+      }),
+    );
+  }
+  if (f.has('epoll')) {
+    add(6, fc.record({ op: fc.constant('epoll'), how: fc.constantFrom(0, 0, 0, 1, 2, 3) }));
+    add(
+      22,
+      fc.record({
+        op: fc.constant('ctl'),
+        ep: pickArb,
+        fd: pickArb,
+        ctl: fc.constantFrom<string | number>(
+          'EPOLL_CTL_ADD',
+          'EPOLL_CTL_ADD',
+          'EPOLL_CTL_MOD',
+          'EPOLL_CTL_ADD',
+          'EPOLL_CTL_DEL',
+          'EPOLL_CTL_ADD',
+          'EPOLL_CTL_MOD',
+          'EPOLL_CTL_DEL',
+          'EPOLL_CTL_ADD',
+          4,
+        ),
+        bits: epollBits,
+        nullEvent: chance(5),
+      }),
+    );
+    add(
+      16,
+      fc.record({
+        op: fc.constant('wait'),
+        ep: pickArb,
+        max: fc.constantFrom(8, 1, 2, 3, 64, 8, 1, 2, 0, -1),
+        timeout: fc.constantFrom(0, 0, 0, 0, 1),
+      }),
+    );
+  }
+  if (f.has('open')) {
+    add(
+      2,
+      fc.record({
+        op: fc.constant('open'),
+        path: fc.constantFrom('/dev/null' as const, 'tmpfile' as const),
+        mode: fc.constantFrom('O_RDWR', 'O_RDONLY', 'O_WRONLY', 'O_RDWR|O_NONBLOCK'),
+      }),
+    );
+  }
+  if (f.has('dup')) add(3, fc.record({ op: fc.constant('dup'), fd: pickArb }));
+  add(4, fc.record({ op: fc.constant('close'), fd: pickArb }));
+  if (f.has('fcntl')) add(1, fc.record({ op: fc.constant('setfl'), fd: pickArb }));
+  add(
+    16,
+    fc.record({
+      op: fc.constant('write'),
+      fd: pickArb,
+      size: small,
+      times: fc.constantFrom(1, 1, 1, 1, 1, 2, 3, 6, 11, 12),
+    }),
+  );
+  add(12, fc.record({ op: fc.constant('read'), fd: pickArb, size: small }));
+  if (f.has('poll')) {
+    add(
+      8,
+      fc.record({
+        op: fc.constant('poll'),
+        entries: fc.array(fc.record({ fd: pickArb, bits: bitsOf(POLL_BITS, 3) }), { maxLength: 6 }),
+      }),
+    );
+  }
+  if (f.has('select')) {
+    const set = fc.option(fc.array(pickArb, { maxLength: 5 }), { freq: 4, nil: null });
+    add(
+      8,
+      fc.record({
+        op: fc.constant('select'),
+        nfds: fc.constantFrom<number | 'max+1'>('max+1', 'max+1', 'max+1', 'max+1', 0, 4, 8, 1024, 2000, -1),
+        sets: fc.tuple(set, set, set),
+        timeout: fc.constantFrom(0, 0, 0, 0, 0, 1000, -1),
+      }),
+    );
+  }
+  const kinds = threadKinds(f);
+  if (kinds.length) {
+    add(
+      7,
+      fc.record({
+        op: fc.constant('thread'),
+        kind: fc.constantFrom(...kinds),
+        variant: small,
+        n: fc.constantFrom(1, 1, 2, 3),
+        size: small,
+        bits: bitsOf(EPOLL_BITS, 3),
+        observe: fc.option(fc.record({ ep: small, bits: epollBits }), { freq: 3, nil: null }),
+        nest: chance(30),
+        order: small,
+      }),
+    );
+    add(5, fc.record({ op: fc.constant('wake'), group: small }));
+  }
+  return arbs;
+}
+
+/** The action lists for scripts with these features. */
+export function actionsArbitrary(opts: GenOptions = {}): fc.Arbitrary<Action[]> {
+  const arbs = actionArbs(featureSet(opts));
+  return fc.array(fc.oneof(...arbs), { minLength: 1, maxLength: opts.maxActions ?? 40, size: 'max' });
+}
+
+/** Random valid scripts (JSON documents in the script format) with these features. */
+export function scriptArbitrary(opts: GenOptions = {}): fc.Arbitrary<JsonObject> {
+  return actionsArbitrary(opts).map((actions) => buildScript(actions, opts));
+}
+
+// ---- the model: names and files ----
+
+type Kind = 'pipe-r' | 'pipe-w' | 'stream' | 'dgram' | 'seqpacket' | 'efd' | 'epoll' | 'file';
+
+const SOCKET_KINDS: readonly Kind[] = ['stream', 'dgram', 'seqpacket'];
+
+/** A listening socket the script made whole (socket, bind to a fresh name, listen). */
+interface Listen {
+  readonly address: string;
+  backlog: number;
+  /** Connections surely queued, and at most queued (connects whose success is unknown). */
+  pendingMin: number;
+  pendingMax: number;
+  /** Something may have changed it in a way the model does not follow (shutdown, listen again). */
+  tainted: boolean;
+}
+
+/** An open file description, as far as the generator needs it. */
+interface Obj {
+  readonly kind: Kind;
+  /** The names open on it. */
+  readonly names: Set<string>;
+  listen?: Listen;
+}
+
+/** A group of threads blocked on private files, with the steps that wake and join them. */
+interface Group {
+  readonly wake: JsonObject[];
+  readonly threads: readonly string[];
+  readonly order: number;
+  /** Private names that are blocking: fcntl_setfl O_NONBLOCK after the joins. */
+  readonly blocking: readonly string[];
+  /** Private names and their files, public after the joins. */
+  readonly publish: readonly [string, Obj][];
+}
+
+class Builder {
+  readonly steps: JsonObject[] = [];
+  private seq = 0;
+  private dataSeq = 0;
+  private writeSeq = 0;
+  /** Live (open, public) names, in the order they were bound, and their files. */
+  private readonly live = new Map<string, Obj>();
+  private readonly closed: string[] = [];
+  /** Abstract addresses the script has used, in order. */
+  private readonly addresses: string[] = [];
+  private readonly listeners: Obj[] = [];
+  private readonly groups: Group[] = [];
+  /** Blocking private files never made public (when fcntl is not available). */
+  private leftovers = 0;
+
+  constructor(readonly f: ReadonlySet<Feature>) {}
+
+  private next(): number {
+    return this.seq++;
+  }
+
+  private emit(step: JsonObject): void {
+    this.steps.push(step);
+  }
+
+  private open(name: string, kind: Kind): Obj {
+    const obj: Obj = { kind, names: new Set([name]) };
+    this.live.set(name, obj);
+    return obj;
+  }
+
+  private share(name: string, obj: Obj): void {
+    obj.names.add(name);
+    this.live.set(name, obj);
+  }
+
+  /** Whether a reused descriptor number might denote a private file right now. */
+  private get unsafeAliases(): boolean {
+    return this.groups.length > 0 || this.leftovers > 0;
+  }
+
+  /**
+   * A descriptor argument for `p`: `want` says which files suit the call. `pos` says what the
+   * call may do with it: `observe` (poll, select, epoll_ctl's target: changes no file),
+   * `act` (anything else), `close` (closes it: only live names and never-valid numbers),
+   * `set` (an fd set: no negative numbers).
+   */
+  private pick(
+    p: Pick,
+    want: (o: Obj) => boolean,
+    pos: 'observe' | 'act' | 'close' | 'set' = 'act',
+  ): Picked | null {
+    const bad = this.f.has('bad-fds');
+    const safeRaw = (i: number): number =>
+      pos === 'set' ? [9999, 1023, 1024][i % 3] : [9999, -1, 1023, 1024][i % 4];
+    const from = !bad && (p.from === 'closed' || p.from === 'raw') ? 'live' : p.from;
+    if (from === 'raw') {
+      const v = RAW_FDS[p.i % RAW_FDS.length];
+      if (pos === 'set' && v < 0) return { arg: 1023 };
+      // 0, 1 and 2 are never closed, so they stay the process's /dev/null for good.
+      if (pos === 'close' && v >= 0 && v <= 2) return { arg: safeRaw(p.i) };
+      return { arg: v };
+    }
+    if (from === 'closed' && this.closed.length > 0) {
+      if (pos === 'close' || (pos === 'act' && this.unsafeAliases)) return { arg: safeRaw(p.i) };
+      return { arg: `$${this.closed[p.i % this.closed.length]}` };
+    }
+    const all = [...this.live.entries()];
+    const suited = from === 'any' ? all : all.filter(([, o]) => want(o));
+    const pool = suited.length ? suited : all;
+    // Nothing open yet: the action makes no step (a later one will find something).
+    if (pool.length === 0) return null;
+    const [name, obj] = pool[p.i % pool.length];
+    return { arg: `$${name}`, obj, name };
+  }
+
+  /** An epoll for `p`: a live one, or (a `live` choice when none is open) a new one. */
+  private pickEpoll(p: Pick): Picked | null {
+    const isEpoll = (o: Obj) => o.kind === 'epoll';
+    if (p.from === 'live' && ![...this.live.values()].some(isEpoll)) {
+      const name = `ep${this.next()}`;
+      this.emit({ call: 'epoll_create1', args: [0], bind: name });
+      this.open(name, 'epoll');
+    }
+    // Registrations and waits meet on the newest epoll more often than chance would have them.
+    const eps = [...this.live.entries()].filter(([, o]) => isEpoll(o));
+    if (p.from === 'live' && eps.length > 1 && p.i % 5 < 3) {
+      const [name, obj] = eps[eps.length - 1];
+      return { arg: `$${name}`, obj, name };
+    }
+    return this.pick(p, isEpoll);
+  }
+
+  private address(i: number): string {
+    // The last choice (and any beyond the known ones) is a fresh name: nobody bound it.
+    if (i % (this.addresses.length + 1) === this.addresses.length) return `@a${this.next()}`;
+    return this.addresses[i % (this.addresses.length + 1)];
+  }
+
+  private freshAddress(): string {
+    const a = `@a${this.next()}`;
+    this.addresses.push(a);
+    return a;
+  }
+
+  private data(): number {
+    return ++this.dataSeq;
+  }
+
+  /** Bytes to write to a file of kind `kind` (undefined: unknown), size choice `i`. */
+  private payload(kind: Kind | undefined, i: number, sizes?: readonly number[]): Json {
+    if (kind === 'efd' && !sizes) return EFD_WRITES[i % EFD_WRITES.length];
+    const table =
+      sizes ??
+      (kind === 'pipe-w' || kind === 'file'
+        ? PIPE_SIZES
+        : kind === 'stream'
+          ? STREAM_SIZES
+          : kind === 'dgram' || kind === 'seqpacket'
+            ? DGRAM_SIZES
+            : SMALL_SIZES);
+    const len = table[i % table.length];
+    const fill = String.fromCharCode(97 + (this.writeSeq++ % 26));
+    return len <= 16 ? fill.repeat(len) : { fill, len };
+  }
+
+  private readCount(kind: Kind | undefined, i: number): number {
+    const table =
+      kind === 'pipe-r' || kind === 'file'
+        ? PIPE_READS
+        : kind === 'efd'
+          ? EFD_READS
+          : kind && SOCKET_KINDS.includes(kind)
+            ? SOCK_READS
+            : SMALL_READS;
+    return table[i % table.length];
+  }
+
+  // ---- actions ----
+
+  apply(a: Action): void {
+    switch (a.op) {
+      case 'pipe': {
+        const n = this.next();
+        const flags = ['O_NONBLOCK', a.direct ? 'O_DIRECT' : '', a.cloexec ? 'O_CLOEXEC' : ''].filter(
+          Boolean,
+        );
+        this.emit({ call: 'pipe2', args: [flags.join('|')], bind: [`r${n}`, `w${n}`] });
+        this.open(`r${n}`, 'pipe-r');
+        this.open(`w${n}`, 'pipe-w');
+        return;
+      }
+      case 'socketpair': {
+        const n = this.next();
+        const flags = [a.type, 'SOCK_NONBLOCK', a.cloexec ? 'SOCK_CLOEXEC' : ''].filter(Boolean);
+        this.emit({ call: 'socketpair', args: ['AF_UNIX', flags.join('|'), 0], bind: [`s${n}a`, `s${n}b`] });
+        this.open(`s${n}a`, sockKind(a.type));
+        this.open(`s${n}b`, sockKind(a.type));
+        return;
+      }
+      case 'socket': {
+        const name = `k${this.next()}`;
+        this.emit({ call: 'socket', args: ['AF_UNIX', `${a.type}|SOCK_NONBLOCK`, 0], bind: name });
+        this.open(name, sockKind(a.type));
+        return;
+      }
+      case 'listener': {
+        const name = `l${this.next()}`;
+        const address = this.freshAddress();
+        this.emit({ call: 'socket', args: ['AF_UNIX', `${a.type}|SOCK_NONBLOCK`, 0], bind: name });
+        this.emit({ call: 'bind', args: [`$${name}`, address] });
+        this.emit({ call: 'listen', args: [`$${name}`, a.backlog] });
+        const obj = this.open(name, sockKind(a.type));
+        obj.listen = {
+          address,
+          backlog: listenBacklog(a.backlog),
+          pendingMin: 0,
+          pendingMax: 0,
+          tainted: false,
+        };
+        this.listeners.push(obj);
+        return;
+      }
+      case 'client': {
+        const l = this.pristineListener(a.listener);
+        if (!l?.listen) return;
+        const name = `c${this.next()}`;
+        this.emit({ call: 'socket', args: ['AF_UNIX', `${sockType(l.kind)}|SOCK_NONBLOCK`, 0], bind: name });
+        this.emit({ call: 'connect', args: [`$${name}`, l.listen.address] });
+        this.open(name, l.kind);
+        // Linux: unix_stream_connect — EAGAIN once the queue holds more than the backlog.
+        if (l.listen.pendingMax <= l.listen.backlog) l.listen.pendingMin++;
+        l.listen.pendingMax++;
+        return;
+      }
+      case 'accept': {
+        const l = this.pristineListener(a.listener);
+        if (!l?.listen) return;
+        const [lname] = l.names;
+        const flags = a.cloexec ? 'SOCK_NONBLOCK|SOCK_CLOEXEC' : 'SOCK_NONBLOCK';
+        if (l.listen.pendingMin > 0) {
+          // A connection is surely queued: the accepted socket gets a name.
+          const name = `a${this.next()}`;
+          this.emit({ call: 'accept4', args: [`$${lname}`, flags], bind: name });
+          this.open(name, l.kind);
+          l.listen.pendingMin--;
+        } else {
+          this.emit({ call: 'accept4', args: [`$${lname}`, flags] });
+        }
+        l.listen.pendingMax = Math.max(0, l.listen.pendingMax - 1);
+        return;
+      }
+      case 'bind': {
+        const r = this.pick(a.fd, isSocket);
+        if (!r) return;
+        this.emit({ call: 'bind', args: [r.arg, this.bindAddress(a.addr)] });
+        return;
+      }
+      case 'listen': {
+        const r = this.pick(a.fd, (o) => o.kind === 'stream' || o.kind === 'seqpacket');
+        if (!r) return;
+        this.emit({ call: 'listen', args: [r.arg, a.backlog] });
+        this.taint(r.obj);
+        return;
+      }
+      case 'connect': {
+        const r = this.pick(a.fd, isSocket);
+        if (!r) return;
+        const address = this.address(a.addr);
+        this.emit({ call: 'connect', args: [r.arg, address] });
+        const l = this.listeners.find((o) => o.listen?.address === address);
+        if (l?.listen) l.listen.pendingMax++;
+        return;
+      }
+      case 'acceptAny': {
+        const r = this.pick(a.fd, (o) => o.listen !== undefined);
+        if (!r) return;
+        this.emit({ call: 'accept4', args: [r.arg, a.flags] });
+        const l = r.obj?.listen;
+        if (l) {
+          l.pendingMin = Math.max(0, l.pendingMin - 1);
+          l.pendingMax = Math.max(0, l.pendingMax - 1);
+        }
+        return;
+      }
+      case 'eventfd': {
+        const name = `e${this.next()}`;
+        this.emit({
+          call: 'eventfd',
+          args: [a.init, a.semaphore ? 'EFD_NONBLOCK|EFD_SEMAPHORE' : 'EFD_NONBLOCK'],
+          bind: name,
+        });
+        this.open(name, 'efd');
+        return;
+      }
+      case 'epoll': {
+        const name = `ep${this.next()}`;
+        // epoll_create(0) fails (EINVAL): no name for it.
+        const how = a.how % 4;
+        if (how === 3) {
+          this.emit({ call: 'epoll_create', args: [0] });
+          return;
+        }
+        this.emit(
+          how === 2
+            ? { call: 'epoll_create', args: [1], bind: name }
+            : { call: 'epoll_create1', args: [how === 1 ? 'EPOLL_CLOEXEC' : 0], bind: name },
+        );
+        this.open(name, 'epoll');
+        return;
+      }
+      case 'open': {
+        const name = `f${this.next()}`;
+        this.emit({ call: 'open', args: [a.path, a.mode], bind: name });
+        this.open(name, 'file');
+        return;
+      }
+      case 'dup': {
+        const r = this.pick(a.fd, () => true);
+        if (!r) return;
+        if (r.obj) {
+          const name = `d${this.next()}`;
+          this.emit({ call: 'dup', args: [r.arg], bind: name });
+          this.share(name, r.obj);
+        } else {
+          this.emit({ call: 'dup', args: [r.arg] });
+        }
+        return;
+      }
+      case 'close': {
+        const r = this.pick(a.fd, () => true, 'close');
+        if (!r) return;
+        this.emit({ call: 'close', args: [r.arg] });
+        if (r.name && r.obj) {
+          this.live.delete(r.name);
+          r.obj.names.delete(r.name);
+          this.closed.push(r.name);
+        }
+        return;
+      }
+      case 'setfl': {
+        const r = this.pick(a.fd, () => true);
+        if (!r) return;
+        this.emit({ call: 'fcntl_setfl', args: [r.arg, 'O_NONBLOCK'] });
+        return;
+      }
+      case 'write': {
+        const r = this.pick(a.fd, (o) => o.kind !== 'pipe-r' && o.kind !== 'epoll' && !o.listen);
+        if (!r) return;
+        const payload = this.payload(r.obj?.kind, a.size);
+        // Bursts (to fill a pipe, a socket's send buffer, a datagram queue) only to live names.
+        const valid = r.obj?.kind !== 'efd' || a.size % EFD_WRITES.length < 4;
+        const times = r.obj && valid ? a.times : 1;
+        for (let i = 0; i < times; i++) this.emit({ call: 'write', args: [r.arg, payload] });
+        return;
+      }
+      case 'read': {
+        const r = this.pick(a.fd, (o) => o.kind !== 'pipe-w' && o.kind !== 'epoll' && !o.listen);
+        if (!r) return;
+        this.emit({ call: 'read', args: [r.arg, this.readCount(r.obj?.kind, a.size)] });
+        return;
+      }
+      case 'shutdown': {
+        const r = this.pick(a.fd, isSocket);
+        if (!r) return;
+        this.emit({ call: 'shutdown', args: [r.arg, a.how] });
+        this.taint(r.obj);
+        return;
+      }
+      case 'ctl': {
+        const ep = this.pickEpoll(a.ep);
+        const fd = this.pick(a.fd, (o) => o.kind !== 'epoll' || a.fd.i % 4 === 0, 'observe');
+        if (!ep || !fd) return;
+        const event = a.nullEvent ? null : { events: mask(a.bits), data: this.data() };
+        this.emit({ call: 'epoll_ctl', args: [ep.arg, a.ctl, fd.arg, event] });
+        return;
+      }
+      case 'wait': {
+        const ep = this.pickEpoll(a.ep);
+        if (!ep) return;
+        this.emit({ call: 'epoll_wait', args: [ep.arg, a.max, a.timeout] });
+        return;
+      }
+      case 'poll': {
+        const list = a.entries.flatMap((e) => {
+          const r = this.pick(e.fd, () => true, 'observe');
+          return r ? [{ fd: r.arg, events: pollMask(e.bits) }] : [];
+        });
+        this.emit({ call: 'poll', args: [list, 0] });
+        return;
+      }
+      case 'select': {
+        const sets = a.sets.map((s) =>
+          s === null ? null : s.flatMap((p) => this.pick(p, () => true, 'set')?.arg ?? []),
+        );
+        // Avoided: a select that can wait and then return early (its remaining timeout depends
+        // on timing). With 1 ms it may only time out, since nothing else runs meanwhile.
+        const timeout = a.timeout < 0 ? { sec: -1, usec: 0 } : { sec: 0, usec: a.timeout };
+        this.emit({ call: 'select', args: [a.nfds, sets[0], sets[1], sets[2], timeout] });
+        return;
+      }
+      case 'thread':
+        this.startGroup(a);
+        return;
+      case 'wake':
+        if (this.groups.length) this.wakeGroup(a.group % this.groups.length);
+        return;
+    }
+  }
+
+  /** A listener the model still follows (alive, untainted), or undefined. */
+  private pristineListener(i: number): Obj | undefined {
+    const ok = this.listeners.filter((o) => o.names.size > 0 && o.listen && !o.listen.tainted);
+    return ok.length ? ok[i % ok.length] : undefined;
+  }
+
+  private bindAddress(i: number): string {
+    // Mostly fresh names; sometimes one in use (EADDRINUSE) or once used.
+    if (i % 3 !== 0 || this.addresses.length === 0) return this.freshAddress();
+    return this.addresses[i % this.addresses.length];
+  }
+
+  private taint(obj: Obj | undefined): void {
+    if (obj?.listen) obj.listen.tainted = true;
+  }
+
+  // ---- thread groups ----
+
+  private startGroup(a: Extract<Action, { op: 'thread' }>): void {
+    if (this.groups.length >= 3) return;
+    const g = `g${this.next()}`;
+    switch (a.kind) {
+      case 'read':
+        this.readGroup(g, a);
+        return;
+      case 'epoll':
+        this.epollGroup(g, a);
+        return;
+      case 'exclusive':
+        this.exclusiveGroup(g, a);
+        return;
+      case 'accept':
+        this.acceptGroup(g, a);
+        return;
+      case 'poll':
+      case 'select':
+        this.pollGroup(g, a);
+        return;
+      case 'write':
+        this.writeGroup(g, a);
+        return;
+    }
+  }
+
+  /** The private files a thread can block reading: what the features allow. */
+  private privateKinds(): PrivateKind[] {
+    const f = this.f;
+    const out: PrivateKind[] = [];
+    if (f.has('pipe')) out.push('pipe');
+    if (f.has('pipe') && f.has('pipe-direct')) out.push('pipe-direct');
+    if (f.has('socketpair-stream')) out.push('stream');
+    if (f.has('socketpair-dgram')) out.push('dgram');
+    if (f.has('socketpair-seqpacket')) out.push('seqpacket');
+    if (f.has('eventfd')) out.push('efd', 'efd-sem');
+    return out;
+  }
+
+  /**
+   * Create a private file pair: `r` is what a thread waits on, `w` what wakes it (the same
+   * name for an eventfd). Blocking unless `nonblock`.
+   */
+  private privateFile(
+    g: string,
+    kind: PrivateKind,
+    nonblock: boolean,
+  ): { r: string; w: string; rObj: Obj; wObj: Obj; names: string[] } {
+    const nb = (flag: string) => (nonblock ? flag : '');
+    const join = (...xs: string[]) => xs.filter(Boolean).join('|') || 0;
+    if (kind === 'pipe' || kind === 'pipe-direct') {
+      const [r, w] = [`${g}r`, `${g}w`];
+      this.emit({
+        call: 'pipe2',
+        args: [join(nb('O_NONBLOCK'), kind === 'pipe-direct' ? 'O_DIRECT' : '')],
+        bind: [r, w],
+      });
+      const rObj = newObj(r, 'pipe-r');
+      const wObj = newObj(w, 'pipe-w');
+      return { r, w, rObj, wObj, names: [r, w] };
+    }
+    if (kind === 'efd' || kind === 'efd-sem') {
+      const e = `${g}e`;
+      this.emit({
+        call: 'eventfd',
+        args: [0, join(nb('EFD_NONBLOCK'), kind === 'efd-sem' ? 'EFD_SEMAPHORE' : '')],
+        bind: e,
+      });
+      const obj = newObj(e, 'efd');
+      return { r: e, w: e, rObj: obj, wObj: obj, names: [e] };
+    }
+    const [r, w] = [`${g}a`, `${g}b`];
+    const type = sockType(kind);
+    this.emit({ call: 'socketpair', args: ['AF_UNIX', join(type, nb('SOCK_NONBLOCK')), 0], bind: [r, w] });
+    return { r, w, rObj: newObj(r, kind), wObj: newObj(w, kind), names: [r, w] };
+  }
+
+  /** A write that wakes a thread waiting to read `kind`; it fits at once in the empty file. */
+  private wakeWrite(kind: PrivateKind, w: string, i: number, several = false): JsonObject {
+    if (kind === 'efd' || kind === 'efd-sem') {
+      // Any value from 1 up fits in a count of 0; several writes must all fit, so they add 1.
+      const values = [{ u64: 1 }, { u64: 3 }, { u64: '18446744073709551614' }];
+      return { call: 'write', args: [`$${w}`, several ? { u64: 1 } : values[i % 3]] };
+    }
+    const sizes = kind === 'pipe' || kind === 'pipe-direct' ? WAKE_PIPE_SIZES : WAKE_SOCK_SIZES;
+    return { call: 'write', args: [`$${w}`, this.payload(undefined, i, sizes)] };
+  }
+
+  /** Register a group's file in a public epoll, as an outside observer (any mask; may fail). */
+  private observe(a: Extract<Action, { op: 'thread' }>, name: string): void {
+    if (!a.observe || !this.f.has('epoll')) return;
+    const eps = [...this.live.entries()].filter(([, o]) => o.kind === 'epoll');
+    if (!eps.length) return;
+    const [ep] = eps[a.observe.ep % eps.length];
+    this.emit({
+      call: 'epoll_ctl',
+      args: [`$${ep}`, 'EPOLL_CTL_ADD', `$${name}`, { events: mask(a.observe.bits), data: this.data() }],
+    });
+  }
+
+  private threadName(g: string, k = 0): string {
+    return `t${g.slice(1)}x${k}`;
+  }
+
+  /** T1: one thread blocks in read on a private blocking file; a write to its peer wakes it. */
+  private readGroup(g: string, a: Extract<Action, { op: 'thread' }>): void {
+    const kinds = this.privateKinds();
+    if (!kinds.length) return;
+    const kind = kinds[a.variant % kinds.length];
+    const p = this.privateFile(g, kind, false);
+    this.observe(a, p.r);
+    const t = this.threadName(g);
+    const count =
+      kind === 'efd' || kind === 'efd-sem'
+        ? [8, 16, 8][a.size % 3]
+        : THREAD_READ_COUNTS[a.size % THREAD_READ_COUNTS.length];
+    this.emit({ call: 'read', args: [`$${p.r}`, count], thread: t });
+    this.groups.push({
+      wake: [this.wakeWrite(kind, p.w, a.size)],
+      threads: [t],
+      order: a.order,
+      blocking: p.names,
+      publish: pairs(p),
+    });
+  }
+
+  /**
+   * T2: n threads in epoll_wait(-1) on a private epoll whose only item is a private trigger
+   * (optionally through an inner epoll). One write to the trigger releases them all: with
+   * several threads every registration on the way is level-triggered without ONESHOT, so each
+   * thread that harvests re-queues the item and ep_done_scan wakes the next (reference §4.11).
+   * Avoided: ET or ONESHOT with several waiters (whether the second waiter finds the event
+   * depends on when the first harvests).
+   */
+  private epollGroup(g: string, a: Extract<Action, { op: 'thread' }>): void {
+    if (!this.f.has('epoll')) return;
+    const kinds = this.privateKinds();
+    if (!kinds.length) return;
+    const kind = kinds[a.variant % kinds.length];
+    const p = this.privateFile(g, kind, true);
+    const ep = `${g}ep`;
+    this.emit({ call: 'epoll_create1', args: [0], bind: ep });
+    const publish: [string, Obj][] = [...pairs(p), [ep, newObj(ep, 'epoll')]];
+    const triggerMask = validTriggerMask(a.bits, a.n > 1);
+    let holder = ep;
+    if (a.nest) {
+      const inner = `${g}in`;
+      this.emit({ call: 'epoll_create1', args: [0], bind: inner });
+      const innerMask = a.n > 1 || !a.bits.includes('EPOLLET') ? 'EPOLLIN' : 'EPOLLIN|EPOLLET';
+      this.emit({
+        call: 'epoll_ctl',
+        args: [`$${ep}`, 'EPOLL_CTL_ADD', `$${inner}`, { events: innerMask, data: this.data() }],
+      });
+      publish.push([inner, newObj(inner, 'epoll')]);
+      holder = inner;
+    }
+    this.emit({
+      call: 'epoll_ctl',
+      args: [`$${holder}`, 'EPOLL_CTL_ADD', `$${p.r}`, { events: triggerMask, data: this.data() }],
+    });
+    this.observe(a, ep);
+    const n = Math.max(1, Math.min(3, a.n));
+    const threads: string[] = [];
+    for (let k = 0; k < n; k++) {
+      const t = this.threadName(g, k);
+      threads.push(t);
+      this.emit({ call: 'epoll_wait', args: [`$${ep}`, [8, 1, 2][(a.size + k) % 3], -1], thread: t });
+    }
+    this.groups.push({
+      wake: [this.wakeWrite(kind, p.w, a.size)],
+      threads,
+      order: a.order,
+      blocking: [],
+      publish,
+    });
+  }
+
+  /**
+   * T2x: k private epolls (k = 2 or 3), one thread waiting in each, and one private trigger
+   * registered in all of them with EPOLLEXCLUSIVE. A wake-up of the trigger's queue (nr 1) runs
+   * the exclusive entries in order until one whose epoll has a waiter takes it (reference §4.10),
+   * so each write releases exactly one more thread, whichever it is: k writes release them all.
+   */
+  private exclusiveGroup(g: string, a: Extract<Action, { op: 'thread' }>): void {
+    if (!this.f.has('epoll')) return;
+    const kinds = this.privateKinds();
+    if (!kinds.length) return;
+    const kind = kinds[a.variant % kinds.length];
+    const p = this.privateFile(g, kind, true);
+    const k = a.n > 2 ? 3 : 2;
+    const publish: [string, Obj][] = [...pairs(p)];
+    const et = a.bits.includes('EPOLLET') ? '|EPOLLET' : '';
+    const eps: string[] = [];
+    for (let i = 0; i < k; i++) {
+      const ep = `${g}ep${i}`;
+      eps.push(ep);
+      this.emit({ call: 'epoll_create1', args: [0], bind: ep });
+      this.emit({
+        call: 'epoll_ctl',
+        args: [
+          `$${ep}`,
+          'EPOLL_CTL_ADD',
+          `$${p.r}`,
+          { events: `EPOLLIN|EPOLLEXCLUSIVE${et}`, data: this.data() },
+        ],
+      });
+      publish.push([ep, newObj(ep, 'epoll')]);
+    }
+    this.observe(a, p.r);
+    const threads = eps.map((ep, i) => {
+      const t = this.threadName(g, i);
+      this.emit({ call: 'epoll_wait', args: [`$${ep}`, 4, -1], thread: t });
+      return t;
+    });
+    const wakes = eps.map((_, i) => this.wakeWrite(kind, p.w, a.size + i, true));
+    this.groups.push({ wake: wakes, threads, order: a.order, blocking: [], publish });
+  }
+
+  /**
+   * T3: a thread blocks in accept4 on a private blocking listener; a connect wakes it.
+   * Avoided: creating a descriptor while the thread waits. Linux reserves the accepted
+   * descriptor's number before it waits (do_accept: get_unused_fd_flags first); the model
+   * allocates it when accept returns (unix.ts, "Not Linux"), so a descriptor opened meanwhile
+   * would get another number. So the client socket is made first, and the group is woken at
+   * once: nothing runs between the accept and its connect.
+   */
+  private acceptGroup(g: string, a: Extract<Action, { op: 'thread' }>): void {
+    const types = (['SOCK_STREAM', 'SOCK_SEQPACKET'] as const).filter((t) => this.f.has(listenFeature(t)));
+    if (!types.length) return;
+    const type = types[a.variant % types.length];
+    const [l, c, acc] = [`${g}l`, `${g}c`, `${g}acc`];
+    const address = this.freshAddress();
+    this.emit({ call: 'socket', args: ['AF_UNIX', `${type}|SOCK_NONBLOCK`, 0], bind: c });
+    this.emit({ call: 'socket', args: ['AF_UNIX', type, 0], bind: l });
+    this.emit({ call: 'bind', args: [`$${l}`, address] });
+    const backlog = [1, 4, 0][a.size % 3];
+    this.emit({ call: 'listen', args: [`$${l}`, backlog] });
+    this.observe(a, l);
+    const t = this.threadName(g);
+    const flags = ['SOCK_NONBLOCK', 0, 'SOCK_CLOEXEC'][a.variant % 3];
+    this.emit({ call: 'accept4', args: [`$${l}`, flags], thread: t, bind: acc });
+    const kind = sockKind(type);
+    const lObj = newObj(l, kind);
+    lObj.listen = { address, backlog, pendingMin: 0, pendingMax: 0, tainted: false };
+    this.groups.push({
+      wake: [{ call: 'connect', args: [`$${c}`, address] }],
+      threads: [t],
+      order: a.order,
+      blocking: flags === 'SOCK_NONBLOCK' ? [l] : [l, acc],
+      publish: [
+        [l, lObj],
+        [c, newObj(c, kind)],
+        [acc, newObj(acc, kind)],
+      ],
+    });
+    this.wakeGroup(this.groups.length - 1);
+  }
+
+  /** T4: a thread blocks in poll(-1) or select(NULL timeout) on a private file; a write wakes it. */
+  private pollGroup(g: string, a: Extract<Action, { op: 'thread' }>): void {
+    if (!this.f.has(a.kind === 'poll' ? 'poll' : 'select')) return;
+    const kinds = this.privateKinds();
+    if (!kinds.length) return;
+    const kind = kinds[a.variant % kinds.length];
+    const p = this.privateFile(g, kind, true);
+    this.observe(a, p.r);
+    const t = this.threadName(g);
+    if (a.kind === 'poll') {
+      const extra = pollMask(a.bits.map((b) => b.replace('EPOLL', 'POLL')).filter((b) => b in POLL_NAMES));
+      const events = extra === '0' ? 'POLLIN' : `POLLIN|${extra}`;
+      this.emit({ call: 'poll', args: [[{ fd: `$${p.r}`, events }], -1], thread: t });
+    } else {
+      const except = a.variant % 2 ? [`$${p.r}`] : null;
+      this.emit({ call: 'select', args: ['max+1', [`$${p.r}`], null, except, null], thread: t });
+    }
+    this.groups.push({
+      wake: [this.wakeWrite(kind, p.w, a.size)],
+      threads: [t],
+      order: a.order,
+      blocking: [],
+      publish: pairs(p),
+    });
+  }
+
+  /**
+   * T5: the main thread fills a private blocking pipe (65536 bytes fit an empty one exactly),
+   * a thread blocks writing more; a read of the whole pipe makes room and wakes it.
+   */
+  private writeGroup(g: string, a: Extract<Action, { op: 'thread' }>): void {
+    if (!this.f.has('pipe')) return;
+    const p = this.privateFile(g, 'pipe', false);
+    this.observe(a, p.w);
+    this.emit({ call: 'write', args: [`$${p.w}`, { fill: 'f', len: 65536 }] });
+    const t = this.threadName(g);
+    const size = THREAD_WRITE_SIZES[a.size % THREAD_WRITE_SIZES.length];
+    this.emit({ call: 'write', args: [`$${p.w}`, { fill: 'g', len: size }], thread: t });
+    this.groups.push({
+      wake: [{ call: 'read', args: [`$${p.r}`, 65536] }],
+      threads: [t],
+      order: a.order,
+      blocking: p.names,
+      publish: pairs(p),
+    });
+  }
+
+  private wakeGroup(i: number): void {
+    const [group] = this.groups.splice(i, 1);
+    for (const s of group.wake) this.emit(s);
+    const threads = rotate(group.threads, group.order);
+    for (const t of threads) this.emit({ call: 'join', args: [t] });
+    const canUnblock = this.f.has('fcntl');
+    if (canUnblock) {
+      for (const name of group.blocking) this.emit({ call: 'fcntl_setfl', args: [`$${name}`, 'O_NONBLOCK'] });
+    }
+    for (const [name, obj] of group.publish) {
+      if (group.blocking.includes(name) && !canUnblock) {
+        this.leftovers++;
+        continue;
+      }
+      this.live.set(name, obj);
+      if (obj.listen) this.listeners.push(obj);
+    }
+  }
+
+  finish(): void {
+    while (this.groups.length) this.wakeGroup(0);
+  }
+}
+
+interface Picked {
+  readonly arg: Json;
+  /** The file and name, when the choice is a live name. */
+  readonly obj?: Obj;
+  readonly name?: string;
+}
+
+type PrivateKind = 'pipe' | 'pipe-direct' | 'stream' | 'dgram' | 'seqpacket' | 'efd' | 'efd-sem';
+
+const POLL_NAMES: Readonly<Record<string, true>> = Object.fromEntries(POLL_BITS.map((b) => [b, true]));
+
+function newObj(name: string, kind: Kind): Obj {
+  return { kind, names: new Set([name]) };
+}
+
+function pairs(p: { r: string; w: string; rObj: Obj; wObj: Obj }): [string, Obj][] {
+  return p.r === p.w
+    ? [[p.r, p.rObj]]
+    : [
+        [p.r, p.rObj],
+        [p.w, p.wObj],
+      ];
+}
+
+function rotate<T>(xs: readonly T[], k: number): T[] {
+  const n = xs.length;
+  return xs.map((_, i) => xs[(i + k) % n]);
+}
+
+function isSocket(o: Obj): boolean {
+  return SOCKET_KINDS.includes(o.kind);
+}
+
+function sockKind(type: SockType | PrivateKind): Kind {
+  return type === 'SOCK_STREAM' || type === 'stream'
+    ? 'stream'
+    : type === 'SOCK_DGRAM' || type === 'dgram'
+      ? 'dgram'
+      : 'seqpacket';
+}
+
+function sockType(kind: Kind | PrivateKind): SockType {
+  return kind === 'stream' ? 'SOCK_STREAM' : kind === 'dgram' ? 'SOCK_DGRAM' : 'SOCK_SEQPACKET';
+}
+
+/** Linux: __sys_listen caps the backlog at somaxconn, as an unsigned value (so -1 is the cap). */
+function listenBacklog(b: number): number {
+  const somaxconn = 4096;
+  return b < 0 || b > somaxconn ? somaxconn : b;
+}
+
+function socketTypes(f: ReadonlySet<Feature>): SockType[] {
+  const out: SockType[] = [];
+  if (f.has('socketpair-stream') || f.has('listen-stream')) out.push('SOCK_STREAM');
+  if (f.has('socketpair-dgram') || f.has('socket-dgram')) out.push('SOCK_DGRAM');
+  if (f.has('socketpair-seqpacket') || f.has('listen-seqpacket')) out.push('SOCK_SEQPACKET');
+  // socket() on its own (bind, connect on unbound sockets) needs the socket module.
+  return out.filter((t) => f.has(listenFeature(t)) || (t === 'SOCK_DGRAM' && f.has('socket-dgram')));
+}
+
+function listenFeature(t: SockType): Feature {
+  return t === 'SOCK_STREAM' ? 'listen-stream' : t === 'SOCK_SEQPACKET' ? 'listen-seqpacket' : 'socket-dgram';
+}
+
+function pairFeature(t: SockType): Feature {
+  return t === 'SOCK_STREAM'
+    ? 'socketpair-stream'
+    : t === 'SOCK_DGRAM'
+      ? 'socketpair-dgram'
+      : 'socketpair-seqpacket';
+}
+
+function threadKinds(f: ReadonlySet<Feature>): ThreadKind[] {
+  if (!f.has('threads')) return [];
+  const files = ['pipe', 'socketpair-stream', 'socketpair-dgram', 'socketpair-seqpacket', 'eventfd'] as const;
+  const anyFile = files.some((x) => f.has(x));
+  const out: ThreadKind[] = [];
+  if (anyFile) out.push('read');
+  if (anyFile && f.has('epoll')) out.push('epoll', 'exclusive');
+  if (f.has('listen-stream') || f.has('listen-seqpacket')) out.push('accept');
+  if (anyFile && f.has('poll')) out.push('poll');
+  if (anyFile && f.has('select')) out.push('select');
+  if (f.has('pipe')) out.push('write');
+  return out;
+}
+
+/** A flag word from a list of names ("0" for none), each once, in list order. */
+function mask(bits: readonly string[]): string {
+  const unique = [...new Set(bits)];
+  return unique.length ? unique.join('|') : '0';
+}
+
+function pollMask(bits: readonly string[]): string {
+  return mask(bits);
+}
+
+/**
+ * The trigger's registration in a thread group's epoll: EPOLLIN plus extras, always valid (an
+ * invalid one would leave the threads waiting forever). EPOLLEXCLUSIVE takes only
+ * IN|OUT|ERR|HUP|WAKEUP|ET and no ONESHOT (Linux: ep_ctl EPOLLEXCLUSIVE_OK_BITS); with several
+ * waiters, no ET and no ONESHOT (see epollGroup).
+ */
+function validTriggerMask(bits: readonly string[], several: boolean): string {
+  let extra = bits.filter((b) => b !== 'EPOLLIN' && !b.startsWith('0x'));
+  if (several) extra = extra.filter((b) => b !== 'EPOLLET' && b !== 'EPOLLONESHOT');
+  if (extra.includes('EPOLLEXCLUSIVE')) {
+    const ok = new Set(['EPOLLOUT', 'EPOLLERR', 'EPOLLHUP', 'EPOLLWAKEUP', 'EPOLLET', 'EPOLLEXCLUSIVE']);
+    extra = extra.filter((b) => ok.has(b));
+  }
+  return mask(['EPOLLIN', ...extra]);
+}
+
+/**
+ * Interpret actions into a script document. Throws if the result is not a valid script (a bug
+ * in the generator, never in the script's author).
+ */
+export function buildScript(actions: readonly Action[], opts: GenOptions = {}, name = 'fuzz'): JsonObject {
+  const b = new Builder(featureSet(opts));
+  for (const a of actions) b.apply(a);
+  b.finish();
+  const doc: JsonObject = { name, steps: b.steps };
+  parseScript(doc);
+  return doc;
+}

@@ -24,6 +24,12 @@ export class FdTable {
   readonly cloexec = new Set<number>();
   /** Linux: next_fd — no free fd below this. */
   nextFd = 0;
+  /**
+   * Descriptors allocated but not yet installed (Linux: set in open_fds, NULL in fd[]): the
+   * "larval" state of get_unused_fd_flags before fd_install. accept4 and socketpair hold them.
+   * close() of one is EBADF, dup2 onto one EBUSY, and select counts it as open.
+   */
+  readonly larval = new Set<number>();
   /** Number of open descriptors (for snapshots and leak checks). */
   openCount = 0;
 
@@ -57,21 +63,47 @@ export class FdTable {
   }
 
   /**
-   * Linux: alloc_fd + fd_install in one step (the model has no larval window: nothing can run
-   * between them). Returns the fd or -EMFILE.
+   * Linux: alloc_fd + fd_install in one step, for calls that cannot sleep or fail between them.
+   * Returns the fd or -EMFILE.
    */
   install(file: File, cloexec: boolean, start = 0): number {
+    const fd = this.reserve(cloexec, start);
+    if (fd >= 0) this.installReserved(fd, file);
+    return fd;
+  }
+
+  /** Linux: alloc_fd (get_unused_fd_flags) — the lowest free fd ≥ start, larval; or -EMFILE. */
+  reserve(cloexec: boolean, start = 0): number {
     let fd = Math.max(start, this.nextFd);
     const files = this.files;
-    while (fd < files.length && files[fd] !== null) fd++;
+    const larval = this.larval;
+    while (fd < files.length && (files[fd] !== null || (larval.size > 0 && larval.has(fd)))) fd++;
     if (fd >= this.rlimit.soft) return -EMFILE;
     if (!this.expand(fd)) return -EMFILE;
     if (start <= this.nextFd) this.nextFd = fd + 1;
-    this.files[fd] = file;
-    this.openCount++;
+    larval.add(fd);
     if (cloexec) this.cloexec.add(fd);
     else this.cloexec.delete(fd);
     return fd;
+  }
+
+  /** Linux: fd_install — a reserved fd now refers to `file`. */
+  installReserved(fd: number, file: File): void {
+    this.larval.delete(fd);
+    this.files[fd] = file;
+    this.openCount++;
+  }
+
+  /** Linux: put_unused_fd — give a reserved fd back. */
+  unreserve(fd: number): void {
+    this.larval.delete(fd);
+    this.cloexec.delete(fd);
+    if (fd < this.nextFd) this.nextFd = fd;
+  }
+
+  /** Linux: the fd's bit in open_fds — installed or larval. */
+  isAllocated(fd: number): boolean {
+    return this.get(fd) !== null || this.larval.has(fd);
   }
 
   /** Linux: file_close_fd — detach the slot; the caller drops the reference. */

@@ -99,6 +99,8 @@ function doDup2(t: Thread, oldfd: number, newfd: number, cloexec: boolean): SysR
   if (!table.expand(newfd)) return fail('EBADF');
   const file = table.get(oldfd);
   if (!file) return fail('EBADF');
+  // Linux: do_dup2 — a reserved, not yet installed fd (another thread's accept4) is busy.
+  if (table.larval.has(newfd)) return fail('EBUSY');
   const old = table.replace(newfd, getFile(file), cloexec);
   // Linux: do_dup2 — the file that was at newfd is closed silently, after the install.
   if (old) fput(t.k, old);

@@ -136,8 +136,9 @@ function maxSelectFd(t: Thread, n: number, fds: FdSetBits): number {
     const end = Math.min(n, (w + 1) * BITS_PER_LONG);
     for (let fd = w * BITS_PER_LONG; fd < end; fd++) {
       if (!testBit(fds.in, fd) && !testBit(fds.out, fd) && !testBit(fds.ex, fd)) continue;
-      // Linux: `set & ~*open_fds`. The model has no larval (reserved, uninstalled) slots.
-      if (table.get(fd) === null) return -EBADF;
+      // Linux: `set & ~*open_fds` — a larval (reserved, uninstalled) fd counts as open here,
+      // and select_poll_one then finds no file: NVAL.
+      if (!table.isAllocated(fd)) return -EBADF;
       if (fd + 1 > max) max = fd + 1;
     }
   }

@@ -44,7 +44,6 @@ import {
 import type { SysResult } from '../api/syscalls.ts';
 import { Unsupported } from '../api/syscalls.ts';
 import { ERRNO, fail, toResult } from './errors.ts';
-import type { FdTable } from './fdtable.ts';
 import { File, type FileOperations, fput, type PollTable, pollRequestedEvents, pollWait } from './file.ts';
 import { fdget, fdlookup, installFd } from './fs.ts';
 import type { Kernel } from './kernel.ts';
@@ -793,15 +792,6 @@ function sockOf(file: File): UnixSock | null {
   return file.ops === unixSocketOps ? (file.priv as UnixSock) : null;
 }
 
-/** Whether `n` descriptors could be allocated now (get_unused_fd_flags, done before the work). */
-function fdsAvailable(table: FdTable, n: number): boolean {
-  let found = 0;
-  for (let fd = table.nextFd; fd < table.rlimit.soft; fd++) {
-    if (table.get(fd) === null && ++found === n) return true;
-  }
-  return false;
-}
-
 // ---- socket creation ----
 
 /** Decoded `type` argument: the type and the SOCK_NONBLOCK/SOCK_CLOEXEC flags, or −errno. */
@@ -863,20 +853,31 @@ export function sys_socketpair(
   const k = t.k;
   const split = splitType(type);
   if (typeof split === 'number') return toResult(split) as SysResult<{ fds: [number, number] }>;
-  // Linux: both descriptors are reserved before any socket is created: EMFILE comes first.
-  if (!fdsAvailable(t.proc.fdtable, 2)) return fail('EMFILE');
+  // Linux: both descriptors are reserved before any socket is created: EMFILE comes first,
+  // and a failure gives them back.
+  const table = t.proc.fdtable;
+  const cloexec = (split.flags & SOCK.SOCK_CLOEXEC) !== 0;
+  const fd1 = table.reserve(cloexec);
+  if (fd1 < 0) return fail('EMFILE');
+  const fd2 = table.reserve(cloexec);
+  if (fd2 < 0) {
+    table.unreserve(fd1);
+    return fail('EMFILE');
+  }
   const ska = sockCreate(k, 'socketpair', domain, split.type, protocol);
-  if (typeof ska === 'number') return toResult(ska) as SysResult<{ fds: [number, number] }>;
+  if (typeof ska === 'number') {
+    table.unreserve(fd2);
+    table.unreserve(fd1);
+    return toResult(ska) as SysResult<{ fds: [number, number] }>;
+  }
   const skb = sockCreate(k, 'socketpair', domain, split.type, protocol) as UnixSock;
   // Linux: unix_socketpair — join the sockets back to back.
   ska.peer = skb;
   skb.peer = ska;
   ska.state = 'TCP_ESTABLISHED';
   skb.state = 'TCP_ESTABLISHED';
-  const cloexec = (split.flags & SOCK.SOCK_CLOEXEC) !== 0;
-  const fd1 = installFd(k, t, newSocketFile(k, ska, split.flags), cloexec);
-  const fd2 = installFd(k, t, newSocketFile(k, skb, split.flags), cloexec);
-  if (fd1 < 0 || fd2 < 0) throw new Error('socketpair: descriptors vanished after the check');
+  table.installReserved(fd1, newSocketFile(k, ska, split.flags));
+  table.installReserved(fd2, newSocketFile(k, skb, split.flags));
   return { ret: 0, fds: [fd1, fd2] };
 }
 
@@ -1031,16 +1032,19 @@ function unixDgramConnect(k: Kernel, sk: UnixSock, name: string): number {
 
 /**
  * Linux: __sys_accept4_file → do_accept → unix_accept. Blocks unless the listener's file is
- * O_NONBLOCK (the accept4 flags only set the new file's flags).
- * Not Linux: the new descriptor is allocated when accept returns; Linux reserves it before
- * waiting, so a descriptor opened by another thread meanwhile would get a different number.
+ * O_NONBLOCK (the accept4 flags only set the new file's flags). The new descriptor is reserved
+ * before waiting (get_unused_fd_flags), so a descriptor another thread opens meanwhile gets the
+ * next number; it is installed on success and given back on failure.
  */
 export function* sys_accept4(t: Thread, fd: number, flags: number): SysGen<SysResult> {
   const file = fdget(t, fd);
   if (!file) return fail('EBADF');
+  const table = t.proc.fdtable;
+  let newfd = -1;
   try {
     if ((flags & ~(SOCK.SOCK_CLOEXEC | SOCK.SOCK_NONBLOCK)) !== 0) return fail('EINVAL');
-    if (!fdsAvailable(t.proc.fdtable, 1)) return toResult(-EMFILE);
+    newfd = table.reserve((flags & SOCK.SOCK_CLOEXEC) !== 0);
+    if (newfd < 0) return toResult(-EMFILE);
     const sk = sockOf(file);
     if (!sk) return fail('ENOTSOCK');
     if (sk.type !== SOCK.SOCK_STREAM && sk.type !== SOCK.SOCK_SEQPACKET) return fail('EOPNOTSUPP');
@@ -1053,9 +1057,12 @@ export function* sys_accept4(t: Thread, fd: number, flags: number): SysGen<SysRe
     wakeUp(t.k, sk.peerWait, 1, 0);
     // Linux: sock_graft — from here the embryo's wake-ups reach the new file's queue.
     tsk.listener = null;
-    const newfile = newSocketFile(t.k, tsk, flags);
-    return toResult(installFd(t.k, t, newfile, (flags & SOCK.SOCK_CLOEXEC) !== 0));
+    table.installReserved(newfd, newSocketFile(t.k, tsk, flags));
+    const ret = newfd;
+    newfd = -1;
+    return { ret };
   } finally {
+    if (newfd >= 0) table.unreserve(newfd);
     fput(t.k, file);
   }
 }

@@ -88,14 +88,25 @@ interface FdSetBits {
   readonly resEx: Bitmap;
 }
 
-/** A user fd set as a sorted list of distinct fds (null for a null pointer). */
-type UserSet = number[] | null;
+/** A user fd set as a list of fds, in any order, maybe repeated (null for a null pointer). */
+type UserSet = readonly number[] | null;
 
+/** A set as the API returns it: ascending, each fd once (the bitmap the caller's memory holds). */
+function asList(set: UserSet): number[] | null {
+  if (set === null) return null;
+  let ascending = true;
+  for (let i = 1; i < set.length && ascending; i++) ascending = set[i - 1] < set[i];
+  return ascending ? (set as number[]) : [...new Set(set)].sort((a, b) => a - b);
+}
+
+/** Check a user set; it is read as a bitmap, so order and repeats do not matter. */
 function normaliseSet(set: FdSet): UserSet {
   if (set === null) return null;
-  for (const fd of set)
+  for (let i = 0; i < set.length; i++) {
+    const fd = set[i];
     if (!Number.isSafeInteger(fd) || fd < 0) throw new Unsupported('select', `fd ${fd} in an fd set`);
-  return [...new Set(set)].sort((a, b) => a - b);
+  }
+  return set;
 }
 
 /** Linux: get_fd_set — copy FDS_BYTES(n) bytes of a non-null set; a null set reads as zeros. */
@@ -117,7 +128,9 @@ function setFdSet(t: Thread, set: UserSet, res: Bitmap): UserSet {
   const limit = res.words * BITS_PER_LONG;
   const out: number[] = [];
   for (let fd = 0; fd < limit; fd++) if (testBit(res, fd)) out.push(fd);
-  for (const fd of set) if (fd >= limit) out.push(fd);
+  // Bits past the written words stay as the caller set them (ascending, once each).
+  const past = set.filter((fd) => fd >= limit);
+  if (past.length > 0) out.push(...[...new Set(past)].sort((a, b) => a - b));
   return out;
 }
 
@@ -338,9 +351,9 @@ function* kernSelect(
 ): SysGen<SelectOutcome> {
   const outcome = (ret: number, s: [UserSet, UserSet, UserSet], timeout: Timeval | null): SelectOutcome => ({
     ret,
-    readfds: s[0],
-    writefds: s[1],
-    exceptfds: s[2],
+    readfds: asList(s[0]),
+    writefds: asList(s[1]),
+    exceptfds: asList(s[2]),
     timeout,
   });
 

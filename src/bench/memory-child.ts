@@ -1,0 +1,118 @@
+// Run in a child process with a raised heap limit and --expose-gc (memory.ts starts it): build N
+// idle objects, or N epoll watches, in the simulated kernel and print the heap they take as one
+// JSON line. One simulated process holds at most sysctl_nr_open (1 048 576) descriptors, as on
+// Linux, so larger N are spread over several processes of the same kernel; fs.epoll.
+// max_user_watches is raised to N as root would (sysctl -w), since Linux's default here is
+// 5 491 511. Not Linux: the kernel keeps every open file in one JavaScript Set (Kernel.files),
+// which holds at most 2^24 entries, so past 16 million files the objects go to a second kernel.
+//
+//   node --expose-gc --max-old-space-size=M --import tsx src/bench/memory-child.ts KIND N
+//   KIND: idle-pipe | idle-eventfd | epoll-watch
+
+import { EFD, EPOLL, EPOLL_CTL, O, SYSCTL_NR_OPEN } from '../abi/constants.ts';
+import type { SysResult } from '../api/syscalls.ts';
+import { sys_eventfd2 } from '../kernel/eventfd.ts';
+import { epollSysctl, sys_epoll_create1, sys_epoll_ctl } from '../kernel/eventpoll/eventpoll.ts';
+import { Kernel } from '../kernel/kernel.ts';
+import { sys_pipe2 } from '../kernel/pipe.ts';
+import type { Thread } from '../kernel/sched.ts';
+import { createScriptProcess } from '../kernel/system.ts';
+import { SIM_RLIMIT } from './sim.ts';
+
+const [kind, nArg] = process.argv.slice(2);
+const n = Number(nArg);
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with --expose-gc');
+if (!['idle-pipe', 'idle-eventfd', 'epoll-watch'].includes(kind) || !Number.isInteger(n) || n <= 0)
+  throw new Error('usage: memory-child.ts idle-pipe|idle-eventfd|epoll-watch N');
+
+function heap(): { used: number; external: number } {
+  gc!();
+  gc!();
+  const m = process.memoryUsage();
+  return { used: m.heapUsed, external: m.external };
+}
+
+function ok(call: string, r: SysResult): number {
+  if ('errno' in r) throw new Error(`${call}: ${r.errno}`);
+  return r.ret;
+}
+
+/** Most files one kernel holds (Kernel.files is a Set: 2^24 entries at most). */
+const FILES_PER_KERNEL = 16_000_000;
+const kernels = [new Kernel()];
+const kernelFor = (files: number): Kernel => {
+  let k = kernels.at(-1)!;
+  if (k.files.size + files > FILES_PER_KERNEL) kernels.push((k = new Kernel()));
+  epollSysctl(k).maxUserWatches = Math.max(epollSysctl(k).maxUserWatches, n);
+  return k;
+};
+const fdsPerUnit = kind === 'idle-pipe' ? 2 : 1;
+// Leave room for fds 0-2 and the epoll fd in each process.
+const perProcess = Math.floor((SYSCTL_NR_OPEN - 8) / fdsPerUnit);
+const threads: Thread[] = [];
+const epfds: number[] = [];
+const started = process.hrtime.bigint();
+
+// For epoll-watch the eventfds (and the epoll instances) exist before the first measurement: the
+// difference is the watches alone.
+if (kind === 'epoll-watch') {
+  for (let left = n; left > 0; left -= perProcess) {
+    const m = Math.min(left, perProcess);
+    const k = kernelFor(m + 4);
+    const t = createScriptProcess(k, { rlimit: SIM_RLIMIT, fdCapacity: 1024 }).thread('main');
+    threads.push(t);
+    epfds.push(ok('epoll_create1', k.enterSync(t, 'epoll_create1', sys_epoll_create1(t, 0))));
+    for (let i = 0; i < m; i++)
+      ok('eventfd', k.enterSync(t, 'eventfd2', sys_eventfd2(t, 0, EFD.EFD_NONBLOCK)));
+  }
+}
+
+const h0 = heap();
+let made = 0;
+if (kind === 'epoll-watch') {
+  const ev = { events: EPOLL.EPOLLIN, data: 0 };
+  for (let p = 0; p < threads.length; p++) {
+    const t = threads[p];
+    const k = t.k;
+    const m = Math.min(n - p * perProcess, perProcess);
+    const first = 4; // fds 0-2, the epoll fd at 3, the eventfds from 4
+    for (let i = 0; i < m; i++) {
+      ev.data = made++;
+      ok(
+        'epoll_ctl',
+        k.enterSync(t, 'epoll_ctl', sys_epoll_ctl(t, epfds[p], EPOLL_CTL.EPOLL_CTL_ADD, first + i, ev)),
+      );
+    }
+  }
+} else {
+  for (let left = n; left > 0; left -= perProcess) {
+    const m = Math.min(left, perProcess);
+    const k = kernelFor(m * fdsPerUnit + 4);
+    const t = createScriptProcess(k, { rlimit: SIM_RLIMIT, fdCapacity: 1024 }).thread('main');
+    threads.push(t);
+    for (let i = 0; i < m; i++) {
+      if (kind === 'idle-pipe') ok('pipe2', k.enterSync(t, 'pipe2', sys_pipe2(t, O.O_NONBLOCK)));
+      else ok('eventfd', k.enterSync(t, 'eventfd2', sys_eventfd2(t, 0, EFD.EFD_NONBLOCK)));
+      made++;
+    }
+  }
+}
+const h1 = heap();
+const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+const heapBytes = h1.used - h0.used;
+const externalBytes = h1.external - h0.external;
+process.stdout.write(
+  `${JSON.stringify({
+    kind,
+    n: made,
+    processes: threads.length,
+    kernels: kernels.length,
+    heapBytes,
+    externalBytes,
+    bytesPerUnit: (heapBytes + externalBytes) / made,
+    seconds,
+    // Keep the kernels alive until after the measurement.
+    files: kernels.reduce((a, k) => a + k.files.size, 0),
+  })}\n`,
+);

@@ -1,0 +1,240 @@
+// The benchmark driver on the simulated kernel: synchronous system calls (Kernel.enterSync, which
+// runs a call's body to its end and refuses one that would sleep) on one thread of a process whose
+// RLIMIT_NOFILE is raised far past Linux's default, so N can reach the fd table's ceiling
+// (sysctl_nr_open, 1 048 576 descriptors, as on Linux).
+
+import { EFD, EPOLL, EPOLL_CTL, O, POLL } from '../abi/constants.ts';
+import type { EpollEvent, PollFd, SysResult, Timeval } from '../api/syscalls.ts';
+import { Unsupported } from '../api/syscalls.ts';
+import { sys_eventfd2 } from '../kernel/eventfd.ts';
+import { sys_epoll_create1, sys_epoll_ctl, sys_epoll_wait } from '../kernel/eventpoll/eventpoll.ts';
+import { sys_close, sys_read, sys_write } from '../kernel/fs.ts';
+import { Kernel } from '../kernel/kernel.ts';
+import { sys_pipe2 } from '../kernel/pipe.ts';
+import { sys_poll } from '../kernel/poll.ts';
+import type { Process } from '../kernel/process.ts';
+import type { Thread } from '../kernel/sched.ts';
+import { sys_select } from '../kernel/select.ts';
+import type { Stats } from '../kernel/stats.ts';
+import { createScriptProcess } from '../kernel/system.ts';
+import { sys_socketpair } from '../kernel/unix.ts';
+import { buildFd2idx, type Driver, MAX_EVENTS, type Mux, type Objects } from './driver.ts';
+import type { Mechanism, ObjectKind } from './types.ts';
+
+/** RLIMIT_NOFILE of the benchmark's simulated process: no limit below the fd table's own. */
+export const SIM_RLIMIT = { soft: 20_000_000, hard: 20_000_000 };
+
+const ONE_BYTE = new Uint8Array([0x65]);
+const EVENTFD_ONE = new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0]);
+const ZERO_TIMEOUT: Timeval = { sec: 0, usec: 0 };
+const AF_UNIX = 1;
+const SOCK_STREAM = 1;
+
+function ok<E extends object>(call: string, r: SysResult<E>): { ret: number } & E {
+  if ('errno' in r) throw new Error(`simulated ${call} failed: ${r.errno}`);
+  return r;
+}
+
+export class SimDriver implements Driver {
+  readonly name = 'sim' as const;
+  readonly k = new Kernel();
+  readonly p: Process;
+  readonly t: Thread;
+
+  constructor() {
+    this.p = createScriptProcess(this.k, { rlimit: SIM_RLIMIT, fdCapacity: 1024 });
+    this.t = this.p.thread('main');
+  }
+
+  open(kind: ObjectKind, n: number): Objects {
+    const { k, t } = this;
+    const rfd = new Int32Array(n);
+    const wfd = new Int32Array(n);
+    let maxfd = 0;
+    for (let i = 0; i < n; i++) {
+      let r: number;
+      let w: number;
+      if (kind === 'eventfd') {
+        r = w = ok('eventfd2', k.enterSync(t, 'eventfd2', sys_eventfd2(t, 0, EFD.EFD_NONBLOCK))).ret;
+      } else {
+        const res =
+          kind === 'pipe'
+            ? k.enterSync(t, 'pipe2', sys_pipe2(t, O.O_NONBLOCK))
+            : k.enterSync(t, 'socketpair', sys_socketpair(t, AF_UNIX, SOCK_STREAM | O.O_NONBLOCK, 0));
+        [r, w] = ok(kind, res).fds;
+      }
+      rfd[i] = r;
+      wfd[i] = w;
+      if (r > maxfd) maxfd = r;
+      if (w > maxfd) maxfd = w;
+    }
+    return { kind, n, rfd, wfd, maxfd, fd2idx: buildFd2idx(rfd, maxfd) };
+  }
+
+  close(o: Objects): void {
+    for (let i = 0; i < o.n; i++) {
+      this.closeFd(o.rfd[i]);
+      if (o.wfd[i] !== o.rfd[i]) this.closeFd(o.wfd[i]);
+    }
+  }
+
+  closeFd(fd: number): void {
+    ok('close', this.k.enterSync(this.t, 'close', sys_close(this.t, fd)));
+  }
+
+  write(o: Objects, i: number): void {
+    const data = o.kind === 'eventfd' ? EVENTFD_ONE : ONE_BYTE;
+    const r = this.k.enterSync(this.t, 'write', sys_write(this.t, o.wfd[i], data));
+    if ('errno' in r || r.ret !== data.length)
+      throw new Error(`simulated write failed: ${JSON.stringify(r)}`);
+  }
+
+  read(o: Objects, i: number): number {
+    const { k, t } = this;
+    const fd = o.rfd[i];
+    if (o.kind === 'eventfd') {
+      const r = k.enterSync(t, 'read', sys_read(t, fd, 8));
+      if ('errno' in r) return 0;
+      return Number(new DataView(r.data.buffer, r.data.byteOffset, 8).getBigUint64(0, true));
+    }
+    let total = 0;
+    for (;;) {
+      const r = k.enterSync(t, 'read', sys_read(t, fd, 256));
+      if ('errno' in r || r.ret === 0) break;
+      total += r.ret;
+      if (r.ret < 256) break;
+    }
+    return total;
+  }
+
+  readOne(o: Objects, i: number): boolean {
+    const r = this.k.enterSync(this.t, 'read', sys_read(this.t, o.rfd[i], o.kind === 'eventfd' ? 8 : 1));
+    return !('errno' in r);
+  }
+
+  mux(mech: Mechanism, o: Objects): Mux {
+    const { k, t } = this;
+    if (mech === 'select') {
+      const readfds = [...o.rfd].sort((a, b) => a - b);
+      const nfds = o.maxfd + 1;
+      const call = () =>
+        ok('select', k.enterSync(t, 'select', sys_select(t, nfds, readfds, null, null, ZERO_TIMEOUT)));
+      return {
+        dispatch(onReady) {
+          const r = call();
+          for (const fd of r.readfds ?? []) onReady(o.fd2idx[fd]);
+        },
+        call,
+        close() {},
+      };
+    }
+    if (mech === 'poll') {
+      const fds: PollFd[] = [...o.rfd].map((fd) => ({ fd, events: POLL.POLLIN }));
+      const call = () => ok('poll', k.enterSync(t, 'poll', sys_poll(t, fds, 0)));
+      return {
+        dispatch(onReady) {
+          const r = call();
+          const rev = r.revents;
+          for (let i = 0; i < rev.length; i++) if (rev[i] & POLL.POLLIN) onReady(i);
+        },
+        call,
+        close() {},
+      };
+    }
+    const flags = mech === 'epoll-et' ? EPOLL.EPOLLET : mech === 'epoll-oneshot' ? EPOLL.EPOLLONESHOT : 0;
+    const ep = this.epollCreate();
+    for (let i = 0; i < o.n; i++)
+      this.epollCtl(ep, EPOLL_CTL.EPOLL_CTL_ADD, o.rfd[i], EPOLL.EPOLLIN | flags, i);
+    const max = Math.min(o.n, MAX_EVENTS);
+    const call = () => ok('epoll_wait', k.enterSync(t, 'epoll_wait', sys_epoll_wait(t, ep, max, 0)));
+    const oneshot = mech === 'epoll-oneshot';
+    const rearm: EpollEvent = { events: EPOLL.EPOLLIN | EPOLL.EPOLLONESHOT, data: 0 };
+    return {
+      dispatch(onReady) {
+        const evs = call().events;
+        for (let i = 0; i < evs.length; i++) {
+          const idx = evs[i].data;
+          onReady(idx);
+          if (oneshot) {
+            rearm.data = idx;
+            ok(
+              'epoll_ctl',
+              k.enterSync(t, 'epoll_ctl', sys_epoll_ctl(t, ep, EPOLL_CTL.EPOLL_CTL_MOD, o.rfd[idx], rearm)),
+            );
+          }
+        }
+      },
+      call,
+      close: () => this.closeFd(ep),
+    };
+  }
+
+  cycleWake(o: Objects, i: number, epfd: number, k: number): number {
+    const { k: kern, t } = this;
+    const w = this.p.thread('waiter');
+    const data = o.kind === 'eventfd' ? EVENTFD_ONE : ONE_BYTE;
+    const unit = data.length;
+    // The answer pipe: blocking, so the first thread sleeps in read until the waiter answers.
+    const [br, bw] = ok('pipe2', kern.enterSync(t, 'pipe2', sys_pipe2(t, 0))).fds;
+    // A call that slept and was woken has its record done; one that never slept has none.
+    const returned = (p: Promise<unknown>, what: string) => {
+      const rec = kern.pending.get(p);
+      if (rec && !rec.done) throw new Error(`cycle_wake: ${what} did not return`);
+      return rec;
+    };
+    const sleepInWait = () => {
+      const p = kern.enter(w, 'epoll_wait', '', sys_epoll_wait(w, epfd, 1, -1));
+      if (!kern.pending.get(p)) throw new Error('cycle_wake: epoll_wait did not sleep');
+      return p;
+    };
+    let waiting = sleepInWait();
+    const t0 = process.hrtime.bigint();
+    for (let c = 0; c < k; c++) {
+      kern.enterSync(t, 'write', sys_write(t, o.wfd[i], data)); // wakes the waiter, which returns
+      returned(waiting, 'epoll_wait');
+      const answer = kern.enter(t, 'read', '', sys_read(t, br, 1)); // sleeps
+      kern.enterSync(w, 'read', sys_read(w, o.rfd[i], unit));
+      kern.enterSync(w, 'write', sys_write(w, bw, ONE_BYTE)); // wakes this thread's read
+      returned(answer, 'read');
+      waiting = sleepInWait();
+    }
+    const ns = Number(process.hrtime.bigint() - t0) / k;
+    // Release the waiter, then drop the answer pipe.
+    kern.enterSync(t, 'write', sys_write(t, o.wfd[i], data));
+    returned(waiting, 'epoll_wait');
+    kern.enterSync(w, 'read', sys_read(w, o.rfd[i], unit));
+    this.closeFd(br);
+    this.closeFd(bw);
+    return ns;
+  }
+
+  epollCreate(): number {
+    return ok('epoll_create1', this.k.enterSync(this.t, 'epoll_create1', sys_epoll_create1(this.t, 0))).ret;
+  }
+
+  epollCtl(epfd: number, op: number, fd: number, events: number, data: number): void {
+    const ev = op === EPOLL_CTL.EPOLL_CTL_DEL ? null : { events, data };
+    ok('epoll_ctl', this.k.enterSync(this.t, 'epoll_ctl', sys_epoll_ctl(this.t, epfd, op, fd, ev)));
+  }
+
+  epollWait(epfd: number, max: number): number {
+    return ok('epoll_wait', this.k.enterSync(this.t, 'epoll_wait', sys_epoll_wait(this.t, epfd, max, 0))).ret;
+  }
+
+  stats(): Stats {
+    return { ...this.k.stats };
+  }
+
+  dispose(): void {}
+}
+
+/** Whether the simulated kernel models a call yet (a stub throws Unsupported). */
+export function simSupports(what: () => void): string | null {
+  try {
+    what();
+    return null;
+  } catch (e) {
+    if (e instanceof Unsupported) return e.message;
+    throw e;
+  }
+}

@@ -66,6 +66,8 @@ interface Command {
   readonly about: string;
   readonly options: Readonly<Record<string, OptionSpec>>;
   readonly run: (cli: Cli, values: Values, positionals: string[]) => Promise<number>;
+  /** The command parses its own arguments from its own table (bench: src/bench/args.ts). */
+  readonly raw?: (cli: Cli, args: string[]) => Promise<number>;
 }
 
 const HELP_OPTION: OptionSpec = { type: 'boolean', short: 'h', help: 'show this help' };
@@ -147,6 +149,30 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     options: { backend: BACKEND_OPTION, json: JSON_OPTION },
     run: (cli, v) => cli.demo(v.backend as BackendName, v.json === true),
   },
+  bench: {
+    summary: 'measure select, poll and epoll on the simulated kernel beside the real kernel',
+    args: '[OPTIONS]',
+    minArgs: 0,
+    maxArgs: 0,
+    about: 'See "iomux bench --help" for the options (the table in src/bench/args.ts).',
+    options: {},
+    run: async () => 0,
+    raw: async (cli, args) => {
+      const bench = await import('../bench/index.ts');
+      let options: ReturnType<typeof bench.parseBenchArgs>;
+      try {
+        options = bench.parseBenchArgs(args);
+      } catch (e) {
+        throw new CliError(`bench: ${(e as Error).message}`);
+      }
+      if (options.help) {
+        cli.out(bench.benchHelp('iomux bench'));
+        return 0;
+      }
+      await bench.runBench(options, (line) => cli.out(line));
+      return 0;
+    },
+  },
   version: {
     summary: 'print the version',
     args: '',
@@ -193,6 +219,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
       throw new CliError(`unknown option "${first}" (options come after the command)`);
     const command = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
     if (!command) throw new CliError(`unknown command "${first}" (${commandList()})`);
+    if (command.raw) return await command.raw(cli, rest);
     const parsed = parseCommandLine(first, command, rest);
     if (parsed.values.help === true) {
       cli.out(commandHelp(first, command));

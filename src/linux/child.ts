@@ -17,16 +17,24 @@
 //      way a script sees it: select ignores a bit at 1500 and fails with EBADF on one at 1000.
 //
 // Each check is reported to the runner in `ready`; a failed one ends the child with its reason.
+//
+// Reuse. Starting a child costs a third of a second, so a child whose run ended cleanly serves the
+// next one: on `reset`, refused while any call has not returned (its thread would carry into the
+// next run), the child closes every descriptor the script could hold, points 0, 1, 2 at /dev/null
+// again (the script may have closed or replaced them), makes every check of step 4 again (the
+// table must still have 1024 slots: a script that opened a descriptor at 1024 or above grew it for
+// good, and that child is not reused), and takes the runner's fresh abstract-name prefix, so a name
+// bound in one run is out of reach of the next. The runner kills a child whose reset is refused.
 
 import { readdirSync, readFileSync, readlinkSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { F, O } from '../abi/constants.ts';
+import { F, O, O_ACCMODE } from '../abi/constants.ts';
 import { errnoName } from '../abi/errno.ts';
 import { failed, Unsupported } from '../api/syscalls.ts';
 import type { Confinement } from './calls.ts';
 import { LinuxCalls } from './calls.ts';
 import { RLIMIT, RLIMIT_NOFILE } from './layout.ts';
-import { callAsync, libc } from './libc.ts';
+import { asyncCallsInFlight, callAsync, libc } from './libc.ts';
 import type { ChildInfo, FinishReport, FromChild, ToChild } from './protocol.ts';
 import { fromWire, isSyscallName, lineReader, toWire } from './protocol.ts';
 
@@ -89,55 +97,66 @@ function target(fd: number): string {
 }
 
 function must(ok: boolean, what: string): void {
-  if (!ok) throw new Error(`setup: ${what}`);
+  if (!ok) throw new Error(what);
 }
 
 function sysOk(ret: number, what: string): number {
-  if (ret === -1) throw new Error(`setup: ${what}: ${errnoName(c.errno())}`);
+  if (ret === -1) throw new Error(`${what}: ${errnoName(c.errno())}`);
   return ret;
 }
 
-async function setUp(): Promise<{ info: ChildInfo; reserved: Set<number> }> {
-  const checks: string[] = [];
-  must(Number.isInteger(channelFd) && channelFd >= fdBase && channelFd < fdLimit, `channel fd ${channelArg}`);
+/** 0, 1 and 2 as the format has them, each a fresh open of /dev/null. */
+const STDIO = [
+  [0, O.O_RDONLY],
+  [1, O.O_WRONLY],
+  [2, O.O_WRONLY],
+] as const;
 
-  // 1. Warm up: the first async call starts the libuv threadpool (threads, no descriptors).
-  await callAsync(c.getpid);
+/** Point 0, 1, 2 at fresh opens of /dev/null, whatever they were (or whether they were open). */
+function restoreStdio(): void {
+  for (const [fd, mode] of STDIO) {
+    const tmp = sysOk(c.open('/dev/null', mode, 0), 'open /dev/null');
+    if (tmp !== fd) {
+      sysOk(c.dup2(tmp, fd), `dup2 onto ${fd}`);
+      sysOk(c.close(tmp), 'close');
+    }
+  }
+}
 
+/**
+ * Check that this process is the one the format describes, as a script's first call would find
+ * it: only 0, 1, 2 (on /dev/null) and the runner's `reserved` descriptors open, a 1024-slot table,
+ * SIGPIPE ignored. Throws the first check that fails; returns the info that opens run `run`.
+ */
+async function verify(reserved: ReadonlySet<number>, run: number, checks: string[]): Promise<ChildInfo> {
   // SIGPIPE must be ignored, so a write without a reader gives EPIPE (Node ignores it at start).
   const status = readFileSync('/proc/self/status', 'latin1');
   const sigIgn = BigInt(`0x${/^SigIgn:\s*([0-9a-f]+)$/m.exec(status)?.[1] ?? '0'}`);
   must(((sigIgn >> BigInt(SIGPIPE - 1)) & 1n) === 1n, 'SIGPIPE is not ignored');
   checks.push('SIGPIPE is ignored');
 
-  // 2. A copy of the runner's stderr for our own diagnostics, then 0, 1, 2 on /dev/null.
-  diagFd = sysOk(c.fcntl(2, F.F_DUPFD_CLOEXEC, fdBase), 'F_DUPFD_CLOEXEC of stderr');
-  for (const [fd, mode] of [
-    [0, O.O_RDONLY],
-    [1, O.O_WRONLY],
-    [2, O.O_WRONLY],
-  ] as const) {
-    const tmp = sysOk(c.open('/dev/null', mode, 0), 'open /dev/null');
-    sysOk(c.dup2(tmp, fd), `dup2 onto ${fd}`);
-    sysOk(c.close(tmp), 'close');
+  const open = openFds();
+  must(open[0] === 0 && open[1] === 1 && open[2] === 2, `0, 1, 2 not all open: ${open.join(' ')}`);
+  for (const [fd, mode] of STDIO) {
+    const flags = c.fcntl(fd, F.F_GETFL, 0);
+    must(
+      target(fd) === '/dev/null' && flags !== -1 && (flags & O_ACCMODE) === mode,
+      `fd ${fd} is ${target(fd)} (flags ${flags}), not /dev/null opened ${mode === O.O_RDONLY ? 'O_RDONLY' : 'O_WRONLY'}`,
+    );
   }
   checks.push('0 is /dev/null (O_RDONLY); 1 and 2 are /dev/null (O_WRONLY)');
-
-  // 3. Grow the table to 1024 slots.
-  must(sysOk(c.dup2(0, CAPACITY - 1), `dup2 onto ${CAPACITY - 1}`) === CAPACITY - 1, 'dup2 onto 1023');
-  sysOk(c.close(CAPACITY - 1), `close ${CAPACITY - 1}`);
-
-  // 4. Free the script's descriptors and check what is left.
-  sysOk(c.close_range(3, fdBase - 1, 0), 'close_range');
-  const open = openFds();
-  const reserved = new Set(open.filter((fd) => fd > 2));
-  for (const fd of reserved) {
+  const others = open.filter((fd) => fd > 2);
+  for (const fd of others) {
+    must(reserved.has(fd), `fd ${fd} (${target(fd)}) is open and is not the runner's`);
     must(
       fd >= fdBase && fd < fdLimit,
       `Node's fd ${fd} (${target(fd)}) is outside ${fdBase}..${fdLimit - 1}`,
     );
   }
-  must(open[0] === 0 && open[1] === 1 && open[2] === 2, `0, 1, 2 not all open: ${open.join(' ')}`);
+  must(
+    others.length === reserved.size,
+    `the runner's descriptors changed: ${[...reserved].join(' ')} became ${others.join(' ')}`,
+  );
   checks.push(
     `only 0, 1, 2 and the runner's ${reserved.size} descriptors in ${fdBase}..${fdLimit - 1} are open`,
   );
@@ -164,8 +183,9 @@ async function setUp(): Promise<{ info: ChildInfo; reserved: Set<number> }> {
   sysOk(c.getrlimit(RLIMIT_NOFILE, rl), 'getrlimit');
   // RLIMIT_NOFILE is never RLIM_INFINITY: Linux caps it at fs.nr_open (kernel/sys.c:do_prlimit).
   const limit = (at: number) => Number(rl.readBigUInt64LE(at));
-  const info: ChildInfo = {
+  return {
     pid: process.pid,
+    run,
     reserved: [...reserved],
     fdBase,
     fdLimit,
@@ -173,14 +193,43 @@ async function setUp(): Promise<{ info: ChildInfo; reserved: Set<number> }> {
     rlimitNofile: { soft: limit(RLIMIT.cur), hard: limit(RLIMIT.max) },
     checks,
   };
+}
+
+async function setUp(): Promise<{ info: ChildInfo; reserved: Set<number> }> {
+  must(Number.isInteger(channelFd) && channelFd >= fdBase && channelFd < fdLimit, `channel fd ${channelArg}`);
+
+  // 1. Warm up: the first async call starts the libuv threadpool (threads, no descriptors).
+  await callAsync(c.getpid);
+
+  // 2. A copy of the runner's stderr for our own diagnostics, then 0, 1, 2 on /dev/null.
+  diagFd = sysOk(c.fcntl(2, F.F_DUPFD_CLOEXEC, fdBase), 'F_DUPFD_CLOEXEC of stderr');
+  restoreStdio();
+
+  // 3. Grow the table to 1024 slots.
+  must(sysOk(c.dup2(0, CAPACITY - 1), `dup2 onto ${CAPACITY - 1}`) === CAPACITY - 1, 'dup2 onto 1023');
+  sysOk(c.close(CAPACITY - 1), `close ${CAPACITY - 1}`);
+
+  // 4. Free the script's descriptors: what is left above 2 is ours. Then check the whole process.
+  sysOk(c.close_range(3, fdBase - 1, 0), 'close_range');
+  const reserved = new Set(openFds().filter((fd) => fd > 2));
+  const info = await verify(reserved, 1, []);
   return { info, reserved };
 }
 
+/** A run's confinement: the runner's descriptors, the run's own prefix, only 0, 1, 2 open. */
+function confinement(reserved: ReadonlySet<number>, prefix: Buffer): Confinement {
+  return { reserved, abstractPrefix: prefix, open: new Set([0, 1, 2]) };
+}
+
 async function serve(reserved: Set<number>): Promise<void> {
-  const confine: Confinement = { reserved, abstractPrefix, open: new Set([0, 1, 2]) };
-  const calls = new LinuxCalls(confine);
+  let run = 1;
+  let confine = confinement(reserved, abstractPrefix);
+  let calls = new LinuxCalls(confine);
+  /** Calls received and not yet answered, on any thread. */
+  let outstanding = 0;
 
   const call = async (msg: Extract<ToChild, { kind: 'call' }>): Promise<void> => {
+    outstanding++;
     try {
       if (!isSyscallName(msg.call)) throw new Error(`no such call: ${msg.call}`);
       const method = calls[msg.call] as (...args: unknown[]) => Promise<unknown>;
@@ -195,6 +244,8 @@ async function serve(reserved: Set<number>): Promise<void> {
           id: msg.id,
           message: err instanceof Error ? (err.stack ?? err.message) : String(err),
         });
+    } finally {
+      outstanding--;
     }
   };
 
@@ -209,12 +260,34 @@ async function serve(reserved: Set<number>): Promise<void> {
     send({ kind: 'finished', id, report });
   };
 
+  const reset = async (id: number, prefix: string): Promise<void> => {
+    try {
+      // A call that has not returned holds a threadpool thread, and may yet change the process.
+      must(outstanding === 0, `${outstanding} call(s) have not returned`);
+      must(asyncCallsInFlight() === 0, `${asyncCallsInFlight()} threadpool call(s) have not returned`);
+      const checks: string[] = [];
+      // What the script still holds above the runner's descriptors (below them, close_range).
+      for (const fd of confine.open) if (fd >= fdBase) c.close(fd);
+      sysOk(c.close_range(3, fdBase - 1, 0), 'close_range');
+      restoreStdio();
+      checks.push(`closed 3..${fdBase - 1} and every descriptor the last run held; 0, 1, 2 reopened`);
+      const info = await verify(reserved, run + 1, checks);
+      run++;
+      confine = confinement(reserved, Buffer.from(prefix, 'latin1'));
+      calls = new LinuxCalls(confine);
+      send({ kind: 'reset-done', id, info });
+    } catch (err) {
+      send({ kind: 'reset-refused', id, message: err instanceof Error ? err.message : String(err) });
+    }
+  };
+
   channel.on(
     'data',
     lineReader((line) => {
       const msg = JSON.parse(line) as ToChild;
       if (msg.kind === 'call') void call(msg);
       else if (msg.kind === 'finish') finish(msg.id);
+      else if (msg.kind === 'reset') void reset(msg.id, msg.prefix);
     }),
   );
 }
@@ -229,7 +302,7 @@ try {
   await serve(reserved);
   send({ kind: 'ready', info });
 } catch (err) {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = `setup: ${err instanceof Error ? err.message : String(err)}`;
   diag(message);
   send({ kind: 'setup-failed', message });
   setTimeout(die, 50);

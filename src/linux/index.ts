@@ -1,5 +1,6 @@
 // The real-Linux backend: scripts run on this machine's kernel, each in a child process made to the
-// script format's rules (process.ts, child.ts), through koffi bindings to libc (libc.ts).
+// script format's rules (process.ts, child.ts), through koffi bindings to libc (libc.ts). A child
+// whose run ended cleanly is reset and serves a later run (process.ts, "Reuse").
 //
 // Nothing in the library or the simulated kernel imports this module (style.md: nothing depends on
 // linux/); the CLI and the differential tests choose it by name.
@@ -13,16 +14,19 @@ export type { Confinement } from './calls.ts';
 export { LinuxCalls, unconfined } from './calls.ts';
 export type { Libc } from './libc.ts';
 export { libc } from './libc.ts';
-export { BLOCK_LIMIT_MS, FD_BASE, FD_LIMIT, LinuxProcess, SETTLE_MS } from './process.ts';
+export { BLOCK_LIMIT_MS, FD_BASE, FD_LIMIT, IDLE_MAX, LinuxProcess, SETTLE_MS } from './process.ts';
 export type { ChildInfo } from './protocol.ts';
+
+/** Whether bash runs here, found once (createProcess asks on every run). */
+let bashRuns: boolean | undefined;
 
 /** Why the real-Linux backend cannot run here, or null when it can. */
 export function linuxUnavailableReason(): string | null {
   const reason = libcUnavailableReason();
   if (reason) return reason;
   // The child process is started through bash (see WRAPPER in process.ts).
-  if (spawnSync('bash', ['-c', 'true']).status !== 0)
-    return 'the real-Linux backend needs bash to start its processes';
+  bashRuns ??= spawnSync('bash', ['-c', 'true']).status === 0;
+  if (!bashRuns) return 'the real-Linux backend needs bash to start its processes';
   return null;
 }
 

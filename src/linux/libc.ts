@@ -224,3 +224,8 @@ export function callAsync<A extends unknown[]>(fn: CFunction<A>, ...args: A): Pr
 
 /** The arguments of the async calls not yet returned. */
 const inFlight = new Set<unknown[]>();
+
+/** How many `callAsync` calls have not returned: threadpool threads still in a system call. */
+export function asyncCallsInFlight(): number {
+  return inFlight.size;
+}

@@ -11,6 +11,16 @@
 // limit: the call's own timeout plus 2 s, or 2 s for a call without one. Past it the call blocks
 // forever (`BlocksForever`); its thread cannot be got back, so the child is killed and the process
 // is over.
+//
+// Reuse. Starting a child (a shell, then Node with tsx and koffi) takes about 0.4 s, far more than
+// most scripts' runs, so one child serves many runs in turn: a `ScriptChild` is the child, a
+// `LinuxProcess` one run on it. When a run closes cleanly — no call left unreturned, the leak check
+// clean — the child is reset (child.ts: every descriptor closed, 0, 1, 2 back on /dev/null, every
+// start-up check made again, a fresh abstract-name prefix) and waits in a small idle pool for the
+// next `start`. Every other ending (a call that blocked forever or was still blocked at close, a
+// crash, a time-out, a refused reset) kills the child, as a run always did before reuse. Idle
+// children hold no reference on the runner's event loop, and die with the runner: their channel
+// closes when it exits, and the child ends itself then.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -42,9 +52,12 @@ export const FD_LIMIT = 1000;
 export const BLOCK_LIMIT_MS = 2000;
 /** The format's rule: a started call gets 50 ms to reach its blocking point. */
 export const SETTLE_MS = 50;
+/** The most children kept idle for reuse; one more returned ends the one idle longest. */
+export const IDLE_MAX = 2;
 /** Start-up includes Node, tsx and koffi loading: generous. */
 const START_LIMIT_MS = 30_000;
 const FINISH_LIMIT_MS = 5_000;
+const RESET_LIMIT_MS = 5_000;
 /** libuv's threadpool runs the calls that can block: room for many blocked threads at once. */
 const THREADPOOL_SIZE = 64;
 
@@ -68,76 +81,66 @@ while [ "$i" -lt "$base" ]; do eval "exec $i</dev/null"; i=$((i+1)); done
 exit $?
 `;
 
-interface Pending {
-  thread: string;
-  call: SyscallName | 'finish';
-  limitMs: number;
-  resolve(value: unknown): void;
-  reject(err: Error): void;
+/** Private abstract names: a hidden prefix per run (script-format.md). */
+function freshPrefix(): string {
+  return `iomux-${randomBytes(6).toString('hex')}/`;
 }
 
-/** The limit for one call: its own timeout (when it has one) plus the grace, else the default. */
-export function callLimitMs(call: SyscallName, args: readonly unknown[]): number {
-  const plus = (ms: number) => (Number.isFinite(ms) && ms >= 0 ? ms + BLOCK_LIMIT_MS : BLOCK_LIMIT_MS);
-  switch (call) {
-    case 'epoll_wait':
-      return plus(args[2] as number);
-    case 'poll':
-      return plus(args[1] as number);
-    case 'sleep':
-      return plus(args[0] as number);
-    case 'epoll_pwait2': {
-      const t = args[2] as Timespec | null;
-      return t === null ? BLOCK_LIMIT_MS : plus(t.sec * 1000 + t.nsec / 1e6);
-    }
-    case 'select': {
-      const t = args[4] as Timeval | null;
-      return t === null ? BLOCK_LIMIT_MS : plus(t.sec * 1000 + t.usec / 1000);
-    }
-    default:
-      return BLOCK_LIMIT_MS;
-  }
+/** What a child's messages and its end are delivered to: the run it serves now. */
+interface Owner {
+  receive(msg: FromChild): void;
+  lost(why: Error): void;
 }
 
-export class LinuxProcess implements ProcessHandle {
-  private readonly pending = new Map<number, Pending>();
-  private readonly promiseIds = new WeakMap<Promise<unknown>, number>();
-  private readonly threads = new Map<string, ThreadCalls>();
-  private readonly busy = new Set<string>();
-  private nextId = 1;
-  /** Set once the child is gone: why calls can no longer be made. */
-  private over: Error | null = null;
-  private exited: Promise<void>;
-  private stderrTail = '';
+/**
+ * One child process — the shell and the Node process it started — and the channel to it, over all
+ * the runs it serves. Between runs it has no owner and waits in `idle`.
+ */
+class ScriptChild {
+  /** The run this child serves; null while it is idle. Set by `LinuxProcess`. */
+  owner: Owner | null = null;
+  /** Set when the process has exited. */
+  gone = false;
+  /** How this child's process ends; resolves when the shell has exited (Node reaped by it). */
+  readonly exited: Promise<void>;
+  /** The last of its stderr, for error messages. */
+  private stderrTail: string;
 
   private constructor(
-    private readonly child: ChildProcess,
+    private readonly proc: ChildProcess,
     private readonly channel: Socket,
-    readonly info: ChildInfo,
+    /** What the child found when it set itself up for its current (or next) run. */
+    public info: ChildInfo,
+    stderr: string,
   ) {
+    this.stderrTail = stderr;
     this.exited = new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) resolve();
-      else child.once('exit', () => resolve());
+      if (proc.exitCode !== null || proc.signalCode !== null) resolve();
+      else proc.once('exit', () => resolve());
     });
     channel.on(
       'data',
-      lineReader((line) => this.receive(JSON.parse(line) as FromChild)),
+      lineReader((line) => this.owner?.receive(JSON.parse(line) as FromChild)),
     );
-    child.once('exit', (code, signal) => {
-      this.end(new Error(`the script's process ended (${signal ?? `exit ${code}`})${this.tail()}`));
+    // A child that died while idle may be taken before its exit is seen: the write fails, and the
+    // run is over as when the child ends.
+    channel.on('error', (err) => {
+      this.owner?.lost(new Error(`the channel to the script's process failed: ${err.message}${this.tail()}`));
     });
-    child.stderr?.on('data', (chunk: Buffer) => {
+    proc.once('exit', (code, signal) => {
+      this.gone = true;
+      dropIdle(this);
+      this.owner?.lost(new Error(`the script's process ended (${signal ?? `exit ${code}`})${this.tail()}`));
+    });
+    proc.stderr?.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-4000);
     });
-    this.updateRef();
   }
 
   /** Start a child process and wait until it has set itself up as the format's process. */
-  static async start(): Promise<LinuxProcess> {
+  static async spawn(): Promise<ScriptChild> {
     const childPath = fileURLToPath(new URL('./child.ts', import.meta.url));
     const tsx = import.meta.resolve('tsx');
-    // Private abstract names: a hidden prefix per run (script-format.md).
-    const prefix = `iomux-${randomBytes(6).toString('hex')}/`;
     const env: NodeJS.ProcessEnv = { ...process.env, UV_THREADPOOL_SIZE: String(THREADPOOL_SIZE) };
     for (const k of [
       'NODE_OPTIONS',
@@ -155,8 +158,9 @@ export class LinuxProcess implements ProcessHandle {
       String(FD_BASE),
       String(FD_BASE),
       String(FD_LIMIT),
+      freshPrefix(),
     ];
-    const child = spawn('bash', ['-c', WRAPPER, 'iomux-linux', String(FD_BASE), ...node, prefix], {
+    const child = spawn('bash', ['-c', WRAPPER, 'iomux-linux', String(FD_BASE), ...node], {
       stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
       // Its own process group, so killing the group ends the shell, Node and anything Node started.
       detached: true,
@@ -204,9 +208,186 @@ export class LinuxProcess implements ProcessHandle {
       throw new Error(`the script's process could not be set up: ${why}${stderr ? `\n${stderr}` : ''}`);
     }
     child.stderr?.off('data', onStderr);
-    const proc = new LinuxProcess(child, channel, first.info);
-    proc.stderrTail = stderr;
-    return proc;
+    started++;
+    return new ScriptChild(child, channel, first.info, stderr);
+  }
+
+  send(msg: ToChild): void {
+    this.channel.write(`${JSON.stringify(msg)}\n`);
+  }
+
+  /** Keep the runner alive (while it waits for an answer) or not (otherwise). */
+  ref(on: boolean): void {
+    if (on) {
+      this.channel.ref();
+      this.proc.ref();
+    } else {
+      this.channel.unref();
+      this.proc.unref();
+      (this.proc.stderr as Socket | null)?.unref();
+    }
+  }
+
+  /**
+   * End the child: SIGKILL Node first, so the shell that waits for it reaps it and exits (killing
+   * both at once would orphan Node to PID 1), then the whole group once the shell is gone, for
+   * anything left in it.
+   */
+  kill(): void {
+    signal(this.info.pid);
+    const group = this.proc.pid;
+    if (group !== undefined) {
+      const fallback = setTimeout(() => signal(-group), 1000);
+      fallback.unref();
+      void this.exited.then(() => {
+        clearTimeout(fallback);
+        signal(-group);
+      });
+    }
+    this.channel.destroy();
+  }
+
+  tail(): string {
+    return this.stderrTail ? `\n${this.stderrTail}` : '';
+  }
+}
+
+function signal(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+
+// --- the idle pool ---------------------------------------------------------------------------------
+
+/** Children reset and waiting for a run, the most recently returned last. */
+const idle: ScriptChild[] = [];
+/** Children started, and runs that went to a reused child: for `LinuxProcess.pool()`. */
+let started = 0;
+let reused = 0;
+let exitHook = false;
+
+/** The idle child returned last, if one is still alive (one may die while idle, as any process). */
+function takeIdle(): ScriptChild | undefined {
+  for (let child = idle.pop(); child !== undefined; child = idle.pop()) {
+    if (!child.gone && running(child.info.pid)) return child;
+    child.kill();
+  }
+  return undefined;
+}
+
+/** Whether process `pid` is there (signal 0 only checks). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function giveIdle(child: ScriptChild): void {
+  child.owner = null;
+  child.ref(false);
+  idle.push(child);
+  while (idle.length > IDLE_MAX) idle.shift()?.kill();
+  if (!exitHook) {
+    // An idle child ends itself when its channel closes at the runner's exit; this makes sure.
+    exitHook = true;
+    process.once('exit', () => {
+      for (const c of idle) signal(c.info.pid);
+    });
+  }
+}
+
+function dropIdle(child: ScriptChild): void {
+  const at = idle.indexOf(child);
+  if (at >= 0) idle.splice(at, 1);
+}
+
+// --- one run ---------------------------------------------------------------------------------------
+
+interface Pending {
+  thread: string;
+  call: SyscallName | 'finish' | 'reset';
+  limitMs: number;
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+}
+
+/** The limit for one call: its own timeout (when it has one) plus the grace, else the default. */
+export function callLimitMs(call: SyscallName, args: readonly unknown[]): number {
+  const plus = (ms: number) => (Number.isFinite(ms) && ms >= 0 ? ms + BLOCK_LIMIT_MS : BLOCK_LIMIT_MS);
+  switch (call) {
+    case 'epoll_wait':
+      return plus(args[2] as number);
+    case 'poll':
+      return plus(args[1] as number);
+    case 'sleep':
+      return plus(args[0] as number);
+    case 'epoll_pwait2': {
+      const t = args[2] as Timespec | null;
+      return t === null ? BLOCK_LIMIT_MS : plus(t.sec * 1000 + t.nsec / 1e6);
+    }
+    case 'select': {
+      const t = args[4] as Timeval | null;
+      return t === null ? BLOCK_LIMIT_MS : plus(t.sec * 1000 + t.usec / 1000);
+    }
+    default:
+      return BLOCK_LIMIT_MS;
+  }
+}
+
+export class LinuxProcess implements ProcessHandle {
+  private readonly pending = new Map<number, Pending>();
+  private readonly promiseIds = new WeakMap<Promise<unknown>, number>();
+  private readonly threads = new Map<string, ThreadCalls>();
+  private readonly busy = new Set<string>();
+  private nextId = 1;
+  /** Set once the run is over (closed, or its child gone): why calls can no longer be made. */
+  private over: Error | null = null;
+  /** Whether the child is still this run's (false once it is handed back to the pool). */
+  private owns = true;
+  private closing: Promise<void> | null = null;
+  /** What became of the child at close: 'reused', or why it was killed. */
+  private childFate: string | null = null;
+
+  private constructor(
+    private readonly child: ScriptChild,
+    /** What the child found when it set itself up for this run. */
+    readonly info: ChildInfo,
+  ) {
+    child.owner = { receive: (msg) => this.receive(msg), lost: (why) => this.end(why) };
+    this.updateRef();
+  }
+
+  /**
+   * A process for one run: an idle child reset after a clean run when there is one, else a child
+   * started now, which sets itself up as the format's process first.
+   */
+  static async start(): Promise<LinuxProcess> {
+    const child = takeIdle();
+    if (child) {
+      reused++;
+      return new LinuxProcess(child, child.info);
+    }
+    const fresh = await ScriptChild.spawn();
+    return new LinuxProcess(fresh, fresh.info);
+  }
+
+  /** For tests and diagnostics: children started and runs given a reused one, and the idle pids. */
+  static pool(): { started: number; reused: number; idle: number[] } {
+    return { started, reused, idle: idle.map((c) => c.info.pid) };
+  }
+
+  /**
+   * For tests and diagnostics: after close, 'reused' when the child went back to the pool, else
+   * why it was killed; null before close.
+   */
+  get fate(): string | null {
+    return this.childFate;
   }
 
   thread(name: string): Syscalls {
@@ -258,7 +439,7 @@ export class LinuxProcess implements ProcessHandle {
     });
     this.promiseIds.set(promise, id);
     this.updateRef();
-    this.send({ kind: 'call', id, thread, call, args: args.map(toWire) });
+    this.child.send({ kind: 'call', id, thread, call, args: args.map(toWire) });
     return promise;
   }
 
@@ -273,7 +454,7 @@ export class LinuxProcess implements ProcessHandle {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         const blocked = [...this.pending.values()]
-          .filter((p) => p.call !== 'finish')
+          .filter((p) => p.call !== 'finish' && p.call !== 'reset')
           .map((p) => ({ thread: p.thread, call: p.call }));
         const what = own ? `${own.call} on thread ${own.thread}` : 'a call';
         const err = new BlocksForever(`${what} did not return within ${limitMs} ms`, blocked);
@@ -295,49 +476,94 @@ export class LinuxProcess implements ProcessHandle {
 
   /**
    * End the run: the child closes every descriptor the script still holds and checks that nothing
-   * else is left open, then the child is killed (a thread may still be blocked in a call). Throws
-   * when that check found a descriptor no one accounts for.
+   * else is left open. A child whose run ended cleanly is then reset and kept for the next run;
+   * any other is killed (a thread may still be blocked in a call). Throws when the check found a
+   * descriptor no one accounts for. Closing again does nothing more.
    */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    this.closing ??= this.retire();
+    return this.closing;
+  }
+
+  private async retire(): Promise<void> {
+    const lost = this.over;
+    const unreturned = [...this.pending.values()].map((p) => `${p.call} on thread ${p.thread}`);
+    // No more calls; those still in flight are abandoned (their threads may be blocked for good).
+    this.end(new Error('the process is closed'));
     let report: FinishReport | null = null;
-    if (!this.over) {
-      const id = this.nextId++;
-      const finished = new Promise<unknown>((resolve, reject) => {
-        this.pending.set(id, { thread: 'runner', call: 'finish', limitMs: FINISH_LIMIT_MS, resolve, reject });
-      });
-      finished.catch(() => {});
-      this.updateRef();
-      this.send({ kind: 'finish', id });
-      let timer: NodeJS.Timeout | undefined;
+    let finishError: Error | null = null;
+    if (lost === null) {
       try {
-        report = (await Promise.race([
-          finished,
-          new Promise((_, reject) => {
-            timer = setTimeout(() => reject(new Error('the script process did not finish')), FINISH_LIMIT_MS);
-          }),
-        ])) as FinishReport;
-      } finally {
-        clearTimeout(timer);
-        this.pending.delete(id);
+        report = (await this.request({ kind: 'finish' }, FINISH_LIMIT_MS)) as FinishReport;
+      } catch (err) {
+        finishError = err as Error;
       }
     }
-    this.end(new Error('the process is closed'));
-    this.kill();
-    this.child.ref(); // keep the runner alive until the child is reaped
-    await this.exited;
+    let why: string | null = null;
+    if (lost) why = lost.message;
+    else if (finishError) why = finishError.message;
+    else if (unreturned.length > 0) why = `calls had not returned: ${unreturned.join(', ')}`;
+    else if (report && report.leaked.length > 0) why = 'the leak check found descriptors open';
+    if (why === null) {
+      try {
+        const info = (await this.request(
+          { kind: 'reset', prefix: freshPrefix() },
+          RESET_LIMIT_MS,
+        )) as ChildInfo;
+        this.child.info = info;
+        this.owns = false;
+        this.childFate = 'reused';
+        giveIdle(this.child);
+      } catch (err) {
+        why = `reset refused: ${(err as Error).message}`;
+      }
+    }
+    if (why !== null) {
+      this.childFate = why;
+      this.kill();
+      this.child.ref(true); // keep the runner alive until the child is reaped
+      await this.child.exited;
+    }
+    if (finishError) throw finishError;
     if (report && report.leaked.length > 0) {
       const list = report.leaked.map((l) => `${l.fd} (${l.target})`).join(', ');
       throw new Error(`leak check: descriptors open that the script did not open: ${list}`);
     }
   }
 
+  /** Send a request of the runner's own (`finish`, `reset`) and wait up to `limitMs` for its answer. */
+  private async request(
+    msg: { kind: 'finish' } | { kind: 'reset'; prefix: string },
+    limitMs: number,
+  ): Promise<unknown> {
+    const id = this.nextId++;
+    const answered = new Promise<unknown>((resolve, reject) => {
+      this.pending.set(id, { thread: 'runner', call: msg.kind, limitMs, resolve, reject });
+    });
+    answered.catch(() => {});
+    this.updateRef();
+    this.child.send({ ...msg, id });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        answered,
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`the script process did not answer ${msg.kind} within ${limitMs} ms`)),
+            limitMs,
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      this.pending.delete(id);
+      this.updateRef();
+    }
+  }
+
   /** Whether the child is still there to make calls. */
   get alive(): boolean {
     return this.over === null;
-  }
-
-  private send(msg: ToChild): void {
-    this.channel.write(`${JSON.stringify(msg)}\n`);
   }
 
   private receive(msg: FromChild): void {
@@ -350,43 +576,26 @@ export class LinuxProcess implements ProcessHandle {
     if (!p) return;
     if (msg.kind === 'result') p.resolve(fromWire(msg.result));
     else if (msg.kind === 'finished') p.resolve(msg.report);
+    else if (msg.kind === 'reset-done') p.resolve(msg.info);
+    else if (msg.kind === 'reset-refused') p.reject(new Error(msg.message));
     else if (msg.kind === 'unsupported') p.reject(new Unsupported(msg.call, msg.what));
     else p.reject(new Error(`${p.call} on thread ${p.thread}: ${msg.message}`));
   }
 
-  /** No more calls: reject those in flight with `why`. */
+  /**
+   * No more calls: reject what is in flight with `why`. The first reason stays the run's; a later
+   * one (the child gone while the runner waits on `finish`) still rejects what was sent since.
+   */
   private end(why: Error): void {
-    if (this.over) return;
-    this.over = why;
+    this.over ??= why;
     for (const p of [...this.pending.values()]) p.reject(why);
     this.pending.clear();
     this.updateRef();
   }
 
-  /**
-   * End the child: SIGKILL Node first, so the shell that waits for it reaps it and exits (killing
-   * both at once would orphan Node to PID 1), then the whole group once the shell is gone, for
-   * anything left in it.
-   */
+  /** Kill the child, while it is still this run's. */
   private kill(): void {
-    const signal = (pid: number) => {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    };
-    signal(this.info.pid);
-    const group = this.child.pid;
-    if (group !== undefined) {
-      const fallback = setTimeout(() => signal(-group), 1000);
-      fallback.unref();
-      void this.exited.then(() => {
-        clearTimeout(fallback);
-        signal(-group);
-      });
-    }
-    this.channel.destroy();
+    if (this.owns) this.child.kill();
   }
 
   /**
@@ -394,19 +603,7 @@ export class LinuxProcess implements ProcessHandle {
    * hold its process open (the child ends itself when the channel closes).
    */
   private updateRef(): void {
-    const waiting = this.pending.size > 0;
-    if (waiting) {
-      this.channel.ref();
-      this.child.ref();
-    } else {
-      this.channel.unref();
-      this.child.unref();
-      (this.child.stderr as Socket | null)?.unref();
-    }
-  }
-
-  private tail(): string {
-    return this.stderrTail ? `\n${this.stderrTail}` : '';
+    if (this.owns) this.child.ref(this.pending.size > 0);
   }
 }
 

@@ -1,6 +1,11 @@
 // The messages between a LinuxProcess (the runner's side, process.ts) and the script's child process
 // (child.ts): one JSON object per line over a socketpair that sits among the child's high, runner-
 // owned descriptors. Byte strings travel as `{ "$bytes": base64 }`.
+//
+// A child serves one run at a time, and may serve several in turn: `ready` opens its first run;
+// `finish` ends a run (the leak check); `reset` makes the child into a fresh script process again
+// for the next run (refused while a call has not returned), answered by `reset-done`, which opens
+// that run, or `reset-refused`, after which the runner kills the child.
 
 import { StringDecoder } from 'node:string_decoder';
 import type { SyscallName } from '../api/syscalls.ts';
@@ -77,9 +82,11 @@ export function fromWire(wire: Wire): unknown {
   return wire;
 }
 
-/** What the child found when it set itself up, sent once in `ready`. */
+/** What the child found when it set itself up for a run: in `ready`, then in each `reset-done`. */
 export interface ChildInfo {
   pid: number;
+  /** Which run of this child the info opens: 1 after start-up, n + 1 after the nth reset. */
+  run: number;
   /** The runner's descriptors (Node's own, the channel) in the child: all in [fdBase, fdLimit). */
   reserved: number[];
   fdBase: number;
@@ -101,7 +108,9 @@ export interface FinishReport {
 
 export type ToChild =
   | { kind: 'call'; id: number; thread: string; call: SyscallName; args: Wire[] }
-  | { kind: 'finish'; id: number };
+  | { kind: 'finish'; id: number }
+  /** Start the next run: close every descriptor, check the process again, take `prefix` for names. */
+  | { kind: 'reset'; id: number; prefix: string };
 
 export type FromChild =
   | { kind: 'ready'; info: ChildInfo }
@@ -110,6 +119,9 @@ export type FromChild =
   | { kind: 'unsupported'; id: number; call: string; what: string }
   | { kind: 'error'; id: number; message: string }
   | { kind: 'finished'; id: number; report: FinishReport }
+  | { kind: 'reset-done'; id: number; info: ChildInfo }
+  /** The child cannot serve another run (a call has not returned, or a check failed): why. */
+  | { kind: 'reset-refused'; id: number; message: string }
   | { kind: 'crash'; message: string };
 
 /** Split a stream of bytes into lines, calling `onLine` for each complete one. */

@@ -1,5 +1,6 @@
-// Helpers for the real-Linux backend tests: a fresh script process per test, closed (with its leak
-// check) at the end whether the test passed or not, and small result accessors.
+// Helpers for the real-Linux backend tests: a fresh script process per test (a new child, or one
+// reset after a clean run, which the script cannot tell apart), closed (with its leak check) at the
+// end whether the test passed or not, and small result accessors.
 
 import assert from 'node:assert/strict';
 import type { Syscalls, SysResult } from '../../src/api/syscalls.ts';

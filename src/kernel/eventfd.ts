@@ -9,7 +9,7 @@ import { ERRNO, fail, toResult } from './errors.ts';
 import { File, type FileOperations, type PollTable, pollWait } from './file.ts';
 import { installFd } from './fs.ts';
 import type { Kernel } from './kernel.ts';
-import { type SysGen, sleepOn, type Thread } from './sched.ts';
+import { type MaySleep, type SysGen, sleepOn, type Thread } from './sched.ts';
 import { newWaitQueue, snapshotWaitQueue, type WaitQueueHead, waitqueueActive, wakeUp } from './waitqueue.ts';
 
 const { EAGAIN, EINVAL, EINTR } = ERRNO;
@@ -39,13 +39,12 @@ function eventfdPoll(k: Kernel, file: File, pt: PollTable | null): number {
 }
 
 // Linux: eventfd_read.
-function* eventfdRead(t: Thread, file: File, buf: Uint8Array): SysGen<number> {
+function eventfdRead(t: Thread, file: File, buf: Uint8Array, count: number): MaySleep<number> {
   const ctx = file.priv as EventfdCtx;
-  if (buf.length < 8) return -EINVAL;
-  while (ctx.count === 0n) {
+  if (count < 8) return -EINVAL;
+  if (ctx.count === 0n) {
     if (file.nonblock) return -EAGAIN;
-    const reason = yield* sleepOn(t, ctx.wqh, 'shared_tail');
-    if (reason === 'signal') return -EINTR;
+    return eventfdReadWait(t, file, buf, count);
   }
   const value = ctx.semaphore ? 1n : ctx.count;
   ctx.count -= value;
@@ -54,20 +53,46 @@ function* eventfdRead(t: Thread, file: File, buf: Uint8Array): SysGen<number> {
   return 8;
 }
 
-// Linux: eventfd_write — exactly 8 bytes since ≈6.9 (before: at least 8).
-function* eventfdWrite(t: Thread, file: File, data: Uint8Array): SysGen<number> {
+/** eventfd_read's wait for a non-zero count, then the read again. */
+function* eventfdReadWait(t: Thread, file: File, buf: Uint8Array, count: number): SysGen<number> {
   const ctx = file.priv as EventfdCtx;
+  do {
+    const reason = yield* sleepOn(t, ctx.wqh, 'shared_tail');
+    if (reason === 'signal') return -EINTR;
+  } while (ctx.count === 0n && !file.nonblock);
+  const r = eventfdRead(t, file, buf, count);
+  return typeof r === 'number' ? r : yield* r;
+}
+
+// Linux: eventfd_write — exactly 8 bytes since ≈6.9 (before: at least 8).
+function eventfdWrite(t: Thread, file: File, data: Uint8Array): MaySleep<number> {
   if (data.length !== 8) return -EINVAL;
   const value = new DataView(data.buffer, data.byteOffset, 8).getBigUint64(0, true);
   if (value === ULLONG_MAX) return -EINVAL;
-  while (!(ULLONG_MAX - ctx.count > value)) {
+  return eventfdAdd(t, file, value);
+}
+
+/** eventfd_write once the value is copied in: wait for room under ULLONG_MAX, then add. */
+function eventfdAdd(t: Thread, file: File, value: bigint): MaySleep<number> {
+  const ctx = file.priv as EventfdCtx;
+  if (!(ULLONG_MAX - ctx.count > value)) {
     if (file.nonblock) return -EAGAIN;
-    const reason = yield* sleepOn(t, ctx.wqh, 'shared_tail');
-    if (reason === 'signal') return -EINTR;
+    return eventfdAddWait(t, file, value);
   }
   ctx.count += value;
   if (waitqueueActive(ctx.wqh)) wakeUp(t.k, ctx.wqh, 1, EPOLL.EPOLLIN);
   return 8;
+}
+
+/** eventfd_write's wait for room, then the add again. */
+function* eventfdAddWait(t: Thread, file: File, value: bigint): SysGen<number> {
+  const ctx = file.priv as EventfdCtx;
+  do {
+    const reason = yield* sleepOn(t, ctx.wqh, 'shared_tail');
+    if (reason === 'signal') return -EINTR;
+  } while (!(ULLONG_MAX - ctx.count > value) && !file.nonblock);
+  const r = eventfdAdd(t, file, value);
+  return typeof r === 'number' ? r : yield* r;
 }
 
 export const eventfdOps: FileOperations = {
@@ -93,7 +118,7 @@ export function sys_eventfd2(t: Thread, initval: number, flags: number): SysResu
     id,
     count: BigInt(initval >>> 0),
     semaphore: (flags & EFD.EFD_SEMAPHORE) !== 0,
-    wqh: newWaitQueue(k, `eventfd:${id}.wqh`),
+    wqh: newWaitQueue(k, 'eventfd.wqh', id),
   };
   // Linux: the file is O_RDWR | (flags & O_NONBLOCK).
   const file = new File(k, eventfdOps, 0o2 | (flags & EFD.EFD_NONBLOCK), ctx);

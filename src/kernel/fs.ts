@@ -6,9 +6,9 @@ import { F, FD_CLOEXEC, O, O_ACCMODE } from '../abi/constants.ts';
 import type { SysResult } from '../api/syscalls.ts';
 import { Unsupported } from '../api/syscalls.ts';
 import { ERRNO, fail, toResult } from './errors.ts';
-import { type File, FMODE_READ, FMODE_WRITE, fput, getFile } from './file.ts';
+import { copyBytes, type File, FMODE_READ, FMODE_WRITE, fput, getFile } from './file.ts';
 import type { Kernel } from './kernel.ts';
-import type { SysGen, Thread } from './sched.ts';
+import type { MaySleep, SysGen, Thread } from './sched.ts';
 
 const { EBADF, EINVAL, EMFILE, ENOTTY } = ERRNO;
 
@@ -33,35 +33,95 @@ export function installFd(k: Kernel, t: Thread, file: File, cloexec: boolean): n
   return fd;
 }
 
-export function* sys_read(t: Thread, fd: number, count: number): SysGen<SysResult<{ data: Uint8Array }>> {
+/**
+ * Not Linux: the most a thread keeps as its read buffer (Thread.readBuffer); a larger read gets
+ * a buffer of its own. 64 KiB is a default pipe's capacity.
+ */
+const READ_BUFFER_MAX = 65536;
+
+/** Room for `count` bytes: the thread's read buffer, grown if need be, or one for this call. */
+function readBuffer(t: Thread, count: number): Uint8Array {
+  if (count <= t.readBuffer.length) return t.readBuffer;
+  if (count > READ_BUFFER_MAX) return new Uint8Array(count);
+  let size = 256;
+  while (size < count) size *= 2;
+  t.readBuffer = new Uint8Array(size);
+  return t.readBuffer;
+}
+
+/** Linux: ksys_read → vfs_read. The bytes come back in an array of exactly their number. */
+export function sys_read(t: Thread, fd: number, count: number): MaySleep<SysResult<{ data: Uint8Array }>> {
   if (!Number.isInteger(count) || count < 0) throw new Unsupported('read', `count ${count}`);
   const file = fdget(t, fd);
   if (!file) return fail('EBADF');
+  let buf: Uint8Array | null = null;
+  let n: MaySleep<number>;
   try {
-    if ((file.mode & FMODE_READ) === 0) return fail('EBADF');
-    if (!file.ops.read) return fail('EINVAL');
-    const buf = new Uint8Array(count);
-    const n = yield* file.ops.read(t, file, buf);
-    if (n < 0) return toResult(n) as SysResult<{ data: Uint8Array }>;
-    t.k.stats.bytesCopiedOut += n;
-    return { ret: n, data: buf.subarray(0, n) };
+    if ((file.mode & FMODE_READ) === 0) n = -EBADF;
+    else if (!file.ops.read) n = -EINVAL;
+    else n = file.ops.read(t, file, (buf = readBuffer(t, count)), count);
+  } catch (e) {
+    fput(t.k, file);
+    throw e;
+  }
+  if (typeof n !== 'number') return readSleeping(t, file, buf!, n);
+  fput(t.k, file);
+  return readResult(t, buf, n);
+}
+
+/** The rest of a read that sleeps: it holds its file reference until it returns. */
+function* readSleeping(
+  t: Thread,
+  file: File,
+  buf: Uint8Array,
+  read: SysGen<number>,
+): SysGen<SysResult<{ data: Uint8Array }>> {
+  try {
+    return readResult(t, buf, yield* read);
   } finally {
     fput(t.k, file);
   }
 }
 
-export function* sys_write(t: Thread, fd: number, data: Uint8Array): SysGen<SysResult> {
+/** Linux: copy_to_user of the n bytes read (the model's result array). */
+function readResult(t: Thread, buf: Uint8Array | null, n: number): SysResult<{ data: Uint8Array }> {
+  if (n < 0 || buf === null) return toResult(n) as SysResult<{ data: Uint8Array }>;
+  t.k.stats.bytesCopiedOut += n;
+  const data = new Uint8Array(n);
+  copyBytes(data, 0, buf, 0, n);
+  return { ret: n, data };
+}
+
+/** Linux: ksys_write → vfs_write. */
+export function sys_write(t: Thread, fd: number, data: Uint8Array): MaySleep<SysResult> {
   const file = fdget(t, fd);
   if (!file) return fail('EBADF');
+  let n: MaySleep<number>;
   try {
-    if ((file.mode & FMODE_WRITE) === 0) return fail('EBADF');
-    if (!file.ops.write) return fail('EINVAL');
-    const n = yield* file.ops.write(t, file, data);
-    if (n > 0) t.k.stats.bytesCopiedIn += n;
-    return toResult(n);
+    if ((file.mode & FMODE_WRITE) === 0) n = -EBADF;
+    else if (!file.ops.write) n = -EINVAL;
+    else n = file.ops.write(t, file, data);
+  } catch (e) {
+    fput(t.k, file);
+    throw e;
+  }
+  if (typeof n !== 'number') return writeSleeping(t, file, n);
+  fput(t.k, file);
+  return writeResult(t, n);
+}
+
+/** The rest of a write that sleeps: it holds its file reference until it returns. */
+function* writeSleeping(t: Thread, file: File, write: SysGen<number>): SysGen<SysResult> {
+  try {
+    return writeResult(t, yield* write);
   } finally {
     fput(t.k, file);
   }
+}
+
+function writeResult(t: Thread, n: number): SysResult {
+  if (n > 0) t.k.stats.bytesCopiedIn += n;
+  return toResult(n);
 }
 
 /** Linux: close_fd. The registration of an epoll item survives while another reference exists. */

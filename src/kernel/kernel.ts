@@ -7,7 +7,7 @@ import type { KernelEvent, Observer } from './events.ts';
 import { FdTable } from './fdtable.ts';
 import type { File } from './file.ts';
 import { Process, type ProcessOptions } from './process.ts';
-import { type CallRecord, type Sleep, type SysGen, type Thread, wakeThread } from './sched.ts';
+import { type CallRecord, mustSleep, type Sleep, type SysGen, type Thread, wakeThread } from './sched.ts';
 import { newStats, type Stats } from './stats.ts';
 
 /** A pending timer on the virtual clock. */
@@ -100,10 +100,9 @@ export class Kernel {
    * thread it woke runs until it blocks. The promise settles when the call returns.
    */
   enter<T>(t: Thread, name: string, args: string, body: SysGen<T> | T): Promise<T> {
-    if (t.call) throw new Error(`thread ${t.name} is already in ${t.call.name}: one call at a time`);
-    if (t.state === 'done') throw new Error(`thread ${t.name} has ended`);
+    this.checkEnter(t);
     this.stats.syscalls++;
-    if (!isGenerator(body)) {
+    if (!mustSleep(body)) {
       this.runRunnable();
       return Promise.resolve(body);
     }
@@ -130,6 +129,16 @@ export class Kernel {
     this.runRunnable();
     if (this.driveWhenIdle) this.onIdle();
     return promise;
+  }
+
+  /**
+   * Throw if thread t cannot make a system call now: it is in one already, or has ended. A call
+   * that cannot sleep does its work when its body is made (MaySleep), so a caller that makes the
+   * body after this check keeps such a call from running at all.
+   */
+  checkEnter(t: Thread): void {
+    if (t.call) throw new Error(`thread ${t.name} is already in ${t.call.name}: one call at a time`);
+    if (t.state === 'done') throw new Error(`thread ${t.name} has ended`);
   }
 
   /**
@@ -183,7 +192,7 @@ export class Kernel {
    */
   enterSync<T>(t: Thread, name: string, body: SysGen<T> | T): T {
     this.stats.syscalls++;
-    if (!isGenerator(body)) {
+    if (!mustSleep(body)) {
       if (this.runQueue.length > 0) this.runRunnable();
       return body;
     }
@@ -277,10 +286,6 @@ export class Kernel {
 }
 
 export type { KernelEvent };
-
-function isGenerator<T>(x: SysGen<T> | T): x is SysGen<T> {
-  return typeof x === 'object' && x !== null && typeof (x as { next?: unknown }).next === 'function';
-}
 
 function timerOrder(a: Timer, b: Timer): number {
   return a.when - b.when || a.seq - b.seq;

@@ -32,6 +32,7 @@ import type { Failure, SysResult } from '../api/syscalls.ts';
 import { Unsupported } from '../api/syscalls.ts';
 import { ERRNO, fail, toResult } from './errors.ts';
 import {
+  copyBytes,
   File,
   type FileOperations,
   FMODE_READ,
@@ -41,7 +42,7 @@ import {
   pollWait,
 } from './file.ts';
 import type { Kernel } from './kernel.ts';
-import { type SysGen, sleepOn, type Thread } from './sched.ts';
+import { type MaySleep, type SysGen, sleepOn, type Thread } from './sched.ts';
 import { newWaitQueue, snapshotWaitQueue, type WaitQueueHead, wakeUp } from './waitqueue.ts';
 
 const { EAGAIN, EBUSY, EINTR, EINVAL, EPERM, EPIPE } = ERRNO;
@@ -75,7 +76,11 @@ export interface PipeBuffer {
 /** Linux: struct pipe_inode_info. The private_data of both ends. */
 export interface Pipe {
   readonly id: number;
-  /** Linux: bufs. `ringSize` slots; slot i is bufs[i & (ringSize − 1)]. */
+  /**
+   * Linux: bufs. `ringSize` slots; slot i is bufs[i & (ringSize − 1)]. Not Linux: the array is
+   * made by the first write (NO_SLOTS before), and a slot's pipe_buffer when a write first takes
+   * the slot (a hole before), so an idle pipe holds neither; every slot from tail to head has one.
+   */
   bufs: PipeBuffer[];
   /** Linux: ring_size. A power of two; F_SETPIPE_SZ changes it. */
   ringSize: number;
@@ -129,12 +134,24 @@ function pipeWritable(pipe: Pipe): boolean {
   return !pipeFull(pipe) || pipe.readers === 0;
 }
 
+/** An occupied slot (tail ≤ index < head), which always has its pipe_buffer. */
 function slotAt(pipe: Pipe, index: number): PipeBuffer {
   return pipe.bufs[index & (pipe.ringSize - 1)];
 }
 
+/** The ring of a pipe no write has used yet, shared by all of them (frozen: never written). */
+const NO_SLOTS: PipeBuffer[] = Object.freeze([]) as unknown as PipeBuffer[];
+
+/** The slot a write takes at `index` (= head), its pipe_buffer (and the ring) made on first use. */
+function freshSlotAt(pipe: Pipe, index: number): PipeBuffer {
+  if (pipe.bufs === NO_SLOTS) pipe.bufs = freeSlots(pipe.ringSize);
+  const i = index & (pipe.ringSize - 1);
+  return (pipe.bufs[i] ??= { page: null, offset: 0, len: 0, flags: 0 });
+}
+
+/** A ring of n slots, none used yet (holes: see Pipe.bufs). */
 function freeSlots(n: number): PipeBuffer[] {
-  return Array.from({ length: n }, () => ({ page: null, offset: 0, len: 0, flags: 0 }));
+  return new Array<PipeBuffer>(n);
 }
 
 // ---- per-user page accounting ----
@@ -191,21 +208,37 @@ function pipePoll(k: Kernel, file: File, pt: PollTable | null): number {
 }
 
 // Linux: pipe_read.
-function* pipeRead(t: Thread, file: File, buf: Uint8Array): SysGen<number> {
+function pipeRead(t: Thread, file: File, buf: Uint8Array, count: number): MaySleep<number> {
+  // Null read succeeds.
+  if (count === 0) return 0;
+  return pipeReadLocked(t, file, buf, count, false);
+}
+
+/**
+ * pipe_read from mutex_lock to the end, and again after every wait (`woken`: Linux sets
+ * wake_next_reader there). Only a read that has copied nothing sleeps, so going round again
+ * needs nothing else: ret is 0 and all of `count` is still wanted.
+ */
+function pipeReadLocked(
+  t: Thread,
+  file: File,
+  buf: Uint8Array,
+  count: number,
+  woken: boolean,
+): MaySleep<number> {
   const k = t.k;
   const pipe = file.priv as Pipe;
-  let totalLen = buf.length;
-  // Null read succeeds.
-  if (totalLen === 0) return 0;
+  let totalLen = count;
   let ret = 0;
-  let wakeNextReader = false;
-  // Writers are woken only if the pipe was full when this read started.
-  let wasFull = pipeFull(pipe);
+  let wakeNextReader = woken;
+  // Writers are woken only if the pipe was full when this read started (or woke).
+  const wasFull = pipeFull(pipe);
   for (;;) {
     if (!pipeEmpty(pipe)) {
       const b = slotAt(pipe, pipe.tail);
       const chars = Math.min(b.len, totalLen);
-      buf.set(b.page!.subarray(b.offset, b.offset + chars), ret);
+      // Linux: copy_page_to_iter.
+      copyBytes(buf, ret, b.page!, b.offset, chars);
       ret += chars;
       b.offset += chars;
       b.len -= chars;
@@ -236,14 +269,7 @@ function* pipeRead(t: Thread, file: File, buf: Uint8Array): SysGen<number> {
     }
     // Linux: only a read that freed zero-length slots can get here with was_full; kept as written.
     if (wasFull) wakeUp(k, pipe.wrWait, 1, OUT_KEY);
-    // Linux: wait_event_interruptible_exclusive(pipe->rd_wait, pipe_readable(pipe)).
-    while (!pipeReadable(pipe)) {
-      const reason = yield* sleepOn(t, pipe.rdWait, 'exclusive');
-      // Not Linux: -ERESTARTSYS (restarted under SA_RESTART); the model has no signal handlers yet.
-      if (reason === 'signal' && !pipeReadable(pipe)) return -EINTR;
-    }
-    wasFull = pipeFull(pipe);
-    wakeNextReader = true;
+    return pipeReadWait(t, file, buf, count);
   }
   if (pipeEmpty(pipe)) wakeNextReader = false;
   // Linux: wake_up_interruptible_sync_poll — nr_exclusive 1 (sync is only a scheduling hint).
@@ -252,10 +278,25 @@ function* pipeRead(t: Thread, file: File, buf: Uint8Array): SysGen<number> {
   return ret;
 }
 
-/** What pipe_write carries from its locked part to its wake-ups at `out:`. */
+/** pipe_read's sleep, then round its loop again (mutex_lock; was_full = ...; wake_next_reader). */
+function* pipeReadWait(t: Thread, file: File, buf: Uint8Array, count: number): SysGen<number> {
+  const pipe = file.priv as Pipe;
+  // Linux: wait_event_interruptible_exclusive(pipe->rd_wait, pipe_readable(pipe)).
+  while (!pipeReadable(pipe)) {
+    const reason = yield* sleepOn(t, pipe.rdWait, 'exclusive');
+    // Not Linux: -ERESTARTSYS (restarted under SA_RESTART); the model has no signal handlers yet.
+    if (reason === 'signal' && !pipeReadable(pipe)) return -EINTR;
+  }
+  const r = pipeReadLocked(t, file, buf, count, true);
+  return typeof r === 'number' ? r : yield* r;
+}
+
+/** What pipe_write carries from its locked part to its wake-ups at `out:`, across its waits. */
 interface WriteState {
   /** Bytes written, or -errno when nothing was. */
   ret: number;
+  /** How much of the data has been copied (Linux: the iov_iter's position). */
+  pos: number;
   /** Linux: was_empty. The pipe was empty when this write (last) took the lock. */
   wasEmpty: boolean;
   /** Linux: wake_next_writer. This writer slept, so it passes the turn on. */
@@ -263,14 +304,16 @@ interface WriteState {
 }
 
 // Linux: pipe_write.
-function* pipeWrite(t: Thread, file: File, data: Uint8Array): SysGen<number> {
-  const k = t.k;
-  const pipe = file.priv as Pipe;
+function pipeWrite(t: Thread, file: File, data: Uint8Array): MaySleep<number> {
   // Null write succeeds: no EPIPE and no SIGPIPE, even with no readers.
   if (data.length === 0) return 0;
-  const st: WriteState = { ret: 0, wasEmpty: false, wakeNextWriter: false };
-  yield* pipeWriteLocked(t, file, data, st);
-  // out:
+  const st: WriteState = { ret: 0, pos: 0, wasEmpty: false, wakeNextWriter: false };
+  if (!pipeWriteLocked(t, file, data, st)) return pipeWriteWait(t, file, data, st);
+  return pipeWriteOut(t.k, file.priv as Pipe, st);
+}
+
+/** pipe_write's `out:` — the wake-ups every write reaches, however it ended. */
+function pipeWriteOut(k: Kernel, pipe: Pipe, st: WriteState): number {
   if (pipeFull(pipe)) st.wakeNextWriter = false;
   // "Epoll nonsensically wants a wakeup whether the pipe was already empty or not."
   if (st.wasEmpty || pipe.pollUsage) wakeUp(k, pipe.rdWait, 1, IN_KEY);
@@ -278,43 +321,53 @@ function* pipeWrite(t: Thread, file: File, data: Uint8Array): SysGen<number> {
   return st.ret;
 }
 
-/** pipe_write from mutex_lock to `goto out`: every return here reaches the wake-ups. */
-function* pipeWriteLocked(t: Thread, file: File, data: Uint8Array, st: WriteState): SysGen<void> {
-  const k = t.k;
+/**
+ * pipe_write from mutex_lock: the EPIPE check and the merge into the last slot, then the
+ * loop. True when the write is done (`goto out`), false when it must wait for room.
+ */
+function pipeWriteLocked(t: Thread, file: File, data: Uint8Array, st: WriteState): boolean {
   const pipe = file.priv as Pipe;
-  const totalLen = data.length;
-  /** How much of `data` has been copied (Linux: the iov_iter's position). */
-  let pos = 0;
-  let signalled = false;
   if (pipe.readers === 0) {
     // Not Linux: no SIGPIPE is sent (signals are not modelled); the errno is Linux's.
     st.ret = -EPIPE;
-    return;
+    return true;
   }
   // Merge `len mod 4096` bytes into the last slot, once, at the start; no free slot needed.
   st.wasEmpty = pipeEmpty(pipe);
-  const chars = totalLen & (PAGE_SIZE - 1);
+  const chars = data.length & (PAGE_SIZE - 1);
   if (chars && !st.wasEmpty) {
     const b = slotAt(pipe, pipe.head - 1);
     const offset = b.offset + b.len;
     if (b.flags & PIPE_BUF_FLAG_CAN_MERGE && offset + chars <= PAGE_SIZE) {
-      b.page!.set(data.subarray(0, chars), offset);
+      // Linux: copy_page_from_iter.
+      copyBytes(b.page!, offset, data, 0, chars);
       b.len += chars;
       st.ret = chars;
-      pos = chars;
-      if (pos === totalLen) return;
+      st.pos = chars;
+      if (st.pos === data.length) return true;
     }
   }
+  return pipeWriteLoop(t, file, data, st, false);
+}
+
+/**
+ * pipe_write's `for (;;)`: fill fresh slots; true when done, false when the pipe is full and
+ * the writer must wait (`signalled`: the last wait ended by a signal).
+ */
+function pipeWriteLoop(t: Thread, file: File, data: Uint8Array, st: WriteState, signalled: boolean): boolean {
+  const k = t.k;
+  const pipe = file.priv as Pipe;
+  const totalLen = data.length;
   for (;;) {
     if (pipe.readers === 0) {
       if (!st.ret) st.ret = -EPIPE;
-      return;
+      return true;
     }
     const head = pipe.head;
     if (!pipeFull(pipe)) {
       // Take a fresh slot and fill it from offset 0 with up to a page.
       pipe.head = head + 1;
-      const b = slotAt(pipe, head);
+      const b = freshSlotAt(pipe, head);
       // Linux: anon_pipe_get_page — the kept page first. Its stale bytes are never read: a
       // slot's unread data is [offset, offset + len), and this write sets both.
       b.page = pipe.tmpPage ?? new Uint8Array(PAGE_SIZE);
@@ -322,27 +375,37 @@ function* pipeWriteLocked(t: Thread, file: File, data: Uint8Array, st: WriteStat
       b.offset = 0;
       // Linux: is_packetized — the writer's file has O_DIRECT.
       b.flags = file.flags & O.O_DIRECT ? PIPE_BUF_FLAG_PACKET : PIPE_BUF_FLAG_CAN_MERGE;
-      const copied = Math.min(PAGE_SIZE, totalLen - pos);
-      b.page.set(data.subarray(pos, pos + copied));
+      const copied = Math.min(PAGE_SIZE, totalLen - st.pos);
+      // Linux: copy_page_from_iter.
+      copyBytes(b.page, 0, data, st.pos, copied);
       b.len = copied;
-      pos += copied;
+      st.pos += copied;
       st.ret += copied;
-      if (pos === totalLen) return;
+      if (st.pos === totalLen) return true;
     }
     // Linux tests fullness with the head read before taking the slot: one more turn at most.
     if (head - pipe.tail < pipe.maxUsage) continue;
     if (file.nonblock) {
       if (!st.ret) st.ret = -EAGAIN;
-      return;
+      return true;
     }
     if (signalled) {
       // Not Linux: -ERESTARTSYS; the model has no signal handlers yet.
       if (!st.ret) st.ret = -EINTR;
-      return;
+      return true;
     }
     if (st.wasEmpty) wakeUp(k, pipe.rdWait, 1, IN_KEY);
+    return false;
+  }
+}
+
+/** pipe_write's sleep, then round its loop again (mutex_lock; was_empty = ...; wake_next_writer). */
+function* pipeWriteWait(t: Thread, file: File, data: Uint8Array, st: WriteState): SysGen<number> {
+  const pipe = file.priv as Pipe;
+  for (;;) {
     // Linux: wait_event_interruptible_exclusive(pipe->wr_wait, pipe_writable(pipe)); the
-    // result is ignored and the loop re-checks (a signal ends it at signal_pending above).
+    // result is ignored and the loop re-checks (a signal ends it at signal_pending).
+    let signalled = false;
     while (!pipeWritable(pipe)) {
       const reason = yield* sleepOn(t, pipe.wrWait, 'exclusive');
       if (reason === 'signal') {
@@ -352,6 +415,7 @@ function* pipeWriteLocked(t: Thread, file: File, data: Uint8Array, st: WriteStat
     }
     st.wasEmpty = pipeEmpty(pipe);
     st.wakeNextWriter = true;
+    if (pipeWriteLoop(t, file, data, st, signalled)) return pipeWriteOut(t.k, pipe, st);
   }
 }
 
@@ -489,7 +553,7 @@ function allocPipeInfo(k: Kernel): Pipe {
   const id = k.nextId();
   return {
     id,
-    bufs: freeSlots(pipeBufs),
+    bufs: NO_SLOTS,
     ringSize: pipeBufs,
     maxUsage: pipeBufs,
     nrAccounted: pipeBufs,
@@ -502,8 +566,8 @@ function allocPipeInfo(k: Kernel): Pipe {
     wCounter: 1,
     pollUsage: false,
     tmpPage: null,
-    rdWait: newWaitQueue(k, `pipe:${id}.rd_wait`),
-    wrWait: newWaitQueue(k, `pipe:${id}.wr_wait`),
+    rdWait: newWaitQueue(k, 'pipe.rd_wait', id),
+    wrWait: newWaitQueue(k, 'pipe.wr_wait', id),
   };
 }
 

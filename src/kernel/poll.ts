@@ -15,6 +15,8 @@ import { EPOLL } from '../abi/constants.ts';
 import type { PollFd, SysResult } from '../api/syscalls.ts';
 import { Unsupported } from '../api/syscalls.ts';
 import { ERRNO, toResult } from './errors.ts';
+import type { FdTable } from './fdtable.ts';
+import type { Kernel } from './kernel.ts';
 import {
   ERESTARTNOHAND,
   type PollWqueues,
@@ -26,9 +28,10 @@ import {
   sleepDeadline,
   vfsPoll,
 } from './pollwait.ts';
-import type { SysGen, Thread } from './sched.ts';
+import { afterSleep, type MaySleep, type SysGen, type Thread } from './sched.ts';
 
 const { EINTR, EINVAL } = ERRNO;
+const { EPOLLERR, EPOLLHUP, EPOLLNVAL } = EPOLL;
 
 // Linux: sizeof(struct pollfd), and of its revents field.
 const POLLFD_BYTES = 8;
@@ -36,72 +39,116 @@ const REVENTS_BYTES = 2;
 const MSEC_PER_SEC = 1000;
 const NSEC_PER_MSEC = 1_000_000n;
 
-/** Linux: struct pollfd, the kernel's copy. */
-interface KPollFd {
-  readonly fd: number;
-  readonly events: number;
-  revents: number;
+/**
+ * Linux: the kernel's copy of the caller's struct pollfd array (do_sys_poll's poll_list
+ * chunks), one array per field. revents is the array the caller gets back at the end.
+ */
+interface PollList {
+  readonly len: number;
+  readonly fd: number[];
+  /** A short in C: 0 … 0xffff. */
+  readonly events: number[];
+  readonly revents: number[];
 }
 
 /**
- * Linux: do_pollfd — poll one entry and set its revents; returns them (non-zero counts).
+ * Linux: copy_from_user of the pollfd array into the poll_list. What the model cannot represent
+ * (values outside the C types) throws Unsupported, before the call has done anything.
+ */
+function copyPollList(fds: readonly PollFd[]): PollList {
+  const len = fds.length;
+  const list: PollList = {
+    len,
+    fd: new Array<number>(len),
+    events: new Array<number>(len),
+    revents: new Array<number>(len).fill(0),
+  };
+  for (let i = 0; i < len; i++) {
+    const { fd, events } = fds[i];
+    if (!Number.isInteger(fd) || fd < -(2 ** 31) || fd >= 2 ** 31) throw new Unsupported('poll', `fd ${fd}`);
+    if (!Number.isInteger(events) || events < 0 || events > 0xffff)
+      throw new Unsupported('poll', `events 0x${events.toString(16)} (a 16-bit mask)`);
+    list.fd[i] = fd;
+    list.events[i] = events;
+  }
+  return list;
+}
+
+/**
+ * Linux: do_pollfd — poll entry i and set its revents; returns them (non-zero counts).
  * events are a short: on x86 demangle_poll and mangle_poll change nothing.
  */
-function doPollfd(t: Thread, pfd: KPollFd, pwait: PollWqueuesTable): number {
-  const k = t.k;
+function doPollfd(k: Kernel, table: FdTable, list: PollList, i: number, pwait: PollWqueuesTable): number {
+  const fd = list.fd[i];
   let mask = 0;
-  if (pfd.fd >= 0) {
+  if (fd >= 0) {
     k.stats.fileLookups++;
     // Linux: fdget. No reference is taken: nothing runs between the lookup and the poll, and
     // __pollwait takes its own for the entries it adds.
-    const file = t.proc.fdtable.get(pfd.fd);
-    if (file === null) mask = EPOLL.EPOLLNVAL;
+    const file = table.get(fd);
+    if (file === null) mask = EPOLLNVAL;
     else {
-      const filter = pfd.events | EPOLL.EPOLLERR | EPOLL.EPOLLHUP;
+      const filter = list.events[i] | EPOLLERR | EPOLLHUP;
       pwait.key = filter;
       mask = vfsPoll(k, file, pwait) & filter;
     }
   }
-  pfd.revents = mask;
+  list.revents[i] = mask;
   return mask;
 }
 
-/** Linux: do_poll. `endTime`: absolute ns; 0 = do not block; null = no timeout. */
-function* doPoll(t: Thread, list: KPollFd[], wait: PollWqueues, endTime: bigint | null): SysGen<number> {
+/**
+ * One pass of do_poll's loop over the whole array, and the count it leaves (the ready
+ * entries, or the error or the signal's -ERESTARTNOHAND when none is ready).
+ */
+function doPollPass(t: Thread, list: PollList, wait: PollWqueues, signalPending: boolean): number {
   const k = t.k;
+  const table = t.proc.fdtable;
   const pt = wait.pt;
-  let timedOut = false;
-  // Linux: a zero timeout registers nothing and makes one pass.
-  if (endTime === 0n) {
-    pt.qproc = null;
-    timedOut = true;
-  }
-  let signalPending = false;
   let count = 0;
+  for (let i = 0; i < list.len; i++) {
+    // Every entry is a step of the pass, negative fds included (they cost nothing else).
+    k.stats.fdsScanned++;
+    if (doPollfd(k, table, list, i, pt) !== 0) {
+      count++;
+      // The first ready entry ends registration.
+      pt.qproc = null;
+    }
+  }
+  // Linux: wait entries are added only during the first pass.
+  pt.qproc = null;
+  if (count === 0) {
+    count = wait.error;
+    // Not yet reachable: signals are a later issue.
+    if (signalPending) count = -ERESTARTNOHAND;
+  }
+  return count;
+}
+
+/**
+ * Linux: do_poll. `endTime`: absolute ns; 0 = do not block; null = no timeout. The first pass
+ * never sleeps; doPollWait goes on from there.
+ */
+function doPoll(t: Thread, list: PollList, wait: PollWqueues, endTime: bigint | null): MaySleep<number> {
+  // Linux: a zero timeout registers nothing and makes one pass.
+  if (endTime === 0n) wait.pt.qproc = null;
+  const count = doPollPass(t, list, wait, false);
+  if (count !== 0 || endTime === 0n) return count;
+  return doPollWait(t, list, wait, endTime);
+}
+
+/** do_poll's loop from its first sleep on. */
+function* doPollWait(t: Thread, list: PollList, wait: PollWqueues, endTime: bigint | null): SysGen<number> {
+  let timedOut = false;
+  let signalPending = false;
   for (;;) {
-    for (const pfd of list) {
-      // Every entry is a step of the pass, negative fds included (they cost nothing else).
-      k.stats.fdsScanned++;
-      if (doPollfd(t, pfd, pt) !== 0) {
-        count++;
-        // The first ready entry ends registration.
-        pt.qproc = null;
-      }
-    }
-    // Linux: wait entries are added only during the first pass.
-    pt.qproc = null;
-    if (count === 0) {
-      count = wait.error;
-      // Not yet reachable: signals are a later issue.
-      if (signalPending) count = -ERESTARTNOHAND;
-    }
-    if (count !== 0 || timedOut) break;
     const reason = yield* pollScheduleTimeout(wait, sleepDeadline(endTime));
     if (reason === 'timeout') timedOut = true;
     // Not yet reachable: signals are a later issue.
     else if (reason === 'signal') signalPending = true;
+    const count = doPollPass(t, list, wait, signalPending);
+    if (count !== 0 || timedOut) return count;
   }
-  return count;
 }
 
 /** What a poll call leaves in the caller's memory, whatever its result. */
@@ -113,35 +160,47 @@ export interface PollOutcome {
 }
 
 /** Linux: do_sys_poll. */
-export function* do_sys_poll(t: Thread, fds: readonly PollFd[], endTime: bigint | null): SysGen<PollOutcome> {
+export function do_sys_poll(t: Thread, list: PollList, endTime: bigint | null): MaySleep<PollOutcome> {
   const k = t.k;
-  const nfds = fds.length;
+  const nfds = list.len;
   // Linux: nfds (unsigned) above RLIMIT_NOFILE's soft limit; nfds equal to it is fine.
   if (nfds > t.proc.fdtable.rlimit.soft) return { ret: -EINVAL, revents: null };
+  // Linux: the copy_from_user of the entries happens here; the model made it in kern_poll.
   k.stats.bytesCopiedIn += nfds * POLLFD_BYTES;
-  const list: KPollFd[] = fds.map((p) => ({ fd: p.fd, events: p.events, revents: 0 }));
 
   const table = pollInitwait(t, 'poll');
+  let fdcount: MaySleep<number>;
+  try {
+    fdcount = doPoll(t, list, table, endTime);
+  } catch (e) {
+    pollFreewait(table);
+    throw e;
+  }
+  if (typeof fdcount !== 'number') return doSysPollSleeping(t, list, table, fdcount);
+  pollFreewait(table);
+  return pollOutcome(t, list, fdcount);
+}
+
+/** The rest of a poll that sleeps: poll_freewait when it ends, however it ends. */
+function* doSysPollSleeping(
+  t: Thread,
+  list: PollList,
+  table: PollWqueues,
+  poll: SysGen<number>,
+): SysGen<PollOutcome> {
   let fdcount: number;
   try {
-    fdcount = yield* doPoll(t, list, table, endTime);
+    fdcount = yield* poll;
   } finally {
     pollFreewait(table);
   }
-  // Linux: revents go back for every entry, even when the result is an error.
-  k.stats.bytesCopiedOut += nfds * REVENTS_BYTES;
-  return { ret: fdcount, revents: list.map((p) => p.revents) };
+  return pollOutcome(t, list, fdcount);
 }
 
-function checkArgs(fds: readonly PollFd[], timeout: number): void {
-  if (!Number.isInteger(timeout) || timeout < -(2 ** 31) || timeout >= 2 ** 31)
-    throw new Unsupported('poll', `timeout ${timeout} (an int of milliseconds)`);
-  for (const p of fds) {
-    if (!Number.isInteger(p.fd) || p.fd < -(2 ** 31) || p.fd >= 2 ** 31)
-      throw new Unsupported('poll', `fd ${p.fd}`);
-    if (!Number.isInteger(p.events) || p.events < 0 || p.events > 0xffff)
-      throw new Unsupported('poll', `events 0x${p.events.toString(16)} (a 16-bit mask)`);
-  }
+function pollOutcome(t: Thread, list: PollList, fdcount: number): PollOutcome {
+  // Linux: revents go back for every entry, even when the result is an error.
+  t.k.stats.bytesCopiedOut += list.len * REVENTS_BYTES;
+  return { ret: fdcount, revents: list.revents };
 }
 
 /**
@@ -149,16 +208,10 @@ function checkArgs(fds: readonly PollFd[], timeout: number): void {
  * timeout is infinite, 0 does not block, otherwise the deadline is now + timeout ms. What the
  * model cannot represent (values outside the C types) throws Unsupported before the call starts.
  */
-export function kern_poll(t: Thread, fds: readonly PollFd[], timeout: number): SysGen<PollOutcome> {
-  checkArgs(fds, timeout);
-  return kernPoll(
-    t,
-    fds.map((p) => ({ fd: p.fd, events: p.events })),
-    timeout,
-  );
-}
-
-function* kernPoll(t: Thread, fds: readonly PollFd[], timeout: number): SysGen<PollOutcome> {
+export function kern_poll(t: Thread, fds: readonly PollFd[], timeout: number): MaySleep<PollOutcome> {
+  if (!Number.isInteger(timeout) || timeout < -(2 ** 31) || timeout >= 2 ** 31)
+    throw new Unsupported('poll', `timeout ${timeout} (an int of milliseconds)`);
+  const list = copyPollList(fds);
   let endTime: bigint | null = null;
   if (timeout >= 0)
     endTime = pollSelectSetTimeout(
@@ -166,11 +219,11 @@ function* kernPoll(t: Thread, fds: readonly PollFd[], timeout: number): SysGen<P
       BigInt(Math.trunc(timeout / MSEC_PER_SEC)),
       BigInt(timeout % MSEC_PER_SEC) * NSEC_PER_MSEC,
     );
-  const o = yield* do_sys_poll(t, fds, endTime);
-  // Linux: ERESTARTNOHAND becomes a restart block (do_restart_poll, same absolute deadline);
-  // with a handler it is EINTR, even with SA_RESTART. Not yet reachable: signals are a later issue.
-  if (o.ret === -ERESTARTNOHAND) return { ret: -EINTR, revents: o.revents };
-  return o;
+  return afterSleep(do_sys_poll(t, list, endTime), (o) =>
+    // Linux: ERESTARTNOHAND becomes a restart block (do_restart_poll, same absolute deadline);
+    // with a handler it is EINTR, even with SA_RESTART. Not yet reachable: signals are a later issue.
+    o.ret === -ERESTARTNOHAND ? { ret: -EINTR, revents: o.revents } : o,
+  );
 }
 
 /** poll(2): the count and every entry's revents, or an errno. */
@@ -178,12 +231,11 @@ export function sys_poll(
   t: Thread,
   fds: readonly PollFd[],
   timeout: number,
-): SysGen<SysResult<{ revents: number[] }>> {
-  return pollResult(kern_poll(t, fds, timeout));
+): MaySleep<SysResult<{ revents: number[] }>> {
+  return afterSleep(kern_poll(t, fds, timeout), pollResult);
 }
 
-function* pollResult(call: SysGen<PollOutcome>): SysGen<SysResult<{ revents: number[] }>> {
-  const o = yield* call;
+function pollResult(o: PollOutcome): SysResult<{ revents: number[] }> {
   if (o.ret < 0 || o.revents === null) return toResult(o.ret) as SysResult<{ revents: number[] }>;
   return { ret: o.ret, revents: o.revents };
 }

@@ -58,6 +58,12 @@ export class PollWqueues {
    * __pollwait appends; poll_freewait empties it.
    */
   readonly entries: PollTableEntry[] = [];
+  /**
+   * Not Linux: the call before and after this one in its kernel's list of calls in progress
+   * (snapshots), oldest first; null at the ends. Linked by poll_initwait, unlinked by poll_freewait.
+   */
+  livePrev: PollWqueues | null = null;
+  liveNext: PollWqueues | null = null;
 
   constructor(
     /** Linux: .polling_task. The thread pollwake wakes. */
@@ -77,16 +83,38 @@ export class PollWqueues {
 export const N_INLINE_POLL_ENTRIES = 9;
 export const POLL_TABLE_PAGE_ENTRIES = 63;
 
-/** The calls in progress, per kernel (for snapshots). */
-const live = new WeakMap<Kernel, Set<PollWqueues>>();
+/**
+ * The calls in progress, per kernel (for snapshots): a list through livePrev/liveNext, oldest
+ * first. Not a Set: a Set gives every new PollWqueues an identity hash, a third of a small poll.
+ */
+interface LiveList {
+  first: PollWqueues | null;
+  last: PollWqueues | null;
+}
+
+const live = new WeakMap<Kernel, LiveList>();
 
 /** Linux: poll_initwait — qproc = __pollwait, key = all events, nothing triggered. */
 export function pollInitwait(t: Thread, owner: 'select' | 'poll'): PollWqueues {
   const pwq = new PollWqueues(t, owner);
-  let set = live.get(t.k);
-  if (!set) live.set(t.k, (set = new Set()));
-  set.add(pwq);
+  let list = live.get(t.k);
+  if (!list) live.set(t.k, (list = { first: null, last: null }));
+  pwq.livePrev = list.last;
+  if (list.last) list.last.liveNext = pwq;
+  else list.first = pwq;
+  list.last = pwq;
   return pwq;
+}
+
+/** Take a finished call off its kernel's list of calls in progress (once; again does nothing). */
+function unlinkLive(k: Kernel, pwq: PollWqueues): void {
+  const list = live.get(k);
+  if (!list || (pwq.livePrev === null && list.first !== pwq)) return;
+  if (pwq.livePrev) pwq.livePrev.liveNext = pwq.liveNext;
+  else list.first = pwq.liveNext;
+  if (pwq.liveNext) pwq.liveNext.livePrev = pwq.livePrev;
+  else list.last = pwq.livePrev;
+  pwq.livePrev = pwq.liveNext = null;
 }
 
 /**
@@ -146,6 +174,9 @@ export function* pollScheduleTimeout(pwq: PollWqueues, deadline: number | null):
 export function pollFreewait(pwq: PollWqueues): void {
   const k = pwq.task.k;
   const entries = pwq.entries;
+  pwq.pt.qproc = null;
+  unlinkLive(k, pwq);
+  if (entries.length === 0) return;
   const order: PollTableEntry[] = entries.slice(0, N_INLINE_POLL_ENTRIES);
   const pages: PollTableEntry[][] = [];
   for (let i = N_INLINE_POLL_ENTRIES; i < entries.length; i += POLL_TABLE_PAGE_ENTRIES)
@@ -156,8 +187,6 @@ export function pollFreewait(pwq: PollWqueues): void {
     fput(k, entry.file);
   }
   entries.length = 0;
-  pwq.pt.qproc = null;
-  live.get(k)?.delete(pwq);
 }
 
 // ---- timeouts (Linux: poll_select_set_timeout, and the hrtimer's view of the deadline) ----
@@ -207,7 +236,9 @@ export function sleepDeadline(endTime: bigint | null): number | null {
 
 /** The select/poll calls in progress on this kernel, oldest first. */
 export function livePollWqueues(k: Kernel): PollWqueues[] {
-  return [...(live.get(k) ?? [])];
+  const out: PollWqueues[] = [];
+  for (let pwq = live.get(k)?.first ?? null; pwq; pwq = pwq.liveNext) out.push(pwq);
+  return out;
 }
 
 /** Plain JSON for one call's poll_wqueues: its thread, flags and registrations. */

@@ -6,10 +6,10 @@ import { O, O_ACCMODE } from '../abi/constants.ts';
 import type { SysResult } from '../api/syscalls.ts';
 import { Unsupported } from '../api/syscalls.ts';
 import { toResult } from './errors.ts';
-import { File, type FileOperations } from './file.ts';
+import { copyBytes, File, type FileOperations } from './file.ts';
 import { installFd } from './fs.ts';
 import type { Kernel } from './kernel.ts';
-import type { SysGen, Thread } from './sched.ts';
+import type { Thread } from './sched.ts';
 
 /** Linux: open() forces O_LARGEFILE on 64-bit (force_o_largefile), and F_GETFL shows it. */
 export const O_LARGEFILE = 0o100000;
@@ -30,24 +30,24 @@ interface TmpFile {
 // Linux: drivers/char/mem.c read_null / write_null.
 export const devNullOps: FileOperations = {
   type: 'null',
-  *read() {
+  read() {
     return 0;
   },
-  *write(_t, _file, data) {
+  write(_t, _file, data) {
     return data.length;
   },
   release() {},
 };
 
-function* tmpRead(_t: Thread, file: File, buf: Uint8Array): SysGen<number> {
+function tmpRead(_t: Thread, file: File, buf: Uint8Array, count: number): number {
   const f = file.priv as TmpFile;
-  const n = Math.max(0, Math.min(buf.length, f.inode.size - f.pos));
-  buf.set(f.inode.data.subarray(f.pos, f.pos + n));
+  const n = Math.max(0, Math.min(count, f.inode.size - f.pos));
+  copyBytes(buf, 0, f.inode.data, f.pos, n);
   f.pos += n;
   return n;
 }
 
-function* tmpWrite(_t: Thread, file: File, data: Uint8Array): SysGen<number> {
+function tmpWrite(_t: Thread, file: File, data: Uint8Array): number {
   const f = file.priv as TmpFile;
   const inode = f.inode;
   const end = f.pos + data.length;

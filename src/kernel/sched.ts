@@ -34,6 +34,29 @@ export interface Sleep {
 /** A system call's body: yields when it sleeps, returns its result. */
 export type SysGen<T> = Generator<Sleep, T, WakeReason>;
 
+/**
+ * What a call that may sleep returns: its result, when it ran to the end without sleeping, or,
+ * from the point where it must sleep, a generator that sleeps and finishes the call. Most calls
+ * never sleep (O_NONBLOCK, a zero timeout, data already there), and those create no generator:
+ * a generator costs more than the rest of a non-blocking read. The body is written once: the
+ * part after a wait-queue sleep calls the same function again, as Linux's loops go round.
+ */
+export type MaySleep<T> = T | SysGen<T>;
+
+/** True if a MaySleep call stopped where it must sleep (it returned its continuation). */
+export function mustSleep<T>(r: MaySleep<T>): r is SysGen<T> {
+  return typeof r === 'object' && r !== null && typeof (r as { next?: unknown }).next === 'function';
+}
+
+/** `then` applied to a MaySleep call's result: now if the call did not sleep, else when it returns. */
+export function afterSleep<T, U>(r: MaySleep<T>, then: (value: T) => U): MaySleep<U> {
+  return mustSleep(r) ? thenAfterSleep(r, then) : then(r);
+}
+
+function* thenAfterSleep<T, U>(r: SysGen<T>, then: (value: T) => U): SysGen<U> {
+  return then(yield* r);
+}
+
 export type ThreadState = 'running' | 'runnable' | 'blocked' | 'done';
 
 /** The call a thread is in, with the promise its caller awaits. */
@@ -58,6 +81,12 @@ export class Thread {
   wakeReason: WakeReason = 'woken';
   /** Incremented on every sleep, so a stale timer can tell it no longer applies. */
   sleepSeq = 0;
+  /**
+   * Not Linux: where this thread's read() puts its bytes (the caller's buffer in Linux) until
+   * they are copied to a result of exactly that length. A thread is in one call at a time, so
+   * its reads can share it; it grows to the largest count read, up to READ_BUFFER_MAX.
+   */
+  readBuffer: Uint8Array = new Uint8Array(0);
 
   constructor(
     readonly k: Kernel,

@@ -26,10 +26,13 @@ import { EPOLL, POLLEX_SET, POLLIN_SET, POLLOUT_SET } from '../abi/constants.ts'
 import type { FdSet, SelectResult, SysResult, Timeval } from '../api/syscalls.ts';
 import { Unsupported } from '../api/syscalls.ts';
 import { ERRNO, toResult } from './errors.ts';
+import type { FdTable } from './fdtable.ts';
+import type { Kernel } from './kernel.ts';
 import {
   clockNs,
   ERESTARTNOHAND,
   NSEC_PER_SEC,
+  type PollWqueues,
   type PollWqueuesTable,
   pollFreewait,
   pollInitwait,
@@ -38,7 +41,7 @@ import {
   sleepDeadline,
   vfsPoll,
 } from './pollwait.ts';
-import type { SysGen, Thread } from './sched.ts';
+import { afterSleep, type MaySleep, type SysGen, type Thread } from './sched.ts';
 
 const { EBADF, EINTR, EINVAL } = ERRNO;
 
@@ -54,38 +57,54 @@ function fdsLongs(n: number): number {
 }
 
 /**
- * A kernel copy of an fd set: `words` 64-bit words, each stored as two 32-bit halves (low
- * first, as on x86-64), so a word is zero iff both halves are.
+ * Linux: fd_set_bits — the three sets read in and the three results, FDS_LONGS(n) words each,
+ * in one array as Linux allocates them (one buffer of 6 × size). A 64-bit word is stored as two
+ * 32-bit halves, low first (as on x86-64), so a word is zero iff both halves are; fd's bit is
+ * bit fd & 31 of half fd >>> 5. The six sets start at in, out, ex, resIn, resOut, resEx (in
+ * halves).
  */
-interface Bitmap {
-  readonly words: number;
-  readonly halves: Uint32Array;
-}
-
-function newBitmap(words: number): Bitmap {
-  return { words, halves: new Uint32Array(words * 2) };
-}
-
-function testBit(b: Bitmap, fd: number): boolean {
-  return ((b.halves[fd >>> 5] >>> (fd & 31)) & 1) !== 0;
-}
-
-function setBit(b: Bitmap, fd: number): void {
-  b.halves[fd >>> 5] |= 1 << (fd & 31);
-}
-
-function wordIsZero(b: Bitmap, w: number): boolean {
-  return b.halves[2 * w] === 0 && b.halves[2 * w + 1] === 0;
-}
-
-/** Linux: fd_set_bits — the three sets read in and the three results, FDS_LONGS(n) words each. */
 interface FdSetBits {
-  readonly in: Bitmap;
-  readonly out: Bitmap;
-  readonly ex: Bitmap;
-  readonly resIn: Bitmap;
-  readonly resOut: Bitmap;
-  readonly resEx: Bitmap;
+  /** FDS_LONGS(n), the words of each set. */
+  readonly words: number;
+  readonly bits: Uint32Array;
+  readonly in: number;
+  readonly out: number;
+  readonly ex: number;
+  readonly resIn: number;
+  readonly resOut: number;
+  readonly resEx: number;
+}
+
+function newFdSetBits(words: number): FdSetBits {
+  const size = 2 * words;
+  return {
+    words,
+    bits: new Uint32Array(6 * size),
+    in: 0,
+    out: size,
+    ex: 2 * size,
+    resIn: 3 * size,
+    resOut: 4 * size,
+    resEx: 5 * size,
+  };
+}
+
+function setBit(bits: Uint32Array, set: number, fd: number): void {
+  bits[set + (fd >>> 5)] |= 1 << (fd & 31);
+}
+
+/** The bits of the three input sets in half `h`, limited to fds below n. */
+function allBits(fds: FdSetBits, h: number, n: number): number {
+  const bits = fds.bits;
+  let all = bits[fds.in + h] | bits[fds.out + h] | bits[fds.ex + h];
+  const room = n - 32 * h;
+  if (room < 32) all &= (1 << room) - 1;
+  return all;
+}
+
+/** The fd of the lowest set bit of a half (its index plus the half's first fd). */
+function lowestFd(h: number, all: number): number {
+  return 32 * h + 31 - Math.clz32(all & -all);
 }
 
 /** A user fd set as a list of fds, in any order, maybe repeated (null for a null pointer). */
@@ -110,11 +129,14 @@ function normaliseSet(set: FdSet): UserSet {
 }
 
 /** Linux: get_fd_set — copy FDS_BYTES(n) bytes of a non-null set; a null set reads as zeros. */
-function getFdSet(t: Thread, set: UserSet, b: Bitmap): void {
+function getFdSet(t: Thread, set: UserSet, fds: FdSetBits, to: number): void {
   if (set === null) return;
-  t.k.stats.bytesCopiedIn += b.words * 8;
-  const limit = b.words * BITS_PER_LONG;
-  for (const fd of set) if (fd < limit) setBit(b, fd);
+  t.k.stats.bytesCopiedIn += fds.words * 8;
+  const limit = fds.words * BITS_PER_LONG;
+  for (let i = 0; i < set.length; i++) {
+    const fd = set[i];
+    if (fd < limit) setBit(fds.bits, to, fd);
+  }
 }
 
 /**
@@ -122,14 +144,16 @@ function getFdSet(t: Thread, set: UserSet, b: Bitmap): void {
  * those words become the result's (fds from n up to the word's end come back cleared); fds
  * past the words are not touched.
  */
-function setFdSet(t: Thread, set: UserSet, res: Bitmap): UserSet {
+function setFdSet(t: Thread, set: UserSet, fds: FdSetBits, from: number): UserSet {
   if (set === null) return null;
-  t.k.stats.bytesCopiedOut += res.words * 8;
-  const limit = res.words * BITS_PER_LONG;
+  t.k.stats.bytesCopiedOut += fds.words * 8;
+  const limit = fds.words * BITS_PER_LONG;
   const out: number[] = [];
-  for (let fd = 0; fd < limit; fd++) if (testBit(res, fd)) out.push(fd);
+  for (let h = 0; h < 2 * fds.words; h++)
+    for (let bits = fds.bits[from + h]; bits !== 0; bits &= bits - 1) out.push(lowestFd(h, bits));
   // Bits past the written words stay as the caller set them (ascending, once each).
-  const past = set.filter((fd) => fd >= limit);
+  const past: number[] = [];
+  for (let i = 0; i < set.length; i++) if (set[i] >= limit) past.push(set[i]);
   if (past.length > 0) out.push(...[...new Set(past)].sort((a, b) => a - b));
   return out;
 }
@@ -145,15 +169,14 @@ function maxSelectFd(t: Thread, n: number, fds: FdSetBits): number {
   for (let w = fdsLongs(n) - 1; w >= 0; w--) {
     // Linux: BITS(fds, n) reads the word of each of the three sets.
     t.k.stats.bitmapWordsScanned += 3;
-    if (wordIsZero(fds.in, w) && wordIsZero(fds.out, w) && wordIsZero(fds.ex, w)) continue;
-    const end = Math.min(n, (w + 1) * BITS_PER_LONG);
-    for (let fd = w * BITS_PER_LONG; fd < end; fd++) {
-      if (!testBit(fds.in, fd) && !testBit(fds.out, fd) && !testBit(fds.ex, fd)) continue;
-      // Linux: `set & ~*open_fds` — a larval (reserved, uninstalled) fd counts as open here,
-      // and select_poll_one then finds no file: NVAL.
-      if (!table.isAllocated(fd)) return -EBADF;
-      if (fd + 1 > max) max = fd + 1;
-    }
+    for (let h = 2 * w; h < 2 * w + 2 && 32 * h < n; h++)
+      for (let all = allBits(fds, h, n); all !== 0; all &= all - 1) {
+        const fd = lowestFd(h, all);
+        // Linux: `set & ~*open_fds` — a larval (reserved, uninstalled) fd counts as open here,
+        // and select_poll_one then finds no file: NVAL.
+        if (!table.isAllocated(fd)) return -EBADF;
+        if (fd + 1 > max) max = fd + 1;
+      }
   }
   return max;
 }
@@ -163,20 +186,63 @@ function maxSelectFd(t: Thread, n: number, fds: FdSetBits): number {
  * thread since max_select_fd), ask for the events of the sets it is in, and poll it.
  */
 function selectPollOne(
-  t: Thread,
+  k: Kernel,
+  table: FdTable,
   fd: number,
   wait: PollWqueuesTable,
   inBit: boolean,
   outBit: boolean,
 ): number {
-  const k = t.k;
   k.stats.fileLookups++;
   // Linux: fdget. No reference is taken here: nothing can run between the lookup and the poll,
   // and __pollwait takes its own for the entries it adds.
-  const file = t.proc.fdtable.get(fd);
+  const file = table.get(fd);
   if (file === null) return EPOLL.EPOLLNVAL;
   wait.key = POLLEX_SET | (inBit ? POLLIN_SET : 0) | (outBit ? POLLOUT_SET : 0);
   return vfsPoll(k, file, wait);
+}
+
+/**
+ * One pass of do_select's loop over the set fds below n, in ascending order: poll each, record
+ * where it is ready. Returns how many (fd, set) pairs were ready. Each set counts on its own;
+ * the first ready fd ends registration.
+ */
+function doSelectPass(t: Thread, n: number, fds: FdSetBits, wait: PollWqueuesTable): number {
+  const k = t.k;
+  const table = t.proc.fdtable;
+  const bits = fds.bits;
+  let retval = 0;
+  for (let w = 0; w * BITS_PER_LONG < n; w++) {
+    k.stats.bitmapWordsScanned += 3;
+    for (let h = 2 * w; h < 2 * w + 2 && 32 * h < n; h++)
+      for (let all = allBits(fds, h, n); all !== 0; all &= all - 1) {
+        const bit = all & -all;
+        const fd = lowestFd(h, all);
+        const inBit = (bits[fds.in + h] & bit) !== 0;
+        const outBit = (bits[fds.out + h] & bit) !== 0;
+        const exBit = (bits[fds.ex + h] & bit) !== 0;
+        k.stats.fdsScanned++;
+        const mask = selectPollOne(k, table, fd, wait, inBit, outBit);
+        if ((mask & POLLIN_SET) !== 0 && inBit) {
+          bits[fds.resIn + h] |= bit;
+          retval++;
+          wait.qproc = null;
+        }
+        if ((mask & POLLOUT_SET) !== 0 && outBit) {
+          bits[fds.resOut + h] |= bit;
+          retval++;
+          wait.qproc = null;
+        }
+        if ((mask & POLLEX_SET) !== 0 && exBit) {
+          bits[fds.resEx + h] |= bit;
+          retval++;
+          wait.qproc = null;
+        }
+      }
+  }
+  // Linux: wait entries are added only during the first pass.
+  wait.qproc = null;
+  return retval;
 }
 
 /** do_select's result: the count or −errno, and whether a signal ended the wait. */
@@ -185,68 +251,57 @@ interface DoSelectResult {
   signalPending: boolean;
 }
 
-/** Linux: do_select. `endTime`: absolute ns; 0 = do not block; null = no timeout. */
-function* doSelect(t: Thread, n: number, fds: FdSetBits, endTime: bigint | null): SysGen<DoSelectResult> {
-  const k = t.k;
+/**
+ * Linux: do_select. `endTime`: absolute ns; 0 = do not block; null = no timeout. The first
+ * pass never sleeps; doSelectWait goes on from there.
+ */
+function doSelect(t: Thread, n: number, fds: FdSetBits, endTime: bigint | null): MaySleep<DoSelectResult> {
   const max = maxSelectFd(t, n, fds);
   if (max < 0) return { retval: max, signalPending: false };
   n = max;
 
   const table = pollInitwait(t, 'select');
+  let retval: number;
   try {
-    const wait = table.pt;
-    let timedOut = false;
     // Linux: a zero timeout registers nothing and makes one pass.
-    if (endTime === 0n) {
-      wait.qproc = null;
-      timedOut = true;
+    if (endTime === 0n) table.pt.qproc = null;
+    retval = doSelectPass(t, n, fds, table.pt);
+    if (retval === 0 && endTime !== 0n) {
+      if (table.error === 0) return doSelectWait(t, n, fds, endTime, table);
+      retval = table.error;
     }
-    let retval = 0;
+  } catch (e) {
+    pollFreewait(table);
+    throw e;
+  }
+  pollFreewait(table);
+  return { retval, signalPending: false };
+}
+
+/** do_select's loop from its first sleep on; poll_freewait when it ends, however it ends. */
+function* doSelectWait(
+  t: Thread,
+  n: number,
+  fds: FdSetBits,
+  endTime: bigint | null,
+  table: PollWqueues,
+): SysGen<DoSelectResult> {
+  try {
+    let timedOut = false;
     let signalPending = false;
     for (;;) {
-      for (let w = 0; w * BITS_PER_LONG < n; w++) {
-        k.stats.bitmapWordsScanned += 3;
-        if (wordIsZero(fds.in, w) && wordIsZero(fds.out, w) && wordIsZero(fds.ex, w)) continue;
-        const end = Math.min(n, (w + 1) * BITS_PER_LONG);
-        for (let fd = w * BITS_PER_LONG; fd < end; fd++) {
-          const inBit = testBit(fds.in, fd);
-          const outBit = testBit(fds.out, fd);
-          const exBit = testBit(fds.ex, fd);
-          if (!inBit && !outBit && !exBit) continue;
-          k.stats.fdsScanned++;
-          const mask = selectPollOne(t, fd, wait, inBit, outBit);
-          // Each set counts on its own; the first ready fd ends registration.
-          if ((mask & POLLIN_SET) !== 0 && inBit) {
-            setBit(fds.resIn, fd);
-            retval++;
-            wait.qproc = null;
-          }
-          if ((mask & POLLOUT_SET) !== 0 && outBit) {
-            setBit(fds.resOut, fd);
-            retval++;
-            wait.qproc = null;
-          }
-          if ((mask & POLLEX_SET) !== 0 && exBit) {
-            setBit(fds.resEx, fd);
-            retval++;
-            wait.qproc = null;
-          }
-        }
-      }
-      // Linux: wait entries are added only during the first pass.
-      wait.qproc = null;
-      if (retval > 0 || timedOut || signalPending) break;
-      if (table.error !== 0) {
-        retval = table.error;
-        break;
-      }
       const reason = yield* pollScheduleTimeout(table, sleepDeadline(endTime));
       if (reason === 'timeout') timedOut = true;
       // Not yet reachable: signals are a later issue. Linux: signal_pending() ends the loop
       // after one more pass.
       else if (reason === 'signal') signalPending = true;
+      let retval = doSelectPass(t, n, fds, table.pt);
+      if (retval > 0 || timedOut || signalPending) return { retval, signalPending };
+      if (table.error !== 0) {
+        retval = table.error;
+        return { retval, signalPending };
+      }
     }
-    return { retval, signalPending };
   } finally {
     pollFreewait(table);
   }
@@ -259,43 +314,35 @@ interface CoreSelectResult {
 }
 
 /** Linux: core_sys_select. */
-function* coreSysSelect(
+function coreSysSelect(
   t: Thread,
   n: number,
   sets: [UserSet, UserSet, UserSet],
   endTime: bigint | null,
-): SysGen<CoreSelectResult> {
+): MaySleep<CoreSelectResult> {
   if (n < 0) return { ret: -EINVAL, sets };
   // Linux: the cap is the table's capacity (max_fds), whatever select(2) says about RLIMIT_NOFILE.
   const maxFds = t.proc.fdtable.capacity;
   if (n > maxFds) n = maxFds;
 
-  const words = fdsLongs(n);
-  const fds: FdSetBits = {
-    in: newBitmap(words),
-    out: newBitmap(words),
-    ex: newBitmap(words),
-    resIn: newBitmap(words),
-    resOut: newBitmap(words),
-    resEx: newBitmap(words),
-  };
-  getFdSet(t, sets[0], fds.in);
-  getFdSet(t, sets[1], fds.out);
-  getFdSet(t, sets[2], fds.ex);
+  const fds = newFdSetBits(fdsLongs(n));
+  getFdSet(t, sets[0], fds, fds.in);
+  getFdSet(t, sets[1], fds, fds.out);
+  getFdSet(t, sets[2], fds, fds.ex);
 
-  const { retval, signalPending } = yield* doSelect(t, n, fds, endTime);
-  // Linux: on error nothing is copied out; the user's sets keep their input bits.
-  if (retval < 0) return { ret: retval, sets };
-  if (retval === 0 && signalPending) return { ret: -ERESTARTNOHAND, sets };
-
-  return {
-    ret: retval,
-    sets: [
-      setFdSet(t, sets[0], fds.resIn),
-      setFdSet(t, sets[1], fds.resOut),
-      setFdSet(t, sets[2], fds.resEx),
-    ],
-  };
+  return afterSleep(doSelect(t, n, fds, endTime), ({ retval, signalPending }): CoreSelectResult => {
+    // Linux: on error nothing is copied out; the user's sets keep their input bits.
+    if (retval < 0) return { ret: retval, sets };
+    if (retval === 0 && signalPending) return { ret: -ERESTARTNOHAND, sets };
+    return {
+      ret: retval,
+      sets: [
+        setFdSet(t, sets[0], fds, fds.resIn),
+        setFdSet(t, sets[1], fds, fds.resOut),
+        setFdSet(t, sets[2], fds, fds.resEx),
+      ],
+    };
+  });
 }
 
 /** What a select call leaves in the caller's memory, whatever its result. */
@@ -335,7 +382,7 @@ export function kern_select(
   outp: FdSet,
   exp: FdSet,
   tvp: Timeval | null,
-): SysGen<SelectOutcome> {
+): MaySleep<SelectOutcome> {
   if (!Number.isInteger(n) || n < -(2 ** 31) || n >= 2 ** 31) throw new Unsupported('select', `nfds ${n}`);
   if (tvp !== null && (!Number.isSafeInteger(tvp.sec) || !Number.isSafeInteger(tvp.usec)))
     throw new Unsupported('select', `timeval {${tvp.sec}, ${tvp.usec}}`);
@@ -343,20 +390,16 @@ export function kern_select(
   return kernSelect(t, n, sets, tvp === null ? null : { ...tvp });
 }
 
-function* kernSelect(
+function selectOutcome(ret: number, s: [UserSet, UserSet, UserSet], timeout: Timeval | null): SelectOutcome {
+  return { ret, readfds: asList(s[0]), writefds: asList(s[1]), exceptfds: asList(s[2]), timeout };
+}
+
+function kernSelect(
   t: Thread,
   n: number,
   sets: [UserSet, UserSet, UserSet],
   tvp: Timeval | null,
-): SysGen<SelectOutcome> {
-  const outcome = (ret: number, s: [UserSet, UserSet, UserSet], timeout: Timeval | null): SelectOutcome => ({
-    ret,
-    readfds: asList(s[0]),
-    writefds: asList(s[1]),
-    exceptfds: asList(s[2]),
-    timeout,
-  });
-
+): MaySleep<SelectOutcome> {
   let endTime: bigint | null = null;
   if (tvp !== null) {
     t.k.stats.bytesCopiedIn += TIMEVAL_BYTES;
@@ -368,15 +411,16 @@ function* kernSelect(
       BigInt(tvp.sec) + usec / USEC_PER_SEC,
       (usec % USEC_PER_SEC) * NSEC_PER_USEC,
     );
-    if (endTime === null) return outcome(-EINVAL, sets, tvp);
+    if (endTime === null) return selectOutcome(-EINVAL, sets, tvp);
   }
 
-  const r = yield* coreSysSelect(t, n, sets, endTime);
-  const timeout = tvp === null || endTime === null ? null : pollSelectFinish(t, endTime, tvp);
-  // Linux: ERESTARTNOHAND with a handler becomes EINTR (SA_RESTART is ignored); without one the
-  // call restarts with the time left. Not yet reachable: signals are a later issue.
-  const ret = r.ret === -ERESTARTNOHAND ? -EINTR : r.ret;
-  return outcome(ret, r.sets, timeout);
+  return afterSleep(coreSysSelect(t, n, sets, endTime), (r) => {
+    const timeout = tvp === null || endTime === null ? null : pollSelectFinish(t, endTime, tvp);
+    // Linux: ERESTARTNOHAND with a handler becomes EINTR (SA_RESTART is ignored); without one the
+    // call restarts with the time left. Not yet reachable: signals are a later issue.
+    const ret = r.ret === -ERESTARTNOHAND ? -EINTR : r.ret;
+    return selectOutcome(ret, r.sets, timeout);
+  });
 }
 
 /** select(2): the ready count and the three result sets, or an errno (then nothing is shown). */
@@ -387,12 +431,11 @@ export function sys_select(
   writefds: FdSet,
   exceptfds: FdSet,
   timeout: Timeval | null,
-): SysGen<SysResult<SelectResult>> {
-  return selectResult(kern_select(t, nfds, readfds, writefds, exceptfds, timeout));
+): MaySleep<SysResult<SelectResult>> {
+  return afterSleep(kern_select(t, nfds, readfds, writefds, exceptfds, timeout), selectResult);
 }
 
-function* selectResult(call: SysGen<SelectOutcome>): SysGen<SysResult<SelectResult>> {
-  const o = yield* call;
+function selectResult(o: SelectOutcome): SysResult<SelectResult> {
   if (o.ret < 0) return toResult(o.ret) as SysResult<SelectResult>;
   return { ret: o.ret, readfds: o.readfds, writefds: o.writefds, exceptfds: o.exceptfds, timeout: o.timeout };
 }

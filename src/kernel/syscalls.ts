@@ -78,6 +78,8 @@ export class SimSyscalls implements Syscalls {
     const t = this.thread;
     // Argument formatting is for deadlock reports and traces; the sync path never needs it.
     if (this.sync) return t.k.enterSync(t, name, body() as never) as never;
+    // Checked before the body is made: a call that cannot sleep runs as it is made (MaySleep).
+    t.k.checkEnter(t);
     // Linux does the call's work on entry; the kernel runs it and whatever it woke.
     return t.k.enter(t, name, formatArgs(args), body() as never);
   }

@@ -142,10 +142,10 @@ function timerfdPoll(k: Kernel, file: File, pt: PollTable | null): number {
 }
 
 // Linux: timerfd_read_iter.
-function* timerfdRead(t: Thread, file: File, buf: Uint8Array): SysGen<number> {
+function* timerfdRead(t: Thread, file: File, buf: Uint8Array, count: number): SysGen<number> {
   const k = t.k;
   const ctx = file.priv as TimerfdCtx;
-  if (buf.length < 8) return -EINVAL;
+  if (count < 8) return -EINVAL;
   let res = 0;
   if (file.nonblock) res = -EAGAIN;
   else {
@@ -223,7 +223,7 @@ export function sys_timerfd_create(t: Thread, clockid: number, flags: number): S
     ticks: 0,
     expired: false,
     settimeFlags: 0,
-    wqh: newWaitQueue(k, `timerfd:${id}.wqh`),
+    wqh: newWaitQueue(k, 'timerfd.wqh', id),
   };
   // Linux: anon_inode_getfd(..., O_RDWR | (flags & TFD_SHARED_FCNTL_FLAGS)); the file keeps
   // O_ACCMODE | O_NONBLOCK, so F_GETFL shows 0x2 or 0x802 (checked on 6.18).

@@ -44,7 +44,15 @@ import {
 import type { SysResult } from '../api/syscalls.ts';
 import { Unsupported } from '../api/syscalls.ts';
 import { ERRNO, fail, toResult } from './errors.ts';
-import { File, type FileOperations, fput, type PollTable, pollRequestedEvents, pollWait } from './file.ts';
+import {
+  copyBytes,
+  File,
+  type FileOperations,
+  fput,
+  type PollTable,
+  pollRequestedEvents,
+  pollWait,
+} from './file.ts';
 import { fdget, fdlookup, installFd } from './fs.ts';
 import type { Kernel } from './kernel.ts';
 import { type SysGen, sleepOn, type Thread, type WakeReason, wakeThread } from './sched.ts';
@@ -262,8 +270,8 @@ function unixCreate1(k: Kernel, type: UnixType): UnixSock {
     wmemAlloc: 1,
     sndbuf: SK_SNDBUF_DEFAULT,
     maxAckBacklog: MAX_DGRAM_QLEN,
-    wq: newWaitQueue(k, `unix:${id}.wq`),
-    peerWait: newWaitQueue(k, `unix:${id}.peer_wait`),
+    wq: newWaitQueue(k, 'unix.wq', id),
+    peerWait: newWaitQueue(k, 'unix.peer_wait', id),
     // Set just below: the entry's owner is the socket itself.
     peerWake: undefined as unknown as WaitEntry,
     peerWakeTarget: null,
@@ -590,12 +598,18 @@ function* unixSeqpacketSendmsg(t: Thread, sk: UnixSock, data: Uint8Array, nonblo
 // ---- receiving ----
 
 /** Linux: unix_stream_read_generic, for read(): no flags, SO_RCVLOWAT 1. */
-function* unixStreamRecvmsg(t: Thread, sk: UnixSock, buf: Uint8Array, nonblock: boolean): SysGen<number> {
+function* unixStreamRecvmsg(
+  t: Thread,
+  sk: UnixSock,
+  buf: Uint8Array,
+  count: number,
+  nonblock: boolean,
+): SysGen<number> {
   const k = t.k;
   if (sk.state !== 'TCP_ESTABLISHED') return -EINVAL;
   const target = 1;
   let copied = 0;
-  let size = buf.length;
+  let size = count;
   let err = 0;
   do {
     const skb = sk.receiveQueue[0];
@@ -618,7 +632,7 @@ function* unixStreamRecvmsg(t: Thread, sk: UnixSock, buf: Uint8Array, nonblock: 
     }
     const avail = skb.data.length - skb.consumed;
     const chunk = Math.min(avail, size);
-    buf.set(skb.data.subarray(skb.consumed, skb.consumed + chunk), copied);
+    copyBytes(buf, copied, skb.data, skb.consumed, chunk);
     copied += chunk;
     size -= chunk;
     skb.consumed += chunk;
@@ -666,7 +680,13 @@ function* skbRecvDatagram(t: Thread, sk: UnixSock, nonblock: boolean): SysGen<Sk
 }
 
 /** Linux: __unix_dgram_recvmsg, for read(): a short read truncates and discards the rest. */
-function* unixDgramRecvmsg(t: Thread, sk: UnixSock, buf: Uint8Array, nonblock: boolean): SysGen<number> {
+function* unixDgramRecvmsg(
+  t: Thread,
+  sk: UnixSock,
+  buf: Uint8Array,
+  count: number,
+  nonblock: boolean,
+): SysGen<number> {
   const k = t.k;
   const r = yield* skbRecvDatagram(t, sk, nonblock);
   if (typeof r === 'number') {
@@ -675,16 +695,22 @@ function* unixDgramRecvmsg(t: Thread, sk: UnixSock, buf: Uint8Array, nonblock: b
     return r;
   }
   if (waitqueueActive(sk.peerWait)) wakeUp(k, sk.peerWait, 1, EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND);
-  const n = Math.min(buf.length, r.data.length);
-  buf.set(r.data.subarray(0, n));
+  const n = Math.min(count, r.data.length);
+  copyBytes(buf, 0, r.data, 0, n);
   freeSkb(k, r);
   return n;
 }
 
 /** Linux: unix_seqpacket_recvmsg. */
-function* unixSeqpacketRecvmsg(t: Thread, sk: UnixSock, buf: Uint8Array, nonblock: boolean): SysGen<number> {
+function* unixSeqpacketRecvmsg(
+  t: Thread,
+  sk: UnixSock,
+  buf: Uint8Array,
+  count: number,
+  nonblock: boolean,
+): SysGen<number> {
   if (sk.state !== 'TCP_ESTABLISHED') return -ENOTCONN;
-  return yield* unixDgramRecvmsg(t, sk, buf, nonblock);
+  return yield* unixDgramRecvmsg(t, sk, buf, count, nonblock);
 }
 
 // ---- release ----
@@ -732,17 +758,17 @@ function unixPollAny(k: Kernel, file: File, pt: PollTable | null): number {
 }
 
 // Linux: sock_read_iter — O_NONBLOCK becomes MSG_DONTWAIT; a zero-length read returns 0 at once.
-function* sockRead(t: Thread, file: File, buf: Uint8Array): SysGen<number> {
-  if (buf.length === 0) return 0;
+function* sockRead(t: Thread, file: File, buf: Uint8Array, count: number): SysGen<number> {
+  if (count === 0) return 0;
   const sk = file.priv as UnixSock;
   const nonblock = file.nonblock;
   switch (sk.type) {
     case SOCK.SOCK_STREAM:
-      return yield* unixStreamRecvmsg(t, sk, buf, nonblock);
+      return yield* unixStreamRecvmsg(t, sk, buf, count, nonblock);
     case SOCK.SOCK_DGRAM:
-      return yield* unixDgramRecvmsg(t, sk, buf, nonblock);
+      return yield* unixDgramRecvmsg(t, sk, buf, count, nonblock);
     default:
-      return yield* unixSeqpacketRecvmsg(t, sk, buf, nonblock);
+      return yield* unixSeqpacketRecvmsg(t, sk, buf, count, nonblock);
   }
 }
 

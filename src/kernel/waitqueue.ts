@@ -44,13 +44,34 @@ export interface WaitEntry {
 }
 
 /** Linux: struct wait_queue_head. An intrusive doubly-linked list: O(1) add and remove. */
-export interface WaitQueueHead {
-  readonly id: number;
-  /** What the queue belongs to, for snapshots and traces: "pipe:3.rd_wait". */
-  readonly name: string;
-  first: WaitEntry | null;
-  last: WaitEntry | null;
-  length: number;
+export class WaitQueueHead {
+  first: WaitEntry | null = null;
+  last: WaitEntry | null = null;
+
+  constructor(
+    readonly id: number,
+    /** The owner's kind and the queue's field in it ("pipe.rd_wait"), or the whole name. */
+    private readonly where: string,
+    /** The owning object's id, or null when `where` is the whole name. */
+    private readonly ownerId: number | null,
+  ) {}
+
+  /**
+   * What the queue belongs to, for snapshots and traces: "pipe:3.rd_wait". Not Linux: made when
+   * asked, since a string per queue would be a sixth of an idle pipe's memory.
+   */
+  get name(): string {
+    if (this.ownerId === null) return this.where;
+    const dot = this.where.indexOf('.');
+    return `${this.where.slice(0, dot)}:${this.ownerId}${this.where.slice(dot)}`;
+  }
+
+  /** Entries queued (snapshots and tests): counted by a walk, so the queue keeps one field less. */
+  get length(): number {
+    let n = 0;
+    for (let e = this.first; e; e = e.next) n++;
+    return n;
+  }
 }
 
 /** A wake function: > 0 woke something (counts against nr_exclusive), 0 did not, < 0 stops the walk. */
@@ -63,8 +84,12 @@ export function defineWakeFunction(kind: WakeFunctionKind, fn: WakeFunction): vo
   wakeFunctions.set(kind, fn);
 }
 
-export function newWaitQueue(k: Kernel, name: string): WaitQueueHead {
-  return { id: k.nextId(), name, first: null, last: null, length: 0 };
+/**
+ * A queue named after its owner: newWaitQueue(k, 'pipe.rd_wait', 3) is "pipe:3.rd_wait", the
+ * rd_wait of pipe 3. Without an owner id, `where` is the whole name.
+ */
+export function newWaitQueue(k: Kernel, where: string, ownerId: number | null = null): WaitQueueHead {
+  return new WaitQueueHead(k.nextId(), where, ownerId);
 }
 
 export function newWaitEntry(k: Kernel, kind: WakeFunctionKind, owner: unknown, key = 0): WaitEntry {
@@ -83,7 +108,6 @@ function linkHead(q: WaitQueueHead, e: WaitEntry): void {
   if (q.first) q.first.prev = e;
   else q.last = e;
   q.first = e;
-  q.length++;
 }
 
 function linkTail(q: WaitQueueHead, e: WaitEntry): void {
@@ -93,7 +117,6 @@ function linkTail(q: WaitQueueHead, e: WaitEntry): void {
   if (q.last) q.last.next = e;
   else q.first = e;
   q.last = e;
-  q.length++;
 }
 
 /** Linux: add_wait_queue — non-exclusive, at the head. */
@@ -138,7 +161,6 @@ export function removeWaitQueue(k: Kernel, e: WaitEntry): void {
   else q.last = e.prev;
   e.prev = e.next = null;
   e.queue = null;
-  q.length--;
   k.stats.waitEntriesRemoved++;
   k.emit?.({ type: 'wait_remove', queue: q.name, entry: e.id });
 }

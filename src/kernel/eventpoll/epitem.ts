@@ -60,6 +60,8 @@ export interface EpollEventState {
 export class EppollEntry {
   /** Linux: pwq->wait — the queued entry; kind ep_poll_callback, owner this eppoll_entry. */
   readonly wait: WaitEntry;
+  /** Linux: pwq->next — the next (older) hook of the same epitem, or null. */
+  next: EppollEntry | null = null;
 
   constructor(
     k: Kernel,
@@ -88,8 +90,8 @@ export interface Epitem {
   readonly ffd: { readonly file: File; readonly fd: number };
   /** Linux: epi->dying — set by eventpoll_release_file while it removes the item. */
   dying: boolean;
-  /** Linux: epi->pwqlist — the hooks on the target's queues, newest first (usually exactly one). */
-  pwqlist: EppollEntry[];
+  /** Linux: epi->pwqlist — the hooks on the target's queues, newest first through pwq.next (usually exactly one). */
+  pwqlist: EppollEntry | null;
   /** Linux: epi->ep — the epoll instance this item belongs to. */
   readonly ep: Eventpoll;
   /** Linux: epi->event — changed by MOD, and by ep_send_events for ONESHOT (events &= EP_PRIVATE_BITS). */
@@ -104,18 +106,27 @@ export function isFileEpoll(file: File): boolean {
 /** Allocate an epitem (Linux: the kmem_cache_zalloc and field setup at the start of ep_insert). */
 export function newEpitem(k: Kernel, ep: Eventpoll, file: File, fd: number, event: EpollEventState): Epitem {
   const id = k.nextId();
+  // Every field in the literal: one added later would cost the object a second allocation.
   const epi = {
     id,
     rbn: null,
+    rdllink: null,
     next: EP_UNACTIVE_PTR,
     ffd: { file, fd },
     dying: false,
-    pwqlist: [],
+    pwqlist: null,
     ep,
     event: { events: event.events >>> 0, data: event.data },
-  } as unknown as Epitem & { rdllink: ListHead };
-  epi.rdllink = newListHead('', epi);
-  return epi;
+  } as unknown as Omit<Epitem, 'rdllink'> & { rdllink: ListHead };
+  epi.rdllink = newListHead('', epi as Epitem);
+  return epi as Epitem;
+}
+
+/** The hooks of an epitem, newest first (snapshots). */
+export function pwqlistItems(epi: Epitem): EppollEntry[] {
+  const out: EppollEntry[] = [];
+  for (let pwq = epi.pwqlist; pwq; pwq = pwq.next) out.push(pwq);
+  return out;
 }
 
 /**
@@ -128,7 +139,8 @@ export function epPtableQueueProc(k: Kernel, epi: Epitem, whead: WaitQueueHead):
   if (epi.event.events & EPOLLEXCLUSIVE) addWaitQueueExclusive(k, whead, pwq.wait);
   else addWaitQueue(k, whead, pwq.wait);
   // Linux: pwq->next = epi->pwqlist; epi->pwqlist = pwq.
-  epi.pwqlist.unshift(pwq);
+  pwq.next = epi.pwqlist;
+  epi.pwqlist = pwq;
 }
 
 /** Linux: struct ep_pqueue — the registering poll table ep_insert hands to the target's ->poll. */
@@ -138,11 +150,11 @@ export function epPqueue(k: Kernel, epi: Epitem): PollTable {
 
 /** Linux: ep_unregister_pollwait — take every hook off its queue and free it. */
 export function epUnregisterPollwait(k: Kernel, epi: Epitem): void {
-  for (const pwq of epi.pwqlist) {
+  for (let pwq = epi.pwqlist; pwq; pwq = pwq.next) {
     // Linux: ep_remove_wait_queue — a POLLFREE'd entry has no queue any more.
     if (pwq.whead) removeWaitQueue(k, pwq.wait);
   }
-  epi.pwqlist = [];
+  epi.pwqlist = null;
 }
 
 /**

@@ -47,7 +47,7 @@ import {
 } from '../file.ts';
 import { fdget, fdlookup, installFd } from '../fs.ts';
 import type { Kernel } from '../kernel.ts';
-import type { SysGen, Thread, WakeReason } from '../sched.ts';
+import type { MaySleep, SysGen, Thread, WakeReason } from '../sched.ts';
 import { NSEC_PER_MSEC, NSEC_PER_SEC } from '../time.ts';
 import {
   addWaitQueueExclusiveHead,
@@ -67,6 +67,7 @@ import {
   epUnregisterPollwait,
   isFileEpoll,
   newEpitem,
+  pwqlistItems,
 } from './epitem.ts';
 import { epLoopCheck, type LoopCheckCtx, listTargetFile, reversePathCheck } from './loopcheck.ts';
 import { type RbNodeSnapshot, RbTree } from './rbtree.ts';
@@ -125,6 +126,12 @@ export interface Eventpoll {
    * and __ep_eventpoll_poll), null otherwise. Kept here so a snapshot can show it.
    */
   scanBatch: ListHead | null;
+  /**
+   * Not Linux: the list head every scan of this epoll uses as its batch (a stack local in
+   * Linux), made once. Scans of one epoll never nest: the loop check forbids an epoll that
+   * reaches itself.
+   */
+  readonly txlist: ListHead;
 }
 
 // ---- per-kernel settings and accounting ----
@@ -180,8 +187,8 @@ function epAlloc(k: Kernel): Eventpoll {
   const id = k.nextId();
   const ep = {
     id,
-    wq: newWaitQueue(k, `eventpoll:${id}.wq`),
-    pollWait: newWaitQueue(k, `eventpoll:${id}.poll_wait`),
+    wq: newWaitQueue(k, 'eventpoll.wq', id),
+    pollWait: newWaitQueue(k, 'eventpoll.poll_wait', id),
     rdllist: newListHead(`eventpoll:${id}.rdllist`),
     ovflist: EP_UNACTIVE_PTR,
     rbr: new RbTree<Epitem>(k, id),
@@ -189,6 +196,7 @@ function epAlloc(k: Kernel): Eventpoll {
     gen: 0,
     loopCheckDepth: 0,
     scanBatch: null,
+    txlist: newListHead(`eventpoll:${id}.scan_batch`),
   } as Omit<Eventpoll, 'file'> as Eventpoll;
   return ep;
 }
@@ -286,7 +294,7 @@ function epEventsAvailable(ep: Eventpoll): boolean {
  * scan mode: from now on callbacks chain items on the ovflist.
  */
 export function epStartScan(k: Kernel, ep: Eventpoll): ListHead {
-  const txlist = newListHead(`eventpoll:${ep.id}.scan_batch`);
+  const txlist = ep.txlist;
   listSpliceInit(ep.rdllist, txlist);
   ep.ovflist = null;
   ep.scanBatch = txlist;
@@ -369,12 +377,33 @@ function epSendEvents(k: Kernel, ep: Eventpoll, out: EpollEvent[], maxevents: nu
 /** When epoll_wait gives up: never, at once (the {0,0} timeout), or at an absolute virtual time. */
 type EpTimeout = { kind: 'infinite' } | { kind: 'nonblock' } | { kind: 'deadline'; at: number };
 
+const EP_TIMEOUT_INFINITE: EpTimeout = { kind: 'infinite' };
+const EP_TIMEOUT_NONBLOCK: EpTimeout = { kind: 'nonblock' };
+
 /**
  * Linux: ep_poll. Deliver what is ready; otherwise sleep as an exclusive entry at the head of
  * ep->wq (the newest waiter is woken first), and retry after every wake-up with the same
- * deadline. Returns the count or -errno; the events go to `out`.
+ * deadline. Returns the count or -errno; the events go to `out`. This is the loop's first
+ * turn, which never sleeps; epPollWait goes on from where it would.
  */
-function* epPoll(
+function epPoll(
+  t: Thread,
+  ep: Eventpoll,
+  out: EpollEvent[],
+  maxevents: number,
+  timeout: EpTimeout,
+): MaySleep<number> {
+  if (epEventsAvailable(ep)) {
+    const res = epSendEvents(t.k, ep, out, maxevents);
+    if (res) return res;
+  }
+  // A zero timeout returns 0 here, even with a signal pending.
+  if (timeout.kind === 'nonblock') return 0;
+  return epPollWait(t, ep, out, maxevents, timeout);
+}
+
+/** ep_poll's loop from its first sleep on. */
+function* epPollWait(
   t: Thread,
   ep: Eventpoll,
   out: EpollEvent[],
@@ -383,21 +412,11 @@ function* epPoll(
 ): SysGen<number> {
   const k = t.k;
   const to = timeout.kind === 'deadline' ? timeout.at : null;
-  let timedOut = timeout.kind === 'nonblock';
+  let timedOut = false;
   let signalPending = false;
-  let eavail = epEventsAvailable(ep);
   for (;;) {
-    if (eavail) {
-      const res = epSendEvents(k, ep, out, maxevents);
-      if (res) return res;
-    }
-    // A zero timeout returns 0 here, even with a signal pending.
-    if (timedOut) return 0;
-    // Never restarted, whatever SA_RESTART says.
-    if (signalPending) return -EINTR;
-
     const wait = newWaitEntry(k, 'ep_autoremove_wake_function', t);
-    eavail = epEventsAvailable(ep);
+    let eavail = epEventsAvailable(ep);
     if (!eavail) {
       addWaitQueueExclusiveHead(k, ep.wq, wait);
       // Linux: ep_schedule_timeout — a deadline already past does not sleep.
@@ -421,6 +440,13 @@ function* epPoll(
       if (timedOut) eavail = false;
       removeWaitQueue(k, wait);
     }
+    if (eavail) {
+      const res = epSendEvents(k, ep, out, maxevents);
+      if (res) return res;
+    }
+    if (timedOut) return 0;
+    // Never restarted, whatever SA_RESTART says.
+    if (signalPending) return -EINTR;
   }
 }
 
@@ -431,44 +457,68 @@ function* epPoll(
  * (and on the 6.18 reference host). The buffer's EFAULT check (between the two EINVALs) has
  * nothing to check in the model: the caller always has room.
  */
-function* doEpollWait(
+function doEpollWait(
   t: Thread,
   epfd: number,
   maxevents: number,
   timeout: EpTimeout,
-): SysGen<SysResult<{ events: EpollEvent[] }>> {
+): MaySleep<SysResult<{ events: EpollEvent[] }>> {
   const f = fdget(t, epfd);
   if (!f) return fail('EBADF');
+  if (maxevents <= 0 || maxevents > EP_MAX_EVENTS || !isFileEpoll(f)) {
+    fput(t.k, f);
+    return fail('EINVAL');
+  }
+  const events: EpollEvent[] = [];
+  let res: MaySleep<number>;
   try {
-    if (maxevents <= 0 || maxevents > EP_MAX_EVENTS) return fail('EINVAL');
-    if (!isFileEpoll(f)) return fail('EINVAL');
-    const events: EpollEvent[] = [];
-    const res = yield* epPoll(t, f.priv as Eventpoll, events, maxevents, timeout);
-    if (res < 0) return toResult(res) as SysResult<{ events: EpollEvent[] }>;
-    return { ret: res, events };
+    res = epPoll(t, f.priv as Eventpoll, events, maxevents, timeout);
+  } catch (e) {
+    fput(t.k, f);
+    throw e;
+  }
+  if (typeof res !== 'number') return epollWaitSleeping(t, f, events, res);
+  fput(t.k, f);
+  return epollWaitResult(res, events);
+}
+
+/** The rest of an epoll_wait that sleeps: it holds its file reference until it returns. */
+function* epollWaitSleeping(
+  t: Thread,
+  f: File,
+  events: EpollEvent[],
+  wait: SysGen<number>,
+): SysGen<SysResult<{ events: EpollEvent[] }>> {
+  try {
+    return epollWaitResult(yield* wait, events);
   } finally {
     fput(t.k, f);
   }
 }
 
+function epollWaitResult(res: number, events: EpollEvent[]): SysResult<{ events: EpollEvent[] }> {
+  if (res < 0) return toResult(res) as SysResult<{ events: EpollEvent[] }>;
+  return { ret: res, events };
+}
+
 /** Linux: epoll_wait — timeout in ms: negative = infinite, 0 = don't block. */
-export function* sys_epoll_wait(
+export function sys_epoll_wait(
   t: Thread,
   epfd: number,
   maxevents: number,
   timeout: number,
-): SysGen<SysResult<{ events: EpollEvent[] }>> {
+): MaySleep<SysResult<{ events: EpollEvent[] }>> {
   requireInt('epoll_wait', 'epfd', epfd);
   requireInt('epoll_wait', 'maxevents', maxevents);
   requireInt('epoll_wait', 'timeout', timeout);
   // Linux: ep_timeout_to_timespec.
   const to: EpTimeout =
     timeout < 0
-      ? { kind: 'infinite' }
+      ? EP_TIMEOUT_INFINITE
       : timeout === 0
-        ? { kind: 'nonblock' }
+        ? EP_TIMEOUT_NONBLOCK
         : { kind: 'deadline', at: t.k.now + timeout * NSEC_PER_MSEC };
-  return yield* doEpollWait(t, epfd, maxevents, to);
+  return doEpollWait(t, epfd, maxevents, to);
 }
 
 /**
@@ -476,38 +526,38 @@ export function* sys_epoll_wait(
  * invalid one is EINVAL even for a bad fd); NULL = infinite; {0,0} = don't block. It is never
  * written back. The model has no signal mask argument.
  */
-export function* sys_epoll_pwait2(
+export function sys_epoll_pwait2(
   t: Thread,
   epfd: number,
   maxevents: number,
   timeout: Timespec | null,
-): SysGen<SysResult<{ events: EpollEvent[] }>> {
+): MaySleep<SysResult<{ events: EpollEvent[] }>> {
   requireInt('epoll_pwait2', 'epfd', epfd);
   requireInt('epoll_pwait2', 'maxevents', maxevents);
-  let to: EpTimeout = { kind: 'infinite' };
+  let to: EpTimeout = EP_TIMEOUT_INFINITE;
   if (timeout !== null) {
     if (!Number.isSafeInteger(timeout.sec) || !Number.isSafeInteger(timeout.nsec))
       throw new Unsupported('epoll_pwait2', `timespec {${timeout.sec}, ${timeout.nsec}}`);
     t.k.stats.bytesCopiedIn += 16;
     // Linux: poll_select_set_timeout — timespec64_valid, then now + ts (saturating).
     if (timeout.sec < 0 || timeout.nsec < 0 || timeout.nsec >= NSEC_PER_SEC) return fail('EINVAL');
-    if (timeout.sec === 0 && timeout.nsec === 0) to = { kind: 'nonblock' };
+    if (timeout.sec === 0 && timeout.nsec === 0) to = EP_TIMEOUT_NONBLOCK;
     else {
       const at = t.k.now + timeout.sec * NSEC_PER_SEC + timeout.nsec;
       // Not Linux: past 2^53 ns (104 days) the virtual clock cannot count exactly; such a
       // deadline is never reached in a run, so it is treated as infinite.
-      to = Number.isSafeInteger(at) ? { kind: 'deadline', at } : { kind: 'infinite' };
+      to = Number.isSafeInteger(at) ? { kind: 'deadline', at } : EP_TIMEOUT_INFINITE;
     }
   }
-  return yield* doEpollWait(t, epfd, maxevents, to);
+  return doEpollWait(t, epfd, maxevents, to);
 }
 
 // ---- epoll_ctl ----
 
 /** Linux: attach_epitem — link the item into the target's f_ep (ep->refs for an epoll target). */
 function attachEpitem(file: File, epi: Epitem): void {
-  if (file.ep === null) file.ep = new Set();
-  file.ep.add(epi);
+  if (file.ep === null) file.ep = [epi];
+  else file.ep.push(epi);
 }
 
 /** Linux: ep_insert (reference §4.4). Returns 0 or -errno. */
@@ -579,9 +629,9 @@ function epRemove(k: Kernel, ep: Eventpoll, epi: Epitem, force: boolean): boolea
   epUnregisterPollwait(k, epi);
   if (epi.dying && !force) return false;
   if (file.ep) {
-    file.ep.delete(epi);
+    file.ep.splice(file.ep.indexOf(epi), 1);
     // Linux: the last watcher gone, f_ep is NULL again.
-    if (file.ep.size === 0) file.ep = null;
+    if (file.ep.length === 0) file.ep = null;
   }
   ep.rbr.erase(epi.rbn!);
   epi.rbn = null;
@@ -701,9 +751,8 @@ export function sys_epoll_ctl(
  * For an epoll file this removes it from its parents.
  */
 function eventpollReleaseFile(k: Kernel, file: File): void {
-  while (file.ep && file.ep.size > 0) {
-    const all = [...file.ep] as Epitem[];
-    const epi = all[all.length - 1];
+  while (file.ep && file.ep.length > 0) {
+    const epi = file.ep[file.ep.length - 1] as Epitem;
     epi.dying = true;
     const ep = epi.ep;
     if (epRemove(k, ep, epi, true)) epRefcountDec(ep);
@@ -795,8 +844,8 @@ export function snapshotEpitem(epi: Epitem): EpitemSnapshot {
     data: epi.event.data,
     ready: epIsLinked(epi),
     ovflistNext: next === null || next === EP_UNACTIVE_PTR ? next : next.id,
-    queues: epi.pwqlist.map((p) => p.whead?.name ?? '(detached by POLLFREE)'),
-    waitEntries: epi.pwqlist.map((p) => p.wait.id),
+    queues: pwqlistItems(epi).map((p) => p.whead?.name ?? '(detached by POLLFREE)'),
+    waitEntries: pwqlistItems(epi).map((p) => p.wait.id),
     exclusive: (epi.event.events & EPOLLEXCLUSIVE) !== 0,
   };
 }

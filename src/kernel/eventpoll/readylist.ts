@@ -37,7 +37,8 @@ export interface ListHead {
 
 /** Linux: LIST_HEAD / INIT_LIST_HEAD — an empty list, or an unlinked item link. */
 export function newListHead(name: string, epi: Epitem | null = null): ListHead {
-  const h = { name, epi } as ListHead;
+  // prev and next in the literal: a field added later costs the object a second allocation.
+  const h = { prev: null, next: null, epi, name } as unknown as ListHead;
   h.prev = h;
   h.next = h;
   return h;

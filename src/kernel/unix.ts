@@ -735,7 +735,9 @@ function unixReleaseSock(k: Kernel, sk: UnixSock, embrion: boolean): void {
     if (connectionBased(sk)) {
       skpair.shutdown = SHUTDOWN_MASK;
       // Linux: the peer learns that data was lost: unread data of ours, or a dropped embryo.
-      if (sk.receiveQueue.length > 0 || embrion) skpair.err = ECONNRESET;
+      // Unread *bytes*: a queued zero-length seqpacket message alone gives the peer EPIPE, not
+      // ECONNRESET (observed on 6.18, found by the fuzzer; test/conformance/unix-seqpacket-zero-length.json).
+      if (sk.receiveQueue.some((skb) => skb.data.length > skb.consumed) || embrion) skpair.err = ECONNRESET;
       sockDefWakeup(k, skpair);
     }
     peerWakeDisconnect(k, sk, skpair);

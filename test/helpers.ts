@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { SysResult } from '../src/api/syscalls.ts';
 import { fput } from '../src/kernel/file.ts';
 import { Kernel } from '../src/kernel/kernel.ts';
-import type { Process } from '../src/kernel/process.ts';
+import type { Process } from '../src/kernel/proc.ts';
 import { createScriptProcess, SimSyscalls } from '../src/kernel/system.ts';
 
 export interface Sim {

@@ -12,7 +12,7 @@ import { sys_close, sys_read, sys_write } from '../kernel/fs.ts';
 import { Kernel } from '../kernel/kernel.ts';
 import { sys_pipe2 } from '../kernel/pipe.ts';
 import { sys_poll } from '../kernel/poll.ts';
-import type { Process } from '../kernel/process.ts';
+import type { Process } from '../kernel/proc.ts';
 import type { Thread } from '../kernel/sched.ts';
 import { sys_select } from '../kernel/select.ts';
 import type { Stats } from '../kernel/stats.ts';

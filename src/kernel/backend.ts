@@ -4,7 +4,7 @@ import type { Backend, ProcessHandle } from '../api/backend.ts';
 import type { Syscalls } from '../api/syscalls.ts';
 import { fput } from './file.ts';
 import { Kernel } from './kernel.ts';
-import type { Process } from './process.ts';
+import type { Process } from './proc.ts';
 import { createScriptProcess, type ScriptProcessOptions, SimSyscalls } from './system.ts';
 
 export class SimProcessHandle implements ProcessHandle {
@@ -12,13 +12,13 @@ export class SimProcessHandle implements ProcessHandle {
 
   constructor(
     readonly kernel: Kernel,
-    readonly process: Process,
+    readonly proc: Process,
   ) {}
 
   thread(name: string): Syscalls {
     let s = this.syscalls.get(name);
     if (!s) {
-      s = new SimSyscalls(this.process.thread(name));
+      s = new SimSyscalls(this.proc.thread(name));
       this.syscalls.set(name, s);
     }
     return s;
@@ -38,7 +38,7 @@ export class SimProcessHandle implements ProcessHandle {
     // Threads still blocked (a call that blocks forever was reported) are unwound first, so
     // their references and wait entries go before the descriptors are closed.
     this.kernel.abortBlocked(null);
-    const table = this.process.fdtable;
+    const table = this.proc.fdtable;
     for (const fd of table.openFds()) {
       const file = table.detach(fd);
       if (file) fput(this.kernel, file);

@@ -6,7 +6,7 @@ import { BlocksForever } from '../api/backend.ts';
 import type { KernelEvent, Observer } from './events.ts';
 import { FdTable } from './fdtable.ts';
 import type { File } from './file.ts';
-import { Process, type ProcessOptions } from './process.ts';
+import { Process, type ProcessOptions } from './proc.ts';
 import { type CallRecord, mustSleep, type Sleep, type SysGen, type Thread, wakeThread } from './sched.ts';
 import { newStats, type Stats } from './stats.ts';
 

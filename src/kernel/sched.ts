@@ -13,7 +13,7 @@
 
 import type { WakeReasonName } from './events.ts';
 import type { Kernel } from './kernel.ts';
-import type { Process } from './process.ts';
+import type { Process } from './proc.ts';
 import {
   addWaitQueue,
   addWaitQueueExclusive,

@@ -5,7 +5,7 @@
 import { O } from '../abi/constants.ts';
 import type { Rlimit } from './fdtable.ts';
 import { Kernel, type KernelOptions } from './kernel.ts';
-import type { Process } from './process.ts';
+import type { Process } from './proc.ts';
 import { openDevNull } from './regular.ts';
 import { SimSyscalls } from './syscalls.ts';
 // Loaded for their wake functions and release hooks.

@@ -1,6 +1,7 @@
-// A Backend that hands out processes started ahead of time. Starting a real-Linux script process
-// costs about 0.3 s (Node, tsx and koffi in a fresh child), and most of a short script's run is
-// that start. Keeping `spares` processes starting in the background while the current script
+// A Backend that hands out processes started ahead of time. A fresh real-Linux script process
+// costs about 0.3 s (Node, tsx and koffi in a new child); since the Linux backend now resets and
+// reuses cleanly finished children, that cost is paid mostly after a run that blocked forever,
+// and a spare mainly hides it then. Keeping `spares` processes starting in the background while the current script
 // runs lets the start-up use the machine's other core: each createProcess takes a ready one and
 // starts its replacement. A process is the same whether it waited or not (its descriptor table,
 // its private address prefix), so results do not change.

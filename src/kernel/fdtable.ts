@@ -9,7 +9,7 @@ import { NR_OPEN_DEFAULT, SYSCTL_NR_OPEN } from '../abi/constants.ts';
 import { ERRNO } from '../abi/errno.ts';
 import type { File } from './file.ts';
 
-const { EMFILE, EBADF } = ERRNO;
+const { EMFILE } = ERRNO;
 
 export interface Rlimit {
   soft: number;
@@ -134,5 +134,3 @@ export class FdTable {
     return out;
   }
 }
-
-export { EBADF };

@@ -193,9 +193,7 @@ export function sys_fcntl(t: Thread, fd: number, cmd: number, arg: number): SysR
         if (file.ops.type === 'regular') throw new Unsupported('fcntl', 'F_SETFL O_DIRECT on a regular file');
         return fail('EINVAL');
       }
-      if ((bits & ~SETFL_MODELLED) !== 0) {
-        // Linux: unknown bits are silently ignored by setfl (only SETFL_MASK bits change).
-      }
+      // Linux: setfl changes only SETFL_MASK bits; any other bit is silently ignored.
       file.flags = (file.flags & ~SETFL_MODELLED) | (bits & SETFL_MODELLED);
       return { ret: 0 };
     }
@@ -211,7 +209,7 @@ export function sys_fcntl(t: Thread, fd: number, cmd: number, arg: number): SysR
       if (arg < 0 || arg >= table.rlimit.soft) return fail('EINVAL');
       const newfd = table.install(getFile(file), cmd === F.F_DUPFD_CLOEXEC, arg);
       if (newfd < 0) fput(t.k, file);
-      return toResult(newfd === -EMFILE ? -EMFILE : newfd);
+      return toResult(newfd);
     }
     case F.F_SETPIPE_SZ:
     case F.F_GETPIPE_SZ:

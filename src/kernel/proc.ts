@@ -1,6 +1,6 @@
 // A process: an fd table shared by its threads (Linux: files_struct, shared under CLONE_FILES).
 
-import { FdTable, type Rlimit } from './fdtable.ts';
+import type { FdTable, Rlimit } from './fdtable.ts';
 import type { Kernel } from './kernel.ts';
 import { Thread } from './sched.ts';
 
@@ -29,5 +29,3 @@ export interface ProcessOptions {
   fdCapacity?: number;
   rlimit?: Rlimit;
 }
-
-export { FdTable };

@@ -4,7 +4,7 @@
 
 import { O } from '../abi/constants.ts';
 import type { Rlimit } from './fdtable.ts';
-import { Kernel, type KernelOptions } from './kernel.ts';
+import type { Kernel, KernelOptions } from './kernel.ts';
 import type { Process } from './proc.ts';
 import { openDevNull } from './regular.ts';
 import { SimSyscalls } from './syscalls.ts';
@@ -69,4 +69,4 @@ export async function runThreads(
   }
 }
 
-export { Kernel, type KernelOptions, SimSyscalls };
+export { SimSyscalls };

@@ -4,6 +4,7 @@
 // sleeps: the simulated kernel runs its calls synchronously, and the loop below is the same code
 // on both.
 
+import { EPOLL, EPOLL_CTL } from '../abi/constants.ts';
 import type { Stats } from '../kernel/stats.ts';
 import type { BackendName, Mechanism, ObjectKind } from './types.ts';
 
@@ -34,7 +35,6 @@ export interface Driver {
   readonly name: Exclude<BackendName, 'c'>;
   /** N objects of a kind, non-blocking. Throws Unsupported where the backend does not model it. */
   open(kind: ObjectKind, n: number): Objects;
-  close(o: Objects): void;
   /** Write one unit (1 byte; 8 for an eventfd: the value 1). */
   write(o: Objects, i: number): void;
   /** Read what is there (up to 256 bytes per read, until a short read); units consumed. */
@@ -56,7 +56,7 @@ export interface Driver {
   cycleWake?(o: Objects, i: number, epfd: number, k: number): number;
   /** The simulated kernel's cumulative counters (a copy), or null. */
   stats(): Stats | null;
-  /** Release everything (the simulated kernel is dropped; Linux descriptors are closed by close()). */
+  /** Release everything (the simulated kernel is dropped; Linux descriptors are closed by closeObjects()). */
   dispose(): void;
 }
 
@@ -66,6 +66,27 @@ export const MAX_EVENTS = 1024;
 /** Thrown when the loop stops making progress (a multiplexer that misses events). */
 export class NoProgress extends Error {
   override name = 'NoProgress';
+}
+
+/** The libevent model's epoll: one instance watching every object's read end, data = its index. */
+export function watchAll(
+  d: Driver,
+  mech: Mechanism,
+  o: Objects,
+): { ep: number; max: number; oneshot: boolean } {
+  const oneshot = mech === 'epoll-oneshot';
+  const flags = mech === 'epoll-et' ? EPOLL.EPOLLET : oneshot ? EPOLL.EPOLLONESHOT : 0;
+  const ep = d.epollCreate();
+  for (let i = 0; i < o.n; i++) d.epollCtl(ep, EPOLL_CTL.EPOLL_CTL_ADD, o.rfd[i], EPOLL.EPOLLIN | flags, i);
+  return { ep, max: Math.min(o.n, MAX_EVENTS), oneshot };
+}
+
+/** Close every descriptor of `o` (an eventfd's read and write fds are one). */
+export function closeObjects(d: Driver, o: Objects): void {
+  for (let i = 0; i < o.n; i++) {
+    d.closeFd(o.rfd[i]);
+    if (o.wfd[i] !== o.rfd[i]) d.closeFd(o.wfd[i]);
+  }
 }
 
 export function buildFd2idx(rfd: Int32Array, maxfd: number): Int32Array {

@@ -5,7 +5,7 @@
 
 import { EFD, EPOLL, EPOLL_CTL, O, POLL } from '../abi/constants.ts';
 import { type Libc, libc } from '../linux/libc.ts';
-import { buildFd2idx, type Driver, MAX_EVENTS, type Mux, type Objects } from './driver.ts';
+import { buildFd2idx, type Driver, MAX_EVENTS, type Mux, type Objects, watchAll } from './driver.ts';
 import type { Mechanism, ObjectKind } from './types.ts';
 
 const AF_UNIX = 1;
@@ -70,13 +70,6 @@ export class KoffiDriver implements Driver {
       throw e;
     }
     return { kind, n, rfd, wfd, maxfd, fd2idx: buildFd2idx(rfd, maxfd) };
-  }
-
-  close(o: Objects): void {
-    for (let i = 0; i < o.n; i++) {
-      this.closeFd(o.rfd[i]);
-      if (o.wfd[i] !== o.rfd[i]) this.closeFd(o.wfd[i]);
-    }
   }
 
   closeFd(fd: number): void {
@@ -164,14 +157,9 @@ export class KoffiDriver implements Driver {
         close() {},
       };
     }
-    const flags = mech === 'epoll-et' ? EPOLL.EPOLLET : mech === 'epoll-oneshot' ? EPOLL.EPOLLONESHOT : 0;
-    const ep = this.epollCreate();
-    for (let i = 0; i < o.n; i++)
-      this.epollCtl(ep, EPOLL_CTL.EPOLL_CTL_ADD, o.rfd[i], EPOLL.EPOLLIN | flags, i);
-    const max = Math.min(o.n, MAX_EVENTS);
+    const { ep, max, oneshot } = watchAll(this, mech, o);
     const evs = Buffer.alloc(12 * max);
     const call = () => check(c, 'epoll_wait', c.epoll_wait(ep, evs, max, 0));
-    const oneshot = mech === 'epoll-oneshot';
     const rearm = Buffer.alloc(12);
     rearm.writeUInt32LE((EPOLL.EPOLLIN | EPOLL.EPOLLONESHOT) >>> 0, 0);
     return {

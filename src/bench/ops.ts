@@ -4,7 +4,7 @@
 import { EPOLL, EPOLL_CTL } from '../abi/constants.ts';
 import { Unsupported } from '../api/syscalls.ts';
 import { diffStats } from '../kernel/stats.ts';
-import type { Driver, Mux, Objects } from './driver.ts';
+import { closeObjects, type Driver, type Mux, type Objects } from './driver.ts';
 import { perUnit } from './libevent.ts';
 import type { Counters, ObjectKind, OpName } from './types.ts';
 
@@ -186,7 +186,7 @@ export function runOps(
   } finally {
     for (const m of muxes) m.close();
     d.closeFd(ep);
-    if (extra) d.close(extra);
-    d.close(o);
+    if (extra) closeObjects(d, extra);
+    closeObjects(d, o);
   }
 }

@@ -8,6 +8,26 @@ import type { BackendName, BenchRecord, Mechanism, ObjectKind } from './types.ts
 type Out = (line: string) => void;
 
 /** A fixed-width table: columns right-aligned except the first ones named in `left`. */
+type Rec = BenchRecord | undefined;
+
+/** One point's record on each backend: sim, linux (koffi), c. */
+function byBackend(at: (b: BackendName) => Rec): [Rec, Rec, Rec] {
+  return [at('sim'), at('linux'), at('c')];
+}
+
+const TIME_HEADS = ['sim', 'linux', 'c', 'sim/c', 'linux/c'];
+
+/** The time columns every table shares: sim, koffi and C times, then sim/C and koffi/C. */
+function timeCells(s: Rec, l: Rec, cc: Rec): string[] {
+  return [
+    s?.note && s.ns_per_iter === null ? `(${short(s.note)})` : fmtNs(s?.ns_per_iter),
+    fmtNs(l?.ns_per_iter),
+    fmtNs(cc?.ns_per_iter),
+    ratio(s?.ns_per_iter, cc?.ns_per_iter),
+    ratio(l?.ns_per_iter, cc?.ns_per_iter),
+  ];
+}
+
 export function table(head: string[], rows: string[][], left = 1): string[] {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const fmt = (r: string[]) =>
@@ -108,19 +128,12 @@ export function printReport(rs: readonly BenchRecord[], facts: Facts, out: Out):
       const pts = sweepRows(lib, kind, mech, plan.nSweepActive, plan.nSweepWrites);
       const ns = [...new Set(pts.map((r) => r.n))].sort((a, b) => a - b);
       for (const n of ns) {
-        const at = (b: BackendName) => pts.find((r) => r.n === n && r.backend === b);
-        const s = at('sim');
-        const l = at('linux');
-        const cc = at('c');
+        const [s, l, cc] = byBackend((b) => pts.find((r) => r.n === n && r.backend === b));
         const calls = s?.calls_per_iter ?? cc?.calls_per_iter ?? 1;
         rows.push([
           mech,
           fmtCount(n),
-          s?.note && s.ns_per_iter === null ? `(${short(s.note)})` : fmtNs(s?.ns_per_iter),
-          fmtNs(l?.ns_per_iter),
-          fmtNs(cc?.ns_per_iter),
-          ratio(s?.ns_per_iter, cc?.ns_per_iter),
-          ratio(l?.ns_per_iter, cc?.ns_per_iter),
+          ...timeCells(s, l, cc),
           fmtNs(s?.ns_per_event),
           fmtNs(cc?.ns_per_event),
           fmtCount(perCall(c(s, 'fdsScanned'), calls)),
@@ -140,11 +153,7 @@ export function printReport(rs: readonly BenchRecord[], facts: Facts, out: Out):
       [
         'mechanism',
         'N',
-        'sim',
-        'linux',
-        'c',
-        'sim/c',
-        'linux/c',
+        ...TIME_HEADS,
         'sim/event',
         'c/event',
         'scanned',
@@ -202,20 +211,14 @@ export function printReport(rs: readonly BenchRecord[], facts: Facts, out: Out):
     for (const key of keys) {
       const [op, object, nStr] = key.split('|');
       const n = Number(nStr);
-      const at = (b: BackendName) =>
-        ops.find((r) => r.mechanism === op && r.object === object && r.n === n && r.backend === b);
-      const s = at('sim');
-      const l = at('linux');
-      const cc = at('c');
+      const [s, l, cc] = byBackend((b) =>
+        ops.find((r) => r.mechanism === op && r.object === object && r.n === n && r.backend === b),
+      );
       rows.push([
         op,
         object,
         fmtCount(n),
-        s?.note && s.ns_per_iter === null ? `(${short(s.note)})` : fmtNs(s?.ns_per_iter),
-        fmtNs(l?.ns_per_iter),
-        fmtNs(cc?.ns_per_iter),
-        ratio(s?.ns_per_iter, cc?.ns_per_iter),
-        ratio(l?.ns_per_iter, cc?.ns_per_iter),
+        ...timeCells(s, l, cc),
         fmtCount(c(s, 'fdsScanned')),
         fmtCount(c(s, 'fopPollCalls')),
         fmtCount(c(s, 'bytesCopiedIn')),
@@ -231,11 +234,7 @@ export function printReport(rs: readonly BenchRecord[], facts: Facts, out: Out):
         'op',
         'object',
         'N',
-        'sim',
-        'linux',
-        'c',
-        'sim/c',
-        'linux/c',
+        ...TIME_HEADS,
         'scanned',
         'f_op->poll',
         'bytes in',
@@ -528,14 +527,21 @@ export function targets(rs: readonly BenchRecord[], facts: Facts): TargetRow[] {
 }
 
 function printTargets(rs: readonly BenchRecord[], facts: Facts, out: Out): void {
-  out('');
-  out('Targets (read off this run; never asserted in a timed test)');
-  for (const line of table(
+  const rows = targets(rs, facts).map((t) => [t.target, t.measured, t.verdict]);
+  printSection(
+    out,
+    'Targets (read off this run; never asserted in a timed test)',
     ['target', 'measured', 'verdict'],
-    targets(rs, facts).map((t) => [t.target, t.measured, t.verdict]),
+    rows,
     2,
-  ))
-    out(line);
+  );
+}
+
+/** A titled table after a blank line; the first `left` columns are left-aligned. */
+function printSection(out: Out, title: string, head: string[], rows: string[][], left: number): void {
+  out('');
+  out(title);
+  for (const line of table(head, rows, left)) out(line);
 }
 
 export interface ClaimRow {
@@ -678,12 +684,6 @@ export function claims(rs: readonly BenchRecord[], facts: Facts): ClaimRow[] {
 }
 
 function printClaims(rs: readonly BenchRecord[], facts: Facts, out: Out): void {
-  out('');
-  out('Seed claims');
-  for (const line of table(
-    ['claim', 'verdict', 'evidence'],
-    claims(rs, facts).map((x) => [x.claim, x.verdict, x.evidence]),
-    3,
-  ))
-    out(line);
+  const rows = claims(rs, facts).map((x) => [x.claim, x.verdict, x.evidence]);
+  printSection(out, 'Seed claims', ['claim', 'verdict', 'evidence'], rows, 3);
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Unsupported } from '../api/syscalls.ts';
 import { libcUnavailableReason } from '../linux/libc.ts';
 import { buildReference, Reference } from './cref.ts';
-import type { Driver } from './driver.ts';
+import { closeObjects, type Driver } from './driver.ts';
 import { KoffiDriver, raiseNofile } from './koffi.ts';
 import { measurePoint } from './libevent.ts';
 import { type MemoryKind, type MemoryResult, measureMemory } from './memory.ts';
@@ -62,6 +62,19 @@ interface COp {
 }
 
 type Emit = (r: BenchRecord) => void;
+
+/** What every suite of one run shares: the plan, the backends that could start, and the output. */
+interface Run {
+  o: BenchOptions;
+  plan: Plan;
+  backends: BackendName[];
+  limitOf: LimitOf;
+  koffi: KoffiDriver | null;
+  ref: Reference | null;
+  emit: Emit;
+  progress: Progress;
+  facts: Facts;
+}
 
 export async function runBench(options: BenchOptions, out: (line: string) => void): Promise<BenchRecord[]> {
   if (options.reportFrom) {
@@ -143,6 +156,7 @@ export async function collect(
 
   const suites = new Set(options.suites);
   const progress = makeProgress(options.progress, estimateSteps(options, plan, backends.length));
+  const run: Run = { o: options, plan, backends, limitOf, koffi, ref, emit, progress, facts };
   try {
     if (suites.has('limits') && ref) {
       progress.step('limits: RLIMIT_NOFILE, select past FD_SETSIZE');
@@ -153,10 +167,10 @@ export async function collect(
       saveFacts();
     }
     if (suites.has('libevent')) {
-      await sweepN(options, plan, backends, limitOf, koffi, ref, emit, progress, facts);
-      await sweepA(options, plan, backends, limitOf, koffi, ref, emit, progress, facts);
+      await sweepN(run);
+      await sweepA(run);
     }
-    if (suites.has('op')) await opSuite(options, plan, backends, limitOf, koffi, ref, emit, progress, facts);
+    if (suites.has('op')) await opSuite(run);
     if (suites.has('memory') && backends.includes('sim')) await memorySuite(plan, emit, progress, facts);
   } finally {
     progress.done();
@@ -244,7 +258,7 @@ async function libeventPoint(
       }
     } finally {
       // The simulated kernel is dropped whole; real descriptors are closed.
-      if (backend !== 'sim') d.close(o);
+      if (backend !== 'sim') closeObjects(d, o);
       d.dispose();
     }
   }
@@ -260,17 +274,8 @@ function failedPoint(rec: BenchRecord, e: unknown): BenchRecord {
   return rec;
 }
 
-async function sweepN(
-  o: BenchOptions,
-  plan: Plan,
-  backends: BackendName[],
-  limitOf: LimitOf,
-  koffi: KoffiDriver | null,
-  ref: Reference | null,
-  emit: Emit,
-  progress: Progress,
-  facts: Facts,
-): Promise<void> {
+async function sweepN(run: Run): Promise<void> {
+  const { o, plan, backends, limitOf, koffi, ref, emit, progress, facts } = run;
   const mechs = o.mechanisms.filter((m) => m !== 'epoll-oneshot');
   for (const kind of o.objects) {
     const sizes = new Set(plan.nSweep);
@@ -323,17 +328,8 @@ async function sweepN(
   }
 }
 
-async function sweepA(
-  o: BenchOptions,
-  plan: Plan,
-  backends: BackendName[],
-  limitOf: LimitOf,
-  koffi: KoffiDriver | null,
-  ref: Reference | null,
-  emit: Emit,
-  progress: Progress,
-  facts: Facts,
-): Promise<void> {
+async function sweepA(run: Run): Promise<void> {
+  const { o, plan, backends, limitOf, koffi, ref, emit, progress, facts } = run;
   const kind = o.objects[0];
   const n = plan.aSweepN;
   for (const mech of o.mechanisms) {
@@ -357,17 +353,8 @@ async function sweepA(
   }
 }
 
-async function opSuite(
-  o: BenchOptions,
-  plan: Plan,
-  backends: BackendName[],
-  limitOf: LimitOf,
-  koffi: KoffiDriver | null,
-  ref: Reference | null,
-  emit: Emit,
-  progress: Progress,
-  facts: Facts,
-): Promise<void> {
+async function opSuite(run: Run): Promise<void> {
+  const { o, plan, backends, limitOf, koffi, ref, emit, progress, facts } = run;
   const kind: ObjectKind = o.objects.includes('pipe') ? 'pipe' : o.objects[0];
   const k = plan.opK;
   for (const [i, n0] of plan.opSizes.entries()) {

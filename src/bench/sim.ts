@@ -18,7 +18,7 @@ import { sys_select } from '../kernel/select.ts';
 import type { Stats } from '../kernel/stats.ts';
 import { createScriptProcess } from '../kernel/system.ts';
 import { sys_socketpair } from '../kernel/unix.ts';
-import { buildFd2idx, type Driver, MAX_EVENTS, type Mux, type Objects } from './driver.ts';
+import { buildFd2idx, type Driver, type Mux, type Objects, watchAll } from './driver.ts';
 import type { Mechanism, ObjectKind } from './types.ts';
 
 /** RLIMIT_NOFILE of the benchmark's simulated process: no limit below the fd table's own. */
@@ -69,13 +69,6 @@ export class SimDriver implements Driver {
       if (w > maxfd) maxfd = w;
     }
     return { kind, n, rfd, wfd, maxfd, fd2idx: buildFd2idx(rfd, maxfd) };
-  }
-
-  close(o: Objects): void {
-    for (let i = 0; i < o.n; i++) {
-      this.closeFd(o.rfd[i]);
-      if (o.wfd[i] !== o.rfd[i]) this.closeFd(o.wfd[i]);
-    }
   }
 
   closeFd(fd: number): void {
@@ -141,13 +134,8 @@ export class SimDriver implements Driver {
         close() {},
       };
     }
-    const flags = mech === 'epoll-et' ? EPOLL.EPOLLET : mech === 'epoll-oneshot' ? EPOLL.EPOLLONESHOT : 0;
-    const ep = this.epollCreate();
-    for (let i = 0; i < o.n; i++)
-      this.epollCtl(ep, EPOLL_CTL.EPOLL_CTL_ADD, o.rfd[i], EPOLL.EPOLLIN | flags, i);
-    const max = Math.min(o.n, MAX_EVENTS);
+    const { ep, max, oneshot } = watchAll(this, mech, o);
     const call = () => ok('epoll_wait', k.enterSync(t, 'epoll_wait', sys_epoll_wait(t, ep, max, 0)));
-    const oneshot = mech === 'epoll-oneshot';
     const rearm: EpollEvent = { events: EPOLL.EPOLLIN | EPOLL.EPOLLONESHOT, data: 0 };
     return {
       dispatch(onReady) {

@@ -8,9 +8,9 @@ import { Unsupported } from '../api/syscalls.ts';
 import { ERRNO, fail, toResult } from './errors.ts';
 import { copyBytes, type File, FMODE_READ, FMODE_WRITE, fput, getFile } from './file.ts';
 import type { Kernel } from './kernel.ts';
-import type { MaySleep, SysGen, Thread } from './sched.ts';
+import { holdAcrossSleep, type MaySleep, mustSleep, type SysGen, type Thread } from './sched.ts';
 
-const { EBADF, EINVAL, EMFILE, ENOTTY } = ERRNO;
+const { EBADF, EINVAL, ENOTTY } = ERRNO;
 
 /**
  * Linux: fdget. Takes a reference for the duration of the call, as the kernel does when the
@@ -49,43 +49,39 @@ function readBuffer(t: Thread, count: number): Uint8Array {
   return t.readBuffer;
 }
 
+/** Linux: fdput — drop the reference fdget took. */
+export function fdput(t: Thread, file: File): void {
+  fput(t.k, file);
+}
+
 /** Linux: ksys_read → vfs_read. The bytes come back in an array of exactly their number. */
 export function sys_read(t: Thread, fd: number, count: number): MaySleep<SysResult<{ data: Uint8Array }>> {
   if (!Number.isInteger(count) || count < 0) throw new Unsupported('read', `count ${count}`);
   const file = fdget(t, fd);
   if (!file) return fail('EBADF');
-  let buf: Uint8Array | null = null;
-  let n: MaySleep<number>;
-  try {
-    if ((file.mode & FMODE_READ) === 0) n = -EBADF;
-    else if (!file.ops.read) n = -EINVAL;
-    else n = file.ops.read(t, file, (buf = readBuffer(t, count)), count);
-  } catch (e) {
-    fput(t.k, file);
-    throw e;
-  }
-  if (typeof n !== 'number') return readSleeping(t, file, buf!, n);
-  fput(t.k, file);
-  return readResult(t, buf, n);
+  return holdAcrossSleep(t, file, fdput, vfsRead, count);
 }
 
-/** The rest of a read that sleeps: it holds its file reference until it returns. */
-function* readSleeping(
+// Linux: vfs_read — the file's ->read, holding the file (fdget) until it returns.
+function vfsRead(t: Thread, file: File, count: number): MaySleep<SysResult<{ data: Uint8Array }>> {
+  if ((file.mode & FMODE_READ) === 0) return fail('EBADF');
+  if (!file.ops.read) return fail('EINVAL');
+  const buf = readBuffer(t, count);
+  const n = file.ops.read(t, file, buf, count);
+  return mustSleep(n) ? readAfterSleep(t, buf, n) : readResult(t, buf, n);
+}
+
+function* readAfterSleep(
   t: Thread,
-  file: File,
   buf: Uint8Array,
   read: SysGen<number>,
 ): SysGen<SysResult<{ data: Uint8Array }>> {
-  try {
-    return readResult(t, buf, yield* read);
-  } finally {
-    fput(t.k, file);
-  }
+  return readResult(t, buf, yield* read);
 }
 
 /** Linux: copy_to_user of the n bytes read (the model's result array). */
-function readResult(t: Thread, buf: Uint8Array | null, n: number): SysResult<{ data: Uint8Array }> {
-  if (n < 0 || buf === null) return toResult(n) as SysResult<{ data: Uint8Array }>;
+function readResult(t: Thread, buf: Uint8Array, n: number): SysResult<{ data: Uint8Array }> {
+  if (n < 0) return toResult(n) as SysResult<{ data: Uint8Array }>;
   t.k.stats.bytesCopiedOut += n;
   const data = new Uint8Array(n);
   copyBytes(data, 0, buf, 0, n);
@@ -96,27 +92,19 @@ function readResult(t: Thread, buf: Uint8Array | null, n: number): SysResult<{ d
 export function sys_write(t: Thread, fd: number, data: Uint8Array): MaySleep<SysResult> {
   const file = fdget(t, fd);
   if (!file) return fail('EBADF');
-  let n: MaySleep<number>;
-  try {
-    if ((file.mode & FMODE_WRITE) === 0) n = -EBADF;
-    else if (!file.ops.write) n = -EINVAL;
-    else n = file.ops.write(t, file, data);
-  } catch (e) {
-    fput(t.k, file);
-    throw e;
-  }
-  if (typeof n !== 'number') return writeSleeping(t, file, n);
-  fput(t.k, file);
-  return writeResult(t, n);
+  return holdAcrossSleep(t, file, fdput, vfsWrite, data);
 }
 
-/** The rest of a write that sleeps: it holds its file reference until it returns. */
-function* writeSleeping(t: Thread, file: File, write: SysGen<number>): SysGen<SysResult> {
-  try {
-    return writeResult(t, yield* write);
-  } finally {
-    fput(t.k, file);
-  }
+// Linux: vfs_write — the file's ->write, holding the file (fdget) until it returns.
+function vfsWrite(t: Thread, file: File, data: Uint8Array): MaySleep<SysResult> {
+  if ((file.mode & FMODE_WRITE) === 0) return fail('EBADF');
+  if (!file.ops.write) return fail('EINVAL');
+  const n = file.ops.write(t, file, data);
+  return mustSleep(n) ? writeAfterSleep(t, n) : writeResult(t, n);
+}
+
+function* writeAfterSleep(t: Thread, write: SysGen<number>): SysGen<SysResult> {
+  return writeResult(t, yield* write);
 }
 
 function writeResult(t: Thread, n: number): SysResult {

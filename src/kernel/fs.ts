@@ -2,7 +2,18 @@
 // fcntl, ioctl(FIONREAD). Linux: fs/read_write.c, fs/open.c, fs/file.c, fs/fcntl.c.
 // Each function decodes arguments and returns `{ret}` / `{errno}`; file types do the rest.
 
-import { F, FD_CLOEXEC, O, O_ACCMODE } from '../abi/constants.ts';
+import {
+  F,
+  FD_CLOEXEC,
+  O,
+  O_ACCMODE,
+  O_APPEND,
+  O_ASYNC,
+  O_EXCL,
+  O_NOATIME,
+  O_NOCTTY,
+  O_TRUNC,
+} from '../abi/constants.ts';
 import type { SysResult } from '../api/syscalls.ts';
 import { Unsupported } from '../api/syscalls.ts';
 import { ERRNO, fail, toResult } from './errors.ts';
@@ -157,11 +168,8 @@ function doDup2(t: Thread, oldfd: number, newfd: number, cloexec: boolean): SysR
 
 // Linux: fs/fcntl.c SETFL_MASK. The model keeps O_NONBLOCK and O_DIRECT (pipes' packet mode).
 const SETFL_MODELLED = O.O_NONBLOCK | O.O_DIRECT;
-const O_APPEND = 0o2000;
-const O_ASYNC = 0o20000;
-const O_NOATIME = 0o1000000;
 // Bits F_SETFL ignores (access mode and creation flags).
-const SETFL_IGNORED = O_ACCMODE | O.O_CREAT | 0o200 | 0o400 | 0o1000 | O.O_CLOEXEC;
+const SETFL_IGNORED = O_ACCMODE | O.O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O.O_CLOEXEC;
 
 export function sys_fcntl(t: Thread, fd: number, cmd: number, arg: number): SysResult {
   const file = fdlookup(t, fd);

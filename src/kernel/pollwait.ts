@@ -12,7 +12,7 @@
 // poll_freewait removes every entry and drops the file references it held: the per-call
 // O(n) add-and-remove churn that epoll avoids (reference §7.1).
 
-import { DEFAULT_POLLMASK } from '../abi/constants.ts';
+import { DEFAULT_POLLMASK, PAGE_SIZE } from '../abi/constants.ts';
 import { type File, fput, getFile, type PollTable } from './file.ts';
 import type { Kernel } from './kernel.ts';
 import { type SysGen, schedule, type Thread, type WakeReason, wakeThread } from './sched.ts';
@@ -86,10 +86,11 @@ export class PollWqueues {
 }
 
 // Linux: fs/select.c N_INLINE_POLL_ENTRIES = WQUEUES_STACK_ALLOC / sizeof(struct poll_table_entry)
-// = (832 − 256) / 64 on x86-64; POLL_TABLE_ENTRY per page = (4096 − 16) / 64. They only decide
-// the order in which poll_freewait removes entries (visible in traces).
-export const N_INLINE_POLL_ENTRIES = 9;
-export const POLL_TABLE_PAGE_ENTRIES = 63;
+// = (832 − 256) / 64 on x86-64; the entries of a poll_table_page = (PAGE_SIZE − its 16-byte
+// header) / 64. They only decide the order in which poll_freewait removes entries (traces).
+const POLL_TABLE_ENTRY_BYTES = 64;
+export const N_INLINE_POLL_ENTRIES = Math.floor((832 - 256) / POLL_TABLE_ENTRY_BYTES);
+export const POLL_TABLE_PAGE_ENTRIES = Math.floor((PAGE_SIZE - 16) / POLL_TABLE_ENTRY_BYTES);
 
 /**
  * The calls in progress, per kernel (for snapshots): a list through livePrev/liveNext, oldest

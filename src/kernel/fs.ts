@@ -32,12 +32,15 @@ export function fdget(t: Thread, fd: number): File | null {
   return file ? getFile(file) : null;
 }
 
-/** Look a descriptor up without taking a reference (calls that cannot sleep). */
+/** Not Linux: fdget without its reference, for calls that cannot sleep (nothing can close the file meanwhile). */
 export function fdlookup(t: Thread, fd: number): File | null {
   return t.proc.fdtable.get(fd);
 }
 
-/** Install a new file at the lowest free fd; on EMFILE the file is released. Returns fd or -errno. */
+/**
+ * Linux: get_unused_fd_flags + fd_install — install a new file at the lowest free fd; on EMFILE
+ * the file is released. Returns fd or -errno.
+ */
 export function installFd(k: Kernel, t: Thread, file: File, cloexec: boolean): number {
   const fd = t.proc.fdtable.install(file, cloexec);
   if (fd < 0) fput(k, file);
@@ -50,7 +53,10 @@ export function installFd(k: Kernel, t: Thread, file: File, cloexec: boolean): n
  */
 const READ_BUFFER_MAX = 65536;
 
-/** Room for `count` bytes: the thread's read buffer, grown if need be, or one for this call. */
+/**
+ * Not Linux (the caller's buffer): room for `count` bytes, the thread's read buffer, grown if
+ * need be, or one for this call.
+ */
 function readBuffer(t: Thread, count: number): Uint8Array {
   if (count <= t.readBuffer.length) return t.readBuffer;
   if (count > READ_BUFFER_MAX) return new Uint8Array(count);
@@ -151,6 +157,7 @@ export function sys_dup2(t: Thread, oldfd: number, newfd: number): SysResult {
   return doDup2(t, oldfd, newfd, false);
 }
 
+// Linux: fs/file.c:do_dup2, with ksys_dup3's checks before it.
 function doDup2(t: Thread, oldfd: number, newfd: number, cloexec: boolean): SysResult {
   const table = t.proc.fdtable;
   // Linux: ksys_dup3 — newfd beyond RLIMIT_NOFILE, or a table that cannot grow, is EBADF.

@@ -98,7 +98,7 @@ function doPollfd(k: Kernel, table: FdTable, list: PollList, i: number, pwait: P
 }
 
 /**
- * One pass of do_poll's loop over the whole array, and the count it leaves (the ready
+ * Linux: one pass of do_poll's loop over the whole array, and the count it leaves (the ready
  * entries, or the error or the signal's -ERESTARTNOHAND when none is ready).
  */
 function doPollPass(t: Thread, list: PollList, wait: PollWqueues, signalPending: boolean): number {
@@ -142,7 +142,7 @@ function doPoll(
   return doPollWait(t, list, wait, sleepDeadline(endTime));
 }
 
-/** do_poll's loop from its first sleep on. */
+/** Linux: do_poll's loop from its first sleep on. */
 function* doPollWait(t: Thread, list: PollList, wait: PollWqueues, deadline: number | null): SysGen<number> {
   let timedOut = false;
   let signalPending = false;

@@ -100,7 +100,10 @@ export class Thread {
   }
 }
 
-/** Make a blocked thread runnable. Returns 1 if it changed the thread's state (default_wake_function). */
+/**
+ * Linux: try_to_wake_up — make a blocked thread runnable. Returns 1 if it changed the thread's
+ * state (default_wake_function's result).
+ */
 export function wakeThread(k: Kernel, t: Thread, reason: WakeReason): number {
   if (t.state !== 'blocked') return 0;
   t.state = 'runnable';

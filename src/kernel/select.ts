@@ -201,7 +201,7 @@ function selectPollOne(
 }
 
 /**
- * One pass of do_select's loop over the set fds below n, in ascending order: poll each, record
+ * Linux: one pass of do_select's loop over the set fds below n, in ascending order: poll each, record
  * where it is ready. Returns how many (fd, set) pairs were ready. Each set counts on its own;
  * the first ready fd ends registration.
  */
@@ -266,7 +266,7 @@ function doSelect(
   return holdAcrossSleep(t, table, pollFreewaitOf, doSelectLoop, { n: max, fds, endTime });
 }
 
-/** do_select's loop up to its first sleep, with the poll table held. */
+/** Linux: do_select's loop up to its first sleep, with the poll table held. */
 function doSelectLoop(
   t: Thread,
   table: PollWqueues,
@@ -281,7 +281,7 @@ function doSelectLoop(
   return doSelectWait(t, n, fds, sleepDeadline(endTime), table);
 }
 
-/** do_select's loop from its first sleep on. */
+/** Linux: do_select's loop from its first sleep on. */
 function* doSelectWait(
   t: Thread,
   n: number,

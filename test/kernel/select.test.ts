@@ -252,6 +252,27 @@ test('select_blocked_is_woken_by_another_threads_write_and_writes_back_the_time_
     assert.deepEqual(r.timeout, { sec: 3, usec: 500_250 });
   }));
 
+test('select_writes_back_the_time_left_exactly_when_the_deadline_is_past_2_53_ns', () =>
+  withSim(async (sim) => {
+    // 10^12 s is past 2^53 ns (104 days): a deadline held as one number of ns would round it.
+    const [fd] = await eventfds(sim, 1);
+    const p = sim.thread('t1').select(fd + 1, [fd], null, null, { sec: 1e12, usec: 999_999 });
+    ok(await sim.wait(sim.sys.sleep(1)));
+    ok(await sim.wait(sim.sys.sleep(1)));
+    ok(await sim.sys.write(fd, u64(1n)));
+    const r = ok(await sim.wait(p));
+    assert.equal(r.ret, 1);
+    assert.deepEqual(r.timeout, { sec: 1e12, usec: 997_999 });
+    // Past KTIME_MAX (2^63 − 1 ns) it sleeps with no timer: only a wake-up ends it.
+    ok(await sim.sys.read(fd, 8));
+    const q = sim.thread('t1').select(fd + 1, [fd], null, null, { sec: 2 ** 52, usec: 0 });
+    assert.equal(sim.blocked(q), true);
+    assert.equal(sim.k.pendingTimers().length, 0);
+    ok(await sim.wait(sim.sys.sleep(3)));
+    ok(await sim.sys.write(fd, u64(1n)));
+    assert.deepEqual(ok(await sim.wait(q)).timeout, { sec: 2 ** 52 - 1, usec: 997_000 });
+  }));
+
 test('select_without_timeout_blocks_until_woken', () =>
   withSim(async (sim) => {
     const [a, b] = await eventfds(sim, 2);

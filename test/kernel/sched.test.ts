@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { AF, EFD, SOCK } from '../../src/abi/constants.ts';
 import { Kernel } from '../../src/kernel/kernel.ts';
@@ -294,4 +296,27 @@ test('a_blocked_dgram_read_abandoned_at_a_deadlock_leaves_no_wait_entry', {
   ok(await setup.close(b));
   // Every entry ever queued has been unqueued.
   assert.equal(k.stats.waitEntriesAdded - k.stats.waitEntriesRemoved, 0);
+});
+
+// TODO(lead): passes once eventpoll's ep_poll and unix.ts's sleepAsReceiver sleep through
+// schedule/sleepOn (issue 9 §1); then drop the todo option.
+test('every_sleep_in_the_kernel_goes_through_schedule', {
+  todo: 'eventpoll.ts epPollWait and unix.ts sleepAsReceiver: adopt schedule/sleepOn',
+}, () => {
+  const hits: string[] = [];
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) walk(path);
+      else if (e.name.endsWith('.ts') && path !== join('src', 'kernel', 'sched.ts')) {
+        const lines = readFileSync(path, 'utf8').split('\n');
+        lines.forEach((line, i) => {
+          // A bare `yield` (not `yield*`) is a sleep of its own, outside the one sleep path.
+          if (/\byield(?!\s*\*)\b/.test(line) && !/^\s*(\/\/|\*)/.test(line)) hits.push(`${path}:${i + 1}`);
+        });
+      }
+    }
+  };
+  walk(join('src', 'kernel'));
+  assert.deepEqual(hits, []);
 });

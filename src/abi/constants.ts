@@ -65,7 +65,15 @@ export const O = {
   O_CLOEXEC: 0o2000000,
 } as const;
 export const O_ACCMODE = 0o3;
-export const O_NOTIFICATION_PIPE = 0o200; // O_EXCL reused by pipe2 (Linux: include/uapi/linux/watch_queue.h)
+// Linux: include/uapi/asm-generic/fcntl.h — open flags outside O (scripts cannot name them): the
+// model opens nothing they apply to; fcntl(F_SETFL) ignores the first three and refuses the rest.
+export const O_EXCL = 0o200;
+export const O_NOCTTY = 0o400;
+export const O_TRUNC = 0o1000;
+export const O_APPEND = 0o2000;
+export const O_ASYNC = 0o20000; // Linux: FASYNC
+export const O_NOATIME = 0o1000000;
+export const O_NOTIFICATION_PIPE = O_EXCL; // reused by pipe2 (Linux: include/uapi/linux/watch_queue.h)
 
 export const EPOLL_CLOEXEC = O.O_CLOEXEC;
 export const EPOLL_CREATE = { EPOLL_CLOEXEC: O.O_CLOEXEC } as const;

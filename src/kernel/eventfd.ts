@@ -53,7 +53,7 @@ function eventfdRead(t: Thread, file: File, buf: Uint8Array, count: number): May
   return 8;
 }
 
-/** eventfd_read's wait for a non-zero count, then the read again. */
+/** Linux: eventfd_read's wait for a non-zero count, then the read again. */
 function* eventfdReadWait(t: Thread, file: File, buf: Uint8Array, count: number): SysGen<number> {
   const ctx = file.priv as EventfdCtx;
   do {
@@ -72,7 +72,7 @@ function eventfdWrite(t: Thread, file: File, data: Uint8Array): MaySleep<number>
   return eventfdAdd(t, file, value);
 }
 
-/** eventfd_write once the value is copied in: wait for room under ULLONG_MAX, then add. */
+/** Linux: eventfd_write once the value is copied in: wait for room under ULLONG_MAX, then add. */
 function eventfdAdd(t: Thread, file: File, value: bigint): MaySleep<number> {
   const ctx = file.priv as EventfdCtx;
   if (!(ULLONG_MAX - ctx.count > value)) {
@@ -84,7 +84,7 @@ function eventfdAdd(t: Thread, file: File, value: bigint): MaySleep<number> {
   return 8;
 }
 
-/** eventfd_write's wait for room, then the add again. */
+/** Linux: eventfd_write's wait for room, then the add again. */
 function* eventfdAddWait(t: Thread, file: File, value: bigint): SysGen<number> {
   const ctx = file.priv as EventfdCtx;
   do {

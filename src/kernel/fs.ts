@@ -2,15 +2,26 @@
 // fcntl, ioctl(FIONREAD). Linux: fs/read_write.c, fs/open.c, fs/file.c, fs/fcntl.c.
 // Each function decodes arguments and returns `{ret}` / `{errno}`; file types do the rest.
 
-import { F, FD_CLOEXEC, O, O_ACCMODE } from '../abi/constants.ts';
+import {
+  F,
+  FD_CLOEXEC,
+  O,
+  O_ACCMODE,
+  O_APPEND,
+  O_ASYNC,
+  O_EXCL,
+  O_NOATIME,
+  O_NOCTTY,
+  O_TRUNC,
+} from '../abi/constants.ts';
 import type { SysResult } from '../api/syscalls.ts';
 import { Unsupported } from '../api/syscalls.ts';
 import { ERRNO, fail, toResult } from './errors.ts';
 import { copyBytes, type File, FMODE_READ, FMODE_WRITE, fput, getFile } from './file.ts';
 import type { Kernel } from './kernel.ts';
-import type { MaySleep, SysGen, Thread } from './sched.ts';
+import { holdAcrossSleep, type MaySleep, mustSleep, type SysGen, type Thread } from './sched.ts';
 
-const { EBADF, EINVAL, EMFILE, ENOTTY } = ERRNO;
+const { EBADF, EINVAL, ENOTTY } = ERRNO;
 
 /**
  * Linux: fdget. Takes a reference for the duration of the call, as the kernel does when the
@@ -21,12 +32,15 @@ export function fdget(t: Thread, fd: number): File | null {
   return file ? getFile(file) : null;
 }
 
-/** Look a descriptor up without taking a reference (calls that cannot sleep). */
+/** Not Linux: fdget without its reference, for calls that cannot sleep (nothing can close the file meanwhile). */
 export function fdlookup(t: Thread, fd: number): File | null {
   return t.proc.fdtable.get(fd);
 }
 
-/** Install a new file at the lowest free fd; on EMFILE the file is released. Returns fd or -errno. */
+/**
+ * Linux: get_unused_fd_flags + fd_install — install a new file at the lowest free fd; on EMFILE
+ * the file is released. Returns fd or -errno.
+ */
 export function installFd(k: Kernel, t: Thread, file: File, cloexec: boolean): number {
   const fd = t.proc.fdtable.install(file, cloexec);
   if (fd < 0) fput(k, file);
@@ -39,7 +53,10 @@ export function installFd(k: Kernel, t: Thread, file: File, cloexec: boolean): n
  */
 const READ_BUFFER_MAX = 65536;
 
-/** Room for `count` bytes: the thread's read buffer, grown if need be, or one for this call. */
+/**
+ * Not Linux (the caller's buffer): room for `count` bytes, the thread's read buffer, grown if
+ * need be, or one for this call.
+ */
 function readBuffer(t: Thread, count: number): Uint8Array {
   if (count <= t.readBuffer.length) return t.readBuffer;
   if (count > READ_BUFFER_MAX) return new Uint8Array(count);
@@ -49,43 +66,39 @@ function readBuffer(t: Thread, count: number): Uint8Array {
   return t.readBuffer;
 }
 
+/** Linux: fdput — drop the reference fdget took. */
+export function fdput(t: Thread, file: File): void {
+  fput(t.k, file);
+}
+
 /** Linux: ksys_read → vfs_read. The bytes come back in an array of exactly their number. */
 export function sys_read(t: Thread, fd: number, count: number): MaySleep<SysResult<{ data: Uint8Array }>> {
   if (!Number.isInteger(count) || count < 0) throw new Unsupported('read', `count ${count}`);
   const file = fdget(t, fd);
   if (!file) return fail('EBADF');
-  let buf: Uint8Array | null = null;
-  let n: MaySleep<number>;
-  try {
-    if ((file.mode & FMODE_READ) === 0) n = -EBADF;
-    else if (!file.ops.read) n = -EINVAL;
-    else n = file.ops.read(t, file, (buf = readBuffer(t, count)), count);
-  } catch (e) {
-    fput(t.k, file);
-    throw e;
-  }
-  if (typeof n !== 'number') return readSleeping(t, file, buf!, n);
-  fput(t.k, file);
-  return readResult(t, buf, n);
+  return holdAcrossSleep(t, file, fdput, vfsRead, count);
 }
 
-/** The rest of a read that sleeps: it holds its file reference until it returns. */
-function* readSleeping(
+// Linux: vfs_read — the file's ->read, holding the file (fdget) until it returns.
+function vfsRead(t: Thread, file: File, count: number): MaySleep<SysResult<{ data: Uint8Array }>> {
+  if ((file.mode & FMODE_READ) === 0) return fail('EBADF');
+  if (!file.ops.read) return fail('EINVAL');
+  const buf = readBuffer(t, count);
+  const n = file.ops.read(t, file, buf, count);
+  return mustSleep(n) ? readAfterSleep(t, buf, n) : readResult(t, buf, n);
+}
+
+function* readAfterSleep(
   t: Thread,
-  file: File,
   buf: Uint8Array,
   read: SysGen<number>,
 ): SysGen<SysResult<{ data: Uint8Array }>> {
-  try {
-    return readResult(t, buf, yield* read);
-  } finally {
-    fput(t.k, file);
-  }
+  return readResult(t, buf, yield* read);
 }
 
 /** Linux: copy_to_user of the n bytes read (the model's result array). */
-function readResult(t: Thread, buf: Uint8Array | null, n: number): SysResult<{ data: Uint8Array }> {
-  if (n < 0 || buf === null) return toResult(n) as SysResult<{ data: Uint8Array }>;
+function readResult(t: Thread, buf: Uint8Array, n: number): SysResult<{ data: Uint8Array }> {
+  if (n < 0) return toResult(n) as SysResult<{ data: Uint8Array }>;
   t.k.stats.bytesCopiedOut += n;
   const data = new Uint8Array(n);
   copyBytes(data, 0, buf, 0, n);
@@ -96,27 +109,19 @@ function readResult(t: Thread, buf: Uint8Array | null, n: number): SysResult<{ d
 export function sys_write(t: Thread, fd: number, data: Uint8Array): MaySleep<SysResult> {
   const file = fdget(t, fd);
   if (!file) return fail('EBADF');
-  let n: MaySleep<number>;
-  try {
-    if ((file.mode & FMODE_WRITE) === 0) n = -EBADF;
-    else if (!file.ops.write) n = -EINVAL;
-    else n = file.ops.write(t, file, data);
-  } catch (e) {
-    fput(t.k, file);
-    throw e;
-  }
-  if (typeof n !== 'number') return writeSleeping(t, file, n);
-  fput(t.k, file);
-  return writeResult(t, n);
+  return holdAcrossSleep(t, file, fdput, vfsWrite, data);
 }
 
-/** The rest of a write that sleeps: it holds its file reference until it returns. */
-function* writeSleeping(t: Thread, file: File, write: SysGen<number>): SysGen<SysResult> {
-  try {
-    return writeResult(t, yield* write);
-  } finally {
-    fput(t.k, file);
-  }
+// Linux: vfs_write — the file's ->write, holding the file (fdget) until it returns.
+function vfsWrite(t: Thread, file: File, data: Uint8Array): MaySleep<SysResult> {
+  if ((file.mode & FMODE_WRITE) === 0) return fail('EBADF');
+  if (!file.ops.write) return fail('EINVAL');
+  const n = file.ops.write(t, file, data);
+  return mustSleep(n) ? writeAfterSleep(t, n) : writeResult(t, n);
+}
+
+function* writeAfterSleep(t: Thread, write: SysGen<number>): SysGen<SysResult> {
+  return writeResult(t, yield* write);
 }
 
 function writeResult(t: Thread, n: number): SysResult {
@@ -152,6 +157,7 @@ export function sys_dup2(t: Thread, oldfd: number, newfd: number): SysResult {
   return doDup2(t, oldfd, newfd, false);
 }
 
+// Linux: fs/file.c:do_dup2, with ksys_dup3's checks before it.
 function doDup2(t: Thread, oldfd: number, newfd: number, cloexec: boolean): SysResult {
   const table = t.proc.fdtable;
   // Linux: ksys_dup3 — newfd beyond RLIMIT_NOFILE, or a table that cannot grow, is EBADF.
@@ -169,11 +175,8 @@ function doDup2(t: Thread, oldfd: number, newfd: number, cloexec: boolean): SysR
 
 // Linux: fs/fcntl.c SETFL_MASK. The model keeps O_NONBLOCK and O_DIRECT (pipes' packet mode).
 const SETFL_MODELLED = O.O_NONBLOCK | O.O_DIRECT;
-const O_APPEND = 0o2000;
-const O_ASYNC = 0o20000;
-const O_NOATIME = 0o1000000;
 // Bits F_SETFL ignores (access mode and creation flags).
-const SETFL_IGNORED = O_ACCMODE | O.O_CREAT | 0o200 | 0o400 | 0o1000 | O.O_CLOEXEC;
+const SETFL_IGNORED = O_ACCMODE | O.O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O.O_CLOEXEC;
 
 export function sys_fcntl(t: Thread, fd: number, cmd: number, arg: number): SysResult {
   const file = fdlookup(t, fd);

@@ -120,9 +120,11 @@ const ANON_F_PIPE = 0;
 function occupancy(pipe: Pipe): number {
   return pipe.head - pipe.tail;
 }
+// Linux: include/linux/pipe_fs_i.h:pipe_empty
 function pipeEmpty(pipe: Pipe): boolean {
   return pipe.head === pipe.tail;
 }
+// Linux: include/linux/pipe_fs_i.h:pipe_full
 function pipeFull(pipe: Pipe): boolean {
   return occupancy(pipe) >= pipe.maxUsage;
 }
@@ -130,6 +132,7 @@ function pipeFull(pipe: Pipe): boolean {
 function pipeReadable(pipe: Pipe): boolean {
   return !pipeEmpty(pipe) || pipe.writers === 0;
 }
+// Linux: fs/pipe.c:pipe_writable
 function pipeWritable(pipe: Pipe): boolean {
   return !pipeFull(pipe) || pipe.readers === 0;
 }
@@ -278,7 +281,7 @@ function pipeReadLocked(
   return ret;
 }
 
-/** pipe_read's sleep, then round its loop again (mutex_lock; was_full = ...; wake_next_reader). */
+/** Linux: pipe_read's sleep, then round its loop again (mutex_lock; was_full = ...; wake_next_reader). */
 function* pipeReadWait(t: Thread, file: File, buf: Uint8Array, count: number): SysGen<number> {
   const pipe = file.priv as Pipe;
   // Linux: wait_event_interruptible_exclusive(pipe->rd_wait, pipe_readable(pipe)).
@@ -312,7 +315,7 @@ function pipeWrite(t: Thread, file: File, data: Uint8Array): MaySleep<number> {
   return pipeWriteOut(t.k, file.priv as Pipe, st);
 }
 
-/** pipe_write's `out:` — the wake-ups every write reaches, however it ended. */
+/** Linux: pipe_write's `out:` — the wake-ups every write reaches, however it ended. */
 function pipeWriteOut(k: Kernel, pipe: Pipe, st: WriteState): number {
   if (pipeFull(pipe)) st.wakeNextWriter = false;
   // "Epoll nonsensically wants a wakeup whether the pipe was already empty or not."
@@ -322,7 +325,7 @@ function pipeWriteOut(k: Kernel, pipe: Pipe, st: WriteState): number {
 }
 
 /**
- * pipe_write from mutex_lock: the EPIPE check and the merge into the last slot, then the
+ * Linux: pipe_write from mutex_lock: the EPIPE check and the merge into the last slot, then the
  * loop. True when the write is done (`goto out`), false when it must wait for room.
  */
 function pipeWriteLocked(t: Thread, file: File, data: Uint8Array, st: WriteState): boolean {
@@ -351,7 +354,7 @@ function pipeWriteLocked(t: Thread, file: File, data: Uint8Array, st: WriteState
 }
 
 /**
- * pipe_write's `for (;;)`: fill fresh slots; true when done, false when the pipe is full and
+ * Linux: pipe_write's `for (;;)`: fill fresh slots; true when done, false when the pipe is full and
  * the writer must wait (`signalled`: the last wait ended by a signal).
  */
 function pipeWriteLoop(t: Thread, file: File, data: Uint8Array, st: WriteState, signalled: boolean): boolean {
@@ -399,7 +402,7 @@ function pipeWriteLoop(t: Thread, file: File, data: Uint8Array, st: WriteState, 
   }
 }
 
-/** pipe_write's sleep, then round its loop again (mutex_lock; was_empty = ...; wake_next_writer). */
+/** Linux: pipe_write's sleep, then round its loop again (mutex_lock; was_empty = ...; wake_next_writer). */
 function* pipeWriteWait(t: Thread, file: File, data: Uint8Array, st: WriteState): SysGen<number> {
   const pipe = file.priv as Pipe;
   for (;;) {

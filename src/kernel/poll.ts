@@ -19,16 +19,18 @@ import type { FdTable } from './fdtable.ts';
 import type { Kernel } from './kernel.ts';
 import {
   ERESTARTNOHAND,
+  isNonblockEnd,
   type PollWqueues,
   type PollWqueuesTable,
-  pollFreewait,
+  pollFreewaitOf,
   pollInitwait,
   pollScheduleTimeout,
   pollSelectSetTimeout,
   sleepDeadline,
   vfsPoll,
 } from './pollwait.ts';
-import { afterSleep, type MaySleep, type SysGen, type Thread } from './sched.ts';
+import { afterSleep, holdAcrossSleep, type MaySleep, mustSleep, type SysGen, type Thread } from './sched.ts';
+import { MSEC_PER_SEC, NSEC_PER_MSEC, type Timespec64 } from './time.ts';
 
 const { EINTR, EINVAL } = ERRNO;
 const { EPOLLERR, EPOLLHUP, EPOLLNVAL } = EPOLL;
@@ -36,8 +38,6 @@ const { EPOLLERR, EPOLLHUP, EPOLLNVAL } = EPOLL;
 // Linux: sizeof(struct pollfd), and of its revents field.
 const POLLFD_BYTES = 8;
 const REVENTS_BYTES = 2;
-const MSEC_PER_SEC = 1000;
-const NSEC_PER_MSEC = 1_000_000n;
 
 /**
  * Linux: the kernel's copy of the caller's struct pollfd array (do_sys_poll's poll_list
@@ -98,7 +98,7 @@ function doPollfd(k: Kernel, table: FdTable, list: PollList, i: number, pwait: P
 }
 
 /**
- * One pass of do_poll's loop over the whole array, and the count it leaves (the ready
+ * Linux: one pass of do_poll's loop over the whole array, and the count it leaves (the ready
  * entries, or the error or the signal's -ERESTARTNOHAND when none is ready).
  */
 function doPollPass(t: Thread, list: PollList, wait: PollWqueues, signalPending: boolean): number {
@@ -126,23 +126,28 @@ function doPollPass(t: Thread, list: PollList, wait: PollWqueues, signalPending:
 }
 
 /**
- * Linux: do_poll. `endTime`: absolute ns; 0 = do not block; null = no timeout. The first pass
- * never sleeps; doPollWait goes on from there.
+ * Linux: do_poll. `endTime`: the absolute deadline; {0, 0} = do not block; null = no timeout.
+ * The first pass never sleeps; doPollWait goes on from there.
  */
-function doPoll(t: Thread, list: PollList, wait: PollWqueues, endTime: bigint | null): MaySleep<number> {
+function doPoll(
+  t: Thread,
+  wait: PollWqueues,
+  { list, endTime }: { list: PollList; endTime: Timespec64 | null },
+): MaySleep<number> {
+  const nonblock = isNonblockEnd(endTime);
   // Linux: a zero timeout registers nothing and makes one pass.
-  if (endTime === 0n) wait.pt.qproc = null;
+  if (nonblock) wait.pt.qproc = null;
   const count = doPollPass(t, list, wait, false);
-  if (count !== 0 || endTime === 0n) return count;
-  return doPollWait(t, list, wait, endTime);
+  if (count !== 0 || nonblock) return count;
+  return doPollWait(t, list, wait, sleepDeadline(endTime));
 }
 
-/** do_poll's loop from its first sleep on. */
-function* doPollWait(t: Thread, list: PollList, wait: PollWqueues, endTime: bigint | null): SysGen<number> {
+/** Linux: do_poll's loop from its first sleep on. */
+function* doPollWait(t: Thread, list: PollList, wait: PollWqueues, deadline: number | null): SysGen<number> {
   let timedOut = false;
   let signalPending = false;
   for (;;) {
-    const reason = yield* pollScheduleTimeout(wait, sleepDeadline(endTime));
+    const reason = yield* pollScheduleTimeout(wait, deadline);
     if (reason === 'timeout') timedOut = true;
     // Not yet reachable: signals are a later issue.
     else if (reason === 'signal') signalPending = true;
@@ -160,41 +165,21 @@ export interface PollOutcome {
 }
 
 /** Linux: do_sys_poll. */
-export function do_sys_poll(t: Thread, list: PollList, endTime: bigint | null): MaySleep<PollOutcome> {
+export function doSysPoll(t: Thread, list: PollList, endTime: Timespec64 | null): MaySleep<PollOutcome> {
   const k = t.k;
   const nfds = list.len;
   // Linux: nfds (unsigned) above RLIMIT_NOFILE's soft limit; nfds equal to it is fine.
   if (nfds > t.proc.fdtable.rlimit.soft) return { ret: -EINVAL, revents: null };
-  // Linux: the copy_from_user of the entries happens here; the model made it in kern_poll.
+  // Linux: the copy_from_user of the entries happens here; the model made it in kernPoll.
   k.stats.bytesCopiedIn += nfds * POLLFD_BYTES;
-
+  // Linux: poll_initwait … do_poll … poll_freewait.
   const table = pollInitwait(t, 'poll');
-  let fdcount: MaySleep<number>;
-  try {
-    fdcount = doPoll(t, list, table, endTime);
-  } catch (e) {
-    pollFreewait(table);
-    throw e;
-  }
-  if (typeof fdcount !== 'number') return doSysPollSleeping(t, list, table, fdcount);
-  pollFreewait(table);
-  return pollOutcome(t, list, fdcount);
+  const fdcount = holdAcrossSleep(t, table, pollFreewaitOf, doPoll, { list, endTime });
+  return mustSleep(fdcount) ? pollOutcomeAfterSleep(t, list, fdcount) : pollOutcome(t, list, fdcount);
 }
 
-/** The rest of a poll that sleeps: poll_freewait when it ends, however it ends. */
-function* doSysPollSleeping(
-  t: Thread,
-  list: PollList,
-  table: PollWqueues,
-  poll: SysGen<number>,
-): SysGen<PollOutcome> {
-  let fdcount: number;
-  try {
-    fdcount = yield* poll;
-  } finally {
-    pollFreewait(table);
-  }
-  return pollOutcome(t, list, fdcount);
+function* pollOutcomeAfterSleep(t: Thread, list: PollList, fdcount: SysGen<number>): SysGen<PollOutcome> {
+  return pollOutcome(t, list, yield* fdcount);
 }
 
 function pollOutcome(t: Thread, list: PollList, fdcount: number): PollOutcome {
@@ -208,18 +193,16 @@ function pollOutcome(t: Thread, list: PollList, fdcount: number): PollOutcome {
  * timeout is infinite, 0 does not block, otherwise the deadline is now + timeout ms. What the
  * model cannot represent (values outside the C types) throws Unsupported before the call starts.
  */
-export function kern_poll(t: Thread, fds: readonly PollFd[], timeout: number): MaySleep<PollOutcome> {
+export function kernPoll(t: Thread, fds: readonly PollFd[], timeout: number): MaySleep<PollOutcome> {
   if (!Number.isInteger(timeout) || timeout < -(2 ** 31) || timeout >= 2 ** 31)
     throw new Unsupported('poll', `timeout ${timeout} (an int of milliseconds)`);
   const list = copyPollList(fds);
-  let endTime: bigint | null = null;
-  if (timeout >= 0)
-    endTime = pollSelectSetTimeout(
-      t.k,
-      BigInt(Math.trunc(timeout / MSEC_PER_SEC)),
-      BigInt(timeout % MSEC_PER_SEC) * NSEC_PER_MSEC,
-    );
-  return afterSleep(do_sys_poll(t, list, endTime), (o) =>
+  let endTime: Timespec64 | null = null;
+  if (timeout >= 0) {
+    const msec = timeout % MSEC_PER_SEC;
+    endTime = pollSelectSetTimeout(t.k, (timeout - msec) / MSEC_PER_SEC, msec * NSEC_PER_MSEC);
+  }
+  return afterSleep(doSysPoll(t, list, endTime), (o) =>
     // Linux: ERESTARTNOHAND becomes a restart block (do_restart_poll, same absolute deadline);
     // with a handler it is EINTR, even with SA_RESTART. Not yet reachable: signals are a later issue.
     o.ret === -ERESTARTNOHAND ? { ret: -EINTR, revents: o.revents } : o,
@@ -232,7 +215,7 @@ export function sys_poll(
   fds: readonly PollFd[],
   timeout: number,
 ): MaySleep<SysResult<{ revents: number[] }>> {
-  return afterSleep(kern_poll(t, fds, timeout), pollResult);
+  return afterSleep(kernPoll(t, fds, timeout), pollResult);
 }
 
 function pollResult(o: PollOutcome): SysResult<{ revents: number[] }> {

@@ -12,10 +12,18 @@
 // poll_freewait removes every entry and drops the file references it held: the per-call
 // O(n) add-and-remove churn that epoll avoids (reference §7.1).
 
-import { DEFAULT_POLLMASK } from '../abi/constants.ts';
+import { DEFAULT_POLLMASK, PAGE_SIZE } from '../abi/constants.ts';
 import { type File, fput, getFile, type PollTable } from './file.ts';
 import type { Kernel } from './kernel.ts';
-import { type SysGen, type Thread, type WakeReason, wakeThread } from './sched.ts';
+import { type SysGen, schedule, type Thread, type WakeReason, wakeThread } from './sched.ts';
+import {
+  KTIME_SEC_MAX,
+  ktimeGetTs64,
+  NSEC_PER_SEC,
+  type Timespec64,
+  timespec64Add,
+  timespec64ToKtime,
+} from './time.ts';
 import {
   addWaitQueue,
   defineWakeFunction,
@@ -78,10 +86,11 @@ export class PollWqueues {
 }
 
 // Linux: fs/select.c N_INLINE_POLL_ENTRIES = WQUEUES_STACK_ALLOC / sizeof(struct poll_table_entry)
-// = (832 − 256) / 64 on x86-64; POLL_TABLE_ENTRY per page = (4096 − 16) / 64. They only decide
-// the order in which poll_freewait removes entries (visible in traces).
-export const N_INLINE_POLL_ENTRIES = 9;
-export const POLL_TABLE_PAGE_ENTRIES = 63;
+// = (832 − 256) / 64 on x86-64; the entries of a poll_table_page = (PAGE_SIZE − its 16-byte
+// header) / 64. They only decide the order in which poll_freewait removes entries (traces).
+const POLL_TABLE_ENTRY_BYTES = 64;
+export const N_INLINE_POLL_ENTRIES = Math.floor((832 - 256) / POLL_TABLE_ENTRY_BYTES);
+export const POLL_TABLE_PAGE_ENTRIES = Math.floor((PAGE_SIZE - 16) / POLL_TABLE_ENTRY_BYTES);
 
 /**
  * The calls in progress, per kernel (for snapshots): a list through livePrev/liveNext, oldest
@@ -157,11 +166,8 @@ export function vfsPoll(k: Kernel, file: File, pt: PollTable | null): number {
  */
 export function* pollScheduleTimeout(pwq: PollWqueues, deadline: number | null): SysGen<WakeReason> {
   let reason: WakeReason = 'woken';
-  if (!pwq.triggered) {
-    // Linux: an absolute hrtimer already in the past fires at once: the sleep times out.
-    if (deadline !== null && pwq.task.k.now >= deadline) reason = 'timeout';
-    else reason = yield { deadline };
-  }
+  // Linux: the entries are poll_freewait's to remove (holdAcrossSleep), not schedule's.
+  if (!pwq.triggered) reason = yield* schedule(pwq.task, deadline);
   pwq.triggered = false;
   return reason;
 }
@@ -189,9 +195,12 @@ export function pollFreewait(pwq: PollWqueues): void {
   entries.length = 0;
 }
 
-// ---- timeouts (Linux: poll_select_set_timeout, and the hrtimer's view of the deadline) ----
+/** pollFreewait as holdAcrossSleep's release: the end of a select or poll call, however it ends. */
+export function pollFreewaitOf(_t: Thread, pwq: PollWqueues): void {
+  pollFreewait(pwq);
+}
 
-export const NSEC_PER_SEC = 1_000_000_000n;
+// ---- timeouts (Linux: poll_select_set_timeout, and the hrtimer's view of the deadline) ----
 
 /**
  * Linux: ERESTARTNOHAND (include/linux/errno.h), internal. select and poll return it when a
@@ -200,38 +209,32 @@ export const NSEC_PER_SEC = 1_000_000_000n;
 export const ERESTARTNOHAND = 514;
 
 /**
- * Linux: poll_select_set_timeout — the absolute deadline (ns, CLOCK_MONOTONIC) of a relative
+ * Linux: poll_select_set_timeout — the absolute deadline (CLOCK_MONOTONIC) of a relative
  * timeout, or null when it is invalid (sec < 0, or nsec outside [0, 1e9): EINVAL). A zero
- * timeout gives the deadline 0, Linux's end_time {0,0}: "do not block". Nothing else can be 0,
- * since the timeout is added to the clock.
+ * timeout gives the deadline {0, 0}: "do not block" (isNonblockEnd). Nothing else can be
+ * {0, 0}, since the timeout is added to the clock.
  */
-export function pollSelectSetTimeout(k: Kernel, sec: bigint, nsec: bigint): bigint | null {
+export function pollSelectSetTimeout(k: Kernel, sec: number, nsec: number): Timespec64 | null {
   // Linux: timespec64_valid.
-  if (sec < 0n || nsec < 0n || nsec >= NSEC_PER_SEC) return null;
-  if (sec === 0n && nsec === 0n) return 0n;
-  // Linux: timespec64_add_safe saturates at TIME64_MAX seconds; the model's safe-integer
-  // seconds cannot reach it.
-  return clockNs(k) + sec * NSEC_PER_SEC + nsec;
+  if (sec < 0 || nsec < 0 || nsec >= NSEC_PER_SEC) return null;
+  if (sec === 0 && nsec === 0) return { sec: 0, nsec: 0 };
+  return timespec64Add(ktimeGetTs64(k), { sec, nsec });
 }
 
-/** The virtual CLOCK_MONOTONIC as an integer number of ns (Linux: ktime_get_ts64). */
-export function clockNs(k: Kernel): bigint {
-  return BigInt(Math.floor(k.now));
+/** True for poll_select_set_timeout's {0, 0}: poll once, do not block. */
+export function isNonblockEnd(end: Timespec64 | null): boolean {
+  return end !== null && end.sec === 0 && end.nsec === 0;
 }
-
-// Linux: include/linux/ktime.h KTIME_MAX, KTIME_SEC_MAX.
-const KTIME_MAX = (1n << 63n) - 1n;
-const KTIME_SEC_MAX = KTIME_MAX / NSEC_PER_SEC;
 
 /**
  * The deadline to sleep until, for pollScheduleTimeout: null (no deadline) for no timeout, and
  * for deadlines at or past KTIME_MAX (Linux: timespec64_to_ktime saturates, and
  * schedule_hrtimeout_range sleeps without a timer for KTIME_MAX).
  */
-export function sleepDeadline(endTime: bigint | null): number | null {
-  if (endTime === null || endTime / NSEC_PER_SEC >= KTIME_SEC_MAX) return null;
+export function sleepDeadline(end: Timespec64 | null): number | null {
+  if (end === null || end.sec >= KTIME_SEC_MAX) return null;
   // Not Linux: past 2^53 ns (about 104 days) the virtual clock, a double, rounds the deadline.
-  return Number(endTime);
+  return timespec64ToKtime(end);
 }
 
 /** The select/poll calls in progress on this kernel, oldest first. */

@@ -17,11 +17,14 @@ import type { Process } from './proc.ts';
 import {
   addWaitQueue,
   addWaitQueueExclusive,
+  addWaitQueueExclusiveHead,
   addWaitQueueTail,
   defineWakeFunction,
   newWaitEntry,
   removeWaitQueue,
+  type WaitEntry,
   type WaitQueueHead,
+  type WakeFunctionKind,
 } from './waitqueue.ts';
 
 export type WakeReason = WakeReasonName;
@@ -97,7 +100,10 @@ export class Thread {
   }
 }
 
-/** Make a blocked thread runnable. Returns 1 if it changed the thread's state (default_wake_function). */
+/**
+ * Linux: try_to_wake_up — make a blocked thread runnable. Returns 1 if it changed the thread's
+ * state (default_wake_function's result).
+ */
 export function wakeThread(k: Kernel, t: Thread, reason: WakeReason): number {
   if (t.state !== 'blocked') return 0;
   t.state = 'runnable';
@@ -122,35 +128,132 @@ defineWakeFunction('autoremove_wake_function', (k, e) => {
 export type WaitMode =
   /** prepare_to_wait_exclusive / wait_event_*_exclusive: exclusive, tail (pipe readers/writers). */
   | 'exclusive'
+  /** __add_wait_queue_exclusive: exclusive, head (epoll_wait's waiters: the newest is woken first). */
+  | 'exclusive_head'
   /** prepare_to_wait / wait_event_*: non-exclusive, head (AF_UNIX stream readers, wmem waiters). */
   | 'shared'
   /** wait_event_interruptible_locked_irq: non-exclusive, tail (eventfd's readers/writers). */
   | 'shared_tail';
 
+// ---- the one sleep path ----
+//
+// Linux sleeps in one shape:
+//
+//     prepare_to_wait(wq, &wait, TASK_INTERRUPTIBLE);   // queue the entry (once)
+//     if (!condition) schedule();                        // sleep until a wake-up or the timer
+//     finish_wait(wq, &wait);                            // unqueue if still queued
+//
+// wait_event_interruptible is that in a loop, returning -ERESTARTSYS when a signal ends it.
+// The model has the same three steps: prepareToWait, schedule (the ONLY yield of a sleeping
+// call in the whole kernel) and finishWait, and sleepOn, one turn of the loop. Two things C does
+// not have need saying. A call's generator can be abandoned in its sleep (Kernel.abortBlocked,
+// at a deadlock or at teardown): schedule then unqueues the entry it was given, so an abandoned
+// sleeper leaves nothing behind. And what a call holds across its sleeps (its file reference:
+// fdget … fdput; its poll table: poll_initwait … poll_freewait) is released by holdAcrossSleep,
+// on every path, without a generator for calls that do not sleep.
+//
+// Signals (a later issue) come in at schedule: an interruptible sleep with a signal pending does
+// not sleep, and a sleep ended by one returns 'signal'; the callers turn that into -ERESTARTSYS,
+// -ERESTARTNOHAND or -EINTR as Linux's do, and the exit to user space decides restart or EINTR.
+
+/** Linux: prepare_to_wait, prepare_to_wait_exclusive, __add_wait_queue_exclusive, add_wait_queue_entry_tail. */
+export function prepareToWait(t: Thread, q: WaitQueueHead, e: WaitEntry, mode: WaitMode): void {
+  const k = t.k;
+  if (mode === 'exclusive') addWaitQueueExclusive(k, q, e);
+  else if (mode === 'exclusive_head') addWaitQueueExclusiveHead(k, q, e);
+  else if (mode === 'shared') addWaitQueue(k, q, e);
+  else addWaitQueueTail(k, q, e);
+}
+
+/** Linux: finish_wait — unqueue the entry if a wake-up has not already (autoremove). */
+export function finishWait(t: Thread, e: WaitEntry): void {
+  removeWaitQueue(t.k, e);
+}
+
 /**
- * Sleep once on `q`: queue an autoremove entry, yield, unqueue (finish_wait). The caller loops
- * and re-checks its condition, as Linux's wait_event does.
+ * Linux: schedule / schedule_hrtimeout_range(HRTIMER_MODE_ABS) — the one place a system call
+ * sleeps: until a wake-up, or the absolute deadline (virtual ns; null: none). Returns why it
+ * woke. A deadline already past does not sleep: 'timeout' at once (an absolute hrtimer in the
+ * past fires at once). `queued` is the entry the caller prepared (or null): if the call is
+ * abandoned here, it is unqueued (finish_wait), since the caller will never run again.
+ */
+export function* schedule(
+  t: Thread,
+  deadline: number | null,
+  queued: WaitEntry | null = null,
+): SysGen<WakeReason> {
+  if (deadline !== null && !(deadline > t.k.now)) return 'timeout';
+  let reason: WakeReason | undefined;
+  try {
+    reason = yield { deadline };
+  } finally {
+    // Abandoned (Kernel.abortBlocked unwinds the generator from the yield): clean up here.
+    if (reason === undefined && queued !== null) finishWait(t, queued);
+  }
+  return reason;
+}
+
+/**
+ * One turn of wait_event_interruptible*: prepare_to_wait on `q`, schedule, finish_wait. The
+ * caller loops and re-checks its condition, as Linux's wait_event does. The entry's wake
+ * function is autoremove_wake_function unless the caller's object has its own
+ * (receiver_wake_function, ep_autoremove_wake_function).
  */
 export function* sleepOn(
   t: Thread,
   q: WaitQueueHead,
   mode: WaitMode,
   deadline: number | null = null,
+  kind: WakeFunctionKind = 'autoremove_wake_function',
 ): SysGen<WakeReason> {
-  const k = t.k;
-  const e = newWaitEntry(k, 'autoremove_wake_function', t);
-  if (mode === 'exclusive') addWaitQueueExclusive(k, q, e);
-  else if (mode === 'shared') addWaitQueue(k, q, e);
-  else addWaitQueueTail(k, q, e);
-  try {
-    return yield { deadline };
-  } finally {
-    // finish_wait; also runs when an abandoned call is unwound (deadlock, process teardown).
-    removeWaitQueue(k, e);
-  }
+  const e = newWaitEntry(t.k, kind, t);
+  prepareToWait(t, q, e, mode);
+  const reason = yield* schedule(t, deadline, e);
+  finishWait(t, e);
+  return reason;
 }
 
-/** Sleep with no queue at all until the deadline (nanosleep). */
-export function* sleepUntil(deadline: number): SysGen<WakeReason> {
-  return yield { deadline };
+/** Sleep with no queue at all until the deadline (Linux: hrtimer_nanosleep's do_nanosleep). */
+export function* sleepUntil(t: Thread, deadline: number): SysGen<WakeReason> {
+  return yield* schedule(t, deadline);
+}
+
+/**
+ * Not Linux (C calls always return): hold `held` across a call that may sleep and release it
+ * when the call ends, however it ends — Linux's fdget … fdput, poll_initwait … poll_freewait.
+ * Runs body(t, held, arg); if it finishes without sleeping (or throws), releases now and
+ * returns (or rethrows); if it must sleep, returns a continuation that releases when it
+ * returns, throws or is abandoned (Kernel.abortBlocked: deadlock, teardown). A call that does
+ * not sleep creates no generator and, with a module-level body and release, no closure.
+ */
+export function holdAcrossSleep<H, A, T>(
+  t: Thread,
+  held: H,
+  release: (t: Thread, held: H) => void,
+  body: (t: Thread, held: H, arg: A) => MaySleep<T>,
+  arg: A,
+): MaySleep<T> {
+  let r: MaySleep<T>;
+  try {
+    r = body(t, held, arg);
+  } catch (e) {
+    release(t, held);
+    throw e;
+  }
+  if (mustSleep(r)) return releaseAfterSleep(t, held, release, r);
+  release(t, held);
+  return r;
+}
+
+function* releaseAfterSleep<H, T>(
+  t: Thread,
+  held: H,
+  release: (t: Thread, held: H) => void,
+  r: SysGen<T>,
+): SysGen<T> {
+  try {
+    return yield* r;
+  } finally {
+    release(t, held);
+  }
 }

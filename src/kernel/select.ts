@@ -29,25 +29,23 @@ import { ERRNO, toResult } from './errors.ts';
 import type { FdTable } from './fdtable.ts';
 import type { Kernel } from './kernel.ts';
 import {
-  clockNs,
   ERESTARTNOHAND,
-  NSEC_PER_SEC,
+  isNonblockEnd,
   type PollWqueues,
   type PollWqueuesTable,
-  pollFreewait,
+  pollFreewaitOf,
   pollInitwait,
   pollScheduleTimeout,
   pollSelectSetTimeout,
   sleepDeadline,
   vfsPoll,
 } from './pollwait.ts';
-import { afterSleep, type MaySleep, type SysGen, type Thread } from './sched.ts';
+import { afterSleep, holdAcrossSleep, type MaySleep, type SysGen, type Thread } from './sched.ts';
+import { ktimeGetTs64, NSEC_PER_USEC, type Timespec64, timespec64Sub, USEC_PER_SEC } from './time.ts';
 
 const { EBADF, EINTR, EINVAL } = ERRNO;
 
 const BITS_PER_LONG = 64;
-const USEC_PER_SEC = 1_000_000n;
-const NSEC_PER_USEC = 1000n;
 // Linux: sizeof(struct __kernel_old_timeval) on x86-64.
 const TIMEVAL_BYTES = 16;
 
@@ -203,7 +201,7 @@ function selectPollOne(
 }
 
 /**
- * One pass of do_select's loop over the set fds below n, in ascending order: poll each, record
+ * Linux: one pass of do_select's loop over the set fds below n, in ascending order: poll each, record
  * where it is ready. Returns how many (fd, set) pairs were ready. Each set counts on its own;
  * the first ready fd ends registration.
  */
@@ -252,58 +250,56 @@ interface DoSelectResult {
 }
 
 /**
- * Linux: do_select. `endTime`: absolute ns; 0 = do not block; null = no timeout. The first
- * pass never sleeps; doSelectWait goes on from there.
+ * Linux: do_select. `endTime`: the absolute deadline; {0, 0} = do not block; null = no timeout.
+ * The first pass never sleeps; doSelectWait goes on from there.
  */
-function doSelect(t: Thread, n: number, fds: FdSetBits, endTime: bigint | null): MaySleep<DoSelectResult> {
+function doSelect(
+  t: Thread,
+  n: number,
+  fds: FdSetBits,
+  endTime: Timespec64 | null,
+): MaySleep<DoSelectResult> {
   const max = maxSelectFd(t, n, fds);
   if (max < 0) return { retval: max, signalPending: false };
-  n = max;
-
+  // Linux: poll_initwait … the loop … poll_freewait.
   const table = pollInitwait(t, 'select');
-  let retval: number;
-  try {
-    // Linux: a zero timeout registers nothing and makes one pass.
-    if (endTime === 0n) table.pt.qproc = null;
-    retval = doSelectPass(t, n, fds, table.pt);
-    if (retval === 0 && endTime !== 0n) {
-      if (table.error === 0) return doSelectWait(t, n, fds, endTime, table);
-      retval = table.error;
-    }
-  } catch (e) {
-    pollFreewait(table);
-    throw e;
-  }
-  pollFreewait(table);
-  return { retval, signalPending: false };
+  return holdAcrossSleep(t, table, pollFreewaitOf, doSelectLoop, { n: max, fds, endTime });
 }
 
-/** do_select's loop from its first sleep on; poll_freewait when it ends, however it ends. */
+/** Linux: do_select's loop up to its first sleep, with the poll table held. */
+function doSelectLoop(
+  t: Thread,
+  table: PollWqueues,
+  { n, fds, endTime }: { n: number; fds: FdSetBits; endTime: Timespec64 | null },
+): MaySleep<DoSelectResult> {
+  const nonblock = isNonblockEnd(endTime);
+  // Linux: a zero timeout registers nothing and makes one pass.
+  if (nonblock) table.pt.qproc = null;
+  const retval = doSelectPass(t, n, fds, table.pt);
+  if (retval !== 0 || nonblock) return { retval, signalPending: false };
+  if (table.error !== 0) return { retval: table.error, signalPending: false };
+  return doSelectWait(t, n, fds, sleepDeadline(endTime), table);
+}
+
+/** Linux: do_select's loop from its first sleep on. */
 function* doSelectWait(
   t: Thread,
   n: number,
   fds: FdSetBits,
-  endTime: bigint | null,
+  deadline: number | null,
   table: PollWqueues,
 ): SysGen<DoSelectResult> {
-  try {
-    let timedOut = false;
-    let signalPending = false;
-    for (;;) {
-      const reason = yield* pollScheduleTimeout(table, sleepDeadline(endTime));
-      if (reason === 'timeout') timedOut = true;
-      // Not yet reachable: signals are a later issue. Linux: signal_pending() ends the loop
-      // after one more pass.
-      else if (reason === 'signal') signalPending = true;
-      let retval = doSelectPass(t, n, fds, table.pt);
-      if (retval > 0 || timedOut || signalPending) return { retval, signalPending };
-      if (table.error !== 0) {
-        retval = table.error;
-        return { retval, signalPending };
-      }
-    }
-  } finally {
-    pollFreewait(table);
+  let timedOut = false;
+  let signalPending = false;
+  for (;;) {
+    const reason = yield* pollScheduleTimeout(table, deadline);
+    if (reason === 'timeout') timedOut = true;
+    // Not yet reachable: signals are a later issue. Linux: signal_pending() ends the loop
+    // after one more pass.
+    else if (reason === 'signal') signalPending = true;
+    const retval = doSelectPass(t, n, fds, table.pt);
+    if (retval > 0 || timedOut || signalPending) return { retval, signalPending };
+    if (table.error !== 0) return { retval: table.error, signalPending };
   }
 }
 
@@ -318,7 +314,7 @@ function coreSysSelect(
   t: Thread,
   n: number,
   sets: [UserSet, UserSet, UserSet],
-  endTime: bigint | null,
+  endTime: Timespec64 | null,
 ): MaySleep<CoreSelectResult> {
   if (n < 0) return { ret: -EINVAL, sets };
   // Linux: the cap is the table's capacity (max_fds), whatever select(2) says about RLIMIT_NOFILE.
@@ -361,12 +357,12 @@ export interface SelectOutcome {
  * Linux: poll_select_finish for a timeval — write the time left back, whatever the result
  * (success, 0, EBADF, EINTR), except for a zero timeout. usec is truncated.
  */
-function pollSelectFinish(t: Thread, endTime: bigint, tvp: Timeval): Timeval {
-  if (endTime === 0n) return tvp;
-  let rem = endTime - clockNs(t.k);
-  if (rem < 0n) rem = 0n;
+function pollSelectFinish(t: Thread, endTime: Timespec64, tvp: Timeval): Timeval {
+  if (isNonblockEnd(endTime)) return tvp;
+  let rem = timespec64Sub(endTime, ktimeGetTs64(t.k));
+  if (rem.sec < 0) rem = { sec: 0, nsec: 0 };
   t.k.stats.bytesCopiedOut += TIMEVAL_BYTES;
-  return { sec: Number(rem / NSEC_PER_SEC), usec: Number((rem % NSEC_PER_SEC) / NSEC_PER_USEC) };
+  return { sec: rem.sec, usec: Math.trunc(rem.nsec / NSEC_PER_USEC) };
 }
 
 /**
@@ -375,7 +371,7 @@ function pollSelectFinish(t: Thread, endTime: bigint, tvp: Timeval): Timeval {
  * represent (a negative or fractional fd, nfds outside an int) throws Unsupported before the
  * call starts.
  */
-export function kern_select(
+export function kernSelect(
   t: Thread,
   n: number,
   inp: FdSet,
@@ -387,40 +383,29 @@ export function kern_select(
   if (tvp !== null && (!Number.isSafeInteger(tvp.sec) || !Number.isSafeInteger(tvp.usec)))
     throw new Unsupported('select', `timeval {${tvp.sec}, ${tvp.usec}}`);
   const sets: [UserSet, UserSet, UserSet] = [normaliseSet(inp), normaliseSet(outp), normaliseSet(exp)];
-  return kernSelect(t, n, sets, tvp === null ? null : { ...tvp });
-}
-
-function selectOutcome(ret: number, s: [UserSet, UserSet, UserSet], timeout: Timeval | null): SelectOutcome {
-  return { ret, readfds: asList(s[0]), writefds: asList(s[1]), exceptfds: asList(s[2]), timeout };
-}
-
-function kernSelect(
-  t: Thread,
-  n: number,
-  sets: [UserSet, UserSet, UserSet],
-  tvp: Timeval | null,
-): MaySleep<SelectOutcome> {
-  let endTime: bigint | null = null;
-  if (tvp !== null) {
+  // The caller's timeval as it was passed (the copy_from_user).
+  const tv = tvp === null ? null : { ...tvp };
+  let endTime: Timespec64 | null = null;
+  if (tv !== null) {
     t.k.stats.bytesCopiedIn += TIMEVAL_BYTES;
-    // Linux: normalised before it is validated (C division truncates toward zero, as bigint's
-    // does): tv_usec = 2 000 000 is 2 s; a negative tv_usec leaves a negative nsec → EINVAL.
-    const usec = BigInt(tvp.usec);
-    endTime = pollSelectSetTimeout(
-      t.k,
-      BigInt(tvp.sec) + usec / USEC_PER_SEC,
-      (usec % USEC_PER_SEC) * NSEC_PER_USEC,
-    );
-    if (endTime === null) return selectOutcome(-EINVAL, sets, tvp);
+    // Linux: normalised before it is validated (C division truncates toward zero, as % does):
+    // tv_usec = 2 000 000 is 2 s; a negative tv_usec leaves a negative nsec → EINVAL.
+    const usec = tv.usec % USEC_PER_SEC;
+    endTime = pollSelectSetTimeout(t.k, tv.sec + (tv.usec - usec) / USEC_PER_SEC, usec * NSEC_PER_USEC);
+    if (endTime === null) return selectOutcome(-EINVAL, sets, tv);
   }
 
   return afterSleep(coreSysSelect(t, n, sets, endTime), (r) => {
-    const timeout = tvp === null || endTime === null ? null : pollSelectFinish(t, endTime, tvp);
+    const timeout = tv === null || endTime === null ? null : pollSelectFinish(t, endTime, tv);
     // Linux: ERESTARTNOHAND with a handler becomes EINTR (SA_RESTART is ignored); without one the
     // call restarts with the time left. Not yet reachable: signals are a later issue.
     const ret = r.ret === -ERESTARTNOHAND ? -EINTR : r.ret;
     return selectOutcome(ret, r.sets, timeout);
   });
+}
+
+function selectOutcome(ret: number, s: [UserSet, UserSet, UserSet], timeout: Timeval | null): SelectOutcome {
+  return { ret, readfds: asList(s[0]), writefds: asList(s[1]), exceptfds: asList(s[2]), timeout };
 }
 
 /** select(2): the ready count and the three result sets, or an errno (then nothing is shown). */
@@ -432,7 +417,7 @@ export function sys_select(
   exceptfds: FdSet,
   timeout: Timeval | null,
 ): MaySleep<SysResult<SelectResult>> {
-  return afterSleep(kern_select(t, nfds, readfds, writefds, exceptfds, timeout), selectResult);
+  return afterSleep(kernSelect(t, nfds, readfds, writefds, exceptfds, timeout), selectResult);
 }
 
 function selectResult(o: SelectOutcome): SysResult<SelectResult> {

@@ -89,6 +89,7 @@ function timerfdTriggered(k: Kernel, ctx: TimerfdCtx): void {
   wakeUp(k, ctx.wqh, 1, EPOLL.EPOLLIN);
 }
 
+// Linux: hrtimer_cancel (ctx->t.tmr).
 function hrtimerCancel(ctx: TimerfdCtx): void {
   if (ctx.timer) ctx.timer.active = false;
   ctx.timer = null;

@@ -85,13 +85,14 @@ export function defineWakeFunction(kind: WakeFunctionKind, fn: WakeFunction): vo
 }
 
 /**
- * A queue named after its owner: newWaitQueue(k, 'pipe.rd_wait', 3) is "pipe:3.rd_wait", the
+ * Linux: init_waitqueue_head. A queue named after its owner: newWaitQueue(k, 'pipe.rd_wait', 3) is "pipe:3.rd_wait", the
  * rd_wait of pipe 3. Without an owner id, `where` is the whole name.
  */
 export function newWaitQueue(k: Kernel, where: string, ownerId: number | null = null): WaitQueueHead {
   return new WaitQueueHead(k.nextId(), where, ownerId);
 }
 
+// Linux: init_waitqueue_func_entry (the wake function by kind).
 export function newWaitEntry(k: Kernel, kind: WakeFunctionKind, owner: unknown, key = 0): WaitEntry {
   return { id: k.nextId(), kind, flags: 0, key, owner, queue: null, prev: null, next: null };
 }
@@ -101,6 +102,7 @@ export function waitqueueActive(q: WaitQueueHead): boolean {
   return q.first !== null;
 }
 
+// Linux: list_add (__add_wait_queue).
 function linkHead(q: WaitQueueHead, e: WaitEntry): void {
   e.queue = q;
   e.prev = null;
@@ -110,6 +112,7 @@ function linkHead(q: WaitQueueHead, e: WaitEntry): void {
   q.first = e;
 }
 
+// Linux: list_add_tail (__add_wait_queue_entry_tail).
 function linkTail(q: WaitQueueHead, e: WaitEntry): void {
   e.queue = q;
   e.next = null;

@@ -5,17 +5,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EPOLL, EPOLL_CTL, O } from '../../src/abi/constants.ts';
 import type { EpollEvent } from '../../src/api/syscalls.ts';
-import { bytes, errno, ok, type Sim, withSim } from '../helpers.ts';
+import { bytes, errno, ok, withSim } from '../helpers.ts';
+import { pipe } from './helpers.ts';
 
 const { EPOLLIN, EPOLLOUT, EPOLLET, EPOLLEXCLUSIVE, EPOLLHUP, EPOLLERR, EPOLLRDNORM, EPOLLWRNORM } = EPOLL;
 const { EPOLL_CTL_ADD: ADD, EPOLL_CTL_DEL: DEL } = EPOLL_CTL;
 const ev = (events: number, data = 0) => ({ events, data });
 const datas = (r: { events: EpollEvent[] }) => r.events.map((e) => e.data);
 const page = new Uint8Array(4096);
-
-async function pipe(sim: Sim, flags: number = O.O_NONBLOCK): Promise<[number, number]> {
-  return ok(await sim.sys.pipe2(flags)).fds;
-}
 
 test('pipe_lt_round_robin_with_maxevents_2_is_CA_BC_AB_and_16_gives_CAB', () =>
   withSim(async (sim) => {
@@ -26,7 +23,7 @@ test('pipe_lt_round_robin_with_maxevents_2_is_CA_BC_AB_and_16_gives_CAB', () =>
       ['B', 0xb],
       ['C', 0xc],
     ] as const) {
-      ends[name] = await pipe(sim);
+      ends[name] = await pipe(sim, O.O_NONBLOCK);
       ok(await sim.sys.epoll_ctl(ep, ADD, ends[name][0], ev(EPOLLIN, data)));
     }
     for (const name of ['C', 'A', 'B']) ok(await sim.sys.write(ends[name][1], bytes('x')));
@@ -53,7 +50,7 @@ test('pipe_lt_round_robin_with_maxevents_2_is_CA_BC_AB_and_16_gives_CAB', () =>
 test('pipe_reader_et_gets_an_event_for_every_write_once_the_pipe_has_been_polled', () =>
   withSim(async (sim) => {
     const ep = ok(await sim.sys.epoll_create1(0)).ret;
-    const [r, w] = await pipe(sim);
+    const [r, w] = await pipe(sim, O.O_NONBLOCK);
     ok(await sim.sys.epoll_ctl(ep, ADD, r, ev(EPOLLIN | EPOLLET, 1)));
     ok(await sim.sys.write(w, bytes('a')));
     assert.deepEqual(datas(ok(await sim.sys.epoll_wait(ep, 4, 0))), [1]);
@@ -68,7 +65,7 @@ test('pipe_reader_et_gets_an_event_for_every_write_once_the_pipe_has_been_polled
 test('pipe_writer_et_sees_no_event_from_writes_or_a_partial_slot_read_only_when_a_slot_frees', () =>
   withSim(async (sim) => {
     const ep = ok(await sim.sys.epoll_create1(0)).ret;
-    const [r, w] = await pipe(sim);
+    const [r, w] = await pipe(sim, O.O_NONBLOCK);
     ok(await sim.sys.epoll_ctl(ep, ADD, w, ev(EPOLLOUT | EPOLLET, 2)));
     // Writable at ADD: one event.
     assert.deepEqual(ok(await sim.sys.epoll_wait(ep, 4, 0)).events, [{ events: EPOLLOUT, data: 2 }]);
@@ -101,7 +98,7 @@ test('closing_a_pipe_end_with_a_dup_alive_keeps_the_event_and_its_old_data', () 
   withSim(async (sim) => {
     const { sys } = sim;
     const ep = ok(await sys.epoll_create1(0)).ret;
-    const [r, w] = await pipe(sim);
+    const [r, w] = await pipe(sim, O.O_NONBLOCK);
     ok(await sys.epoll_ctl(ep, ADD, r, ev(EPOLLIN, 0x51)));
     const d = ok(await sys.dup(r)).ret;
     ok(await sys.close(r));
@@ -117,7 +114,7 @@ test('closing_a_pipe_end_with_a_dup_alive_keeps_the_event_and_its_old_data', () 
 test('two_fds_of_one_pipe_end_in_one_epoll_fire_newest_registration_first', () =>
   withSim(async (sim) => {
     const ep = ok(await sim.sys.epoll_create1(0)).ret;
-    const [r, w] = await pipe(sim);
+    const [r, w] = await pipe(sim, O.O_NONBLOCK);
     const d = ok(await sim.sys.dup(r)).ret;
     ok(await sim.sys.epoll_ctl(ep, ADD, r, ev(EPOLLIN, 1)));
     ok(await sim.sys.epoll_ctl(ep, ADD, d, ev(EPOLLIN, 2)));
@@ -144,7 +141,7 @@ test('closing_the_last_writer_wakes_every_exclusive_epoll_with_HUP', () =>
 test('a_write_end_whose_reader_closed_reports_ERR_even_without_asking', () =>
   withSim(async (sim) => {
     const ep = ok(await sim.sys.epoll_create1(0)).ret;
-    const [r, w] = await pipe(sim);
+    const [r, w] = await pipe(sim, O.O_NONBLOCK);
     ok(await sim.sys.epoll_ctl(ep, ADD, w, ev(EPOLLIN | EPOLLET, 3)));
     assert.equal(ok(await sim.sys.epoll_wait(ep, 4, 0)).ret, 0);
     ok(await sim.sys.close(r));

@@ -11,6 +11,7 @@ import { type Pipe, pipeUserPages, snapshotPipe } from '../../src/kernel/pipe.ts
 import type { WaitQueueHead } from '../../src/kernel/waitqueue.ts';
 import { WQ_FLAG_EXCLUSIVE, waitEntries } from '../../src/kernel/waitqueue.ts';
 import { bytes, errno, ok, type Sim, text, withSim } from '../helpers.ts';
+import { pipe, pollMask } from './helpers.ts';
 
 const { EPOLLIN, EPOLLOUT, EPOLLRDNORM, EPOLLWRNORM, EPOLLHUP, EPOLLERR } = EPOLL;
 const IN = EPOLLIN | EPOLLRDNORM;
@@ -18,18 +19,8 @@ const OUT = EPOLLOUT | EPOLLWRNORM;
 
 const page = (n = 4096, fill = 0x61): Uint8Array => new Uint8Array(n).fill(fill);
 
-async function pipe(sim: Sim, flags = 0): Promise<[number, number]> {
-  return ok(await sim.sys.pipe2(flags)).fds;
-}
-
 function pipeOf(sim: Sim, fd: number): Pipe {
   return sim.p.fdtable.get(fd)!.priv as Pipe;
-}
-
-/** f_op->poll on a descriptor, with no registration (as a re-poll does). */
-function pollMask(sim: Sim, fd: number): number {
-  const file = sim.p.fdtable.get(fd)!;
-  return file.ops.poll!(sim.k, file, null);
 }
 
 /** Record every wake-up the kernel makes: queue name, nr_exclusive, key. */

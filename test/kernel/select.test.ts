@@ -4,7 +4,7 @@ import { AF, EFD, O, SOCK, ULLONG_MAX } from '../../src/abi/constants.ts';
 import { Unsupported } from '../../src/api/syscalls.ts';
 import type { EventfdCtx } from '../../src/kernel/eventfd.ts';
 import { livePollWqueues, snapshotPollWqueues } from '../../src/kernel/pollwait.ts';
-import { kern_select, type SelectOutcome } from '../../src/kernel/select.ts';
+import { kernSelect, type SelectOutcome } from '../../src/kernel/select.ts';
 import { diffStats, type Stats } from '../../src/kernel/stats.ts';
 import { waitEntries } from '../../src/kernel/waitqueue.ts';
 import { errno, ok, type Sim, u64, withSim } from '../helpers.ts';
@@ -18,13 +18,13 @@ async function eventfds(sim: Sim, n: number, initval = 0): Promise<number[]> {
   return fds;
 }
 
-/** kern_select on the main thread: what the caller's memory holds afterwards, errors included. */
-function kernSelect(
+/** kernSelect on the main thread: what the caller's memory holds afterwards, errors included. */
+function selectMemory(
   sim: Sim,
-  ...args: Parameters<typeof kern_select> extends [unknown, ...infer R] ? R : never
+  ...args: Parameters<typeof kernSelect> extends [unknown, ...infer R] ? R : never
 ) {
   const t = sim.p.thread('main');
-  return sim.k.enter(t, 'select', '', kern_select(t, ...args)) as Promise<SelectOutcome>;
+  return sim.k.enter(t, 'select', '', kernSelect(t, ...args)) as Promise<SelectOutcome>;
 }
 
 function statsSince(sim: Sim, before: Stats): Stats {
@@ -42,7 +42,7 @@ test('select_with_negative_nfds_is_EINVAL', () =>
 test('select_nfds_negative_still_writes_the_timeout_back', () =>
   withSim(async (sim) => {
     // Linux 6.18: select(-1, …, {3,0}) → EINVAL with tv = {2,999999} (real time passed there).
-    const o = await kernSelect(sim, -1, null, null, null, { sec: 3, usec: 0 });
+    const o = await selectMemory(sim, -1, null, null, null, { sec: 3, usec: 0 });
     assert.equal(o.ret, -22);
     assert.deepEqual(o.timeout, { sec: 3, usec: 0 });
   }));
@@ -66,7 +66,7 @@ test('select_negative_tv_usec_or_tv_sec_is_EINVAL_and_not_written_back', () =>
     assert.equal(errno(await sim.sys.select(1, [0], null, null, { sec: -1, usec: 0 })), 'EINVAL');
     // {-2, 1e6} normalises to {-1, 0}.
     assert.equal(errno(await sim.sys.select(1, [0], null, null, { sec: -2, usec: 1_000_000 })), 'EINVAL');
-    const o = await kernSelect(sim, 1, [0], null, null, { sec: 0, usec: -1 });
+    const o = await selectMemory(sim, 1, [0], null, null, { sec: 0, usec: -1 });
     assert.equal(o.ret, -22);
     assert.deepEqual(o.timeout, { sec: 0, usec: -1 });
     assert.deepEqual(o.readfds, [0]);
@@ -123,7 +123,7 @@ test('select_EBADF_with_a_timeout_writes_back_the_full_remaining_time_and_leaves
   withSim(async (sim) => {
     // Linux 6.18: tv {3,0} comes back {2,999999}: the virtual clock did not move here.
     const [fd] = await eventfds(sim, 1, 1);
-    const o = await kernSelect(sim, 51, [fd, 50], [fd], null, { sec: 3, usec: 0 });
+    const o = await selectMemory(sim, 51, [fd, 50], [fd], null, { sec: 3, usec: 0 });
     assert.equal(o.ret, -9);
     assert.deepEqual(o.readfds, [fd, 50]);
     assert.deepEqual(o.writefds, [fd]);
@@ -250,6 +250,27 @@ test('select_blocked_is_woken_by_another_threads_write_and_writes_back_the_time_
     assert.equal(r.ret, 1);
     assert.deepEqual(r.readfds, [fd]);
     assert.deepEqual(r.timeout, { sec: 3, usec: 500_250 });
+  }));
+
+test('select_writes_back_the_time_left_exactly_when_the_deadline_is_past_2_53_ns', () =>
+  withSim(async (sim) => {
+    // 10^12 s is past 2^53 ns (104 days): a deadline held as one number of ns would round it.
+    const [fd] = await eventfds(sim, 1);
+    const p = sim.thread('t1').select(fd + 1, [fd], null, null, { sec: 1e12, usec: 999_999 });
+    ok(await sim.wait(sim.sys.sleep(1)));
+    ok(await sim.wait(sim.sys.sleep(1)));
+    ok(await sim.sys.write(fd, u64(1n)));
+    const r = ok(await sim.wait(p));
+    assert.equal(r.ret, 1);
+    assert.deepEqual(r.timeout, { sec: 1e12, usec: 997_999 });
+    // Past KTIME_MAX (2^63 − 1 ns) it sleeps with no timer: only a wake-up ends it.
+    ok(await sim.sys.read(fd, 8));
+    const q = sim.thread('t1').select(fd + 1, [fd], null, null, { sec: 2 ** 52, usec: 0 });
+    assert.equal(sim.blocked(q), true);
+    assert.equal(sim.k.pendingTimers().length, 0);
+    ok(await sim.wait(sim.sys.sleep(3)));
+    ok(await sim.sys.write(fd, u64(1n)));
+    assert.deepEqual(ok(await sim.wait(q)).timeout, { sec: 2 ** 52 - 1, usec: 997_000 });
   }));
 
 test('select_without_timeout_blocks_until_woken', () =>

@@ -12,6 +12,7 @@ import { snapshotTimerfd, type TimerfdCtx } from '../../src/kernel/timerfd.ts';
 import type { WaitQueueHead } from '../../src/kernel/waitqueue.ts';
 import { WQ_FLAG_EXCLUSIVE, waitEntries } from '../../src/kernel/waitqueue.ts';
 import { errno, ok, type Sim, withSim } from '../helpers.ts';
+import { pollMask } from './helpers.ts';
 
 const MONO = CLOCK.CLOCK_MONOTONIC;
 const MS = 1_000_000;
@@ -37,11 +38,6 @@ async function readTicks(sim: Sim, fd: number): Promise<bigint | string> {
 
 function ctxOf(sim: Sim, fd: number): TimerfdCtx {
   return sim.p.fdtable.get(fd)!.priv as TimerfdCtx;
-}
-
-function pollMask(sim: Sim, fd: number): number {
-  const file = sim.p.fdtable.get(fd)!;
-  return file.ops.poll!(sim.k, file, null);
 }
 
 test('timerfd_create_rejects_unknown_flags_and_clocks_with_EINVAL', () =>

@@ -11,6 +11,7 @@ import type { SysResult } from '../../src/api/syscalls.ts';
 import type { SimSyscalls } from '../../src/kernel/syscalls.ts';
 import { type UnixSock, unixSockOfFile } from '../../src/kernel/unix.ts';
 import { ok, type Sim, withSim } from '../helpers.ts';
+import { pollMask } from './helpers.ts';
 
 const { SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_NONBLOCK } = SOCK;
 
@@ -26,11 +27,6 @@ function pattern(dir: number, from: number, n: number): Uint8Array {
 
 function sockOf(sim: Sim, fd: number): UnixSock {
   return unixSockOfFile(sim.p.fdtable.get(fd)!)!;
-}
-
-function pollMask(sim: Sim, fd: number): number {
-  const file = sim.p.fdtable.get(fd)!;
-  return file.ops.poll!(sim.k, file, null);
 }
 
 type Op = { kind: 'write' | 'read'; side: 0 | 1; size: number };

@@ -14,7 +14,7 @@
 // select, poll) through ep->poll_wait. It never polls the file: keys are hints, and the truth
 // is learnt when epoll_wait re-polls.
 
-import { EP_PRIVATE_BITS, EPOLL, POLLFREE } from '../../abi/constants.ts';
+import { EPOLL } from '../../abi/constants.ts';
 import type { File, PollTable } from '../file.ts';
 import type { Kernel } from '../kernel.ts';
 import { type Thread, wakeThread } from '../sched.ts';
@@ -29,6 +29,7 @@ import {
   waitqueueActive,
   wakeUp,
 } from '../waitqueue.ts';
+import { epPollCallbackDecision } from './callback.ts';
 import type { Eventpoll } from './eventpoll.ts';
 import type { RbNode } from './rbtree.ts';
 import {
@@ -41,9 +42,7 @@ import {
   newListHead,
 } from './readylist.ts';
 
-const { EPOLLIN, EPOLLOUT, EPOLLEXCLUSIVE } = EPOLL;
-// Linux: fs/eventpoll.c EPOLLINOUT_BITS.
-const EPOLLINOUT_BITS = EPOLLIN | EPOLLOUT;
+const { EPOLLIN, EPOLLEXCLUSIVE } = EPOLL;
 
 /** Linux: struct epoll_event as the kernel keeps it in an epitem. */
 export interface EpollEventState {
@@ -166,86 +165,50 @@ export function epPollSafewake(k: Kernel, ep: Eventpoll): void {
 }
 
 /**
- * Linux: ep_poll_callback (reference §4.7). Returns what __wake_up_common counts: a
- * non-exclusive item always 1; an EPOLLEXCLUSIVE item 1 only if its epoll had a thread in
- * epoll_wait and the key allows it (`ewake`), so an exclusive wake-up moves on to the next
- * epoll when nobody here could take the event.
+ * Linux: fs/eventpoll.c:ep_poll_callback (reference §4.7) — decide (callback.ts), then act: link
+ * the item, wake one epoll_wait thread, tell the epoll's pollers, detach on POLLFREE. Returns
+ * what __wake_up_common counts (see epPollCallbackDecision).
  */
 function epPollCallback(k: Kernel, wait: WaitEntry, key: number): number {
   const pwq = wait.owner as EppollEntry;
   const epi = pwq.base;
   const ep = epi.ep;
-  const events = epi.event.events;
-  let ewake = 0;
-  let pwake = false;
-  let result: 'queued' | 'ovflist' | 'already' | 'filtered' | 'disabled';
+  const d = epPollCallbackDecision({
+    events: epi.event.events,
+    key,
+    scanning: ep.ovflist !== EP_UNACTIVE_PTR,
+    onOvflist: epi.next !== EP_UNACTIVE_PTR,
+    linked: epIsLinked(epi),
+    waiters: waitqueueActive(ep.wq),
+    pollers: waitqueueActive(ep.pollWait),
+  });
+  const { result } = d;
   // The trace names what happened before any wake-up it causes.
-
-  if ((events & ~EP_PRIVATE_BITS) === 0) {
-    // A disabled item: only a fired ONESHOT item has no poll bits (ADD and MOD add ERR|HUP).
-    result = 'disabled';
-    k.stats.callbacksDisabledItem++;
-    k.emit?.({ type: 'ep_poll_callback', epi: epi.id, key, result });
-  } else if (key !== 0 && (key & events) === 0) {
-    // The key names events this item does not want.
-    result = 'filtered';
-    k.stats.callbacksFilteredByKey++;
-    k.emit?.({ type: 'ep_poll_callback', epi: epi.id, key, result });
-  } else {
-    if (ep.ovflist !== EP_UNACTIVE_PTR) {
-      // A scan is in progress: chain on the ovflist (even if the item is linked on the scan
-      // batch or rdllist; ep_done_scan skips linked items).
-      result = chainEpi(ep, epi) ? 'ovflist' : 'already';
-      k.emit?.({ type: 'ep_poll_callback', epi: epi.id, key, result });
-      if (result === 'ovflist') {
-        k.stats.ovflistPushes++;
-        k.emit?.({ type: 'ovflist_push', ep: ep.id, epi: epi.id });
-      }
-    } else if (!epIsLinked(epi)) {
-      // The usual case: append to the ready list.
-      result = 'queued';
-      k.emit?.({ type: 'ep_poll_callback', epi: epi.id, key, result });
-      listAddTail(epi.rdllink, ep.rdllist);
-      k.stats.readyListAppends++;
-      k.emit?.({ type: 'rdllist_append', ep: ep.id, epi: epi.id, why: 'ep_poll_callback' });
-    } else {
-      // Already queued: the events combine; nothing moves.
-      result = 'already';
-      k.emit?.({ type: 'ep_poll_callback', epi: epi.id, key, result });
-    }
-
-    // Wake one epoll_wait thread — even when the item was already queued.
-    if (waitqueueActive(ep.wq)) {
-      if (events & EPOLLEXCLUSIVE && !(key & POLLFREE)) {
-        switch (key & EPOLLINOUT_BITS) {
-          case EPOLLIN:
-            if (events & EPOLLIN) ewake = 1;
-            break;
-          case EPOLLOUT:
-            if (events & EPOLLOUT) ewake = 1;
-            break;
-          case 0:
-            ewake = 1;
-            break;
-          // Both IN and OUT in the key: ewake stays 0.
-        }
-      }
-      wakeUp(k, ep.wq, 1, 0);
-    }
-    if (waitqueueActive(ep.pollWait)) pwake = true;
+  if (result === 'disabled') k.stats.callbacksDisabledItem++;
+  else if (result === 'filtered') k.stats.callbacksFilteredByKey++;
+  else if (result === 'ovflist') chainEpi(ep, epi);
+  k.emit?.({ type: 'ep_poll_callback', epi: epi.id, key, result });
+  if (result === 'ovflist') {
+    // A scan is in progress: chained on the ovflist (even if the item is linked on the scan
+    // batch or rdllist; ep_done_scan skips linked items).
+    k.stats.ovflistPushes++;
+    k.emit?.({ type: 'ovflist_push', ep: ep.id, epi: epi.id });
+  } else if (result === 'queued') {
+    // The usual case: append to the ready list.
+    listAddTail(epi.rdllink, ep.rdllist);
+    k.stats.readyListAppends++;
+    k.emit?.({ type: 'rdllist_append', ep: ep.id, epi: epi.id, why: 'ep_poll_callback' });
   }
-
+  // Wake one epoll_wait thread — even when the item was already queued.
+  if (d.wakeWaiter) wakeUp(k, ep.wq, 1, 0);
   // Linux: outside the lock — propagate to this epoll's pollers (nested epoll, select, poll).
-  if (pwake) epPollSafewake(k, ep);
-
-  if (!(events & EPOLLEXCLUSIVE)) ewake = 1;
-
-  if (key & POLLFREE) {
+  if (d.wakePollers) epPollSafewake(k, ep);
+  if (d.detach) {
     // The queue itself is going away (binder/signalfd in Linux; no file of this model does it).
     removeWaitQueue(k, wait);
     pwq.whead = null;
   }
-  return ewake;
+  return d.ewake;
 }
 
 defineWakeFunction('ep_poll_callback', epPollCallback);

@@ -33,7 +33,7 @@ import { epPollCallbackDecision } from './callback.ts';
 import type { Eventpoll } from './eventpoll.ts';
 import type { RbNode } from './rbtree.ts';
 import {
-  chainEpi,
+  chainEpiLockless,
   EP_UNACTIVE_PTR,
   type EpUnactive,
   epIsLinked,
@@ -97,12 +97,12 @@ export interface Epitem {
   event: EpollEventState;
 }
 
-/** Linux: is_file_epoll — f_op == &eventpoll_fops. */
+/** Linux: fs/eventpoll.c:is_file_epoll — f_op == &eventpoll_fops. */
 export function isFileEpoll(file: File): boolean {
   return file.ops.type === 'eventpoll';
 }
 
-/** Allocate an epitem (Linux: the kmem_cache_zalloc and field setup at the start of ep_insert). */
+/** Not Linux: allocate an epitem (Linux: the kmem_cache_zalloc and field setup at the start of ep_insert). */
 export function newEpitem(k: Kernel, ep: Eventpoll, file: File, fd: number, event: EpollEventState): Epitem {
   const id = k.nextId();
   // Every field in the literal: one added later would cost the object a second allocation.
@@ -121,7 +121,7 @@ export function newEpitem(k: Kernel, ep: Eventpoll, file: File, fd: number, even
   return epi as Epitem;
 }
 
-/** The hooks of an epitem, newest first (snapshots). */
+/** Not Linux: the hooks of an epitem, newest first (snapshots). */
 export function pwqlistItems(epi: Epitem): EppollEntry[] {
   const out: EppollEntry[] = [];
   for (let pwq = epi.pwqlist; pwq; pwq = pwq.next) out.push(pwq);
@@ -129,7 +129,7 @@ export function pwqlistItems(epi: Epitem): EppollEntry[] {
 }
 
 /**
- * Linux: ep_ptable_queue_proc, reached through the poll table ep_insert passes to the target's
+ * Linux: fs/eventpoll.c:ep_ptable_queue_proc, reached through the poll table ep_insert passes to the target's
  * ->poll: one eppoll_entry per poll_wait. EPOLLEXCLUSIVE items go exclusive at the tail
  * (add_wait_queue_exclusive), every other item non-exclusive at the head (add_wait_queue).
  */
@@ -147,7 +147,7 @@ export function epPqueue(k: Kernel, epi: Epitem): PollTable {
   return { qproc: (_file, whead) => epPtableQueueProc(k, epi, whead), key: epi.event.events };
 }
 
-/** Linux: ep_unregister_pollwait — take every hook off its queue and free it. */
+/** Linux: fs/eventpoll.c:ep_unregister_pollwait — take every hook off its queue and free it. */
 export function epUnregisterPollwait(k: Kernel, epi: Epitem): void {
   for (let pwq = epi.pwqlist; pwq; pwq = pwq.next) {
     // Linux: ep_remove_wait_queue — a POLLFREE'd entry has no queue any more.
@@ -157,7 +157,7 @@ export function epUnregisterPollwait(k: Kernel, epi: Epitem): void {
 }
 
 /**
- * Linux: ep_poll_safewake — tell this epoll's own pollers (parent epolls' items, select/poll
+ * Linux: fs/eventpoll.c:ep_poll_safewake — tell this epoll's own pollers (parent epolls' items, select/poll
  * entries) that it may have become readable: wake_up_poll(&ep->poll_wait, EPOLLIN), nr 1.
  */
 export function epPollSafewake(k: Kernel, ep: Eventpoll): void {
@@ -186,7 +186,7 @@ function epPollCallback(k: Kernel, wait: WaitEntry, key: number): number {
   // The trace names what happened before any wake-up it causes.
   if (result === 'disabled') k.stats.callbacksDisabledItem++;
   else if (result === 'filtered') k.stats.callbacksFilteredByKey++;
-  else if (result === 'ovflist') chainEpi(ep, epi);
+  else if (result === 'ovflist') chainEpiLockless(ep, epi);
   k.emit?.({ type: 'ep_poll_callback', epi: epi.id, key, result });
   if (result === 'ovflist') {
     // A scan is in progress: chained on the ovflist (even if the item is linked on the scan
@@ -214,7 +214,7 @@ function epPollCallback(k: Kernel, wait: WaitEntry, key: number): number {
 defineWakeFunction('ep_poll_callback', epPollCallback);
 
 /**
- * Linux: ep_autoremove_wake_function — wake the epoll_wait thread and always unlink the entry
+ * Linux: fs/eventpoll.c:ep_autoremove_wake_function — wake the epoll_wait thread and always unlink the entry
  * (the waiter never reuses it), even when the thread was already awake (then it returns 0 and
  * the wake-up moves on to the next waiter).
  */

@@ -20,6 +20,17 @@
 // at the head in their old order. So a wait costs O(delivered + stale), whatever the size of
 // the interest set — the claim the cost counters make visible.
 //
+// The modules, in gVisor's layers (syscalls that decode and check, object semantics, and the
+// wait queues, which know nothing of files):
+//   sys_epoll.ts  the system calls: argument decoding, fd lookups, Linux's checks in order, errnos
+//   eventpoll.ts  struct eventpoll, its file operations and release (this module)
+//   interest.ts   ep_insert, ep_modify, __ep_remove: the interest set's changes
+//   scan.ts       ep_item_poll, ep_start_scan / ep_done_scan, ep_send_events, __ep_eventpoll_poll
+//   wait.ts       ep_poll: epoll_wait's delivery and sleep
+//   epitem.ts     struct epitem, its hooks, ep_poll_callback (deciding in callback.ts, pure)
+//   readylist.ts rbtree.ts loopcheck.ts sysctl.ts   the lists, the tree, nesting checks, limits
+//   snapshot.ts   plain-JSON views for traces and tests
+//
 // Locking: Linux serialises with ep->mtx (ctl, transfer, release) and ep->lock (the lists).
 // In the model a system call runs without interruption until it sleeps, which gives the same
 // exclusion; the only place the lists are observed "in the middle" is a scan, whose ovflist is

@@ -57,6 +57,7 @@ export interface EventpollSnapshot {
   items: EpitemSnapshot[];
 }
 
+/** Not Linux: one epitem as plain JSON. */
 export function snapshotEpitem(epi: Epitem): EpitemSnapshot {
   const next = epi.next;
   return {
@@ -74,7 +75,7 @@ export function snapshotEpitem(epi: Epitem): EpitemSnapshot {
   };
 }
 
-/** One epoll instance's private state as plain JSON. */
+/** Not Linux: one epoll instance's private state as plain JSON. */
 export function snapshotEventpoll(ep: Eventpoll): EventpollSnapshot {
   const ovf = ovflistItems(ep);
   return {
@@ -93,7 +94,7 @@ export function snapshotEventpoll(ep: Eventpoll): EventpollSnapshot {
   };
 }
 
-/** Every live epoll instance of the kernel, in creation order. */
+/** Not Linux: every live epoll instance of the kernel, in creation order. */
 export function snapshotEventpolls(k: Kernel): EventpollSnapshot[] {
   const out: EventpollSnapshot[] = [];
   for (const f of k.files) if (isFileEpoll(f)) out.push(snapshotEventpoll(f.priv as Eventpoll));

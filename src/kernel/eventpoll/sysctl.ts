@@ -33,7 +33,7 @@ export interface EpollSysctl {
 
 const sysctls = new WeakMap<Kernel, EpollSysctl>();
 
-/** This kernel's epoll settings (created with Linux's defaults for the reference host). */
+/** Not Linux: this kernel's epoll settings (created with Linux's defaults for the reference host). */
 export function epollSysctl(k: Kernel): EpollSysctl {
   let s = sysctls.get(k);
   if (!s) {

@@ -45,7 +45,7 @@ export function epPoll(
   return epPollWait(t, ep, out, maxevents, timeout);
 }
 
-/** Linux: fs/eventpoll.c:ep_poll — its loop from the first sleep on. */
+/** Linux: fs/eventpoll.c:ep_poll — its loop from the first sleep on (not Linux: a function of its own). */
 function* epPollWait(
   t: Thread,
   ep: Eventpoll,
@@ -83,7 +83,7 @@ function* epPollWait(
 }
 
 /**
- * The sleep of one turn of ep_poll: queue `wait` exclusively at the head of ep->wq and sleep
+ * Not Linux: the sleep of one turn of ep_poll, in a function of its own: queue `wait` exclusively at the head of ep->wq and sleep
  * until the absolute deadline `to` (null: none) or a wake-up. Linux: ep_schedule_timeout — a
  * deadline already past does not sleep ('timeout'). An abandoned call (deadlock, teardown) is
  * unwound from the yield and unqueues its entry; otherwise the caller unqueues it.

@@ -207,14 +207,14 @@ export function sys_epoll_wait(
   requireInt('epoll_wait', 'epfd', epfd);
   requireInt('epoll_wait', 'maxevents', maxevents);
   requireInt('epoll_wait', 'timeout', timeout);
-  // Linux: ep_timeout_to_timespec.
-  const to: EpTimeout =
-    timeout < 0
-      ? EP_TIMEOUT_INFINITE
-      : timeout === 0
-        ? EP_TIMEOUT_NONBLOCK
-        : { kind: 'deadline', at: t.k.now + timeout * NSEC_PER_MSEC };
-  return doEpollWait(t, epfd, maxevents, to);
+  return doEpollWait(t, epfd, maxevents, epTimeoutToTimespec(t, timeout));
+}
+
+/** Linux: fs/eventpoll.c:ep_timeout_to_timespec — ms: negative = infinite, 0 = don't block. */
+function epTimeoutToTimespec(t: Thread, ms: number): EpTimeout {
+  if (ms < 0) return EP_TIMEOUT_INFINITE;
+  if (ms === 0) return EP_TIMEOUT_NONBLOCK;
+  return { kind: 'deadline', at: t.k.now + ms * NSEC_PER_MSEC };
 }
 
 /**

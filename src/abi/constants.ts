@@ -42,10 +42,8 @@ export const POLLFREE = 0x4000;
 
 // Linux: fs/eventpoll.c
 export const EP_PRIVATE_BITS = 0xf0000000; // WAKEUP|ONESHOT|ET|EXCLUSIVE
-export const EPOLLEXCLUSIVE_OK_BITS = 0xb000001d; // IN|OUT|ERR|HUP|WAKEUP|ET|EXCLUSIVE
 export const EP_MAX_NESTS = 4;
 export const EP_MAX_EVENTS = 178956970; // INT_MAX / sizeof(struct epoll_event) (12 on x86-64)
-export const EP_ITEM_COST = 184; // sizeof(epitem) + sizeof(eppoll_entry), 6.12 x86-64
 
 // Linux: fs/select.c
 export const POLLIN_SET = 0x0f9; // RDNORM|RDBAND|IN|HUP|ERR|NVAL

@@ -12,7 +12,8 @@
 import { EFD, EPOLL, EPOLL_CTL, O, SYSCTL_NR_OPEN } from '../abi/constants.ts';
 import type { SysResult } from '../api/syscalls.ts';
 import { sys_eventfd2 } from '../kernel/eventfd.ts';
-import { epollSysctl, sys_epoll_create1, sys_epoll_ctl } from '../kernel/eventpoll/eventpoll.ts';
+import { sys_epoll_create1, sys_epoll_ctl } from '../kernel/eventpoll/sys_epoll.ts';
+import { epollSysctl } from '../kernel/eventpoll/sysctl.ts';
 import { Kernel } from '../kernel/kernel.ts';
 import { sys_pipe2 } from '../kernel/pipe.ts';
 import type { Thread } from '../kernel/sched.ts';

@@ -7,7 +7,7 @@ import { EFD, EPOLL, EPOLL_CTL, O, POLL } from '../abi/constants.ts';
 import type { EpollEvent, PollFd, SysResult, Timeval } from '../api/syscalls.ts';
 import { Unsupported } from '../api/syscalls.ts';
 import { sys_eventfd2 } from '../kernel/eventfd.ts';
-import { sys_epoll_create1, sys_epoll_ctl, sys_epoll_wait } from '../kernel/eventpoll/eventpoll.ts';
+import { sys_epoll_create1, sys_epoll_ctl, sys_epoll_wait } from '../kernel/eventpoll/sys_epoll.ts';
 import { sys_close, sys_read, sys_write } from '../kernel/fs.ts';
 import { Kernel } from '../kernel/kernel.ts';
 import { sys_pipe2 } from '../kernel/pipe.ts';

@@ -20,7 +20,7 @@ import {
   sys_epoll_ctl,
   sys_epoll_pwait2,
   sys_epoll_wait,
-} from './eventpoll/eventpoll.ts';
+} from './eventpoll/sys_epoll.ts';
 import {
   sys_close,
   sys_dup,

@@ -4,14 +4,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EFD, EPOLL, EPOLL_CTL, F, O } from '../../src/abi/constants.ts';
-import {
-  defaultMaxUserWatches,
-  type Eventpoll,
-  epollSysctl,
-  snapshotEventpoll,
-} from '../../src/kernel/eventpoll/eventpoll.ts';
+import type { Eventpoll } from '../../src/kernel/eventpoll/eventpoll.ts';
+import { snapshotEventpoll } from '../../src/kernel/eventpoll/snapshot.ts';
+import { defaultMaxUserWatches, epollSysctl } from '../../src/kernel/eventpoll/sysctl.ts';
 import { Kernel } from '../../src/kernel/kernel.ts';
-import { errno, ok, type Sim, u64, withSim } from '../helpers.ts';
+import { errno, ok, u64, withSim } from '../helpers.ts';
+import { epollOf, ev } from './helpers.ts';
 
 const {
   EPOLLIN,
@@ -26,11 +24,6 @@ const {
   EPOLLPRI,
 } = EPOLL;
 const { EPOLL_CTL_ADD: ADD, EPOLL_CTL_DEL: DEL, EPOLL_CTL_MOD: MOD } = EPOLL_CTL;
-const ev = (events: number, data = 0) => ({ events, data });
-
-function epollOf(sim: Sim, epfd: number): Eventpoll {
-  return sim.p.fdtable.get(epfd)!.priv as Eventpoll;
-}
 
 test('epoll_create_size_must_be_positive_and_epoll_create1_takes_only_EPOLL_CLOEXEC', () =>
   withSim(async ({ sys }) => {

@@ -5,18 +5,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EPOLL, EPOLL_CTL, POLL } from '../../src/abi/constants.ts';
-import type { EpollEvent } from '../../src/api/syscalls.ts';
-import { type Eventpoll, epollSysctl, snapshotEventpoll } from '../../src/kernel/eventpoll/eventpoll.ts';
+import { snapshotEventpoll } from '../../src/kernel/eventpoll/snapshot.ts';
+import { epollSysctl } from '../../src/kernel/eventpoll/sysctl.ts';
 import { errno, ok, type Sim, u64, withSim } from '../helpers.ts';
+import { datas, epollOf, ev } from './helpers.ts';
 
 const { EPOLLIN, EPOLLOUT, EPOLLET, EPOLLRDNORM, EPOLLPRI } = EPOLL;
 const { EPOLL_CTL_ADD: ADD, EPOLL_CTL_DEL: DEL } = EPOLL_CTL;
-const ev = (events: number, data = 0) => ({ events, data });
-const datas = (r: { events: EpollEvent[] }) => r.events.map((e) => e.data);
-
-function epollOf(sim: Sim, epfd: number): Eventpoll {
-  return sim.p.fdtable.get(epfd)!.priv as Eventpoll;
-}
 
 /** parent ⊃ child ⊃ eventfd, with the given modes. */
 async function nested(sim: Sim, childFlags: number, parentEvents: number) {

@@ -4,14 +4,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EPOLL, EPOLL_CTL, O } from '../../src/abi/constants.ts';
-import type { EpollEvent } from '../../src/api/syscalls.ts';
 import { bytes, errno, ok, withSim } from '../helpers.ts';
-import { pipe } from './helpers.ts';
+import { datas, ev, pipe } from './helpers.ts';
 
 const { EPOLLIN, EPOLLOUT, EPOLLET, EPOLLEXCLUSIVE, EPOLLHUP, EPOLLERR, EPOLLRDNORM, EPOLLWRNORM } = EPOLL;
 const { EPOLL_CTL_ADD: ADD, EPOLL_CTL_DEL: DEL } = EPOLL_CTL;
-const ev = (events: number, data = 0) => ({ events, data });
-const datas = (r: { events: EpollEvent[] }) => r.events.map((e) => e.data);
 const page = new Uint8Array(4096);
 
 test('pipe_lt_round_robin_with_maxevents_2_is_CA_BC_AB_and_16_gives_CAB', () =>

@@ -3,20 +3,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EPOLL, EPOLL_CTL } from '../../src/abi/constants.ts';
-import type { EpollEvent } from '../../src/api/syscalls.ts';
 import type { EventfdCtx } from '../../src/kernel/eventfd.ts';
-import { type Eventpoll, snapshotEventpoll } from '../../src/kernel/eventpoll/eventpoll.ts';
+import { snapshotEventpoll } from '../../src/kernel/eventpoll/snapshot.ts';
 import { wakeUp } from '../../src/kernel/waitqueue.ts';
-import { ok, type Sim, u64, withSim } from '../helpers.ts';
+import { ok, u64, withSim } from '../helpers.ts';
+import { datas, epollOf, ev } from './helpers.ts';
 
 const { EPOLLIN, EPOLLOUT, EPOLLET, EPOLLEXCLUSIVE } = EPOLL;
 const { EPOLL_CTL_ADD: ADD } = EPOLL_CTL;
-const ev = (events: number, data = 0) => ({ events, data });
-const datas = (r: { events: EpollEvent[] }) => r.events.map((e) => e.data);
-
-function epollOf(sim: Sim, epfd: number): Eventpoll {
-  return sim.p.fdtable.get(epfd)!.priv as Eventpoll;
-}
 
 test('two_waiters_on_one_epoll_an_et_item_one_write_wakes_the_second_waiter', () =>
   withSim(async (sim) => {

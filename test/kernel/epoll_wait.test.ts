@@ -5,29 +5,18 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EFD, EPOLL, EPOLL_CTL } from '../../src/abi/constants.ts';
-import type { EpollEvent } from '../../src/api/syscalls.ts';
-import {
-  type Eventpoll,
-  epDoneScan,
-  epStartScan,
-  eventpollOps,
-  snapshotEventpoll,
-  snapshotEventpolls,
-} from '../../src/kernel/eventpoll/eventpoll.ts';
+import { eventpollOps } from '../../src/kernel/eventpoll/eventpoll.ts';
+import { epDoneScan, epStartScan } from '../../src/kernel/eventpoll/scan.ts';
+import { snapshotEventpoll, snapshotEventpolls } from '../../src/kernel/eventpoll/snapshot.ts';
 import { diffStats } from '../../src/kernel/stats.ts';
 import { errno, ok, type Sim, u64, withSim } from '../helpers.ts';
+import { datas, epollOf, ev } from './helpers.ts';
 
 const { EPOLLIN, EPOLLOUT, EPOLLET, EPOLLONESHOT, EPOLLRDNORM } = EPOLL;
 const { EPOLL_CTL_ADD: ADD, EPOLL_CTL_DEL: DEL, EPOLL_CTL_MOD: MOD } = EPOLL_CTL;
-const ev = (events: number, data = 0) => ({ events, data });
-const datas = (r: { events: EpollEvent[] }) => r.events.map((e) => e.data);
 const A = 0xa;
 const B = 0xb;
 const C = 0xc;
-
-function epollOf(sim: Sim, epfd: number): Eventpoll {
-  return sim.p.fdtable.get(epfd)!.priv as Eventpoll;
-}
 
 /** An epoll with three idle eventfds A, B, C registered with `flags` (data = 0xa, 0xb, 0xc). */
 async function threeEventfds(sim: Sim, flags: number) {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { compareKeys, type RbNode, RbTree } from '../../src/kernel/eventpoll/rbtree.ts';
+import { epCmpFfd, type RbNode, RbTree } from '../../src/kernel/eventpoll/rbtree.ts';
 import { Kernel } from '../../src/kernel/kernel.ts';
 
 type Op = { op: 'insert' | 'erase'; file: number; fd: number };
@@ -34,7 +34,7 @@ function run(ops: Op[]): void {
     const inorder = tree.nodes().map((n) => [n.file, n.fd]);
     const sorted = [...model.values()]
       .map((n) => [n.file, n.fd])
-      .sort((a, b) => compareKeys(a[0], a[1], b[0], b[1]));
+      .sort((a, b) => epCmpFfd(a[0], a[1], b[0], b[1]));
     assert.deepEqual(inorder, sorted);
     assert.deepEqual(
       tree.values(),

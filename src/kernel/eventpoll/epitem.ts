@@ -14,7 +14,7 @@
 // select, poll) through ep->poll_wait. It never polls the file: keys are hints, and the truth
 // is learnt when epoll_wait re-polls.
 
-import { EP_PRIVATE_BITS, EPOLL, POLLFREE } from '../../abi/constants.ts';
+import { EPOLL } from '../../abi/constants.ts';
 import type { File, PollTable } from '../file.ts';
 import type { Kernel } from '../kernel.ts';
 import { type Thread, wakeThread } from '../sched.ts';
@@ -29,10 +29,11 @@ import {
   waitqueueActive,
   wakeUp,
 } from '../waitqueue.ts';
+import { epPollCallbackDecision } from './callback.ts';
 import type { Eventpoll } from './eventpoll.ts';
 import type { RbNode } from './rbtree.ts';
 import {
-  chainEpi,
+  chainEpiLockless,
   EP_UNACTIVE_PTR,
   type EpUnactive,
   epIsLinked,
@@ -41,9 +42,7 @@ import {
   newListHead,
 } from './readylist.ts';
 
-const { EPOLLIN, EPOLLOUT, EPOLLEXCLUSIVE } = EPOLL;
-// Linux: fs/eventpoll.c EPOLLINOUT_BITS.
-const EPOLLINOUT_BITS = EPOLLIN | EPOLLOUT;
+const { EPOLLIN, EPOLLEXCLUSIVE } = EPOLL;
 
 /** Linux: struct epoll_event as the kernel keeps it in an epitem. */
 export interface EpollEventState {
@@ -98,12 +97,12 @@ export interface Epitem {
   event: EpollEventState;
 }
 
-/** Linux: is_file_epoll — f_op == &eventpoll_fops. */
+/** Linux: fs/eventpoll.c:is_file_epoll — f_op == &eventpoll_fops. */
 export function isFileEpoll(file: File): boolean {
   return file.ops.type === 'eventpoll';
 }
 
-/** Allocate an epitem (Linux: the kmem_cache_zalloc and field setup at the start of ep_insert). */
+/** Not Linux: allocate an epitem (Linux: the kmem_cache_zalloc and field setup at the start of ep_insert). */
 export function newEpitem(k: Kernel, ep: Eventpoll, file: File, fd: number, event: EpollEventState): Epitem {
   const id = k.nextId();
   // Every field in the literal: one added later would cost the object a second allocation.
@@ -122,7 +121,7 @@ export function newEpitem(k: Kernel, ep: Eventpoll, file: File, fd: number, even
   return epi as Epitem;
 }
 
-/** The hooks of an epitem, newest first (snapshots). */
+/** Not Linux: the hooks of an epitem, newest first (snapshots). */
 export function pwqlistItems(epi: Epitem): EppollEntry[] {
   const out: EppollEntry[] = [];
   for (let pwq = epi.pwqlist; pwq; pwq = pwq.next) out.push(pwq);
@@ -130,7 +129,7 @@ export function pwqlistItems(epi: Epitem): EppollEntry[] {
 }
 
 /**
- * Linux: ep_ptable_queue_proc, reached through the poll table ep_insert passes to the target's
+ * Linux: fs/eventpoll.c:ep_ptable_queue_proc, reached through the poll table ep_insert passes to the target's
  * ->poll: one eppoll_entry per poll_wait. EPOLLEXCLUSIVE items go exclusive at the tail
  * (add_wait_queue_exclusive), every other item non-exclusive at the head (add_wait_queue).
  */
@@ -148,7 +147,7 @@ export function epPqueue(k: Kernel, epi: Epitem): PollTable {
   return { qproc: (_file, whead) => epPtableQueueProc(k, epi, whead), key: epi.event.events };
 }
 
-/** Linux: ep_unregister_pollwait — take every hook off its queue and free it. */
+/** Linux: fs/eventpoll.c:ep_unregister_pollwait — take every hook off its queue and free it. */
 export function epUnregisterPollwait(k: Kernel, epi: Epitem): void {
   for (let pwq = epi.pwqlist; pwq; pwq = pwq.next) {
     // Linux: ep_remove_wait_queue — a POLLFREE'd entry has no queue any more.
@@ -158,7 +157,7 @@ export function epUnregisterPollwait(k: Kernel, epi: Epitem): void {
 }
 
 /**
- * Linux: ep_poll_safewake — tell this epoll's own pollers (parent epolls' items, select/poll
+ * Linux: fs/eventpoll.c:ep_poll_safewake — tell this epoll's own pollers (parent epolls' items, select/poll
  * entries) that it may have become readable: wake_up_poll(&ep->poll_wait, EPOLLIN), nr 1.
  */
 export function epPollSafewake(k: Kernel, ep: Eventpoll): void {
@@ -166,92 +165,56 @@ export function epPollSafewake(k: Kernel, ep: Eventpoll): void {
 }
 
 /**
- * Linux: ep_poll_callback (reference §4.7). Returns what __wake_up_common counts: a
- * non-exclusive item always 1; an EPOLLEXCLUSIVE item 1 only if its epoll had a thread in
- * epoll_wait and the key allows it (`ewake`), so an exclusive wake-up moves on to the next
- * epoll when nobody here could take the event.
+ * Linux: fs/eventpoll.c:ep_poll_callback (reference §4.7) — decide (callback.ts), then act: link
+ * the item, wake one epoll_wait thread, tell the epoll's pollers, detach on POLLFREE. Returns
+ * what __wake_up_common counts (see epPollCallbackDecision).
  */
 function epPollCallback(k: Kernel, wait: WaitEntry, key: number): number {
   const pwq = wait.owner as EppollEntry;
   const epi = pwq.base;
   const ep = epi.ep;
-  const events = epi.event.events;
-  let ewake = 0;
-  let pwake = false;
-  let result: 'queued' | 'ovflist' | 'already' | 'filtered' | 'disabled';
+  const d = epPollCallbackDecision({
+    events: epi.event.events,
+    key,
+    scanning: ep.ovflist !== EP_UNACTIVE_PTR,
+    onOvflist: epi.next !== EP_UNACTIVE_PTR,
+    linked: epIsLinked(epi),
+    waiters: waitqueueActive(ep.wq),
+    pollers: waitqueueActive(ep.pollWait),
+  });
+  const { result } = d;
   // The trace names what happened before any wake-up it causes.
-
-  if ((events & ~EP_PRIVATE_BITS) === 0) {
-    // A disabled item: only a fired ONESHOT item has no poll bits (ADD and MOD add ERR|HUP).
-    result = 'disabled';
-    k.stats.callbacksDisabledItem++;
-    k.emit?.({ type: 'ep_poll_callback', epi: epi.id, key, result });
-  } else if (key !== 0 && (key & events) === 0) {
-    // The key names events this item does not want.
-    result = 'filtered';
-    k.stats.callbacksFilteredByKey++;
-    k.emit?.({ type: 'ep_poll_callback', epi: epi.id, key, result });
-  } else {
-    if (ep.ovflist !== EP_UNACTIVE_PTR) {
-      // A scan is in progress: chain on the ovflist (even if the item is linked on the scan
-      // batch or rdllist; ep_done_scan skips linked items).
-      result = chainEpi(ep, epi) ? 'ovflist' : 'already';
-      k.emit?.({ type: 'ep_poll_callback', epi: epi.id, key, result });
-      if (result === 'ovflist') {
-        k.stats.ovflistPushes++;
-        k.emit?.({ type: 'ovflist_push', ep: ep.id, epi: epi.id });
-      }
-    } else if (!epIsLinked(epi)) {
-      // The usual case: append to the ready list.
-      result = 'queued';
-      k.emit?.({ type: 'ep_poll_callback', epi: epi.id, key, result });
-      listAddTail(epi.rdllink, ep.rdllist);
-      k.stats.readyListAppends++;
-      k.emit?.({ type: 'rdllist_append', ep: ep.id, epi: epi.id, why: 'ep_poll_callback' });
-    } else {
-      // Already queued: the events combine; nothing moves.
-      result = 'already';
-      k.emit?.({ type: 'ep_poll_callback', epi: epi.id, key, result });
-    }
-
-    // Wake one epoll_wait thread — even when the item was already queued.
-    if (waitqueueActive(ep.wq)) {
-      if (events & EPOLLEXCLUSIVE && !(key & POLLFREE)) {
-        switch (key & EPOLLINOUT_BITS) {
-          case EPOLLIN:
-            if (events & EPOLLIN) ewake = 1;
-            break;
-          case EPOLLOUT:
-            if (events & EPOLLOUT) ewake = 1;
-            break;
-          case 0:
-            ewake = 1;
-            break;
-          // Both IN and OUT in the key: ewake stays 0.
-        }
-      }
-      wakeUp(k, ep.wq, 1, 0);
-    }
-    if (waitqueueActive(ep.pollWait)) pwake = true;
+  if (result === 'disabled') k.stats.callbacksDisabledItem++;
+  else if (result === 'filtered') k.stats.callbacksFilteredByKey++;
+  else if (result === 'ovflist') chainEpiLockless(ep, epi);
+  k.emit?.({ type: 'ep_poll_callback', epi: epi.id, key, result });
+  if (result === 'ovflist') {
+    // A scan is in progress: chained on the ovflist (even if the item is linked on the scan
+    // batch or rdllist; ep_done_scan skips linked items).
+    k.stats.ovflistPushes++;
+    k.emit?.({ type: 'ovflist_push', ep: ep.id, epi: epi.id });
+  } else if (result === 'queued') {
+    // The usual case: append to the ready list.
+    listAddTail(epi.rdllink, ep.rdllist);
+    k.stats.readyListAppends++;
+    k.emit?.({ type: 'rdllist_append', ep: ep.id, epi: epi.id, why: 'ep_poll_callback' });
   }
-
+  // Wake one epoll_wait thread — even when the item was already queued.
+  if (d.wakeWaiter) wakeUp(k, ep.wq, 1, 0);
   // Linux: outside the lock — propagate to this epoll's pollers (nested epoll, select, poll).
-  if (pwake) epPollSafewake(k, ep);
-
-  if (!(events & EPOLLEXCLUSIVE)) ewake = 1;
-
-  if (key & POLLFREE) {
+  if (d.wakePollers) epPollSafewake(k, ep);
+  if (d.detach) {
     // The queue itself is going away (binder/signalfd in Linux; no file of this model does it).
     removeWaitQueue(k, wait);
     pwq.whead = null;
   }
-  return ewake;
+  return d.ewake;
 }
 
 defineWakeFunction('ep_poll_callback', epPollCallback);
 
 /**
- * Linux: ep_autoremove_wake_function — wake the epoll_wait thread and always unlink the entry
+ * Linux: fs/eventpoll.c:ep_autoremove_wake_function — wake the epoll_wait thread and always unlink the entry
  * (the waiter never reuses it), even when the thread was already awake (then it returns 0 and
  * the wake-up moves on to the next waiter).
  */

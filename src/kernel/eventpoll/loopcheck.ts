@@ -41,12 +41,12 @@ export interface LoopCheckCtx {
   readonly tfileCheckList: File[];
 }
 
-/** The epitems watching a file (Linux: file->f_ep; for an epoll file that is ep->refs). */
+/** Not Linux: the epitems watching a file (Linux: file->f_ep; for an epoll file that is ep->refs). */
 function watchers(file: File): Epitem[] {
   return file.ep ? ([...file.ep] as Epitem[]) : [];
 }
 
-// Linux: list_file — put a file on the check list once (its epitems_head's `next` marks it).
+// Linux: fs/eventpoll.c:list_file — put a file on the check list once (its epitems_head's `next` marks it).
 function listFile(ctx: LoopCheckCtx, file: File): void {
   if (!ctx.tfileCheckList.includes(file)) ctx.tfileCheckList.push(file);
 }
@@ -57,7 +57,7 @@ export function listTargetFile(ctx: LoopCheckCtx, file: File): void {
 }
 
 /**
- * Linux: ep_loop_check_proc — the depth of the epoll tree below `ep`, or more than
+ * Linux: fs/eventpoll.c:ep_loop_check_proc — the depth of the epoll tree below `ep`, or more than
  * EP_MAX_NESTS if it reaches `insertingInto` (a cycle) or goes too deep. Collects the
  * non-epoll files it meets for the reverse path check.
  */
@@ -78,7 +78,7 @@ function epLoopCheckProc(ctx: LoopCheckCtx, ep: Eventpoll, depth: number): numbe
   return result;
 }
 
-/** Linux: ep_get_upwards_depth_proc — the longest chain of epolls watching `ep`. */
+/** Linux: fs/eventpoll.c:ep_get_upwards_depth_proc — the longest chain of epolls watching `ep`. */
 function epGetUpwardsDepthProc(ctx: LoopCheckCtx, ep: Eventpoll, depth: number): number {
   if (ep.gen === ctx.gen) return ep.loopCheckDepth;
   let result = 0;
@@ -90,7 +90,7 @@ function epGetUpwardsDepthProc(ctx: LoopCheckCtx, ep: Eventpoll, depth: number):
 }
 
 /**
- * Linux: ep_loop_check — 0 if adding epoll `to` into epoll `ep` makes no cycle and no chain of
+ * Linux: fs/eventpoll.c:ep_loop_check — 0 if adding epoll `to` into epoll `ep` makes no cycle and no chain of
  * more than EP_MAX_NESTS + 1 epolls; -1 otherwise (epoll_ctl returns ELOOP).
  */
 export function epLoopCheck(ctx: LoopCheckCtx, ep: Eventpoll, to: Eventpoll): number {
@@ -101,14 +101,14 @@ export function epLoopCheck(ctx: LoopCheckCtx, ep: Eventpoll, to: Eventpoll): nu
   return depth + 1 + upwardsDepth > EP_MAX_NESTS ? -1 : 0;
 }
 
-// Linux: path_count_inc — paths of length 0 are unlimited.
+// Linux: fs/eventpoll.c:path_count_inc — paths of length 0 are unlimited.
 function pathCountInc(counts: number[], nests: number): number {
   if (nests === 0) return 0;
   if (++counts[nests] > PATH_LIMITS[nests]) return -1;
   return 0;
 }
 
-// Linux: reverse_path_check_proc — walk up from the watchers in `refs` to top-level epolls.
+// Linux: fs/eventpoll.c:reverse_path_check_proc — walk up from the watchers in `refs` to top-level epolls.
 function reversePathCheckProc(counts: number[], refs: Epitem[], depth: number): number {
   if (depth > EP_MAX_NESTS) return -1; // too deep nesting
   let error = 0;
@@ -122,7 +122,7 @@ function reversePathCheckProc(counts: number[], refs: Epitem[], depth: number): 
 }
 
 /**
- * Linux: reverse_path_check — for each file on the check list, count its wake-up paths by
+ * Linux: fs/eventpoll.c:reverse_path_check — for each file on the check list, count its wake-up paths by
  * length (the counts restart for every file). -1 if any file has too many (epoll_ctl: EINVAL).
  */
 export function reversePathCheck(ctx: LoopCheckCtx): number {

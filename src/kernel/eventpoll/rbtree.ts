@@ -43,8 +43,8 @@ export interface RbNode<T> {
   parent: RbNode<T> | null;
 }
 
-/** Linux: ep_cmp_ffd — file first, then fd. */
-export function compareKeys(aFile: number, aFd: number, bFile: number, bFd: number): number {
+/** Linux: fs/eventpoll.c:ep_cmp_ffd — file first, then fd. */
+export function epCmpFfd(aFile: number, aFd: number, bFile: number, bFd: number): number {
   return aFile > bFile ? 1 : aFile < bFile ? -1 : aFd - bFd;
 }
 
@@ -78,7 +78,7 @@ export class RbTree<T> {
     let n = this.root;
     while (n) {
       this.k.stats.rbtreeCompares++;
-      const c = compareKeys(file, fd, n.file, n.fd);
+      const c = epCmpFfd(file, fd, n.file, n.fd);
       if (c > 0) n = n.right;
       else if (c < 0) n = n.left;
       else return n;
@@ -99,7 +99,7 @@ export class RbTree<T> {
     while (p) {
       parent = p;
       this.k.stats.rbtreeCompares++;
-      goRight = compareKeys(file, fd, p.file, p.fd) > 0;
+      goRight = epCmpFfd(file, fd, p.file, p.fd) > 0;
       if (goRight) {
         leftmost = false;
         p = p.right;
@@ -423,7 +423,7 @@ export class RbTree<T> {
       }
       const lh = walk(n.left);
       // In order: after the left subtree, before the right one.
-      if (prev && compareKeys(prev.file, prev.fd, n.file, n.fd) >= 0)
+      if (prev && epCmpFfd(prev.file, prev.fd, n.file, n.fd) >= 0)
         fail(`keys out of order at node ${n.id} (${n.file}, ${n.fd})`);
       prev = n;
       count++;

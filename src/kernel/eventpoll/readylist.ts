@@ -44,29 +44,30 @@ export function newListHead(name: string, epi: Epitem | null = null): ListHead {
   return h;
 }
 
-/** Linux: list_empty. For an item's link: true when it is on no list. */
+/** Linux: include/linux/list.h:list_empty. For an item's link: true when it is on no list. */
 export function listEmpty(h: ListHead): boolean {
   return h.next === h;
 }
 
-function insertBetween(link: ListHead, prev: ListHead, next: ListHead): void {
+/** Linux: include/linux/list.h:__list_add — link `link` between two neighbours. */
+function __listAdd(link: ListHead, prev: ListHead, next: ListHead): void {
   next.prev = link;
   link.next = next;
   link.prev = prev;
   prev.next = link;
 }
 
-/** Linux: list_add_tail — append at the tail (the FIFO's normal insertion). */
+/** Linux: include/linux/list.h:list_add_tail — append at the tail (the FIFO's normal insertion). */
 export function listAddTail(link: ListHead, head: ListHead): void {
-  insertBetween(link, head.prev, head);
+  __listAdd(link, head.prev, head);
 }
 
-/** Linux: list_add — insert at the head (ep_done_scan's ovflist drain and leftovers). */
+/** Linux: include/linux/list.h:list_add — insert at the head (ep_done_scan's ovflist drain and leftovers). */
 export function listAdd(link: ListHead, head: ListHead): void {
-  insertBetween(link, head, head.next);
+  __listAdd(link, head, head.next);
 }
 
-/** Linux: list_del_init — unlink and leave the link empty (so ep_is_linked is false). */
+/** Linux: include/linux/list.h:list_del_init — unlink and leave the link empty (so ep_is_linked is false). */
 export function listDelInit(link: ListHead): void {
   link.prev.next = link.next;
   link.next.prev = link.prev;
@@ -75,7 +76,7 @@ export function listDelInit(link: ListHead): void {
 }
 
 /**
- * Linux: list_splice_init — move every item of `list` to the front of `head`, in order, and
+ * Linux: include/linux/list.h:list_splice_init — move every item of `list` to the front of `head`, in order, and
  * leave `list` empty. O(1): only the four boundary links change.
  */
 export function listSpliceInit(list: ListHead, head: ListHead): void {
@@ -91,14 +92,14 @@ export function listSpliceInit(list: ListHead, head: ListHead): void {
   list.prev = list;
 }
 
-/** The items of a list, first to last (O(n): snapshots, traces and tests only). */
+/** Not Linux: the items of a list, first to last (O(n): snapshots, traces and tests only). */
 export function listItems(head: ListHead): Epitem[] {
   const out: Epitem[] = [];
   for (let l = head.next; l !== head; l = l.next) out.push(l.epi!);
   return out;
 }
 
-/** Linux: ep_is_linked — the item is on rdllist or on a scan batch. */
+/** Linux: fs/eventpoll.c:ep_is_linked — the item is on rdllist or on a scan batch. */
 export function epIsLinked(epi: Epitem): boolean {
   return !listEmpty(epi.rdllink);
 }
@@ -110,10 +111,10 @@ export interface OvflistOwner {
 }
 
 /**
- * Linux: chain_epi_lockless — push `epi` on the ovflist head (LIFO), unless it is already
+ * Linux: fs/eventpoll.c:chain_epi_lockless — push `epi` on the ovflist head (LIFO), unless it is already
  * on it. Returns whether it was pushed.
  */
-export function chainEpi(owner: OvflistOwner, epi: Epitem): boolean {
+export function chainEpiLockless(owner: OvflistOwner, epi: Epitem): boolean {
   if (epi.next !== EP_UNACTIVE_PTR) return false;
   if (owner.ovflist === EP_UNACTIVE_PTR) throw new Error('ovflist push outside a scan');
   epi.next = owner.ovflist;
@@ -121,7 +122,7 @@ export function chainEpi(owner: OvflistOwner, epi: Epitem): boolean {
   return true;
 }
 
-/** The ovflist, newest first, or EP_UNACTIVE_PTR when no scan is in progress (snapshots). */
+/** Not Linux: the ovflist, newest first, or EP_UNACTIVE_PTR when no scan is in progress (snapshots). */
 export function ovflistItems(owner: OvflistOwner): Epitem[] | EpUnactive {
   if (owner.ovflist === EP_UNACTIVE_PTR) return EP_UNACTIVE_PTR;
   const out: Epitem[] = [];

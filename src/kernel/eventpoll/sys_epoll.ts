@@ -1,0 +1,249 @@
+// The epoll system calls (Linux: fs/eventpoll.c SYSCALL_DEFINEs, do_epoll_create,
+// do_epoll_ctl, do_epoll_wait): argument decoding, fd lookups, and every check in Linux's order,
+// returning errnos. What an operation does to an epoll once it is allowed lives in
+// interest.ts (ADD, MOD, DEL) and wait.ts (epoll_wait); this layer only decides whether it is.
+
+import { EP_MAX_EVENTS, EPOLL, EPOLL_CTL, O } from '../../abi/constants.ts';
+import type { EpollEvent, SysResult, Timespec } from '../../api/syscalls.ts';
+import { Unsupported } from '../../api/syscalls.ts';
+import { ERRNO, fail, toResult } from '../errors.ts';
+import { File, fileCanPoll, fput } from '../file.ts';
+import { fdget, fdlookup, installFd } from '../fs.ts';
+import type { MaySleep, SysGen, Thread } from '../sched.ts';
+import { NSEC_PER_MSEC, NSEC_PER_SEC } from '../time.ts';
+import { type EpollEventState, isFileEpoll } from './epitem.ts';
+import { type Eventpoll, epAlloc, eventpollOps } from './eventpoll.ts';
+import { epInsert, epModify, epRemoveSafe } from './interest.ts';
+import { epLoopCheck, type LoopCheckCtx } from './loopcheck.ts';
+import { EPOLL_EVENT_SIZE } from './scan.ts';
+import { epollSysctl } from './sysctl.ts';
+import { EP_TIMEOUT_INFINITE, EP_TIMEOUT_NONBLOCK, type EpTimeout, epPoll } from './wait.ts';
+
+const { EBADF, EEXIST, ELOOP, ENOENT, EINVAL, EPERM } = ERRNO;
+const { EPOLLERR, EPOLLHUP, EPOLLEXCLUSIVE, EPOLLWAKEUP } = EPOLL;
+const { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD } = EPOLL_CTL;
+
+/** Linux: fs/eventpoll.c:EPOLLEXCLUSIVE_OK_BITS = IN|OUT|ERR|HUP|WAKEUP|ET|EXCLUSIVE. */
+const EPOLLEXCLUSIVE_OK_BITS = 0xb000001d;
+
+// ---- epoll_create ----
+
+/** Linux: fs/eventpoll.c:do_epoll_create. */
+function doEpollCreate(t: Thread, flags: number): SysResult {
+  if ((flags & ~O.O_CLOEXEC) !== 0) return fail('EINVAL');
+  const k = t.k;
+  const ep = epAlloc(k);
+  // Linux: anon_inode_getfile("[eventpoll]", &eventpoll_fops, ep, O_RDWR | (flags & O_CLOEXEC));
+  // the file's f_flags keep only the access mode (F_GETFL shows 02).
+  ep.file = new File(k, eventpollOps, O.O_RDWR, ep);
+  return toResult(installFd(k, t, ep.file, (flags & O.O_CLOEXEC) !== 0));
+}
+
+/** Linux: fs/eventpoll.c:epoll_create1. */
+export function sys_epoll_create1(t: Thread, flags: number): SysResult {
+  requireInt('epoll_create1', 'flags', flags);
+  return doEpollCreate(t, flags);
+}
+
+/** Linux: fs/eventpoll.c:epoll_create — the size is only checked (> 0), then ignored (since 2.6.8). */
+export function sys_epoll_create(t: Thread, size: number): SysResult {
+  requireInt('epoll_create', 'size', size);
+  if (size <= 0) return fail('EINVAL');
+  return doEpollCreate(t, 0);
+}
+
+// ---- epoll_ctl ----
+
+/** Not Linux: the model takes JS numbers; one that is no C int is not modelled. */
+function requireInt(call: string, what: string, v: number): void {
+  if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31)
+    throw new Unsupported(call, `${what} ${v} (not a C int)`);
+}
+
+/** Linux: fs/eventpoll.c:do_epoll_ctl (reference §4.3): every check in Linux's order. Returns 0 or -errno. */
+function doEpollCtl(t: Thread, epfd: number, op: number, fd: number, epds: EpollEventState | null): number {
+  const k = t.k;
+  const f = fdlookup(t, epfd);
+  if (!f) return -EBADF;
+  const tf = fdlookup(t, fd);
+  if (!tf) return -EBADF;
+  // The target must support poll (regular files, /dev/null: EPERM, even if epfd is no epoll).
+  if (!fileCanPoll(tf)) return -EPERM;
+  // Linux: ep_take_care_of_epollwakeup — without CAP_BLOCK_SUSPEND the flag is silently
+  // cleared. Not Linux-as-root: the model's processes are unprivileged, so it is always cleared.
+  if (epds) epds.events = (epds.events & ~EPOLLWAKEUP) >>> 0;
+  // Not an epoll, or the epoll itself (any fd of it, dups included).
+  if (f === tf || !isFileEpoll(f)) return -EINVAL;
+  // EPOLLEXCLUSIVE: ADD only (exclusivity is fixed when the hook is queued), never on an epoll
+  // target, and only with IN, OUT, ERR, HUP, WAKEUP, ET.
+  if (epds && epds.events & EPOLLEXCLUSIVE) {
+    if (op === EPOLL_CTL_MOD) return -EINVAL;
+    if (op === EPOLL_CTL_ADD && (isFileEpoll(tf) || (epds.events & ~EPOLLEXCLUSIVE_OK_BITS) !== 0))
+      return -EINVAL;
+  }
+  const ep = f.priv as Eventpoll;
+
+  // Linux: ep_ctl_lock — an ADD that can change the epoll topology (this epoll is watched, or
+  // the target is an epoll) runs the full check: loops and depth now, wake-up paths in ep_insert.
+  // (Linux also does it when ep->gen == loop_check_gen, which only a concurrent check can cause.)
+  let ctx: LoopCheckCtx | null = null;
+  const sysctl = epollSysctl(k);
+  if (op === EPOLL_CTL_ADD && (f.ep !== null || isFileEpoll(tf))) {
+    ctx = { gen: ++sysctl.loopCheckGen, insertingInto: null, tfileCheckList: [] };
+  }
+  try {
+    if (ctx && isFileEpoll(tf) && epLoopCheck(ctx, ep, tf.priv as Eventpoll) !== 0) return -ELOOP;
+    const node = ep.rbr.find(tf.id, fd);
+    const epi = node ? node.value : null;
+    switch (op) {
+      case EPOLL_CTL_ADD:
+        if (epi) return -EEXIST;
+        epds!.events = (epds!.events | EPOLLERR | EPOLLHUP) >>> 0;
+        return epInsert(k, ep, epds!, tf, fd, ctx);
+      case EPOLL_CTL_DEL:
+        if (!epi) return -ENOENT;
+        epRemoveSafe(k, ep, epi);
+        return 0;
+      case EPOLL_CTL_MOD:
+        if (!epi) return -ENOENT;
+        if (epi.event.events & EPOLLEXCLUSIVE) return -EINVAL;
+        epds!.events = (epds!.events | EPOLLERR | EPOLLHUP) >>> 0;
+        return epModify(k, ep, epi, epds!);
+      default:
+        // An unknown op is noticed only now, after every other check.
+        return -EINVAL;
+    }
+  } finally {
+    // Linux: clear_tfile_check_list; loop_check_gen++.
+    if (ctx) sysctl.loopCheckGen++;
+  }
+}
+
+/** Linux: fs/eventpoll.c:epoll_ctl. Every op but DEL copies the 12-byte event in first (EFAULT before EBADF). */
+export function sys_epoll_ctl(
+  t: Thread,
+  epfd: number,
+  op: number,
+  fd: number,
+  event: EpollEvent | null,
+): SysResult {
+  requireInt('epoll_ctl', 'epfd', epfd);
+  requireInt('epoll_ctl', 'op', op);
+  requireInt('epoll_ctl', 'fd', fd);
+  let epds: EpollEventState | null = null;
+  if (op !== EPOLL_CTL_DEL) {
+    if (event === null) return fail('EFAULT');
+    if (!Number.isInteger(event.events) || event.events < -(2 ** 31) || event.events >= 2 ** 32)
+      throw new Unsupported('epoll_ctl', `events ${event.events} (not a u32)`);
+    if (!Number.isSafeInteger(event.data) || event.data < 0)
+      throw new Unsupported('epoll_ctl', `data ${event.data} (the model carries 0 … 2^53−1)`);
+    epds = { events: event.events >>> 0, data: event.data };
+    t.k.stats.bytesCopiedIn += EPOLL_EVENT_SIZE;
+  }
+  return toResult(doEpollCtl(t, epfd, op, fd, epds));
+}
+
+// ---- epoll_wait ----
+
+/**
+ * Linux: fs/eventpoll.c:do_epoll_wait, in the 6.15+ order (ep_check_params after the fd lookup): EBADF first,
+ * then maxevents ≤ 0 or > EP_MAX_EVENTS → EINVAL, then not an epoll → EINVAL. Up to 6.14 the
+ * maxevents check came first, so epoll_wait(badfd, …, 0) was EINVAL there and is EBADF here
+ * (and on the 6.18 reference host). The buffer's EFAULT check (between the two EINVALs) has
+ * nothing to check in the model: the caller always has room.
+ */
+function doEpollWait(
+  t: Thread,
+  epfd: number,
+  maxevents: number,
+  timeout: EpTimeout,
+): MaySleep<SysResult<{ events: EpollEvent[] }>> {
+  const f = fdget(t, epfd);
+  if (!f) return fail('EBADF');
+  if (maxevents <= 0 || maxevents > EP_MAX_EVENTS || !isFileEpoll(f)) {
+    fput(t.k, f);
+    return fail('EINVAL');
+  }
+  const events: EpollEvent[] = [];
+  let res: MaySleep<number>;
+  try {
+    res = epPoll(t, f.priv as Eventpoll, events, maxevents, timeout);
+  } catch (e) {
+    fput(t.k, f);
+    throw e;
+  }
+  if (typeof res !== 'number') return epollWaitSleeping(t, f, events, res);
+  fput(t.k, f);
+  return epollWaitResult(res, events);
+}
+
+/** Not Linux: the rest of an epoll_wait that sleeps: it holds its file reference until it returns. */
+function* epollWaitSleeping(
+  t: Thread,
+  f: File,
+  events: EpollEvent[],
+  wait: SysGen<number>,
+): SysGen<SysResult<{ events: EpollEvent[] }>> {
+  try {
+    return epollWaitResult(yield* wait, events);
+  } finally {
+    fput(t.k, f);
+  }
+}
+
+/** Not Linux: do_epoll_wait's count or -errno as the call's result. */
+function epollWaitResult(res: number, events: EpollEvent[]): SysResult<{ events: EpollEvent[] }> {
+  if (res < 0) return toResult(res) as SysResult<{ events: EpollEvent[] }>;
+  return { ret: res, events };
+}
+
+/** Linux: fs/eventpoll.c:epoll_wait — timeout in ms: negative = infinite, 0 = don't block. */
+export function sys_epoll_wait(
+  t: Thread,
+  epfd: number,
+  maxevents: number,
+  timeout: number,
+): MaySleep<SysResult<{ events: EpollEvent[] }>> {
+  requireInt('epoll_wait', 'epfd', epfd);
+  requireInt('epoll_wait', 'maxevents', maxevents);
+  requireInt('epoll_wait', 'timeout', timeout);
+  return doEpollWait(t, epfd, maxevents, epTimeoutToTimespec(t, timeout));
+}
+
+/** Linux: fs/eventpoll.c:ep_timeout_to_timespec — ms: negative = infinite, 0 = don't block. */
+function epTimeoutToTimespec(t: Thread, ms: number): EpTimeout {
+  if (ms < 0) return EP_TIMEOUT_INFINITE;
+  if (ms === 0) return EP_TIMEOUT_NONBLOCK;
+  return { kind: 'deadline', at: t.k.now + ms * NSEC_PER_MSEC };
+}
+
+/**
+ * Linux: fs/eventpoll.c:epoll_pwait2 — the timespec is copied in and validated before anything else (so an
+ * invalid one is EINVAL even for a bad fd); NULL = infinite; {0,0} = don't block. It is never
+ * written back. The model has no signal mask argument.
+ */
+export function sys_epoll_pwait2(
+  t: Thread,
+  epfd: number,
+  maxevents: number,
+  timeout: Timespec | null,
+): MaySleep<SysResult<{ events: EpollEvent[] }>> {
+  requireInt('epoll_pwait2', 'epfd', epfd);
+  requireInt('epoll_pwait2', 'maxevents', maxevents);
+  let to: EpTimeout = EP_TIMEOUT_INFINITE;
+  if (timeout !== null) {
+    if (!Number.isSafeInteger(timeout.sec) || !Number.isSafeInteger(timeout.nsec))
+      throw new Unsupported('epoll_pwait2', `timespec {${timeout.sec}, ${timeout.nsec}}`);
+    t.k.stats.bytesCopiedIn += 16;
+    // Linux: poll_select_set_timeout — timespec64_valid, then now + ts (saturating).
+    if (timeout.sec < 0 || timeout.nsec < 0 || timeout.nsec >= NSEC_PER_SEC) return fail('EINVAL');
+    if (timeout.sec === 0 && timeout.nsec === 0) to = EP_TIMEOUT_NONBLOCK;
+    else {
+      const at = t.k.now + timeout.sec * NSEC_PER_SEC + timeout.nsec;
+      // Not Linux: past 2^53 ns (104 days) the virtual clock cannot count exactly; such a
+      // deadline is never reached in a run, so it is treated as infinite.
+      to = Number.isSafeInteger(at) ? { kind: 'deadline', at } : EP_TIMEOUT_INFINITE;
+    }
+  }
+  return doEpollWait(t, epfd, maxevents, to);
+}

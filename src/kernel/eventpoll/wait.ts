@@ -1,0 +1,102 @@
+// epoll_wait's semantics once its arguments are checked (Linux: fs/eventpoll.c ep_poll,
+// ep_events_available, ep_schedule_timeout): deliver what is ready, else sleep on ep->wq and
+// try again after every wake-up. The sleep itself is one small function, epPollSleep.
+
+import type { EpollEvent } from '../../api/syscalls.ts';
+import { ERRNO } from '../errors.ts';
+import type { MaySleep, SysGen, Thread, WakeReason } from '../sched.ts';
+import { addWaitQueueExclusiveHead, newWaitEntry, removeWaitQueue, type WaitEntry } from '../waitqueue.ts';
+import type { Eventpoll } from './eventpoll.ts';
+import { EP_UNACTIVE_PTR, listEmpty } from './readylist.ts';
+import { epSendEvents } from './scan.ts';
+
+const { EINTR } = ERRNO;
+
+/** When epoll_wait gives up: never, at once (the {0,0} timeout), or at an absolute virtual time. */
+export type EpTimeout = { kind: 'infinite' } | { kind: 'nonblock' } | { kind: 'deadline'; at: number };
+
+export const EP_TIMEOUT_INFINITE: EpTimeout = { kind: 'infinite' };
+export const EP_TIMEOUT_NONBLOCK: EpTimeout = { kind: 'nonblock' };
+
+/** Linux: fs/eventpoll.c:ep_events_available — something on the ready list, or a scan in progress. */
+function epEventsAvailable(ep: Eventpoll): boolean {
+  return !listEmpty(ep.rdllist) || ep.ovflist !== EP_UNACTIVE_PTR;
+}
+
+/**
+ * Linux: fs/eventpoll.c:ep_poll. Deliver what is ready; otherwise sleep as an exclusive entry at
+ * the head of ep->wq (the newest waiter is woken first), and retry after every wake-up with the
+ * same deadline. Returns the count or -errno; the events go to `out`. This is the loop's first
+ * turn, which never sleeps; epPollWait goes on from where it would.
+ */
+export function epPoll(
+  t: Thread,
+  ep: Eventpoll,
+  out: EpollEvent[],
+  maxevents: number,
+  timeout: EpTimeout,
+): MaySleep<number> {
+  if (epEventsAvailable(ep)) {
+    const res = epSendEvents(t.k, ep, out, maxevents);
+    if (res) return res;
+  }
+  // A zero timeout returns 0 here, even with a signal pending.
+  if (timeout.kind === 'nonblock') return 0;
+  return epPollWait(t, ep, out, maxevents, timeout);
+}
+
+/** Linux: fs/eventpoll.c:ep_poll — its loop from the first sleep on (not Linux: a function of its own). */
+function* epPollWait(
+  t: Thread,
+  ep: Eventpoll,
+  out: EpollEvent[],
+  maxevents: number,
+  timeout: EpTimeout,
+): SysGen<number> {
+  const k = t.k;
+  const to = timeout.kind === 'deadline' ? timeout.at : null;
+  let timedOut = false;
+  let signalPending = false;
+  for (;;) {
+    const wait = newWaitEntry(k, 'ep_autoremove_wake_function', t);
+    let eavail = epEventsAvailable(ep);
+    if (!eavail) {
+      const reason = yield* epPollSleep(t, ep, wait, to);
+      if (reason === 'timeout') timedOut = true;
+      else if (reason === 'signal') signalPending = true;
+    }
+    // Woken: try to harvest. Still queued means nobody woke us (a timeout or a signal); if it
+    // timed out, there is nothing to harvest.
+    eavail = true;
+    if (wait.queue !== null) {
+      if (timedOut) eavail = false;
+      removeWaitQueue(k, wait);
+    }
+    if (eavail) {
+      const res = epSendEvents(k, ep, out, maxevents);
+      if (res) return res;
+    }
+    if (timedOut) return 0;
+    // Never restarted, whatever SA_RESTART says.
+    if (signalPending) return -EINTR;
+  }
+}
+
+/**
+ * Not Linux: the sleep of one turn of ep_poll, in a function of its own: queue `wait` exclusively at the head of ep->wq and sleep
+ * until the absolute deadline `to` (null: none) or a wake-up. Linux: ep_schedule_timeout — a
+ * deadline already past does not sleep ('timeout'). An abandoned call (deadlock, teardown) is
+ * unwound from the yield and unqueues its entry; otherwise the caller unqueues it.
+ */
+function* epPollSleep(t: Thread, ep: Eventpoll, wait: WaitEntry, to: number | null): SysGen<WakeReason> {
+  const k = t.k;
+  addWaitQueueExclusiveHead(k, ep.wq, wait);
+  if (to !== null && !(to > k.now)) return 'timeout';
+  let reason: WakeReason | null = null;
+  try {
+    reason = yield { deadline: to };
+  } finally {
+    if (reason === null) removeWaitQueue(k, wait);
+  }
+  return reason;
+}

@@ -649,9 +649,12 @@ function* sleepAsReceiver(t: Thread, q: WaitQueueHead): SysGen<WakeReason> {
   const k = t.k;
   const e = newWaitEntry(k, 'receiver_wake_function', t);
   addWaitQueueExclusive(k, q, e);
-  const reason = yield { deadline: null };
-  removeWaitQueue(k, e);
-  return reason;
+  try {
+    return yield { deadline: null };
+  } finally {
+    // Linux: finish_wait; also runs when an abandoned call is unwound (deadlock, teardown).
+    removeWaitQueue(k, e);
+  }
 }
 
 const connectionBased = (sk: UnixSock): boolean =>

@@ -1,0 +1,372 @@
+// The socket layer (Linux: net/socket.c): the socket system calls, `struct socket`, the file
+// operations every socket shares, and dispatch to a protocol family.
+//
+// A family registers itself (sock_register) with a `create` that picks the socket's proto_ops
+// by type and allocates its sock; from then on every call goes through those ops. This layer
+// decodes what is generic — the descriptor (EBADF, ENOTSOCK), the SOCK_NONBLOCK/SOCK_CLOEXEC
+// bits of `type`, the family and type ranges of __sock_create (EAFNOSUPPORT, EINVAL), descriptor
+// reservation (EMFILE) — and leaves the rest (protocol, addresses, states) to the family.
+//
+// Not modelled (each throws Unsupported where an argument could ask for it): sendto/recvfrom and
+// msg flags, socket options, SIGPIPE (the process ignores it, as the script format says: EPIPE
+// only), families that are not registered (only AF_UNIX is, by ./unix/af_unix.ts).
+
+import { AF, O, SOCK, SOCK_TYPE_MASK, SOMAXCONN } from '../../abi/constants.ts';
+import type { SysResult } from '../../api/syscalls.ts';
+import { Unsupported } from '../../api/syscalls.ts';
+import { ERRNO, fail, toResult } from '../errors.ts';
+import { File, type FileOperations, type FileType, fput, type PollTable } from '../file.ts';
+import { fdget, fdlookup, installFd } from '../fs.ts';
+import type { Kernel } from '../kernel.ts';
+import { type MaySleep, mustSleep, type SysGen, type Thread } from '../sched.ts';
+import type { Sock } from './sock.ts';
+
+const { EAFNOSUPPORT, EINVAL, EMFILE, ENOTSOCK } = ERRNO;
+
+// Linux: include/linux/net.h SOCK_MAX (SOCK_PACKET + 1); include/linux/socket.h NPROTO (AF_MAX).
+const SOCK_MAX = 11;
+const NPROTO = 46;
+
+/** Linux: socket_state (include/uapi/linux/net.h), the values the modelled families use. */
+export type SocketState = 'SS_UNCONNECTED' | 'SS_CONNECTED';
+
+/**
+ * A socket address as the API writes it ("@name"), decoded: the struct sockaddr that
+ * move_addr_to_kernel copies in. Only AF_UNIX abstract names are modelled.
+ */
+export interface Sockaddr {
+  readonly family: typeof AF.AF_UNIX;
+  /** The abstract name: sun_path after its leading NUL, one byte per character. */
+  readonly name: string;
+}
+
+/** Linux: struct proto_ops — a family's implementation of the socket calls for one type. */
+export interface ProtoOps {
+  readonly family: number;
+  release(k: Kernel, sock: Socket): void;
+  bind(k: Kernel, sock: Socket, addr: Sockaddr): number;
+  connect(t: Thread, sock: Socket, addr: Sockaddr, nonblock: boolean): MaySleep<number>;
+  socketpair(a: Socket, b: Socket): number;
+  /** `newsock` has the listener's type and ops (do_accept); the family grafts its sock into it. */
+  accept(t: Thread, sock: Socket, newsock: Socket, nonblock: boolean): MaySleep<number>;
+  poll(k: Kernel, file: File, sock: Socket, pt: PollTable | null): number;
+  /** ioctl(SIOCINQ), which is FIONREAD: bytes readable, or −errno. */
+  inq(k: Kernel, sock: Socket): number;
+  listen(k: Kernel, sock: Socket, backlog: number): number;
+  shutdown(k: Kernel, sock: Socket, how: number): number;
+  sendmsg(t: Thread, sock: Socket, data: Uint8Array, nonblock: boolean): SysGen<number>;
+  recvmsg(t: Thread, sock: Socket, buf: Uint8Array, count: number, nonblock: boolean): SysGen<number>;
+}
+
+/** Linux: struct net_proto_family. */
+export interface NetProtoFamily {
+  readonly family: number;
+  /** The file type its sockets have in snapshots and traces ('unix'). */
+  readonly fileType: FileType;
+  /** Linux: pf->create — set sock.ops and sock.sk for sock.type, or return −errno. */
+  create(k: Kernel, sock: Socket, protocol: number): number;
+  /** Linux: the family's sock_diag handler (net/unix/diag.c) — a sock as plain JSON. */
+  diag(sk: Sock): object;
+}
+
+/** Linux: struct socket. */
+export class Socket {
+  /** Linux: socket.state — SS_CONNECTED once connect, accept or socketpair has joined it. */
+  state: SocketState = 'SS_UNCONNECTED';
+  /** Linux: socket.ops — set by the family's create (or by do_accept, from the listener). */
+  ops!: ProtoOps;
+  /** Linux: socket.sk — the family's sock, set by its create (or grafted by accept). */
+  sk!: Sock;
+  /** Linux: socket.file — the file it is attached to, or null before sock_alloc_file and after release. */
+  file: File | null = null;
+
+  constructor(
+    /** Linux: socket.type (a family may change it: AF_UNIX's SOCK_RAW is SOCK_DGRAM). */
+    public type: number,
+  ) {}
+}
+
+/** Linux: net_families[], indexed by family. */
+const netFamilies: (NetProtoFamily | undefined)[] = [];
+/** Linux: socket_file_ops. Not Linux: one copy per family, so a file's type names its family. */
+const socketFileOps: (FileOperations | undefined)[] = [];
+
+/** Linux: sock_register. */
+export function sockRegister(pf: NetProtoFamily): void {
+  netFamilies[pf.family] = pf;
+  socketFileOps[pf.family] = {
+    type: pf.fileType,
+    poll: sockPoll,
+    read: sockReadIter,
+    write: sockWriteIter,
+    fionread: sockIoctlInq,
+    release: sockClose,
+    snapshot: (_k, file) => snapshotSocket(file.priv as Socket),
+  };
+}
+
+// ---- the socket file (socket_file_ops) ----
+
+/** Linux: sock_poll. */
+function sockPoll(k: Kernel, file: File, pt: PollTable | null): number {
+  const sock = file.priv as Socket;
+  return sock.ops.poll(k, file, sock, pt);
+}
+
+/** Linux: sock_read_iter — O_NONBLOCK becomes MSG_DONTWAIT; a zero-length read returns 0 at once. */
+function* sockReadIter(t: Thread, file: File, buf: Uint8Array, count: number): SysGen<number> {
+  if (count === 0) return 0;
+  const sock = file.priv as Socket;
+  return yield* sock.ops.recvmsg(t, sock, buf, count, file.nonblock);
+}
+
+/** Linux: sock_write_iter — no zero-length shortcut (a 0-byte datagram is a message). */
+function* sockWriteIter(t: Thread, file: File, data: Uint8Array): SysGen<number> {
+  const sock = file.priv as Socket;
+  return yield* sock.ops.sendmsg(t, sock, data, file.nonblock);
+}
+
+/** Linux: sock_ioctl → sock_do_ioctl → ops->ioctl(SIOCINQ). */
+function sockIoctlInq(k: Kernel, file: File): number {
+  const sock = file.priv as Socket;
+  return sock.ops.inq(k, sock);
+}
+
+/** Linux: sock_close → __sock_release. */
+function sockClose(k: Kernel, file: File): void {
+  sockRelease(k, file.priv as Socket);
+}
+
+/** Linux: __sock_release — the family lets go of its sock. */
+function sockRelease(k: Kernel, sock: Socket): void {
+  sock.ops.release(k, sock);
+  sock.file = null;
+}
+
+/** Linux: sock_alloc_file — O_RDWR plus the caller's O_NONBLOCK. */
+function sockAllocFile(k: Kernel, sock: Socket, flags: number): File {
+  const file = new File(k, socketFileOps[sock.ops.family]!, O.O_RDWR | (flags & O.O_NONBLOCK), sock);
+  sock.file = file;
+  return file;
+}
+
+/** Linux: sock_from_file. */
+export function sockFromFile(file: File): Socket | null {
+  return file.priv instanceof Socket ? file.priv : null;
+}
+
+/** A socket by descriptor, without a reference: EBADF, ENOTSOCK, or the socket (Linux: sockfd_lookup_light). */
+function sockfdLookupLight(t: Thread, fd: number): Socket | number {
+  const file = fdlookup(t, fd);
+  if (!file) return -ERRNO.EBADF;
+  return sockFromFile(file) ?? -ENOTSOCK;
+}
+
+// ---- creation ----
+
+/** The `type` argument split into the type and the SOCK_NONBLOCK/SOCK_CLOEXEC flags, or −errno. */
+function splitType(type: number): { type: number; flags: number } | number {
+  const flags = type & ~SOCK_TYPE_MASK;
+  // Linux: __sys_socket_create / __sys_socketpair.
+  if ((flags & ~(SOCK.SOCK_CLOEXEC | SOCK.SOCK_NONBLOCK)) !== 0) return -EINVAL;
+  return { type: type & SOCK_TYPE_MASK, flags };
+}
+
+/** The names of the registered families, for Unsupported messages. */
+function modelledFamilies(): string {
+  const names = Object.entries(AF)
+    .filter(([, f]) => netFamilies[f] !== undefined)
+    .map(([name]) => name);
+  return `only ${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} modelled`;
+}
+
+/** Linux: __sock_create. Returns the socket or −errno. */
+function sockCreate(
+  k: Kernel,
+  call: string,
+  family: number,
+  type: number,
+  protocol: number,
+): Socket | number {
+  if (family < 0 || family >= NPROTO) return -EAFNOSUPPORT;
+  if (type < 0 || type >= SOCK_MAX) return -EINVAL;
+  const pf = netFamilies[family];
+  if (!pf) {
+    // Linux: no family 0 is ever registered.
+    if (family === AF.AF_UNSPEC) return -EAFNOSUPPORT;
+    // Not Linux: the reference kernel has (or loads) most other families; the model has not.
+    throw new Unsupported(call, `address family ${family} (${modelledFamilies()})`);
+  }
+  const sock = new Socket(type);
+  const err = pf.create(k, sock, protocol);
+  return err < 0 ? err : sock;
+}
+
+/** Linux: __sys_socket. */
+export function sys_socket(t: Thread, domain: number, type: number, protocol: number): SysResult {
+  const k = t.k;
+  const split = splitType(type);
+  if (typeof split === 'number') return toResult(split);
+  const sock = sockCreate(k, 'socket', domain, split.type, protocol);
+  if (typeof sock === 'number') return toResult(sock);
+  // Linux: sock_map_fd — the descriptor comes after the socket; EMFILE releases it.
+  const file = sockAllocFile(k, sock, split.flags);
+  return toResult(installFd(k, t, file, (split.flags & SOCK.SOCK_CLOEXEC) !== 0));
+}
+
+/** Linux: __sys_socketpair. */
+export function sys_socketpair(
+  t: Thread,
+  domain: number,
+  type: number,
+  protocol: number,
+): SysResult<{ fds: [number, number] }> {
+  const k = t.k;
+  const split = splitType(type);
+  if (typeof split === 'number') return toResult(split) as SysResult<{ fds: [number, number] }>;
+  // Linux: both descriptors are reserved before any socket is created: EMFILE comes first,
+  // and a failure gives them back.
+  const table = t.proc.fdtable;
+  const cloexec = (split.flags & SOCK.SOCK_CLOEXEC) !== 0;
+  const fd1 = table.reserve(cloexec);
+  if (fd1 < 0) return fail('EMFILE');
+  const fd2 = table.reserve(cloexec);
+  if (fd2 < 0) {
+    table.unreserve(fd1);
+    return fail('EMFILE');
+  }
+  const pair = sockCreatePair(k, domain, split.type, protocol);
+  if (typeof pair === 'number') {
+    table.unreserve(fd2);
+    table.unreserve(fd1);
+    return toResult(pair) as SysResult<{ fds: [number, number] }>;
+  }
+  table.installReserved(fd1, sockAllocFile(k, pair[0], split.flags));
+  table.installReserved(fd2, sockAllocFile(k, pair[1], split.flags));
+  return { ret: 0, fds: [fd1, fd2] };
+}
+
+/** The sockets of __sys_socketpair: two created alike, then joined by ops->socketpair. */
+function sockCreatePair(
+  k: Kernel,
+  domain: number,
+  type: number,
+  protocol: number,
+): [Socket, Socket] | number {
+  const a = sockCreate(k, 'socketpair', domain, type, protocol);
+  if (typeof a === 'number') return a;
+  const b = sockCreate(k, 'socketpair', domain, type, protocol);
+  if (typeof b === 'number') {
+    sockRelease(k, a);
+    return b;
+  }
+  const err = a.ops.socketpair(a, b);
+  if (err < 0) {
+    sockRelease(k, a);
+    sockRelease(k, b);
+    return err;
+  }
+  return [a, b];
+}
+
+// ---- addresses, connections, shutdown ----
+
+/**
+ * Linux: move_addr_to_kernel — the API's address as a sockaddr. Only abstract AF_UNIX names
+ * ("@name") are modelled; anything else throws Unsupported.
+ */
+function moveAddrToKernel(call: string, address: string): Sockaddr {
+  if (!address.startsWith('@'))
+    throw new Unsupported(
+      call,
+      `address ${JSON.stringify(address)}: only abstract names ("@name") are modelled`,
+    );
+  const name = address.slice(1);
+  for (let i = 0; i < name.length; i++)
+    if (name.charCodeAt(i) > 0xff) throw new Unsupported(call, 'address: only byte names are modelled');
+  return { family: AF.AF_UNIX, name };
+}
+
+/** Linux: __sys_bind. */
+export function sys_bind(t: Thread, fd: number, address: string): SysResult {
+  const sock = sockfdLookupLight(t, fd);
+  if (typeof sock === 'number') return toResult(sock);
+  return toResult(sock.ops.bind(t.k, sock, moveAddrToKernel('bind', address)));
+}
+
+/** Linux: __sys_listen. */
+export function sys_listen(t: Thread, fd: number, backlog: number): SysResult {
+  const sock = sockfdLookupLight(t, fd);
+  if (typeof sock === 'number') return toResult(sock);
+  // Linux: (unsigned) backlog > somaxconn → somaxconn.
+  if (backlog >>> 0 > SOMAXCONN) backlog = SOMAXCONN;
+  return toResult(sock.ops.listen(t.k, sock, backlog));
+}
+
+/**
+ * Linux: __sys_connect → __sys_connect_file → ops->connect. May block (a full backlog). The
+ * address is decoded before the call starts, so an unmodelled one throws Unsupported at once.
+ */
+export function sys_connect(t: Thread, fd: number, address: string): SysGen<SysResult> {
+  return connectFile(t, fd, moveAddrToKernel('connect', address));
+}
+
+function* connectFile(t: Thread, fd: number, addr: Sockaddr): SysGen<SysResult> {
+  const file = fdget(t, fd);
+  if (!file) return fail('EBADF');
+  try {
+    const sock = sockFromFile(file);
+    if (!sock) return fail('ENOTSOCK');
+    const r = sock.ops.connect(t, sock, addr, file.nonblock);
+    return toResult(mustSleep(r) ? yield* r : r);
+  } finally {
+    fput(t.k, file);
+  }
+}
+
+/**
+ * Linux: __sys_accept4 → __sys_accept4_file → do_accept → ops->accept. Blocks unless the
+ * listener's file is O_NONBLOCK (the accept4 flags only set the new file's flags). The new
+ * descriptor is reserved before waiting (get_unused_fd_flags), so a descriptor another thread
+ * opens meanwhile gets the next number; it is installed on success and given back on failure.
+ */
+export function* sys_accept4(t: Thread, fd: number, flags: number): SysGen<SysResult> {
+  const file = fdget(t, fd);
+  if (!file) return fail('EBADF');
+  const table = t.proc.fdtable;
+  let newfd = -1;
+  try {
+    if ((flags & ~(SOCK.SOCK_CLOEXEC | SOCK.SOCK_NONBLOCK)) !== 0) return fail('EINVAL');
+    newfd = table.reserve((flags & SOCK.SOCK_CLOEXEC) !== 0);
+    if (newfd < 0) return toResult(-EMFILE);
+    const sock = sockFromFile(file);
+    if (!sock) return fail('ENOTSOCK');
+    // Linux: do_accept — sock_alloc, with the listener's type and ops.
+    const newsock = new Socket(sock.type);
+    newsock.ops = sock.ops;
+    const r = sock.ops.accept(t, sock, newsock, file.nonblock);
+    const err = mustSleep(r) ? yield* r : r;
+    if (err < 0) return toResult(err);
+    table.installReserved(newfd, sockAllocFile(t.k, newsock, flags));
+    const ret = newfd;
+    newfd = -1;
+    return { ret };
+  } finally {
+    if (newfd >= 0) table.unreserve(newfd);
+    fput(t.k, file);
+  }
+}
+
+/** Linux: __sys_shutdown → __sys_shutdown_sock → ops->shutdown. */
+export function sys_shutdown(t: Thread, fd: number, how: number): SysResult {
+  const sock = sockfdLookupLight(t, fd);
+  if (typeof sock === 'number') return toResult(sock);
+  return toResult(sock.ops.shutdown(t.k, sock, how));
+}
+
+// ---- observability ----
+
+/** A socket as plain JSON: its socket state and its family's sock (the family's diag). */
+export function snapshotSocket(sock: Socket): { state: SocketState; sk: object } {
+  return { state: sock.state, sk: netFamilies[sock.ops.family]!.diag(sock.sk) };
+}

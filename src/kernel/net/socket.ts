@@ -40,6 +40,19 @@ export interface Sockaddr {
   readonly name: string;
 }
 
+/**
+ * Linux: struct msghdr, the part read and write use: the buffer, its length and MSG_DONTWAIT
+ * (which sock_read_iter and sock_write_iter set from the file's O_NONBLOCK).
+ */
+export interface Msghdr {
+  /** Linux: msg_iter — the bytes to send, or the buffer to receive into (its first `len` bytes). */
+  readonly iov: Uint8Array;
+  /** Linux: iov_iter_count(&msg->msg_iter) — bytes to send or room to receive. */
+  readonly len: number;
+  /** Linux: msg_flags & MSG_DONTWAIT. */
+  readonly dontwait: boolean;
+}
+
 /** Linux: struct proto_ops — a family's implementation of the socket calls for one type. */
 export interface ProtoOps {
   readonly family: number;
@@ -54,8 +67,8 @@ export interface ProtoOps {
   inq(k: Kernel, sock: Socket): number;
   listen(k: Kernel, sock: Socket, backlog: number): number;
   shutdown(k: Kernel, sock: Socket, how: number): number;
-  sendmsg(t: Thread, sock: Socket, data: Uint8Array, nonblock: boolean): SysGen<number>;
-  recvmsg(t: Thread, sock: Socket, buf: Uint8Array, count: number, nonblock: boolean): SysGen<number>;
+  sendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number>;
+  recvmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number>;
 }
 
 /** Linux: struct net_proto_family. */
@@ -117,13 +130,13 @@ function sockPoll(k: Kernel, file: File, pt: PollTable | null): number {
 function* sockReadIter(t: Thread, file: File, buf: Uint8Array, count: number): SysGen<number> {
   if (count === 0) return 0;
   const sock = file.priv as Socket;
-  return yield* sock.ops.recvmsg(t, sock, buf, count, file.nonblock);
+  return yield* sock.ops.recvmsg(t, sock, { iov: buf, len: count, dontwait: file.nonblock });
 }
 
 /** Linux: sock_write_iter — no zero-length shortcut (a 0-byte datagram is a message). */
 function* sockWriteIter(t: Thread, file: File, data: Uint8Array): SysGen<number> {
   const sock = file.priv as Socket;
-  return yield* sock.ops.sendmsg(t, sock, data, file.nonblock);
+  return yield* sock.ops.sendmsg(t, sock, { iov: data, len: data.length, dontwait: file.nonblock });
 }
 
 /** Linux: sock_ioctl → sock_do_ioctl → ops->ioctl(SIOCINQ). */

@@ -35,7 +35,7 @@ import {
   sockError,
   sockWaitForSendSpace,
 } from '../sock.ts';
-import type { Sockaddr, Socket } from '../socket.ts';
+import type { Msghdr, Sockaddr, Socket } from '../socket.ts';
 import { unixFindAbstract, unixValidateAddr } from './namespace.ts';
 import { recvqFull, type UnixSock, unixMaySend, unixSk, unixWaitForPeer, unixWritable } from './unix_sock.ts';
 
@@ -160,20 +160,15 @@ export function unixDgramPoll(k: Kernel, file: File, sock: Socket, pt: PollTable
 // ---- sending ----
 
 /** Linux: unix_dgram_sendmsg (a connected send: the API has no sendto). */
-export function* unixDgramSendmsg(
-  t: Thread,
-  sock: Socket,
-  data: Uint8Array,
-  nonblock: boolean,
-): SysGen<number> {
+export function* unixDgramSendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number> {
   const k = t.k;
   const sk = unixSk(sock);
-  const len = data.length;
+  const len = msg.len;
   if (len > sk.sndbuf - 32) return -EMSGSIZE;
-  const allocErr = yield* sockWaitForSendSpace(t, sk, nonblock);
+  const allocErr = yield* sockWaitForSendSpace(t, sk, msg.dontwait);
   if (allocErr) return allocErr;
-  const skb = skbSetOwnerW(k, sk, data.slice(), dgramSkbTruesize(len));
-  const err = yield* dgramDeliver(t, sk, skb, nonblock);
+  const skb = skbSetOwnerW(k, sk, msg.iov.slice(), dgramSkbTruesize(len));
+  const err = yield* dgramDeliver(t, sk, skb, msg.dontwait);
   if (err < 0) {
     consumeSkb(k, skb);
     return err;
@@ -218,52 +213,35 @@ function* dgramDeliver(t: Thread, sk: UnixSock, skb: Skb, nonblock: boolean): Sy
 }
 
 /** Linux: unix_seqpacket_sendmsg. */
-export function* unixSeqpacketSendmsg(
-  t: Thread,
-  sock: Socket,
-  data: Uint8Array,
-  nonblock: boolean,
-): SysGen<number> {
+export function* unixSeqpacketSendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number> {
   const sk = unixSk(sock);
   const err = sockError(sk);
   if (err) return err;
   if (sk.state !== 'TCP_ESTABLISHED') return -ENOTCONN;
-  return yield* unixDgramSendmsg(t, sock, data, nonblock);
+  return yield* unixDgramSendmsg(t, sock, msg);
 }
 
 // ---- receiving ----
 
 /** Linux: __unix_dgram_recvmsg, for read(): a short read truncates and discards the rest. */
-export function* unixDgramRecvmsg(
-  t: Thread,
-  sock: Socket,
-  buf: Uint8Array,
-  count: number,
-  nonblock: boolean,
-): SysGen<number> {
+export function* unixDgramRecvmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number> {
   const k = t.k;
   const sk = unixSk(sock);
-  const r = yield* skbRecvDatagram(t, sk, nonblock);
+  const r = yield* skbRecvDatagram(t, sk, msg.dontwait);
   if (typeof r === 'number') {
     // Linux: "Signal EOF on disconnected non-blocking SEQPACKET socket."
     if (sk.type === SOCK.SOCK_SEQPACKET && r === -EAGAIN && sk.shutdown & RCV_SHUTDOWN) return 0;
     return r;
   }
   if (waitqueueActive(sk.peerWait)) wakeUp(k, sk.peerWait, 1, OUT_KEY);
-  const n = Math.min(count, r.data.length);
-  copyBytes(buf, 0, r.data, 0, n);
+  const n = Math.min(msg.len, r.data.length);
+  copyBytes(msg.iov, 0, r.data, 0, n);
   consumeSkb(k, r);
   return n;
 }
 
 /** Linux: unix_seqpacket_recvmsg. */
-export function* unixSeqpacketRecvmsg(
-  t: Thread,
-  sock: Socket,
-  buf: Uint8Array,
-  count: number,
-  nonblock: boolean,
-): SysGen<number> {
+export function* unixSeqpacketRecvmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number> {
   if (unixSk(sock).state !== 'TCP_ESTABLISHED') return -ENOTCONN;
-  return yield* unixDgramRecvmsg(t, sock, buf, count, nonblock);
+  return yield* unixDgramRecvmsg(t, sock, msg);
 }

@@ -17,7 +17,7 @@ import {
   sockError,
   sockWaitForSendSpace,
 } from '../sock.ts';
-import type { Sockaddr, Socket } from '../socket.ts';
+import type { Msghdr, Sockaddr, Socket } from '../socket.ts';
 import { unixFindAbstract, unixValidateAddr } from './namespace.ts';
 import { recvqFull, UnixSock, unixSk, unixWaitForPeer, unixWritable } from './unix_sock.ts';
 
@@ -93,24 +93,19 @@ export function* unixStreamConnect(
 }
 
 /** Linux: unix_stream_sendmsg. Returns the bytes sent, or −errno when none were. */
-export function* unixStreamSendmsg(
-  t: Thread,
-  sock: Socket,
-  data: Uint8Array,
-  nonblock: boolean,
-): SysGen<number> {
+export function* unixStreamSendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number> {
   const k = t.k;
   const sk = unixSk(sock);
   const other = sk.peer;
   if (!other) return -ENOTCONN;
   if (sk.shutdown & SEND_SHUTDOWN) return -EPIPE;
-  const len = data.length;
+  const len = msg.len;
   let sent = 0;
   while (sent < len) {
     const size = streamChunkSize(len - sent, sk.sndbuf);
-    const err = yield* sockWaitForSendSpace(t, sk, nonblock);
+    const err = yield* sockWaitForSendSpace(t, sk, msg.dontwait);
     if (err) return sent || err;
-    const skb = skbSetOwnerW(k, sk, data.slice(sent, sent + size), streamSkbTruesize(size));
+    const skb = skbSetOwnerW(k, sk, msg.iov.slice(sent, sent + size), streamSkbTruesize(size));
     if (other.dead || other.shutdown & RCV_SHUTDOWN) {
       consumeSkb(k, skb);
       return sent || -EPIPE;
@@ -123,19 +118,13 @@ export function* unixStreamSendmsg(
 }
 
 /** Linux: unix_stream_read_generic, for read(): no flags, SO_RCVLOWAT 1. */
-export function* unixStreamRecvmsg(
-  t: Thread,
-  sock: Socket,
-  buf: Uint8Array,
-  count: number,
-  nonblock: boolean,
-): SysGen<number> {
+export function* unixStreamRecvmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number> {
   const k = t.k;
   const sk = unixSk(sock);
   if (sk.state !== 'TCP_ESTABLISHED') return -EINVAL;
   const target = 1;
   let copied = 0;
-  let size = count;
+  let size = msg.len;
   let err = 0;
   do {
     const skb = sk.receiveQueue[0];
@@ -145,7 +134,7 @@ export function* unixStreamRecvmsg(
       err = sockError(sk);
       if (err) break;
       if (sk.shutdown & RCV_SHUTDOWN) break;
-      if (nonblock) {
+      if (msg.dontwait) {
         err = -EAGAIN;
         break;
       }
@@ -158,7 +147,7 @@ export function* unixStreamRecvmsg(
     }
     const avail = skb.data.length - skb.consumed;
     const chunk = Math.min(avail, size);
-    copyBytes(buf, copied, skb.data, skb.consumed, chunk);
+    copyBytes(msg.iov, copied, skb.data, skb.consumed, chunk);
     copied += chunk;
     size -= chunk;
     skb.consumed += chunk;

@@ -10,7 +10,7 @@ import { sys_eventfd2 } from '../kernel/eventfd.ts';
 import { sys_epoll_create1, sys_epoll_ctl, sys_epoll_wait } from '../kernel/eventpoll/eventpoll.ts';
 import { sys_close, sys_read, sys_write } from '../kernel/fs.ts';
 import { Kernel } from '../kernel/kernel.ts';
-import { sys_socketpair } from '../kernel/net/socket.ts';
+import { sys_socketpair } from '../kernel/net/sys_socket.ts';
 import { sys_pipe2 } from '../kernel/pipe.ts';
 import { sys_poll } from '../kernel/poll.ts';
 import type { Process } from '../kernel/proc.ts';

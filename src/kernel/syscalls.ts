@@ -39,7 +39,7 @@ import {
   sys_shutdown,
   sys_socket,
   sys_socketpair,
-} from './net/socket.ts';
+} from './net/sys_socket.ts';
 import { sys_pipe2 } from './pipe.ts';
 import { sys_poll } from './poll.ts';
 import { sys_open } from './regular.ts';

@@ -1,27 +1,26 @@
-// The socket layer (Linux: net/socket.c): the socket system calls, `struct socket`, the file
-// operations every socket shares, and dispatch to a protocol family.
+// The socket layer (Linux: net/socket.c): `struct socket`, the file operations every socket
+// shares, and dispatch to a protocol family. The system calls that decode their arguments and
+// call in here are in ./sys_socket.ts.
 //
 // A family registers itself (sock_register) with a `create` that picks the socket's proto_ops
-// by type and allocates its sock; from then on every call goes through those ops. This layer
-// decodes what is generic — the descriptor (EBADF, ENOTSOCK), the SOCK_NONBLOCK/SOCK_CLOEXEC
-// bits of `type`, the family and type ranges of __sock_create (EAFNOSUPPORT, EINVAL), descriptor
-// reservation (EMFILE) — and leaves the rest (protocol, addresses, states) to the family.
+// by type and allocates its sock; from then on every call goes through those ops. __sock_create
+// checks what is generic — the family and type ranges (EAFNOSUPPORT, EINVAL) and whether the
+// family exists — and leaves the protocol, addresses and states to the family.
 //
 // Not modelled (each throws Unsupported where an argument could ask for it): sendto/recvfrom and
 // msg flags, socket options, SIGPIPE (the process ignores it, as the script format says: EPIPE
 // only), families that are not registered (only AF_UNIX is, by ./unix/af_unix.ts).
 
-import { AF, O, SOCK, SOCK_TYPE_MASK, SOMAXCONN } from '../../abi/constants.ts';
-import type { SysResult } from '../../api/syscalls.ts';
+import { AF, O } from '../../abi/constants.ts';
 import { Unsupported } from '../../api/syscalls.ts';
-import { ERRNO, fail, toResult } from '../errors.ts';
-import { File, type FileOperations, type FileType, fput, type PollTable } from '../file.ts';
-import { fdget, fdlookup, installFd } from '../fs.ts';
+import { ERRNO } from '../errors.ts';
+import { File, type FileOperations, type FileType, type PollTable } from '../file.ts';
+import { fdlookup } from '../fs.ts';
 import type { Kernel } from '../kernel.ts';
-import { type MaySleep, mustSleep, type SysGen, type Thread } from '../sched.ts';
+import type { MaySleep, SysGen, Thread } from '../sched.ts';
 import type { Sock } from './sock.ts';
 
-const { EAFNOSUPPORT, EINVAL, EMFILE, ENOTSOCK } = ERRNO;
+const { EAFNOSUPPORT, EINVAL, ENOTSOCK } = ERRNO;
 
 // Linux: include/linux/net.h SOCK_MAX (SOCK_PACKET + 1); include/linux/socket.h NPROTO (AF_MAX).
 const SOCK_MAX = 11;
@@ -151,13 +150,13 @@ function sockClose(k: Kernel, file: File): void {
 }
 
 /** Linux: __sock_release — the family lets go of its sock. */
-function sockRelease(k: Kernel, sock: Socket): void {
+export function sockRelease(k: Kernel, sock: Socket): void {
   sock.ops.release(k, sock);
   sock.file = null;
 }
 
 /** Linux: sock_alloc_file — O_RDWR plus the caller's O_NONBLOCK. */
-function sockAllocFile(k: Kernel, sock: Socket, flags: number): File {
+export function sockAllocFile(k: Kernel, sock: Socket, flags: number): File {
   const file = new File(k, socketFileOps[sock.ops.family]!, O.O_RDWR | (flags & O.O_NONBLOCK), sock);
   sock.file = file;
   return file;
@@ -169,21 +168,13 @@ export function sockFromFile(file: File): Socket | null {
 }
 
 /** A socket by descriptor, without a reference: EBADF, ENOTSOCK, or the socket (Linux: sockfd_lookup_light). */
-function sockfdLookupLight(t: Thread, fd: number): Socket | number {
+export function sockfdLookupLight(t: Thread, fd: number): Socket | number {
   const file = fdlookup(t, fd);
   if (!file) return -ERRNO.EBADF;
   return sockFromFile(file) ?? -ENOTSOCK;
 }
 
 // ---- creation ----
-
-/** The `type` argument split into the type and the SOCK_NONBLOCK/SOCK_CLOEXEC flags, or −errno. */
-function splitType(type: number): { type: number; flags: number } | number {
-  const flags = type & ~SOCK_TYPE_MASK;
-  // Linux: __sys_socket_create / __sys_socketpair.
-  if ((flags & ~(SOCK.SOCK_CLOEXEC | SOCK.SOCK_NONBLOCK)) !== 0) return -EINVAL;
-  return { type: type & SOCK_TYPE_MASK, flags };
-}
 
 /** The names of the registered families, for Unsupported messages. */
 function modelledFamilies(): string {
@@ -194,7 +185,7 @@ function modelledFamilies(): string {
 }
 
 /** Linux: __sock_create. Returns the socket or −errno. */
-function sockCreate(
+export function sockCreate(
   k: Kernel,
   call: string,
   family: number,
@@ -213,168 +204,6 @@ function sockCreate(
   const sock = new Socket(type);
   const err = pf.create(k, sock, protocol);
   return err < 0 ? err : sock;
-}
-
-/** Linux: __sys_socket. */
-export function sys_socket(t: Thread, domain: number, type: number, protocol: number): SysResult {
-  const k = t.k;
-  const split = splitType(type);
-  if (typeof split === 'number') return toResult(split);
-  const sock = sockCreate(k, 'socket', domain, split.type, protocol);
-  if (typeof sock === 'number') return toResult(sock);
-  // Linux: sock_map_fd — the descriptor comes after the socket; EMFILE releases it.
-  const file = sockAllocFile(k, sock, split.flags);
-  return toResult(installFd(k, t, file, (split.flags & SOCK.SOCK_CLOEXEC) !== 0));
-}
-
-/** Linux: __sys_socketpair. */
-export function sys_socketpair(
-  t: Thread,
-  domain: number,
-  type: number,
-  protocol: number,
-): SysResult<{ fds: [number, number] }> {
-  const k = t.k;
-  const split = splitType(type);
-  if (typeof split === 'number') return toResult(split) as SysResult<{ fds: [number, number] }>;
-  // Linux: both descriptors are reserved before any socket is created: EMFILE comes first,
-  // and a failure gives them back.
-  const table = t.proc.fdtable;
-  const cloexec = (split.flags & SOCK.SOCK_CLOEXEC) !== 0;
-  const fd1 = table.reserve(cloexec);
-  if (fd1 < 0) return fail('EMFILE');
-  const fd2 = table.reserve(cloexec);
-  if (fd2 < 0) {
-    table.unreserve(fd1);
-    return fail('EMFILE');
-  }
-  const pair = sockCreatePair(k, domain, split.type, protocol);
-  if (typeof pair === 'number') {
-    table.unreserve(fd2);
-    table.unreserve(fd1);
-    return toResult(pair) as SysResult<{ fds: [number, number] }>;
-  }
-  table.installReserved(fd1, sockAllocFile(k, pair[0], split.flags));
-  table.installReserved(fd2, sockAllocFile(k, pair[1], split.flags));
-  return { ret: 0, fds: [fd1, fd2] };
-}
-
-/** The sockets of __sys_socketpair: two created alike, then joined by ops->socketpair. */
-function sockCreatePair(
-  k: Kernel,
-  domain: number,
-  type: number,
-  protocol: number,
-): [Socket, Socket] | number {
-  const a = sockCreate(k, 'socketpair', domain, type, protocol);
-  if (typeof a === 'number') return a;
-  const b = sockCreate(k, 'socketpair', domain, type, protocol);
-  if (typeof b === 'number') {
-    sockRelease(k, a);
-    return b;
-  }
-  const err = a.ops.socketpair(a, b);
-  if (err < 0) {
-    sockRelease(k, a);
-    sockRelease(k, b);
-    return err;
-  }
-  return [a, b];
-}
-
-// ---- addresses, connections, shutdown ----
-
-/**
- * Linux: move_addr_to_kernel — the API's address as a sockaddr. Only abstract AF_UNIX names
- * ("@name") are modelled; anything else throws Unsupported.
- */
-function moveAddrToKernel(call: string, address: string): Sockaddr {
-  if (!address.startsWith('@'))
-    throw new Unsupported(
-      call,
-      `address ${JSON.stringify(address)}: only abstract names ("@name") are modelled`,
-    );
-  const name = address.slice(1);
-  for (let i = 0; i < name.length; i++)
-    if (name.charCodeAt(i) > 0xff) throw new Unsupported(call, 'address: only byte names are modelled');
-  return { family: AF.AF_UNIX, name };
-}
-
-/** Linux: __sys_bind. */
-export function sys_bind(t: Thread, fd: number, address: string): SysResult {
-  const sock = sockfdLookupLight(t, fd);
-  if (typeof sock === 'number') return toResult(sock);
-  return toResult(sock.ops.bind(t.k, sock, moveAddrToKernel('bind', address)));
-}
-
-/** Linux: __sys_listen. */
-export function sys_listen(t: Thread, fd: number, backlog: number): SysResult {
-  const sock = sockfdLookupLight(t, fd);
-  if (typeof sock === 'number') return toResult(sock);
-  // Linux: (unsigned) backlog > somaxconn → somaxconn.
-  if (backlog >>> 0 > SOMAXCONN) backlog = SOMAXCONN;
-  return toResult(sock.ops.listen(t.k, sock, backlog));
-}
-
-/**
- * Linux: __sys_connect → __sys_connect_file → ops->connect. May block (a full backlog). The
- * address is decoded before the call starts, so an unmodelled one throws Unsupported at once.
- */
-export function sys_connect(t: Thread, fd: number, address: string): SysGen<SysResult> {
-  return connectFile(t, fd, moveAddrToKernel('connect', address));
-}
-
-function* connectFile(t: Thread, fd: number, addr: Sockaddr): SysGen<SysResult> {
-  const file = fdget(t, fd);
-  if (!file) return fail('EBADF');
-  try {
-    const sock = sockFromFile(file);
-    if (!sock) return fail('ENOTSOCK');
-    const r = sock.ops.connect(t, sock, addr, file.nonblock);
-    return toResult(mustSleep(r) ? yield* r : r);
-  } finally {
-    fput(t.k, file);
-  }
-}
-
-/**
- * Linux: __sys_accept4 → __sys_accept4_file → do_accept → ops->accept. Blocks unless the
- * listener's file is O_NONBLOCK (the accept4 flags only set the new file's flags). The new
- * descriptor is reserved before waiting (get_unused_fd_flags), so a descriptor another thread
- * opens meanwhile gets the next number; it is installed on success and given back on failure.
- */
-export function* sys_accept4(t: Thread, fd: number, flags: number): SysGen<SysResult> {
-  const file = fdget(t, fd);
-  if (!file) return fail('EBADF');
-  const table = t.proc.fdtable;
-  let newfd = -1;
-  try {
-    if ((flags & ~(SOCK.SOCK_CLOEXEC | SOCK.SOCK_NONBLOCK)) !== 0) return fail('EINVAL');
-    newfd = table.reserve((flags & SOCK.SOCK_CLOEXEC) !== 0);
-    if (newfd < 0) return toResult(-EMFILE);
-    const sock = sockFromFile(file);
-    if (!sock) return fail('ENOTSOCK');
-    // Linux: do_accept — sock_alloc, with the listener's type and ops.
-    const newsock = new Socket(sock.type);
-    newsock.ops = sock.ops;
-    const r = sock.ops.accept(t, sock, newsock, file.nonblock);
-    const err = mustSleep(r) ? yield* r : r;
-    if (err < 0) return toResult(err);
-    table.installReserved(newfd, sockAllocFile(t.k, newsock, flags));
-    const ret = newfd;
-    newfd = -1;
-    return { ret };
-  } finally {
-    if (newfd >= 0) table.unreserve(newfd);
-    fput(t.k, file);
-  }
-}
-
-/** Linux: __sys_shutdown → __sys_shutdown_sock → ops->shutdown. */
-export function sys_shutdown(t: Thread, fd: number, how: number): SysResult {
-  const sock = sockfdLookupLight(t, fd);
-  if (typeof sock === 'number') return toResult(sock);
-  return toResult(sock.ops.shutdown(t.k, sock, how));
 }
 
 // ---- observability ----

@@ -176,7 +176,7 @@ export function sockfdLookupLight(t: Thread, fd: number): Socket | number {
 
 // ---- creation ----
 
-/** The names of the registered families, for Unsupported messages. */
+/** Not Linux: the registered families by name, for Unsupported messages. */
 function modelledFamilies(): string {
   const names = Object.entries(AF)
     .filter(([, f]) => netFamilies[f] !== undefined)

@@ -24,10 +24,9 @@ import {
 
 const { EINVAL, EMFILE } = ERRNO;
 
-/** The `type` argument split into the type and the SOCK_NONBLOCK/SOCK_CLOEXEC flags, or −errno. */
+/** Linux: the flags check of __sys_socket_create and __sys_socketpair — the type and its flags, or −errno. */
 function splitType(type: number): { type: number; flags: number } | number {
   const flags = type & ~SOCK_TYPE_MASK;
-  // Linux: __sys_socket_create / __sys_socketpair.
   if ((flags & ~(SOCK.SOCK_CLOEXEC | SOCK.SOCK_NONBLOCK)) !== 0) return -EINVAL;
   return { type: type & SOCK_TYPE_MASK, flags };
 }
@@ -76,7 +75,7 @@ export function sys_socketpair(
   return { ret: 0, fds: [fd1, fd2] };
 }
 
-/** The sockets of __sys_socketpair: two created alike, then joined by ops->socketpair. */
+/** Linux: __sys_socketpair's two sock_create calls and ops->socketpair; a failure releases what was made. */
 function sockCreatePair(
   k: Kernel,
   domain: number,
@@ -141,6 +140,7 @@ export function sys_connect(t: Thread, fd: number, address: string): SysGen<SysR
   return connectFile(t, fd, moveAddrToKernel('connect', address));
 }
 
+/** Linux: __sys_connect_file. */
 function* connectFile(t: Thread, fd: number, addr: Sockaddr): SysGen<SysResult> {
   const file = fdget(t, fd);
   if (!file) return fail('EBADF');

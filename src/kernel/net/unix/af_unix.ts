@@ -220,7 +220,7 @@ sockRegister({
   diag: (sk) => snapshotUnixSocket(sk as UnixSock),
 });
 
-/** The AF_UNIX sock behind an open file description, or null if it is not one (tests). */
+/** Linux: unix_sk(sock_from_file(file)->sk) — null if the file is no AF_UNIX socket (tests). */
 export function unixSockOfFile(file: File): UnixSock | null {
   const sock = sockFromFile(file);
   return sock?.sk instanceof UnixSock ? sock.sk : null;

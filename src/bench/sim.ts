@@ -10,6 +10,7 @@ import { sys_eventfd2 } from '../kernel/eventfd.ts';
 import { sys_epoll_create1, sys_epoll_ctl, sys_epoll_wait } from '../kernel/eventpoll/sys_epoll.ts';
 import { sys_close, sys_read, sys_write } from '../kernel/fs.ts';
 import { Kernel } from '../kernel/kernel.ts';
+import { sys_socketpair } from '../kernel/net/sys_socket.ts';
 import { sys_pipe2 } from '../kernel/pipe.ts';
 import { sys_poll } from '../kernel/poll.ts';
 import type { Process } from '../kernel/proc.ts';
@@ -17,7 +18,6 @@ import type { Thread } from '../kernel/sched.ts';
 import { sys_select } from '../kernel/select.ts';
 import type { Stats } from '../kernel/stats.ts';
 import { createScriptProcess } from '../kernel/system.ts';
-import { sys_socketpair } from '../kernel/unix.ts';
 import { buildFd2idx, type Driver, type Mux, type Objects, watchAll } from './driver.ts';
 import type { Mechanism, ObjectKind } from './types.ts';
 

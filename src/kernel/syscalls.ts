@@ -31,13 +31,6 @@ import {
   sys_read,
   sys_write,
 } from './fs.ts';
-import { sys_pipe2 } from './pipe.ts';
-import { sys_poll } from './poll.ts';
-import { sys_open } from './regular.ts';
-import type { Thread } from './sched.ts';
-import { sys_select } from './select.ts';
-import { sys_sleep } from './time.ts';
-import { sys_timerfd_create, sys_timerfd_gettime, sys_timerfd_settime } from './timerfd.ts';
 import {
   sys_accept4,
   sys_bind,
@@ -46,7 +39,16 @@ import {
   sys_shutdown,
   sys_socket,
   sys_socketpair,
-} from './unix.ts';
+} from './net/sys_socket.ts';
+import { sys_pipe2 } from './pipe.ts';
+import { sys_poll } from './poll.ts';
+import { sys_open } from './regular.ts';
+import type { Thread } from './sched.ts';
+import { sys_select } from './select.ts';
+import { sys_sleep } from './time.ts';
+import { sys_timerfd_create, sys_timerfd_gettime, sys_timerfd_settime } from './timerfd.ts';
+// Linux: the protocol families built in register themselves at boot (af_unix_init).
+import './net/unix/af_unix.ts';
 
 type R<E extends object = object> = Promise<SysResult<E>>;
 

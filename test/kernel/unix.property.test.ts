@@ -8,8 +8,9 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { AF, EPOLL, SOCK } from '../../src/abi/constants.ts';
 import type { SysResult } from '../../src/api/syscalls.ts';
+import { unixSockOfFile } from '../../src/kernel/net/unix/af_unix.ts';
+import type { UnixSock } from '../../src/kernel/net/unix/unix_sock.ts';
 import type { SimSyscalls } from '../../src/kernel/syscalls.ts';
-import { type UnixSock, unixSockOfFile } from '../../src/kernel/unix.ts';
 import { ok, type Sim, withSim } from '../helpers.ts';
 import { pollMask } from './helpers.ts';
 

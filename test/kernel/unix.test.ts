@@ -6,15 +6,12 @@ import { test } from 'node:test';
 import { AF, EPOLL, F, FD_CLOEXEC, O, SHUT, SOCK } from '../../src/abi/constants.ts';
 import { Unsupported } from '../../src/api/syscalls.ts';
 import type { KernelEvent } from '../../src/kernel/events.ts';
+import { unixSockOfFile } from '../../src/kernel/net/unix/af_unix.ts';
+import { dgramSkbTruesize } from '../../src/kernel/net/unix/dgram.ts';
+import { snapshotUnixNamespace, snapshotUnixSocket } from '../../src/kernel/net/unix/diag.ts';
+import { streamSkbTruesize } from '../../src/kernel/net/unix/stream.ts';
+import type { UnixSock } from '../../src/kernel/net/unix/unix_sock.ts';
 import type { SimSyscalls } from '../../src/kernel/syscalls.ts';
-import {
-  dgramSkbTruesize,
-  snapshotUnixNamespace,
-  snapshotUnixSocket,
-  streamSkbTruesize,
-  type UnixSock,
-  unixSockOfFile,
-} from '../../src/kernel/unix.ts';
 import { bytes, errno, ok, type Sim, text, withSim } from '../helpers.ts';
 
 const { AF_UNIX } = AF;

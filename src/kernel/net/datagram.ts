@@ -1,0 +1,65 @@
+// Receiving whole skbs (Linux: net/core/datagram.c): what datagram and seqpacket reads and
+// accept share — take the head skb, or sleep as an exclusive "receiver" until one comes.
+
+import { EPOLL, SOCK } from '../../abi/constants.ts';
+import { ERRNO } from '../errors.ts';
+import { type SysGen, type Thread, type WakeReason, wakeThread } from '../sched.ts';
+import {
+  addWaitQueueExclusive,
+  defineWakeFunction,
+  newWaitEntry,
+  removeWaitQueue,
+  type WaitQueueHead,
+} from '../waitqueue.ts';
+import type { Skb } from './skbuff.ts';
+import { RCV_SHUTDOWN, type Sock, sockError } from './sock.ts';
+
+const { EAGAIN, EINTR, ENOTCONN } = ERRNO;
+
+// Linux: receiver_wake_function — a datagram receiver ignores wake-ups whose key has neither IN
+// nor ERR; otherwise autoremove_wake_function.
+defineWakeFunction('receiver_wake_function', (k, e, key) => {
+  if (key !== 0 && (key & (EPOLL.EPOLLIN | EPOLL.EPOLLERR)) === 0) return 0;
+  const ret = wakeThread(k, e.owner as Thread, 'woken');
+  if (ret) removeWaitQueue(k, e);
+  return ret;
+});
+
+/** Linux: connection_based. */
+export const connectionBased = (sk: Sock): boolean =>
+  sk.type === SOCK.SOCK_STREAM || sk.type === SOCK.SOCK_SEQPACKET;
+
+/** Linux: __skb_wait_for_more_packets's sleep — exclusive, at the tail. */
+function* sleepAsReceiver(t: Thread, q: WaitQueueHead): SysGen<WakeReason> {
+  const k = t.k;
+  const e = newWaitEntry(k, 'receiver_wake_function', t);
+  addWaitQueueExclusive(k, q, e);
+  try {
+    return yield { deadline: null };
+  } finally {
+    // Linux: finish_wait; also runs when an abandoned call is unwound (deadlock, teardown).
+    removeWaitQueue(k, e);
+  }
+}
+
+/**
+ * Linux: __skb_recv_datagram (__skb_try_recv_datagram + __skb_wait_for_more_packets). Returns
+ * the dequeued skb, or −errno (0: no skb because of receive shutdown). sk_err comes first, before
+ * any queued skb.
+ */
+export function* skbRecvDatagram(t: Thread, sk: Sock, nonblock: boolean): SysGen<Skb | number> {
+  for (;;) {
+    const err = sockError(sk);
+    if (err) return err;
+    const skb = sk.receiveQueue.shift();
+    if (skb) return skb;
+    if (nonblock) return -EAGAIN;
+    // __skb_wait_for_more_packets: the checks it makes after queueing its entry.
+    const err2 = sockError(sk);
+    if (err2) return err2;
+    if (sk.shutdown & RCV_SHUTDOWN) return 0;
+    if (connectionBased(sk) && sk.state !== 'TCP_ESTABLISHED' && sk.state !== 'TCP_LISTEN') return -ENOTCONN;
+    const reason = yield* sleepAsReceiver(t, sk.wq);
+    if (reason === 'signal') return -EINTR;
+  }
+}

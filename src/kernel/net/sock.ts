@@ -1,0 +1,152 @@
+// The generic socket (Linux: struct sock, net/core/sock.c and include/net/sock.h): the state
+// every protocol family shares, its default callbacks, and send-buffer accounting.
+//
+// - **One wait queue per socket** (`wq`, Linux: sock->wq.wait, reached as sk_sleep(sk)). Data,
+//   space, state and error wake-ups all go through it with Linux's keys and budgets:
+//     sock_def_readable      IN|PRI|RDNORM|RDBAND, nr 1   (data queued, a connection queued)
+//     sk_write_space         OUT|WRNORM|WRBAND, nr 1      (the protocol's: an skb of ours freed)
+//     sock_def_wakeup        key 0 (all), nr 0            (shutdown, peer close)
+//     sock_def_error_report  ERR, nr 1                    (sk_err set)
+//   Each of them wakes only if the queue has entries (skwq_has_sleeper), and never once the
+//   socket is orphaned (released: sk_wq is NULL).
+// - **Flow control by skb truesize.** Every skb is charged to its sender's `wmemAlloc`
+//   (sk_wmem_alloc, which starts at 1) until the receiver consumes all of it (sock_wfree).
+//   Sending needs `wmemAlloc − 1 < sndbuf` before each skb (so the last one may overshoot).
+
+import { EPOLL, SK_SNDBUF_DEFAULT } from '../../abi/constants.ts';
+import { ERRNO } from '../errors.ts';
+import type { Kernel } from '../kernel.ts';
+import { type SysGen, sleepOn, type Thread } from '../sched.ts';
+import { newWaitQueue, type WaitQueueHead, waitqueueActive, wakeUp } from '../waitqueue.ts';
+import type { Skb } from './skbuff.ts';
+
+const { EAGAIN, EINTR, EOPNOTSUPP, EPIPE } = ERRNO;
+const { EPOLLIN, EPOLLPRI, EPOLLERR, EPOLLRDNORM, EPOLLRDBAND } = EPOLL;
+
+// Linux: include/net/sock.h
+export const RCV_SHUTDOWN = 1;
+export const SEND_SHUTDOWN = 2;
+export const SHUTDOWN_MASK = 3;
+
+/** Linux: sk_state, the values the modelled families use (include/net/tcp_states.h). */
+export type SkState = 'TCP_ESTABLISHED' | 'TCP_CLOSE' | 'TCP_LISTEN';
+
+/**
+ * Linux: struct sock, the fields every family shares. A family's sock extends it (as struct
+ * unix_sock embeds struct sock) and supplies sk_write_space.
+ */
+export abstract class Sock {
+  /** Stable id for snapshots, traces and wait-queue names. */
+  readonly id: number;
+  /** Linux: sk_type. */
+  readonly type: number;
+  /** Linux: sk_state. */
+  state: SkState = 'TCP_CLOSE';
+  /** Linux: sk_shutdown, RCV_SHUTDOWN | SEND_SHUTDOWN. Only grows. */
+  shutdown = 0;
+  /** Linux: sk_err — a positive errno or 0; sock_error() reads and clears it. */
+  err = 0;
+  /** Linux: sk_receive_queue. On a listener, connect requests (one skb per embryo). */
+  readonly receiveQueue: Skb[] = [];
+  /** Linux: sk_wmem_alloc: 1 + the truesize of every skb of ours not yet freed. */
+  wmemAlloc = 1;
+  /** Linux: sk_sndbuf (net.core.wmem_default; SO_SNDBUF is not modelled). */
+  readonly sndbuf: number = SK_SNDBUF_DEFAULT;
+  /** Linux: sk_max_ack_backlog — the listen backlog (AF_UNIX: max_dgram_qlen for receivers). */
+  maxAckBacklog: number;
+  /**
+   * Linux: sock->wq.wait (sk_sleep): every poller, reader and writer of this socket. Not Linux:
+   * it lives in the sock, created with it, so an embryo has one before sock_graft.
+   */
+  readonly wq: WaitQueueHead;
+  /** Linux: SOCK_DEAD — released (sock_orphan); wake-ups on `wq` stop. */
+  dead = false;
+
+  /** Linux: sk_alloc + sock_init_data. `family` names the queue: "unix:5.wq". */
+  constructor(k: Kernel, family: string, type: number, maxAckBacklog: number) {
+    this.id = k.nextId();
+    this.type = type;
+    this.maxAckBacklog = maxAckBacklog;
+    this.wq = newWaitQueue(k, `${family}.wq`, this.id);
+  }
+
+  /** Linux: sk->sk_write_space — the family's reaction to freed send-buffer space. */
+  abstract writeSpace(k: Kernel): void;
+}
+
+/** Linux: sk_sleep, or NULL once the socket is orphaned; skwq_has_sleeper adds "and non-empty". */
+export function sleeperQueue(sk: Sock): WaitQueueHead | null {
+  return !sk.dead && waitqueueActive(sk.wq) ? sk.wq : null;
+}
+
+/** Linux: sock_def_readable (sk_data_ready). */
+export function sockDefReadable(k: Kernel, sk: Sock): void {
+  const q = sleeperQueue(sk);
+  if (q) wakeUp(k, q, 1, EPOLLIN | EPOLLPRI | EPOLLRDNORM | EPOLLRDBAND);
+}
+
+/** Linux: sock_def_wakeup (sk_state_change) — wake_up_interruptible_all. */
+export function sockDefWakeup(k: Kernel, sk: Sock): void {
+  const q = sleeperQueue(sk);
+  if (q) wakeUp(k, q, 0, 0);
+}
+
+/** Linux: sock_def_error_report (sk_error_report). */
+export function sockDefErrorReport(k: Kernel, sk: Sock): void {
+  const q = sleeperQueue(sk);
+  if (q) wakeUp(k, q, 1, EPOLLERR);
+}
+
+/** Linux: sock_error — return and clear sk_err, as −errno. */
+export function sockError(sk: Sock): number {
+  const err = sk.err;
+  sk.err = 0;
+  return err === 0 ? 0 : -err;
+}
+
+/** Charge a new skb to its owner (Linux: sock_alloc_send_pskb → skb_set_owner_w). */
+export function skbSetOwnerW(k: Kernel, owner: Sock, data: Uint8Array, truesize: number): Skb {
+  owner.wmemAlloc += truesize;
+  return { id: k.nextId(), data, consumed: 0, truesize, owner };
+}
+
+/**
+ * Linux: sock_wfree, an skb's destructor: drop all but 1 of the truesize, run sk_write_space,
+ * then drop the last 1. An uncharged skb (an AF_UNIX connect request) changes nothing.
+ */
+export function sockWfree(k: Kernel, skb: Skb): void {
+  if (skb.truesize === 0) return;
+  const sk = skb.owner;
+  sk.wmemAlloc -= skb.truesize - 1;
+  sk.writeSpace(k);
+  sk.wmemAlloc -= 1;
+}
+
+/**
+ * Linux: sock_alloc_send_pskb's wait for send buffer space (with sock_wait_for_wmem). Returns 0
+ * when an skb may be allocated, or −errno. sock_error here consumes sk_err.
+ */
+export function* sockWaitForSendSpace(t: Thread, sk: Sock, nonblock: boolean): SysGen<number> {
+  for (;;) {
+    const err = sockError(sk);
+    if (err) return err;
+    if (sk.shutdown & SEND_SHUTDOWN) return -EPIPE;
+    // Linux: sk_wmem_alloc_get(sk) < sk_sndbuf, where sk_wmem_alloc_get is sk_wmem_alloc − 1.
+    if (sk.wmemAlloc - 1 < sk.sndbuf) return 0;
+    if (nonblock) return -EAGAIN;
+    // Linux: sock_wait_for_wmem — prepare_to_wait (non-exclusive, head) on sk_sleep.
+    for (;;) {
+      if (sk.wmemAlloc < sk.sndbuf) break;
+      if (sk.shutdown & SEND_SHUTDOWN) break;
+      if (sk.err) break;
+      const reason = yield* sleepOn(t, sk.wq, 'shared');
+      // Linux: sock_intr_errno. The restart decision belongs to a signal layer (not modelled).
+      if (reason === 'signal') return -EINTR;
+    }
+  }
+}
+
+/** Linux: sock_no_listen, sock_no_accept, sock_no_socketpair — what a family does not support. */
+export function sockNoSupport(): number {
+  return -EOPNOTSUPP;
+}

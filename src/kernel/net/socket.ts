@@ -1,0 +1,214 @@
+// The socket layer (Linux: net/socket.c): `struct socket`, the file operations every socket
+// shares, and dispatch to a protocol family. The system calls that decode their arguments and
+// call in here are in ./sys_socket.ts.
+//
+// A family registers itself (sock_register) with a `create` that picks the socket's proto_ops
+// by type and allocates its sock; from then on every call goes through those ops. __sock_create
+// checks what is generic — the family and type ranges (EAFNOSUPPORT, EINVAL) and whether the
+// family exists — and leaves the protocol, addresses and states to the family.
+//
+// Not modelled (each throws Unsupported where an argument could ask for it): sendto/recvfrom and
+// msg flags, socket options, SIGPIPE (the process ignores it, as the script format says: EPIPE
+// only), families that are not registered (only AF_UNIX is, by ./unix/af_unix.ts).
+
+import { AF, O } from '../../abi/constants.ts';
+import { Unsupported } from '../../api/syscalls.ts';
+import { ERRNO } from '../errors.ts';
+import { File, type FileOperations, type FileType, type PollTable } from '../file.ts';
+import { fdlookup } from '../fs.ts';
+import type { Kernel } from '../kernel.ts';
+import type { MaySleep, SysGen, Thread } from '../sched.ts';
+import type { Sock } from './sock.ts';
+
+const { EAFNOSUPPORT, EINVAL, ENOTSOCK } = ERRNO;
+
+// Linux: include/linux/net.h SOCK_MAX (SOCK_PACKET + 1); include/linux/socket.h NPROTO (AF_MAX).
+const SOCK_MAX = 11;
+const NPROTO = 46;
+
+/** Linux: socket_state (include/uapi/linux/net.h), the values the modelled families use. */
+export type SocketState = 'SS_UNCONNECTED' | 'SS_CONNECTED';
+
+/**
+ * A socket address as the API writes it ("@name"), decoded: the struct sockaddr that
+ * move_addr_to_kernel copies in. Only AF_UNIX abstract names are modelled.
+ */
+export interface Sockaddr {
+  readonly family: typeof AF.AF_UNIX;
+  /** The abstract name: sun_path after its leading NUL, one byte per character. */
+  readonly name: string;
+}
+
+/**
+ * Linux: struct msghdr, the part read and write use: the buffer, its length and MSG_DONTWAIT
+ * (which sock_read_iter and sock_write_iter set from the file's O_NONBLOCK).
+ */
+export interface Msghdr {
+  /** Linux: msg_iter — the bytes to send, or the buffer to receive into (its first `len` bytes). */
+  readonly iov: Uint8Array;
+  /** Linux: iov_iter_count(&msg->msg_iter) — bytes to send or room to receive. */
+  readonly len: number;
+  /** Linux: msg_flags & MSG_DONTWAIT. */
+  readonly dontwait: boolean;
+}
+
+/** Linux: struct proto_ops — a family's implementation of the socket calls for one type. */
+export interface ProtoOps {
+  readonly family: number;
+  release(k: Kernel, sock: Socket): void;
+  bind(k: Kernel, sock: Socket, addr: Sockaddr): number;
+  connect(t: Thread, sock: Socket, addr: Sockaddr, nonblock: boolean): MaySleep<number>;
+  socketpair(a: Socket, b: Socket): number;
+  /** `newsock` has the listener's type and ops (do_accept); the family grafts its sock into it. */
+  accept(t: Thread, sock: Socket, newsock: Socket, nonblock: boolean): MaySleep<number>;
+  poll(k: Kernel, file: File, sock: Socket, pt: PollTable | null): number;
+  /** ioctl(SIOCINQ), which is FIONREAD: bytes readable, or −errno. */
+  inq(k: Kernel, sock: Socket): number;
+  listen(k: Kernel, sock: Socket, backlog: number): number;
+  shutdown(k: Kernel, sock: Socket, how: number): number;
+  sendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number>;
+  recvmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number>;
+}
+
+/** Linux: struct net_proto_family. */
+export interface NetProtoFamily {
+  readonly family: number;
+  /** The file type its sockets have in snapshots and traces ('unix'). */
+  readonly fileType: FileType;
+  /** Linux: pf->create — set sock.ops and sock.sk for sock.type, or return −errno. */
+  create(k: Kernel, sock: Socket, protocol: number): number;
+  /** Linux: the family's sock_diag handler (net/unix/diag.c) — a sock as plain JSON. */
+  diag(sk: Sock): object;
+}
+
+/** Linux: struct socket. */
+export class Socket {
+  /** Linux: socket.state — SS_CONNECTED once connect, accept or socketpair has joined it. */
+  state: SocketState = 'SS_UNCONNECTED';
+  /** Linux: socket.ops — set by the family's create (or by do_accept, from the listener). */
+  ops!: ProtoOps;
+  /** Linux: socket.sk — the family's sock, set by its create (or grafted by accept). */
+  sk!: Sock;
+  /** Linux: socket.file — the file it is attached to, or null before sock_alloc_file and after release. */
+  file: File | null = null;
+
+  constructor(
+    /** Linux: socket.type (a family may change it: AF_UNIX's SOCK_RAW is SOCK_DGRAM). */
+    public type: number,
+  ) {}
+}
+
+/** Linux: net_families[], indexed by family. */
+const netFamilies: (NetProtoFamily | undefined)[] = [];
+/** Linux: socket_file_ops. Not Linux: one copy per family, so a file's type names its family. */
+const socketFileOps: (FileOperations | undefined)[] = [];
+
+/** Linux: sock_register. */
+export function sockRegister(pf: NetProtoFamily): void {
+  netFamilies[pf.family] = pf;
+  socketFileOps[pf.family] = {
+    type: pf.fileType,
+    poll: sockPoll,
+    read: sockReadIter,
+    write: sockWriteIter,
+    fionread: sockIoctlInq,
+    release: sockClose,
+    snapshot: (_k, file) => snapshotSocket(file.priv as Socket),
+  };
+}
+
+// ---- the socket file (socket_file_ops) ----
+
+/** Linux: sock_poll. */
+function sockPoll(k: Kernel, file: File, pt: PollTable | null): number {
+  const sock = file.priv as Socket;
+  return sock.ops.poll(k, file, sock, pt);
+}
+
+/** Linux: sock_read_iter — O_NONBLOCK becomes MSG_DONTWAIT; a zero-length read returns 0 at once. */
+function* sockReadIter(t: Thread, file: File, buf: Uint8Array, count: number): SysGen<number> {
+  if (count === 0) return 0;
+  const sock = file.priv as Socket;
+  return yield* sock.ops.recvmsg(t, sock, { iov: buf, len: count, dontwait: file.nonblock });
+}
+
+/** Linux: sock_write_iter — no zero-length shortcut (a 0-byte datagram is a message). */
+function* sockWriteIter(t: Thread, file: File, data: Uint8Array): SysGen<number> {
+  const sock = file.priv as Socket;
+  return yield* sock.ops.sendmsg(t, sock, { iov: data, len: data.length, dontwait: file.nonblock });
+}
+
+/** Linux: sock_ioctl → sock_do_ioctl → ops->ioctl(SIOCINQ). */
+function sockIoctlInq(k: Kernel, file: File): number {
+  const sock = file.priv as Socket;
+  return sock.ops.inq(k, sock);
+}
+
+/** Linux: sock_close → __sock_release. */
+function sockClose(k: Kernel, file: File): void {
+  sockRelease(k, file.priv as Socket);
+}
+
+/** Linux: __sock_release — the family lets go of its sock. */
+export function sockRelease(k: Kernel, sock: Socket): void {
+  sock.ops.release(k, sock);
+  sock.file = null;
+}
+
+/** Linux: sock_alloc_file — O_RDWR plus the caller's O_NONBLOCK. */
+export function sockAllocFile(k: Kernel, sock: Socket, flags: number): File {
+  const file = new File(k, socketFileOps[sock.ops.family]!, O.O_RDWR | (flags & O.O_NONBLOCK), sock);
+  sock.file = file;
+  return file;
+}
+
+/** Linux: sock_from_file. */
+export function sockFromFile(file: File): Socket | null {
+  return file.priv instanceof Socket ? file.priv : null;
+}
+
+/** A socket by descriptor, without a reference: EBADF, ENOTSOCK, or the socket (Linux: sockfd_lookup_light). */
+export function sockfdLookupLight(t: Thread, fd: number): Socket | number {
+  const file = fdlookup(t, fd);
+  if (!file) return -ERRNO.EBADF;
+  return sockFromFile(file) ?? -ENOTSOCK;
+}
+
+// ---- creation ----
+
+/** Not Linux: the registered families by name, for Unsupported messages. */
+function modelledFamilies(): string {
+  const names = Object.entries(AF)
+    .filter(([, f]) => netFamilies[f] !== undefined)
+    .map(([name]) => name);
+  return `only ${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} modelled`;
+}
+
+/** Linux: __sock_create. Returns the socket or −errno. */
+export function sockCreate(
+  k: Kernel,
+  call: string,
+  family: number,
+  type: number,
+  protocol: number,
+): Socket | number {
+  if (family < 0 || family >= NPROTO) return -EAFNOSUPPORT;
+  if (type < 0 || type >= SOCK_MAX) return -EINVAL;
+  const pf = netFamilies[family];
+  if (!pf) {
+    // Linux: no family 0 is ever registered.
+    if (family === AF.AF_UNSPEC) return -EAFNOSUPPORT;
+    // Not Linux: the reference kernel has (or loads) most other families; the model has not.
+    throw new Unsupported(call, `address family ${family} (${modelledFamilies()})`);
+  }
+  const sock = new Socket(type);
+  const err = pf.create(k, sock, protocol);
+  return err < 0 ? err : sock;
+}
+
+// ---- observability ----
+
+/** A socket as plain JSON: its socket state and its family's sock (the family's diag). */
+export function snapshotSocket(sock: Socket): { state: SocketState; sk: object } {
+  return { state: sock.state, sk: netFamilies[sock.ops.family]!.diag(sock.sk) };
+}

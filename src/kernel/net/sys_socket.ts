@@ -1,0 +1,195 @@
+// The socket system calls (Linux: net/socket.c's __sys_* entry points): they decode what is
+// generic — the descriptor (EBADF, ENOTSOCK), the SOCK_NONBLOCK/SOCK_CLOEXEC bits of `type`,
+// descriptor reservation (EMFILE), the address as the API writes it — and call the socket's
+// proto_ops (./socket.ts) for the rest. Not Linux: a separate module, as gVisor keeps its
+// sys_socket.go apart from the socket objects.
+
+import { AF, SOCK, SOCK_TYPE_MASK, SOMAXCONN } from '../../abi/constants.ts';
+import type { SysResult } from '../../api/syscalls.ts';
+import { Unsupported } from '../../api/syscalls.ts';
+import { ERRNO, fail, toResult } from '../errors.ts';
+import { fput } from '../file.ts';
+import { fdget, installFd } from '../fs.ts';
+import type { Kernel } from '../kernel.ts';
+import { mustSleep, type SysGen, type Thread } from '../sched.ts';
+import {
+  type Sockaddr,
+  Socket,
+  sockAllocFile,
+  sockCreate,
+  sockFromFile,
+  sockfdLookupLight,
+  sockRelease,
+} from './socket.ts';
+
+const { EINVAL, EMFILE } = ERRNO;
+
+/** Linux: the flags check of __sys_socket_create and __sys_socketpair — the type and its flags, or −errno. */
+function splitType(type: number): { type: number; flags: number } | number {
+  const flags = type & ~SOCK_TYPE_MASK;
+  if ((flags & ~(SOCK.SOCK_CLOEXEC | SOCK.SOCK_NONBLOCK)) !== 0) return -EINVAL;
+  return { type: type & SOCK_TYPE_MASK, flags };
+}
+
+/** Linux: __sys_socket. */
+export function sys_socket(t: Thread, domain: number, type: number, protocol: number): SysResult {
+  const k = t.k;
+  const split = splitType(type);
+  if (typeof split === 'number') return toResult(split);
+  const sock = sockCreate(k, 'socket', domain, split.type, protocol);
+  if (typeof sock === 'number') return toResult(sock);
+  // Linux: sock_map_fd — the descriptor comes after the socket; EMFILE releases it.
+  const file = sockAllocFile(k, sock, split.flags);
+  return toResult(installFd(k, t, file, (split.flags & SOCK.SOCK_CLOEXEC) !== 0));
+}
+
+/** Linux: __sys_socketpair. */
+export function sys_socketpair(
+  t: Thread,
+  domain: number,
+  type: number,
+  protocol: number,
+): SysResult<{ fds: [number, number] }> {
+  const k = t.k;
+  const split = splitType(type);
+  if (typeof split === 'number') return toResult(split) as SysResult<{ fds: [number, number] }>;
+  // Linux: both descriptors are reserved before any socket is created: EMFILE comes first,
+  // and a failure gives them back.
+  const table = t.proc.fdtable;
+  const cloexec = (split.flags & SOCK.SOCK_CLOEXEC) !== 0;
+  const fd1 = table.reserve(cloexec);
+  if (fd1 < 0) return fail('EMFILE');
+  const fd2 = table.reserve(cloexec);
+  if (fd2 < 0) {
+    table.unreserve(fd1);
+    return fail('EMFILE');
+  }
+  const pair = sockCreatePair(k, domain, split.type, protocol);
+  if (typeof pair === 'number') {
+    table.unreserve(fd2);
+    table.unreserve(fd1);
+    return toResult(pair) as SysResult<{ fds: [number, number] }>;
+  }
+  table.installReserved(fd1, sockAllocFile(k, pair[0], split.flags));
+  table.installReserved(fd2, sockAllocFile(k, pair[1], split.flags));
+  return { ret: 0, fds: [fd1, fd2] };
+}
+
+/** Linux: __sys_socketpair's two sock_create calls and ops->socketpair; a failure releases what was made. */
+function sockCreatePair(
+  k: Kernel,
+  domain: number,
+  type: number,
+  protocol: number,
+): [Socket, Socket] | number {
+  const a = sockCreate(k, 'socketpair', domain, type, protocol);
+  if (typeof a === 'number') return a;
+  const b = sockCreate(k, 'socketpair', domain, type, protocol);
+  if (typeof b === 'number') {
+    sockRelease(k, a);
+    return b;
+  }
+  const err = a.ops.socketpair(a, b);
+  if (err < 0) {
+    sockRelease(k, a);
+    sockRelease(k, b);
+    return err;
+  }
+  return [a, b];
+}
+
+// ---- addresses, connections, shutdown ----
+
+/**
+ * Linux: move_addr_to_kernel — the API's address as a sockaddr. Only abstract AF_UNIX names
+ * ("@name") are modelled; anything else throws Unsupported.
+ */
+function moveAddrToKernel(call: string, address: string): Sockaddr {
+  if (!address.startsWith('@'))
+    throw new Unsupported(
+      call,
+      `address ${JSON.stringify(address)}: only abstract names ("@name") are modelled`,
+    );
+  const name = address.slice(1);
+  for (let i = 0; i < name.length; i++)
+    if (name.charCodeAt(i) > 0xff) throw new Unsupported(call, 'address: only byte names are modelled');
+  return { family: AF.AF_UNIX, name };
+}
+
+/** Linux: __sys_bind. */
+export function sys_bind(t: Thread, fd: number, address: string): SysResult {
+  const sock = sockfdLookupLight(t, fd);
+  if (typeof sock === 'number') return toResult(sock);
+  return toResult(sock.ops.bind(t.k, sock, moveAddrToKernel('bind', address)));
+}
+
+/** Linux: __sys_listen. */
+export function sys_listen(t: Thread, fd: number, backlog: number): SysResult {
+  const sock = sockfdLookupLight(t, fd);
+  if (typeof sock === 'number') return toResult(sock);
+  // Linux: (unsigned) backlog > somaxconn → somaxconn.
+  if (backlog >>> 0 > SOMAXCONN) backlog = SOMAXCONN;
+  return toResult(sock.ops.listen(t.k, sock, backlog));
+}
+
+/**
+ * Linux: __sys_connect → __sys_connect_file → ops->connect. May block (a full backlog). The
+ * address is decoded before the call starts, so an unmodelled one throws Unsupported at once.
+ */
+export function sys_connect(t: Thread, fd: number, address: string): SysGen<SysResult> {
+  return connectFile(t, fd, moveAddrToKernel('connect', address));
+}
+
+/** Linux: __sys_connect_file. */
+function* connectFile(t: Thread, fd: number, addr: Sockaddr): SysGen<SysResult> {
+  const file = fdget(t, fd);
+  if (!file) return fail('EBADF');
+  try {
+    const sock = sockFromFile(file);
+    if (!sock) return fail('ENOTSOCK');
+    const r = sock.ops.connect(t, sock, addr, file.nonblock);
+    return toResult(mustSleep(r) ? yield* r : r);
+  } finally {
+    fput(t.k, file);
+  }
+}
+
+/**
+ * Linux: __sys_accept4 → __sys_accept4_file → do_accept → ops->accept. Blocks unless the
+ * listener's file is O_NONBLOCK (the accept4 flags only set the new file's flags). The new
+ * descriptor is reserved before waiting (get_unused_fd_flags), so a descriptor another thread
+ * opens meanwhile gets the next number; it is installed on success and given back on failure.
+ */
+export function* sys_accept4(t: Thread, fd: number, flags: number): SysGen<SysResult> {
+  const file = fdget(t, fd);
+  if (!file) return fail('EBADF');
+  const table = t.proc.fdtable;
+  let newfd = -1;
+  try {
+    if ((flags & ~(SOCK.SOCK_CLOEXEC | SOCK.SOCK_NONBLOCK)) !== 0) return fail('EINVAL');
+    newfd = table.reserve((flags & SOCK.SOCK_CLOEXEC) !== 0);
+    if (newfd < 0) return toResult(-EMFILE);
+    const sock = sockFromFile(file);
+    if (!sock) return fail('ENOTSOCK');
+    // Linux: do_accept — sock_alloc, with the listener's type and ops.
+    const newsock = new Socket(sock.type);
+    newsock.ops = sock.ops;
+    const r = sock.ops.accept(t, sock, newsock, file.nonblock);
+    const err = mustSleep(r) ? yield* r : r;
+    if (err < 0) return toResult(err);
+    table.installReserved(newfd, sockAllocFile(t.k, newsock, flags));
+    const ret = newfd;
+    newfd = -1;
+    return { ret };
+  } finally {
+    if (newfd >= 0) table.unreserve(newfd);
+    fput(t.k, file);
+  }
+}
+
+/** Linux: __sys_shutdown → __sys_shutdown_sock → ops->shutdown. */
+export function sys_shutdown(t: Thread, fd: number, how: number): SysResult {
+  const sock = sockfdLookupLight(t, fd);
+  if (typeof sock === 'number') return toResult(sock);
+  return toResult(sock.ops.shutdown(t.k, sock, how));
+}

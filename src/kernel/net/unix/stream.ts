@@ -1,0 +1,180 @@
+// AF_UNIX SOCK_STREAM (Linux: net/unix/af_unix.c's unix_stream_* and unix_poll): connecting to
+// a listener, byte-stream sends cut into skbs, reads that may take part of an skb, and the
+// stream poll. unix_stream_connect serves SOCK_SEQPACKET too.
+
+import { EPOLL } from '../../../abi/constants.ts';
+import { ERRNO } from '../../errors.ts';
+import { copyBytes, type File, type PollTable, pollWait } from '../../file.ts';
+import type { Kernel } from '../../kernel.ts';
+import { type SysGen, sleepOn, type Thread } from '../../sched.ts';
+import { consumeSkb, headTruesize, pageAlign, SKB_MAX_HEAD0 } from '../skbuff.ts';
+import {
+  RCV_SHUTDOWN,
+  SEND_SHUTDOWN,
+  SHUTDOWN_MASK,
+  skbSetOwnerW,
+  sockDefReadable,
+  sockError,
+  sockWaitForSendSpace,
+} from '../sock.ts';
+import type { Msghdr, Sockaddr, Socket } from '../socket.ts';
+import { unixFindAbstract, unixValidateAddr } from './namespace.ts';
+import { recvqFull, UnixSock, unixSk, unixWaitForPeer, unixWritable } from './unix_sock.ts';
+
+const { EAGAIN, ECONNREFUSED, EINTR, EINVAL, EISCONN, ENOTCONN, EPIPE } = ERRNO;
+const { EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP, EPOLLRDNORM, EPOLLWRNORM, EPOLLWRBAND, EPOLLRDHUP } = EPOLL;
+
+// Linux: UNIX_SKB_FRAGS_SZ = PAGE_SIZE << get_order(32768).
+const UNIX_SKB_FRAGS_SZ = 32768;
+
+/**
+ * Linux: unix_stream_sendmsg cuts a chunk into a head of at most SKB_MAX_HEAD(0) and page
+ * fragments (alloc_skb_with_frags adds whole pages to truesize).
+ */
+export function streamSkbTruesize(chunk: number): number {
+  const dataLen = Math.min(chunk, pageAlign(Math.max(0, chunk - SKB_MAX_HEAD0)));
+  return headTruesize(chunk - dataLen) + pageAlign(dataLen);
+}
+
+/** Linux: unix_stream_sendmsg's chunk size: "keep two messages in the pipe", and the allocation cap. */
+function streamChunkSize(remaining: number, sndbuf: number): number {
+  return Math.min(remaining, (sndbuf >> 1) - 64, SKB_MAX_HEAD0 + UNIX_SKB_FRAGS_SZ);
+}
+
+/**
+ * Linux: unix_stream_connect. Completes synchronously: the client is ESTABLISHED at once and an
+ * embryo socket, already connected back to it, waits on the listener's queue for accept.
+ * Not Linux: the embryo is created once the connection is certain (Linux creates it first and
+ * releases it on failure, which nothing can observe), and its 1-byte request skb is not charged.
+ */
+export function* unixStreamConnect(
+  t: Thread,
+  sock: Socket,
+  addr: Sockaddr,
+  nonblock: boolean,
+): SysGen<number> {
+  const k = t.k;
+  const sk = unixSk(sock);
+  const err = unixValidateAddr(addr);
+  if (err) return err;
+  for (;;) {
+    const other = unixFindAbstract(k, sk.type, addr.name);
+    if (!other) return -ECONNREFUSED;
+    if (other.state !== 'TCP_LISTEN' || other.shutdown & RCV_SHUTDOWN) return -ECONNREFUSED;
+    if (recvqFull(other)) {
+      // Linux: EAGAIN, not EINPROGRESS: there is no half-open state to come back to.
+      if (nonblock) return -EAGAIN;
+      const reason = yield* unixWaitForPeer(t, other);
+      if (reason === 'signal') return -EINTR;
+      continue;
+    }
+    // Linux: checked only now, so a full or missing listener is reported first.
+    if (sk.state !== 'TCP_CLOSE') return sk.state === 'TCP_ESTABLISHED' ? -EISCONN : -EINVAL;
+    const newsk = new UnixSock(k, sk.type);
+    newsk.peer = sk;
+    newsk.state = 'TCP_ESTABLISHED';
+    newsk.listener = other;
+    // Linux: the accepted socket shares the listener's address (unhashed).
+    newsk.addr = other.addr;
+    sock.state = 'SS_CONNECTED';
+    sk.state = 'TCP_ESTABLISHED';
+    sk.peer = newsk;
+    // Linux: the request skb's owner (skb->sk) is the embryo; unix_accept takes it from there.
+    other.receiveQueue.push({
+      id: k.nextId(),
+      data: new Uint8Array(0),
+      consumed: 0,
+      truesize: 0,
+      owner: newsk,
+    });
+    sockDefReadable(k, other);
+    return 0;
+  }
+}
+
+/** Linux: unix_stream_sendmsg. Returns the bytes sent, or −errno when none were. */
+export function* unixStreamSendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number> {
+  const k = t.k;
+  const sk = unixSk(sock);
+  const other = sk.peer;
+  if (!other) return -ENOTCONN;
+  if (sk.shutdown & SEND_SHUTDOWN) return -EPIPE;
+  const len = msg.len;
+  let sent = 0;
+  while (sent < len) {
+    const size = streamChunkSize(len - sent, sk.sndbuf);
+    const err = yield* sockWaitForSendSpace(t, sk, msg.dontwait);
+    if (err) return sent || err;
+    const skb = skbSetOwnerW(k, sk, msg.iov.slice(sent, sent + size), streamSkbTruesize(size));
+    if (other.dead || other.shutdown & RCV_SHUTDOWN) {
+      consumeSkb(k, skb);
+      return sent || -EPIPE;
+    }
+    other.receiveQueue.push(skb);
+    sockDefReadable(k, other);
+    sent += size;
+  }
+  return sent;
+}
+
+/** Linux: unix_stream_read_generic, for read(): no flags, SO_RCVLOWAT 1. */
+export function* unixStreamRecvmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number> {
+  const k = t.k;
+  const sk = unixSk(sock);
+  if (sk.state !== 'TCP_ESTABLISHED') return -EINVAL;
+  const target = 1;
+  let copied = 0;
+  let size = msg.len;
+  let err = 0;
+  do {
+    const skb = sk.receiveQueue[0];
+    if (!skb) {
+      if (copied >= target) break;
+      // Linux: "POSIX 1003.1g mandates this order": the error, then EOF, then EAGAIN.
+      err = sockError(sk);
+      if (err) break;
+      if (sk.shutdown & RCV_SHUTDOWN) break;
+      if (msg.dontwait) {
+        err = -EAGAIN;
+        break;
+      }
+      // Linux: unix_stream_data_wait — prepare_to_wait (non-exclusive, head) until something changes.
+      while (sk.receiveQueue.length === 0 && !sk.err && !(sk.shutdown & RCV_SHUTDOWN)) {
+        const reason = yield* sleepOn(t, sk.wq, 'shared');
+        if (reason === 'signal') return copied || -EINTR;
+      }
+      continue;
+    }
+    const avail = skb.data.length - skb.consumed;
+    const chunk = Math.min(avail, size);
+    copyBytes(msg.iov, copied, skb.data, skb.consumed, chunk);
+    copied += chunk;
+    size -= chunk;
+    skb.consumed += chunk;
+    // Linux: a partly read skb stays queued and stays charged to its sender.
+    if (skb.consumed < skb.data.length) break;
+    sk.receiveQueue.shift();
+    consumeSkb(k, skb);
+  } while (size > 0);
+  return copied || err;
+}
+
+/** Linux: unix_poll (SOCK_STREAM). */
+export function unixPoll(k: Kernel, file: File, sock: Socket, pt: PollTable | null): number {
+  const sk = unixSk(sock);
+  // Linux: sock_poll_wait — register before computing the mask.
+  pollWait(file, sk.wq, pt);
+  k.stats.fopPollCalls++;
+  let mask = 0;
+  const shutdown = sk.shutdown;
+  const state = sk.state;
+  if (sk.err) mask |= EPOLLERR;
+  if (shutdown === SHUTDOWN_MASK) mask |= EPOLLHUP;
+  if (shutdown & RCV_SHUTDOWN) mask |= EPOLLRDHUP | EPOLLIN | EPOLLRDNORM;
+  if (sk.receiveQueue.length > 0) mask |= EPOLLIN | EPOLLRDNORM;
+  // Linux: "Connection-based need to check for termination and startup" — unconnected is HUP.
+  if (state === 'TCP_CLOSE') mask |= EPOLLHUP;
+  // Linux: writable also after the peer has gone ("prevents stuck sockets").
+  if (unixWritable(sk, state)) mask |= EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
+  return mask;
+}

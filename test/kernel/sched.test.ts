@@ -275,11 +275,7 @@ test('a_blocked_read_abandoned_at_a_deadlock_drops_its_file_and_its_wait_entry',
   assert.equal(k.files.size, files - 2);
 });
 
-// TODO(lead): passes once unix.ts's sleepAsReceiver sleeps through sleepOn (issue 9 §1, §6);
-// then drop the todo option.
-test('a_blocked_dgram_read_abandoned_at_a_deadlock_leaves_no_wait_entry', {
-  todo: 'unix.ts sleepAsReceiver: adopt sleepOn',
-}, async () => {
+test('a_blocked_dgram_read_abandoned_at_a_deadlock_leaves_no_wait_entry', async () => {
   const k = new Kernel();
   const p = createScriptProcess(k);
   const setup = new SimSyscalls(p.thread('setup'));
@@ -298,11 +294,7 @@ test('a_blocked_dgram_read_abandoned_at_a_deadlock_leaves_no_wait_entry', {
   assert.equal(k.stats.waitEntriesAdded - k.stats.waitEntriesRemoved, 0);
 });
 
-// TODO(lead): passes once eventpoll's ep_poll and unix.ts's sleepAsReceiver sleep through
-// schedule/sleepOn (issue 9 §1); then drop the todo option.
-test('every_sleep_in_the_kernel_goes_through_schedule', {
-  todo: 'eventpoll.ts epPollWait and unix.ts sleepAsReceiver: adopt schedule/sleepOn',
-}, () => {
+test('every_sleep_in_the_kernel_goes_through_schedule', () => {
   const hits: string[] = [];
   const walk = (dir: string): void => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {

@@ -7,9 +7,9 @@ import { EP_MAX_EVENTS, EPOLL, EPOLL_CTL, O } from '../../abi/constants.ts';
 import type { EpollEvent, SysResult, Timespec } from '../../api/syscalls.ts';
 import { Unsupported } from '../../api/syscalls.ts';
 import { ERRNO, fail, toResult } from '../errors.ts';
-import { File, fileCanPoll, fput } from '../file.ts';
-import { fdget, fdlookup, installFd } from '../fs.ts';
-import type { MaySleep, SysGen, Thread } from '../sched.ts';
+import { File, fileCanPoll } from '../file.ts';
+import { fdget, fdlookup, fdput, installFd } from '../fs.ts';
+import { holdAcrossSleep, type MaySleep, mustSleep, type SysGen, type Thread } from '../sched.ts';
 import { NSEC_PER_MSEC, NSEC_PER_SEC } from '../time.ts';
 import { type EpollEventState, isFileEpoll } from './epitem.ts';
 import { type Eventpoll, epAlloc, eventpollOps } from './eventpoll.ts';
@@ -160,35 +160,28 @@ function doEpollWait(
 ): MaySleep<SysResult<{ events: EpollEvent[] }>> {
   const f = fdget(t, epfd);
   if (!f) return fail('EBADF');
-  if (maxevents <= 0 || maxevents > EP_MAX_EVENTS || !isFileEpoll(f)) {
-    fput(t.k, f);
-    return fail('EINVAL');
-  }
-  const events: EpollEvent[] = [];
-  let res: MaySleep<number>;
-  try {
-    res = epPoll(t, f.priv as Eventpoll, events, maxevents, timeout);
-  } catch (e) {
-    fput(t.k, f);
-    throw e;
-  }
-  if (typeof res !== 'number') return epollWaitSleeping(t, f, events, res);
-  fput(t.k, f);
-  return epollWaitResult(res, events);
+  // Linux: fdget … fdput around ep_check_params and ep_poll.
+  return holdAcrossSleep(t, f, fdput, epollWaitHolding, { maxevents, timeout });
 }
 
-/** Not Linux: the rest of an epoll_wait that sleeps: it holds its file reference until it returns. */
-function* epollWaitSleeping(
+/** Linux: fs/eventpoll.c:do_epoll_wait — the part that runs holding the epoll file. */
+function epollWaitHolding(
   t: Thread,
   f: File,
-  events: EpollEvent[],
+  { maxevents, timeout }: { maxevents: number; timeout: EpTimeout },
+): MaySleep<SysResult<{ events: EpollEvent[] }>> {
+  if (maxevents <= 0 || maxevents > EP_MAX_EVENTS || !isFileEpoll(f)) return fail('EINVAL');
+  const events: EpollEvent[] = [];
+  const res = epPoll(t, f.priv as Eventpoll, events, maxevents, timeout);
+  return mustSleep(res) ? epollWaitAfterSleep(res, events) : epollWaitResult(res, events);
+}
+
+/** Not Linux: the result of an epoll_wait that slept. */
+function* epollWaitAfterSleep(
   wait: SysGen<number>,
+  events: EpollEvent[],
 ): SysGen<SysResult<{ events: EpollEvent[] }>> {
-  try {
-    return epollWaitResult(yield* wait, events);
-  } finally {
-    fput(t.k, f);
-  }
+  return epollWaitResult(yield* wait, events);
 }
 
 /** Not Linux: do_epoll_wait's count or -errno as the call's result. */

@@ -1,11 +1,11 @@
 // epoll_wait's semantics once its arguments are checked (Linux: fs/eventpoll.c ep_poll,
 // ep_events_available, ep_schedule_timeout): deliver what is ready, else sleep on ep->wq and
-// try again after every wake-up. The sleep itself is one small function, epPollSleep.
+// try again after every wake-up. It sleeps through sched.ts's prepareToWait / schedule / finishWait.
 
 import type { EpollEvent } from '../../api/syscalls.ts';
 import { ERRNO } from '../errors.ts';
-import type { MaySleep, SysGen, Thread, WakeReason } from '../sched.ts';
-import { addWaitQueueExclusiveHead, newWaitEntry, removeWaitQueue, type WaitEntry } from '../waitqueue.ts';
+import { finishWait, type MaySleep, prepareToWait, type SysGen, schedule, type Thread } from '../sched.ts';
+import { newWaitEntry } from '../waitqueue.ts';
 import type { Eventpoll } from './eventpoll.ts';
 import { EP_UNACTIVE_PTR, listEmpty } from './readylist.ts';
 import { epSendEvents } from './scan.ts';
@@ -61,7 +61,9 @@ function* epPollWait(
     const wait = newWaitEntry(k, 'ep_autoremove_wake_function', t);
     let eavail = epEventsAvailable(ep);
     if (!eavail) {
-      const reason = yield* epPollSleep(t, ep, wait, to);
+      prepareToWait(t, ep.wq, wait, 'exclusive_head');
+      // Linux: ep_schedule_timeout — a deadline already past does not sleep ('timeout' at once).
+      const reason = yield* schedule(t, to, wait);
       if (reason === 'timeout') timedOut = true;
       else if (reason === 'signal') signalPending = true;
     }
@@ -70,7 +72,7 @@ function* epPollWait(
     eavail = true;
     if (wait.queue !== null) {
       if (timedOut) eavail = false;
-      removeWaitQueue(k, wait);
+      finishWait(t, wait);
     }
     if (eavail) {
       const res = epSendEvents(k, ep, out, maxevents);
@@ -80,23 +82,4 @@ function* epPollWait(
     // Never restarted, whatever SA_RESTART says.
     if (signalPending) return -EINTR;
   }
-}
-
-/**
- * Not Linux: the sleep of one turn of ep_poll, in a function of its own: queue `wait` exclusively at the head of ep->wq and sleep
- * until the absolute deadline `to` (null: none) or a wake-up. Linux: ep_schedule_timeout — a
- * deadline already past does not sleep ('timeout'). An abandoned call (deadlock, teardown) is
- * unwound from the yield and unqueues its entry; otherwise the caller unqueues it.
- */
-function* epPollSleep(t: Thread, ep: Eventpoll, wait: WaitEntry, to: number | null): SysGen<WakeReason> {
-  const k = t.k;
-  addWaitQueueExclusiveHead(k, ep.wq, wait);
-  if (to !== null && !(to > k.now)) return 'timeout';
-  let reason: WakeReason | null = null;
-  try {
-    reason = yield { deadline: to };
-  } finally {
-    if (reason === null) removeWaitQueue(k, wait);
-  }
-  return reason;
 }

@@ -3,14 +3,8 @@
 
 import { EPOLL, SOCK } from '../../abi/constants.ts';
 import { ERRNO } from '../errors.ts';
-import { type SysGen, type Thread, type WakeReason, wakeThread } from '../sched.ts';
-import {
-  addWaitQueueExclusive,
-  defineWakeFunction,
-  newWaitEntry,
-  removeWaitQueue,
-  type WaitQueueHead,
-} from '../waitqueue.ts';
+import { type SysGen, sleepOn, type Thread, type WakeReason, wakeThread } from '../sched.ts';
+import { defineWakeFunction, removeWaitQueue, type WaitQueueHead } from '../waitqueue.ts';
 import type { Skb } from './skbuff.ts';
 import { RCV_SHUTDOWN, type Sock, sockError } from './sock.ts';
 
@@ -31,15 +25,7 @@ export const connectionBased = (sk: Sock): boolean =>
 
 /** Linux: __skb_wait_for_more_packets's sleep — exclusive, at the tail. */
 function* sleepAsReceiver(t: Thread, q: WaitQueueHead): SysGen<WakeReason> {
-  const k = t.k;
-  const e = newWaitEntry(k, 'receiver_wake_function', t);
-  addWaitQueueExclusive(k, q, e);
-  try {
-    return yield { deadline: null };
-  } finally {
-    // Linux: finish_wait; also runs when an abandoned call is unwound (deadlock, teardown).
-    removeWaitQueue(k, e);
-  }
+  return yield* sleepOn(t, q, 'exclusive', null, 'receiver_wake_function');
 }
 
 /**

@@ -1244,7 +1244,7 @@ function pollMask(bits: readonly string[]): string {
 /**
  * The trigger's registration in a thread group's epoll: EPOLLIN plus extras, always valid (an
  * invalid one would leave the threads waiting forever). EPOLLEXCLUSIVE takes only
- * IN|OUT|ERR|HUP|WAKEUP|ET and no ONESHOT (Linux: ep_ctl EPOLLEXCLUSIVE_OK_BITS); with several
+ * IN|OUT|ERR|HUP|WAKEUP|ET and no ONESHOT (Linux: fs/eventpoll.c:EPOLLEXCLUSIVE_OK_BITS); with several
  * waiters, no ET and no ONESHOT (see epollGroup).
  */
 function validTriggerMask(bits: readonly string[], several: boolean): string {

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import type { Backend } from '../../src/api/backend.ts';
 import { type BackendName, main } from '../../src/cli/cli.ts';
 import { parseScriptText } from '../../src/script/parse.ts';
-import { FakeBackend, type FakeOptions } from './fake-backend.ts';
+import { FakeBackend, type FakeOptions } from '../script/fake-backend.ts';
 
 const repo = new URL('../../', import.meta.url).pathname;
 

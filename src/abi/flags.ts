@@ -2,8 +2,10 @@
 
 import { EFD, EPOLL, EPOLL_CREATE, EPOLL_CTL, O, POLL, SHUT, SOCK, TFD } from './constants.ts';
 
+/** The names a flag word may use, and their values. */
 export type FlagTable = Readonly<Record<string, number>>;
 
+/** The flag tables by argument kind, as the script format spells flag words. */
 export const FLAG_TABLES = {
   epoll: EPOLL,
   poll: POLL,

@@ -294,9 +294,9 @@ describe('cli', () => {
     ]);
   });
 
-  test('diff_says_once_which_steps_a_stopped_run_did_not_reach', async () => {
+  test('diff_says_once_which_steps_a_stopped_run_did_not_reach_and_exits_2', async () => {
     const r = await cli(['diff', epoll], { backends: { sim: { failCreate: true } } });
-    assert.equal(r.status, 1);
+    assert.equal(r.status, 2, 'a backend that cannot run');
     assert.equal(
       r.stdout,
       [

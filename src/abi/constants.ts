@@ -111,6 +111,37 @@ export const F = {
   F_SETPIPE_SZ: 1031,
   F_GETPIPE_SZ: 1032,
 } as const;
+/**
+ * fcntl commands the model does not implement, named for its messages (Linux:
+ * include/uapi/asm-generic/fcntl.h, include/uapi/linux/fcntl.h).
+ */
+export const F_UNMODELLED = {
+  F_GETLK: 5,
+  F_SETLK: 6,
+  F_SETLKW: 7,
+  F_SETOWN: 8,
+  F_GETOWN: 9,
+  F_SETSIG: 10,
+  F_GETSIG: 11,
+  F_SETOWN_EX: 15,
+  F_GETOWN_EX: 16,
+  F_GETOWNER_UIDS: 17,
+  F_OFD_GETLK: 36,
+  F_OFD_SETLK: 37,
+  F_OFD_SETLKW: 38,
+  F_SETLEASE: 1024,
+  F_GETLEASE: 1025,
+  F_NOTIFY: 1026,
+  F_DUPFD_QUERY: 1027,
+  F_CREATED_QUERY: 1028,
+  F_CANCELLK: 1029,
+  F_ADD_SEALS: 1033,
+  F_GET_SEALS: 1034,
+  F_GET_RW_HINT: 1035,
+  F_SET_RW_HINT: 1036,
+  F_GET_FILE_RW_HINT: 1037,
+  F_SET_FILE_RW_HINT: 1038,
+} as const;
 /** The descriptor flag F_GETFD and F_SETFD read and write. */
 export const FD_CLOEXEC = 1;
 /** ioctl(2) request: the bytes ready to read. */

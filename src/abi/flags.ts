@@ -68,6 +68,12 @@ export function formatMask(mask: number, table: FlagTable): string {
   return names.join('|');
 }
 
+/** The name `table` gives `value` (`CLOCK_REALTIME` for 0 in CLOCK), or the number when none does. */
+export function nameOf(value: number, table: FlagTable): string {
+  for (const [name, v] of Object.entries(table)) if (v === value) return name;
+  return String(value);
+}
+
 function nameOfBit(table: FlagTable, v: number): string | undefined {
   for (const [name, value] of Object.entries(table)) if (value >>> 0 === v) return name;
   return undefined;

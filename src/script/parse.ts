@@ -342,9 +342,21 @@ function flagWord(v: unknown, table: FlagTable): number {
   try {
     return parseFlags(v, table);
   } catch (e) {
-    if (e instanceof FlagError) throw new ArgError(e.message);
+    if (e instanceof FlagError) throw new ArgError(flagHint(v, table) ?? e.message);
     throw e;
   }
+}
+
+/** For a flag word with a misspelt name: the name, and the one it is closest to (as for calls). */
+function flagHint(v: unknown, table: FlagTable): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  const names = Object.keys(table);
+  for (const word of v.split('|').map((w) => w.trim())) {
+    if (word === '' || Object.hasOwn(table, word) || /^(0x[0-9a-f]+|\d+)$/i.test(word)) continue;
+    const near = Object.hasOwn(table, word.toUpperCase()) ? word.toUpperCase() : closest(word, names);
+    return near ? `unknown flag "${word}" (did you mean "${near}"?)` : undefined;
+  }
+  return undefined;
 }
 
 /** A descriptor argument: `"$name"` bound earlier, or an integer used as is. */

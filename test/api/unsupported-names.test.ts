@@ -57,8 +57,3 @@ test('linux_names_an_unmodelled_address_family', async () => {
   assert.equal(n, 'socketpair: unsupported: domain AF_INET6 (only AF_UNIX)');
 });
 
-// src/kernel/unix.ts (sys_socket's family check) is helper k2's to change: nameOf(family, AF).
-test('sim_names_an_unmodelled_address_family', { todo: 'src/kernel/unix.ts: name the family' }, async () => {
-  const m = await refusal(simBackend, (s) => s.socket(AF.AF_INET, SOCK.SOCK_STREAM, 0));
-  assert.equal(m, 'socket: unsupported: address family AF_INET (only AF_UNIX is modelled)');
-});

@@ -94,6 +94,7 @@ function fail(errno: number): { errno: Errno } {
   return { errno: errnoName(errno) as Errno };
 }
 
+/** The system calls made in this process, through koffi, confined to a script's descriptors. */
 export class LinuxCalls implements Syscalls {
   private readonly c = libc();
 

@@ -342,6 +342,7 @@ export function callLimitMs(call: SyscallName, args: readonly unknown[]): number
   }
 }
 
+/** One script's run on real Linux, in a child process (reused when a run ends cleanly: see Reuse above). */
 export class LinuxProcess implements ProcessHandle {
   private readonly pending = new Map<number, Pending>();
   private readonly promiseIds = new WeakMap<Promise<unknown>, number>();

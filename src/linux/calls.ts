@@ -94,7 +94,7 @@ function fail(errno: number): { errno: Errno } {
   return { errno: errnoName(errno) as Errno };
 }
 
-/** The system calls made in this process, through koffi, confined to a script's descriptors. */
+/** The system calls, made in the calling process through koffi (the child's side of the backend), within a `Confinement`. */
 export class LinuxCalls implements Syscalls {
   private readonly c = libc();
 

@@ -94,7 +94,10 @@ function fail(errno: number): { errno: Errno } {
   return { errno: errnoName(errno) as Errno };
 }
 
-/** The system calls, made in the calling process through koffi (the child's side of the backend), within a `Confinement`. */
+/**
+ * The system calls, made in the calling process through koffi (the child's side of the backend),
+ * within a `Confinement`.
+ */
 export class LinuxCalls implements Syscalls {
   private readonly c = libc();
 

@@ -56,4 +56,3 @@ test('linux_names_an_unmodelled_address_family', async () => {
   const n = await refusal(linuxBackend, (s) => s.socketpair(AF.AF_INET6, SOCK.SOCK_DGRAM, 0));
   assert.equal(n, 'socketpair: unsupported: domain AF_INET6 (only AF_UNIX)');
 });
-

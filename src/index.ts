@@ -1,7 +1,96 @@
-// iomux: Linux I/O multiplexing as an executable model of the kernel. The library's public API.
-export * from './abi/constants.ts';
+// iomux: Linux I/O multiplexing as an executable model of the kernel. The library's public API,
+// declared once: everything a program or a bundle of the package may import from 'iomux'. Each
+// name is documented where it is declared. Nothing here loads Node-only code, so the same entry
+// serves a browser bundle; the real-Linux backend is its own entry point, 'iomux/linux'
+// (src/linux/index.ts), loaded only by those who ask for it.
+
+// ---- Linux's ABI as data: flag values, errno names, flag words ----
+export {
+  AF,
+  CLOCK,
+  EFD,
+  EPOLL,
+  EPOLL_CLOEXEC,
+  EPOLL_CTL,
+  F,
+  FD_CLOEXEC,
+  FIONREAD,
+  O,
+  POLL,
+  SHUT,
+  SOCK,
+  TFD,
+  TFD_TIMER,
+} from './abi/constants.ts';
 export { ERRNO, type Errno, errnoName } from './abi/errno.ts';
-export { FLAG_TABLES, formatMask, parseFlags } from './abi/flags.ts';
-export * from './api/backend.ts';
-export * from './api/syscalls.ts';
-export * from './kernel/index.ts';
+export { FLAG_TABLES, type FlagTable, formatMask, parseFlags } from './abi/flags.ts';
+
+// ---- The syscall interface every backend implements, and its results ----
+export { type Backend, BlocksForever, type ProcessHandle } from './api/backend.ts';
+export {
+  type EpollEvent,
+  type Failure,
+  type FdSet,
+  failed,
+  type Itimerspec,
+  ok,
+  type PollFd,
+  type SelectResult,
+  SyscallError,
+  type SyscallName,
+  type Syscalls,
+  type SysResult,
+  type Timespec,
+  type Timeval,
+  Unsupported,
+} from './api/syscalls.ts';
+
+// ---- The simulated kernel, its thread runner, and its backend ----
+export {
+  createScriptProcess,
+  createSimBackend,
+  diffStats,
+  Kernel,
+  type KernelEvent,
+  type KernelOptions,
+  newStats,
+  type Observer,
+  type Process,
+  runThreads,
+  type ScriptProcessOptions,
+  SimProcessHandle,
+  SimSyscalls,
+  type Stats,
+  simBackend,
+  syscallsOf,
+} from './kernel/index.ts';
+
+// ---- Syscall scripts: parse, run on any backend, compare, record ----
+export {
+  type CompareOptions,
+  compareRuns,
+  type DiffReport,
+  diffScript,
+  exitStatus,
+  type FailureKind,
+  formatScriptJson,
+  type Json,
+  type JsonObject,
+  MAIN_THREAD,
+  matches,
+  parseScript,
+  parseScriptText,
+  type Recording,
+  type RunFailure,
+  type RunOptions,
+  type RunReport,
+  recordScript,
+  runScript,
+  type Script,
+  ScriptError,
+  type Step,
+  type StepDifference,
+  type StepOutcome,
+  type StepView,
+  stableResult,
+} from './script/index.ts';

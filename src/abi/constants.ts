@@ -2,6 +2,7 @@
 // Source: include/uapi/asm-generic/{fcntl,poll}.h, include/uapi/linux/eventpoll.h,
 // include/linux/socket.h, include/uapi/linux/eventfd.h (reference §6).
 
+/** epoll_event.events bits (Linux: include/uapi/linux/eventpoll.h). */
 export const EPOLL = {
   EPOLLIN: 0x001,
   EPOLLPRI: 0x002,
@@ -21,6 +22,7 @@ export const EPOLL = {
   EPOLLET: 0x80000000,
 } as const;
 
+/** pollfd.events and revents bits (Linux: include/uapi/asm-generic/poll.h). */
 export const POLL = {
   POLLIN: 0x001,
   POLLPRI: 0x002,
@@ -51,8 +53,10 @@ export const POLLOUT_SET = 0x32c; // WRBAND|WRNORM|OUT|ERR|NVAL
 export const POLLEX_SET = 0x022; // PRI|NVAL
 export const DEFAULT_POLLMASK = 0x145; // IN|OUT|RDNORM|WRNORM (vfs_poll without ->poll)
 
+/** epoll_ctl operations. */
 export const EPOLL_CTL = { EPOLL_CTL_ADD: 1, EPOLL_CTL_DEL: 2, EPOLL_CTL_MOD: 3 } as const;
 
+/** open(2) and pipe2(2) flags (Linux: include/uapi/asm-generic/fcntl.h). */
 export const O = {
   O_RDONLY: 0,
   O_WRONLY: 0o1,
@@ -73,16 +77,23 @@ export const O_ASYNC = 0o20000; // Linux: FASYNC
 export const O_NOATIME = 0o1000000;
 export const O_NOTIFICATION_PIPE = O_EXCL; // reused by pipe2 (Linux: include/uapi/linux/watch_queue.h)
 
+/** epoll_create1(2)'s only flag. */
 export const EPOLL_CLOEXEC = O.O_CLOEXEC;
 export const EPOLL_CREATE = { EPOLL_CLOEXEC: O.O_CLOEXEC } as const;
 
+/** eventfd(2) flags. */
 export const EFD = { EFD_SEMAPHORE: 1, EFD_NONBLOCK: O.O_NONBLOCK, EFD_CLOEXEC: O.O_CLOEXEC } as const;
 
+/** timerfd_create(2) flags. */
 export const TFD = { TFD_NONBLOCK: O.O_NONBLOCK, TFD_CLOEXEC: O.O_CLOEXEC } as const;
+/** timerfd_settime(2) flags. */
 export const TFD_TIMER = { TFD_TIMER_ABSTIME: 1, TFD_TIMER_CANCEL_ON_SET: 2 } as const;
+/** Clock ids for timerfd_create(2); the model has CLOCK_MONOTONIC only. */
 export const CLOCK = { CLOCK_REALTIME: 0, CLOCK_MONOTONIC: 1 } as const;
 
+/** Address families for socket(2) and socketpair(2); the model has AF_UNIX only. */
 export const AF = { AF_UNSPEC: 0, AF_UNIX: 1, AF_INET: 2, AF_INET6: 10 } as const;
+/** Socket types and the flags socket(2) accepts in `type`. */
 export const SOCK = {
   SOCK_STREAM: 1,
   SOCK_DGRAM: 2,
@@ -92,8 +103,10 @@ export const SOCK = {
   SOCK_CLOEXEC: O.O_CLOEXEC,
 } as const;
 export const SOCK_TYPE_MASK = 0xf;
+/** shutdown(2)'s `how`. */
 export const SHUT = { SHUT_RD: 0, SHUT_WR: 1, SHUT_RDWR: 2 } as const;
 
+/** fcntl(2) commands (Linux: include/uapi/asm-generic/fcntl.h, include/uapi/linux/fcntl.h). */
 export const F = {
   F_DUPFD: 0,
   F_GETFD: 1,
@@ -104,7 +117,40 @@ export const F = {
   F_SETPIPE_SZ: 1031,
   F_GETPIPE_SZ: 1032,
 } as const;
+/**
+ * fcntl commands the model does not implement, named for its messages (Linux:
+ * include/uapi/asm-generic/fcntl.h, include/uapi/linux/fcntl.h).
+ */
+export const F_UNMODELLED = {
+  F_GETLK: 5,
+  F_SETLK: 6,
+  F_SETLKW: 7,
+  F_SETOWN: 8,
+  F_GETOWN: 9,
+  F_SETSIG: 10,
+  F_GETSIG: 11,
+  F_SETOWN_EX: 15,
+  F_GETOWN_EX: 16,
+  F_GETOWNER_UIDS: 17,
+  F_OFD_GETLK: 36,
+  F_OFD_SETLK: 37,
+  F_OFD_SETLKW: 38,
+  F_SETLEASE: 1024,
+  F_GETLEASE: 1025,
+  F_NOTIFY: 1026,
+  F_DUPFD_QUERY: 1027,
+  F_CREATED_QUERY: 1028,
+  F_CANCELLK: 1029,
+  F_ADD_SEALS: 1033,
+  F_GET_SEALS: 1034,
+  F_GET_RW_HINT: 1035,
+  F_SET_RW_HINT: 1036,
+  F_GET_FILE_RW_HINT: 1037,
+  F_SET_FILE_RW_HINT: 1038,
+} as const;
+/** The descriptor flag F_GETFD and F_SETFD read and write. */
 export const FD_CLOEXEC = 1;
+/** ioctl(2) request: the bytes ready to read. */
 export const FIONREAD = 0x541b;
 
 // Linux: include/linux/pipe_fs_i.h, fs/pipe.c

@@ -1,6 +1,7 @@
 // Linux errno values (x86-64, include/uapi/asm-generic/errno-base.h and errno.h).
 // Names use the kernel's spelling: EAGAIN (not EWOULDBLOCK), EOPNOTSUPP (not ENOTSUP).
 
+/** Every errno a call may fail with, by its Linux name. */
 export const ERRNO = {
   EPERM: 1,
   ENOENT: 2,
@@ -49,6 +50,7 @@ export const ERRNO = {
   ENOSPC: 28,
 } as const;
 
+/** A Linux errno name (`EAGAIN`), as failed calls carry it. */
 export type Errno = keyof typeof ERRNO;
 
 const byNumber = new Map<number, Errno>();

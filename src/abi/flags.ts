@@ -2,8 +2,10 @@
 
 import { EFD, EPOLL, EPOLL_CREATE, EPOLL_CTL, O, POLL, SHUT, SOCK, TFD } from './constants.ts';
 
+/** The names a flag word may use, and their values. */
 export type FlagTable = Readonly<Record<string, number>>;
 
+/** The flag tables by argument kind, as the script format spells flag words. */
 export const FLAG_TABLES = {
   epoll: EPOLL,
   poll: POLL,
@@ -64,6 +66,12 @@ export function formatMask(mask: number, table: FlagTable): string {
     names.push(name ?? `0x${v.toString(16)}`);
   }
   return names.join('|');
+}
+
+/** The name `table` gives `value` (`CLOCK_REALTIME` for 0 in CLOCK), or the number when none does. */
+export function nameOf(value: number, table: FlagTable): string {
+  for (const [name, v] of Object.entries(table)) if (v === value) return name;
+  return String(value);
 }
 
 function nameOfBit(table: FlagTable, v: number): string | undefined {

@@ -22,6 +22,7 @@ export interface ProcessHandle {
   close(): Promise<void>;
 }
 
+/** A kernel to run on: the simulated one (`simBackend`) or this machine's (`linuxBackend` from 'iomux/linux'). */
 export interface Backend {
   readonly name: 'sim' | 'linux';
   createProcess(): Promise<ProcessHandle>;

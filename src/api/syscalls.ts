@@ -12,10 +12,30 @@ export interface Failure {
 /** A call's result: `{ ret, ...extra }` on success, `{ errno }` on failure. */
 export type SysResult<Extra extends object = object> = ({ readonly ret: number } & Extra) | Failure;
 
+/** Whether a call failed (`{ errno }`); narrows the result either way. */
 export function failed(r: SysResult<object>): r is Failure {
   return 'errno' in r;
 }
 
+/**
+ * A call's success value, for code that expects the call to succeed (examples, set-up, tests):
+ * `const { fds: [r, w] } = ok(await sys.pipe2(0))`. A failure throws `SyscallError` naming the
+ * errno. The calls themselves never throw for a Linux error; only this helper does.
+ */
+export function ok<Extra extends object>(r: SysResult<Extra>): { readonly ret: number } & Extra {
+  if (failed(r)) throw new SyscallError(r.errno);
+  return r;
+}
+
+/** Thrown by `ok` for a call that failed; `errno` is the Linux error name (`EAGAIN`). */
+export class SyscallError extends Error {
+  override name = 'SyscallError';
+  constructor(readonly errno: Errno) {
+    super(`the call failed with ${errno}`);
+  }
+}
+
+/** struct epoll_event. */
 export interface EpollEvent {
   /** EPOLL* mask. */
   events: number;
@@ -23,21 +43,25 @@ export interface EpollEvent {
   data: number;
 }
 
+/** struct pollfd without its revents (poll returns them apart). */
 export interface PollFd {
   fd: number;
   events: number;
 }
 
+/** struct timeval. */
 export interface Timeval {
   sec: number;
   usec: number;
 }
 
+/** struct timespec. */
 export interface Timespec {
   sec: number;
   nsec: number;
 }
 
+/** struct itimerspec. */
 export interface Itimerspec {
   interval: Timespec;
   value: Timespec;
@@ -51,6 +75,7 @@ export interface Itimerspec {
  */
 export type FdSet = readonly number[] | null;
 
+/** What select writes back: the ready subsets and the timeout. */
 export interface SelectResult {
   readfds: number[] | null;
   writefds: number[] | null;
@@ -111,6 +136,7 @@ export interface Syscalls {
   sleep(ms: number): Promise<SysResult>;
 }
 
+/** The name of a system call in `Syscalls`. */
 export type SyscallName = keyof Syscalls;
 
 /** Thrown (never returned) for anything a backend does not model: the model never guesses. */

@@ -6,6 +6,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
+/** Whether this is the built JavaScript (dist/) rather than the sources run through tsx. */
+const BUILT = import.meta.url.endsWith('.js');
 const ROOT = resolve(HERE, '../..');
 
 export type MemoryKind = 'idle-pipe' | 'idle-eventfd' | 'epoll-watch';
@@ -32,9 +34,8 @@ export function measureMemory(kind: MemoryKind, n: number): Promise<MemoryResult
   const args = [
     '--expose-gc',
     `--max-old-space-size=${heapMb(kind, n)}`,
-    '--import',
-    'tsx',
-    resolve(HERE, 'memory-child.ts'),
+    // From the sources memory-child.ts runs through tsx; built (dist/), memory-child.js as is.
+    ...(BUILT ? [resolve(HERE, 'memory-child.js')] : ['--import', 'tsx', resolve(HERE, 'memory-child.ts')]),
     kind,
     String(n),
   ];

@@ -3,7 +3,8 @@
 // script module; the backends are loaded on first use, Linux's only when a command needs it.
 //
 // Exit statuses: 0 success, 1 a mismatch or a difference, 2 a usage error, a malformed script, a
-// call that blocks forever, or a backend that cannot run.
+// run that stopped early (a call that blocks forever or is unsupported), or a backend that cannot
+// run. Each command's help says which it uses (test/cli/exit-status.test.ts holds them to it).
 
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
@@ -83,7 +84,13 @@ const BACKEND_OPTION: OptionSpec = {
 const JSON_OPTION: OptionSpec = { type: 'boolean', help: 'one JSON object per line and step' };
 
 const EXIT_RUN =
-  'Exit status: 0 every expect matched, 1 one did not, 2 a script is malformed or a call blocks forever.';
+  'Exit status: 0 every expect matched, 1 one did not, 2 a usage error, a malformed script, or a run\n' +
+  'that stopped early (a call blocks forever or is unsupported, or the backend cannot run).';
+
+/** What "blocks forever" means on each backend (src/linux/process.ts: BLOCK_LIMIT_MS). */
+const BLOCKS_FOREVER =
+  'A call blocks forever when no thread can ever run again (sim: a deadlock), or when it has not\n' +
+  'returned 2 000 ms past its own timeout, or after 2 000 ms without one (linux).';
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
   run: {
@@ -91,7 +98,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     args: 'SCRIPT...',
     minArgs: 1,
     maxArgs: Number.POSITIVE_INFINITY,
-    about: `Runs each script (a file, or - for standard input) in a fresh process and prints a line per step.\n${EXIT_RUN}`,
+    about: `Runs each script (a file, or - for standard input) in a fresh process and prints a line per step.\n${BLOCKS_FOREVER}\n${EXIT_RUN}`,
     options: { backend: BACKEND_OPTION, json: JSON_OPTION },
     run: (cli, v, files) => cli.run(files, v.backend as BackendName, v.json === true),
   },
@@ -102,8 +109,12 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     maxArgs: Number.POSITIVE_INFINITY,
     about:
       'Results are compared without their timing-dependent parts (a select timeout left mid-wait,\n' +
-      "an armed timer's remaining time, whether a thread's call had blocked).\n" +
-      'Exit status: 0 identical, 1 some step differs, 2 a script is malformed or a backend cannot run.',
+      "an armed timer's remaining time, whether a thread's call had blocked). The steps up to where a\n" +
+      'run stopped early are still compared.\n' +
+      `${BLOCKS_FOREVER}\n` +
+      'Exit status: 0 identical and both runs finished, 1 some step differs, 2 a usage error, a malformed\n' +
+      'script, or a run that stopped early on either kernel (a call blocks forever or is unsupported,\n' +
+      'or a backend cannot run).',
     options: { json: { type: 'boolean', help: 'one JSON object per line and differing step' } },
     run: (cli, v, files) => cli.diff(files, v.json === true),
   },
@@ -115,7 +126,9 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     about:
       'Thread starts get no expect (their join does); timing-dependent values are left out.\n' +
       'With several scripts, or an existing directory, --out is a directory and each script keeps its file name.\n' +
-      'Exit status: 0 all recorded, 2 a script is malformed or a call blocks forever (nothing is written for it).',
+      `${BLOCKS_FOREVER}\n` +
+      'Exit status: 0 all recorded, 2 a usage error, a malformed script, or a run that stopped early (a\n' +
+      'call blocks forever or is unsupported, or the backend cannot run): nothing is written for it.',
     options: {
       out: {
         type: 'string',
@@ -154,7 +167,8 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     args: '[OPTIONS]',
     minArgs: 0,
     maxArgs: 0,
-    about: 'See "iomux bench --help" for the options (the table in src/bench/args.ts).',
+    about:
+      'See "iomux bench --help" for the options (the table in src/bench/args.ts).\nExit status: 0 measured, 2 a usage error.',
     options: {},
     run: async () => 0,
     raw: async (cli, args) => {
@@ -178,7 +192,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     args: '',
     minArgs: 0,
     maxArgs: 0,
-    about: '',
+    about: 'Exit status: 0 printed, 2 a usage error.',
     options: {},
     run: async (cli) => {
       cli.out(`iomux ${packageVersion()}`);
@@ -190,7 +204,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     args: '[COMMAND]',
     minArgs: 0,
     maxArgs: 1,
-    about: '',
+    about: 'Exit status: 0 shown, 2 a usage error (an unknown command).',
     options: {},
     run: async (cli, _v, [name]) => {
       if (name === undefined) {
@@ -486,7 +500,10 @@ export class Cli {
         }
       }
       if (!json) this.renderDiff(path, s, report);
-      status = Math.max(status, report.differences.length ? 1 : 0);
+      // A run that stopped early left the rest of the script uncompared: as `run`, that is 2.
+      const stopped = [report.a, report.b].filter((r) => r.failure);
+      if (json) for (const r of stopped) this.err(`${path}: ${r.backend}: ${failureLine(r)}`);
+      status = Math.max(status, report.differences.length ? 1 : 0, stopped.length ? 2 : 0);
     }
     return status;
   }
@@ -494,10 +511,14 @@ export class Cli {
   private renderDiff(path: string, script: Script, report: DiffReport): void {
     const style = this.style;
     const n = report.differences.length;
+    // Both stopped at the same step for the same reason: identical, but the rest was not compared.
+    const both = n === 0 && report.a.failure && report.b.failure ? report.a.failure : undefined;
     const head =
-      n === 0
-        ? style.ok('identical on sim and linux')
-        : style.bad(`${n} step${n === 1 ? ' differs' : 's differ'}`);
+      n > 0
+        ? style.bad(`${n} step${n === 1 ? ' differs' : 's differ'}`)
+        : both
+          ? style.bad('identical on sim and linux until both stopped')
+          : style.ok('identical on sim and linux');
     this.out(`${path}: ${head}`);
     const inSteps = report.differences.filter((d) => d.step < script.steps.length);
     for (const [i, d] of inSteps.entries()) {
@@ -522,8 +543,6 @@ export class Cli {
       this.out(`        sim    ${output.renderView(d.a)}`);
       this.out(`        linux  ${output.renderView(d.b)}`);
     }
-    // Both stopped at the same step for the same reason: identical, but worth saying.
-    const both = n === 0 && report.a.failure && report.b.failure ? report.a.failure : undefined;
     if (both) this.out(style.dim(`      both stopped at step ${both.step}: ${both.kind}`));
   }
 

@@ -1,40 +1,25 @@
-// The `iomux` entry point (bin/iomux.js runs it through tsx): Node's streams and the backends.
+// The `iomux` entry point (bin/iomux.js runs it: built, from dist/, or through tsx in a clone):
+// Node's streams and the backends.
 
 import type { Backend } from '../api/backend.ts';
 import { type BackendName, CliError, main } from './cli.ts';
 
 /**
- * Where each backend lives. Imported on first use only: Linux's backend loads native code
- * (koffi) that `iomux run` on the simulated kernel never needs. The specifiers are built at run
- * time so the CLI type-checks whether or not a backend has been written yet.
+ * Each backend, imported on first use only: Linux's loads native code (koffi) that `iomux run`
+ * on the simulated kernel never needs. The specifiers are literal so that the build rewrites
+ * them (`.ts` → `.js` in dist/).
  */
-const BACKENDS: Readonly<Record<BackendName, { module: string; export: string }>> = {
-  sim: { module: '../kernel/index.ts', export: 'simBackend' },
-  linux: { module: '../linux/index.ts', export: 'linuxBackend' },
+const BACKENDS: Readonly<Record<BackendName, () => Promise<Backend>>> = {
+  sim: async () => (await import('../kernel/index.ts')).simBackend,
+  linux: async () => (await import('../linux/index.ts')).linuxBackend,
 };
 
 async function loadBackend(name: BackendName): Promise<Backend> {
-  const { module, export: key } = BACKENDS[name];
-  const where = `src/${module.slice(3)}`;
-  let mod: Record<string, unknown>;
   try {
-    mod = (await import(new URL(module, import.meta.url).href)) as Record<string, unknown>;
+    return await BACKENDS[name]();
   } catch (e) {
-    throw new CliError(`the ${name} backend cannot be loaded from ${where}: ${(e as Error).message}`);
+    throw new CliError(`the ${name} backend cannot be loaded: ${(e as Error).message}`);
   }
-  const backend = mod[key];
-  if (!isBackend(backend, name))
-    throw new CliError(`the ${name} backend is not available: ${where} does not export ${key}`);
-  return backend;
-}
-
-function isBackend(v: unknown, name: BackendName): v is Backend {
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    (v as Backend).name === name &&
-    typeof (v as Backend).createProcess === 'function'
-  );
 }
 
 async function readStdin(): Promise<string> {

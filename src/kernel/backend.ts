@@ -7,6 +7,7 @@ import { Kernel } from './kernel.ts';
 import type { Process } from './proc.ts';
 import { createScriptProcess, type ScriptProcessOptions, SimSyscalls } from './system.ts';
 
+/** A script's process on the simulated kernel (`simBackend.createProcess()`). */
 export class SimProcessHandle implements ProcessHandle {
   private readonly syscalls = new Map<string, SimSyscalls>();
 
@@ -46,6 +47,7 @@ export class SimProcessHandle implements ProcessHandle {
   }
 }
 
+/** The simulated kernel as a backend, with its processes made to `opts`. */
 export function createSimBackend(opts: ScriptProcessOptions = {}): Backend {
   return {
     name: 'sim',

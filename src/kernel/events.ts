@@ -1,6 +1,7 @@
 // Kernel events: what happens inside a call, delivered to an optional observer. Emitting sites
 // write `k.emit?.({...})`, so with no observer attached the event object is never built.
 
+/** What happens inside a call (wake-ups, callbacks, list and tree moves, sleeps), as observers see it. */
 export type KernelEvent =
   | { type: 'syscall_enter'; thread: string; call: string }
   | { type: 'syscall_exit'; thread: string; call: string; ret: number | string }
@@ -32,4 +33,5 @@ export type KernelEvent =
 
 export type WakeReasonName = 'woken' | 'timeout' | 'signal';
 
+/** Receives each kernel event as it happens (`Kernel.attach`). */
 export type Observer = (event: KernelEvent) => void;

@@ -4,6 +4,7 @@
 
 import {
   F,
+  F_UNMODELLED,
   FD_CLOEXEC,
   O,
   O_ACCMODE,
@@ -14,6 +15,7 @@ import {
   O_NOCTTY,
   O_TRUNC,
 } from '../abi/constants.ts';
+import { formatMask, nameOf } from '../abi/flags.ts';
 import type { SysResult } from '../api/syscalls.ts';
 import { Unsupported } from '../api/syscalls.ts';
 import { ERRNO, fail, toResult } from './errors.ts';
@@ -188,7 +190,7 @@ export function sys_fcntl(t: Thread, fd: number, cmd: number, arg: number): SysR
     case F.F_SETFL: {
       const bits = arg & ~SETFL_IGNORED;
       if ((bits & (O_APPEND | O_ASYNC | O_NOATIME)) !== 0)
-        throw new Unsupported('fcntl', `F_SETFL 0x${bits.toString(16)}`);
+        throw new Unsupported('fcntl', `F_SETFL ${formatMask(bits, { ...O, O_APPEND, O_ASYNC, O_NOATIME })}`);
       // Linux: setfl — "Pipe packetized mode is controlled by O_DIRECT flag"; any other file
       // needs FMODE_CAN_ODIRECT: EINVAL for eventfd, timerfd, epoll, sockets, /dev/null
       // (checked on 6.18). A regular file's answer depends on its filesystem.
@@ -221,7 +223,7 @@ export function sys_fcntl(t: Thread, fd: number, cmd: number, arg: number): SysR
       return toResult(file.ops.pipeFcntl(t.k, file, cmd, arg));
     default:
       if ((cmd >= 0 && cmd <= 48) || (cmd >= 1024 && cmd <= 1050))
-        throw new Unsupported('fcntl', `command ${cmd}`);
+        throw new Unsupported('fcntl', `command ${nameOf(cmd, F_UNMODELLED)}`);
       return toResult(-EINVAL);
   }
 }

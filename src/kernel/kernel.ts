@@ -23,11 +23,16 @@ export interface Timer {
   fire(): void;
 }
 
+/** Options for a new `Kernel`. */
 export interface KernelOptions {
   /** The virtual clock's start, ns (CLOCK_MONOTONIC). */
   startTime?: number;
 }
 
+/**
+ * A simulated kernel: its processes, open files, run queue, timers and virtual clock. Pure and
+ * deterministic: the same calls give the same results and the same events.
+ */
 export class Kernel {
   /** CLOCK_MONOTONIC, virtual, in ns. Moves only when no thread can run. */
   now: number;

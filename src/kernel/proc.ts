@@ -4,6 +4,7 @@ import type { FdTable, Rlimit } from './fdtable.ts';
 import type { Kernel } from './kernel.ts';
 import { Thread } from './sched.ts';
 
+/** A simulated process: its fd table and its threads (`Process.thread(name)`). */
 export class Process {
   readonly threads = new Map<string, Thread>();
 

@@ -3,6 +3,7 @@
 // refuses them with EPERM (Linux: file_can_poll is false). Reference §5.4.
 
 import { O, O_ACCMODE } from '../abi/constants.ts';
+import { formatMask } from '../abi/flags.ts';
 import type { SysResult } from '../api/syscalls.ts';
 import { Unsupported } from '../api/syscalls.ts';
 import { toResult } from './errors.ts';
@@ -82,7 +83,8 @@ const OPEN_MODELLED = O_ACCMODE | O.O_NONBLOCK | O.O_CLOEXEC;
 
 /** open("/dev/null" | "tmpfile", flags). "tmpfile": a fresh regular file, already unlinked. */
 export function sys_open(t: Thread, path: string, flags: number): SysResult {
-  if ((flags & ~OPEN_MODELLED) !== 0) throw new Unsupported('open', `flags 0x${flags.toString(16)}`);
+  if ((flags & ~OPEN_MODELLED) !== 0)
+    throw new Unsupported('open', `flags ${formatMask(flags & ~OPEN_MODELLED, O)}`);
   if ((flags & O_ACCMODE) === O_ACCMODE) throw new Unsupported('open', 'access mode 3');
   const k = t.k;
   const fileFlags = (flags & ~O.O_CLOEXEC) | O_LARGEFILE;

@@ -1,6 +1,7 @@
 // Cost counters (reference §7.2): what makes "select/poll are O(n), epoll is O(ready)" visible
 // without timing noise. Cumulative on the kernel; a call's own cost is the difference across it.
 
+/** Cost counters, cumulative on a kernel (`Kernel.stats`). */
 export interface Stats {
   syscalls: number;
   bytesCopiedIn: number;
@@ -32,6 +33,7 @@ export interface Stats {
   timeouts: number;
 }
 
+/** Every counter at zero. */
 export function newStats(): Stats {
   return {
     syscalls: 0,

@@ -13,6 +13,7 @@ import './eventpoll/eventpoll.ts';
 import './select.ts';
 import './poll.ts';
 
+/** Options for `createScriptProcess`. */
 export interface ScriptProcessOptions {
   /** RLIMIT_NOFILE; the script format says "the runner's own". Default: soft 1024, hard 4096. */
   rlimit?: Rlimit;
@@ -30,6 +31,7 @@ export function createScriptProcess(k: Kernel, opts: ScriptProcessOptions = {}):
   return p;
 }
 
+/** The system calls of thread `thread` of process `p`. */
 export function syscallsOf(p: Process, thread = 'main'): SimSyscalls {
   return new SimSyscalls(p.thread(thread));
 }

@@ -12,6 +12,7 @@
 // value or interval beyond 2^53 ns (about 104 days) is Unsupported rather than saturated.
 
 import { CLOCK, EPOLL, O, TFD, TFD_TIMER } from '../abi/constants.ts';
+import { nameOf } from '../abi/flags.ts';
 import type { Failure, Itimerspec, SysResult, Timespec } from '../api/syscalls.ts';
 import { Unsupported } from '../api/syscalls.ts';
 import { ERRNO, fail, toResult } from './errors.ts';
@@ -212,7 +213,8 @@ export function sys_timerfd_create(t: Thread, clockid: number, flags: number): S
   // Not Linux: only CLOCK_MONOTONIC is modelled (it is the virtual clock). CLOCK_REALTIME and
   // CLOCK_BOOTTIME would need a second clock and clock_settime cancellation; the alarm clocks
   // need CAP_WAKE_ALARM (EPERM unprivileged).
-  if (clockid !== CLOCK.CLOCK_MONOTONIC) throw new Unsupported('timerfd_create', `clock ${clockid}`);
+  if (clockid !== CLOCK.CLOCK_MONOTONIC)
+    throw new Unsupported('timerfd_create', `clock ${nameOf(clockid, CLOCK)}`);
   const k = t.k;
   const id = k.nextId();
   const ctx: TimerfdCtx = {

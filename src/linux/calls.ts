@@ -10,9 +10,10 @@
 
 import { randomBytes } from 'node:crypto';
 import { unlinkSync } from 'node:fs';
-import { AF, F, FIONREAD, O } from '../abi/constants.ts';
+import { AF, F, F_UNMODELLED, FIONREAD, O } from '../abi/constants.ts';
 import type { Errno } from '../abi/errno.ts';
 import { ERRNO, errnoName } from '../abi/errno.ts';
+import { nameOf } from '../abi/flags.ts';
 import type {
   EpollEvent,
   FdSet,
@@ -93,6 +94,10 @@ function fail(errno: number): { errno: Errno } {
   return { errno: errnoName(errno) as Errno };
 }
 
+/**
+ * The system calls, made in the calling process through koffi (the child's side of the backend),
+ * within a `Confinement`.
+ */
 export class LinuxCalls implements Syscalls {
   private readonly c = libc();
 
@@ -183,7 +188,8 @@ export class LinuxCalls implements Syscalls {
     protocol: number,
   ): Promise<SysResult<{ fds: [number, number] }>> {
     // Hygiene: only AF_UNIX. Other families (netlink, packet) could reach the host's network as root.
-    if (domain !== AF.AF_UNIX) throw new Unsupported('socketpair', `domain ${domain} (only AF_UNIX)`);
+    if (domain !== AF.AF_UNIX)
+      throw new Unsupported('socketpair', `domain ${nameOf(domain, AF)} (only AF_UNIX)`);
     const buf = Buffer.alloc(8);
     const t = C.int('socketpair', 'type', type);
     const p = C.int('socketpair', 'protocol', protocol);
@@ -191,7 +197,7 @@ export class LinuxCalls implements Syscalls {
   }
 
   async socket(domain: number, type: number, protocol: number): Promise<SysResult> {
-    if (domain !== AF.AF_UNIX) throw new Unsupported('socket', `domain ${domain} (only AF_UNIX)`);
+    if (domain !== AF.AF_UNIX) throw new Unsupported('socket', `domain ${nameOf(domain, AF)} (only AF_UNIX)`);
     const t = C.int('socket', 'type', type);
     const p = C.int('socket', 'protocol', protocol);
     return this.one('socket', callSync(this.c.socket, domain, t, p));
@@ -329,7 +335,7 @@ export class LinuxCalls implements Syscalls {
       case F.F_GETPIPE_SZ:
         return this.plain(callSync(this.c.fcntl, n, cmd, C.int('fcntl', 'arg', arg)));
       default:
-        throw new Unsupported('fcntl', `command ${cmd}`);
+        throw new Unsupported('fcntl', `command ${nameOf(cmd, F_UNMODELLED)}`);
     }
   }
 

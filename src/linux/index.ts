@@ -3,7 +3,8 @@
 // whose run ended cleanly is reset and serves a later run (process.ts, "Reuse").
 //
 // Nothing in the library or the simulated kernel imports this module (style.md: nothing depends on
-// linux/); the CLI and the differential tests choose it by name.
+// linux/); the CLI and the differential tests choose it by name, and programs import it as the
+// package's second entry point, 'iomux/linux'.
 
 import { spawnSync } from 'node:child_process';
 import type { Backend, ProcessHandle } from '../api/backend.ts';
@@ -35,6 +36,12 @@ export function linuxBackendAvailable(): boolean {
   return linuxUnavailableReason() === null;
 }
 
+/**
+ * This machine's kernel as a backend: each process is a child process made to the script
+ * format's rules. A call with no timeout that has not returned after `BLOCK_LIMIT_MS` (2 000 ms),
+ * or one with a timeout that has not returned `BLOCK_LIMIT_MS` after it, "blocks forever": it
+ * throws `BlocksForever`, and the child is killed.
+ */
 export const linuxBackend: Backend = {
   name: 'linux',
   async createProcess(): Promise<ProcessHandle> {

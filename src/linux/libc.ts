@@ -18,6 +18,7 @@ type Ptr = Buffer | null;
 /** A C function returning an integer; `.async` runs it on the libuv threadpool. */
 export type CFunction<A extends unknown[]> = KoffiFunc<(...args: A) => number>;
 
+/** The libc functions the backend calls, bound through koffi. */
 export interface Libc {
   /** The errno of the last call on this thread (or, in an async callback, of that call). */
   errno(): number;

@@ -12,7 +12,7 @@
 // forever (`BlocksForever`); its thread cannot be got back, so the child is killed and the process
 // is over.
 //
-// Reuse. Starting a child (a shell, then Node with tsx and koffi) takes about 0.4 s, far more than
+// Reuse. Starting a child (a shell, then Node with koffi, and tsx when run from the sources) takes about 0.4 s, far more than
 // most scripts' runs, so one child serves many runs in turn: a `ScriptChild` is the child, a
 // `LinuxProcess` one run on it. When a run closes cleanly — no call left unreturned, the leak check
 // clean — the child is reset (child.ts: every descriptor closed, 0, 1, 2 back on /dev/null, every
@@ -139,8 +139,11 @@ class ScriptChild {
 
   /** Start a child process and wait until it has set itself up as the format's process. */
   static async spawn(): Promise<ScriptChild> {
-    const childPath = fileURLToPath(new URL('./child.ts', import.meta.url));
-    const tsx = import.meta.resolve('tsx');
+    // From the sources (tests, a clone) the child is child.ts run through tsx; built (dist/, the
+    // package) it is child.js, and plain Node runs it.
+    const built = import.meta.url.endsWith('.js');
+    const childPath = fileURLToPath(new URL(built ? './child.js' : './child.ts', import.meta.url));
+    const loader = built ? [] : ['--import', import.meta.resolve('tsx')];
     const env: NodeJS.ProcessEnv = { ...process.env, UV_THREADPOOL_SIZE: String(THREADPOOL_SIZE) };
     for (const k of [
       'NODE_OPTIONS',
@@ -152,8 +155,7 @@ class ScriptChild {
     }
     const node = [
       process.execPath,
-      '--import',
-      tsx,
+      ...loader,
       childPath,
       String(FD_BASE),
       String(FD_BASE),
@@ -340,6 +342,7 @@ export function callLimitMs(call: SyscallName, args: readonly unknown[]): number
   }
 }
 
+/** One script's run on real Linux, in a child process (reused when a run ends cleanly: see Reuse above). */
 export class LinuxProcess implements ProcessHandle {
   private readonly pending = new Map<number, Pending>();
   private readonly promiseIds = new WeakMap<Promise<unknown>, number>();

@@ -8,6 +8,7 @@ import { FLAG_TABLES, type FlagTable, parseFlags } from '../abi/flags.ts';
 import type { ResultShape } from './calls.ts';
 import { decodePayload, isObject, type Json, type JsonObject } from './values.ts';
 
+/** How `matches` compares: the step's `unordered`, and what descriptor names denote. */
 export interface CompareOptions {
   /** Compare epoll's `events` as a multiset (the step's `unordered`). */
   readonly unordered?: boolean;
@@ -33,6 +34,7 @@ export function mismatchedKeys(
   return bad;
 }
 
+/** Whether `actual` matches every key `expect` lists (the format's comparison rules). */
 export function matches(
   expect: JsonObject,
   actual: JsonObject,

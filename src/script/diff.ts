@@ -18,6 +18,7 @@ export type StepView =
   /** The run had stopped at an earlier step. */
   | { readonly notReached: true };
 
+/** One step at which two runs of a script differ. */
 export interface StepDifference {
   /** The step index; `steps.length` for a difference in closing the process. */
   readonly step: number;
@@ -26,12 +27,14 @@ export interface StepDifference {
   readonly b: StepView;
 }
 
+/** Two runs of one script (`a`, `b`) and the steps where they differ. */
 export interface DiffReport {
   readonly a: RunReport;
   readonly b: RunReport;
   readonly differences: readonly StepDifference[];
 }
 
+/** Run a script on two backends in turn and compare the runs step by step. */
 export async function diffScript(
   script: Script,
   a: Backend,
@@ -43,6 +46,7 @@ export async function diffScript(
   return { a: ra, b: rb, differences: compareRuns(script, ra, rb) };
 }
 
+/** The steps where two runs of `script` differ, timing-dependent parts left out. */
 export function compareRuns(script: Script, ra: RunReport, rb: RunReport): StepDifference[] {
   const differences: StepDifference[] = [];
   for (const step of script.steps) {

@@ -38,6 +38,7 @@ export class ScriptError extends Error {
   }
 }
 
+/** One step of a parsed script, checked and typed. */
 export interface Step {
   /** Position in `steps`, from 0. */
   readonly index: number;
@@ -59,6 +60,7 @@ export interface Step {
   readonly source: JsonObject;
 }
 
+/** A parsed script: every step checked before anything runs. */
 export interface Script {
   readonly name: string | undefined;
   readonly steps: readonly Step[];
@@ -79,6 +81,7 @@ export const MAIN_THREAD = 'main';
 /** An argument problem: the step parser prefixes where it is. */
 class ArgError extends Error {}
 
+/** Parse a script from its JSON text; throws `ScriptError` (with line and column for bad JSON). */
 export function parseScriptText(text: string): Script {
   let doc: unknown;
   try {
@@ -89,6 +92,7 @@ export function parseScriptText(text: string): Script {
   return parseScript(doc);
 }
 
+/** Parse a script from a JSON value; throws `ScriptError` naming the step and the problem. */
 export function parseScript(doc: unknown): Script {
   if (!isObject(doc)) throw new ScriptError(`a script is a JSON object with "steps", got ${show(doc)}`);
   if (doc.name !== undefined && typeof doc.name !== 'string') {
@@ -338,9 +342,21 @@ function flagWord(v: unknown, table: FlagTable): number {
   try {
     return parseFlags(v, table);
   } catch (e) {
-    if (e instanceof FlagError) throw new ArgError(e.message);
+    if (e instanceof FlagError) throw new ArgError(flagHint(v, table) ?? e.message);
     throw e;
   }
+}
+
+/** For a flag word with a misspelt name: the name, and the one it is closest to (as for calls). */
+function flagHint(v: unknown, table: FlagTable): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  const names = Object.keys(table);
+  for (const word of v.split('|').map((w) => w.trim())) {
+    if (word === '' || Object.hasOwn(table, word) || /^(0x[0-9a-f]+|\d+)$/i.test(word)) continue;
+    const near = Object.hasOwn(table, word.toUpperCase()) ? word.toUpperCase() : closest(word, names);
+    return near ? `unknown flag "${word}" (did you mean "${near}"?)` : undefined;
+  }
+  return undefined;
 }
 
 /** A descriptor argument: `"$name"` bound earlier, or an integer used as is. */

@@ -7,12 +7,14 @@ import { type RunOptions, type RunReport, runScript } from './run.ts';
 import { stableResult } from './stable.ts';
 import type { Json, JsonObject } from './values.ts';
 
+/** A recorded script, and the run it was recorded from. */
 export interface Recording {
   /** The script with every step's `expect` filled in; undefined when the run did not finish. */
   readonly document: JsonObject | undefined;
   readonly report: RunReport;
 }
 
+/** Run a script on `backend` and fill every step's `expect` from the results. */
 export async function recordScript(
   script: Script,
   backend: Backend,

@@ -45,6 +45,7 @@ export interface StepOutcome {
  */
 export type FailureKind = 'blocks-forever' | 'unsupported' | 'unbound' | 'error';
 
+/** Why a run stopped before its last step (or could not create or close its process). */
 export interface RunFailure {
   /** The step the run stopped at; null when the process could not be created or closed. */
   readonly step: number | null;
@@ -55,12 +56,14 @@ export interface RunFailure {
   readonly cause?: unknown;
 }
 
+/** A run of a script: each step's outcome, and why it stopped early if it did. */
 export interface RunReport {
   readonly backend: Backend['name'];
   readonly outcomes: readonly StepOutcome[];
   readonly failure?: RunFailure;
 }
 
+/** Options for `runScript`. */
 export interface RunOptions {
   /** Called as each step completes (for streaming output). */
   readonly onStep?: (outcome: StepOutcome, step: Step) => void;
@@ -79,6 +82,10 @@ export function exitStatus(report: RunReport): 0 | 1 | 2 {
   return report.outcomes.some((o) => o.ok === false) ? 1 : 0;
 }
 
+/**
+ * Run a script in a fresh process on `backend`, checking every `expect`. Never throws for a
+ * backend's problem: a call that blocks forever or is unsupported ends the run with a `failure`.
+ */
 export async function runScript(script: Script, backend: Backend, opts: RunOptions = {}): Promise<RunReport> {
   const outcomes: StepOutcome[] = [];
   let proc: ProcessHandle;

@@ -1,7 +1,9 @@
 // Plain values of the script format (script-format.md): JSON, descriptors as scripts write them,
 // payloads and their byte encodings. Shared by the parser, the runner, the comparator and record.
 
+/** A JSON value, as scripts and results are written. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+/** A JSON object. */
 export type JsonObject = { [key: string]: Json };
 
 /** A descriptor as a script writes it: a bound name (without its `$`) or a number. */

@@ -12,6 +12,7 @@
 // only), families that are not registered (only AF_UNIX is, by ./unix/af_unix.ts).
 
 import { AF, O } from '../../abi/constants.ts';
+import { nameOf } from '../../abi/flags.ts';
 import { Unsupported } from '../../api/syscalls.ts';
 import { ERRNO } from '../errors.ts';
 import { File, type FileOperations, type FileType, type PollTable } from '../file.ts';
@@ -199,7 +200,7 @@ export function sockCreate(
     // Linux: no family 0 is ever registered.
     if (family === AF.AF_UNSPEC) return -EAFNOSUPPORT;
     // Not Linux: the reference kernel has (or loads) most other families; the model has not.
-    throw new Unsupported(call, `address family ${family} (${modelledFamilies()})`);
+    throw new Unsupported(call, `address family ${nameOf(family, AF)} (${modelledFamilies()})`);
   }
   const sock = new Socket(type);
   const err = pf.create(k, sock, protocol);

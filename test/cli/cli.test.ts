@@ -1,55 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { Backend } from '../../src/api/backend.ts';
-import { type BackendName, main } from '../../src/cli/cli.ts';
 import { parseScriptText } from '../../src/script/parse.ts';
-import { FakeBackend, type FakeOptions } from './fake-backend.ts';
+import { cli, repo, scriptDir } from './helpers.ts';
 
-const repo = new URL('../../', import.meta.url).pathname;
-
-interface Ran {
-  status: number;
-  stdout: string;
-  stderr: string;
-  loaded: BackendName[];
-}
-
-/** Run the CLI in-process, with fake backends (per name) and captured output. */
-async function cli(
-  argv: string[],
-  opts: {
-    backends?: Partial<Record<BackendName, FakeOptions>>;
-    env?: Record<string, string>;
-    stdin?: string;
-    tty?: boolean;
-  } = {},
-): Promise<Ran> {
-  let stdout = '';
-  let stderr = '';
-  const loaded: BackendName[] = [];
-  const status = await main(argv, {
-    stdout: { write: (s: string) => (stdout += s), isTTY: opts.tty ?? false },
-    stderr: { write: (s: string) => (stderr += s) },
-    env: opts.env ?? {},
-    readStdin: async () => opts.stdin ?? '',
-    loadBackend: async (name): Promise<Backend> => {
-      loaded.push(name);
-      return new FakeBackend({ name, ...opts.backends?.[name] });
-    },
-  });
-  return { status, stdout, stderr, loaded };
-}
-
-const dir = mkdtempSync(join(tmpdir(), 'iomux-cli-'));
-function script(name: string, steps: unknown[], extra: object = {}): string {
-  const path = join(dir, name);
-  writeFileSync(path, JSON.stringify({ steps, ...extra }));
-  return path;
-}
+const script = scriptDir();
+const dir = dirname(script('empty.json', []));
 
 const pipe = { call: 'pipe2', args: ['O_NONBLOCK'], bind: ['r', 'w'] };
 const good = script('good.json', [
@@ -294,9 +252,9 @@ describe('cli', () => {
     ]);
   });
 
-  test('diff_says_once_which_steps_a_stopped_run_did_not_reach', async () => {
+  test('diff_says_once_which_steps_a_stopped_run_did_not_reach_and_exits_2', async () => {
     const r = await cli(['diff', epoll], { backends: { sim: { failCreate: true } } });
-    assert.equal(r.status, 1);
+    assert.equal(r.status, 2, 'a backend that cannot run');
     assert.equal(
       r.stdout,
       [

@@ -1,0 +1,154 @@
+// The package as npm users get it: `npm pack`, installed into an empty project (offline, from
+// npm's cache: the lock file below pins koffi as this repository's lock does), then used from
+// plain Node — an `.mjs` file importing 'iomux' and 'iomux/linux', the README's example run
+// unchanged, its types checked by tsc — and the CLI through npx.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { linuxBackendAvailable } from '../../src/linux/index.ts';
+import { EXAMPLE, readmeExample, repo } from './readme.ts';
+
+interface LockEntry {
+  version: string;
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+}
+
+/** npm's environment without what an enclosing `npm test` set (its prefix, its lifecycle). */
+const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_')));
+const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as {
+  name: string;
+  version: string;
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
+
+function run(cmd: string, args: string[], cwd: string): string {
+  const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8' });
+  assert.equal(r.status, 0, `${cmd} ${args.join(' ')} (in ${cwd}):\n${r.stdout}${r.stderr}`);
+  return r.stdout;
+}
+
+/** The lock file of a project depending on the tarball only: its dependencies as ours are locked. */
+function lockFor(tarball: string): object {
+  const ours = JSON.parse(readFileSync(join(repo, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, LockEntry>;
+  };
+  const packages: Record<string, unknown> = {
+    '': { name: 'consumer', dependencies: { [pkg.name]: `file:${tarball}` } },
+    [`node_modules/${pkg.name}`]: {
+      version: pkg.version,
+      resolved: `file:${tarball}`,
+      dependencies: pkg.dependencies,
+      bin: { iomux: 'bin/iomux.js' },
+    },
+  };
+  const todo = Object.keys(pkg.dependencies);
+  for (let name = todo.pop(); name !== undefined; name = todo.pop()) {
+    const key = `node_modules/${name}`;
+    if (packages[key]) continue;
+    const entry = ours.packages[key];
+    assert.ok(entry, `${name} is in package-lock.json`);
+    packages[key] = entry;
+    todo.push(...Object.keys({ ...entry.dependencies, ...entry.optionalDependencies }));
+  }
+  return { name: 'consumer', lockfileVersion: 3, requires: true, packages };
+}
+
+describe('the packed package', { timeout: 120_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'iomux-pack-'));
+  const project = join(dir, 'consumer');
+  let files: string[] = [];
+
+  before(() => {
+    // `npm pack` runs `prepare`, which builds dist/.
+    const [packed] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', dir], repo)) as {
+      filename: string;
+      files: { path: string }[];
+    }[];
+    files = packed.files.map((f) => f.path);
+    const tarball = join(dir, packed.filename);
+    mkdirSync(project);
+    const manifest = {
+      name: 'consumer',
+      private: true,
+      type: 'commonjs', // the default: the package must not depend on the project being ESM
+      dependencies: { [pkg.name]: `file:${tarball}` },
+      allowScripts: { koffi: false },
+    };
+    writeFileSync(join(project, 'package.json'), JSON.stringify(manifest, null, 2));
+    writeFileSync(join(project, 'package-lock.json'), JSON.stringify(lockFor(tarball), null, 2));
+    run('npm', ['ci', '--offline', '--no-audit', '--no-fund'], project);
+  });
+
+  test('holds_the_built_javascript_and_types_not_the_sources', () => {
+    for (const f of [
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/linux/index.js',
+      'dist/cli/main.js',
+      'bin/iomux.js',
+    ])
+      assert.ok(files.includes(f), f);
+    assert.ok(!files.some((f) => f.startsWith('src/') || f.startsWith('test/')), 'no sources, no tests');
+    assert.ok(!files.some((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')), 'no TypeScript to run');
+    assert.ok(!('tsx' in pkg.dependencies), 'tsx is needed only to develop');
+  });
+
+  test('imports_from_a_plain_mjs_file', () => {
+    writeFileSync(
+      join(project, 'use.mjs'),
+      [
+        "import { Kernel, ok, parseScriptText, runScript, simBackend } from 'iomux';",
+        "import { linuxBackend } from 'iomux/linux';",
+        'const script = parseScriptText(\'{"steps": [{"call": "pipe", "expect": {"ret": 0}}]}\');',
+        'const report = await runScript(script, simBackend);',
+        'console.log(typeof Kernel, typeof ok, linuxBackend.name, report.outcomes[0].ok);',
+      ].join('\n'),
+    );
+    assert.equal(run(process.execPath, ['use.mjs'], project), 'function function linux true\n');
+  });
+
+  test('runs_the_readme_example_unchanged_as_mjs', () => {
+    copyFileSync(join(repo, EXAMPLE), join(project, 'pipe-epoll.mjs'));
+    assert.equal(run(process.execPath, ['pipe-epoll.mjs'], project), readmeExample().output);
+  });
+
+  test('types_check_the_readme_example', () => {
+    copyFileSync(join(repo, EXAMPLE), join(project, 'pipe-epoll.mts'));
+    const tsconfig = {
+      compilerOptions: {
+        module: 'nodenext',
+        target: 'es2023',
+        strict: true,
+        noEmit: true,
+        types: ['node'],
+        typeRoots: [join(repo, 'node_modules/@types')],
+      },
+      files: ['pipe-epoll.mts'],
+    };
+    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(tsconfig));
+    run(join(repo, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], project);
+  });
+
+  test('runs_the_cli_through_npx', () => {
+    assert.match(run('npx', ['iomux', '--help'], project), /^Usage: iomux COMMAND \[options\]$/m);
+    assert.equal(run('npx', ['iomux', 'version'], project), `iomux ${pkg.version}\n`);
+    const script = join(project, 'one.json');
+    writeFileSync(
+      script,
+      JSON.stringify({ steps: [{ call: 'pipe', bind: ['r', 'w'], expect: { ret: 0 } }] }),
+    );
+    assert.match(run('npx', ['iomux', 'run', 'one.json'], project), /^sim: 1 step, 1 expect: all matched$/m);
+    if (linuxBackendAvailable())
+      assert.match(
+        run('npx', ['iomux', 'run', '--backend', 'linux', 'one.json'], project),
+        /^linux: 1 step, 1 expect: all matched$/m,
+      );
+    assert.ok(!existsSync(join(project, 'node_modules/tsx')), 'the CLI ran without tsx');
+  });
+});

@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util';
 import { simBackend } from '../kernel/index.ts';
 import { linuxBackend, linuxUnavailableReason } from '../linux/index.ts';
+import { apiMain } from './api-main.ts';
 import { ALL_FEATURES, detectFeatures, FEATURES, type Feature, parseFeatureList } from './features.ts';
 import { type FuzzSummary, fuzz } from './property.ts';
 import { report, where } from './report.ts';
@@ -83,6 +84,8 @@ function count(v: string, name: string): number {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // `--api`: the API fuzzer of the simulated kernel alone (api-main.ts), with options of its own.
+  if (argv.includes('--api')) return apiMain(argv);
   const { values } = parseArgs({
     args: argv,
     options: Object.fromEntries(Object.entries(OPTIONS).map(([k, s]) => [k, { type: s.type }])),

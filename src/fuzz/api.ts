@@ -31,7 +31,7 @@ import type { Process } from '../kernel/proc.ts';
 import type { CallRecord, Thread } from '../kernel/sched.ts';
 import { createScriptProcess, SimSyscalls } from '../kernel/system.ts';
 import type { UnixSock } from '../kernel/unix.ts';
-import { removeWaitQueue } from '../kernel/waitqueue.ts';
+import { removeWaitQueue, type WaitEntry } from '../kernel/waitqueue.ts';
 import { formatScriptJson, type Json, type JsonObject, parseScript } from '../script/index.ts';
 
 // ---- known bugs other helpers of issue 9 are fixing (remove each exclusion once merged) ----
@@ -74,7 +74,11 @@ export type FdChoice =
   | { readonly pick: 'any' | FileKind | 'closed'; readonly i: number }
   | { readonly raw: number };
 
-type FileKind = 'eventpoll' | 'pipe' | 'unix' | 'eventfd' | 'timerfd';
+/**
+ * A file of one type; `pollable`: any file with ->poll (epoll can watch it); `bound` and
+ * `listener`: an AF_UNIX socket with a name, or listening.
+ */
+type FileKind = 'eventpoll' | 'pipe' | 'unix' | 'eventfd' | 'timerfd' | 'pollable' | 'bound' | 'listener';
 
 /** A payload: `len` bytes of `byte`, or one u64 (eventfd). */
 export type Payload = { readonly len: number; readonly byte: number } | { readonly u64: bigint };
@@ -113,10 +117,15 @@ const uint32 = fc.integer({ min: 0, max: 2 ** 32 - 1 });
 /** Values no C int holds: the model must refuse them with Unsupported, never crash. */
 const nonInt = fc.constantFrom(Number.NaN, 1.5, -0.5, 2 ** 31, 2 ** 32, 2 ** 53, Number.POSITIVE_INFINITY);
 
-const fdChoice = (prefer: FileKind | 'any' = 'any', hostile = true): fc.Arbitrary<FdChoice> => {
+/** A descriptor choice; `hostile` in 20 is a value no C int holds. */
+const fdChoice = (
+  prefer: FileKind | 'any' = 'any',
+  hostile = 1,
+  preferWeight = 10,
+): fc.Arbitrary<FdChoice> => {
   const i = fc.nat(63);
   const parts: fc.WeightedArbitrary<FdChoice>[] = [
-    { weight: 10, arbitrary: i.map((n) => ({ pick: prefer, i: n })) },
+    { weight: preferWeight, arbitrary: i.map((n) => ({ pick: prefer, i: n })) },
     { weight: 4, arbitrary: i.map((n) => ({ pick: 'any' as const, i: n })) },
     { weight: 2, arbitrary: i.map((n) => ({ pick: 'closed' as const, i: n })) },
     {
@@ -127,7 +136,7 @@ const fdChoice = (prefer: FileKind | 'any' = 'any', hostile = true): fc.Arbitrar
     },
     { weight: 1, arbitrary: int32.map((raw) => ({ raw })) },
   ];
-  if (hostile) parts.push({ weight: 1, arbitrary: nonInt.map((raw) => ({ raw })) });
+  if (hostile > 0) parts.push({ weight: hostile, arbitrary: nonInt.map((raw) => ({ raw })) });
   return fc.oneof(...parts);
 };
 
@@ -140,8 +149,8 @@ const flagsOf = (...usual: number[]): fc.Arbitrary<number> =>
   );
 
 const count = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom(0, 1, 7, 8, 9, 16, 100, 4096, 4097, 65536, 65537) },
-  { weight: 3, arbitrary: fc.integer({ min: 0, max: 70_000 }) },
+  { weight: 12, arbitrary: fc.constantFrom(0, 1, 7, 8, 9, 16, 100, 4096, 4097, 65536, 65537) },
+  { weight: 6, arbitrary: fc.integer({ min: 0, max: 70_000 }) },
   {
     weight: 1,
     arbitrary: fc.constantFrom(-1, INT_MIN, 2 ** 20, INT_MAX, 2 ** 32, 2 ** 32 + 1, 2 ** 53, 1.5, Number.NaN),
@@ -149,37 +158,33 @@ const count = fc.oneof(
 );
 
 const timeoutMs = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom(0, 0, 0, 1, 10, -1) },
-  { weight: 2, arbitrary: fc.constantFrom(1000, INT_MAX, INT_MIN, -2) },
-  { weight: 1, arbitrary: int32 },
+  { weight: 24, arbitrary: fc.constantFrom(0, 0, 0, 1, 10, -1) },
+  { weight: 8, arbitrary: fc.constantFrom(1000, INT_MAX, INT_MIN, -2) },
+  { weight: 4, arbitrary: int32 },
   { weight: 1, arbitrary: nonInt },
 );
 
 const maxevents = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom(1, 2, 8, 64) },
-  { weight: 3, arbitrary: fc.constantFrom(0, -1, 178956970, 178956971, INT_MAX, INT_MIN) },
-  { weight: 1, arbitrary: int32 },
+  { weight: 24, arbitrary: fc.constantFrom(1, 2, 8, 64) },
+  { weight: 8, arbitrary: fc.constantFrom(0, -1, 178956970, 178956971, INT_MAX, INT_MIN) },
+  { weight: 4, arbitrary: int32 },
   { weight: 1, arbitrary: nonInt },
 );
 
 const epollEvents = fc.oneof(
   {
-    weight: 6,
+    weight: 24,
     arbitrary: fc
-      .subarray([
-        EPOLL.EPOLLIN,
-        EPOLL.EPOLLOUT,
-        EPOLL.EPOLLRDHUP,
-        EPOLL.EPOLLPRI,
-        EPOLL.EPOLLET,
-        EPOLL.EPOLLONESHOT,
-        EPOLL.EPOLLEXCLUSIVE,
-        EPOLL.EPOLLWAKEUP,
-      ])
-      .map((bits) => bits.reduce((a, b) => (a | b) >>> 0, 0)),
+      .tuple(
+        fc.subarray([EPOLL.EPOLLIN, EPOLL.EPOLLOUT, EPOLL.EPOLLRDHUP, EPOLL.EPOLLPRI, EPOLL.EPOLLET]),
+        // The private bits, each now and then (EXCLUSIVE is EINVAL with most others).
+        fc.constantFrom<number>(0, 0, 0, 0, 0, EPOLL.EPOLLONESHOT, EPOLL.EPOLLEXCLUSIVE, EPOLL.EPOLLWAKEUP),
+      )
+      .map(([bits, extra]) => bits.reduce((a, b) => (a | b) >>> 0, extra)),
   },
-  { weight: 2, arbitrary: fc.nat(31).map((b) => (1 << b) >>> 0) },
-  { weight: 1, arbitrary: uint32 },
+  { weight: 6, arbitrary: fc.nat(31).map((b) => (1 << b) >>> 0) },
+  { weight: 3, arbitrary: uint32 },
+  // Outside a u32 (Unsupported).
   { weight: 1, arbitrary: fc.constantFrom(-1, 2 ** 32, 1.5) },
 );
 
@@ -188,7 +193,10 @@ const epollEvent: fc.Arbitrary<AArg> = fc.oneof(
     weight: 9,
     arbitrary: fc.record({
       events: epollEvents,
-      data: fc.oneof(fc.nat(9), fc.constantFrom(2 ** 53 - 1, -1, 2 ** 53)),
+      data: fc.oneof(
+        { weight: 20, arbitrary: fc.nat(9) },
+        { weight: 1, arbitrary: fc.constantFrom(2 ** 53 - 1, -1, 2 ** 53) },
+      ),
     }) as fc.Arbitrary<AArg>,
   },
   { weight: 1, arbitrary: fc.constant(null) },
@@ -282,7 +290,7 @@ const readCount = KNOWN_BUGS.hugeReadCount
   ? count.filter((n) => !(n > 2 ** 20)) // b's bug: see KNOWN_BUGS.hugeReadCount
   : count;
 
-const dupFd = fdChoice('any', !KNOWN_BUGS.nonIntegerDup); // b's bug: see KNOWN_BUGS.nonIntegerDup
+const dupFd = fdChoice('any', KNOWN_BUGS.nonIntegerDup ? 0 : 1); // b's bug: see KNOWN_BUGS.nonIntegerDup
 
 const fcntlCall = fc
   .tuple(
@@ -326,9 +334,9 @@ const CALL_ARBS: [ApiCall, number, fc.Arbitrary<AArg[]>][] = [
   ],
   ['socket', 3, fc.tuple(domain, sockType, fc.constantFrom(0, 0, 1, 2))],
   ['bind', 2, fc.tuple(fdChoice('unix'), address)],
-  ['listen', 2, fc.tuple(fdChoice('unix'), fc.constantFrom(0, 1, 2, -1, 4096, 5000, INT_MAX))],
+  ['listen', 2, fc.tuple(fdChoice('bound'), fc.constantFrom(0, 1, 2, -1, 4096, 5000, INT_MAX))],
   ['connect', 2, fc.tuple(fdChoice('unix'), address)],
-  ['accept4', 2, fc.tuple(fdChoice('unix'), flagsOf(SOCK.SOCK_NONBLOCK, SOCK.SOCK_CLOEXEC))],
+  ['accept4', 3, fc.tuple(fdChoice('listener'), flagsOf(SOCK.SOCK_NONBLOCK, SOCK.SOCK_CLOEXEC))],
   ['shutdown', 1, fc.tuple(fdChoice('unix'), fc.constantFrom(0, 1, 2, 3, -1))],
   [
     'eventfd',
@@ -358,33 +366,41 @@ const CALL_ARBS: [ApiCall, number, fc.Arbitrary<AArg[]>][] = [
   ['fcntl', 3, fcntlCall],
   ['ioctl_fionread', 1, fc.tuple(fdChoice('any'))],
   ['epoll_create', 1, fc.tuple(fc.constantFrom(1, 0, -1, INT_MAX))],
-  ['epoll_create1', 4, fc.tuple(flagsOf(O.O_CLOEXEC))],
+  ['epoll_create1', 6, fc.tuple(flagsOf(O.O_CLOEXEC))],
   [
     'epoll_ctl',
     12,
     fc.tuple(
-      fdChoice('eventpoll'),
+      fdChoice('eventpoll', 1, 40),
       fc.oneof(
         { weight: 9, arbitrary: fc.constantFrom(1, 1, 2, 3) },
         { weight: 1, arbitrary: fc.constantFrom(0, 4, -1) },
       ),
-      fc.oneof(fdChoice('any'), fdChoice('eventpoll')),
+      fc.oneof(
+        { weight: 4, arbitrary: fdChoice('pollable', 1, 40) },
+        { weight: 1, arbitrary: fdChoice('eventpoll') },
+      ),
       epollEvent,
     ),
   ],
-  ['epoll_wait', 8, fc.tuple(fdChoice('eventpoll'), maxevents, timeoutMs)],
-  ['epoll_pwait2', 2, fc.tuple(fdChoice('eventpoll'), maxevents, timespec)],
+  ['epoll_wait', 8, fc.tuple(fdChoice('eventpoll', 1, 40), maxevents, timeoutMs)],
+  ['epoll_pwait2', 2, fc.tuple(fdChoice('eventpoll', 1, 40), maxevents, timespec)],
   [
     'poll',
     5,
     fc.tuple(
       fc.array(
         fc.record({
-          fd: fdChoice('any'),
+          fd: fc.oneof(
+            { weight: 3, arbitrary: fdChoice('pollable', 0) },
+            { weight: 2, arbitrary: fdChoice('any', 0) },
+            { weight: 1, arbitrary: fdChoice('any', 1) },
+          ),
           events: fc.oneof(
-            fc.constantFrom(1, 4, 5, 0x2000, 0xffff, 0),
-            fc.nat(0xffff),
-            fc.constantFrom(-1, 0x10000),
+            { weight: 10, arbitrary: fc.constantFrom(1, 4, 5, 0x2000, 0xffff, 0) },
+            { weight: 10, arbitrary: fc.nat(0xffff) },
+            // Outside a short (Unsupported).
+            { weight: 1, arbitrary: fc.constantFrom(-1, 0x10000) },
           ),
         }),
         { maxLength: 6 },
@@ -400,7 +416,7 @@ const CALL_ARBS: [ApiCall, number, fc.Arbitrary<AArg[]>][] = [
       ...[0, 1, 2].map(() =>
         fc.oneof(
           { weight: 1, arbitrary: fc.constant(null) },
-          { weight: 3, arbitrary: fc.array(fdChoice('any'), { maxLength: 4 }) },
+          { weight: 3, arbitrary: fc.array(fdChoice('any', 0), { maxLength: 4 }) },
         ),
       ),
       timeval,
@@ -426,8 +442,8 @@ const CALL_ARBS: [ApiCall, number, fc.Arbitrary<AArg[]>][] = [
 const callAction: fc.Arbitrary<Action> = fc
   .tuple(
     fc.oneof(
-      { weight: 3, arbitrary: fc.constant(0) },
-      { weight: 2, arbitrary: fc.integer({ min: 1, max: 3 }) },
+      { weight: 2, arbitrary: fc.constant(0) },
+      { weight: 3, arbitrary: fc.integer({ min: 1, max: 3 }) },
     ),
     fc.oneof(
       ...CALL_ARBS.map(([name, weight, args]) => ({
@@ -439,8 +455,8 @@ const callAction: fc.Arbitrary<Action> = fc
   .map(([thread, c]) => ({ op: 'call', thread, name: c.name, args: c.args }));
 
 export const actionArbitrary: fc.Arbitrary<Action> = fc.oneof(
-  { weight: 12, arbitrary: callAction },
-  { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }).map((thread): Action => ({ op: 'join', thread })) },
+  { weight: 10, arbitrary: callAction },
+  { weight: 2, arbitrary: fc.integer({ min: 1, max: 3 }).map((thread): Action => ({ op: 'join', thread })) },
 );
 
 export const actionsArbitrary = (maxActions: number): fc.Arbitrary<Action[]> =>
@@ -478,8 +494,12 @@ interface Running {
 class Failure extends Error {}
 
 /** Run one list of actions on a fresh kernel, checking after each call. */
-export async function runActions(actions: readonly Action[], record = false): Promise<RunOutcome> {
-  const r = new Runner(record);
+export async function runActions(
+  actions: readonly Action[],
+  record = false,
+  tally?: Map<string, number>,
+): Promise<RunOutcome> {
+  const r = new Runner(record, tally);
   let i = 0;
   try {
     for (; i < actions.length; i++) if (!(await r.act(actions[i]))) break;
@@ -518,8 +538,16 @@ class Runner {
   /** The script's names: fdN is bound to N. */
   readonly bound = new Set<number>();
 
-  constructor(record: boolean) {
+  constructor(
+    record: boolean,
+    /** Outcomes by call ("read EAGAIN", "epoll_wait blocked", "deadlock"), when asked for. */
+    readonly tally?: Map<string, number>,
+  ) {
     this.steps = record ? [] : null;
+  }
+
+  private count(what: string): void {
+    if (this.tally) this.tally.set(what, (this.tally.get(what) ?? 0) + 1);
   }
 
   /** Run one action; false when the run has ended (a deadlock). */
@@ -530,15 +558,23 @@ class Runner {
       this.running.delete(a.thread);
       this.steps?.push({ call: 'join', args: [THREADS[a.thread]] });
       const ended = await this.waitFor(a.thread, run);
-      if (!ended) return false;
+      if (!ended) {
+        this.count('deadlock at a join');
+        return false;
+      }
       this.finished(run);
       this.check(`after join of ${THREADS[a.thread]}`);
       return true;
     }
-    const thread = this.running.has(a.thread) ? 0 : a.thread;
+    // A busy thread's call goes to the next idle thread, or to main.
+    let thread = a.thread;
+    for (let n = 0; thread !== 0 && this.running.has(thread) && n < 3; n++) thread = (thread % 3) + 1;
+    if (this.running.has(thread)) thread = 0;
     const args = a.args.map((x) => this.resolve(x));
     const sys = this.sys[thread];
-    if (a.name === 'close' && args[0] instanceof FdNum) this.closedFds.push(args[0].fd);
+    // Closed descriptors worth naming again: numbers a descriptor can have.
+    if (a.name === 'close' && args[0] instanceof FdNum && Number.isInteger(args[0].fd) && args[0].fd >= 0)
+      this.closedFds.push(args[0].fd);
     const heldFile = HOLDS_FILE.has(a.name) ? this.fileAt(args[0]) : null;
     this.calls++;
     let call: Promise<SysResult<object>>;
@@ -574,10 +610,15 @@ class Runner {
       },
     );
     if (thread === 0) {
-      if (!(await this.waitFor(0, run))) return false;
+      if (run.rec) this.count(`${a.name} blocked on main`);
+      if (!(await this.waitFor(0, run))) {
+        this.count('deadlock on main');
+        return false;
+      }
       this.finished(run);
     } else {
       this.running.set(thread, run);
+      if (run.rec) this.count(`${a.name} blocked on a thread`);
     }
     this.check(`after ${a.name}(${formatArgs(args)}) on ${THREADS[thread]}`);
     return true;
@@ -604,7 +645,7 @@ class Runner {
   }
 
   /** Check a returned call's result (or its exception), and keep the script's names. */
-  private finished(run: Running): void {
+  private finished(run: Running, joined = true): void {
     if (run.rec) this.held.delete(run.rec);
     const { result, error } = run.state;
     if (error !== undefined) {
@@ -614,16 +655,21 @@ class Runner {
     const why = badResult(run.name, run.args, result);
     if (why) throw new Failure(`${run.name}(${formatArgs(run.args)}) returned ${safeJson(result)}: ${why}`);
     const r = result as SysResult<object>;
+    this.count(`${run.name} ${'errno' in r ? r.errno : 'ok'}`);
     if (!('ret' in r)) return;
     const fds = resultFds(run.name, run.args, r);
-    if (run.scriptStep && fds.length > 0) {
+    // A thread's names are bound at its join (never, if it is not joined).
+    if (joined && run.scriptStep && fds.length > 0) {
       run.scriptStep.bind = fds.length === 1 ? `fd${fds[0]}` : fds.map((fd) => `fd${fd}`);
       for (const fd of fds) this.bound.add(fd);
     }
   }
 
   private thrown(name: ApiCall, args: CArg[], e: unknown): void {
-    if (e instanceof Unsupported) return;
+    if (e instanceof Unsupported) {
+      this.count(`${name} Unsupported`);
+      return;
+    }
     throw new Failure(`${name}(${formatArgs(args)}) threw ${describe(e)}`);
   }
 
@@ -640,8 +686,10 @@ class Runner {
 
   /** The runner's close: abandon blocked calls, close every descriptor; then nothing may be left. */
   async teardown(): Promise<void> {
+    const receivers = KNOWN_BUGS.abandonedReceiverEntry ? this.receiverEntries() : [];
     this.k.abortBlocked(null);
-    if (KNOWN_BUGS.abandonedReceiverEntry) this.unqueueAbandonedReceivers();
+    // KNOWN_BUGS.abandonedReceiverEntry (k2): unqueue what the abandoned receivers left queued.
+    for (const e of receivers) if (e.queue && (e.owner as Thread).call === null) removeWaitQueue(this.k, e);
     const table = this.p.fdtable;
     for (const fd of table.openFds()) {
       const file = table.detach(fd);
@@ -649,25 +697,22 @@ class Runner {
     }
     // Results of calls that returned on threads nobody joined still need checking.
     await new Promise((resolve) => setImmediate(resolve));
-    for (const run of this.running.values()) if (run.state.done) this.finished(run);
+    for (const run of this.running.values()) if (run.state.done) this.finished(run, false);
     const left = checkNothingLeft(this.k);
     if (left.length > 0) throw new Failure(`after closing everything: ${left.slice(0, 5).join('; ')}`);
   }
 
-  /** KNOWN_BUGS.abandonedReceiverEntry (k2): unqueue the receiver entries of abandoned calls. */
-  private unqueueAbandonedReceivers(): void {
+  /** KNOWN_BUGS.abandonedReceiverEntry (k2): the datagram receivers' wait entries, before the abandon. */
+  private receiverEntries(): WaitEntry[] {
+    const out: WaitEntry[] = [];
     for (const f of this.k.files) {
       if (f.ops.type !== 'unix') continue;
       const socks = [f.priv as UnixSock];
       for (const skb of socks[0].receiveQueue) if (skb.embryo) socks.push(skb.embryo);
       for (const sk of socks)
-        for (let e = sk.wq.first; e; ) {
-          const next = e.next;
-          if (e.kind === 'receiver_wake_function' && (e.owner as Thread).call === null)
-            removeWaitQueue(this.k, e);
-          e = next;
-        }
+        for (let e = sk.wq.first; e; e = e.next) if (e.kind === 'receiver_wake_function') out.push(e);
     }
+    return out;
   }
 
   // ---- descriptors ----
@@ -697,10 +742,15 @@ class Runner {
       const f = table.files[fd];
       if (f) {
         all.push(fd);
-        if (f.ops.type === c.pick) ofKind.push(fd);
+        if (isKind(f, c.pick)) ofKind.push(fd);
       } else if (table.larval.has(fd)) all.push(fd);
     }
-    const list = ofKind.length > 0 ? ofKind : all;
+    let list = ofKind.length > 0 ? ofKind : all;
+    // No socket with a name or listening: any socket will do.
+    if (ofKind.length === 0 && (c.pick === 'bound' || c.pick === 'listener')) {
+      const socks = all.filter((fd) => table.files[fd]?.ops.type === 'unix');
+      if (socks.length > 0) list = socks;
+    }
     return list[c.i % list.length];
   }
 
@@ -734,6 +784,25 @@ class Runner {
   scriptDoc(): JsonObject | undefined {
     if (!this.steps) return undefined;
     return { name: 'api fuzzer counterexample', source: 'src/fuzz/api.ts', steps: this.steps };
+  }
+}
+
+function isKind(f: File, kind: FileKind | 'any'): boolean {
+  switch (kind) {
+    case 'any':
+      return true;
+    case 'pollable':
+      return f.ops.poll !== undefined;
+    case 'bound':
+      return (
+        f.ops.type === 'unix' &&
+        (f.priv as UnixSock).addr !== null &&
+        (f.priv as UnixSock).state === 'TCP_CLOSE'
+      );
+    case 'listener':
+      return f.ops.type === 'unix' && (f.priv as UnixSock).state === 'TCP_LISTEN';
+    default:
+      return f.ops.type === kind;
   }
 }
 

@@ -219,7 +219,7 @@ export function checkNothingLeft(k: Kernel): string[] {
   if (epollSysctl(k).userWatches !== 0) out.push(`epoll_watches left at ${epollSysctl(k).userWatches}`);
   if (pipeUserPages(k) !== 0) out.push(`pipe pages left accounted: ${pipeUserPages(k)}`);
   const names = snapshotUnixNamespace(k);
-  if (names.length > 0) out.push(`AF_UNIX names left bound: ${names.map((n) => `@${n.name}`).join(', ')}`);
+  if (names.length > 0) out.push(`AF_UNIX names left bound: ${names.map((n) => n.name).join(', ')}`);
   for (const timer of k.pendingTimers())
     if (!timer.label.startsWith('timeout of ')) out.push(`timer "${timer.label}" left armed`);
   return out;
@@ -353,8 +353,8 @@ function checkUnix(socks: ReadonlyMap<UnixSock, boolean>, k: Kernel, out: string
   for (const [sk, alive] of socks) if (alive) byId.set(sk.id, sk);
   for (const n of snapshotUnixNamespace(k)) {
     const sk = byId.get(n.sock);
-    if (!sk) out.push(`name @${n.name} is bound to socket ${n.sock}, which is released`);
-    else if (!sk.hashed) out.push(`name @${n.name} is bound to socket ${n.sock}, which is not hashed`);
+    if (!sk) out.push(`name ${n.name} is bound to socket ${n.sock}, which is released`);
+    else if (!sk.hashed) out.push(`name ${n.name} is bound to socket ${n.sock}, which is not hashed`);
   }
 }
 

@@ -75,10 +75,19 @@ export type FdChoice =
   | { readonly raw: number };
 
 /**
- * A file of one type; `pollable`: any file with ->poll (epoll can watch it); `bound` and
- * `listener`: an AF_UNIX socket with a name, or listening.
+ * A file of one type; `pollable`: any file with ->poll (epoll can watch it); `unbound`, `bound`
+ * and `listener`: an unconnected AF_UNIX socket without a name, or with one, or listening.
  */
-type FileKind = 'eventpoll' | 'pipe' | 'unix' | 'eventfd' | 'timerfd' | 'pollable' | 'bound' | 'listener';
+type FileKind =
+  | 'eventpoll'
+  | 'pipe'
+  | 'unix'
+  | 'eventfd'
+  | 'timerfd'
+  | 'pollable'
+  | 'unbound'
+  | 'bound'
+  | 'listener';
 
 /** A payload: `len` bytes of `byte`, or one u64 (eventfd). */
 export type Payload = { readonly len: number; readonly byte: number } | { readonly u64: bigint };
@@ -100,7 +109,17 @@ export interface JoinAction {
   readonly op: 'join';
   readonly thread: number;
 }
-export type Action = CallAction | JoinAction;
+/**
+ * A listening AF_UNIX socket in three calls on main (socket, bind, listen): a server that random
+ * single calls rarely assemble, so that accept4 (and its larval descriptor) and connect get used.
+ */
+export interface ServerAction {
+  readonly op: 'server';
+  readonly type: number;
+  readonly address: string;
+  readonly backlog: number;
+}
+export type Action = CallAction | JoinAction | ServerAction;
 
 export type ApiCall = Exclude<keyof Syscalls, 'pipe'> | 'pipe';
 
@@ -158,7 +177,7 @@ const count = fc.oneof(
 );
 
 const timeoutMs = fc.oneof(
-  { weight: 24, arbitrary: fc.constantFrom(0, 0, 0, 1, 10, -1) },
+  { weight: 24, arbitrary: fc.constantFrom(0, 0, 0, 1, 10, 100, -1) },
   { weight: 8, arbitrary: fc.constantFrom(1000, INT_MAX, INT_MIN, -2) },
   { weight: 4, arbitrary: int32 },
   { weight: 1, arbitrary: nonInt },
@@ -332,11 +351,11 @@ const CALL_ARBS: [ApiCall, number, fc.Arbitrary<AArg[]>][] = [
       fc.constantFrom(0, 0, 1, 2),
     ),
   ],
-  ['socket', 3, fc.tuple(domain, sockType, fc.constantFrom(0, 0, 1, 2))],
-  ['bind', 2, fc.tuple(fdChoice('unix'), address)],
-  ['listen', 2, fc.tuple(fdChoice('bound'), fc.constantFrom(0, 1, 2, -1, 4096, 5000, INT_MAX))],
-  ['connect', 2, fc.tuple(fdChoice('unix'), address)],
-  ['accept4', 3, fc.tuple(fdChoice('listener'), flagsOf(SOCK.SOCK_NONBLOCK, SOCK.SOCK_CLOEXEC))],
+  ['socket', 4, fc.tuple(domain, sockType, fc.constantFrom(0, 0, 1, 2))],
+  ['bind', 3, fc.tuple(fdChoice('unbound', 1, 40), address)],
+  ['listen', 2, fc.tuple(fdChoice('bound', 1, 40), fc.constantFrom(0, 1, 2, -1, 4096, 5000, INT_MAX))],
+  ['connect', 3, fc.tuple(fdChoice('unbound', 1, 40), address)],
+  ['accept4', 3, fc.tuple(fdChoice('listener', 1, 40), flagsOf(SOCK.SOCK_NONBLOCK, SOCK.SOCK_CLOEXEC))],
   ['shutdown', 1, fc.tuple(fdChoice('unix'), fc.constantFrom(0, 1, 2, 3, -1))],
   [
     'eventfd',
@@ -430,7 +449,18 @@ const CALL_ARBS: [ApiCall, number, fc.Arbitrary<AArg[]>][] = [
       flagsOf(O.O_NONBLOCK, O.O_CLOEXEC),
     ),
   ],
-  ['timerfd_settime', 2, fc.tuple(fdChoice('timerfd'), flagsOf(1, 2), itimerspec)],
+  [
+    'timerfd_settime',
+    3,
+    fc.tuple(
+      fdChoice('timerfd'),
+      fc.oneof(
+        { weight: 6, arbitrary: fc.constantFrom(0, 0, 1, 2, 3) },
+        { weight: 1, arbitrary: flagsOf(1, 2) },
+      ),
+      itimerspec,
+    ),
+  ],
   ['timerfd_gettime', 1, fc.tuple(fdChoice('timerfd'))],
   [
     'sleep',
@@ -454,9 +484,17 @@ const callAction: fc.Arbitrary<Action> = fc
   )
   .map(([thread, c]) => ({ op: 'call', thread, name: c.name, args: c.args }));
 
+const serverAction: fc.Arbitrary<Action> = fc.record({
+  op: fc.constant('server' as const),
+  type: fc.constantFrom(SOCK.SOCK_STREAM, SOCK.SOCK_SEQPACKET, SOCK.SOCK_STREAM | SOCK.SOCK_NONBLOCK),
+  address: fc.constantFrom('@a', '@b', '@c'),
+  backlog: fc.constantFrom(0, 1, 2, 8),
+});
+
 export const actionArbitrary: fc.Arbitrary<Action> = fc.oneof(
-  { weight: 10, arbitrary: callAction },
-  { weight: 2, arbitrary: fc.integer({ min: 1, max: 3 }).map((thread): Action => ({ op: 'join', thread })) },
+  { weight: 20, arbitrary: callAction },
+  { weight: 1, arbitrary: serverAction },
+  { weight: 4, arbitrary: fc.integer({ min: 1, max: 3 }).map((thread): Action => ({ op: 'join', thread })) },
 );
 
 export const actionsArbitrary = (maxActions: number): fc.Arbitrary<Action[]> =>
@@ -534,6 +572,8 @@ class Runner {
   /** Descriptors closed at some point (for 'closed' choices). */
   readonly closedFds: number[] = [];
   calls = 0;
+  /** The last returned call's ret, or -1 (the server action's socket). */
+  lastRet = -1;
   readonly steps: JsonObject[] | null;
   /** The script's names: fdN is bound to N. */
   readonly bound = new Set<number>();
@@ -552,6 +592,14 @@ class Runner {
 
   /** Run one action; false when the run has ended (a deadlock). */
   async act(a: Action): Promise<boolean> {
+    if (a.op === 'server') {
+      if (!(await this.act({ op: 'call', thread: 0, name: 'socket', args: [1, a.type, 0] }))) return false;
+      const fd = this.lastRet;
+      if (fd < 0) return true;
+      if (!(await this.act({ op: 'call', thread: 0, name: 'bind', args: [{ raw: fd }, a.address] })))
+        return false;
+      return this.act({ op: 'call', thread: 0, name: 'listen', args: [{ raw: fd }, a.backlog] });
+    }
     if (a.op === 'join') {
       const run = this.running.get(a.thread);
       if (!run) return true;
@@ -655,6 +703,7 @@ class Runner {
     const why = badResult(run.name, run.args, result);
     if (why) throw new Failure(`${run.name}(${formatArgs(run.args)}) returned ${safeJson(result)}: ${why}`);
     const r = result as SysResult<object>;
+    this.lastRet = 'ret' in r ? r.ret : -1;
     this.count(`${run.name} ${'errno' in r ? r.errno : 'ok'}`);
     if (!('ret' in r)) return;
     const fds = resultFds(run.name, run.args, r);
@@ -747,7 +796,7 @@ class Runner {
     }
     let list = ofKind.length > 0 ? ofKind : all;
     // No socket with a name or listening: any socket will do.
-    if (ofKind.length === 0 && (c.pick === 'bound' || c.pick === 'listener')) {
+    if (ofKind.length === 0 && (c.pick === 'unbound' || c.pick === 'bound' || c.pick === 'listener')) {
       const socks = all.filter((fd) => table.files[fd]?.ops.type === 'unix');
       if (socks.length > 0) list = socks;
     }
@@ -793,6 +842,12 @@ function isKind(f: File, kind: FileKind | 'any'): boolean {
       return true;
     case 'pollable':
       return f.ops.poll !== undefined;
+    case 'unbound':
+      return (
+        f.ops.type === 'unix' &&
+        (f.priv as UnixSock).addr === null &&
+        (f.priv as UnixSock).state === 'TCP_CLOSE'
+      );
     case 'bound':
       return (
         f.ops.type === 'unix' &&

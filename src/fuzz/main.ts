@@ -56,7 +56,12 @@ const OPTIONS = {
 } as const satisfies Record<string, OptionSpec>;
 
 function usage(): string {
-  const lines = ['usage: npm run fuzz -- [options]', '', 'options:'];
+  const lines = [
+    'usage: npm run fuzz -- [options]',
+    '       npm run fuzz -- --api [--calls N] [--seed S]   (the API fuzzer: --api --help)',
+    '',
+    'options:',
+  ];
   for (const [name, spec] of Object.entries(OPTIONS) as [string, OptionSpec][]) {
     const flag = `--${name}${spec.value ? ` ${spec.value}` : ''}`;
     lines.push(`  ${flag.padEnd(22)} ${spec.help}${spec.default ? ` (default ${spec.default})` : ''}`);

@@ -11,18 +11,19 @@ import { SimSyscalls } from '../../src/kernel/system.ts';
 const SEED = Number(process.env.IOMUX_API_FUZZ_SEED ?? 20261202);
 const CALLS = Number(process.env.IOMUX_API_FUZZ_CALLS ?? 50_000);
 
-test('fifty_thousand_hostile_calls_break_no_invariant_and_leave_nothing_behind', async () => {
+test('fifty_thousand_hostile_calls_break_no_invariant_and_leave_nothing_behind', async (t) => {
   const started = performance.now();
   const summary = await fuzzApi({ seed: SEED, calls: CALLS, maxFailures: 1 });
   const seconds = (performance.now() - started) / 1000;
-  assert.ok(summary.calls >= CALLS, `${summary.calls} calls made`);
   assert.deepEqual(
     summary.failures.map(formatFailure),
     [],
     `repeat with: npm run fuzz -- --api --seed ${SEED} --calls ${CALLS}`,
   );
-  // Well under a minute on a shared machine; about 10 s when idle.
-  assert.ok(seconds < 45, `${summary.calls} calls took ${seconds.toFixed(1)} s`);
+  assert.ok(summary.calls >= CALLS, `${summary.calls} calls made`);
+  // About 5 s on an idle core, 15 s on a busy one (measured); no assertion, so a loaded machine
+  // cannot make it flaky.
+  t.diagnostic(`${summary.calls} calls in ${summary.runs} runs, ${seconds.toFixed(1)} s`);
 });
 
 test('a_planted_reference_leak_in_dup_is_found_and_shrunk_to_a_valid_script', async () => {
@@ -45,4 +46,12 @@ test('a_planted_reference_leak_in_dup_is_found_and_shrunk_to_a_valid_script', as
   } finally {
     SimSyscalls.prototype.dup = dup;
   }
+});
+
+test('a_session_is_reproducible_from_its_seed', async () => {
+  const a = await fuzzApi({ seed: 7, calls: 3000 });
+  const b = await fuzzApi({ seed: 7, calls: 3000 });
+  assert.deepEqual([b.calls, b.runs], [a.calls, a.runs]);
+  const c = await fuzzApi({ seed: 8, calls: 3000 });
+  assert.notDeepEqual([c.calls, c.runs], [a.calls, a.runs]);
 });

@@ -7,7 +7,7 @@
 // A run is a list of actions, interpreted as a script runner runs a script (so the shrunk actions
 // print as one): a call on the main thread waits until it returns (the virtual clock moves to the
 // next timer when every thread is blocked; a deadlock ends the run, as it stops a script); a call
-// on t1…t3 starts and may stay blocked; a join waits for it. Each run ends by abandoning the
+// on t1…t7 starts and may stay blocked; a join waits for it. Each run ends by abandoning the
 // calls still blocked and closing every descriptor (the runner's `close`), then checks that nothing
 // is left. Descriptors are chosen from what is open (any, or of one type), larval, closed before,
 // or any 32-bit value; flags from every bit; counts, timeouts and maxevents from the edges.
@@ -100,7 +100,7 @@ interface AObj {
 
 export interface CallAction {
   readonly op: 'call';
-  /** 0 is main; 1…3 are t1…t3 (a busy thread's call goes to main). */
+  /** 0 is main; 1…7 are t1…t7 (a busy thread's call goes to the next idle one, or to main). */
   readonly thread: number;
   readonly name: ApiCall;
   readonly args: readonly AArg[];
@@ -123,7 +123,8 @@ export type Action = CallAction | JoinAction | ServerAction;
 
 export type ApiCall = Exclude<keyof Syscalls, 'pipe'> | 'pipe';
 
-const THREADS = ['main', 't1', 't2', 't3'] as const;
+const THREADS = ['main', 't1', 't2', 't3', 't4', 't5', 't6', 't7'] as const;
+const OTHER_THREADS = THREADS.length - 1;
 /** What the script runner prefixes abstract names with on the simulated kernel (run.ts). */
 const SIM_NAME_PREFIX = 'iomux-000000000000/';
 
@@ -472,8 +473,8 @@ const CALL_ARBS: [ApiCall, number, fc.Arbitrary<AArg[]>][] = [
 const callAction: fc.Arbitrary<Action> = fc
   .tuple(
     fc.oneof(
-      { weight: 2, arbitrary: fc.constant(0) },
-      { weight: 3, arbitrary: fc.integer({ min: 1, max: 3 }) },
+      { weight: 1, arbitrary: fc.constant(0) },
+      { weight: 4, arbitrary: fc.integer({ min: 1, max: OTHER_THREADS }) },
     ),
     fc.oneof(
       ...CALL_ARBS.map(([name, weight, args]) => ({
@@ -494,7 +495,10 @@ const serverAction: fc.Arbitrary<Action> = fc.record({
 export const actionArbitrary: fc.Arbitrary<Action> = fc.oneof(
   { weight: 20, arbitrary: callAction },
   { weight: 1, arbitrary: serverAction },
-  { weight: 4, arbitrary: fc.integer({ min: 1, max: 3 }).map((thread): Action => ({ op: 'join', thread })) },
+  {
+    weight: 4,
+    arbitrary: fc.integer({ min: 1, max: OTHER_THREADS }).map((thread): Action => ({ op: 'join', thread })),
+  },
 );
 
 export const actionsArbitrary = (maxActions: number): fc.Arbitrary<Action[]> =>
@@ -616,7 +620,8 @@ class Runner {
     }
     // A busy thread's call goes to the next idle thread, or to main.
     let thread = a.thread;
-    for (let n = 0; thread !== 0 && this.running.has(thread) && n < 3; n++) thread = (thread % 3) + 1;
+    for (let n = 0; thread !== 0 && this.running.has(thread) && n < OTHER_THREADS; n++)
+      thread = (thread % OTHER_THREADS) + 1;
     if (this.running.has(thread)) thread = 0;
     const args = a.args.map((x) => this.resolve(x));
     const sys = this.sys[thread];

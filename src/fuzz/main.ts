@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util';
 import { simBackend } from '../kernel/index.ts';
 import { linuxBackend, linuxUnavailableReason } from '../linux/index.ts';
+import { apiMain } from './api-main.ts';
 import { ALL_FEATURES, detectFeatures, FEATURES, type Feature, parseFeatureList } from './features.ts';
 import { type FuzzSummary, fuzz } from './property.ts';
 import { report, where } from './report.ts';
@@ -55,7 +56,12 @@ const OPTIONS = {
 } as const satisfies Record<string, OptionSpec>;
 
 function usage(): string {
-  const lines = ['usage: npm run fuzz -- [options]', '', 'options:'];
+  const lines = [
+    'usage: npm run fuzz -- [options]',
+    '       npm run fuzz -- --api [--calls N] [--seed S]   (the API fuzzer: --api --help)',
+    '',
+    'options:',
+  ];
   for (const [name, spec] of Object.entries(OPTIONS) as [string, OptionSpec][]) {
     const flag = `--${name}${spec.value ? ` ${spec.value}` : ''}`;
     lines.push(`  ${flag.padEnd(22)} ${spec.help}${spec.default ? ` (default ${spec.default})` : ''}`);
@@ -83,6 +89,8 @@ function count(v: string, name: string): number {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // `--api`: the API fuzzer of the simulated kernel alone (api-main.ts), with options of its own.
+  if (argv.includes('--api')) return apiMain(argv);
   const { values } = parseArgs({
     args: argv,
     options: Object.fromEntries(Object.entries(OPTIONS).map(([k, s]) => [k, { type: s.type }])),

@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import type { SysResult } from '../src/api/syscalls.ts';
+import { checkKernel, checkNothingLeft } from '../src/kernel/check.ts';
 import { fput } from '../src/kernel/file.ts';
 import { Kernel } from '../src/kernel/kernel.ts';
 import type { Process } from '../src/kernel/proc.ts';
@@ -57,6 +58,7 @@ export function newSim(opts: SimOptions = {}): Sim {
 /** Close every descriptor and check that nothing is left behind. */
 export function closeAndCheckLeaks(sim: Sim): void {
   const { k, p } = sim;
+  assert.deepEqual(checkKernel(k), [], 'kernel invariants');
   for (const fd of p.fdtable.openFds()) {
     const file = p.fdtable.detach(fd);
     if (file) fput(k, file);
@@ -68,6 +70,7 @@ export function closeAndCheckLeaks(sim: Sim): void {
     `open file descriptions left: ${[...k.files].map((f) => f.ops.type).join(', ')}`,
   );
   assert.equal(k.stats.waitEntriesAdded - k.stats.waitEntriesRemoved, 0, 'wait-queue entries left queued');
+  assert.deepEqual(checkNothingLeft(k), [], 'nothing left after closing everything');
 }
 
 /** Run a test body on a fresh system, then leak-check it. */

@@ -25,15 +25,19 @@
 import { EP_PRIVATE_BITS } from '../abi/constants.ts';
 import type { EventfdCtx } from './eventfd.ts';
 import { type Epitem, EppollEntry } from './eventpoll/epitem.ts';
-import { type Eventpoll, epollSysctl } from './eventpoll/eventpoll.ts';
+import type { Eventpoll } from './eventpoll/eventpoll.ts';
 import { EP_UNACTIVE_PTR, type ListHead, listEmpty } from './eventpoll/readylist.ts';
+import { epollSysctl } from './eventpoll/sysctl.ts';
 import { type File, FMODE_READ, FMODE_WRITE } from './file.ts';
 import type { Kernel } from './kernel.ts';
+import type { Sock } from './net/sock.ts';
+import type { Socket } from './net/socket.ts';
+import { snapshotUnixNamespace } from './net/unix/diag.ts';
+import type { UnixSock } from './net/unix/unix_sock.ts';
 import { type Pipe, pipeUserPages } from './pipe.ts';
 import { livePollWqueues, type PollWqueues } from './pollwait.ts';
 import { Thread } from './sched.ts';
 import type { TimerfdCtx } from './timerfd.ts';
-import { snapshotUnixNamespace, type UnixSock } from './unix.ts';
 import type { WaitEntry, WaitQueueHead } from './waitqueue.ts';
 
 export interface CheckOptions {
@@ -338,7 +342,7 @@ function deadOwner(
 }
 
 function checkUnix(socks: ReadonlyMap<UnixSock, boolean>, k: Kernel, out: string[]): void {
-  const charged = new Map<UnixSock, number>();
+  const charged = new Map<Sock, number>();
   for (const [sk, alive] of socks) {
     if (!alive && sk.receiveQueue.length > 0) out.push(`released socket ${sk.id} still queues skbs`);
     if (alive && sk.dead) out.push(`socket ${sk.id} of a live file is dead`);
@@ -375,10 +379,10 @@ function queuesOfFile(f: File): [WaitQueueHead, string][] {
       const add = (sk: UnixSock) => {
         out.push([sk.wq, `socket ${sk.id} wq`], [sk.peerWait, `socket ${sk.id} peer_wait`]);
       };
-      const sk = f.priv as UnixSock;
+      const sk = unixSockOf(f);
       add(sk);
       // Embryos queued on a listener are live, though no file holds them yet.
-      for (const skb of sk.receiveQueue) if (skb.embryo) add(skb.embryo);
+      for (const embryo of embryosOf(sk)) add(embryo);
       return out;
     }
     case 'eventfd': {
@@ -415,16 +419,24 @@ function reachableSocks(live: ReadonlySet<File>): Map<UnixSock, boolean> {
     if (was === undefined) todo.push(sk);
     if (was !== true) out.set(sk, alive);
   };
-  for (const f of live) if (f.ops.type === 'unix') visit(f.priv as UnixSock, true);
+  for (const f of live) if (f.ops.type === 'unix') visit(unixSockOf(f), true);
   while (todo.length > 0) {
     const sk = todo.pop()!;
     visit(sk.peer, false);
-    for (const skb of sk.receiveQueue) {
-      visit(skb.owner, false);
-      if (skb.embryo) visit(skb.embryo, out.get(sk) === true);
-    }
+    for (const skb of sk.receiveQueue) visit(skb.owner as UnixSock, false);
+    for (const embryo of embryosOf(sk)) visit(embryo, out.get(sk) === true);
   }
   // A peer or sender found first as released may be live after all (its file was visited later).
-  for (const f of live) if (f.ops.type === 'unix') out.set(f.priv as UnixSock, true);
+  for (const f of live) if (f.ops.type === 'unix') out.set(unixSockOf(f), true);
   return out;
+}
+
+/** The AF_UNIX sock behind a socket file (file → struct socket → sk). */
+export function unixSockOf(f: File): UnixSock {
+  return (f.priv as Socket).sk as UnixSock;
+}
+
+/** The embryos queued on a listener: each connect request's skb is charged to its embryo. */
+export function embryosOf(sk: UnixSock): UnixSock[] {
+  return sk.state === 'TCP_LISTEN' ? sk.receiveQueue.map((skb) => skb.owner as UnixSock) : [];
 }

@@ -131,11 +131,9 @@ test('checkNothingLeft_names_a_file_and_a_name_left_behind', async () => {
   assert.match(left, /AF_UNIX names left bound: @left/);
 });
 
-// Found by the API fuzzer (src/fuzz/api.ts, KNOWN_BUGS.socketpairUnsupportedFamily). The fix is in
-// unix.ts (sys_socketpair reserves both fds before sockCreate throws), which helper k2 owns.
-test('socketpair_of_an_unmodelled_family_gives_back_the_descriptors_it_reserved', {
-  todo: 'unix.ts (k2): sys_socketpair must unreserve its fds when sockCreate throws',
-}, async () => {
+// Found by the API fuzzer (src/fuzz/api.ts): sys_socketpair reserves both fds before sockCreate
+// throws Unsupported for a family the model lacks.
+test('socketpair_of_an_unmodelled_family_gives_back_the_descriptors_it_reserved', async () => {
   const sim = newSim();
   assert.throws(() => sim.sys.socketpair(AF.AF_INET, SOCK.SOCK_STREAM, 0), Unsupported);
   assert.deepEqual(checkKernel(sim.k), []);

@@ -64,10 +64,20 @@ export function sys_socketpair(
     table.unreserve(fd1);
     return fail('EMFILE');
   }
-  const pair = sockCreatePair(k, domain, split.type, protocol);
-  if (typeof pair === 'number') {
+  const giveBack = (): void => {
     table.unreserve(fd2);
     table.unreserve(fd1);
+  };
+  let pair: [Socket, Socket] | number;
+  try {
+    pair = sockCreatePair(k, domain, split.type, protocol);
+  } catch (e) {
+    // Not Linux: a family the model lacks throws Unsupported; its fds go back all the same.
+    giveBack();
+    throw e;
+  }
+  if (typeof pair === 'number') {
+    giveBack();
     return toResult(pair) as SysResult<{ fds: [number, number] }>;
   }
   table.installReserved(fd1, sockAllocFile(k, pair[0], split.flags));

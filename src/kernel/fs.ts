@@ -205,9 +205,11 @@ export function sys_fcntl(t: Thread, fd: number, cmd: number, arg: number): SysR
       return { ret: 0 };
     case F.F_DUPFD:
     case F.F_DUPFD_CLOEXEC: {
-      // Linux: f_dupfd — arg at or above RLIMIT_NOFILE is EINVAL.
-      if (arg < 0 || arg >= table.rlimit.soft) return fail('EINVAL');
-      const newfd = table.install(getFile(file), cmd === F.F_DUPFD_CLOEXEC, arg);
+      // Linux: do_fcntl passes (int)arg to f_dupfd(unsigned int from): from at or above
+      // RLIMIT_NOFILE (a negative int among them) is EINVAL.
+      const from = arg | 0;
+      if (from < 0 || from >= table.rlimit.soft) return fail('EINVAL');
+      const newfd = table.install(getFile(file), cmd === F.F_DUPFD_CLOEXEC, from);
       if (newfd < 0) fput(t.k, file);
       return toResult(newfd);
     }

@@ -6,13 +6,15 @@
 // Calls that can block (read, write, connect, accept4, epoll_wait, epoll_pwait2, poll, select,
 // sleep) run on the libuv threadpool (`callAsync`, koffi's `.async`), so several may be blocked at
 // once, each on its own kernel thread, while the event loop goes on; the others (`callSync`) run on
-// the main thread, which they never hold for long. Integer arguments are converted as C converts them (an `int` keeps the low 32 bits).
+// the main thread, which they never hold for long. Every call first checks its integers against
+// their C types (src/api/cargs.ts, shared with the simulated kernel), so both refuse alike.
 
 import { randomBytes } from 'node:crypto';
 import { unlinkSync } from 'node:fs';
 import { AF, F, FIONREAD, O } from '../abi/constants.ts';
 import type { Errno } from '../abi/errno.ts';
 import { ERRNO, errnoName } from '../abi/errno.ts';
+import { checkArgs } from '../api/cargs.ts';
 import type {
   EpollEvent,
   FdSet,
@@ -77,17 +79,6 @@ export function unconfined(): Confinement {
   return { reserved: new Set(), abstractPrefix: Buffer.alloc(0), open: new Set() };
 }
 
-const C = {
-  int(call: string, what: string, v: number): number {
-    if (!Number.isSafeInteger(v)) throw new Unsupported(call, `${what} is not an integer: ${v}`);
-    return v | 0; // C's conversion to int: the low 32 bits, two's complement.
-  },
-  uint(call: string, what: string, v: number): number {
-    if (!Number.isSafeInteger(v)) throw new Unsupported(call, `${what} is not an integer: ${v}`);
-    return v >>> 0;
-  },
-};
-
 function fail(errno: number): { errno: Errno } {
   // A number the ABI table does not name comes back as "E<n>": still the kernel's answer.
   return { errno: errnoName(errno) as Errno };
@@ -101,11 +92,10 @@ export class LinuxCalls implements Syscalls {
   // --- confinement -------------------------------------------------------------------------------
 
   private usable(call: string, fd: number): number {
-    const n = C.int(call, 'fd', fd);
-    if (this.confine.reserved.has(n)) {
-      throw new Unsupported(call, `fd ${n} belongs to the runner's own process (Node), not to the script`);
+    if (this.confine.reserved.has(fd)) {
+      throw new Unsupported(call, `fd ${fd} belongs to the runner's own process (Node), not to the script`);
     }
-    return n;
+    return fd;
   }
 
   /**
@@ -173,8 +163,9 @@ export class LinuxCalls implements Syscalls {
   }
 
   async pipe2(flags: number): Promise<SysResult<{ fds: [number, number] }>> {
+    checkArgs.pipe2(flags);
     const buf = Buffer.alloc(8);
-    return this.pair('pipe2', callSync(this.c.pipe2, buf, C.int('pipe2', 'flags', flags)), buf);
+    return this.pair('pipe2', callSync(this.c.pipe2, buf, flags), buf);
   }
 
   async socketpair(
@@ -182,54 +173,61 @@ export class LinuxCalls implements Syscalls {
     type: number,
     protocol: number,
   ): Promise<SysResult<{ fds: [number, number] }>> {
+    checkArgs.socketpair(domain, type, protocol);
     // Hygiene: only AF_UNIX. Other families (netlink, packet) could reach the host's network as root.
     if (domain !== AF.AF_UNIX) throw new Unsupported('socketpair', `domain ${domain} (only AF_UNIX)`);
     const buf = Buffer.alloc(8);
-    const t = C.int('socketpair', 'type', type);
-    const p = C.int('socketpair', 'protocol', protocol);
+    const t = type;
+    const p = protocol;
     return this.pair('socketpair', callSync(this.c.socketpair, domain, t, p, buf), buf);
   }
 
   async socket(domain: number, type: number, protocol: number): Promise<SysResult> {
+    checkArgs.socket(domain, type, protocol);
     if (domain !== AF.AF_UNIX) throw new Unsupported('socket', `domain ${domain} (only AF_UNIX)`);
-    const t = C.int('socket', 'type', type);
-    const p = C.int('socket', 'protocol', protocol);
+    const t = type;
+    const p = protocol;
     return this.one('socket', callSync(this.c.socket, domain, t, p));
   }
 
   async bind(fd: number, address: string): Promise<SysResult> {
+    checkArgs.bind(fd, address);
     const { addr, len } = this.address('bind', address);
     return this.plain(callSync(this.c.bind, this.usable('bind', fd), addr, len));
   }
 
   async listen(fd: number, backlog: number): Promise<SysResult> {
-    return this.plain(
-      callSync(this.c.listen, this.usable('listen', fd), C.int('listen', 'backlog', backlog)),
-    );
+    checkArgs.listen(fd, backlog);
+    return this.plain(callSync(this.c.listen, this.usable('listen', fd), backlog));
   }
 
   async connect(fd: number, address: string): Promise<SysResult> {
+    checkArgs.connect(fd, address);
     const { addr, len } = this.address('connect', address);
     // A blocking stream connect waits while the listener's backlog is full.
     return this.plain(await callAsync(this.c.connect, this.usable('connect', fd), addr, len));
   }
 
   async accept4(fd: number, flags: number): Promise<SysResult> {
-    const f = C.int('accept4', 'flags', flags);
+    checkArgs.accept4(fd, flags);
+    const f = flags;
     return this.one('accept4', await callAsync(this.c.accept4, this.usable('accept4', fd), null, null, f));
   }
 
   async shutdown(fd: number, how: number): Promise<SysResult> {
-    return this.plain(callSync(this.c.shutdown, this.usable('shutdown', fd), C.int('shutdown', 'how', how)));
+    checkArgs.shutdown(fd, how);
+    return this.plain(callSync(this.c.shutdown, this.usable('shutdown', fd), how));
   }
 
   async eventfd(initval: number, flags: number): Promise<SysResult> {
-    const v = C.uint('eventfd', 'initval', initval);
-    return this.one('eventfd', callSync(this.c.eventfd, v, C.int('eventfd', 'flags', flags)));
+    checkArgs.eventfd(initval, flags);
+    const v = initval >>> 0;
+    return this.one('eventfd', callSync(this.c.eventfd, v, flags));
   }
 
   async open(path: string, flags: number): Promise<SysResult> {
-    const f = C.int('open', 'flags', flags);
+    checkArgs.open(path, flags);
+    const f = flags;
     if (path === '/dev/null') return this.one('open', callSync(this.c.open, '/dev/null', f, 0));
     if (path === 'tmpfile') return this.openTmpfile(f);
     // Hygiene: the script reaches no host file but /dev/null and its own unlinked tmpfiles.
@@ -269,6 +267,7 @@ export class LinuxCalls implements Syscalls {
   }
 
   async read(fd: number, count: number): Promise<SysResult<{ data: Uint8Array }>> {
+    checkArgs.read(fd, count);
     if (!Number.isSafeInteger(count) || count < 0 || count > READ_BUFFER_MAX) {
       throw new Unsupported('read', `count ${count} (0..${READ_BUFFER_MAX})`);
     }
@@ -279,6 +278,7 @@ export class LinuxCalls implements Syscalls {
   }
 
   async write(fd: number, data: Uint8Array): Promise<SysResult> {
+    checkArgs.write(fd, data);
     // A copy the caller cannot change while a threadpool thread is in write(2).
     const buf = Buffer.from(data);
     return this.plain(
@@ -287,6 +287,7 @@ export class LinuxCalls implements Syscalls {
   }
 
   async close(fd: number): Promise<SysResult> {
+    checkArgs.close(fd);
     const n = this.usable('close', fd);
     const o = callSync(this.c.close, n);
     // Linux: close releases the descriptor even when it returns an error other than EBADF.
@@ -295,31 +296,36 @@ export class LinuxCalls implements Syscalls {
   }
 
   async dup(fd: number): Promise<SysResult> {
+    checkArgs.dup(fd);
     return this.one('dup', callSync(this.c.dup, this.usable('dup', fd)));
   }
 
   async dup2(oldfd: number, newfd: number): Promise<SysResult> {
+    checkArgs.dup2(oldfd, newfd);
     const o = callSync(this.c.dup2, this.usable('dup2', oldfd), this.usable('dup2', newfd));
     if (o.ret !== -1) this.confine.open.add(o.ret);
     return this.plain(o);
   }
 
   async dup3(oldfd: number, newfd: number, flags: number): Promise<SysResult> {
-    const f = C.int('dup3', 'flags', flags);
+    checkArgs.dup3(oldfd, newfd, flags);
+    const f = flags;
     const o = callSync(this.c.dup3, this.usable('dup3', oldfd), this.usable('dup3', newfd), f);
     if (o.ret !== -1) this.confine.open.add(o.ret);
     return this.plain(o);
   }
 
   async fcntl(fd: number, cmd: number, arg: number): Promise<SysResult> {
+    checkArgs.fcntl(fd, cmd, arg);
     const n = this.usable('fcntl', fd);
+    // As an int argument reaches it: the kernel's argi = (int)arg.
+    const argi = arg | 0;
     // Only the commands whose third argument is an integer: a pointer command given an integer
     // would let the kernel read or write an arbitrary address of this process.
     switch (cmd) {
       case F.F_DUPFD:
       case F.F_DUPFD_CLOEXEC: {
-        const from = C.int('fcntl', 'arg', arg);
-        return this.one('fcntl', callSync(this.c.fcntl, n, cmd, from), from);
+        return this.one('fcntl', callSync(this.c.fcntl, n, cmd, argi), argi);
       }
       case F.F_GETFD:
       case F.F_SETFD:
@@ -327,32 +333,36 @@ export class LinuxCalls implements Syscalls {
       case F.F_SETFL:
       case F.F_SETPIPE_SZ:
       case F.F_GETPIPE_SZ:
-        return this.plain(callSync(this.c.fcntl, n, cmd, C.int('fcntl', 'arg', arg)));
+        return this.plain(callSync(this.c.fcntl, n, cmd, argi));
       default:
         throw new Unsupported('fcntl', `command ${cmd}`);
     }
   }
 
   async ioctl_fionread(fd: number): Promise<SysResult> {
+    checkArgs.ioctl_fionread(fd);
     const out = Buffer.alloc(4);
     const o = callSync(this.c.ioctl, this.usable('ioctl', fd), FIONREAD, out);
     return o.ret === -1 ? fail(o.errno) : { ret: out.readInt32LE(0) };
   }
 
   async epoll_create(size: number): Promise<SysResult> {
-    return this.one('epoll_create', callSync(this.c.epoll_create, C.int('epoll_create', 'size', size)));
+    checkArgs.epoll_create(size);
+    return this.one('epoll_create', callSync(this.c.epoll_create, size));
   }
 
   async epoll_create1(flags: number): Promise<SysResult> {
-    return this.one('epoll_create1', callSync(this.c.epoll_create1, C.int('epoll_create1', 'flags', flags)));
+    checkArgs.epoll_create1(flags);
+    return this.one('epoll_create1', callSync(this.c.epoll_create1, flags));
   }
 
   async epoll_ctl(epfd: number, op: number, fd: number, event: EpollEvent | null): Promise<SysResult> {
+    checkArgs.epoll_ctl(epfd, op, fd, event);
     const ev = event === null ? null : encodeEpollEvent(event);
     const o = callSync(
       this.c.epoll_ctl,
       this.usable('epoll_ctl', epfd),
-      C.int('epoll_ctl', 'op', op),
+      op,
       this.usable('epoll_ctl', fd),
       ev,
     );
@@ -389,8 +399,9 @@ export class LinuxCalls implements Syscalls {
     maxevents: number,
     timeout: number,
   ): Promise<SysResult<{ events: EpollEvent[] }>> {
-    const asked = C.int('epoll_wait', 'maxevents', maxevents);
-    const t = C.int('epoll_wait', 'timeout', timeout);
+    checkArgs.epoll_wait(epfd, maxevents, timeout);
+    const asked = maxevents;
+    const t = timeout;
     const { buf, max } = this.eventsBuffer(asked);
     const o = await callAsync(this.c.epoll_wait, this.usable('epoll_wait', epfd), buf, max, t);
     return this.events('epoll_wait', o, buf, max, asked);
@@ -401,7 +412,8 @@ export class LinuxCalls implements Syscalls {
     maxevents: number,
     timeout: Timespec | null,
   ): Promise<SysResult<{ events: EpollEvent[] }>> {
-    const asked = C.int('epoll_pwait2', 'maxevents', maxevents);
+    checkArgs.epoll_pwait2(epfd, maxevents, timeout);
+    const asked = maxevents;
     const { buf, max } = this.eventsBuffer(asked);
     const ts = timeout === null ? null : encodeTimespec(timeout);
     const o = await callAsync(this.c.epoll_pwait2, this.usable('epoll_pwait2', epfd), buf, max, ts, null);
@@ -409,9 +421,10 @@ export class LinuxCalls implements Syscalls {
   }
 
   async poll(fds: readonly PollFd[], timeout: number): Promise<SysResult<{ revents: number[] }>> {
+    checkArgs.poll(fds, timeout);
     for (const p of fds) this.usable('poll', p.fd);
     const buf = encodePollFds(fds);
-    const o = await callAsync(this.c.poll, buf, fds.length, C.int('poll', 'timeout', timeout));
+    const o = await callAsync(this.c.poll, buf, fds.length, timeout);
     return o.ret === -1 ? fail(o.errno) : { ret: o.ret, revents: decodeRevents(buf, fds.length) };
   }
 
@@ -428,13 +441,11 @@ export class LinuxCalls implements Syscalls {
     exceptfds: FdSet,
     timeout: Timeval | null,
   ): Promise<SysResult<SelectResult>> {
-    const n = C.int('select', 'nfds', nfds);
+    checkArgs.select(nfds, readfds, writefds, exceptfds, timeout);
+    const n = nfds;
     let top = 0;
     for (const set of [readfds, writefds, exceptfds]) {
       for (const fd of set ?? []) {
-        if (!Number.isSafeInteger(fd) || fd < 0 || fd >= NR_OPEN_MAX) {
-          throw new Unsupported('select', `fd ${fd} in an fd set`);
-        }
         this.usable('select', fd);
         top = Math.max(top, fd + 1);
       }
@@ -455,11 +466,9 @@ export class LinuxCalls implements Syscalls {
   }
 
   async timerfd_create(clockid: number, flags: number): Promise<SysResult> {
-    const id = C.int('timerfd_create', 'clockid', clockid);
-    return this.one(
-      'timerfd_create',
-      callSync(this.c.timerfd_create, id, C.int('timerfd_create', 'flags', flags)),
-    );
+    checkArgs.timerfd_create(clockid, flags);
+    const id = clockid;
+    return this.one('timerfd_create', callSync(this.c.timerfd_create, id, flags));
   }
 
   async timerfd_settime(
@@ -467,8 +476,9 @@ export class LinuxCalls implements Syscalls {
     flags: number,
     value: Itimerspec,
   ): Promise<SysResult<{ old: Itimerspec }>> {
+    checkArgs.timerfd_settime(fd, flags, value);
     const old = Buffer.alloc(ITIMERSPEC.size);
-    const f = C.int('timerfd_settime', 'flags', flags);
+    const f = flags;
     const o = callSync(
       this.c.timerfd_settime,
       this.usable('timerfd_settime', fd),
@@ -480,13 +490,14 @@ export class LinuxCalls implements Syscalls {
   }
 
   async timerfd_gettime(fd: number): Promise<SysResult<{ value: Itimerspec }>> {
+    checkArgs.timerfd_gettime(fd);
     const cur = Buffer.alloc(ITIMERSPEC.size);
     const o = callSync(this.c.timerfd_gettime, this.usable('timerfd_gettime', fd), cur);
     return o.ret === -1 ? fail(o.errno) : { ret: o.ret, value: decodeItimerspec(cur) };
   }
 
   async sleep(ms: number): Promise<SysResult> {
-    if (!Number.isSafeInteger(ms)) throw new Unsupported('sleep', `not an integer: ${ms}`);
+    checkArgs.sleep(ms);
     const sec = Math.floor(ms / 1000);
     const req = encodeTimespec({ sec, nsec: (ms - sec * 1000) * 1e6 });
     return this.plain(await callAsync(this.c.nanosleep, req, null));

@@ -28,6 +28,7 @@ import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { ProcessHandle } from '../api/backend.ts';
 import { BlocksForever } from '../api/backend.ts';
+import { checkArgs } from '../api/cargs.ts';
 import type {
   EpollEvent,
   FdSet,
@@ -411,6 +412,14 @@ export class LinuxProcess implements ProcessHandle {
     promise.catch(() => {});
     if (this.over) {
       reject(this.over);
+      return promise;
+    }
+    try {
+      // Here as well as in the child: a value JSON cannot carry (NaN, Infinity) is refused as the
+      // child would refuse it, not sent as null.
+      (checkArgs[call] as (...a: readonly unknown[]) => void)(...args);
+    } catch (e) {
+      reject(e as Error);
       return promise;
     }
     if (this.busy.has(thread)) {

@@ -1,0 +1,235 @@
+// Every call's integer arguments against their C types, checked once at the syscall boundary by
+// both backends (the simulated kernel's syscall table and the Linux backend), so they agree.
+//
+// The API carries C integers as JavaScript numbers. A number the argument's C type cannot hold
+// (1.5, NaN, 2^40 for an int) is not a question the kernel can be asked: the call throws
+// `Unsupported`, naming the argument, before it does anything. One exception, where the kernel
+// sees a defined value: an unsigned 32-bit argument (eventfd's initval, epoll_event.events)
+// also takes a negative int, which C converts modulo 2^32; and fcntl's argument is a long, whose
+// low 32 bits its integer commands use. The conversion itself is the backend's: the
+// simulated kernel works on the bits, the Linux backend hands koffi the converted value.
+//
+// Each check is one or two comparisons, so it costs nothing beside the call (poll's array too).
+
+import type { Itimerspec, PollFd, Timespec, Timeval } from './syscalls.ts';
+import { type SyscallName, type Syscalls, Unsupported } from './syscalls.ts';
+
+/**
+ * Not Linux: the largest descriptor an fd set may name (Linux: fs/file.c's sysctl_nr_open
+ * ceiling, so no process can have a larger one). The bitmap a C program would pass for a larger
+ * one is megabytes of zeros; neither backend builds it.
+ */
+export const FD_SET_FD_MAX = (1 << 20) - 1;
+
+/** `int`: −2^31 … 2^31−1 (a descriptor, flags, a command, a timeout in ms). */
+export function cInt(call: string, what: string, v: number): number {
+  if ((v | 0) !== v) throw new Unsupported(call, `${what} ${v}: not a C int (-2^31 … 2^31-1)`);
+  return v;
+}
+
+/**
+ * `unsigned int` / `__u32`: −2^31 … 2^32−1. A C program may write it signed or unsigned (C
+ * converts a negative int modulo 2^32), and the kernel sees the same 32 bits.
+ */
+export function cUint(call: string, what: string, v: number): number {
+  if ((v | 0) !== v && v >>> 0 !== v)
+    throw new Unsupported(call, `${what} ${v}: not a 32-bit C integer (-2^31 … 2^32-1)`);
+  return v;
+}
+
+/**
+ * `size_t` (a byte count): 0 … 2^53−1, the integers a number holds exactly. A negative count is
+ * refused rather than converted: C would make it 2^64 − n, a buffer no process can have.
+ */
+export function cSize(call: string, what: string, v: number): number {
+  if (!Number.isSafeInteger(v) || v < 0)
+    throw new Unsupported(call, `${what} ${v}: not a size_t the model carries (0 … 2^53-1)`);
+  return v;
+}
+
+/** A 64-bit signed field (`time_t`, `long`): the integers a number holds exactly. */
+export function cLong(call: string, what: string, v: number): number {
+  if (!Number.isSafeInteger(v))
+    throw new Unsupported(call, `${what} ${v}: not a 64-bit integer the model carries (|n| < 2^53)`);
+  return v;
+}
+
+/** `__u64` epoll data: the model carries 0 … 2^53−1. */
+export function cU64(call: string, what: string, v: number): number {
+  if (!Number.isSafeInteger(v) || v < 0)
+    throw new Unsupported(call, `${what} ${v}: not a u64 the model carries (0 … 2^53-1)`);
+  return v;
+}
+
+function timespec(call: string, what: string, ts: Timespec): void {
+  cLong(call, `${what}.tv_sec`, ts.sec);
+  cLong(call, `${what}.tv_nsec`, ts.nsec);
+}
+
+function timeval(call: string, tv: Timeval): void {
+  cLong(call, 'timeout.tv_sec', tv.sec);
+  cLong(call, 'timeout.tv_usec', tv.usec);
+}
+
+function itimerspec(call: string, its: Itimerspec): void {
+  timespec(call, 'it_interval', its.interval);
+  timespec(call, 'it_value', its.value);
+}
+
+/** `struct pollfd`: `int fd`, `short events` (the model takes the mask unsigned, 0 … 0xffff). */
+function pollfds(fds: readonly PollFd[]): void {
+  for (let i = 0; i < fds.length; i++) {
+    const { fd, events } = fds[i];
+    if ((fd | 0) !== fd) cInt('poll', `fds[${i}].fd`, fd);
+    if ((events & 0xffff) !== events)
+      throw new Unsupported('poll', `fds[${i}].events ${events}: a 16-bit mask (0 … 0xffff)`);
+  }
+}
+
+function fdSet(what: string, set: readonly number[] | null): void {
+  if (set === null) return;
+  for (const fd of set) {
+    if (!Number.isInteger(fd) || fd < 0 || fd > FD_SET_FD_MAX)
+      throw new Unsupported('select', `${what} fd ${fd}: not a descriptor an fd set holds (0 … 2^20-1)`);
+  }
+}
+
+function address(call: string, a: string): void {
+  if (typeof a !== 'string') throw new Unsupported(call, `address ${String(a)}: not a string`);
+}
+
+type Checks = { readonly [K in SyscallName]: (...args: Parameters<Syscalls[K]>) => void };
+
+/**
+ * Each call's arguments as its C prototype types them (libc's, which is what a program calls):
+ * `checkArgs.dup2(oldfd, newfd)` throws `Unsupported` for a value the C type cannot hold.
+ */
+export const checkArgs: Checks = {
+  pipe() {},
+  pipe2(flags) {
+    cInt('pipe2', 'flags', flags);
+  },
+  socketpair(domain, type, protocol) {
+    cInt('socketpair', 'domain', domain);
+    cInt('socketpair', 'type', type);
+    cInt('socketpair', 'protocol', protocol);
+  },
+  socket(domain, type, protocol) {
+    cInt('socket', 'domain', domain);
+    cInt('socket', 'type', type);
+    cInt('socket', 'protocol', protocol);
+  },
+  bind(fd, addr) {
+    cInt('bind', 'fd', fd);
+    address('bind', addr);
+  },
+  listen(fd, backlog) {
+    cInt('listen', 'fd', fd);
+    cInt('listen', 'backlog', backlog);
+  },
+  connect(fd, addr) {
+    cInt('connect', 'fd', fd);
+    address('connect', addr);
+  },
+  accept4(fd, flags) {
+    cInt('accept4', 'fd', fd);
+    cInt('accept4', 'flags', flags);
+  },
+  shutdown(fd, how) {
+    cInt('shutdown', 'fd', fd);
+    cInt('shutdown', 'how', how);
+  },
+  eventfd(initval, flags) {
+    cUint('eventfd', 'initval', initval);
+    cInt('eventfd', 'flags', flags);
+  },
+  open(path, flags) {
+    if (typeof path !== 'string') throw new Unsupported('open', `path ${String(path)}: not a string`);
+    cInt('open', 'flags', flags);
+  },
+  read(fd, count) {
+    cInt('read', 'fd', fd);
+    cSize('read', 'count', count);
+  },
+  write(fd, data) {
+    cInt('write', 'fd', fd);
+    if (!(data instanceof Uint8Array)) throw new Unsupported('write', 'data: not bytes');
+  },
+  close(fd) {
+    cInt('close', 'fd', fd);
+  },
+  dup(fd) {
+    cInt('dup', 'fd', fd);
+  },
+  dup2(oldfd, newfd) {
+    cInt('dup2', 'oldfd', oldfd);
+    cInt('dup2', 'newfd', newfd);
+  },
+  dup3(oldfd, newfd, flags) {
+    cInt('dup3', 'oldfd', oldfd);
+    cInt('dup3', 'newfd', newfd);
+    cInt('dup3', 'flags', flags);
+  },
+  fcntl(fd, cmd, arg) {
+    cInt('fcntl', 'fd', fd);
+    cInt('fcntl', 'cmd', cmd);
+    // Linux: do_fcntl takes an unsigned long; its integer commands use the low 32 bits ((int)arg,
+    // or pipe_fcntl's unsigned int), so any integer a long holds is a defined value.
+    cLong('fcntl', 'arg', arg);
+  },
+  ioctl_fionread(fd) {
+    cInt('ioctl', 'fd', fd);
+  },
+  epoll_create(size) {
+    cInt('epoll_create', 'size', size);
+  },
+  epoll_create1(flags) {
+    cInt('epoll_create1', 'flags', flags);
+  },
+  epoll_ctl(epfd, op, fd, event) {
+    cInt('epoll_ctl', 'epfd', epfd);
+    cInt('epoll_ctl', 'op', op);
+    cInt('epoll_ctl', 'fd', fd);
+    if (event !== null) {
+      cUint('epoll_ctl', 'event.events', event.events);
+      cU64('epoll_ctl', 'event.data', event.data);
+    }
+  },
+  epoll_wait(epfd, maxevents, timeout) {
+    cInt('epoll_wait', 'epfd', epfd);
+    cInt('epoll_wait', 'maxevents', maxevents);
+    cInt('epoll_wait', 'timeout', timeout);
+  },
+  epoll_pwait2(epfd, maxevents, timeout) {
+    cInt('epoll_pwait2', 'epfd', epfd);
+    cInt('epoll_pwait2', 'maxevents', maxevents);
+    if (timeout !== null) timespec('epoll_pwait2', 'timeout', timeout);
+  },
+  poll(fds, timeout) {
+    pollfds(fds);
+    cInt('poll', 'timeout', timeout);
+  },
+  select(nfds, readfds, writefds, exceptfds, timeout) {
+    cInt('select', 'nfds', nfds);
+    fdSet('readfds', readfds);
+    fdSet('writefds', writefds);
+    fdSet('exceptfds', exceptfds);
+    if (timeout !== null) timeval('select', timeout);
+  },
+  timerfd_create(clockid, flags) {
+    cInt('timerfd_create', 'clockid', clockid);
+    cInt('timerfd_create', 'flags', flags);
+  },
+  timerfd_settime(fd, flags, value) {
+    cInt('timerfd_settime', 'fd', fd);
+    cInt('timerfd_settime', 'flags', flags);
+    itimerspec('timerfd_settime', value);
+  },
+  timerfd_gettime(fd) {
+    cInt('timerfd_gettime', 'fd', fd);
+  },
+  sleep(ms) {
+    // The API's nanosleep in whole milliseconds.
+    cLong('sleep', 'ms', ms);
+  },
+};

@@ -103,6 +103,8 @@ export const FIONREAD = 0x541b;
 
 // Linux: include/linux/pipe_fs_i.h, fs/pipe.c
 export const PAGE_SIZE = 4096;
+/** Linux: include/linux/fs.h MAX_RW_COUNT (INT_MAX & PAGE_MASK): the most one read or write moves. */
+export const MAX_RW_COUNT = 0x7fffffff & ~(PAGE_SIZE - 1);
 export const PIPE_BUF = 4096;
 export const PIPE_DEF_BUFFERS = 16;
 export const PIPE_MAX_SIZE = 1048576; // /proc/sys/fs/pipe-max-size

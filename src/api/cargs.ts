@@ -21,6 +21,13 @@ import { type SyscallName, type Syscalls, Unsupported } from './syscalls.ts';
  */
 export const FD_SET_FD_MAX = (1 << 20) - 1;
 
+/**
+ * Not Linux: the size of x86-64's user address space (4-level page tables: TASK_SIZE_MAX is
+ * 2^47 − 4096). No buffer of a process is this large, so a read of this many bytes is no
+ * question a C program can ask (Linux would fail its access_ok with EFAULT, wherever the buffer).
+ */
+export const USER_ADDRESS_SPACE = 2 ** 47;
+
 /** `int`: −2^31 … 2^31−1 (a descriptor, flags, a command, a timeout in ms). */
 export function cInt(call: string, what: string, v: number): number {
   if ((v | 0) !== v) throw new Unsupported(call, `${what} ${v}: not a C int (-2^31 … 2^31-1)`);
@@ -150,6 +157,8 @@ export const checkArgs: Checks = {
   read(fd, count) {
     cInt('read', 'fd', fd);
     cSize('read', 'count', count);
+    if (count >= USER_ADDRESS_SPACE)
+      throw new Unsupported('read', `count ${count}: no buffer is that large (user space is 2^47 bytes)`);
   },
   write(fd, data) {
     cInt('write', 'fd', fd);

@@ -2,7 +2,7 @@
 // fcntl, ioctl(FIONREAD). Linux: fs/read_write.c, fs/open.c, fs/file.c, fs/fcntl.c.
 // Each function decodes arguments and returns `{ret}` / `{errno}`; file types do the rest.
 
-import { F, FD_CLOEXEC, O, O_ACCMODE } from '../abi/constants.ts';
+import { F, FD_CLOEXEC, MAX_RW_COUNT, O, O_ACCMODE } from '../abi/constants.ts';
 import type { SysResult } from '../api/syscalls.ts';
 import { Unsupported } from '../api/syscalls.ts';
 import { ERRNO, fail, toResult } from './errors.ts';
@@ -54,6 +54,8 @@ export function sys_read(t: Thread, fd: number, count: number): MaySleep<SysResu
   if (!Number.isInteger(count) || count < 0) throw new Unsupported('read', `count ${count}`);
   const file = fdget(t, fd);
   if (!file) return fail('EBADF');
+  // Linux: vfs_read — a count above MAX_RW_COUNT reads MAX_RW_COUNT.
+  if (count > MAX_RW_COUNT) count = MAX_RW_COUNT;
   let buf: Uint8Array | null = null;
   let n: MaySleep<number>;
   try {

@@ -3,11 +3,12 @@
 //
 // The API carries C integers as JavaScript numbers. A number the argument's C type cannot hold
 // (1.5, NaN, 2^40 for an int) is not a question the kernel can be asked: the call throws
-// `Unsupported`, naming the argument, before it does anything. One exception, where the kernel
-// sees a defined value: an unsigned 32-bit argument (eventfd's initval, epoll_event.events)
-// also takes a negative int, which C converts modulo 2^32; and fcntl's argument is a long, whose
-// low 32 bits its integer commands use. The conversion itself is the backend's: the
-// simulated kernel works on the bits, the Linux backend hands koffi the converted value.
+// `Unsupported`, naming the argument, before it does anything. Where the kernel sees a defined
+// value the number is accepted: a 32-bit word (an `unsigned int`, a `__u32` mask, an `int` of
+// flags) may be written signed or unsigned (a script's flag word 0x80000000 is INT_MIN to the
+// kernel, a negative initval C converts modulo 2^32); fcntl's argument is a long whose low 32
+// bits its integer commands use. The conversion itself is the backend's: the simulated kernel
+// works on the bits, the Linux backend hands koffi the converted value.
 //
 // Each check is one or two comparisons, so it costs nothing beside the call (poll's array too).
 
@@ -28,17 +29,17 @@ export const FD_SET_FD_MAX = (1 << 20) - 1;
  */
 export const USER_ADDRESS_SPACE = 2 ** 47;
 
-/** `int`: −2^31 … 2^31−1 (a descriptor, flags, a command, a timeout in ms). */
+/** `int`: −2^31 … 2^31−1 (a descriptor, a count, a command, a timeout in ms). */
 export function cInt(call: string, what: string, v: number): number {
   if ((v | 0) !== v) throw new Unsupported(call, `${what} ${v}: not a C int (-2^31 … 2^31-1)`);
   return v;
 }
 
 /**
- * `unsigned int` / `__u32`: −2^31 … 2^32−1. A C program may write it signed or unsigned (C
- * converts a negative int modulo 2^32), and the kernel sees the same 32 bits.
+ * A 32-bit word: an `unsigned int`, a `__u32` mask or an `int` of flags. −2^31 … 2^32−1: a C
+ * program may write it signed or unsigned, and the kernel sees the same 32 bits.
  */
-export function cUint(call: string, what: string, v: number): number {
+export function cWord(call: string, what: string, v: number): number {
   if ((v | 0) !== v && v >>> 0 !== v)
     throw new Unsupported(call, `${what} ${v}: not a 32-bit C integer (-2^31 … 2^32-1)`);
   return v;
@@ -114,16 +115,16 @@ type Checks = { readonly [K in SyscallName]: (...args: Parameters<Syscalls[K]>) 
 export const checkArgs: Checks = {
   pipe() {},
   pipe2(flags) {
-    cInt('pipe2', 'flags', flags);
+    cWord('pipe2', 'flags', flags);
   },
   socketpair(domain, type, protocol) {
     cInt('socketpair', 'domain', domain);
-    cInt('socketpair', 'type', type);
+    cWord('socketpair', 'type', type);
     cInt('socketpair', 'protocol', protocol);
   },
   socket(domain, type, protocol) {
     cInt('socket', 'domain', domain);
-    cInt('socket', 'type', type);
+    cWord('socket', 'type', type);
     cInt('socket', 'protocol', protocol);
   },
   bind(fd, addr) {
@@ -140,19 +141,19 @@ export const checkArgs: Checks = {
   },
   accept4(fd, flags) {
     cInt('accept4', 'fd', fd);
-    cInt('accept4', 'flags', flags);
+    cWord('accept4', 'flags', flags);
   },
   shutdown(fd, how) {
     cInt('shutdown', 'fd', fd);
     cInt('shutdown', 'how', how);
   },
   eventfd(initval, flags) {
-    cUint('eventfd', 'initval', initval);
-    cInt('eventfd', 'flags', flags);
+    cWord('eventfd', 'initval', initval);
+    cWord('eventfd', 'flags', flags);
   },
   open(path, flags) {
     if (typeof path !== 'string') throw new Unsupported('open', `path ${String(path)}: not a string`);
-    cInt('open', 'flags', flags);
+    cWord('open', 'flags', flags);
   },
   read(fd, count) {
     cInt('read', 'fd', fd);
@@ -177,7 +178,7 @@ export const checkArgs: Checks = {
   dup3(oldfd, newfd, flags) {
     cInt('dup3', 'oldfd', oldfd);
     cInt('dup3', 'newfd', newfd);
-    cInt('dup3', 'flags', flags);
+    cWord('dup3', 'flags', flags);
   },
   fcntl(fd, cmd, arg) {
     cInt('fcntl', 'fd', fd);
@@ -193,14 +194,14 @@ export const checkArgs: Checks = {
     cInt('epoll_create', 'size', size);
   },
   epoll_create1(flags) {
-    cInt('epoll_create1', 'flags', flags);
+    cWord('epoll_create1', 'flags', flags);
   },
   epoll_ctl(epfd, op, fd, event) {
     cInt('epoll_ctl', 'epfd', epfd);
     cInt('epoll_ctl', 'op', op);
     cInt('epoll_ctl', 'fd', fd);
     if (event !== null) {
-      cUint('epoll_ctl', 'event.events', event.events);
+      cWord('epoll_ctl', 'event.events', event.events);
       cU64('epoll_ctl', 'event.data', event.data);
     }
   },
@@ -227,11 +228,11 @@ export const checkArgs: Checks = {
   },
   timerfd_create(clockid, flags) {
     cInt('timerfd_create', 'clockid', clockid);
-    cInt('timerfd_create', 'flags', flags);
+    cWord('timerfd_create', 'flags', flags);
   },
   timerfd_settime(fd, flags, value) {
     cInt('timerfd_settime', 'fd', fd);
-    cInt('timerfd_settime', 'flags', flags);
+    cWord('timerfd_settime', 'flags', flags);
     itimerspec('timerfd_settime', value);
   },
   timerfd_gettime(fd) {

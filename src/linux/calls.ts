@@ -43,6 +43,8 @@ import {
   encodeTimeval,
   fdSetBytes,
   ITIMERSPEC,
+  RLIMIT,
+  RLIMIT_NOFILE,
 } from './layout.ts';
 import type { Outcome } from './libc.ts';
 import { callAsync, callSync, libc } from './libc.ts';
@@ -137,6 +139,14 @@ export class LinuxCalls implements Syscalls {
     return encodeAbstractAddress(full);
   }
 
+  /** RLIMIT_NOFILE's soft limit now. */
+  private nofile(): number {
+    const rl = Buffer.alloc(RLIMIT.size);
+    if (this.c.getrlimit(RLIMIT_NOFILE, rl) === -1)
+      throw new Error(`getrlimit: ${errnoName(this.c.errno())}`);
+    return Number(rl.readBigUInt64LE(RLIMIT.cur));
+  }
+
   // --- descriptors -------------------------------------------------------------------------------
 
   private async pair(call: string, o: Outcome, buf: Buffer): Promise<SysResult<{ fds: [number, number] }>> {
@@ -165,7 +175,7 @@ export class LinuxCalls implements Syscalls {
   async pipe2(flags: number): Promise<SysResult<{ fds: [number, number] }>> {
     checkArgs.pipe2(flags);
     const buf = Buffer.alloc(8);
-    return this.pair('pipe2', callSync(this.c.pipe2, buf, flags), buf);
+    return this.pair('pipe2', callSync(this.c.pipe2, buf, flags | 0), buf);
   }
 
   async socketpair(
@@ -177,7 +187,7 @@ export class LinuxCalls implements Syscalls {
     // Hygiene: only AF_UNIX. Other families (netlink, packet) could reach the host's network as root.
     if (domain !== AF.AF_UNIX) throw new Unsupported('socketpair', `domain ${domain} (only AF_UNIX)`);
     const buf = Buffer.alloc(8);
-    const t = type;
+    const t = type | 0;
     const p = protocol;
     return this.pair('socketpair', callSync(this.c.socketpair, domain, t, p, buf), buf);
   }
@@ -185,7 +195,7 @@ export class LinuxCalls implements Syscalls {
   async socket(domain: number, type: number, protocol: number): Promise<SysResult> {
     checkArgs.socket(domain, type, protocol);
     if (domain !== AF.AF_UNIX) throw new Unsupported('socket', `domain ${domain} (only AF_UNIX)`);
-    const t = type;
+    const t = type | 0;
     const p = protocol;
     return this.one('socket', callSync(this.c.socket, domain, t, p));
   }
@@ -210,7 +220,7 @@ export class LinuxCalls implements Syscalls {
 
   async accept4(fd: number, flags: number): Promise<SysResult> {
     checkArgs.accept4(fd, flags);
-    const f = flags;
+    const f = flags | 0;
     return this.one('accept4', await callAsync(this.c.accept4, this.usable('accept4', fd), null, null, f));
   }
 
@@ -222,12 +232,12 @@ export class LinuxCalls implements Syscalls {
   async eventfd(initval: number, flags: number): Promise<SysResult> {
     checkArgs.eventfd(initval, flags);
     const v = initval >>> 0;
-    return this.one('eventfd', callSync(this.c.eventfd, v, flags));
+    return this.one('eventfd', callSync(this.c.eventfd, v, flags | 0));
   }
 
   async open(path: string, flags: number): Promise<SysResult> {
     checkArgs.open(path, flags);
-    const f = flags;
+    const f = flags | 0;
     if (path === '/dev/null') return this.one('open', callSync(this.c.open, '/dev/null', f, 0));
     if (path === 'tmpfile') return this.openTmpfile(f);
     // Hygiene: the script reaches no host file but /dev/null and its own unlinked tmpfiles.
@@ -305,17 +315,26 @@ export class LinuxCalls implements Syscalls {
 
   async dup2(oldfd: number, newfd: number): Promise<SysResult> {
     checkArgs.dup2(oldfd, newfd);
-    const o = callSync(this.c.dup2, this.usable('dup2', oldfd), this.usable('dup2', newfd));
+    const o = callSync(this.c.dup2, this.usable('dup2', oldfd), this.newfd('dup2', oldfd, newfd));
     if (o.ret !== -1) this.confine.open.add(o.ret);
     return this.plain(o);
   }
 
   async dup3(oldfd: number, newfd: number, flags: number): Promise<SysResult> {
     checkArgs.dup3(oldfd, newfd, flags);
-    const f = flags;
-    const o = callSync(this.c.dup3, this.usable('dup3', oldfd), this.usable('dup3', newfd), f);
+    const o = callSync(this.c.dup3, this.usable('dup3', oldfd), this.newfd('dup3', oldfd, newfd), flags | 0);
     if (o.ret !== -1) this.confine.open.add(o.ret);
     return this.plain(o);
+  }
+
+  /**
+   * dup2/dup3's newfd. Linux: ksys_dup3 fails a newfd at or above RLIMIT_NOFILE with EBADF before
+   * it looks at the slot, so one of the runner's descriptors there is no matter: the kernel's
+   * answer is the script's.
+   */
+  private newfd(call: string, oldfd: number, newfd: number): number {
+    if (newfd !== oldfd && this.confine.reserved.has(newfd) && newfd >= this.nofile()) return newfd;
+    return this.usable(call, newfd);
   }
 
   async fcntl(fd: number, cmd: number, arg: number): Promise<SysResult> {
@@ -356,7 +375,7 @@ export class LinuxCalls implements Syscalls {
 
   async epoll_create1(flags: number): Promise<SysResult> {
     checkArgs.epoll_create1(flags);
-    return this.one('epoll_create1', callSync(this.c.epoll_create1, flags));
+    return this.one('epoll_create1', callSync(this.c.epoll_create1, flags | 0));
   }
 
   async epoll_ctl(epfd: number, op: number, fd: number, event: EpollEvent | null): Promise<SysResult> {
@@ -425,7 +444,10 @@ export class LinuxCalls implements Syscalls {
 
   async poll(fds: readonly PollFd[], timeout: number): Promise<SysResult<{ revents: number[] }>> {
     checkArgs.poll(fds, timeout);
-    for (const p of fds) this.usable('poll', p.fd);
+    // Linux: do_sys_poll refuses nfds above RLIMIT_NOFILE before it reads an entry; only a list
+    // the kernel will read may not name the runner's descriptors.
+    if (this.confine.reserved.size > 0 && fds.length <= this.nofile())
+      for (const p of fds) this.usable('poll', p.fd);
     const buf = encodePollFds(fds);
     const o = await callAsync(this.c.poll, buf, fds.length, timeout);
     return o.ret === -1 ? fail(o.errno) : { ret: o.ret, revents: decodeRevents(buf, fds.length) };
@@ -471,7 +493,7 @@ export class LinuxCalls implements Syscalls {
   async timerfd_create(clockid: number, flags: number): Promise<SysResult> {
     checkArgs.timerfd_create(clockid, flags);
     const id = clockid;
-    return this.one('timerfd_create', callSync(this.c.timerfd_create, id, flags));
+    return this.one('timerfd_create', callSync(this.c.timerfd_create, id, flags | 0));
   }
 
   async timerfd_settime(
@@ -481,7 +503,7 @@ export class LinuxCalls implements Syscalls {
   ): Promise<SysResult<{ old: Itimerspec }>> {
     checkArgs.timerfd_settime(fd, flags, value);
     const old = Buffer.alloc(ITIMERSPEC.size);
-    const f = flags;
+    const f = flags | 0;
     const o = callSync(
       this.c.timerfd_settime,
       this.usable('timerfd_settime', fd),

@@ -84,11 +84,13 @@ test('dup2_onto_a_fractional_fd_leaves_the_table_alone', async () => {
 });
 
 test('values_c_converts_are_the_kernels_to_answer', async () => {
-  // A negative int for an unsigned int; negative ints the kernel refuses.
+  // A negative int for an unsigned int; a flag word written unsigned for an int of flags.
   const cases = async (s: Syscalls, call: <T>(p: Promise<T>) => Promise<T>) => {
     const e = ok(await call(s.eventfd(-1, 0)));
     ok(await call(s.close(e.ret)));
+    assert.equal(errno(await call(s.epoll_create1(0x80000000))), 'EINVAL');
     assert.equal(errno(await call(s.epoll_create1(-(2 ** 31)))), 'EINVAL');
+    assert.equal(errno(await call(s.eventfd(0, 0x80000000))), 'EINVAL');
     assert.equal(errno(await call(s.dup3(0, 5, -1))), 'EINVAL');
     assert.equal(errno(await call(s.dup2(0, -1))), 'EBADF');
     // fcntl's argument is a long; F_DUPFD takes (int)arg: 2^32 + 5 is 5, 2^31 + 5 negative.

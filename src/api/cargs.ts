@@ -102,6 +102,23 @@ function fdSet(what: string, set: readonly number[] | null): void {
   }
 }
 
+/** Linux: sizeof(sun_path) − 1, the most bytes an abstract name has after its leading NUL. */
+export const ABSTRACT_NAME_MAX = 107;
+
+/**
+ * A runner makes a script's abstract names private with a hidden prefix (script-format.md). A name
+ * that fits sun_path alone but not behind the prefix has no answer that is the script's: on both
+ * backends it is Unsupported, with the same words. (A name too long even alone is Linux's EINVAL.)
+ */
+export function checkPrivateName(call: string, nameLength: number, prefixLength: number): void {
+  if (nameLength <= ABSTRACT_NAME_MAX && nameLength + prefixLength > ABSTRACT_NAME_MAX) {
+    throw new Unsupported(
+      call,
+      `abstract name of ${nameLength} bytes: too long once made private to the run (at most ${ABSTRACT_NAME_MAX - prefixLength})`,
+    );
+  }
+}
+
 function address(call: string, a: string): void {
   if (typeof a !== 'string') throw new Unsupported(call, `address ${String(a)}: not a string`);
 }

@@ -14,7 +14,7 @@ import { unlinkSync } from 'node:fs';
 import { AF, F, FIONREAD, MAX_RW_COUNT, O } from '../abi/constants.ts';
 import type { Errno } from '../abi/errno.ts';
 import { ERRNO, errnoName } from '../abi/errno.ts';
-import { checkArgs } from '../api/cargs.ts';
+import { checkArgs, checkPrivateName } from '../api/cargs.ts';
 import type {
   EpollEvent,
   FdSet,
@@ -128,15 +128,8 @@ export class LinuxCalls implements Syscalls {
     if (name.toString('latin1') !== address.slice(1)) {
       throw new Unsupported(call, `address ${JSON.stringify(address)}: characters beyond U+00FF`);
     }
-    const full = Buffer.concat([this.confine.abstractPrefix, name]);
-    const max = 107; // Linux: sizeof(sun_path) - 1 for the leading NUL.
-    if (name.length <= max && full.length > max) {
-      throw new Unsupported(
-        call,
-        `abstract name of ${name.length} bytes: too long once made private to the run`,
-      );
-    }
-    return encodeAbstractAddress(full);
+    checkPrivateName(call, name.length, this.confine.abstractPrefix.length);
+    return encodeAbstractAddress(Buffer.concat([this.confine.abstractPrefix, name]));
   }
 
   /** RLIMIT_NOFILE's soft limit now. */

@@ -66,6 +66,11 @@ export const O = {
 } as const;
 export const O_ACCMODE = 0o3;
 export const O_NOTIFICATION_PIPE = 0o200; // O_EXCL reused by pipe2 (Linux: include/uapi/linux/watch_queue.h)
+/**
+ * Linux: include/linux/fcntl.h VALID_OPEN_FLAGS — every O_* bit open(2) knows (O_ACCMODE through
+ * __O_TMPFILE); build_open_how drops the others silently.
+ */
+export const VALID_OPEN_FLAGS = 0o37777703;
 
 export const EPOLL_CLOEXEC = O.O_CLOEXEC;
 export const EPOLL_CREATE = { EPOLL_CLOEXEC: O.O_CLOEXEC } as const;

@@ -11,7 +11,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { unlinkSync } from 'node:fs';
-import { AF, F, FIONREAD, MAX_RW_COUNT, O } from '../abi/constants.ts';
+import { AF, F, FIONREAD, MAX_RW_COUNT, O, VALID_OPEN_FLAGS } from '../abi/constants.ts';
 import type { Errno } from '../abi/errno.ts';
 import { ERRNO, errnoName } from '../abi/errno.ts';
 import { checkArgs, checkPrivateName } from '../api/cargs.ts';
@@ -230,7 +230,9 @@ export class LinuxCalls implements Syscalls {
 
   async open(path: string, flags: number): Promise<SysResult> {
     checkArgs.open(path, flags);
-    const f = flags | 0;
+    // What the kernel would ignore is not passed on (Linux: build_open_how), so a bit a later
+    // kernel gives a meaning never reaches the host's /dev/null.
+    const f = flags & VALID_OPEN_FLAGS;
     if (path === '/dev/null') return this.one('open', callSync(this.c.open, '/dev/null', f, 0));
     if (path === 'tmpfile') return this.openTmpfile(f);
     // Hygiene: the script reaches no host file but /dev/null and its own unlinked tmpfiles.

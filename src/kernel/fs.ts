@@ -39,10 +39,25 @@ export function installFd(k: Kernel, t: Thread, file: File, cloexec: boolean): n
  */
 const READ_BUFFER_MAX = 65536;
 
-/** Room for `count` bytes: the thread's read buffer, grown if need be, or one for this call. */
-function readBuffer(t: Thread, count: number): Uint8Array {
+/**
+ * Not Linux: the most one read of anything but a regular file returns. A pipe holds at most
+ * PIPE_MAX_SIZE (1 MiB: the model is unprivileged), a socket what its peer's send buffer let in,
+ * an eventfd or timerfd 8 bytes. (The Linux backend's buffer has the same size.)
+ */
+const READ_RETURN_MAX = 16 << 20;
+
+/**
+ * Room for the bytes a read of `count` can return: the thread's read buffer, grown if need be,
+ * or one for this call. A large count gets no more than the file can give (a regular file's read
+ * never sleeps: what is left of it), so read(fd, 2^31) does not allocate 2 GiB.
+ */
+function readBuffer(t: Thread, file: File, count: number): Uint8Array {
   if (count <= t.readBuffer.length) return t.readBuffer;
-  if (count > READ_BUFFER_MAX) return new Uint8Array(count);
+  if (count > READ_BUFFER_MAX) {
+    const most =
+      file.ops.type === 'regular' && file.ops.fionread ? file.ops.fionread(t.k, file) : READ_RETURN_MAX;
+    return new Uint8Array(Math.min(count, Math.max(0, most)));
+  }
   let size = 256;
   while (size < count) size *= 2;
   t.readBuffer = new Uint8Array(size);
@@ -61,7 +76,10 @@ export function sys_read(t: Thread, fd: number, count: number): MaySleep<SysResu
   try {
     if ((file.mode & FMODE_READ) === 0) n = -EBADF;
     else if (!file.ops.read) n = -EINVAL;
-    else n = file.ops.read(t, file, (buf = readBuffer(t, count)), count);
+    else {
+      buf = readBuffer(t, file, count);
+      n = file.ops.read(t, file, buf, Math.min(count, buf.length));
+    }
   } catch (e) {
     fput(t.k, file);
     throw e;

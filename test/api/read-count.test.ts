@@ -33,3 +33,17 @@ test('read_with_a_count_above_MAX_RW_COUNT_returns_what_is_there_on_the_simulate
 
 test('read_with_a_count_above_MAX_RW_COUNT_returns_what_is_there_on_linux', () =>
   inProcess(async ({ main, call }) => readsWhatIsThere(main, call)));
+
+test('a_blocked_read_of_2_31_bytes_holds_no_2_GiB_buffer_on_the_simulated_kernel', () =>
+  withSim(async ({ sys, thread, wait, blocked }) => {
+    const [r, w] = ok(await sys.pipe()).fds;
+    const before = process.memoryUsage().arrayBuffers;
+    const reading = thread('t').read(r, 2 ** 31);
+    assert.ok(blocked(reading));
+    const held = process.memoryUsage().arrayBuffers - before;
+    assert.ok(held < 64 << 20, `the blocked read holds ${held} bytes`);
+    ok(await sys.write(w, bytes('xyz')));
+    assert.equal(ok(await wait(reading)).ret, 3);
+    ok(await sys.close(r));
+    ok(await sys.close(w));
+  }));

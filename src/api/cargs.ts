@@ -30,43 +30,38 @@ export const FD_SET_FD_MAX = (1 << 20) - 1;
 export const USER_ADDRESS_SPACE = 2 ** 47;
 
 /** `int`: −2^31 … 2^31−1 (a descriptor, a count, a command, a timeout in ms). */
-export function cInt(call: string, what: string, v: number): number {
+export function cInt(call: string, what: string, v: number): void {
   if ((v | 0) !== v) throw new Unsupported(call, `${what} ${v}: not a C int (-2^31 … 2^31-1)`);
-  return v;
 }
 
 /**
  * A 32-bit word: an `unsigned int`, a `__u32` mask or an `int` of flags. −2^31 … 2^32−1: a C
  * program may write it signed or unsigned, and the kernel sees the same 32 bits.
  */
-export function cWord(call: string, what: string, v: number): number {
+export function cWord(call: string, what: string, v: number): void {
   if ((v | 0) !== v && v >>> 0 !== v)
     throw new Unsupported(call, `${what} ${v}: not a 32-bit C integer (-2^31 … 2^32-1)`);
-  return v;
 }
 
 /**
  * `size_t` (a byte count): 0 … 2^53−1, the integers a number holds exactly. A negative count is
  * refused rather than converted: C would make it 2^64 − n, a buffer no process can have.
  */
-export function cSize(call: string, what: string, v: number): number {
+export function cSize(call: string, what: string, v: number): void {
   if (!Number.isSafeInteger(v) || v < 0)
     throw new Unsupported(call, `${what} ${v}: not a size_t the model carries (0 … 2^53-1)`);
-  return v;
 }
 
 /** A 64-bit signed field (`time_t`, `long`): the integers a number holds exactly. */
-export function cLong(call: string, what: string, v: number): number {
+export function cLong(call: string, what: string, v: number): void {
   if (!Number.isSafeInteger(v))
     throw new Unsupported(call, `${what} ${v}: not a 64-bit integer the model carries (|n| < 2^53)`);
-  return v;
 }
 
 /** `__u64` epoll data: the model carries 0 … 2^53−1. */
-export function cU64(call: string, what: string, v: number): number {
+export function cU64(call: string, what: string, v: number): void {
   if (!Number.isSafeInteger(v) || v < 0)
     throw new Unsupported(call, `${what} ${v}: not a u64 the model carries (0 … 2^53-1)`);
-  return v;
 }
 
 function timespec(call: string, what: string, ts: Timespec): void {

@@ -180,17 +180,13 @@ export class LinuxCalls implements Syscalls {
     // Hygiene: only AF_UNIX. Other families (netlink, packet) could reach the host's network as root.
     if (domain !== AF.AF_UNIX) throw new Unsupported('socketpair', `domain ${domain} (only AF_UNIX)`);
     const buf = Buffer.alloc(8);
-    const t = type | 0;
-    const p = protocol;
-    return this.pair('socketpair', callSync(this.c.socketpair, domain, t, p, buf), buf);
+    return this.pair('socketpair', callSync(this.c.socketpair, domain, type | 0, protocol, buf), buf);
   }
 
   async socket(domain: number, type: number, protocol: number): Promise<SysResult> {
     checkArgs.socket(domain, type, protocol);
     if (domain !== AF.AF_UNIX) throw new Unsupported('socket', `domain ${domain} (only AF_UNIX)`);
-    const t = type | 0;
-    const p = protocol;
-    return this.one('socket', callSync(this.c.socket, domain, t, p));
+    return this.one('socket', callSync(this.c.socket, domain, type | 0, protocol));
   }
 
   async bind(fd: number, address: string): Promise<SysResult> {
@@ -417,11 +413,9 @@ export class LinuxCalls implements Syscalls {
     timeout: number,
   ): Promise<SysResult<{ events: EpollEvent[] }>> {
     checkArgs.epoll_wait(epfd, maxevents, timeout);
-    const asked = maxevents;
-    const t = timeout;
-    const { buf, max } = this.eventsBuffer(asked);
-    const o = await callAsync(this.c.epoll_wait, this.usable('epoll_wait', epfd), buf, max, t);
-    return this.events('epoll_wait', o, buf, max, asked);
+    const { buf, max } = this.eventsBuffer(maxevents);
+    const o = await callAsync(this.c.epoll_wait, this.usable('epoll_wait', epfd), buf, max, timeout);
+    return this.events('epoll_wait', o, buf, max, maxevents);
   }
 
   async epoll_pwait2(
@@ -430,11 +424,10 @@ export class LinuxCalls implements Syscalls {
     timeout: Timespec | null,
   ): Promise<SysResult<{ events: EpollEvent[] }>> {
     checkArgs.epoll_pwait2(epfd, maxevents, timeout);
-    const asked = maxevents;
-    const { buf, max } = this.eventsBuffer(asked);
+    const { buf, max } = this.eventsBuffer(maxevents);
     const ts = timeout === null ? null : encodeTimespec(timeout);
     const o = await callAsync(this.c.epoll_pwait2, this.usable('epoll_pwait2', epfd), buf, max, ts, null);
-    return this.events('epoll_pwait2', o, buf, max, asked);
+    return this.events('epoll_pwait2', o, buf, max, maxevents);
   }
 
   async poll(fds: readonly PollFd[], timeout: number): Promise<SysResult<{ revents: number[] }>> {
@@ -462,7 +455,6 @@ export class LinuxCalls implements Syscalls {
     timeout: Timeval | null,
   ): Promise<SysResult<SelectResult>> {
     checkArgs.select(nfds, readfds, writefds, exceptfds, timeout);
-    const n = nfds;
     let top = 0;
     for (const set of [readfds, writefds, exceptfds]) {
       for (const fd of set ?? []) {
@@ -470,10 +462,10 @@ export class LinuxCalls implements Syscalls {
         top = Math.max(top, fd + 1);
       }
     }
-    const bytes = Math.max(fdSetBytes(Math.min(Math.max(n, 0), NR_OPEN_MAX)), fdSetBytes(top));
+    const bytes = Math.max(fdSetBytes(Math.min(Math.max(nfds, 0), NR_OPEN_MAX)), fdSetBytes(top));
     const sets = [readfds, writefds, exceptfds].map((s) => (s === null ? null : encodeFdSet(s, bytes)));
     const tv = timeout === null ? null : encodeTimeval(timeout);
-    const o = await callAsync(this.c.select, n, sets[0], sets[1], sets[2], tv);
+    const o = await callAsync(this.c.select, nfds, sets[0], sets[1], sets[2], tv);
     if (o.ret === -1) return fail(o.errno);
     const out = sets.map((s) => (s === null ? null : decodeFdSet(s)));
     return {
@@ -487,8 +479,7 @@ export class LinuxCalls implements Syscalls {
 
   async timerfd_create(clockid: number, flags: number): Promise<SysResult> {
     checkArgs.timerfd_create(clockid, flags);
-    const id = clockid;
-    return this.one('timerfd_create', callSync(this.c.timerfd_create, id, flags | 0));
+    return this.one('timerfd_create', callSync(this.c.timerfd_create, clockid, flags | 0));
   }
 
   async timerfd_settime(

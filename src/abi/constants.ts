@@ -76,6 +76,11 @@ export const O_APPEND = 0o2000;
 export const O_ASYNC = 0o20000; // Linux: FASYNC
 export const O_NOATIME = 0o1000000;
 export const O_NOTIFICATION_PIPE = O_EXCL; // reused by pipe2 (Linux: include/uapi/linux/watch_queue.h)
+/**
+ * Linux: include/linux/fcntl.h VALID_OPEN_FLAGS — every O_* bit open(2) knows (O_ACCMODE through
+ * __O_TMPFILE); build_open_how drops the others silently.
+ */
+export const VALID_OPEN_FLAGS = 0o37777703;
 
 /** epoll_create1(2)'s only flag. */
 export const EPOLL_CLOEXEC = O.O_CLOEXEC;
@@ -155,6 +160,8 @@ export const FIONREAD = 0x541b;
 
 // Linux: include/linux/pipe_fs_i.h, fs/pipe.c
 export const PAGE_SIZE = 4096;
+/** Linux: include/linux/fs.h MAX_RW_COUNT (INT_MAX & PAGE_MASK): the most one read or write moves. */
+export const MAX_RW_COUNT = 0x7fffffff & ~(PAGE_SIZE - 1);
 export const PIPE_BUF = 4096;
 export const PIPE_DEF_BUFFERS = 16;
 export const PIPE_MAX_SIZE = 1048576; // /proc/sys/fs/pipe-max-size

@@ -3,7 +3,19 @@
 
 import type { Syscalls } from './syscalls.ts';
 
-/** A fresh process as the script format describes it: fds 0, 1, 2 open, a 1024-slot fd table. */
+/**
+ * RLIMIT_NOFILE (soft) of a script's process, the same on both backends, so a script meets EMFILE,
+ * poll's EINVAL for nfds and dup2's EBADF at the same descriptor everywhere. Not the format's
+ * "the runner's own", which depends on the host: on Linux the runner's own descriptors sit at 900
+ * and above in the script's process (src/linux/process.ts, FD_BASE), so a script can have 0 … 899
+ * and the kernel itself answers EMFILE at 900.
+ */
+export const SCRIPT_NOFILE = 900;
+
+/**
+ * A fresh process as the script format describes it: fds 0, 1, 2 open, a 1024-slot fd table,
+ * RLIMIT_NOFILE at SCRIPT_NOFILE.
+ */
 export interface ProcessHandle {
   /** The syscalls made from thread `name` ("main" is the process's first thread). */
   thread(name: string): Syscalls;

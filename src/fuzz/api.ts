@@ -24,49 +24,13 @@ import {
   type Timespec,
   Unsupported,
 } from '../api/syscalls.ts';
-import { checkKernel, checkNothingLeft, embryosOf, unixSockOf } from '../kernel/check.ts';
+import { checkKernel, checkNothingLeft, unixSockOf } from '../kernel/check.ts';
 import { type File, fput } from '../kernel/file.ts';
 import { Kernel } from '../kernel/kernel.ts';
 import type { Process } from '../kernel/proc.ts';
-import type { CallRecord, Thread } from '../kernel/sched.ts';
+import type { CallRecord } from '../kernel/sched.ts';
 import { createScriptProcess, SimSyscalls } from '../kernel/system.ts';
-import { removeWaitQueue, type WaitEntry } from '../kernel/waitqueue.ts';
 import { formatScriptJson, type Json, type JsonObject, parseScript } from '../script/index.ts';
-
-// ---- known bugs other helpers of issue 9 are fixing (remove each exclusion once merged) ----
-
-/**
- * Known bugs the fuzzer avoids or tolerates, each named; set one to false once its fix is in and
- * the fuzzer must find nothing. IOMUX_API_FUZZ_EXCLUSIONS=none turns them all off (to see which
- * are still needed).
- */
-const EXCLUDE = process.env.IOMUX_API_FUZZ_EXCLUSIONS !== 'none';
-export const KNOWN_BUGS = {
-  /**
-   * Issue 9 §6 (helper b): dup2, dup3 and fcntl(F_DUPFD) accept non-integer descriptors
-   * (`dup2(0, 1.5)` installs fd 1.5; `fcntl(0, F_DUPFD, NaN)` leaks the file). Avoided: those
-   * three calls get only integer descriptors and arguments.
-   */
-  nonIntegerDup: EXCLUDE,
-  /**
-   * Issue 9 §6 (helper b): read with a count above 2^32 throws RangeError (readBuffer allocates
-   * `new Uint8Array(count)`; any count above 64 KiB allocates that much). Avoided: read counts stay
-   * at or below 2^20.
-   */
-  hugeReadCount: EXCLUDE,
-  /**
-   * Issue 9 §1/§6 (helper k2): a blocked SOCK_DGRAM or SOCK_SEQPACKET read (and accept4, which
-   * sleeps the same way, in sleepAsReceiver) abandoned at a deadlock or at teardown leaves its
-   * receiver_wake_function entry queued. Tolerated: such entries are unqueued after the abandon.
-   */
-  abandonedReceiverEntry: false,
-  /**
-   * Found by this fuzzer (unix.ts, helper k2): socketpair of a family the model does not have
-   * (AF_INET, AF_INET6) reserves both descriptors, then sockCreate throws Unsupported and they are
-   * never given back (test/kernel/check.test.ts). Avoided: socketpair gets no such family.
-   */
-  socketpairUnsupportedFamily: false,
-};
 
 // ---- actions ----
 
@@ -307,11 +271,7 @@ const domain = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(0, 2, 10, -1, 46) },
 );
 
-const readCount = KNOWN_BUGS.hugeReadCount
-  ? count.filter((n) => !(n > 2 ** 20)) // b's bug: see KNOWN_BUGS.hugeReadCount
-  : count;
-
-const dupFd = fdChoice('any', KNOWN_BUGS.nonIntegerDup ? 0 : 1); // b's bug: see KNOWN_BUGS.nonIntegerDup
+const dupFd = fdChoice('any');
 
 const fcntlCall = fc
   .tuple(
@@ -343,16 +303,7 @@ const fcntlCall = fc
 const CALL_ARBS: [ApiCall, number, fc.Arbitrary<AArg[]>][] = [
   ['pipe', 1, fc.constant([])],
   ['pipe2', 4, fc.tuple(flagsOf(O.O_NONBLOCK, O.O_CLOEXEC, O.O_DIRECT))],
-  [
-    'socketpair',
-    4,
-    fc.tuple(
-      // See KNOWN_BUGS.socketpairUnsupportedFamily.
-      KNOWN_BUGS.socketpairUnsupportedFamily ? domain.filter((d) => d !== 2 && d !== 10) : domain,
-      sockType,
-      fc.constantFrom(0, 0, 1, 2),
-    ),
-  ],
+  ['socketpair', 4, fc.tuple(domain, sockType, fc.constantFrom(0, 0, 1, 2))],
   ['socket', 4, fc.tuple(domain, sockType, fc.constantFrom(0, 0, 1, 2))],
   ['bind', 3, fc.tuple(fdChoice('unbound', 1, 40), address)],
   ['listen', 2, fc.tuple(fdChoice('bound', 1, 40), fc.constantFrom(0, 1, 2, -1, 4096, 5000, INT_MAX))],
@@ -378,7 +329,7 @@ const CALL_ARBS: [ApiCall, number, fc.Arbitrary<AArg[]>][] = [
       flagsOf(O.O_RDONLY, O.O_WRONLY, O.O_RDWR, O.O_NONBLOCK),
     ),
   ],
-  ['read', 10, fc.tuple(fdChoice('any'), readCount)],
+  ['read', 10, fc.tuple(fdChoice('any'), count)],
   ['write', 10, fc.tuple(fdChoice('any'), payload)],
   ['close', 5, fc.tuple(fdChoice('any'))],
   ['dup', 2, fc.tuple(fdChoice('any'))],
@@ -741,10 +692,7 @@ class Runner {
 
   /** The runner's close: abandon blocked calls, close every descriptor; then nothing may be left. */
   async teardown(): Promise<void> {
-    const receivers = KNOWN_BUGS.abandonedReceiverEntry ? this.receiverEntries() : [];
     this.k.abortBlocked(null);
-    // KNOWN_BUGS.abandonedReceiverEntry (k2): unqueue what the abandoned receivers left queued.
-    for (const e of receivers) if (e.queue && (e.owner as Thread).call === null) removeWaitQueue(this.k, e);
     const table = this.p.fdtable;
     for (const fd of table.openFds()) {
       const file = table.detach(fd);
@@ -755,19 +703,6 @@ class Runner {
     for (const run of this.running.values()) if (run.state.done) this.finished(run, false);
     const left = checkNothingLeft(this.k);
     if (left.length > 0) throw new Failure(`after closing everything: ${left.slice(0, 5).join('; ')}`);
-  }
-
-  /** KNOWN_BUGS.abandonedReceiverEntry (k2): the datagram receivers' wait entries, before the abandon. */
-  private receiverEntries(): WaitEntry[] {
-    const out: WaitEntry[] = [];
-    for (const f of this.k.files) {
-      if (f.ops.type !== 'unix') continue;
-      const sk = unixSockOf(f);
-      const socks = [sk, ...embryosOf(sk)];
-      for (const sk of socks)
-        for (let e = sk.wq.first; e; e = e.next) if (e.kind === 'receiver_wake_function') out.push(e);
-    }
-    return out;
   }
 
   // ---- descriptors ----

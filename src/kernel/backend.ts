@@ -1,6 +1,7 @@
 // The simulated kernel as a Backend (src/api/backend.ts) for the script runner.
 
-import type { Backend, ProcessHandle } from '../api/backend.ts';
+import { RLIMIT_NOFILE_DEFAULT } from '../abi/constants.ts';
+import { type Backend, type ProcessHandle, SCRIPT_NOFILE } from '../api/backend.ts';
 import type { Syscalls } from '../api/syscalls.ts';
 import { fput } from './file.ts';
 import { Kernel } from './kernel.ts';
@@ -53,7 +54,8 @@ export function createSimBackend(opts: ScriptProcessOptions = {}): Backend {
     name: 'sim',
     async createProcess() {
       const k = new Kernel();
-      return new SimProcessHandle(k, createScriptProcess(k, opts));
+      const rlimit = opts.rlimit ?? { soft: SCRIPT_NOFILE, hard: RLIMIT_NOFILE_DEFAULT.hard };
+      return new SimProcessHandle(k, createScriptProcess(k, { ...opts, rlimit }));
     },
   };
 }

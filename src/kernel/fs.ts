@@ -6,6 +6,7 @@ import {
   F,
   F_UNMODELLED,
   FD_CLOEXEC,
+  MAX_RW_COUNT,
   O,
   O_ACCMODE,
   O_APPEND,
@@ -56,12 +57,26 @@ export function installFd(k: Kernel, t: Thread, file: File, cloexec: boolean): n
 const READ_BUFFER_MAX = 65536;
 
 /**
- * Not Linux (the caller's buffer): room for `count` bytes, the thread's read buffer, grown if
- * need be, or one for this call.
+/**
+ * Not Linux: the most one read of anything but a regular file returns. A pipe holds at most
+ * PIPE_MAX_SIZE (1 MiB: the model is unprivileged), a socket what its peer's send buffer let in,
+ * an eventfd or timerfd 8 bytes. (The Linux backend's buffer has the same size.)
  */
-function readBuffer(t: Thread, count: number): Uint8Array {
+const READ_RETURN_MAX = 16 << 20;
+
+/**
+ * Not Linux (the caller's buffer): room for the bytes a read of `count` can return: the thread's
+ * read buffer, grown if need be, or one for this call. A large count gets no more than the file
+ * can give (a regular file's read never sleeps: what is left of it), so read(fd, 2^31) does not
+ * allocate 2 GiB.
+ */
+function readBuffer(t: Thread, file: File, count: number): Uint8Array {
   if (count <= t.readBuffer.length) return t.readBuffer;
-  if (count > READ_BUFFER_MAX) return new Uint8Array(count);
+  if (count > READ_BUFFER_MAX) {
+    const most =
+      file.ops.type === 'regular' && file.ops.fionread ? file.ops.fionread(t.k, file) : READ_RETURN_MAX;
+    return new Uint8Array(Math.min(count, Math.max(0, most)));
+  }
   let size = 256;
   while (size < count) size *= 2;
   t.readBuffer = new Uint8Array(size);
@@ -75,18 +90,18 @@ export function fdput(t: Thread, file: File): void {
 
 /** Linux: ksys_read → vfs_read. The bytes come back in an array of exactly their number. */
 export function sys_read(t: Thread, fd: number, count: number): MaySleep<SysResult<{ data: Uint8Array }>> {
-  if (!Number.isInteger(count) || count < 0) throw new Unsupported('read', `count ${count}`);
   const file = fdget(t, fd);
   if (!file) return fail('EBADF');
-  return holdAcrossSleep(t, file, fdput, vfsRead, count);
+  // Linux: vfs_read — a count above MAX_RW_COUNT reads MAX_RW_COUNT.
+  return holdAcrossSleep(t, file, fdput, vfsRead, Math.min(count, MAX_RW_COUNT));
 }
 
 // Linux: vfs_read — the file's ->read, holding the file (fdget) until it returns.
 function vfsRead(t: Thread, file: File, count: number): MaySleep<SysResult<{ data: Uint8Array }>> {
   if ((file.mode & FMODE_READ) === 0) return fail('EBADF');
   if (!file.ops.read) return fail('EINVAL');
-  const buf = readBuffer(t, count);
-  const n = file.ops.read(t, file, buf, count);
+  const buf = readBuffer(t, file, count);
+  const n = file.ops.read(t, file, buf, Math.min(count, buf.length));
   return mustSleep(n) ? readAfterSleep(t, buf, n) : readResult(t, buf, n);
 }
 
@@ -210,9 +225,11 @@ export function sys_fcntl(t: Thread, fd: number, cmd: number, arg: number): SysR
       return { ret: 0 };
     case F.F_DUPFD:
     case F.F_DUPFD_CLOEXEC: {
-      // Linux: f_dupfd — arg at or above RLIMIT_NOFILE is EINVAL.
-      if (arg < 0 || arg >= table.rlimit.soft) return fail('EINVAL');
-      const newfd = table.install(getFile(file), cmd === F.F_DUPFD_CLOEXEC, arg);
+      // Linux: do_fcntl passes (int)arg to f_dupfd(unsigned int from): from at or above
+      // RLIMIT_NOFILE (a negative int among them) is EINVAL.
+      const from = arg | 0;
+      if (from < 0 || from >= table.rlimit.soft) return fail('EINVAL');
+      const newfd = table.install(getFile(file), cmd === F.F_DUPFD_CLOEXEC, from);
       if (newfd < 0) fput(t.k, file);
       return toResult(newfd);
     }

@@ -2,11 +2,11 @@
 // select/poll see DEFAULT_POLLMASK (IN|OUT|RDNORM|WRNORM) and never block on them; epoll_ctl
 // refuses them with EPERM (Linux: file_can_poll is false). Reference §5.4.
 
-import { O, O_ACCMODE } from '../abi/constants.ts';
+import { O, O_ACCMODE, O_EXCL, O_NOCTTY, O_TRUNC, VALID_OPEN_FLAGS } from '../abi/constants.ts';
 import { formatMask } from '../abi/flags.ts';
 import type { SysResult } from '../api/syscalls.ts';
 import { Unsupported } from '../api/syscalls.ts';
-import { toResult } from './errors.ts';
+import { fail, toResult } from './errors.ts';
 import { copyBytes, File, type FileOperations } from './file.ts';
 import { installFd } from './fs.ts';
 import type { Kernel } from './kernel.ts';
@@ -80,14 +80,24 @@ export function openDevNull(k: Kernel, flags: number): File {
 }
 
 const OPEN_MODELLED = O_ACCMODE | O.O_NONBLOCK | O.O_CLOEXEC;
+/**
+ * Bits that change nothing on /dev/null (it exists, is no tty, has no size) or on the format's
+ * fresh, empty tmpfile, beyond O_CREAT|O_EXCL on /dev/null (EEXIST). Linux: do_dentry_open drops
+ * O_CREAT, O_EXCL, O_NOCTTY and O_TRUNC from f_flags; O_LARGEFILE is forced anyway.
+ */
+const OPEN_NO_EFFECT = O.O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_LARGEFILE;
 
 /** open("/dev/null" | "tmpfile", flags). "tmpfile": a fresh regular file, already unlinked. */
 export function sys_open(t: Thread, path: string, flags: number): SysResult {
-  if ((flags & ~OPEN_MODELLED) !== 0)
-    throw new Unsupported('open', `flags ${formatMask(flags & ~OPEN_MODELLED, O)}`);
+  // Linux: build_open_how — open(2) ignores bits outside VALID_OPEN_FLAGS.
+  flags &= VALID_OPEN_FLAGS;
+  const unmodelled = flags & ~(OPEN_MODELLED | OPEN_NO_EFFECT);
+  if (unmodelled !== 0) throw new Unsupported('open', `flags ${formatMask(unmodelled, O)}`);
   if ((flags & O_ACCMODE) === O_ACCMODE) throw new Unsupported('open', 'access mode 3');
+  // Linux: open_last_lookups — O_CREAT|O_EXCL of a name that exists.
+  if (path === '/dev/null' && (flags & (O.O_CREAT | O_EXCL)) === (O.O_CREAT | O_EXCL)) return fail('EEXIST');
   const k = t.k;
-  const fileFlags = (flags & ~O.O_CLOEXEC) | O_LARGEFILE;
+  const fileFlags = (flags & ~(O.O_CLOEXEC | O.O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC)) | O_LARGEFILE;
   let file: File;
   if (path === '/dev/null') file = new File(k, devNullOps, fileFlags, null);
   else if (path === 'tmpfile') {

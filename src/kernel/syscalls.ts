@@ -1,7 +1,9 @@
 // The system call table: `Syscalls` (src/api) implemented on a simulated thread. Each method
-// names the kernel entry point it mirrors and only forwards; decoding and errno paths live in
-// the modules that own the objects.
+// checks its integers against their C types (src/api/cargs.ts, shared with the Linux backend),
+// names the kernel entry point it mirrors and forwards; decoding and errno paths live in the
+// modules that own the objects.
 
+import { checkArgs } from '../api/cargs.ts';
 import type {
   EpollEvent,
   FdSet,
@@ -52,25 +54,9 @@ import './net/unix/af_unix.ts';
 
 type R<E extends object = object> = Promise<SysResult<E>>;
 
-/** The same calls returning their results directly, for callers that never block (benchmarks). */
-export type SyncSyscalls = {
-  [K in keyof Syscalls]: Syscalls[K] extends (...args: infer A) => Promise<infer R>
-    ? (...args: A) => R
-    : never;
-};
-
 /** One simulated thread's system calls. */
 export class SimSyscalls implements Syscalls {
-  constructor(
-    readonly thread: Thread,
-    /** Return results directly instead of promises; a call that would sleep throws. */
-    private readonly sync = false,
-  ) {}
-
-  /** This thread's calls without promises (see SyncSyscalls). */
-  static syncOf(thread: Thread): SyncSyscalls {
-    return new SimSyscalls(thread, true) as unknown as SyncSyscalls;
-  }
+  constructor(readonly thread: Thread) {}
 
   private enter<T>(
     name: string,
@@ -78,8 +64,6 @@ export class SimSyscalls implements Syscalls {
     body: () => T,
   ): Promise<T extends Generator<unknown, infer V> ? V : T> {
     const t = this.thread;
-    // Argument formatting is for deadlock reports and traces; the sync path never needs it.
-    if (this.sync) return t.k.enterSync(t, name, body() as never) as never;
     // Checked before the body is made: a call that cannot sleep runs as it is made (MaySleep).
     t.k.checkEnter(t);
     // Linux does the call's work on entry; the kernel runs it and whatever it woke.
@@ -90,83 +74,108 @@ export class SimSyscalls implements Syscalls {
     return this.enter('pipe', [], () => sys_pipe2(this.thread, 0));
   }
   pipe2(flags: number): R<{ fds: [number, number] }> {
+    checkArgs.pipe2(flags);
     return this.enter('pipe2', [flags], () => sys_pipe2(this.thread, flags));
   }
   socketpair(domain: number, type: number, protocol: number): R<{ fds: [number, number] }> {
+    checkArgs.socketpair(domain, type, protocol);
     return this.enter('socketpair', [domain, type, protocol], () =>
       sys_socketpair(this.thread, domain, type, protocol),
     );
   }
   socket(domain: number, type: number, protocol: number): R {
+    checkArgs.socket(domain, type, protocol);
     return this.enter('socket', [domain, type, protocol], () =>
       sys_socket(this.thread, domain, type, protocol),
     );
   }
   bind(fd: number, address: string): R {
+    checkArgs.bind(fd, address);
     return this.enter('bind', [fd, address], () => sys_bind(this.thread, fd, address));
   }
   listen(fd: number, backlog: number): R {
+    checkArgs.listen(fd, backlog);
     return this.enter('listen', [fd, backlog], () => sys_listen(this.thread, fd, backlog));
   }
   connect(fd: number, address: string): R {
+    checkArgs.connect(fd, address);
     return this.enter('connect', [fd, address], () => sys_connect(this.thread, fd, address));
   }
   accept4(fd: number, flags: number): R {
+    checkArgs.accept4(fd, flags);
     return this.enter('accept4', [fd, flags], () => sys_accept4(this.thread, fd, flags));
   }
   shutdown(fd: number, how: number): R {
+    checkArgs.shutdown(fd, how);
     return this.enter('shutdown', [fd, how], () => sys_shutdown(this.thread, fd, how));
   }
   eventfd(initval: number, flags: number): R {
+    checkArgs.eventfd(initval, flags);
     return this.enter('eventfd2', [initval, flags], () => sys_eventfd2(this.thread, initval, flags));
   }
   open(path: string, flags: number): R {
+    checkArgs.open(path, flags);
     return this.enter('open', [path, flags], () => sys_open(this.thread, path, flags));
   }
   read(fd: number, count: number): R<{ data: Uint8Array }> {
+    checkArgs.read(fd, count);
     return this.enter('read', [fd, count], () => sys_read(this.thread, fd, count));
   }
   write(fd: number, data: Uint8Array): R {
+    checkArgs.write(fd, data);
     return this.enter('write', [fd, data.length], () => sys_write(this.thread, fd, data));
   }
   close(fd: number): R {
+    checkArgs.close(fd);
     return this.enter('close', [fd], () => sys_close(this.thread, fd));
   }
   dup(fd: number): R {
+    checkArgs.dup(fd);
     return this.enter('dup', [fd], () => sys_dup(this.thread, fd));
   }
   dup2(oldfd: number, newfd: number): R {
+    checkArgs.dup2(oldfd, newfd);
     return this.enter('dup2', [oldfd, newfd], () => sys_dup2(this.thread, oldfd, newfd));
   }
   dup3(oldfd: number, newfd: number, flags: number): R {
+    checkArgs.dup3(oldfd, newfd, flags);
     return this.enter('dup3', [oldfd, newfd, flags], () => sys_dup3(this.thread, oldfd, newfd, flags));
   }
   fcntl(fd: number, cmd: number, arg: number): R {
+    checkArgs.fcntl(fd, cmd, arg);
     return this.enter('fcntl', [fd, cmd, arg], () => sys_fcntl(this.thread, fd, cmd, arg));
   }
   ioctl_fionread(fd: number): R {
+    checkArgs.ioctl_fionread(fd);
     return this.enter('ioctl', [fd, 'FIONREAD'], () => sys_ioctl_fionread(this.thread, fd));
   }
   epoll_create(size: number): R {
+    checkArgs.epoll_create(size);
     return this.enter('epoll_create', [size], () => sys_epoll_create(this.thread, size));
   }
   epoll_create1(flags: number): R {
-    return this.enter('epoll_create1', [flags], () => sys_epoll_create1(this.thread, flags));
+    checkArgs.epoll_create1(flags);
+    // The int the kernel receives: a flag word written unsigned (0x80000000) is INT_MIN.
+    return this.enter('epoll_create1', [flags], () => sys_epoll_create1(this.thread, flags | 0));
   }
   epoll_ctl(epfd: number, op: number, fd: number, event: EpollEvent | null): R {
+    checkArgs.epoll_ctl(epfd, op, fd, event);
     return this.enter('epoll_ctl', [epfd, op, fd], () => sys_epoll_ctl(this.thread, epfd, op, fd, event));
   }
   epoll_wait(epfd: number, maxevents: number, timeout: number): R<{ events: EpollEvent[] }> {
+    checkArgs.epoll_wait(epfd, maxevents, timeout);
     return this.enter('epoll_wait', [epfd, maxevents, timeout], () =>
       sys_epoll_wait(this.thread, epfd, maxevents, timeout),
     );
   }
   epoll_pwait2(epfd: number, maxevents: number, timeout: Timespec | null): R<{ events: EpollEvent[] }> {
+    checkArgs.epoll_pwait2(epfd, maxevents, timeout);
     return this.enter('epoll_pwait2', [epfd, maxevents], () =>
       sys_epoll_pwait2(this.thread, epfd, maxevents, timeout),
     );
   }
   poll(fds: readonly PollFd[], timeout: number): R<{ revents: number[] }> {
+    checkArgs.poll(fds, timeout);
     return this.enter('poll', [fds.length, timeout], () => sys_poll(this.thread, fds, timeout));
   }
   select(
@@ -176,24 +185,29 @@ export class SimSyscalls implements Syscalls {
     exceptfds: FdSet,
     timeout: Timeval | null,
   ): R<SelectResult> {
+    checkArgs.select(nfds, readfds, writefds, exceptfds, timeout);
     return this.enter('select', [nfds], () =>
       sys_select(this.thread, nfds, readfds, writefds, exceptfds, timeout),
     );
   }
   timerfd_create(clockid: number, flags: number): R {
+    checkArgs.timerfd_create(clockid, flags);
     return this.enter('timerfd_create', [clockid, flags], () =>
       sys_timerfd_create(this.thread, clockid, flags),
     );
   }
   timerfd_settime(fd: number, flags: number, value: Itimerspec): R<{ old: Itimerspec }> {
+    checkArgs.timerfd_settime(fd, flags, value);
     return this.enter('timerfd_settime', [fd, flags], () =>
       sys_timerfd_settime(this.thread, fd, flags, value),
     );
   }
   timerfd_gettime(fd: number): R<{ value: Itimerspec }> {
+    checkArgs.timerfd_gettime(fd);
     return this.enter('timerfd_gettime', [fd], () => sys_timerfd_gettime(this.thread, fd));
   }
   sleep(ms: number): R {
+    checkArgs.sleep(ms);
     return this.enter('nanosleep', [ms], () => sys_sleep(this.thread, ms));
   }
 }

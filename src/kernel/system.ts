@@ -4,7 +4,7 @@
 
 import { O } from '../abi/constants.ts';
 import type { Rlimit } from './fdtable.ts';
-import type { Kernel, KernelOptions } from './kernel.ts';
+import type { Kernel } from './kernel.ts';
 import type { Process } from './proc.ts';
 import { openDevNull } from './regular.ts';
 import { SimSyscalls } from './syscalls.ts';

@@ -67,8 +67,6 @@ export interface TimerfdCtx {
 
 /** A timespec as ns, or null if Linux's timespec64_valid rejects it. */
 function timespecNs(call: string, ts: Timespec): number | null {
-  if (!Number.isInteger(ts.sec) || !Number.isInteger(ts.nsec))
-    throw new Unsupported(call, `non-integer timespec {${ts.sec}, ${ts.nsec}}`);
   // Linux: timespec64_valid — tv_sec ≥ 0 and 0 ≤ tv_nsec < 1e9 (compared unsigned).
   if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= NSEC_PER_SEC) return null;
   const ns = ts.sec * NSEC_PER_SEC + ts.nsec;

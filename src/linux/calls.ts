@@ -6,14 +6,25 @@
 // Calls that can block (read, write, connect, accept4, epoll_wait, epoll_pwait2, poll, select,
 // sleep) run on the libuv threadpool (`callAsync`, koffi's `.async`), so several may be blocked at
 // once, each on its own kernel thread, while the event loop goes on; the others (`callSync`) run on
-// the main thread, which they never hold for long. Integer arguments are converted as C converts them (an `int` keeps the low 32 bits).
+// the main thread, which they never hold for long. Every call first checks its integers against
+// their C types (src/api/cargs.ts, shared with the simulated kernel), so both refuse alike.
 
 import { randomBytes } from 'node:crypto';
 import { unlinkSync } from 'node:fs';
-import { AF, F, F_UNMODELLED, FIONREAD, O } from '../abi/constants.ts';
+import {
+  AF,
+  F,
+  F_UNMODELLED,
+  FIONREAD,
+  MAX_RW_COUNT,
+  O,
+  O_EXCL,
+  VALID_OPEN_FLAGS,
+} from '../abi/constants.ts';
 import type { Errno } from '../abi/errno.ts';
 import { ERRNO, errnoName } from '../abi/errno.ts';
 import { nameOf } from '../abi/flags.ts';
+import { checkArgs, checkPrivateName } from '../api/cargs.ts';
 import type {
   EpollEvent,
   FdSet,
@@ -42,13 +53,14 @@ import {
   encodeTimeval,
   fdSetBytes,
   ITIMERSPEC,
+  RLIMIT,
+  RLIMIT_NOFILE,
 } from './layout.ts';
 import type { Outcome } from './libc.ts';
 import { callAsync, callSync, libc } from './libc.ts';
 
 /** Linux: include/uapi/asm-generic/fcntl.h — O_TMPFILE is __O_TMPFILE | O_DIRECTORY. */
 export const O_TMPFILE = 0o20000000 | 0o200000;
-const O_EXCL = 0o200;
 
 /** Linux: fs/eventpoll.c:EP_MAX_EVENTS (INT_MAX / sizeof(struct epoll_event)). */
 const EP_MAX_EVENTS = Math.floor(0x7fffffff / EPOLL_EVENT.size);
@@ -78,17 +90,6 @@ export function unconfined(): Confinement {
   return { reserved: new Set(), abstractPrefix: Buffer.alloc(0), open: new Set() };
 }
 
-const C = {
-  int(call: string, what: string, v: number): number {
-    if (!Number.isSafeInteger(v)) throw new Unsupported(call, `${what} is not an integer: ${v}`);
-    return v | 0; // C's conversion to int: the low 32 bits, two's complement.
-  },
-  uint(call: string, what: string, v: number): number {
-    if (!Number.isSafeInteger(v)) throw new Unsupported(call, `${what} is not an integer: ${v}`);
-    return v >>> 0;
-  },
-};
-
 function fail(errno: number): { errno: Errno } {
   // A number the ABI table does not name comes back as "E<n>": still the kernel's answer.
   return { errno: errnoName(errno) as Errno };
@@ -106,11 +107,10 @@ export class LinuxCalls implements Syscalls {
   // --- confinement -------------------------------------------------------------------------------
 
   private usable(call: string, fd: number): number {
-    const n = C.int(call, 'fd', fd);
-    if (this.confine.reserved.has(n)) {
-      throw new Unsupported(call, `fd ${n} belongs to the runner's own process (Node), not to the script`);
+    if (this.confine.reserved.has(fd)) {
+      throw new Unsupported(call, `fd ${fd} belongs to the runner's own process (Node), not to the script`);
     }
-    return n;
+    return fd;
   }
 
   /**
@@ -141,15 +141,16 @@ export class LinuxCalls implements Syscalls {
     if (name.toString('latin1') !== address.slice(1)) {
       throw new Unsupported(call, `address ${JSON.stringify(address)}: characters beyond U+00FF`);
     }
-    const full = Buffer.concat([this.confine.abstractPrefix, name]);
-    const max = 107; // Linux: sizeof(sun_path) - 1 for the leading NUL.
-    if (name.length <= max && full.length > max) {
-      throw new Unsupported(
-        call,
-        `abstract name of ${name.length} bytes: too long once made private to the run`,
-      );
-    }
-    return encodeAbstractAddress(full);
+    checkPrivateName(call, name.length, this.confine.abstractPrefix.length);
+    return encodeAbstractAddress(Buffer.concat([this.confine.abstractPrefix, name]));
+  }
+
+  /** RLIMIT_NOFILE's soft limit now. */
+  private nofile(): number {
+    const rl = Buffer.alloc(RLIMIT.size);
+    if (this.c.getrlimit(RLIMIT_NOFILE, rl) === -1)
+      throw new Error(`getrlimit: ${errnoName(this.c.errno())}`);
+    return Number(rl.readBigUInt64LE(RLIMIT.cur));
   }
 
   // --- descriptors -------------------------------------------------------------------------------
@@ -178,8 +179,9 @@ export class LinuxCalls implements Syscalls {
   }
 
   async pipe2(flags: number): Promise<SysResult<{ fds: [number, number] }>> {
+    checkArgs.pipe2(flags);
     const buf = Buffer.alloc(8);
-    return this.pair('pipe2', callSync(this.c.pipe2, buf, C.int('pipe2', 'flags', flags)), buf);
+    return this.pair('pipe2', callSync(this.c.pipe2, buf, flags | 0), buf);
   }
 
   async socketpair(
@@ -187,55 +189,60 @@ export class LinuxCalls implements Syscalls {
     type: number,
     protocol: number,
   ): Promise<SysResult<{ fds: [number, number] }>> {
+    checkArgs.socketpair(domain, type, protocol);
     // Hygiene: only AF_UNIX. Other families (netlink, packet) could reach the host's network as root.
     if (domain !== AF.AF_UNIX)
       throw new Unsupported('socketpair', `domain ${nameOf(domain, AF)} (only AF_UNIX)`);
     const buf = Buffer.alloc(8);
-    const t = C.int('socketpair', 'type', type);
-    const p = C.int('socketpair', 'protocol', protocol);
-    return this.pair('socketpair', callSync(this.c.socketpair, domain, t, p, buf), buf);
+    return this.pair('socketpair', callSync(this.c.socketpair, domain, type | 0, protocol, buf), buf);
   }
 
   async socket(domain: number, type: number, protocol: number): Promise<SysResult> {
+    checkArgs.socket(domain, type, protocol);
     if (domain !== AF.AF_UNIX) throw new Unsupported('socket', `domain ${nameOf(domain, AF)} (only AF_UNIX)`);
-    const t = C.int('socket', 'type', type);
-    const p = C.int('socket', 'protocol', protocol);
-    return this.one('socket', callSync(this.c.socket, domain, t, p));
+    return this.one('socket', callSync(this.c.socket, domain, type | 0, protocol));
   }
 
   async bind(fd: number, address: string): Promise<SysResult> {
+    checkArgs.bind(fd, address);
     const { addr, len } = this.address('bind', address);
     return this.plain(callSync(this.c.bind, this.usable('bind', fd), addr, len));
   }
 
   async listen(fd: number, backlog: number): Promise<SysResult> {
-    return this.plain(
-      callSync(this.c.listen, this.usable('listen', fd), C.int('listen', 'backlog', backlog)),
-    );
+    checkArgs.listen(fd, backlog);
+    return this.plain(callSync(this.c.listen, this.usable('listen', fd), backlog));
   }
 
   async connect(fd: number, address: string): Promise<SysResult> {
+    checkArgs.connect(fd, address);
     const { addr, len } = this.address('connect', address);
     // A blocking stream connect waits while the listener's backlog is full.
     return this.plain(await callAsync(this.c.connect, this.usable('connect', fd), addr, len));
   }
 
   async accept4(fd: number, flags: number): Promise<SysResult> {
-    const f = C.int('accept4', 'flags', flags);
+    checkArgs.accept4(fd, flags);
+    const f = flags | 0;
     return this.one('accept4', await callAsync(this.c.accept4, this.usable('accept4', fd), null, null, f));
   }
 
   async shutdown(fd: number, how: number): Promise<SysResult> {
-    return this.plain(callSync(this.c.shutdown, this.usable('shutdown', fd), C.int('shutdown', 'how', how)));
+    checkArgs.shutdown(fd, how);
+    return this.plain(callSync(this.c.shutdown, this.usable('shutdown', fd), how));
   }
 
   async eventfd(initval: number, flags: number): Promise<SysResult> {
-    const v = C.uint('eventfd', 'initval', initval);
-    return this.one('eventfd', callSync(this.c.eventfd, v, C.int('eventfd', 'flags', flags)));
+    checkArgs.eventfd(initval, flags);
+    const v = initval >>> 0;
+    return this.one('eventfd', callSync(this.c.eventfd, v, flags | 0));
   }
 
   async open(path: string, flags: number): Promise<SysResult> {
-    const f = C.int('open', 'flags', flags);
+    checkArgs.open(path, flags);
+    // What the kernel would ignore is not passed on (Linux: build_open_how), so a bit a later
+    // kernel gives a meaning never reaches the host's /dev/null.
+    const f = flags & VALID_OPEN_FLAGS;
     if (path === '/dev/null') return this.one('open', callSync(this.c.open, '/dev/null', f, 0));
     if (path === 'tmpfile') return this.openTmpfile(f);
     // Hygiene: the script reaches no host file but /dev/null and its own unlinked tmpfiles.
@@ -275,16 +282,21 @@ export class LinuxCalls implements Syscalls {
   }
 
   async read(fd: number, count: number): Promise<SysResult<{ data: Uint8Array }>> {
-    if (!Number.isSafeInteger(count) || count < 0 || count > READ_BUFFER_MAX) {
-      throw new Unsupported('read', `count ${count} (0..${READ_BUFFER_MAX})`);
-    }
-    const buf = Buffer.alloc(Math.max(1, count));
-    const o = await callAsync(this.c.read, this.usable('read', fd), buf, count);
+    checkArgs.read(fd, count);
+    // Linux: vfs_read reads at most MAX_RW_COUNT; we pass at most our buffer's size, which differs
+    // only when the read fills it, and that case is refused after the call.
+    const asked = Math.min(count, MAX_RW_COUNT);
+    const size = Math.min(asked, READ_BUFFER_MAX);
+    const buf = Buffer.alloc(Math.max(1, size));
+    const o = await callAsync(this.c.read, this.usable('read', fd), buf, size);
     if (o.ret === -1) return fail(o.errno);
+    if (o.ret === size && asked > size)
+      throw new Unsupported('read', `count ${count}: ${size} bytes or more ready at once`);
     return { ret: o.ret, data: new Uint8Array(buf.subarray(0, o.ret)) };
   }
 
   async write(fd: number, data: Uint8Array): Promise<SysResult> {
+    checkArgs.write(fd, data);
     // A copy the caller cannot change while a threadpool thread is in write(2).
     const buf = Buffer.from(data);
     return this.plain(
@@ -293,6 +305,7 @@ export class LinuxCalls implements Syscalls {
   }
 
   async close(fd: number): Promise<SysResult> {
+    checkArgs.close(fd);
     const n = this.usable('close', fd);
     const o = callSync(this.c.close, n);
     // Linux: close releases the descriptor even when it returns an error other than EBADF.
@@ -301,31 +314,45 @@ export class LinuxCalls implements Syscalls {
   }
 
   async dup(fd: number): Promise<SysResult> {
+    checkArgs.dup(fd);
     return this.one('dup', callSync(this.c.dup, this.usable('dup', fd)));
   }
 
   async dup2(oldfd: number, newfd: number): Promise<SysResult> {
-    const o = callSync(this.c.dup2, this.usable('dup2', oldfd), this.usable('dup2', newfd));
+    checkArgs.dup2(oldfd, newfd);
+    const o = callSync(this.c.dup2, this.usable('dup2', oldfd), this.newfd('dup2', oldfd, newfd));
     if (o.ret !== -1) this.confine.open.add(o.ret);
     return this.plain(o);
   }
 
   async dup3(oldfd: number, newfd: number, flags: number): Promise<SysResult> {
-    const f = C.int('dup3', 'flags', flags);
-    const o = callSync(this.c.dup3, this.usable('dup3', oldfd), this.usable('dup3', newfd), f);
+    checkArgs.dup3(oldfd, newfd, flags);
+    const o = callSync(this.c.dup3, this.usable('dup3', oldfd), this.newfd('dup3', oldfd, newfd), flags | 0);
     if (o.ret !== -1) this.confine.open.add(o.ret);
     return this.plain(o);
   }
 
+  /**
+   * dup2/dup3's newfd. Linux: ksys_dup3 fails a newfd at or above RLIMIT_NOFILE with EBADF before
+   * it looks at the slot, so one of the runner's descriptors there is no matter: the kernel's
+   * answer is the script's.
+   */
+  private newfd(call: string, oldfd: number, newfd: number): number {
+    if (newfd !== oldfd && this.confine.reserved.has(newfd) && newfd >= this.nofile()) return newfd;
+    return this.usable(call, newfd);
+  }
+
   async fcntl(fd: number, cmd: number, arg: number): Promise<SysResult> {
+    checkArgs.fcntl(fd, cmd, arg);
     const n = this.usable('fcntl', fd);
+    // As an int argument reaches it: the kernel's argi = (int)arg.
+    const argi = arg | 0;
     // Only the commands whose third argument is an integer: a pointer command given an integer
     // would let the kernel read or write an arbitrary address of this process.
     switch (cmd) {
       case F.F_DUPFD:
       case F.F_DUPFD_CLOEXEC: {
-        const from = C.int('fcntl', 'arg', arg);
-        return this.one('fcntl', callSync(this.c.fcntl, n, cmd, from), from);
+        return this.one('fcntl', callSync(this.c.fcntl, n, cmd, argi), argi);
       }
       case F.F_GETFD:
       case F.F_SETFD:
@@ -333,32 +360,36 @@ export class LinuxCalls implements Syscalls {
       case F.F_SETFL:
       case F.F_SETPIPE_SZ:
       case F.F_GETPIPE_SZ:
-        return this.plain(callSync(this.c.fcntl, n, cmd, C.int('fcntl', 'arg', arg)));
+        return this.plain(callSync(this.c.fcntl, n, cmd, argi));
       default:
         throw new Unsupported('fcntl', `command ${nameOf(cmd, F_UNMODELLED)}`);
     }
   }
 
   async ioctl_fionread(fd: number): Promise<SysResult> {
+    checkArgs.ioctl_fionread(fd);
     const out = Buffer.alloc(4);
     const o = callSync(this.c.ioctl, this.usable('ioctl', fd), FIONREAD, out);
     return o.ret === -1 ? fail(o.errno) : { ret: out.readInt32LE(0) };
   }
 
   async epoll_create(size: number): Promise<SysResult> {
-    return this.one('epoll_create', callSync(this.c.epoll_create, C.int('epoll_create', 'size', size)));
+    checkArgs.epoll_create(size);
+    return this.one('epoll_create', callSync(this.c.epoll_create, size));
   }
 
   async epoll_create1(flags: number): Promise<SysResult> {
-    return this.one('epoll_create1', callSync(this.c.epoll_create1, C.int('epoll_create1', 'flags', flags)));
+    checkArgs.epoll_create1(flags);
+    return this.one('epoll_create1', callSync(this.c.epoll_create1, flags | 0));
   }
 
   async epoll_ctl(epfd: number, op: number, fd: number, event: EpollEvent | null): Promise<SysResult> {
+    checkArgs.epoll_ctl(epfd, op, fd, event);
     const ev = event === null ? null : encodeEpollEvent(event);
     const o = callSync(
       this.c.epoll_ctl,
       this.usable('epoll_ctl', epfd),
-      C.int('epoll_ctl', 'op', op),
+      op,
       this.usable('epoll_ctl', fd),
       ev,
     );
@@ -395,11 +426,10 @@ export class LinuxCalls implements Syscalls {
     maxevents: number,
     timeout: number,
   ): Promise<SysResult<{ events: EpollEvent[] }>> {
-    const asked = C.int('epoll_wait', 'maxevents', maxevents);
-    const t = C.int('epoll_wait', 'timeout', timeout);
-    const { buf, max } = this.eventsBuffer(asked);
-    const o = await callAsync(this.c.epoll_wait, this.usable('epoll_wait', epfd), buf, max, t);
-    return this.events('epoll_wait', o, buf, max, asked);
+    checkArgs.epoll_wait(epfd, maxevents, timeout);
+    const { buf, max } = this.eventsBuffer(maxevents);
+    const o = await callAsync(this.c.epoll_wait, this.usable('epoll_wait', epfd), buf, max, timeout);
+    return this.events('epoll_wait', o, buf, max, maxevents);
   }
 
   async epoll_pwait2(
@@ -407,17 +437,21 @@ export class LinuxCalls implements Syscalls {
     maxevents: number,
     timeout: Timespec | null,
   ): Promise<SysResult<{ events: EpollEvent[] }>> {
-    const asked = C.int('epoll_pwait2', 'maxevents', maxevents);
-    const { buf, max } = this.eventsBuffer(asked);
+    checkArgs.epoll_pwait2(epfd, maxevents, timeout);
+    const { buf, max } = this.eventsBuffer(maxevents);
     const ts = timeout === null ? null : encodeTimespec(timeout);
     const o = await callAsync(this.c.epoll_pwait2, this.usable('epoll_pwait2', epfd), buf, max, ts, null);
-    return this.events('epoll_pwait2', o, buf, max, asked);
+    return this.events('epoll_pwait2', o, buf, max, maxevents);
   }
 
   async poll(fds: readonly PollFd[], timeout: number): Promise<SysResult<{ revents: number[] }>> {
-    for (const p of fds) this.usable('poll', p.fd);
+    checkArgs.poll(fds, timeout);
+    // Linux: do_sys_poll refuses nfds above RLIMIT_NOFILE before it reads an entry; only a list
+    // the kernel will read may not name the runner's descriptors.
+    if (this.confine.reserved.size > 0 && fds.length <= this.nofile())
+      for (const p of fds) this.usable('poll', p.fd);
     const buf = encodePollFds(fds);
-    const o = await callAsync(this.c.poll, buf, fds.length, C.int('poll', 'timeout', timeout));
+    const o = await callAsync(this.c.poll, buf, fds.length, timeout);
     return o.ret === -1 ? fail(o.errno) : { ret: o.ret, revents: decodeRevents(buf, fds.length) };
   }
 
@@ -434,21 +468,18 @@ export class LinuxCalls implements Syscalls {
     exceptfds: FdSet,
     timeout: Timeval | null,
   ): Promise<SysResult<SelectResult>> {
-    const n = C.int('select', 'nfds', nfds);
+    checkArgs.select(nfds, readfds, writefds, exceptfds, timeout);
     let top = 0;
     for (const set of [readfds, writefds, exceptfds]) {
       for (const fd of set ?? []) {
-        if (!Number.isSafeInteger(fd) || fd < 0 || fd >= NR_OPEN_MAX) {
-          throw new Unsupported('select', `fd ${fd} in an fd set`);
-        }
         this.usable('select', fd);
         top = Math.max(top, fd + 1);
       }
     }
-    const bytes = Math.max(fdSetBytes(Math.min(Math.max(n, 0), NR_OPEN_MAX)), fdSetBytes(top));
+    const bytes = Math.max(fdSetBytes(Math.min(Math.max(nfds, 0), NR_OPEN_MAX)), fdSetBytes(top));
     const sets = [readfds, writefds, exceptfds].map((s) => (s === null ? null : encodeFdSet(s, bytes)));
     const tv = timeout === null ? null : encodeTimeval(timeout);
-    const o = await callAsync(this.c.select, n, sets[0], sets[1], sets[2], tv);
+    const o = await callAsync(this.c.select, nfds, sets[0], sets[1], sets[2], tv);
     if (o.ret === -1) return fail(o.errno);
     const out = sets.map((s) => (s === null ? null : decodeFdSet(s)));
     return {
@@ -461,11 +492,8 @@ export class LinuxCalls implements Syscalls {
   }
 
   async timerfd_create(clockid: number, flags: number): Promise<SysResult> {
-    const id = C.int('timerfd_create', 'clockid', clockid);
-    return this.one(
-      'timerfd_create',
-      callSync(this.c.timerfd_create, id, C.int('timerfd_create', 'flags', flags)),
-    );
+    checkArgs.timerfd_create(clockid, flags);
+    return this.one('timerfd_create', callSync(this.c.timerfd_create, clockid, flags | 0));
   }
 
   async timerfd_settime(
@@ -473,8 +501,9 @@ export class LinuxCalls implements Syscalls {
     flags: number,
     value: Itimerspec,
   ): Promise<SysResult<{ old: Itimerspec }>> {
+    checkArgs.timerfd_settime(fd, flags, value);
     const old = Buffer.alloc(ITIMERSPEC.size);
-    const f = C.int('timerfd_settime', 'flags', flags);
+    const f = flags | 0;
     const o = callSync(
       this.c.timerfd_settime,
       this.usable('timerfd_settime', fd),
@@ -486,13 +515,14 @@ export class LinuxCalls implements Syscalls {
   }
 
   async timerfd_gettime(fd: number): Promise<SysResult<{ value: Itimerspec }>> {
+    checkArgs.timerfd_gettime(fd);
     const cur = Buffer.alloc(ITIMERSPEC.size);
     const o = callSync(this.c.timerfd_gettime, this.usable('timerfd_gettime', fd), cur);
     return o.ret === -1 ? fail(o.errno) : { ret: o.ret, value: decodeItimerspec(cur) };
   }
 
   async sleep(ms: number): Promise<SysResult> {
-    if (!Number.isSafeInteger(ms)) throw new Unsupported('sleep', `not an integer: ${ms}`);
+    checkArgs.sleep(ms);
     const sec = Math.floor(ms / 1000);
     const req = encodeTimespec({ sec, nsec: (ms - sec * 1000) * 1e6 });
     return this.plain(await callAsync(this.c.nanosleep, req, null));

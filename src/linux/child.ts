@@ -11,7 +11,8 @@
 //   1. load every module and warm the threadpool, so nothing lazy opens a descriptor later;
 //   2. keep a copy of the runner's stderr pipe up high, then point 0, 1, 2 at /dev/null;
 //   3. dup2 onto 1023 and close it, so the fd table has grown to 1024 slots (fs/file.c:
-//      expand_files; the table never shrinks), while nothing of ours sits at or above 1024;
+//      expand_files; the table never shrinks), while nothing of ours sits at or above 1024; then
+//      lower RLIMIT_NOFILE to fdBase (SCRIPT_NOFILE), so the script's EMFILE comes before ours;
 //   4. close the placeholders (close_range), then check that only 0, 1, 2 and our own high
 //      descriptors are open, read FDSize (fdt->max_fds) from /proc/self/status, and confirm it the
 //      way a script sees it: select ignores a bit at 1500 and fails with EBADF on one at 1000.
@@ -30,6 +31,7 @@ import { readdirSync, readFileSync, readlinkSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { F, O, O_ACCMODE } from '../abi/constants.ts';
 import { errnoName } from '../abi/errno.ts';
+import { SCRIPT_NOFILE } from '../api/backend.ts';
 import { failed, Unsupported } from '../api/syscalls.ts';
 import type { Confinement } from './calls.ts';
 import { LinuxCalls } from './calls.ts';
@@ -183,6 +185,11 @@ async function verify(reserved: ReadonlySet<number>, run: number, checks: string
   sysOk(c.getrlimit(RLIMIT_NOFILE, rl), 'getrlimit');
   // RLIMIT_NOFILE is never RLIM_INFINITY: Linux caps it at fs.nr_open (kernel/sys.c:do_prlimit).
   const limit = (at: number) => Number(rl.readBigUInt64LE(at));
+  must(
+    limit(RLIMIT.cur) === SCRIPT_NOFILE && fdBase === SCRIPT_NOFILE,
+    `RLIMIT_NOFILE is ${limit(RLIMIT.cur)} and our descriptors start at ${fdBase}, not both ${SCRIPT_NOFILE}`,
+  );
+  checks.push(`RLIMIT_NOFILE is ${SCRIPT_NOFILE}, where the runner's descriptors begin`);
   return {
     pid: process.pid,
     run,
@@ -205,9 +212,14 @@ async function setUp(): Promise<{ info: ChildInfo; reserved: Set<number> }> {
   diagFd = sysOk(c.fcntl(2, F.F_DUPFD_CLOEXEC, fdBase), 'F_DUPFD_CLOEXEC of stderr');
   restoreStdio();
 
-  // 3. Grow the table to 1024 slots.
+  // 3. Grow the table to 1024 slots, then lower RLIMIT_NOFILE to where our descriptors begin: the
+  // script's EMFILE comes from the kernel, at the same descriptor as on the simulated kernel.
   must(sysOk(c.dup2(0, CAPACITY - 1), `dup2 onto ${CAPACITY - 1}`) === CAPACITY - 1, 'dup2 onto 1023');
   sysOk(c.close(CAPACITY - 1), `close ${CAPACITY - 1}`);
+  const rl = Buffer.alloc(RLIMIT.size);
+  sysOk(c.getrlimit(RLIMIT_NOFILE, rl), 'getrlimit');
+  rl.writeBigUInt64LE(BigInt(SCRIPT_NOFILE), RLIMIT.cur);
+  sysOk(c.setrlimit(RLIMIT_NOFILE, rl), `setrlimit RLIMIT_NOFILE ${SCRIPT_NOFILE}`);
 
   // 4. Free the script's descriptors: what is left above 2 is ours. Then check the whole process.
   sysOk(c.close_range(3, fdBase - 1, 0), 'close_range');

@@ -27,7 +27,8 @@ import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { ProcessHandle } from '../api/backend.ts';
-import { BlocksForever } from '../api/backend.ts';
+import { BlocksForever, SCRIPT_NOFILE } from '../api/backend.ts';
+import { checkArgs } from '../api/cargs.ts';
 import type {
   EpollEvent,
   FdSet,
@@ -44,8 +45,11 @@ import { Unsupported } from '../api/syscalls.ts';
 import type { ChildInfo, FinishReport, FromChild, ToChild } from './protocol.ts';
 import { fromWire, lineReader, toWire } from './protocol.ts';
 
-/** The first descriptor of the runner's own (Node's) in the child; the script has 3..FD_BASE-1. */
-export const FD_BASE = 900;
+/**
+ * The first descriptor of the runner's own (Node's) in the child; the script has 3..FD_BASE-1, and
+ * its RLIMIT_NOFILE is FD_BASE, so the kernel answers EMFILE before any of ours.
+ */
+export const FD_BASE = SCRIPT_NOFILE;
 /** Node's descriptors must stay below this, so 1000 stays unopened and the table at 1024 slots. */
 export const FD_LIMIT = 1000;
 /** The limit for a call without a timeout of its own, and the grace added to one with. */
@@ -416,6 +420,14 @@ export class LinuxProcess implements ProcessHandle {
       reject(this.over);
       return promise;
     }
+    try {
+      // Here as well as in the child: a value JSON cannot carry (NaN, Infinity) is refused as the
+      // child would refuse it, not sent as null.
+      (checkArgs[call] as (...a: readonly unknown[]) => void)(...args);
+    } catch (e) {
+      reject(e as Error);
+      return promise;
+    }
     if (this.busy.has(thread)) {
       reject(new Error(`thread ${thread}: a call was started while its previous call had not returned`));
       return promise;
@@ -611,6 +623,16 @@ export class LinuxProcess implements ProcessHandle {
 }
 
 /** One script thread's view of the calls: each method sends the call to the child. */
+/** Whether a call's arguments pass checkArgs (when they do not, `invoke` refuses the call). */
+function argsHold(call: SyscallName, args: readonly unknown[]): boolean {
+  try {
+    (checkArgs[call] as (...a: readonly unknown[]) => void)(...args);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 class ThreadCalls implements Syscalls {
   constructor(
     private readonly proc: LinuxProcess,
@@ -699,6 +721,11 @@ class ThreadCalls implements Syscalls {
     return this.call('epoll_pwait2', epfd, maxevents, timeout);
   }
   poll(fds: readonly PollFd[], timeout: number): Promise<SysResult<{ revents: number[] }>> {
+    // Linux: do_sys_poll fails nfds above RLIMIT_NOFILE with EINVAL before it reads the array, and
+    // the child's limit is SCRIPT_NOFILE: one entry past it gives the kernel's answer for a list
+    // of any length, without a million entries copied to the child (past the time limit).
+    if (fds.length > SCRIPT_NOFILE + 1 && argsHold('poll', [fds, timeout]))
+      return this.call('poll', fds.slice(0, SCRIPT_NOFILE + 1), timeout);
     return this.call('poll', fds, timeout);
   }
   select(

@@ -27,58 +27,19 @@ export function findJsonError(text: string): JsonSyntaxError | undefined {
     throw new Stop(i, `expected ${expected}, found ${what()}`);
   };
   const NUMBER = /-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
-  const value = (): void => {
+  // The open arrays and objects, innermost last: a loop with its own stack, not recursion, so
+  // input nested thousands deep gets its answer rather than a stack overflow.
+  const open: ('[' | '{')[] = [];
+  const key = (): void => {
     ws();
-    const c = text[i];
-    if (c === '{') {
-      i++;
-      ws();
-      if (text[i] === '}') {
-        i++;
-        return;
-      }
-      for (;;) {
-        ws();
-        if (text[i] !== '"') stop('a key in double quotes');
-        string();
-        ws();
-        if (text[i] !== ':') stop('":"');
-        i++;
-        value();
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === '}') {
-          i++;
-          return;
-        }
-        stop('"," or "}"');
-      }
-    }
-    if (c === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') {
-        i++;
-        return;
-      }
-      for (;;) {
-        value();
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === ']') {
-          i++;
-          return;
-        }
-        stop('"," or "]"');
-      }
-    }
-    if (c === '"') {
+    if (text[i] !== '"') stop('a key in double quotes');
+    string();
+    ws();
+    if (text[i] !== ':') stop('":"');
+    i++;
+  };
+  const scalar = (): void => {
+    if (text[i] === '"') {
       string();
       return;
     }
@@ -94,6 +55,40 @@ export function findJsonError(text: string): JsonSyntaxError | undefined {
       return;
     }
     stop('a value');
+  };
+  /** One whole value, from its first character to the end of the last container it opened. */
+  const value = (): void => {
+    for (;;) {
+      ws();
+      const c = text[i];
+      if (c === '{' || c === '[') {
+        i++;
+        ws();
+        if (text[i] === (c === '{' ? '}' : ']')) i++;
+        else {
+          open.push(c);
+          if (c === '{') key();
+          continue;
+        }
+      } else scalar();
+      // A value ended: close what it ends, or go on to the next element.
+      for (;;) {
+        const top = open.at(-1);
+        if (top === undefined) return;
+        ws();
+        if (text[i] === ',') {
+          i++;
+          if (top === '{') key();
+          break;
+        }
+        if (text[i] === (top === '{' ? '}' : ']')) {
+          i++;
+          open.pop();
+          continue;
+        }
+        stop(top === '{' ? '"," or "}"' : '"," or "]"');
+      }
+    }
   };
   const string = (): void => {
     i++;
@@ -129,4 +124,19 @@ export function findJsonError(text: string): JsonSyntaxError | undefined {
     const line = before.split('\n').length;
     return { line, column: e.at - before.lastIndexOf('\n'), problem: e.problem };
   }
+}
+
+/**
+ * True if `v` (parsed JSON) nests arrays and objects more than `max` deep: `0` is 0 deep, `[0]`
+ * 1. A walk with its own stack, so a hostile document costs no recursion.
+ */
+export function nestedDeeperThan(v: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[v, 0]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [x, depth] = top;
+    if (x === null || typeof x !== 'object') continue;
+    if (depth >= max) return true;
+    for (const e of Array.isArray(x) ? x : Object.values(x)) stack.push([e, depth + 1]);
+  }
+  return false;
 }

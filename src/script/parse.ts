@@ -22,7 +22,7 @@ import {
   SHAPE_KEYS,
   shapeOf,
 } from './calls.ts';
-import { findJsonError } from './jsonpos.ts';
+import { findJsonError, nestedDeeperThan } from './jsonpos.ts';
 import { decodePayload, type FdRef, isObject, type JsonObject, show } from './values.ts';
 
 /** A script that cannot run as written. `step` is the index of the offending step, if any. */
@@ -95,6 +95,9 @@ export function parseScriptText(text: string): Script {
 /** Parse a script from a JSON value; throws `ScriptError` naming the step and the problem. */
 export function parseScript(doc: unknown): Script {
   if (!isObject(doc)) throw new ScriptError(`a script is a JSON object with "steps", got ${show(doc)}`);
+  for (const [key, v] of Object.entries(doc)) {
+    if (key !== 'steps' && nestedDeeperThan(v, NESTING_MAX)) throw new ScriptError(nestedTooDeep(key));
+  }
   if (doc.name !== undefined && typeof doc.name !== 'string') {
     throw new ScriptError(`"name" must be a string, got ${show(doc.name)}`);
   }
@@ -103,6 +106,17 @@ export function parseScript(doc: unknown): Script {
   const scope = new Scope();
   const steps = doc.steps.map((raw, index) => parseStep(raw, index, scope));
   return { name: doc.name, steps, source: doc as JsonObject };
+}
+
+/**
+ * Not the format's: how deep a step's values (or a top-level key's) may nest lists and objects.
+ * The format's own need at most 3 (a poll list's entries); deeper is a mistake, and a value nested
+ * thousands deep would overflow the stack of whatever walks it later (record, trace, output).
+ */
+const NESTING_MAX = 64;
+
+function nestedTooDeep(key: string): string {
+  return `"${key}" nests lists and objects more than ${NESTING_MAX} deep`;
 }
 
 /** What is known, statically, at a point in the script: names bound so far, calls on threads. */
@@ -128,6 +142,7 @@ function parseStep(raw: unknown, index: number, scope: Scope): Step {
   const fail: (detail: string) => never = (detail) => {
     throw new ScriptError(detail, index, call);
   };
+  for (const [key, v] of Object.entries(raw)) if (nestedDeeperThan(v, NESTING_MAX)) fail(nestedTooDeep(key));
   for (const key of Object.keys(raw)) {
     if (STEP_KEYS.has(key) || STEP_NOTE_KEYS.has(key)) continue;
     const near = closest(key, [...STEP_KEYS]);
@@ -339,6 +354,9 @@ function integer(v: unknown, min: number, max: number, alt = ''): number {
 }
 
 function flagWord(v: unknown, table: FlagTable): number {
+  // Said here, with show(): a value nested thousands deep must not reach JSON.stringify.
+  if (typeof v !== 'number' && typeof v !== 'string')
+    throw new ArgError(`expected a flag word, got ${show(v)}`);
   try {
     return parseFlags(v, table);
   } catch (e) {

@@ -8,6 +8,7 @@
 
 import { FLAG_TABLES, formatMask } from '../abi/flags.ts';
 import { type Backend, BlocksForever, type ProcessHandle } from '../api/backend.ts';
+import { checkPrivateName } from '../api/cargs.ts';
 import {
   type EpollEvent,
   failed,
@@ -291,8 +292,11 @@ class StepArgs implements ArgReader {
     return stringArg(this.get(i));
   }
   address(i: number): string {
-    // "@name" stays abstract; the prefix goes after the '@' (the leading NUL on Linux).
-    return `@${this.prefix}${this.string(i).slice(1)}`;
+    // "@name" stays abstract; the prefix goes after the '@' (the leading NUL on Linux). A name
+    // that fits only without it is refused as the Linux backend refuses it behind its own prefix.
+    const name = this.string(i).slice(1);
+    checkPrivateName(this.s.call, name.length, this.prefix.length);
+    return `@${this.prefix}${name}`;
   }
   event(i: number): EpollEvent | null {
     const a = this.get(i);

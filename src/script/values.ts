@@ -96,9 +96,45 @@ export function decodePayload(v: unknown): Uint8Array {
 /** A generous bound: the largest pipe is 1 MiB; a bigger payload is a typo, not a test. */
 const MAX_PAYLOAD = 64 * 1024 * 1024;
 
+const SHOW_MAX = 60;
+
 /** A value for an error message: JSON, cut short. */
 export function show(v: unknown): string {
   if (v === undefined) return 'nothing';
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  const s = jsonPrefix(v, SHOW_MAX);
+  return s.length > SHOW_MAX ? `${s.slice(0, SHOW_MAX - 3)}...` : s;
+}
+
+/**
+ * JSON.stringify(v), or its first `max` characters and a few more: the walk stops once it has
+ * that many, so a value nested thousands deep (a hostile script) costs a few frames, not the stack.
+ */
+function jsonPrefix(v: unknown, max: number): string {
+  let out = '';
+  const walk = (x: unknown, inArray: boolean): void => {
+    if (out.length > max) return;
+    if (Array.isArray(x)) {
+      out += '[';
+      for (let i = 0; i < x.length && out.length <= max; i++) {
+        if (i > 0) out += ',';
+        walk(x[i], true);
+      }
+      out += ']';
+    } else if (x !== null && typeof x === 'object') {
+      out += '{';
+      let first = true;
+      for (const [k, e] of Object.entries(x)) {
+        if (out.length > max) break;
+        if (e === undefined || typeof e === 'function' || typeof e === 'symbol') continue;
+        out += `${first ? '' : ','}${JSON.stringify(k)}:`;
+        first = false;
+        walk(e, false);
+      }
+      out += '}';
+    } else if (x === undefined || typeof x === 'function' || typeof x === 'symbol') {
+      out += inArray ? 'null' : String(x);
+    } else out += typeof x === 'bigint' ? String(x) : JSON.stringify(x);
+  };
+  walk(v, false);
+  return out;
 }

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AF, EPOLL, EPOLL_CTL, F, O, POLL, SOCK } from '../../src/abi/constants.ts';
-import { BlocksForever } from '../../src/api/backend.ts';
+import { BlocksForever, SCRIPT_NOFILE } from '../../src/api/backend.ts';
 import { Unsupported } from '../../src/api/syscalls.ts';
 import { linuxBackend, linuxBackendAvailable } from '../../src/linux/index.ts';
 import { BLOCK_LIMIT_MS, FD_BASE, FD_LIMIT, type LinuxProcess } from '../../src/linux/process.ts';
@@ -61,10 +61,12 @@ test('fd_table_capacity_is_1024', async () => {
     });
     assert.deepEqual(await call(main.select(2000, [1000], null, null, zero)), { errno: 'EBADF' });
     assert.deepEqual(await call(main.select(2000, [1023], null, null, zero)), { errno: 'EBADF' });
-    // An fd opened at 1023 is looked at even though nfds is far above the table.
-    assert.deepEqual(await call(main.dup2(1, 1023)), { ret: 1023 });
-    assert.equal(ok(await call(main.select(2000, null, [1023, 1500], null, zero))).ret, 1);
-    assert.deepEqual(await call(main.close(1023)), { ret: 0 });
+    // The script's descriptors end below RLIMIT_NOFILE (SCRIPT_NOFILE): dup2 onto 1023 is EBADF.
+    assert.deepEqual(await call(main.dup2(1, 1023)), { errno: 'EBADF' });
+    // An fd opened at the top is looked at even though nfds is far above the table.
+    assert.deepEqual(await call(main.dup2(1, SCRIPT_NOFILE - 1)), { ret: SCRIPT_NOFILE - 1 });
+    assert.equal(ok(await call(main.select(2000, null, [SCRIPT_NOFILE - 1, 1500], null, zero))).ret, 1);
+    assert.deepEqual(await call(main.close(SCRIPT_NOFILE - 1)), { ret: 0 });
   });
 });
 
@@ -219,21 +221,22 @@ test('the_runners_own_descriptors_are_out_of_the_scripts_reach', async () => {
   await inProcess(async ({ proc, main, call }) => {
     const node = proc.info.reserved[0];
     await assert.rejects(main.close(node), Unsupported);
-    await assert.rejects(main.dup2(0, node), Unsupported);
+    await assert.rejects(main.dup2(node, 0), Unsupported);
+    // ...but as a newfd, one at or above RLIMIT_NOFILE is the kernel's EBADF (ksys_dup3).
+    assert.deepEqual(await call(main.dup2(0, node)), { errno: 'EBADF' });
     await assert.rejects(main.poll([{ fd: node, events: POLL.POLLIN }], 0), Unsupported);
     // ...and an unopened descriptor above them is the script's to name: EBADF.
     assert.deepEqual(await call(main.close(FD_LIMIT)), { errno: 'EBADF' });
   });
 });
 
-test('a_descriptor_the_runner_would_displace_is_refused_not_misnumbered', async () => {
-  // The script owns 3..FD_BASE-1. Once it holds all of them, Linux would hand it a number above the
-  // runner's descriptors where the format's process would give FD_BASE: that is Unsupported.
+test('a_script_meets_EMFILE_where_the_runners_descriptors_begin', async () => {
+  // The script owns 3..FD_BASE-1 and its RLIMIT_NOFILE is FD_BASE: once it holds all of them, the
+  // kernel itself says EMFILE, as the simulated kernel does, before any of the runner's.
   await inProcess(async ({ main, call }) => {
     for (let fd = 3; fd < FD_BASE; fd++) assert.deepEqual(await call(main.dup(0)), { ret: fd });
-    await assert.rejects(main.dup(0), /used every descriptor below the runner's own/);
-    await assert.rejects(main.pipe(), Unsupported);
-    // The refused descriptors were closed again: a freed slot is reused as Linux would.
+    assert.deepEqual(await call(main.dup(0)), { errno: 'EMFILE' });
+    assert.deepEqual(await call(main.pipe()), { errno: 'EMFILE' });
     ok(await call(main.close(500)));
     assert.deepEqual(await call(main.eventfd(0, 0)), { ret: 500 });
   });

@@ -5,7 +5,6 @@
 
 import { EP_MAX_EVENTS, EPOLL, EPOLL_CTL, O } from '../../abi/constants.ts';
 import type { EpollEvent, SysResult, Timespec } from '../../api/syscalls.ts';
-import { Unsupported } from '../../api/syscalls.ts';
 import { ERRNO, fail, toResult } from '../errors.ts';
 import { File, fileCanPoll } from '../file.ts';
 import { fdget, fdlookup, fdput, installFd } from '../fs.ts';
@@ -41,24 +40,16 @@ function doEpollCreate(t: Thread, flags: number): SysResult {
 
 /** Linux: fs/eventpoll.c:epoll_create1. */
 export function sys_epoll_create1(t: Thread, flags: number): SysResult {
-  requireInt('epoll_create1', 'flags', flags);
   return doEpollCreate(t, flags);
 }
 
 /** Linux: fs/eventpoll.c:epoll_create — the size is only checked (> 0), then ignored (since 2.6.8). */
 export function sys_epoll_create(t: Thread, size: number): SysResult {
-  requireInt('epoll_create', 'size', size);
   if (size <= 0) return fail('EINVAL');
   return doEpollCreate(t, 0);
 }
 
 // ---- epoll_ctl ----
-
-/** Not Linux: the model takes JS numbers; one that is no C int is not modelled. */
-function requireInt(call: string, what: string, v: number): void {
-  if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31)
-    throw new Unsupported(call, `${what} ${v} (not a C int)`);
-}
 
 /** Linux: fs/eventpoll.c:do_epoll_ctl (reference §4.3): every check in Linux's order. Returns 0 or -errno. */
 function doEpollCtl(t: Thread, epfd: number, op: number, fd: number, epds: EpollEventState | null): number {
@@ -127,16 +118,9 @@ export function sys_epoll_ctl(
   fd: number,
   event: EpollEvent | null,
 ): SysResult {
-  requireInt('epoll_ctl', 'epfd', epfd);
-  requireInt('epoll_ctl', 'op', op);
-  requireInt('epoll_ctl', 'fd', fd);
   let epds: EpollEventState | null = null;
   if (op !== EPOLL_CTL_DEL) {
     if (event === null) return fail('EFAULT');
-    if (!Number.isInteger(event.events) || event.events < -(2 ** 31) || event.events >= 2 ** 32)
-      throw new Unsupported('epoll_ctl', `events ${event.events} (not a u32)`);
-    if (!Number.isSafeInteger(event.data) || event.data < 0)
-      throw new Unsupported('epoll_ctl', `data ${event.data} (the model carries 0 … 2^53−1)`);
     epds = { events: event.events >>> 0, data: event.data };
     t.k.stats.bytesCopiedIn += EPOLL_EVENT_SIZE;
   }
@@ -197,9 +181,6 @@ export function sys_epoll_wait(
   maxevents: number,
   timeout: number,
 ): MaySleep<SysResult<{ events: EpollEvent[] }>> {
-  requireInt('epoll_wait', 'epfd', epfd);
-  requireInt('epoll_wait', 'maxevents', maxevents);
-  requireInt('epoll_wait', 'timeout', timeout);
   return doEpollWait(t, epfd, maxevents, epTimeoutToTimespec(t, timeout));
 }
 
@@ -221,12 +202,8 @@ export function sys_epoll_pwait2(
   maxevents: number,
   timeout: Timespec | null,
 ): MaySleep<SysResult<{ events: EpollEvent[] }>> {
-  requireInt('epoll_pwait2', 'epfd', epfd);
-  requireInt('epoll_pwait2', 'maxevents', maxevents);
   let to: EpTimeout = EP_TIMEOUT_INFINITE;
   if (timeout !== null) {
-    if (!Number.isSafeInteger(timeout.sec) || !Number.isSafeInteger(timeout.nsec))
-      throw new Unsupported('epoll_pwait2', `timespec {${timeout.sec}, ${timeout.nsec}}`);
     t.k.stats.bytesCopiedIn += 16;
     // Linux: poll_select_set_timeout — timespec64_valid, then now + ts (saturating).
     if (timeout.sec < 0 || timeout.nsec < 0 || timeout.nsec >= NSEC_PER_SEC) return fail('EINVAL');

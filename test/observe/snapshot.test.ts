@@ -25,11 +25,11 @@ test('a_snapshot_is_plain_json_with_stable_ids', () =>
     assert.equal(efd?.type, 'eventfd');
     assert.equal((efd?.detail as { count: string } | undefined)?.count, '2');
     const blockedOn = snap.files.find((f) => f.id === table.fds[4].file)?.detail as {
-      wqh: { entries: { kind: string; exclusive: boolean; owner: string }[] };
+      wqh: { entries: { kind: string; exclusive: boolean; owner: unknown }[] };
     };
     assert.deepEqual(
       blockedOn.wqh.entries.map((e) => [e.kind, e.exclusive, e.owner]),
-      [['autoremove_wake_function', false, 'Thread:reader']],
+      [['autoremove_wake_function', false, { kind: 'thread', id: reader?.id }]],
     );
     // Same program, same snapshot.
     assert.deepEqual(snapshot(sim.k), snap);

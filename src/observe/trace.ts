@@ -1,7 +1,9 @@
 // Tracing a run on the simulated kernel: per step, the kernel events inside it, its cost
-// counters, a full snapshot after it, and what changed since the step before. The JSON form is
-// the trace format (docs/trace-format.md), which the playground renders; `describe*` give the
-// readable form `iomux trace` prints.
+// counters, a snapshot after it, and what changed since the step before. The JSON form is the
+// trace format (docs/trace-format.md), which the playground renders: a full snapshot before the
+// first step and every KEYFRAME_INTERVAL steps, and between them only what changed (a delta),
+// so that a long run stays small and any step can still be rebuilt (rebuildSnapshot), forwards
+// or backwards. `describe*` give the readable form `iomux trace` prints.
 
 import type { Backend } from '../api/backend.ts';
 import { SimProcessHandle } from '../kernel/backend.ts';
@@ -9,12 +11,15 @@ import type { KernelEvent } from '../kernel/events.ts';
 import { Kernel } from '../kernel/kernel.ts';
 import { diffStats, newStats, type Stats } from '../kernel/stats.ts';
 import { createScriptProcess } from '../kernel/system.ts';
+import { applyDelta, type DeltaOp, diffJson } from './delta.ts';
 import { type KernelSnapshot, snapshot } from './snapshot.ts';
 
 export const TRACE_FORMAT = 'iomux-trace';
-export const TRACE_VERSION = 1;
+export const TRACE_VERSION = 2;
+/** A full snapshot every this many steps: rebuilding a step applies at most this many deltas. */
+export const KEYFRAME_INTERVAL = 100;
 
-/** What one step did inside the kernel. */
+/** What one step did inside the kernel, with the whole kernel after it. */
 export interface StepTrace {
   /** Kernel events in the order they happened (calls on other threads woken by this step included). */
   events: KernelEvent[];
@@ -27,6 +32,18 @@ export interface StepTrace {
 }
 
 /**
+ * A step's kernel state as the trace format stores it: a full `snapshot` (a keyframe), or the
+ * `delta` that turns the previous step's snapshot (step 0: `initial`) into this one.
+ */
+export type StoredState = { snapshot: KernelSnapshot } | { delta: DeltaOp[] };
+
+/** What the trace format keeps of a run (docs/trace-format.md), as far as rebuilding needs. */
+export interface StoredTrace {
+  initial: KernelSnapshot;
+  steps: readonly StoredState[];
+}
+
+/**
  * A simulated-kernel backend that records. Each `take()` returns what happened since the last
  * one; call it after every step.
  */
@@ -34,6 +51,7 @@ export class TraceRecorder {
   private kernel: Kernel | null = null;
   private events: KernelEvent[] = [];
   private lastStats: Stats = newStats();
+  private firstSnapshot: KernelSnapshot | null = null;
   private lastSnapshot: KernelSnapshot | null = null;
 
   readonly backend: Backend = {
@@ -44,14 +62,14 @@ export class TraceRecorder {
       this.kernel = k;
       const p = createScriptProcess(k);
       this.lastStats = { ...k.stats };
-      this.lastSnapshot = snapshot(k);
+      this.firstSnapshot = this.lastSnapshot = snapshot(k);
       return new SimProcessHandle(k, p);
     },
   };
 
-  /** The snapshot before the first step. */
+  /** The snapshot before the first step (null until the traced process is created). */
   initial(): KernelSnapshot | null {
-    return this.lastSnapshot;
+    return this.firstSnapshot;
   }
 
   take(): StepTrace {
@@ -68,6 +86,42 @@ export class TraceRecorder {
     this.lastSnapshot = snap;
     return out;
   }
+}
+
+/**
+ * Turns the snapshots of a run, in order, into what the trace stores: a keyframe every
+ * `interval` steps (steps interval−1, 2·interval−1, ...), a delta otherwise.
+ */
+export class TraceEncoder {
+  private count = 0;
+
+  constructor(
+    private previous: KernelSnapshot,
+    private readonly interval = KEYFRAME_INTERVAL,
+  ) {}
+
+  encode(snap: KernelSnapshot): StoredState {
+    const before = this.previous;
+    this.previous = snap;
+    return ++this.count % this.interval === 0 ? { snapshot: snap } : { delta: diffJson(before, snap) };
+  }
+}
+
+/**
+ * The whole kernel after step `step` of a stored trace (−1: before the first step), rebuilt
+ * from the last keyframe at or before it. Any order of steps works; the trace is not modified,
+ * and the result shares nothing with it.
+ */
+export function rebuildSnapshot(trace: StoredTrace, step: number): KernelSnapshot {
+  if (!Number.isInteger(step) || step < -1 || step >= trace.steps.length)
+    throw new RangeError(`step ${step} is not in the trace (0 to ${trace.steps.length - 1}, or -1)`);
+  let from = step;
+  while (from >= 0 && !('snapshot' in trace.steps[from])) from--;
+  const base = from < 0 ? trace.initial : (trace.steps[from] as { snapshot: KernelSnapshot }).snapshot;
+  const ops: DeltaOp[] = [];
+  for (let i = from + 1; i <= step; i++)
+    for (const op of (trace.steps[i] as { delta: DeltaOp[] }).delta) ops.push(op);
+  return applyDelta(base, ops);
 }
 
 // ---- readable forms ----
@@ -106,8 +160,19 @@ export function describeEvent(e: KernelEvent): string {
       return `  interest tree of ep #${e.ep}: rotate ${e.dir} at epitem #${e.epi}`;
     case 'event_delivered':
       return `  deliver epitem #${e.epi} events=${hex(e.events)}`;
-    default:
-      return JSON.stringify(e);
+    case 'ep_scan':
+      return e.phase === 'start'
+        ? `  scan of ep #${e.ep} takes the ready list [${e.epis.join(', ')}]`
+        : `  scan of ep #${e.ep} done: [${e.epis.join(', ')}] back on the ready list`;
+    case 'syscall_enter':
+      return `${e.thread} enters ${e.call}`;
+    case 'syscall_exit':
+      return `${e.thread} leaves ${e.call} → ${e.ret}`;
+    default: {
+      // A new event type must get a line here (this stops compiling until it does).
+      const unknown: never = e;
+      return JSON.stringify(unknown);
+    }
   }
 }
 
@@ -121,11 +186,32 @@ export function diffSnapshots(before: KernelSnapshot, after: KernelSnapshot): st
   const files = (s: KernelSnapshot) => new Map(s.files.map((f) => [f.id, f]));
   const a = files(before);
   const b = files(after);
+  // Files that share their type's object (both ends of a pipe) show its changes once, under
+  // the object's name: `pipe #5 (files #7, #8).occupancy: 0 → 1`.
+  const sharers = new Map<string, number[]>();
+  for (const f of after.files) {
+    const key = sharedKey(f);
+    if (key !== null) sharers.set(key, [...(sharers.get(key) ?? []), f.id]);
+  }
+  const shown = new Set<string>();
   for (const [id, f] of b) {
     const label = `file #${id} (${f.type})`;
     const old = a.get(id);
-    if (!old) out.push(`${label}: opened`);
-    else diffValue(label, old, f, out);
+    if (!old) {
+      out.push(`${label}: opened`);
+      continue;
+    }
+    const { detail: oldDetail, ...oldRest } = old;
+    const { detail, ...rest } = f;
+    diffValue(label, oldRest, rest, out);
+    const key = sharedKey(f);
+    const ids = key === null ? [] : (sharers.get(key) ?? []);
+    if (key === null || ids.length < 2) diffValue(`${label}.detail`, oldDetail, detail, out);
+    else if (!shown.has(key)) {
+      shown.add(key);
+      const name = `${f.type} #${(detail as { id: number }).id} (files ${ids.map((i) => `#${i}`).join(', ')})`;
+      diffValue(name, oldDetail, detail, out);
+    }
   }
   for (const [id, f] of a) if (!b.has(id)) out.push(`file #${id} (${f.type}): released`);
   before.processes.forEach((p, i) => {
@@ -135,7 +221,14 @@ export function diffSnapshots(before: KernelSnapshot, after: KernelSnapshot): st
       diffValue(`pid ${p.pid} threads`, threadMap(p.threads), threadMap(q.threads), out);
     }
   });
+  diffValue('state', before.state, after.state, out);
   return out;
+}
+
+/** The object a file's detail describes, if it has an id of its own ("pipe:5"); else null. */
+function sharedKey(f: KernelSnapshot['files'][number]): string | null {
+  const id = (f.detail as { id?: unknown } | null)?.id;
+  return typeof id === 'number' ? `${f.type}:${id}` : null;
 }
 
 function fdMap(fds: { fd: number; file: number; cloexec: boolean }[]): Record<string, string> {

@@ -35,11 +35,12 @@ export async function traceScript(cli: Cli, path: string, script: Script, json: 
       if (json) {
         if (!encoder) {
           write(head());
-          encoder = new TraceEncoder(recorder.initial()!);
+          encoder = new TraceEncoder();
         }
-        const { snapshot, ...rest } = trace;
+        const { events, cost, changes } = trace;
+        const stored = encoder.encode(trace);
         write(
-          `${steps++ === 0 ? '' : ','}\n${JSON.stringify({ ...outcome, ...rest, ...encoder.encode(snapshot) })}`,
+          `${steps++ === 0 ? '' : ','}\n${JSON.stringify({ ...outcome, events, cost, changes, ...stored })}`,
         );
         return;
       }

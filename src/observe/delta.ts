@@ -28,28 +28,73 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * Called for each operation with the values it replaces: for `set` and `delete` the old and new
+ * values at the path (undefined where there is none), for `splice` the whole list before and
+ * after. The readable change lines of a trace are made from these.
+ */
+export type OnChange = (op: DeltaOp, before: unknown, after: unknown) => void;
+
 /** The operations that turn `before` into `after` (both plain JSON; neither is modified). */
-export function diffJson(before: unknown, after: unknown): DeltaOp[] {
-  const out: DeltaOp[] = [];
-  diffValue([], before, after, out);
-  return out;
+export function diffJson(before: unknown, after: unknown, onChange?: OnChange): DeltaOp[] {
+  const differ = new Differ(onChange);
+  differ.value(before, after);
+  return differ.ops;
 }
 
-function diffValue(path: DeltaPath, a: unknown, b: unknown, out: DeltaOp[]): void {
-  if (a === b) return;
-  if (isObject(a) && isObject(b)) {
-    for (const key of Object.keys(b)) {
-      if (!(key in a)) out.push({ path: [...path, key], set: b[key] });
-      else diffValue([...path, key], a[key], b[key], out);
+/** One walk: `path` is where it is, pushed and popped as it goes down and up (copied into ops). */
+class Differ {
+  readonly ops: DeltaOp[] = [];
+  private readonly path: DeltaPath = [];
+
+  constructor(private readonly onChange: OnChange | undefined) {}
+
+  private emit(op: DeltaOp, a: unknown, b: unknown): void {
+    this.ops.push(op);
+    this.onChange?.(op, a, b);
+  }
+
+  private at(key: string | number, a: unknown, b: unknown): void {
+    this.path.push(key);
+    this.value(a, b);
+    this.path.pop();
+  }
+
+  value(a: unknown, b: unknown): void {
+    if (a === b) return;
+    if (isObject(a) && isObject(b)) {
+      for (const key in b) {
+        if (!(key in a)) this.emit({ path: [...this.path, key], set: b[key] }, undefined, b[key]);
+        else this.at(key, a[key], b[key]);
+      }
+      for (const key in a)
+        if (!(key in b)) this.emit({ path: [...this.path, key], delete: true }, a[key], undefined);
+      return;
     }
-    for (const key of Object.keys(a)) if (!(key in b)) out.push({ path: [...path, key], delete: true });
-    return;
+    if (Array.isArray(a) && Array.isArray(b)) this.list(a, b);
+    else this.emit({ path: [...this.path], set: b }, a, b);
   }
-  if (Array.isArray(a) && Array.isArray(b)) {
-    diffList(path, a, b, out);
-    return;
+
+  private list(a: unknown[], b: unknown[]): void {
+    const ka = a.map(identity);
+    const kb = b.map(identity);
+    if (ka.includes(undefined) || kb.includes(undefined)) {
+      if (a.length !== b.length) this.emit({ path: [...this.path], set: b }, a, b);
+      else for (let i = 0; i < a.length; i++) this.at(i, a[i], b[i]);
+      return;
+    }
+    const min = Math.min(a.length, b.length);
+    let head = 0;
+    while (head < min && ka[head] === kb[head]) head++;
+    let tail = 0;
+    while (tail < min - head && ka[a.length - 1 - tail] === kb[b.length - 1 - tail]) tail++;
+    const deleteCount = a.length - head - tail;
+    const items = b.slice(head, b.length - tail);
+    if (deleteCount > 0 || items.length > 0)
+      this.emit({ path: [...this.path], splice: { start: head, deleteCount, items } }, a, b);
+    for (let i = 0; i < head; i++) this.at(i, a[i], b[i]);
+    for (let j = 0; j < tail; j++) this.at(b.length - 1 - j, a[a.length - 1 - j], b[b.length - 1 - j]);
   }
-  out.push({ path, set: b });
 }
 
 /** An element's identity: an object's numeric id (else fd), a primitive itself; undefined if none. */
@@ -60,27 +105,6 @@ function identity(x: unknown): unknown {
     return undefined;
   }
   return typeof x === 'object' ? undefined : x;
-}
-
-function diffList(path: DeltaPath, a: unknown[], b: unknown[], out: DeltaOp[]): void {
-  const ka = a.map(identity);
-  const kb = b.map(identity);
-  if (ka.includes(undefined) || kb.includes(undefined)) {
-    if (a.length !== b.length) out.push({ path, set: b });
-    else for (let i = 0; i < a.length; i++) diffValue([...path, i], a[i], b[i], out);
-    return;
-  }
-  const min = Math.min(a.length, b.length);
-  let head = 0;
-  while (head < min && ka[head] === kb[head]) head++;
-  let tail = 0;
-  while (tail < min - head && ka[a.length - 1 - tail] === kb[b.length - 1 - tail]) tail++;
-  const deleteCount = a.length - head - tail;
-  const items = b.slice(head, b.length - tail);
-  if (deleteCount > 0 || items.length > 0) out.push({ path, splice: { start: head, deleteCount, items } });
-  for (let i = 0; i < head; i++) diffValue([...path, i], a[i], b[i], out);
-  for (let j = 0; j < tail; j++)
-    diffValue([...path, b.length - 1 - j], a[a.length - 1 - j], b[b.length - 1 - j], out);
 }
 
 /** A deep copy of plain JSON. */

@@ -29,6 +29,8 @@ export interface StepTrace {
   snapshot: KernelSnapshot;
   /** What changed since the previous step's snapshot, one readable line each. */
   changes: string[];
+  /** The same, as the operations that turn the previous snapshot into this one. */
+  delta: DeltaOp[];
 }
 
 /**
@@ -79,8 +81,8 @@ export class TraceRecorder {
     const cost: Partial<Stats> = {};
     const d = diffStats(k.stats, this.lastStats);
     for (const [key, v] of Object.entries(d) as [keyof Stats, number][]) if (v !== 0) cost[key] = v;
-    const changes = this.lastSnapshot ? diffSnapshots(this.lastSnapshot, snap) : [];
-    const out: StepTrace = { events: this.events, cost, snapshot: snap, changes };
+    const { delta, changes } = diffSnapshots(this.lastSnapshot!, snap);
+    const out: StepTrace = { events: this.events, cost, snapshot: snap, changes, delta };
     this.events = [];
     this.lastStats = { ...k.stats };
     this.lastSnapshot = snap;
@@ -89,21 +91,16 @@ export class TraceRecorder {
 }
 
 /**
- * Turns the snapshots of a run, in order, into what the trace stores: a keyframe every
- * `interval` steps (steps interval−1, 2·interval−1, ...), a delta otherwise.
+ * Turns the steps of a run, in order, into what the trace stores: a keyframe every `interval`
+ * steps (steps interval−1, 2·interval−1, ...), the step's delta otherwise.
  */
 export class TraceEncoder {
   private count = 0;
 
-  constructor(
-    private previous: KernelSnapshot,
-    private readonly interval = KEYFRAME_INTERVAL,
-  ) {}
+  constructor(private readonly interval = KEYFRAME_INTERVAL) {}
 
-  encode(snap: KernelSnapshot): StoredState {
-    const before = this.previous;
-    this.previous = snap;
-    return ++this.count % this.interval === 0 ? { snapshot: snap } : { delta: diffJson(before, snap) };
+  encode(step: Pick<StepTrace, 'snapshot' | 'delta'>): StoredState {
+    return ++this.count % this.interval === 0 ? { snapshot: step.snapshot } : { delta: step.delta };
   }
 }
 
@@ -177,66 +174,110 @@ export function describeEvent(e: KernelEvent): string {
 }
 
 /**
- * What changed between two snapshots, one line per changed value, with files and entries matched
- * by id: `file #7 (pipe).detail.occupancy: 0 → 1`. Counters and the clock are left out (the
- * trace shows them separately).
+ * What changed between two snapshots: the delta (delta.ts), and one readable line per changed
+ * value, objects named by kind and id: `file #7 (pipe).refcount: 1 → 2`, `pid 100 fd 3: file
+ * #7`, `pipe #5 (files #7, #8).occupancy: 0 → 1` (a change to what several files share is one
+ * line). Counters, the clock and timers are left out of the lines (the trace shows them
+ * separately).
  */
-export function diffSnapshots(before: KernelSnapshot, after: KernelSnapshot): string[] {
-  const out: string[] = [];
-  const files = (s: KernelSnapshot) => new Map(s.files.map((f) => [f.id, f]));
-  const a = files(before);
-  const b = files(after);
-  // Files that share their type's object (both ends of a pipe) show its changes once, under
-  // the object's name: `pipe #5 (files #7, #8).occupancy: 0 → 1`.
-  const sharers = new Map<string, number[]>();
-  for (const f of after.files) {
+export function diffSnapshots(
+  before: KernelSnapshot,
+  after: KernelSnapshot,
+): { delta: DeltaOp[]; changes: string[] } {
+  const changes: string[] = [];
+  const seen = new Set<string>();
+  const line = (s: string) => {
+    if (!seen.has(s)) {
+      seen.add(s);
+      changes.push(s);
+    }
+  };
+  let sharers: Map<string, number[]> | null = null;
+  const shared = (f: FileSnapshot): string | null => {
     const key = sharedKey(f);
-    if (key !== null) sharers.set(key, [...(sharers.get(key) ?? []), f.id]);
-  }
-  const shown = new Set<string>();
-  for (const [id, f] of b) {
-    const label = `file #${id} (${f.type})`;
-    const old = a.get(id);
-    if (!old) {
-      out.push(`${label}: opened`);
-      continue;
+    if (key === null) return null;
+    if (!sharers) {
+      sharers = new Map();
+      for (const g of after.files) {
+        const k = sharedKey(g);
+        if (k !== null) sharers.set(k, [...(sharers.get(k) ?? []), g.id]);
+      }
     }
-    const { detail: oldDetail, ...oldRest } = old;
-    const { detail, ...rest } = f;
-    diffValue(label, oldRest, rest, out);
-    const key = sharedKey(f);
-    const ids = key === null ? [] : (sharers.get(key) ?? []);
-    if (key === null || ids.length < 2) diffValue(`${label}.detail`, oldDetail, detail, out);
-    else if (!shown.has(key)) {
-      shown.add(key);
-      const name = `${f.type} #${(detail as { id: number }).id} (files ${ids.map((i) => `#${i}`).join(', ')})`;
-      diffValue(name, oldDetail, detail, out);
+    const ids = sharers.get(key) ?? [];
+    return ids.length < 2 ? null : `${key.replace(':', ' #')} (files ${ids.map((i) => `#${i}`).join(', ')})`;
+  };
+  const delta = diffJson(before, after, (op, a, b) => {
+    const [top, index, ...rest] = op.path;
+    if (top === 'stats' || top === 'clock' || top === 'timers') return;
+    if (top === 'files' && index === undefined) {
+      // A file opened or released: a splice of the list.
+      const ids = new Set((b as FileSnapshot[]).map((f) => f.id));
+      const old = new Set((a as FileSnapshot[]).map((f) => f.id));
+      for (const f of b as FileSnapshot[]) if (!old.has(f.id)) line(`file #${f.id} (${f.type}): opened`);
+      for (const f of a as FileSnapshot[]) if (!ids.has(f.id)) line(`file #${f.id} (${f.type}): released`);
+      return;
     }
-  }
-  for (const [id, f] of a) if (!b.has(id)) out.push(`file #${id} (${f.type}): released`);
-  before.processes.forEach((p, i) => {
-    const q = after.processes[i];
-    if (q) {
-      diffValue(`pid ${p.pid} fds`, fdMap(p.fdtable.fds), fdMap(q.fdtable.fds), out);
-      diffValue(`pid ${p.pid} threads`, threadMap(p.threads), threadMap(q.threads), out);
+    if (top === 'files') {
+      const f = after.files[index as number];
+      const owner = rest[0] === 'detail' ? shared(f) : null;
+      const label = owner ?? `file #${f.id} (${f.type})`;
+      const tail = owner ? rest.slice(1) : rest;
+      line(`${label}${pathText(tail, owner ? f.detail : f)}: ${valueChange(a, b)}`);
+      return;
     }
+    if (top === 'processes') {
+      const p = after.processes[index as number];
+      if (rest[0] === 'fdtable' && rest[1] === 'fds') {
+        if (rest.length === 2) {
+          const fds = (l: unknown) => new Map((l as FdSnapshot[]).map((e) => [e.fd, e]));
+          const [was, now] = [fds(a), fds(b)];
+          for (const [fd, e] of now) if (!sameFd(was.get(fd), e)) line(`pid ${p.pid} fd ${fd}: ${fdText(e)}`);
+          for (const fd of was.keys()) if (!now.has(fd)) line(`pid ${p.pid} fd ${fd}: closed`);
+        } else {
+          const e = p.fdtable.fds[rest[2] as number];
+          line(`pid ${p.pid} fd ${e.fd}: ${fdText(e)}`);
+        }
+        return;
+      }
+      if (rest[0] === 'threads' && rest.length > 1) {
+        const t = p.threads[rest[1] as number];
+        line(`pid ${p.pid} thread ${t.name}: ${t.call ? `${t.state} in ${t.call}` : t.state}`);
+        return;
+      }
+      line(`pid ${p.pid}${pathText(rest, p)}: ${valueChange(a, b)}`);
+      return;
+    }
+    line(
+      `${top}${pathText(op.path.slice(1), (after as unknown as Record<string, unknown>)[top])}: ${valueChange(a, b)}`,
+    );
   });
-  diffValue('state', before.state, after.state, out);
-  return out;
+  return { delta, changes };
 }
 
+type FileSnapshot = KernelSnapshot['files'][number];
+type FdSnapshot = KernelSnapshot['processes'][number]['fdtable']['fds'][number];
+
+const fdText = (e: FdSnapshot) => `file #${e.file}${e.cloexec ? ' cloexec' : ''}`;
+const sameFd = (x: FdSnapshot | undefined, y: FdSnapshot) =>
+  x !== undefined && x.file === y.file && x.cloexec === y.cloexec;
+
 /** The object a file's detail describes, if it has an id of its own ("pipe:5"); else null. */
-function sharedKey(f: KernelSnapshot['files'][number]): string | null {
+function sharedKey(f: FileSnapshot): string | null {
   const id = (f.detail as { id?: unknown } | null)?.id;
   return typeof id === 'number' ? `${f.type}:${id}` : null;
 }
 
-function fdMap(fds: { fd: number; file: number; cloexec: boolean }[]): Record<string, string> {
-  return Object.fromEntries(fds.map((f) => [String(f.fd), `file #${f.file}${f.cloexec ? ' cloexec' : ''}`]));
-}
-
-function threadMap(ts: { name: string; state: string; call: string | null }[]): Record<string, string> {
-  return Object.fromEntries(ts.map((t) => [t.name, t.call ? `${t.state} in ${t.call}` : t.state]));
+/** A path below `root` as text: `.key`, and `[#id]` for an element with an id, else `[i]`. */
+function pathText(path: readonly (string | number)[], root: unknown): string {
+  let out = '';
+  let node = root;
+  for (const key of path) {
+    const next = (node as Record<string | number, unknown> | null | undefined)?.[key];
+    const id = (next as { id?: unknown } | null | undefined)?.id;
+    out += typeof key === 'number' ? (typeof id === 'number' ? `[#${id}]` : `[${key}]`) : `.${key}`;
+    node = next;
+  }
+  return out;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -248,23 +289,13 @@ function short(v: unknown): string {
   return s === undefined ? 'none' : s.length > 120 ? `${s.slice(0, 117)}...` : s;
 }
 
-function diffValue(path: string, a: unknown, b: unknown, out: string[]): void {
-  if (Object.is(a, b)) return;
-  if (isObject(a) && isObject(b)) {
-    for (const key of new Set([...Object.keys(a), ...Object.keys(b)]))
-      diffValue(`${path}.${key}`, a[key], b[key], out);
-    return;
-  }
-  // Lists of things with ids (queue entries, epitems): compare as lists of ids, then each by id.
-  if (Array.isArray(a) && Array.isArray(b) && [...a, ...b].every((x) => isObject(x) && 'id' in x)) {
-    const ids = (l: unknown[]) => l.map((x) => (x as { id: unknown }).id);
-    if (short(ids(a)) !== short(ids(b))) out.push(`${path}: [${ids(a).join(', ')}] → [${ids(b).join(', ')}]`);
-    const byId = new Map(a.map((x) => [(x as { id: unknown }).id, x]));
-    for (const x of b) {
-      const old = byId.get((x as { id: unknown }).id);
-      if (old !== undefined) diffValue(`${path}[#${(x as { id: unknown }).id}]`, old, x, out);
-    }
-    return;
-  }
-  if (short(a) !== short(b)) out.push(`${path}: ${short(a)} → ${short(b)}`);
+/** `old → new`; lists of things with ids (queue entries, epitems) as their ids. */
+function valueChange(a: unknown, b: unknown): string {
+  const ids = (l: unknown) =>
+    Array.isArray(l) && l.every((x) => isObject(x) && 'id' in x)
+      ? `[${l.map((x) => x.id).join(', ')}]`
+      : null;
+  const [ia, ib] = [ids(a), ids(b)];
+  if (ia !== null && ib !== null) return `${ia} → ${ib}`;
+  return `${short(a)} → ${short(b)}`;
 }

@@ -163,10 +163,10 @@ async function record(path: string, interval: number) {
   let encoder: TraceEncoder | null = null;
   await runScript(parseScriptText(readFileSync(path, 'utf8')), recorder.backend, {
     onStep: () => {
-      const { snapshot } = recorder.take();
-      encoder ??= new TraceEncoder(recorder.initial()!, interval);
-      full.push(JSON.parse(JSON.stringify(snapshot)));
-      stored.push(JSON.parse(JSON.stringify(encoder.encode(snapshot))));
+      const step = recorder.take();
+      encoder ??= new TraceEncoder(interval);
+      full.push(JSON.parse(JSON.stringify(step.snapshot)));
+      stored.push(JSON.parse(JSON.stringify(encoder.encode(step))));
     },
   });
   return { initial: recorder.initial()!, full, stored };

@@ -42,7 +42,8 @@ export async function traceScript(cli: Cli, path: string, script: Script, json: 
         write(
           `${steps++ === 0 ? '' : ','}\n${JSON.stringify({ ...outcome, events, cost, changes, ...stored })}`,
         );
-        return;
+        // Let a pipe's reader catch up: the run itself never yields to the event loop.
+        return cli.io.stdout.drained?.();
       }
       cli.out(output.renderStep(step, outcome, style));
       for (const e of trace.events) cli.out(style.dim(`      ${describeEvent(e)}`));

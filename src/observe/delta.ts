@@ -4,7 +4,7 @@
 // run costs what changed, not the whole kernel per step.
 //
 // Objects are compared key by key. A list whose elements all have an identity (an object's
-// numeric `id`, else its numeric `fd`; a number or string is its own) is compared by identity:
+// numeric `id`, else its `fd`, else its `pid`; a number or string is its own) is compared by identity:
 // what was inserted or removed is one splice between the common head and the common tail, and
 // the elements kept are compared in place. Any other list of the same length is compared
 // position by position; of another length, it is set whole.
@@ -97,11 +97,12 @@ class Differ {
   }
 }
 
-/** An element's identity: an object's numeric id (else fd), a primitive itself; undefined if none. */
+/** An element's identity: an object's numeric id (else fd, else pid), a primitive itself; undefined if none. */
 function identity(x: unknown): unknown {
   if (isObject(x)) {
     if (typeof x.id === 'number') return x.id;
     if (typeof x.fd === 'number') return x.fd;
+    if (typeof x.pid === 'number') return x.pid;
     return undefined;
   }
   return typeof x === 'object' ? undefined : x;

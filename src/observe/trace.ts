@@ -225,7 +225,7 @@ export function diffSnapshots(
       line(`${label}${pathText(tail, owner ? f.detail : f)}: ${valueChange(a, b)}`);
       return;
     }
-    if (top === 'processes') {
+    if (top === 'processes' && index !== undefined) {
       const p = after.processes[index as number];
       if (rest[0] === 'fdtable' && rest[1] === 'fds') {
         if (rest.length === 2) {

@@ -32,7 +32,12 @@ export type BackendName = Backend['name'];
 
 /** What the CLI touches outside itself, so tests can run it in-process. */
 export interface CliIo {
-  readonly stdout: { write(s: string): unknown; readonly isTTY?: boolean };
+  readonly stdout: {
+    write(s: string): unknown;
+    readonly isTTY?: boolean;
+    /** Resolves once what was written has gone out (a long `trace --json` waits on it). */
+    drained?(): Promise<void>;
+  };
   readonly stderr: { write(s: string): unknown };
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly readStdin: () => Promise<string>;
@@ -148,8 +153,9 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     about:
       'Per step: the call and its result, the kernel events inside it (wake-ups, callbacks, list\n' +
       'and tree moves, threads blocking and waking), its cost counters, and what changed in the\n' +
-      "kernel's state. --json writes the whole trace, with a full snapshot per step, in the trace\n" +
-      `format (docs/trace-format.md).\n${EXIT_RUN}`,
+      "kernel's state. --json writes the whole trace, with the kernel's state before the first step\n" +
+      'and after each (a full snapshot every 100 steps, the changes between), in the trace format\n' +
+      `(docs/trace-format.md).\n${EXIT_RUN}`,
     options: { json: { type: 'boolean', help: 'the whole trace as one JSON document' } },
     run: (cli, v, [file]) => cli.trace(file as string, v.json === true),
   },

@@ -32,13 +32,30 @@ async function readStdin(): Promise<string> {
  * Standard output that goes quiet once its reader has gone (`iomux run x.json | head`): the run
  * still finishes, so the process it created is closed, instead of dying on EPIPE mid-run.
  */
-function quietOnEpipe(stream: NodeJS.WriteStream): { write(s: string): unknown; isTTY: boolean } {
+function quietOnEpipe(stream: NodeJS.WriteStream): {
+  write(s: string): unknown;
+  isTTY: boolean;
+  drained(): Promise<void>;
+} {
   let gone = false;
+  let waiters: (() => void)[] = [];
+  const wake = () => {
+    for (const w of waiters) w();
+    waiters = [];
+  };
   stream.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code !== 'EPIPE') throw e;
     gone = true;
+    wake();
   });
-  return { write: (s: string) => gone || stream.write(s), isTTY: stream.isTTY === true };
+  stream.on('drain', wake);
+  return {
+    write: (s: string) => gone || stream.write(s),
+    isTTY: stream.isTTY === true,
+    // A pipe's writes queue in memory while the run never yields to the event loop: wait.
+    drained: () =>
+      gone || !stream.writableNeedDrain ? Promise.resolve() : new Promise((resolve) => waiters.push(resolve)),
+  };
 }
 
 try {

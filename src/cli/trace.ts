@@ -1,29 +1,50 @@
 // `iomux trace SCRIPT`: run a script on the simulated kernel and show, per step, the call, its
 // result, the kernel events inside it, its cost counters and what changed in the kernel's
-// state; `--json` writes the whole trace in the trace format (docs/trace-format.md).
+// state; `--json` writes the whole trace in the trace format (docs/trace-format.md), a step at
+// a time as it runs, so that a long script never sits in memory whole.
 
 import {
   describeEvent,
-  type StepTrace,
+  KEYFRAME_INTERVAL,
   TRACE_FORMAT,
   TRACE_VERSION,
+  TraceEncoder,
   TraceRecorder,
 } from '../observe/trace.ts';
 import * as output from '../script/output.ts';
 import type { Script } from '../script/parse.ts';
-import { exitStatus, runScript, type StepOutcome } from '../script/run.ts';
+import { exitStatus, runScript } from '../script/run.ts';
 import type { Cli } from './cli.ts';
 
 export async function traceScript(cli: Cli, path: string, script: Script, json: boolean): Promise<number> {
   const recorder = new TraceRecorder();
-  const steps: (StepOutcome & StepTrace)[] = [];
   const style = cli.style;
+  const write = (s: string) => cli.io.stdout.write(s);
+  // JSON: the document's head once the initial snapshot exists (at the first step, or at the
+  // end if no step ran), then each step as it ends, then the tail.
+  let encoder: TraceEncoder | null = null;
+  let steps = 0;
+  const head = () =>
+    `{"format":${JSON.stringify(TRACE_FORMAT)},"version":${TRACE_VERSION},` +
+    `"script":${JSON.stringify({ name: script.name ?? null, path })},"backend":"sim",` +
+    `"keyframeInterval":${KEYFRAME_INTERVAL},"initial":${JSON.stringify(recorder.initial())},"steps":[`;
   if (!json) cli.out(style.bold(script.name ?? path));
   const report = await runScript(script, recorder.backend, {
     onStep: (outcome, step) => {
       const trace = recorder.take();
-      steps.push({ ...outcome, ...trace });
-      if (json) return;
+      if (json) {
+        if (!encoder) {
+          write(head());
+          encoder = new TraceEncoder();
+        }
+        const { events, cost, changes } = trace;
+        const stored = encoder.encode(trace);
+        write(
+          `${steps++ === 0 ? '' : ','}\n${JSON.stringify({ ...outcome, events, cost, changes, ...stored })}`,
+        );
+        // Let a pipe's reader catch up: the run itself never yields to the event loop.
+        return cli.io.stdout.drained?.();
+      }
       cli.out(output.renderStep(step, outcome, style));
       for (const e of trace.events) cli.out(style.dim(`      ${describeEvent(e)}`));
       const cost = Object.entries(trace.cost).map(([k, v]) => `${k}=${v}`);
@@ -32,19 +53,11 @@ export async function traceScript(cli: Cli, path: string, script: Script, json: 
     },
   });
   if (json) {
-    cli.out(
-      JSON.stringify({
-        format: TRACE_FORMAT,
-        version: TRACE_VERSION,
-        script: { name: script.name ?? null, path },
-        backend: 'sim',
-        initial: recorder.initial(),
-        steps,
-        failure: report.failure
-          ? { step: report.failure.step, kind: report.failure.kind, message: report.failure.message }
-          : null,
-      }),
-    );
+    if (!encoder) write(head());
+    const failure = report.failure
+      ? { step: report.failure.step, kind: report.failure.kind, message: report.failure.message }
+      : null;
+    write(`\n],"failure":${JSON.stringify(failure)}}\n`);
   } else {
     if (report.failure) cli.out(output.renderFailure(script, report.failure, style));
     cli.out(output.renderSummary(report, script, style));

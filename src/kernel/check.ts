@@ -32,7 +32,7 @@ import { type File, FMODE_READ, FMODE_WRITE } from './file.ts';
 import type { Kernel } from './kernel.ts';
 import type { Sock } from './net/sock.ts';
 import type { Socket } from './net/socket.ts';
-import { snapshotUnixNamespace } from './net/unix/diag.ts';
+import { snapshotUnixNamespace } from './net/unix/namespace.ts';
 import type { UnixSock } from './net/unix/unix_sock.ts';
 import { type Pipe, pipeUserPages } from './pipe.ts';
 import { livePollWqueues, type PollWqueues } from './pollwait.ts';

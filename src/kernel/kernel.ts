@@ -23,6 +23,35 @@ export interface Timer {
   fire(): void;
 }
 
+/**
+ * State a file type keeps per kernel where Linux has a per-namespace or per-user structure the
+ * core does not model (the AF_UNIX namespace, epoll's watch count, the user's pipe pages). The
+ * type defines it once with defineKernelState, naming it and saying how to snapshot it; each
+ * kernel holds one value per key (Kernel.state) and snapshots show them by name. The core never
+ * imports a file type: they register with it.
+ */
+export interface KernelStateKey<T> {
+  /** The key in a snapshot's `state` ("pipe", "unix", ...); unique. */
+  readonly name: string;
+  /** The state of a kernel that has not used it yet. */
+  readonly init: () => T;
+  /** The state as plain JSON, ids instead of pointers (src/observe). */
+  readonly snapshot: (state: T) => unknown;
+}
+
+const kernelStateNames = new Set<string>();
+
+/** Define a kind of per-kernel state; once per name (a file type does it at import). */
+export function defineKernelState<T>(
+  name: string,
+  init: () => T,
+  snapshot: (state: T) => unknown,
+): KernelStateKey<T> {
+  if (kernelStateNames.has(name)) throw new Error(`per-kernel state ${name} is defined twice`);
+  kernelStateNames.add(name);
+  return { name, init, snapshot };
+}
+
 /** Options for a new `Kernel`. */
 export interface KernelOptions {
   /** The virtual clock's start, ns (CLOCK_MONOTONIC). */
@@ -45,6 +74,8 @@ export class Kernel {
   /** Runnable threads, in wake order. */
   runQueue: Thread[] = [];
   private readonly timers: Timer[] = [];
+  /** The file types' per-kernel state (defineKernelState), made on first use. */
+  private readonly states = new Map<KernelStateKey<unknown>, unknown>();
   private idCounter = 0;
   private timerSeq = 0;
   private pidCounter = 100;
@@ -56,6 +87,24 @@ export class Kernel {
   /** Stable ids for every kernel object, in creation order. */
   nextId(): number {
     return ++this.idCounter;
+  }
+
+  /** This kernel's value of a file type's per-kernel state, made on first use. */
+  state<T>(key: KernelStateKey<T>): T {
+    let value = this.states.get(key as KernelStateKey<unknown>) as T | undefined;
+    if (value === undefined) {
+      value = key.init();
+      this.states.set(key as KernelStateKey<unknown>, value);
+    }
+    return value;
+  }
+
+  /** Every per-kernel state this kernel has made, as plain JSON by name, names sorted. */
+  snapshotStates(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    const keys = [...this.states.keys()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const key of keys) out[key.name] = key.snapshot(this.states.get(key));
+    return out;
   }
 
   attach(observer: Observer | undefined): void {

@@ -41,7 +41,7 @@ import {
   type PollTable,
   pollWait,
 } from './file.ts';
-import type { Kernel } from './kernel.ts';
+import { defineKernelState, type Kernel } from './kernel.ts';
 import { type MaySleep, type SysGen, sleepOn, type Thread } from './sched.ts';
 import { newWaitQueue, snapshotWaitQueue, type WaitQueueHead, wakeUp } from './waitqueue.ts';
 
@@ -165,14 +165,23 @@ function freeSlots(n: number): PipeBuffer[] {
 // one unprivileged user whose only pipes are this kernel's: the 1025th default pipe gets 2
 // slots (checked on 6.18 as an unprivileged user). A privileged one (CAP_SYS_RESOURCE or
 // CAP_SYS_ADMIN, e.g. root) has no such limit.
-// Not Linux: the count lives here, keyed by kernel, since the core has no user_struct.
-const userPipeBufs = new WeakMap<Kernel, number>();
+// Not Linux: the count is per-kernel state of this file type, since the core has no user_struct.
+interface PipeUser {
+  /** Linux: user->pipe_bufs. */
+  pipeBufs: number;
+}
+
+const pipeUser = defineKernelState<PipeUser>(
+  'pipe',
+  () => ({ pipeBufs: 0 }),
+  (u) => ({ userPipeBufs: u.pipeBufs, pipeUserPagesSoft: PIPE_USER_PAGES_SOFT }),
+);
 
 /** Linux: account_pipe_buffers — move a pipe's accounted slots from `old` to `now`; the user's new total. */
 function accountPipeBuffers(k: Kernel, old: number, now: number): number {
-  const total = (userPipeBufs.get(k) ?? 0) - old + now;
-  userPipeBufs.set(k, total);
-  return total;
+  const user = k.state(pipeUser);
+  user.pipeBufs += now - old;
+  return user.pipeBufs;
 }
 
 /** Linux: too_many_pipe_buffers_soft. */
@@ -182,7 +191,7 @@ function tooManyPipeBuffersSoft(userBufs: number): boolean {
 
 /** The pipe pages the model's user has accounted (snapshots; Linux: user->pipe_bufs). */
 export function pipeUserPages(k: Kernel): number {
-  return userPipeBufs.get(k) ?? 0;
+  return k.state(pipeUser).pipeBufs;
 }
 
 // ---- f_op ----

@@ -14,7 +14,7 @@
 
 import { DEFAULT_POLLMASK, PAGE_SIZE } from '../abi/constants.ts';
 import { type File, fput, getFile, type PollTable } from './file.ts';
-import type { Kernel } from './kernel.ts';
+import { defineKernelState, type Kernel } from './kernel.ts';
 import { type SysGen, schedule, type Thread, type WakeReason, wakeThread } from './sched.ts';
 import {
   KTIME_SEC_MAX,
@@ -101,13 +101,21 @@ interface LiveList {
   last: PollWqueues | null;
 }
 
-const live = new WeakMap<Kernel, LiveList>();
+// Per-kernel state: snapshots show the calls in progress, oldest first.
+const live = defineKernelState<LiveList>(
+  'pollwait',
+  () => ({ first: null, last: null }),
+  (list) => {
+    const out: ReturnType<typeof snapshotPollWqueues>[] = [];
+    for (let pwq = list.first; pwq; pwq = pwq.liveNext) out.push(snapshotPollWqueues(pwq));
+    return out;
+  },
+);
 
 /** Linux: poll_initwait — qproc = __pollwait, key = all events, nothing triggered. */
 export function pollInitwait(t: Thread, owner: 'select' | 'poll'): PollWqueues {
   const pwq = new PollWqueues(t, owner);
-  let list = live.get(t.k);
-  if (!list) live.set(t.k, (list = { first: null, last: null }));
+  const list = t.k.state(live);
   pwq.livePrev = list.last;
   if (list.last) list.last.liveNext = pwq;
   else list.first = pwq;
@@ -117,8 +125,8 @@ export function pollInitwait(t: Thread, owner: 'select' | 'poll'): PollWqueues {
 
 /** Take a finished call off its kernel's list of calls in progress (once; again does nothing). */
 function unlinkLive(k: Kernel, pwq: PollWqueues): void {
-  const list = live.get(k);
-  if (!list || (pwq.livePrev === null && list.first !== pwq)) return;
+  const list = k.state(live);
+  if (pwq.livePrev === null && list.first !== pwq) return;
   if (pwq.livePrev) pwq.livePrev.liveNext = pwq.liveNext;
   else list.first = pwq.liveNext;
   if (pwq.liveNext) pwq.liveNext.livePrev = pwq.livePrev;
@@ -240,7 +248,7 @@ export function sleepDeadline(end: Timespec64 | null): number | null {
 /** The select/poll calls in progress on this kernel, oldest first. */
 export function livePollWqueues(k: Kernel): PollWqueues[] {
   const out: PollWqueues[] = [];
-  for (let pwq = live.get(k)?.first ?? null; pwq; pwq = pwq.liveNext) out.push(pwq);
+  for (let pwq = k.state(live).first; pwq; pwq = pwq.liveNext) out.push(pwq);
   return out;
 }
 

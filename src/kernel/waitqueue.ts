@@ -26,8 +26,31 @@ export type WakeFunctionKind =
   | 'unix_dgram_peer_wake_relay';
 
 /**
+ * What an entry's owner is, by its wake function: the function decides what `private` (or the
+ * container_of) reaches. Named explicitly rather than by the owner's class, since a bundler's
+ * minifier renames classes and an object literal has none. A new wake function must say here
+ * what it owns (the Record makes that a type error otherwise).
+ */
+export const WAIT_OWNER_KIND = {
+  default_wake_function: 'thread',
+  autoremove_wake_function: 'thread',
+  receiver_wake_function: 'thread',
+  ep_autoremove_wake_function: 'thread',
+  pollwake: 'poll_wqueues',
+  ep_poll_callback: 'eppoll_entry',
+  unix_dgram_peer_wake_relay: 'unix_sock',
+} as const satisfies Record<WakeFunctionKind, string>;
+
+export type WaitOwnerKind = (typeof WAIT_OWNER_KIND)[WakeFunctionKind];
+
+/** What every owner of a wait entry carries: the kernel id that names it in snapshots. */
+export interface WaitOwner {
+  readonly id: number;
+}
+
+/**
  * Linux: struct wait_queue_entry. `owner` is what `private` (or the container_of) reaches: a
- * thread, a poll table entry, an epitem's eppoll_entry.
+ * thread, a poll_wqueues, an epitem's eppoll_entry, a unix sock (WAIT_OWNER_KIND[kind]).
  */
 export interface WaitEntry {
   readonly id: number;
@@ -36,7 +59,7 @@ export interface WaitEntry {
   flags: number;
   /** The events this entry cares about (pollwake's key filter); 0 where unused. */
   key: number;
-  readonly owner: unknown;
+  readonly owner: WaitOwner;
   /** The queue this entry is on, or null when it is not queued. */
   queue: WaitQueueHead | null;
   prev: WaitEntry | null;
@@ -93,7 +116,7 @@ export function newWaitQueue(k: Kernel, where: string, ownerId: number | null = 
 }
 
 // Linux: init_waitqueue_func_entry (the wake function by kind).
-export function newWaitEntry(k: Kernel, kind: WakeFunctionKind, owner: unknown, key = 0): WaitEntry {
+export function newWaitEntry(k: Kernel, kind: WakeFunctionKind, owner: WaitOwner, key = 0): WaitEntry {
   return { id: k.nextId(), kind, flags: 0, key, owner, queue: null, prev: null, next: null };
 }
 
@@ -201,17 +224,14 @@ export function waitEntries(q: WaitQueueHead): WaitEntry[] {
 export interface WaitQueueSnapshot {
   id: number;
   name: string;
-  entries: { id: number; kind: string; exclusive: boolean; key: number; owner: string }[];
-}
-
-/** Name an entry's owner by its id: `Thread:main`, `Epitem:12`, `PollTableEntry:7`. */
-function ownerLabel(owner: unknown): string {
-  if (owner && typeof owner === 'object') {
-    const o = owner as { id?: number; name?: string; constructor?: { name?: string } };
-    const kind = o.constructor?.name ?? 'object';
-    return o.name !== undefined ? `${kind}:${o.name}` : `${kind}:${o.id ?? '?'}`;
-  }
-  return String(owner);
+  entries: {
+    id: number;
+    kind: WakeFunctionKind;
+    exclusive: boolean;
+    key: number;
+    /** What the entry belongs to, by kind and kernel id: {kind: 'thread', id: 4}. */
+    owner: { kind: WaitOwnerKind; id: number };
+  }[];
 }
 
 export function snapshotWaitQueue(q: WaitQueueHead): WaitQueueSnapshot {
@@ -223,7 +243,7 @@ export function snapshotWaitQueue(q: WaitQueueHead): WaitQueueSnapshot {
       kind: e.kind,
       exclusive: (e.flags & WQ_FLAG_EXCLUSIVE) !== 0,
       key: e.key,
-      owner: ownerLabel(e.owner),
+      owner: { kind: WAIT_OWNER_KIND[e.kind], id: e.owner.id },
     })),
   };
 }

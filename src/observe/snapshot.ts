@@ -1,17 +1,19 @@
 // A snapshot of the whole simulated kernel as plain JSON with stable ids (as Python Tutor's
 // traces): processes and their fd tables, open file descriptions with their type's private
 // state (buffers, counters, refcounts, wait queues), each eventpoll's interest tree, ready list
-// and overflow list, threads and what each is blocked on, timers and the clock. A renderer only
-// draws it, so any step can be shown forwards or backwards.
+// and overflow list, threads and what each is blocked on, timers and the clock, and the state
+// the file types keep per kernel (the AF_UNIX namespace, epoll's watch count, the user's pipe
+// pages, the select/poll calls in progress). A renderer only draws it, so any step can be shown
+// forwards or backwards. No pointers and no class names: every object is named by a kind and
+// its id, so a bundled, minified consumer reads the same snapshot.
 
 import type { File } from '../kernel/file.ts';
 import type { Kernel } from '../kernel/kernel.ts';
-import { livePollWqueues, snapshotPollWqueues } from '../kernel/pollwait.ts';
 import type { Stats } from '../kernel/stats.ts';
 
 export { snapshotWaitQueue, type WaitQueueSnapshot } from '../kernel/waitqueue.ts';
 
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2;
 
 export interface FileSnapshot {
   id: number;
@@ -41,8 +43,13 @@ export interface KernelSnapshot {
   }[];
   files: FileSnapshot[];
   timers: { when: number; label: string }[];
-  /** The poll_wqueues of select/poll calls in progress, with their registrations. */
-  pollTables: ReturnType<typeof snapshotPollWqueues>[];
+  /**
+   * The state file types keep per kernel (defineKernelState), by name, each as its type
+   * snapshots it: `pipe` (the user's pipe pages), `pollwait` (the poll_wqueues of select/poll
+   * calls in progress), `unix` (the abstract namespace), `epoll` (watches and limits). A name
+   * appears once the kernel has used that state.
+   */
+  state: Record<string, unknown>;
   stats: Stats;
 }
 
@@ -82,7 +89,7 @@ export function snapshot(k: Kernel): KernelSnapshot {
     })),
     files: [...k.files].sort((a, b) => a.id - b.id).map((f) => snapshotFile(k, f)),
     timers: k.pendingTimers().map((t) => ({ when: t.when, label: t.label })),
-    pollTables: livePollWqueues(k).map(snapshotPollWqueues),
+    state: k.snapshotStates(),
     stats: { ...k.stats },
   };
 }

@@ -1,7 +1,9 @@
 // Tracing a run on the simulated kernel: per step, the kernel events inside it, its cost
-// counters, a full snapshot after it, and what changed since the step before. The JSON form is
-// the trace format (docs/trace-format.md), which the playground renders; `describe*` give the
-// readable form `iomux trace` prints.
+// counters, a snapshot after it, and what changed since the step before. The JSON form is the
+// trace format (docs/trace-format.md), which the playground renders: a full snapshot before the
+// first step and every KEYFRAME_INTERVAL steps, and between them only what changed (a delta),
+// so that a long run stays small and any step can still be rebuilt (rebuildSnapshot), forwards
+// or backwards. `describe*` give the readable form `iomux trace` prints.
 
 import type { Backend } from '../api/backend.ts';
 import { SimProcessHandle } from '../kernel/backend.ts';
@@ -9,12 +11,15 @@ import type { KernelEvent } from '../kernel/events.ts';
 import { Kernel } from '../kernel/kernel.ts';
 import { diffStats, newStats, type Stats } from '../kernel/stats.ts';
 import { createScriptProcess } from '../kernel/system.ts';
+import { applyDelta, type DeltaOp, diffJson } from './delta.ts';
 import { type KernelSnapshot, snapshot } from './snapshot.ts';
 
 export const TRACE_FORMAT = 'iomux-trace';
-export const TRACE_VERSION = 1;
+export const TRACE_VERSION = 2;
+/** A full snapshot every this many steps: rebuilding a step applies at most this many deltas. */
+export const KEYFRAME_INTERVAL = 100;
 
-/** What one step did inside the kernel. */
+/** What one step did inside the kernel, with the whole kernel after it. */
 export interface StepTrace {
   /** Kernel events in the order they happened (calls on other threads woken by this step included). */
   events: KernelEvent[];
@@ -24,6 +29,20 @@ export interface StepTrace {
   snapshot: KernelSnapshot;
   /** What changed since the previous step's snapshot, one readable line each. */
   changes: string[];
+  /** The same, as the operations that turn the previous snapshot into this one. */
+  delta: DeltaOp[];
+}
+
+/**
+ * A step's kernel state as the trace format stores it: a full `snapshot` (a keyframe), or the
+ * `delta` that turns the previous step's snapshot (step 0: `initial`) into this one.
+ */
+export type StoredState = { snapshot: KernelSnapshot } | { delta: DeltaOp[] };
+
+/** What the trace format keeps of a run (docs/trace-format.md), as far as rebuilding needs. */
+export interface StoredTrace {
+  initial: KernelSnapshot;
+  steps: readonly StoredState[];
 }
 
 /**
@@ -34,6 +53,7 @@ export class TraceRecorder {
   private kernel: Kernel | null = null;
   private events: KernelEvent[] = [];
   private lastStats: Stats = newStats();
+  private firstSnapshot: KernelSnapshot | null = null;
   private lastSnapshot: KernelSnapshot | null = null;
 
   readonly backend: Backend = {
@@ -44,14 +64,14 @@ export class TraceRecorder {
       this.kernel = k;
       const p = createScriptProcess(k);
       this.lastStats = { ...k.stats };
-      this.lastSnapshot = snapshot(k);
+      this.firstSnapshot = this.lastSnapshot = snapshot(k);
       return new SimProcessHandle(k, p);
     },
   };
 
-  /** The snapshot before the first step. */
+  /** The snapshot before the first step (null until the traced process is created). */
   initial(): KernelSnapshot | null {
-    return this.lastSnapshot;
+    return this.firstSnapshot;
   }
 
   take(): StepTrace {
@@ -61,13 +81,44 @@ export class TraceRecorder {
     const cost: Partial<Stats> = {};
     const d = diffStats(k.stats, this.lastStats);
     for (const [key, v] of Object.entries(d) as [keyof Stats, number][]) if (v !== 0) cost[key] = v;
-    const changes = this.lastSnapshot ? diffSnapshots(this.lastSnapshot, snap) : [];
-    const out: StepTrace = { events: this.events, cost, snapshot: snap, changes };
+    const { delta, changes } = diffSnapshots(this.lastSnapshot!, snap);
+    const out: StepTrace = { events: this.events, cost, snapshot: snap, changes, delta };
     this.events = [];
     this.lastStats = { ...k.stats };
     this.lastSnapshot = snap;
     return out;
   }
+}
+
+/**
+ * Turns the steps of a run, in order, into what the trace stores: a keyframe every `interval`
+ * steps (steps interval−1, 2·interval−1, ...), the step's delta otherwise.
+ */
+export class TraceEncoder {
+  private count = 0;
+
+  constructor(private readonly interval = KEYFRAME_INTERVAL) {}
+
+  encode(step: Pick<StepTrace, 'snapshot' | 'delta'>): StoredState {
+    return ++this.count % this.interval === 0 ? { snapshot: step.snapshot } : { delta: step.delta };
+  }
+}
+
+/**
+ * The whole kernel after step `step` of a stored trace (−1: before the first step), rebuilt
+ * from the last keyframe at or before it. Any order of steps works; the trace is not modified,
+ * and the result shares nothing with it.
+ */
+export function rebuildSnapshot(trace: StoredTrace, step: number): KernelSnapshot {
+  if (!Number.isInteger(step) || step < -1 || step >= trace.steps.length)
+    throw new RangeError(`step ${step} is not in the trace (0 to ${trace.steps.length - 1}, or -1)`);
+  let from = step;
+  while (from >= 0 && !('snapshot' in trace.steps[from])) from--;
+  const base = from < 0 ? trace.initial : (trace.steps[from] as { snapshot: KernelSnapshot }).snapshot;
+  const ops: DeltaOp[] = [];
+  for (let i = from + 1; i <= step; i++)
+    for (const op of (trace.steps[i] as { delta: DeltaOp[] }).delta) ops.push(op);
+  return applyDelta(base, ops);
 }
 
 // ---- readable forms ----
@@ -106,44 +157,127 @@ export function describeEvent(e: KernelEvent): string {
       return `  interest tree of ep #${e.ep}: rotate ${e.dir} at epitem #${e.epi}`;
     case 'event_delivered':
       return `  deliver epitem #${e.epi} events=${hex(e.events)}`;
-    default:
-      return JSON.stringify(e);
+    case 'ep_scan':
+      return e.phase === 'start'
+        ? `  scan of ep #${e.ep} takes the ready list [${e.epis.join(', ')}]`
+        : `  scan of ep #${e.ep} done: [${e.epis.join(', ')}] back on the ready list`;
+    case 'syscall_enter':
+      return `${e.thread} enters ${e.call}`;
+    case 'syscall_exit':
+      return `${e.thread} leaves ${e.call} → ${e.ret}`;
+    default: {
+      // A new event type must get a line here (this stops compiling until it does).
+      const unknown: never = e;
+      return JSON.stringify(unknown);
+    }
   }
 }
 
 /**
- * What changed between two snapshots, one line per changed value, with files and entries matched
- * by id: `file #7 (pipe).detail.occupancy: 0 → 1`. Counters and the clock are left out (the
- * trace shows them separately).
+ * What changed between two snapshots: the delta (delta.ts), and one readable line per changed
+ * value, objects named by kind and id: `file #7 (pipe).refcount: 1 → 2`, `pid 100 fd 3: file
+ * #7`, `pipe #5 (files #7, #8).occupancy: 0 → 1` (a change to what several files share is one
+ * line). Counters, the clock and timers are left out of the lines (the trace shows them
+ * separately).
  */
-export function diffSnapshots(before: KernelSnapshot, after: KernelSnapshot): string[] {
-  const out: string[] = [];
-  const files = (s: KernelSnapshot) => new Map(s.files.map((f) => [f.id, f]));
-  const a = files(before);
-  const b = files(after);
-  for (const [id, f] of b) {
-    const label = `file #${id} (${f.type})`;
-    const old = a.get(id);
-    if (!old) out.push(`${label}: opened`);
-    else diffValue(label, old, f, out);
-  }
-  for (const [id, f] of a) if (!b.has(id)) out.push(`file #${id} (${f.type}): released`);
-  before.processes.forEach((p, i) => {
-    const q = after.processes[i];
-    if (q) {
-      diffValue(`pid ${p.pid} fds`, fdMap(p.fdtable.fds), fdMap(q.fdtable.fds), out);
-      diffValue(`pid ${p.pid} threads`, threadMap(p.threads), threadMap(q.threads), out);
+export function diffSnapshots(
+  before: KernelSnapshot,
+  after: KernelSnapshot,
+): { delta: DeltaOp[]; changes: string[] } {
+  const changes: string[] = [];
+  const seen = new Set<string>();
+  const line = (s: string) => {
+    if (!seen.has(s)) {
+      seen.add(s);
+      changes.push(s);
     }
+  };
+  let sharers: Map<string, number[]> | null = null;
+  const shared = (f: FileSnapshot): string | null => {
+    const key = sharedKey(f);
+    if (key === null) return null;
+    if (!sharers) {
+      sharers = new Map();
+      for (const g of after.files) {
+        const k = sharedKey(g);
+        if (k !== null) sharers.set(k, [...(sharers.get(k) ?? []), g.id]);
+      }
+    }
+    const ids = sharers.get(key) ?? [];
+    return ids.length < 2 ? null : `${key.replace(':', ' #')} (files ${ids.map((i) => `#${i}`).join(', ')})`;
+  };
+  const delta = diffJson(before, after, (op, a, b) => {
+    const [top, index, ...rest] = op.path;
+    if (top === 'stats' || top === 'clock' || top === 'timers') return;
+    if (top === 'files' && index === undefined) {
+      // A file opened or released: a splice of the list.
+      const ids = new Set((b as FileSnapshot[]).map((f) => f.id));
+      const old = new Set((a as FileSnapshot[]).map((f) => f.id));
+      for (const f of b as FileSnapshot[]) if (!old.has(f.id)) line(`file #${f.id} (${f.type}): opened`);
+      for (const f of a as FileSnapshot[]) if (!ids.has(f.id)) line(`file #${f.id} (${f.type}): released`);
+      return;
+    }
+    if (top === 'files') {
+      const f = after.files[index as number];
+      const owner = rest[0] === 'detail' ? shared(f) : null;
+      const label = owner ?? `file #${f.id} (${f.type})`;
+      const tail = owner ? rest.slice(1) : rest;
+      line(`${label}${pathText(tail, owner ? f.detail : f)}: ${valueChange(a, b)}`);
+      return;
+    }
+    if (top === 'processes' && index !== undefined) {
+      const p = after.processes[index as number];
+      if (rest[0] === 'fdtable' && rest[1] === 'fds') {
+        if (rest.length === 2) {
+          const fds = (l: unknown) => new Map((l as FdSnapshot[]).map((e) => [e.fd, e]));
+          const [was, now] = [fds(a), fds(b)];
+          for (const [fd, e] of now) if (!sameFd(was.get(fd), e)) line(`pid ${p.pid} fd ${fd}: ${fdText(e)}`);
+          for (const fd of was.keys()) if (!now.has(fd)) line(`pid ${p.pid} fd ${fd}: closed`);
+        } else {
+          const e = p.fdtable.fds[rest[2] as number];
+          line(`pid ${p.pid} fd ${e.fd}: ${fdText(e)}`);
+        }
+        return;
+      }
+      if (rest[0] === 'threads' && rest.length > 1) {
+        const t = p.threads[rest[1] as number];
+        line(`pid ${p.pid} thread ${t.name}: ${t.call ? `${t.state} in ${t.call}` : t.state}`);
+        return;
+      }
+      line(`pid ${p.pid}${pathText(rest, p)}: ${valueChange(a, b)}`);
+      return;
+    }
+    line(
+      `${top}${pathText(op.path.slice(1), (after as unknown as Record<string, unknown>)[top])}: ${valueChange(a, b)}`,
+    );
   });
+  return { delta, changes };
+}
+
+type FileSnapshot = KernelSnapshot['files'][number];
+type FdSnapshot = KernelSnapshot['processes'][number]['fdtable']['fds'][number];
+
+const fdText = (e: FdSnapshot) => `file #${e.file}${e.cloexec ? ' cloexec' : ''}`;
+const sameFd = (x: FdSnapshot | undefined, y: FdSnapshot) =>
+  x !== undefined && x.file === y.file && x.cloexec === y.cloexec;
+
+/** The object a file's detail describes, if it has an id of its own ("pipe:5"); else null. */
+function sharedKey(f: FileSnapshot): string | null {
+  const id = (f.detail as { id?: unknown } | null)?.id;
+  return typeof id === 'number' ? `${f.type}:${id}` : null;
+}
+
+/** A path below `root` as text: `.key`, and `[#id]` for an element with an id, else `[i]`. */
+function pathText(path: readonly (string | number)[], root: unknown): string {
+  let out = '';
+  let node = root;
+  for (const key of path) {
+    const next = (node as Record<string | number, unknown> | null | undefined)?.[key];
+    const id = (next as { id?: unknown } | null | undefined)?.id;
+    out += typeof key === 'number' ? (typeof id === 'number' ? `[#${id}]` : `[${key}]`) : `.${key}`;
+    node = next;
+  }
   return out;
-}
-
-function fdMap(fds: { fd: number; file: number; cloexec: boolean }[]): Record<string, string> {
-  return Object.fromEntries(fds.map((f) => [String(f.fd), `file #${f.file}${f.cloexec ? ' cloexec' : ''}`]));
-}
-
-function threadMap(ts: { name: string; state: string; call: string | null }[]): Record<string, string> {
-  return Object.fromEntries(ts.map((t) => [t.name, t.call ? `${t.state} in ${t.call}` : t.state]));
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -155,23 +289,13 @@ function short(v: unknown): string {
   return s === undefined ? 'none' : s.length > 120 ? `${s.slice(0, 117)}...` : s;
 }
 
-function diffValue(path: string, a: unknown, b: unknown, out: string[]): void {
-  if (Object.is(a, b)) return;
-  if (isObject(a) && isObject(b)) {
-    for (const key of new Set([...Object.keys(a), ...Object.keys(b)]))
-      diffValue(`${path}.${key}`, a[key], b[key], out);
-    return;
-  }
-  // Lists of things with ids (queue entries, epitems): compare as lists of ids, then each by id.
-  if (Array.isArray(a) && Array.isArray(b) && [...a, ...b].every((x) => isObject(x) && 'id' in x)) {
-    const ids = (l: unknown[]) => l.map((x) => (x as { id: unknown }).id);
-    if (short(ids(a)) !== short(ids(b))) out.push(`${path}: [${ids(a).join(', ')}] → [${ids(b).join(', ')}]`);
-    const byId = new Map(a.map((x) => [(x as { id: unknown }).id, x]));
-    for (const x of b) {
-      const old = byId.get((x as { id: unknown }).id);
-      if (old !== undefined) diffValue(`${path}[#${(x as { id: unknown }).id}]`, old, x, out);
-    }
-    return;
-  }
-  if (short(a) !== short(b)) out.push(`${path}: ${short(a)} → ${short(b)}`);
+/** `old → new`; lists of things with ids (queue entries, epitems) as their ids. */
+function valueChange(a: unknown, b: unknown): string {
+  const ids = (l: unknown) =>
+    Array.isArray(l) && l.every((x) => isObject(x) && 'id' in x)
+      ? `[${l.map((x) => x.id).join(', ')}]`
+      : null;
+  const [ia, ib] = [ids(a), ids(b)];
+  if (ia !== null && ib !== null) return `${ia} → ${ib}`;
+  return `${short(a)} → ${short(b)}`;
 }

@@ -66,8 +66,8 @@ export interface RunReport {
 
 /** Options for `runScript`. */
 export interface RunOptions {
-  /** Called as each step completes (for streaming output). */
-  readonly onStep?: (outcome: StepOutcome, step: Step) => void;
+  /** Called as each step completes (for streaming output); the run waits for a promise it returns. */
+  readonly onStep?: (outcome: StepOutcome, step: Step) => unknown;
   /**
    * The hidden prefix put before every abstract address, so that scripts running at the same
    * time do not share names (script-format.md, "The process a script runs in"). Default: a
@@ -101,7 +101,7 @@ export async function runScript(script: Script, backend: Backend, opts: RunOptio
     try {
       const outcome = await run.step(step);
       outcomes.push(outcome);
-      opts.onStep?.(outcome, step);
+      await opts.onStep?.(outcome, step);
     } catch (e) {
       failure = describeFailure(e, step.index, step.call);
       break;

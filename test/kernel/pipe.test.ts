@@ -287,7 +287,10 @@ test('blocked_readers_wait_exclusively_at_the_tail_and_one_write_wakes_one', () 
     const r2 = sim.thread('r2').read(r, 1);
     const entries = waitEntries(pipeOf(sim, r).rdWait);
     assert.deepEqual(
-      entries.map((e) => [(e.owner as { name: string }).name, (e.flags & WQ_FLAG_EXCLUSIVE) !== 0]),
+      entries.map((e) => [
+        (e.owner as { id: number; name: string }).name,
+        (e.flags & WQ_FLAG_EXCLUSIVE) !== 0,
+      ]),
       [
         ['r1', true],
         ['r2', true],

@@ -244,7 +244,10 @@ test('blocked_timerfd_readers_wait_non_exclusively_so_all_wake_and_one_sleeps_ag
     r2.then(() => (done.r2 = sim.k.now));
     const entries = waitEntries(ctxOf(sim, fd).wqh);
     assert.deepEqual(
-      entries.map((e) => [(e.owner as { name: string }).name, (e.flags & WQ_FLAG_EXCLUSIVE) !== 0]),
+      entries.map((e) => [
+        (e.owner as { id: number; name: string }).name,
+        (e.flags & WQ_FLAG_EXCLUSIVE) !== 0,
+      ]),
       [
         ['r1', false],
         ['r2', false],

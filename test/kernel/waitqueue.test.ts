@@ -14,8 +14,9 @@ import {
   wakeUp,
 } from '../../src/kernel/waitqueue.ts';
 
-// A recording wake function for these tests: owner = { log, ret }.
+// A recording wake function for these tests: owner = { id, name, log, ret }.
 interface Probe {
+  id: number;
   name: string;
   log: string[];
   ret: number;
@@ -32,8 +33,10 @@ function setup() {
   const k = new Kernel();
   const q = newWaitQueue(k, 'test.q');
   const log: string[] = [];
-  const entry = (name: string, ret = 1) =>
-    newWaitEntry(k, 'receiver_wake_function', { name, log, ret } satisfies Probe);
+  const entry = (name: string, ret = 1) => {
+    const owner: Probe = { id: k.nextId(), name, log, ret };
+    return newWaitEntry(k, 'receiver_wake_function', owner);
+  };
   return { k, q, log, entry };
 }
 

@@ -1,7 +1,7 @@
 // epoll's per-kernel settings and accounting (Linux: fs/eventpoll.c eventpoll_init,
 // max_user_watches, user->epoll_watches, loop_check_gen).
 
-import type { Kernel } from '../kernel.ts';
+import { defineKernelState, type Kernel } from '../kernel.ts';
 
 /**
  * The page count that Linux's formula turns into the reference host's
@@ -31,18 +31,19 @@ export interface EpollSysctl {
   loopCheckGen: number;
 }
 
-const sysctls = new WeakMap<Kernel, EpollSysctl>();
+// Per-kernel state, created with Linux's defaults for the reference host; snapshots show it as
+// state.epoll.
+const sysctls = defineKernelState<EpollSysctl>(
+  'epoll',
+  () => ({
+    maxUserWatches: defaultMaxUserWatches(HOST_TOTALRAM_PAGES_AT_BOOT),
+    userWatches: 0,
+    loopCheckGen: 0,
+  }),
+  (s) => ({ ...s }),
+);
 
-/** Not Linux: this kernel's epoll settings (created with Linux's defaults for the reference host). */
+/** Not Linux: this kernel's epoll settings. */
 export function epollSysctl(k: Kernel): EpollSysctl {
-  let s = sysctls.get(k);
-  if (!s) {
-    s = {
-      maxUserWatches: defaultMaxUserWatches(HOST_TOTALRAM_PAGES_AT_BOOT),
-      userWatches: 0,
-      loopCheckGen: 0,
-    };
-    sysctls.set(k, s);
-  }
-  return s;
+  return k.state(sysctls);
 }

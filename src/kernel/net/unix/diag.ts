@@ -2,8 +2,7 @@
 // things through sock_diag: state, peer, name, queue lengths and memory).
 
 import { SOCK } from '../../../abi/constants.ts';
-import type { Kernel } from '../../kernel.ts';
-import { unixBoundSockets } from './namespace.ts';
+import { snapshotWaitQueue, type WaitQueueSnapshot } from '../../waitqueue.ts';
 import { type UnixSock, type UnixState, unixWritable } from './unix_sock.ts';
 
 /** A socket's private state as plain JSON (ids, buffers as lengths, queue ids). */
@@ -21,10 +20,8 @@ export function snapshotUnixSocket(sk: UnixSock): {
   sndbuf: number;
   writable: boolean;
   maxAckBacklog: number;
-  wq: number;
-  wqEntries: number;
-  peerWait: number;
-  peerWaitEntries: number;
+  wq: WaitQueueSnapshot;
+  peerWait: WaitQueueSnapshot;
   peerWakeTarget: number | null;
   dead: boolean;
   listener: number | null;
@@ -54,19 +51,10 @@ export function snapshotUnixSocket(sk: UnixSock): {
     sndbuf: sk.sndbuf,
     writable: unixWritable(sk, sk.state),
     maxAckBacklog: sk.maxAckBacklog,
-    wq: sk.wq.id,
-    wqEntries: sk.wq.length,
-    peerWait: sk.peerWait.id,
-    peerWaitEntries: sk.peerWait.length,
+    wq: snapshotWaitQueue(sk.wq),
+    peerWait: snapshotWaitQueue(sk.peerWait),
     peerWakeTarget: sk.peerWakeTarget?.id ?? null,
     dead: sk.dead,
     listener: sk.listener?.id ?? null,
   };
-}
-
-/** The kernel's abstract namespace: "@name" with its type, and the socket id, sorted. */
-export function snapshotUnixNamespace(k: Kernel): { name: string; type: number; sock: number }[] {
-  const out: { name: string; type: number; sock: number }[] = [];
-  for (const sk of unixBoundSockets(k)) out.push({ name: `@${sk.addr}`, type: sk.type, sock: sk.id });
-  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.type - b.type));
 }

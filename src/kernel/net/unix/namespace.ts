@@ -4,7 +4,7 @@
 // socket can hold the same abstract name.
 
 import { ERRNO } from '../../errors.ts';
-import type { Kernel } from '../../kernel.ts';
+import { defineKernelState, type Kernel } from '../../kernel.ts';
 import type { Sockaddr } from '../socket.ts';
 import type { UnixSock, UnixType } from './unix_sock.ts';
 
@@ -18,12 +18,25 @@ interface Namespace {
   readonly names: Map<string, UnixSock>;
 }
 
-const namespaces = new WeakMap<Kernel, Namespace>();
+/** An entry of the namespace as plain JSON: "@name", the socket type and the socket's id. */
+export interface UnixNameSnapshot {
+  name: string;
+  type: number;
+  sock: number;
+}
+
+/** The namespace as plain JSON, sorted by name then type (Linux: what unix_diag lists). */
+function snapshotNamespace(ns: Namespace): UnixNameSnapshot[] {
+  const out: UnixNameSnapshot[] = [];
+  for (const sk of ns.names.values()) out.push({ name: `@${sk.addr}`, type: sk.type, sock: sk.id });
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.type - b.type));
+}
+
+// Per-kernel state: snapshots show it as state.unix.
+const namespaces = defineKernelState<Namespace>('unix', () => ({ names: new Map() }), snapshotNamespace);
 
 function namespaceOf(k: Kernel): Namespace {
-  let ns = namespaces.get(k);
-  if (!ns) namespaces.set(k, (ns = { names: new Map() }));
-  return ns;
+  return k.state(namespaces);
 }
 
 const nameKey = (type: UnixType, name: string): string => `${type}:${name}`;
@@ -56,7 +69,7 @@ export function unixRemoveSocket(k: Kernel, sk: UnixSock): void {
   sk.hashed = false;
 }
 
-/** Every socket holding a name (snapshots). */
-export function unixBoundSockets(k: Kernel): Iterable<UnixSock> {
-  return namespaceOf(k).names.values();
+/** The kernel's abstract namespace as plain JSON (snapshots, the invariant checker). */
+export function snapshotUnixNamespace(k: Kernel): UnixNameSnapshot[] {
+  return snapshotNamespace(namespaceOf(k));
 }

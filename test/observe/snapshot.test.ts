@@ -113,8 +113,8 @@ test('a_snapshot_shows_the_unix_namespace_and_the_epoll_watch_count', () =>
     const ep = ok(await sim.sys.epoll_create1(0)).ret;
     ok(await sim.sys.epoll_ctl(ep, EPOLL_CTL.EPOLL_CTL_ADD, s, { events: EPOLL.EPOLLIN, data: 0 }));
     const snap = snapshot(sim.k);
-    const file = snap.files.find((f) => f.id === sim.p.fdtable.get(s)!.id);
-    const sock = (file?.detail as { sk: { id: number } }).sk;
+    const file = snap.files.find((f) => f.id === sim.p.fdtable.get(s)!.id)!;
+    const sock = (file.detail as { sk: { id: number } }).sk;
     assert.deepEqual(snap.state.unix, [{ name: '@name', type: SOCK.SOCK_STREAM, sock: sock.id }]);
     assert.equal((snap.state.epoll as { userWatches: number }).userWatches, 1);
   }));

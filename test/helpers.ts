@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import type { SysResult } from '../src/api/syscalls.ts';
 import { checkKernel, checkNothingLeft } from '../src/kernel/check.ts';
-import { fput } from '../src/kernel/file.ts';
 import { Kernel } from '../src/kernel/kernel.ts';
 import type { Process } from '../src/kernel/proc.ts';
 import { createScriptProcess, SimSyscalls } from '../src/kernel/system.ts';
@@ -59,10 +58,7 @@ export function newSim(opts: SimOptions = {}): Sim {
 export function closeAndCheckLeaks(sim: Sim): void {
   const { k, p } = sim;
   assert.deepEqual(checkKernel(k), [], 'kernel invariants');
-  for (const fd of p.fdtable.openFds()) {
-    const file = p.fdtable.detach(fd);
-    if (file) fput(k, file);
-  }
+  p.closeFiles();
   assert.deepEqual(k.blockedThreads(), [], 'no thread may be left blocked');
   assert.equal(
     k.files.size,

@@ -114,6 +114,13 @@ export function checkPrivateName(call: string, nameLength: number, prefixLength:
   }
 }
 
+/** socket(2) and socketpair(2)'s first three: int domain, int type (flags: a word), int protocol. */
+function socketArgs(call: string, domain: number, type: number, protocol: number): void {
+  cInt(call, 'domain', domain);
+  cWord(call, 'type', type);
+  cInt(call, 'protocol', protocol);
+}
+
 function address(call: string, a: string): void {
   if (typeof a !== 'string') throw new Unsupported(call, `address ${String(a)}: not a string`);
 }
@@ -130,14 +137,10 @@ export const checkArgs: Checks = {
     cWord('pipe2', 'flags', flags);
   },
   socketpair(domain, type, protocol) {
-    cInt('socketpair', 'domain', domain);
-    cWord('socketpair', 'type', type);
-    cInt('socketpair', 'protocol', protocol);
+    socketArgs('socketpair', domain, type, protocol);
   },
   socket(domain, type, protocol) {
-    cInt('socket', 'domain', domain);
-    cWord('socket', 'type', type);
-    cInt('socket', 'protocol', protocol);
+    socketArgs('socket', domain, type, protocol);
   },
   bind(fd, addr) {
     cInt('bind', 'fd', fd);

@@ -76,6 +76,15 @@ export interface Itimerspec {
 export type FdSet = readonly number[] | null;
 
 /** What select writes back: the ready subsets and the timeout. */
+/** select's arguments, named as select(2) names them (backends take them as one tuple). */
+export type SelectArgs = [
+  nfds: number,
+  readfds: FdSet,
+  writefds: FdSet,
+  exceptfds: FdSet,
+  timeout: Timeval | null,
+];
+
 export interface SelectResult {
   readfds: number[] | null;
   writefds: number[] | null;
@@ -122,13 +131,7 @@ export interface Syscalls {
     timeout: Timespec | null,
   ): Promise<SysResult<{ events: EpollEvent[] }>>;
   poll(fds: readonly PollFd[], timeout: number): Promise<SysResult<{ revents: number[] }>>;
-  select(
-    nfds: number,
-    readfds: FdSet,
-    writefds: FdSet,
-    exceptfds: FdSet,
-    timeout: Timeval | null,
-  ): Promise<SysResult<SelectResult>>;
+  select(...args: SelectArgs): Promise<SysResult<SelectResult>>;
   timerfd_create(clockid: number, flags: number): Promise<SysResult>;
   timerfd_settime(fd: number, flags: number, value: Itimerspec): Promise<SysResult<{ old: Itimerspec }>>;
   timerfd_gettime(fd: number): Promise<SysResult<{ value: Itimerspec }>>;

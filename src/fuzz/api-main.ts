@@ -4,15 +4,8 @@
 //
 // Exit status: 0 no failure; 1 a failure; 2 a usage error.
 
-import { parseArgs } from 'node:util';
 import { formatFailure, fuzzApi } from './api.ts';
-
-interface OptionSpec {
-  readonly type: 'string' | 'boolean';
-  readonly value?: string;
-  readonly default?: string;
-  readonly help: string;
-}
+import { count, type OptionSpec, optionHelp, parseOptions } from './options.ts';
 
 const OPTIONS = {
   api: { type: 'boolean', help: 'the API fuzzer (this one) rather than the differential one' },
@@ -33,43 +26,25 @@ function usage(): string {
     '',
     'options:',
   ];
-  for (const [name, spec] of Object.entries(OPTIONS) as [string, OptionSpec][]) {
-    const flag = `--${name}${spec.value ? ` ${spec.value}` : ''}`;
-    lines.push(`  ${flag.padEnd(18)} ${spec.help}${spec.default ? ` (default ${spec.default})` : ''}`);
-  }
+  lines.push(...optionHelp(OPTIONS, 18));
   return lines.join('\n');
-}
-
-function count(v: string, name: string): number {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0)
-    throw new Error(`--${name}: expected a non-negative integer, got "${v}"`);
-  return n;
 }
 
 export async function apiMain(argv: string[]): Promise<number> {
   const out = (s: string) => process.stdout.write(`${s}\n`);
-  const opt = (values: Record<string, unknown>, k: keyof typeof OPTIONS): string => {
-    const v = values[k];
-    return typeof v === 'string' ? v : ((OPTIONS[k] as OptionSpec).default ?? '');
-  };
   let values: Record<string, unknown>;
   let calls: number;
   let seed: number;
   let maxActions: number;
   let maxFailures: number;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: Object.fromEntries(Object.entries(OPTIONS).map(([k, s]) => [k, { type: s.type }])),
-      strict: true,
-      allowPositionals: false,
-    }));
-    calls = count(opt(values, 'calls'), 'calls');
-    seed =
-      values.seed !== undefined ? count(opt(values, 'seed'), 'seed') : Math.floor(Math.random() * 2 ** 31);
-    maxActions = count(opt(values, 'max-actions'), 'max-actions');
-    maxFailures = count(opt(values, 'max-failures'), 'max-failures');
+    const parsed = parseOptions(argv, OPTIONS);
+    values = parsed.values;
+    const opt = (k: keyof typeof OPTIONS): string => parsed.opt(k) ?? '';
+    calls = count(opt('calls'), 'calls');
+    seed = values.seed !== undefined ? count(opt('seed'), 'seed') : Math.floor(Math.random() * 2 ** 31);
+    maxActions = count(opt('max-actions'), 'max-actions');
+    maxFailures = count(opt('max-failures'), 'max-failures');
   } catch (e) {
     process.stderr.write(`fuzz: ${(e as Error).message}\n\n${usage()}\n`);
     return 2;

@@ -25,7 +25,7 @@ import {
   Unsupported,
 } from '../api/syscalls.ts';
 import { checkKernel, checkNothingLeft, unixSockOf } from '../kernel/check.ts';
-import { type File, fput } from '../kernel/file.ts';
+import type { File } from '../kernel/file.ts';
 import { Kernel } from '../kernel/kernel.ts';
 import type { Process } from '../kernel/proc.ts';
 import type { CallRecord } from '../kernel/sched.ts';
@@ -693,11 +693,7 @@ class Runner {
   /** The runner's close: abandon blocked calls, close every descriptor; then nothing may be left. */
   async teardown(): Promise<void> {
     this.k.abortBlocked(null);
-    const table = this.p.fdtable;
-    for (const fd of table.openFds()) {
-      const file = table.detach(fd);
-      if (file) fput(this.k, file);
-    }
+    this.p.closeFiles();
     // Results of calls that returned on threads nobody joined still need checking.
     await new Promise((resolve) => setImmediate(resolve));
     for (const run of this.running.values()) if (run.state.done) this.finished(run, false);

@@ -5,21 +5,14 @@
 // Exit status: 0 every script agreed; 1 a difference (or a flaky or failed run); 2 a usage error
 // or a machine where the Linux backend cannot run.
 
-import { parseArgs } from 'node:util';
 import { simBackend } from '../kernel/index.ts';
 import { linuxBackend, linuxUnavailableReason } from '../linux/index.ts';
 import { apiMain } from './api-main.ts';
 import { ALL_FEATURES, detectFeatures, FEATURES, type Feature, parseFeatureList } from './features.ts';
+import { count, type OptionSpec, optionHelp, parseOptions, UsageError } from './options.ts';
 import { type FuzzSummary, fuzz } from './property.ts';
 import { report, where } from './report.ts';
 import { warmBackend } from './warm.ts';
-
-interface OptionSpec {
-  readonly type: 'string' | 'boolean';
-  readonly value?: string;
-  readonly default?: string;
-  readonly help: string;
-}
 
 const OPTIONS = {
   runs: { type: 'string', value: 'N', default: '100', help: 'how many random scripts to run' },
@@ -62,16 +55,10 @@ function usage(): string {
     '',
     'options:',
   ];
-  for (const [name, spec] of Object.entries(OPTIONS) as [string, OptionSpec][]) {
-    const flag = `--${name}${spec.value ? ` ${spec.value}` : ''}`;
-    lines.push(`  ${flag.padEnd(22)} ${spec.help}${spec.default ? ` (default ${spec.default})` : ''}`);
-  }
-  lines.push('', 'features:');
+  lines.push(...optionHelp(OPTIONS, 22), '', 'features:');
   for (const f of ALL_FEATURES) lines.push(`  ${f.padEnd(22)} ${FEATURES[f].help}`);
   return lines.join('\n');
 }
-
-class UsageError extends Error {}
 
 function features_(list: string): Feature[] {
   try {
@@ -81,28 +68,10 @@ function features_(list: string): Feature[] {
   }
 }
 
-function count(v: string, name: string): number {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0)
-    throw new UsageError(`--${name}: expected a non-negative integer, got "${v}"`);
-  return n;
-}
-
 async function main(argv: string[]): Promise<number> {
   // `--api`: the API fuzzer of the simulated kernel alone (api-main.ts), with options of its own.
   if (argv.includes('--api')) return apiMain(argv);
-  const { values } = parseArgs({
-    args: argv,
-    options: Object.fromEntries(Object.entries(OPTIONS).map(([k, s]) => [k, { type: s.type }])),
-    strict: true,
-    allowPositionals: false,
-  });
-  const opt = (k: keyof typeof OPTIONS): string | undefined => {
-    const v = values[k];
-    if (typeof v === 'string') return v;
-    const d: OptionSpec = OPTIONS[k];
-    return d.default;
-  };
+  const { values, opt } = parseOptions(argv, OPTIONS);
   if (values.help) {
     process.stdout.write(`${usage()}\n`);
     return 0;

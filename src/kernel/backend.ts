@@ -3,7 +3,6 @@
 import { RLIMIT_NOFILE_DEFAULT } from '../abi/constants.ts';
 import { type Backend, type ProcessHandle, SCRIPT_NOFILE } from '../api/backend.ts';
 import type { Syscalls } from '../api/syscalls.ts';
-import { fput } from './file.ts';
 import { Kernel } from './kernel.ts';
 import type { Process } from './proc.ts';
 import { createScriptProcess, type ScriptProcessOptions, SimSyscalls } from './system.ts';
@@ -40,11 +39,7 @@ export class SimProcessHandle implements ProcessHandle {
     // Threads still blocked (a call that blocks forever was reported) are unwound first, so
     // their references and wait entries go before the descriptors are closed.
     this.kernel.abortBlocked(null);
-    const table = this.proc.fdtable;
-    for (const fd of table.openFds()) {
-      const file = table.detach(fd);
-      if (file) fput(this.kernel, file);
-    }
+    this.proc.closeFiles();
   }
 }
 

@@ -1,6 +1,7 @@
 // A process: an fd table shared by its threads (Linux: files_struct, shared under CLONE_FILES).
 
 import type { FdTable, Rlimit } from './fdtable.ts';
+import { fput } from './file.ts';
 import type { Kernel } from './kernel.ts';
 import { Thread } from './sched.ts';
 
@@ -22,6 +23,15 @@ export class Process {
       this.threads.set(name, t);
     }
     return t;
+  }
+
+  /** Linux: kernel/exit.c:close_files (exit_files) — close every descriptor, as at exit. */
+  closeFiles(): void {
+    const table = this.fdtable;
+    for (const fd of table.openFds()) {
+      const file = table.detach(fd);
+      if (file) fput(this.k, file);
+    }
   }
 }
 

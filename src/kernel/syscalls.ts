@@ -6,14 +6,13 @@
 import { checkArgs } from '../api/cargs.ts';
 import type {
   EpollEvent,
-  FdSet,
   Itimerspec,
   PollFd,
+  SelectArgs,
   SelectResult,
   Syscalls,
   SysResult,
   Timespec,
-  Timeval,
 } from '../api/syscalls.ts';
 import { sys_eventfd2 } from './eventfd.ts';
 import {
@@ -178,17 +177,9 @@ export class SimSyscalls implements Syscalls {
     checkArgs.poll(fds, timeout);
     return this.enter('poll', [fds.length, timeout], () => sys_poll(this.thread, fds, timeout));
   }
-  select(
-    nfds: number,
-    readfds: FdSet,
-    writefds: FdSet,
-    exceptfds: FdSet,
-    timeout: Timeval | null,
-  ): R<SelectResult> {
-    checkArgs.select(nfds, readfds, writefds, exceptfds, timeout);
-    return this.enter('select', [nfds], () =>
-      sys_select(this.thread, nfds, readfds, writefds, exceptfds, timeout),
-    );
+  select(...args: SelectArgs): R<SelectResult> {
+    checkArgs.select(...args);
+    return this.enter('select', [args[0]], () => sys_select(this.thread, ...args));
   }
   timerfd_create(clockid: number, flags: number): R {
     checkArgs.timerfd_create(clockid, flags);

@@ -27,14 +27,13 @@ import { nameOf } from '../abi/flags.ts';
 import { checkArgs, checkPrivateName } from '../api/cargs.ts';
 import type {
   EpollEvent,
-  FdSet,
   Itimerspec,
   PollFd,
+  SelectArgs,
   SelectResult,
   Syscalls,
   SysResult,
   Timespec,
-  Timeval,
 } from '../api/syscalls.ts';
 import { Unsupported } from '../api/syscalls.ts';
 import {
@@ -461,14 +460,9 @@ export class LinuxCalls implements Syscalls {
    * fdt->max_fds), and every bit the caller set, so the bits the kernel leaves alone come back as
    * they went in.
    */
-  async select(
-    nfds: number,
-    readfds: FdSet,
-    writefds: FdSet,
-    exceptfds: FdSet,
-    timeout: Timeval | null,
-  ): Promise<SysResult<SelectResult>> {
-    checkArgs.select(nfds, readfds, writefds, exceptfds, timeout);
+  async select(...args: SelectArgs): Promise<SysResult<SelectResult>> {
+    const [nfds, readfds, writefds, exceptfds, timeout] = args;
+    checkArgs.select(...args);
     let top = 0;
     for (const set of [readfds, writefds, exceptfds]) {
       for (const fd of set ?? []) {

@@ -31,9 +31,9 @@ import { BlocksForever, SCRIPT_NOFILE } from '../api/backend.ts';
 import { checkArgs } from '../api/cargs.ts';
 import type {
   EpollEvent,
-  FdSet,
   Itimerspec,
   PollFd,
+  SelectArgs,
   SelectResult,
   SyscallName,
   Syscalls,
@@ -728,14 +728,8 @@ class ThreadCalls implements Syscalls {
       return this.call('poll', fds.slice(0, SCRIPT_NOFILE + 1), timeout);
     return this.call('poll', fds, timeout);
   }
-  select(
-    nfds: number,
-    readfds: FdSet,
-    writefds: FdSet,
-    exceptfds: FdSet,
-    timeout: Timeval | null,
-  ): Promise<SysResult<SelectResult>> {
-    return this.call('select', nfds, readfds, writefds, exceptfds, timeout);
+  select(...args: SelectArgs): Promise<SysResult<SelectResult>> {
+    return this.call('select', ...args);
   }
   timerfd_create(clockid: number, flags: number): Promise<SysResult> {
     return this.call('timerfd_create', clockid, flags);

@@ -20,17 +20,17 @@ import { type SyscallName, type Syscalls, Unsupported } from './syscalls.ts';
  * ceiling, so no process can have a larger one). The bitmap a C program would pass for a larger
  * one is megabytes of zeros; neither backend builds it.
  */
-export const FD_SET_FD_MAX = (1 << 20) - 1;
+const FD_SET_FD_MAX = (1 << 20) - 1;
 
 /**
  * Not Linux: the size of x86-64's user address space (4-level page tables: TASK_SIZE_MAX is
  * 2^47 − 4096). No buffer of a process is this large, so a read of this many bytes is no
  * question a C program can ask (Linux would fail its access_ok with EFAULT, wherever the buffer).
  */
-export const USER_ADDRESS_SPACE = 2 ** 47;
+const USER_ADDRESS_SPACE = 2 ** 47;
 
 /** `int`: −2^31 … 2^31−1 (a descriptor, a count, a command, a timeout in ms). */
-export function cInt(call: string, what: string, v: number): void {
+function cInt(call: string, what: string, v: number): void {
   if ((v | 0) !== v) throw new Unsupported(call, `${what} ${v}: not a C int (-2^31 … 2^31-1)`);
 }
 
@@ -38,7 +38,7 @@ export function cInt(call: string, what: string, v: number): void {
  * A 32-bit word: an `unsigned int`, a `__u32` mask or an `int` of flags. −2^31 … 2^32−1: a C
  * program may write it signed or unsigned, and the kernel sees the same 32 bits.
  */
-export function cWord(call: string, what: string, v: number): void {
+function cWord(call: string, what: string, v: number): void {
   if ((v | 0) !== v && v >>> 0 !== v)
     throw new Unsupported(call, `${what} ${v}: not a 32-bit C integer (-2^31 … 2^32-1)`);
 }
@@ -47,19 +47,19 @@ export function cWord(call: string, what: string, v: number): void {
  * `size_t` (a byte count): 0 … 2^53−1, the integers a number holds exactly. A negative count is
  * refused rather than converted: C would make it 2^64 − n, a buffer no process can have.
  */
-export function cSize(call: string, what: string, v: number): void {
+function cSize(call: string, what: string, v: number): void {
   if (!Number.isSafeInteger(v) || v < 0)
     throw new Unsupported(call, `${what} ${v}: not a size_t the model carries (0 … 2^53-1)`);
 }
 
 /** A 64-bit signed field (`time_t`, `long`): the integers a number holds exactly. */
-export function cLong(call: string, what: string, v: number): void {
+function cLong(call: string, what: string, v: number): void {
   if (!Number.isSafeInteger(v))
     throw new Unsupported(call, `${what} ${v}: not a 64-bit integer the model carries (|n| < 2^53)`);
 }
 
 /** `__u64` epoll data: the model carries 0 … 2^53−1. */
-export function cU64(call: string, what: string, v: number): void {
+function cU64(call: string, what: string, v: number): void {
   if (!Number.isSafeInteger(v) || v < 0)
     throw new Unsupported(call, `${what} ${v}: not a u64 the model carries (0 … 2^53-1)`);
 }

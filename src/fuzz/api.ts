@@ -24,9 +24,10 @@ import {
   type Timespec,
   Unsupported,
 } from '../api/syscalls.ts';
-import { checkKernel, checkNothingLeft, unixSockOf } from '../kernel/check.ts';
+import { checkKernel, checkNothingLeft } from '../kernel/check.ts';
 import type { File } from '../kernel/file.ts';
 import { Kernel } from '../kernel/kernel.ts';
+import { unixSockOfFile } from '../kernel/net/unix/af_unix.ts';
 import type { Process } from '../kernel/proc.ts';
 import type { CallRecord } from '../kernel/sched.ts';
 import { createScriptProcess, SimSyscalls } from '../kernel/system.ts';
@@ -780,11 +781,15 @@ function isKind(f: File, kind: FileKind | 'any'): boolean {
     case 'pollable':
       return f.ops.poll !== undefined;
     case 'unbound':
-      return f.ops.type === 'unix' && unixSockOf(f).addr === null && unixSockOf(f).state === 'TCP_CLOSE';
+      return (
+        f.ops.type === 'unix' && unixSockOfFile(f)!.addr === null && unixSockOfFile(f)!.state === 'TCP_CLOSE'
+      );
     case 'bound':
-      return f.ops.type === 'unix' && unixSockOf(f).addr !== null && unixSockOf(f).state === 'TCP_CLOSE';
+      return (
+        f.ops.type === 'unix' && unixSockOfFile(f)!.addr !== null && unixSockOfFile(f)!.state === 'TCP_CLOSE'
+      );
     case 'listener':
-      return f.ops.type === 'unix' && unixSockOf(f).state === 'TCP_LISTEN';
+      return f.ops.type === 'unix' && unixSockOfFile(f)!.state === 'TCP_LISTEN';
     default:
       return f.ops.type === kind;
   }

@@ -31,7 +31,7 @@ import { epollSysctl } from './eventpoll/sysctl.ts';
 import { type File, FMODE_READ, FMODE_WRITE } from './file.ts';
 import type { Kernel } from './kernel.ts';
 import type { Sock } from './net/sock.ts';
-import type { Socket } from './net/socket.ts';
+import { unixSockOfFile } from './net/unix/af_unix.ts';
 import { snapshotUnixNamespace } from './net/unix/namespace.ts';
 import type { UnixSock } from './net/unix/unix_sock.ts';
 import { type Pipe, pipeUserPages } from './pipe.ts';
@@ -431,12 +431,10 @@ function reachableSocks(live: ReadonlySet<File>): Map<UnixSock, boolean> {
   return out;
 }
 
-/** The AF_UNIX sock behind a socket file (file → struct socket → sk). */
-export function unixSockOf(f: File): UnixSock {
-  return (f.priv as Socket).sk as UnixSock;
-}
+/** The AF_UNIX sock behind a live socket file. */
+const unixSockOf = (f: File): UnixSock => unixSockOfFile(f)!;
 
 /** The embryos queued on a listener: each connect request's skb is charged to its embryo. */
-export function embryosOf(sk: UnixSock): UnixSock[] {
+function embryosOf(sk: UnixSock): UnixSock[] {
   return sk.state === 'TCP_LISTEN' ? sk.receiveQueue.map((skb) => skb.owner as UnixSock) : [];
 }

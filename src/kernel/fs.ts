@@ -57,7 +57,6 @@ export function installFd(k: Kernel, t: Thread, file: File, cloexec: boolean): n
 const READ_BUFFER_MAX = 65536;
 
 /**
-/**
  * Not Linux: the most one read of anything but a regular file returns. A pipe holds at most
  * PIPE_MAX_SIZE (1 MiB: the model is unprivileged), a socket what its peer's send buffer let in,
  * an eventfd or timerfd 8 bytes. (The Linux backend's buffer has the same size.)

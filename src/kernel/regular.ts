@@ -97,7 +97,7 @@ export function sys_open(t: Thread, path: string, flags: number): SysResult {
   // Linux: open_last_lookups — O_CREAT|O_EXCL of a name that exists.
   if (path === '/dev/null' && (flags & (O.O_CREAT | O_EXCL)) === (O.O_CREAT | O_EXCL)) return fail('EEXIST');
   const k = t.k;
-  const fileFlags = (flags & ~(O.O_CLOEXEC | O.O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC)) | O_LARGEFILE;
+  const fileFlags = (flags & ~(O.O_CLOEXEC | OPEN_NO_EFFECT)) | O_LARGEFILE;
   let file: File;
   if (path === '/dev/null') file = new File(k, devNullOps, fileFlags, null);
   else if (path === 'tmpfile') {

@@ -154,8 +154,7 @@ export class SimSyscalls implements Syscalls {
   }
   epoll_create1(flags: number): R {
     checkArgs.epoll_create1(flags);
-    // The int the kernel receives: a flag word written unsigned (0x80000000) is INT_MIN.
-    return this.enter('epoll_create1', [flags], () => sys_epoll_create1(this.thread, flags | 0));
+    return this.enter('epoll_create1', [flags], () => sys_epoll_create1(this.thread, flags));
   }
   epoll_ctl(epfd: number, op: number, fd: number, event: EpollEvent | null): R {
     checkArgs.epoll_ctl(epfd, op, fd, event);

@@ -24,7 +24,7 @@ export type DeltaOp =
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
-function isObject(v: unknown): v is Record<string, unknown> {
+export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 

@@ -11,7 +11,7 @@ import type { KernelEvent } from '../kernel/events.ts';
 import { Kernel } from '../kernel/kernel.ts';
 import { diffStats, newStats, type Stats } from '../kernel/stats.ts';
 import { createScriptProcess } from '../kernel/system.ts';
-import { applyDelta, type DeltaOp, diffJson } from './delta.ts';
+import { applyDelta, type DeltaOp, diffJson, isObject } from './delta.ts';
 import { type KernelSnapshot, snapshot } from './snapshot.ts';
 
 export const TRACE_FORMAT = 'iomux-trace';
@@ -278,10 +278,6 @@ function pathText(path: readonly (string | number)[], root: unknown): string {
     node = next;
   }
   return out;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function short(v: unknown): string {

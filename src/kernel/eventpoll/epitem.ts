@@ -52,10 +52,7 @@ export interface EpollEventState {
   data: number;
 }
 
-/**
- * Linux: struct eppoll_entry — one per wait queue the target registered on at ADD. A class only
- * so that wait-queue snapshots can name an entry's owner ("EppollEntry:12"); plain fields.
- */
+/** Linux: struct eppoll_entry — one per wait queue the target registered on at ADD; plain fields. */
 export class EppollEntry {
   /** Linux: pwq->wait — the queued entry; kind ep_poll_callback, owner this eppoll_entry. */
   readonly wait: WaitEntry;

@@ -362,7 +362,8 @@ class Reader {
       let key: string | undefined;
       if (c === '"') key = this.stringToken();
       else key = this.word();
-      if (key === undefined) this.fail('expected "->", "unordered", key=value, "# note" or the end of the line');
+      if (key === undefined)
+        this.fail('expected "->", "unordered", key=value, "# note" or the end of the line');
       if (this.src[this.pos] !== '=') {
         if (key === 'unordered' && c !== '"') {
           once('unordered', at);

@@ -396,6 +396,7 @@ class Reader {
 
   /** Values separated by commas up to `close`; newlines and comments may come between them. */
   private items(close: string, depth: number, what: string): Json[] {
+    const open = this.pos - 1;
     const out: Json[] = [];
     this.skipAll();
     if (this.src[this.pos] === close) {
@@ -404,6 +405,7 @@ class Reader {
     }
     for (;;) {
       out.push(this.value(depth, true));
+      const end = this.pos;
       this.skipAll();
       const c = this.src[this.pos];
       if (c === ',') {
@@ -415,8 +417,19 @@ class Reader {
         this.pos++;
         return out;
       }
-      this.fail(`expected "," or "${close}" in ${what}`);
+      this.unclosed(end, open, `expected "," or "${close}" in ${what}`);
     }
+  }
+
+  /**
+   * A list or object that goes on past its line without its closing bracket was most likely left
+   * open: say so where its line ends, not at the next step's first character.
+   */
+  private unclosed(end: number, open: number, detail: string): never {
+    if (!this.src.slice(end, this.pos).includes('\n')) this.fail(detail);
+    const line = this.lineOf(open);
+    const column = open - this.lineStarts[line - 1] + 1;
+    return this.fail(`${detail} ("${this.src[open]}" at line ${line}, column ${column} is not closed)`, end);
   }
 
   private value(depth: number, multiline: boolean): Json {
@@ -457,6 +470,7 @@ class Reader {
   }
 
   private object(depth: number): JsonObject {
+    const open = this.pos - 1;
     const out: JsonObject = {};
     this.skipAll();
     if (this.src[this.pos] === '}') {
@@ -472,6 +486,7 @@ class Reader {
       if (this.src[this.pos] !== ':') this.fail(`expected ":" after the key "${key}"`);
       this.pos++;
       setKey(out, key, this.value(depth, true));
+      const end = this.pos;
       this.skipAll();
       const c = this.src[this.pos];
       if (c === ',') {
@@ -483,7 +498,7 @@ class Reader {
         this.pos++;
         return out;
       }
-      this.fail('expected "," or "}" in an object');
+      this.unclosed(end, open, 'expected "," or "}" in an object');
     }
   }
 

@@ -3,7 +3,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { scriptArbitrary } from '../../src/fuzz/generate.ts';
+import { simBackend } from '../../src/kernel/index.ts';
 import { parseScript } from '../../src/script/parse.ts';
+import { formatScriptJson } from '../../src/script/record.ts';
+import { exitStatus, runScript } from '../../src/script/run.ts';
 import {
   formatScriptTextForm,
   parseScriptSource,
@@ -261,5 +264,27 @@ describe('script text form', () => {
     assert.equal(scriptFormatOf('-', 'pipe()'), 'text');
     assert.equal(parseScriptSource('-', '{"steps": [{"call": "pipe", "args": []}]}').steps.length, 1);
     assert.equal(parseScriptSource('-', 'x = epoll_create1(0)\n').steps[0].bind[0], 'x');
+  });
+});
+
+describe('docs/script-format.md', () => {
+  const doc = readFileSync(new URL('docs/script-format.md', ROOT), 'utf8');
+  const section = doc.slice(doc.indexOf('## A worked example in both forms'));
+  const blocks = [...section.matchAll(/```(\w*)\n([\s\S]*?)```/g)].map((m) => ({ lang: m[1], body: m[2] }));
+
+  test('the_worked_example_is_the_same_script_in_both_forms', async () => {
+    const text = blocks[0].body;
+    const json = blocks.find((b) => b.lang === 'json')?.body ?? '';
+    assert.deepStrictEqual(parseScriptTextForm(text), JSON.parse(json));
+    assert.equal(formatScriptTextForm(JSON.parse(json)), text);
+    assert.equal(formatScriptJson(parseScriptTextForm(text)), json);
+    const report = await runScript(parseScriptSource('example.iomux', text), simBackend);
+    assert.equal(exitStatus(report), 0);
+  });
+
+  test('the_text_form_sample_parses', () => {
+    const intro = doc.slice(doc.indexOf('## The text form'));
+    const sample = /```\n([\s\S]*?)```/.exec(intro)?.[1] ?? '';
+    assert.equal(parseScriptSource('x.iomux', sample).steps.length, 5);
   });
 });

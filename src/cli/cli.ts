@@ -105,7 +105,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     args: 'SCRIPT...',
     minArgs: 1,
     maxArgs: Number.POSITIVE_INFINITY,
-    about: `Runs each script (a file, or - for standard input) in a fresh process and prints a line per step.\n${BLOCKS_FOREVER}\n${EXIT_RUN}`,
+    about: `Runs each script (a file, or - for standard input; JSON, or the text form: .iomux) in a fresh process\nand prints a line per step.\n${BLOCKS_FOREVER}\n${EXIT_RUN}`,
     options: { backend: BACKEND_OPTION, json: JSON_OPTION },
     run: (cli, v, files) => cli.run(files, v.backend as BackendName, v.json === true),
   },
@@ -155,7 +155,8 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     about:
       'Each script (a file, or - for standard input) is checked as run checks it, then written in the\n' +
       'other form (or the one --to names): .iomux files to JSON, .json files to text. Several scripts\n' +
-      'need --out DIR, where each keeps its name with the new extension (docs/script-format.md).\n' +
+      'need --out DIR, where each keeps its name with the new extension. Nothing is lost either way\n' +
+      "but the text form's comment lines, which JSON has no place for (docs/script-format.md).\n" +
       'Exit status: 0 every script converted, 2 a usage error, or a malformed or unreadable script\n' +
       '(nothing is written for it).',
     options: {

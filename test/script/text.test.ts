@@ -184,23 +184,42 @@ describe('script text form', () => {
   });
 
   test('any_json_values_in_steps_round_trip', () => {
+    // Any UTF-16 text, lone surrogates and control characters included, where strings may be.
+    const text = fc.string({ unit: 'binary' });
+    const value = fc.letrec((tie) => ({
+      v: fc.oneof(
+        { depthSize: 'small' },
+        fc.jsonValue({ maxDepth: 2 }),
+        text,
+        fc.constantFrom('0', '-1', '0x1F', 'null', 'true', '$ep', 'a b', 'EPOLLIN|EPOLLET', '#', '->', ''),
+        fc.array(tie('v'), { maxLength: 3 }),
+        fc.dictionary(fc.oneof(text, fc.constantFrom('events', 'data', '__proto__')), tie('v'), {
+          maxKeys: 3,
+        }),
+      ),
+    })).v;
     const step = fc.record(
       {
         call: fc.constantFrom('write', 'epoll_ctl', 'join', 'select', 'x_y'),
-        args: fc.array(fc.jsonValue({ maxDepth: 3 })),
+        args: fc.array(value, { maxLength: 5 }),
         bind: fc.oneof(fc.constantFrom('a', 'b.c'), fc.array(fc.constantFrom('r', 'w')), fc.jsonValue()),
-        thread: fc.oneof(fc.constant('t1'), fc.string()),
-        expect: fc.jsonValue({ maxDepth: 3 }),
+        thread: fc.oneof(fc.constant('t1'), text),
+        expect: fc.oneof(
+          value,
+          fc.record({ ret: fc.integer() }),
+          fc.record({ errno: fc.constantFrom('EAGAIN', 'E2BIG') }),
+        ),
         unordered: fc.jsonValue({ maxDepth: 1 }),
-        note: fc.string(),
+        note: fc.oneof(text, fc.lorem()),
+        comment: value,
       },
       { requiredKeys: ['call'] },
     );
     const doc = fc.record(
       {
-        name: fc.string(),
+        name: text,
         notes: fc.lorem({ maxCount: 40 }),
-        extra: fc.jsonValue({ maxDepth: 2 }),
+        extra: value,
         steps: fc.array(step, { maxLength: 6 }),
       },
       { requiredKeys: ['steps'] },

@@ -55,14 +55,22 @@ export function parseScriptSource(fileName: string, text: string): Script {
   if (scriptFormatOf(fileName, text) === 'json') {
     return parseScriptText(text);
   }
-  const { doc, stepLines } = new Reader(text).document();
+  const reader = new Reader(text);
+  const { doc } = reader.document();
   try {
     return parseScript(doc);
   } catch (e) {
-    if (e instanceof ScriptError && e.step !== undefined && stepLines[e.step] !== undefined) {
-      throw new TextFormError(stepLines[e.step], 1, e.detail, e.step, e.call);
-    }
-    throw e;
+    const where = e instanceof ScriptError && e.step !== undefined ? reader.where[e.step] : undefined;
+    if (!where) throw e;
+    const err = e as ScriptError;
+    // At the argument or the expectation the problem is in, else at the step's start.
+    const arg = /^args\[(\d+)\]/.exec(err.detail);
+    const at =
+      (arg ? where.args[Number(arg[1])] : undefined) ??
+      (/^expect\.|^"expect"/.test(err.detail) ? where.expect : undefined) ??
+      where.start;
+    const { line, column } = reader.position(at);
+    throw new TextFormError(line, column, err.detail, err.step, err.call);
   }
 }
 
@@ -223,6 +231,8 @@ class Reader {
   /** The step being read (its index and, once known, its call), for messages. */
   private step: number | undefined;
   private call: string | undefined;
+  /** Where each step's parts start (offsets), for the checker's messages. */
+  readonly where: StepWhere[] = [];
 
   constructor(private readonly src: string) {
     for (let i = 0; i < src.length; i++) if (src[i] === '\n') this.lineStarts.push(i + 1);
@@ -262,7 +272,8 @@ class Reader {
       this.step = steps.length;
       this.call = undefined;
       stepLines.push(this.lineOf(this.pos));
-      steps.push(this.stepLine());
+      this.where.push({ start: this.pos, args: [] });
+      steps.push(this.stepLine(this.where[this.where.length - 1]));
     }
     setKey(doc, 'steps', steps);
     return { doc, stepLines };
@@ -292,7 +303,7 @@ class Reader {
 
   // ---- steps ----
 
-  private stepLine(): JsonObject {
+  private stepLine(where: StepWhere): JsonObject {
     const step: JsonObject = {};
     let thread: string | undefined;
     let bind: Json | undefined;
@@ -330,7 +341,7 @@ class Reader {
     step.call = name;
     if (this.src[this.pos] === '(') {
       this.pos++;
-      step.args = this.items(')', 0, name);
+      step.args = this.items(')', 0, name, where.args);
       this.skipInline();
     }
     if (bind !== undefined) step.bind = bind;
@@ -356,6 +367,7 @@ class Reader {
         once('expect', at);
         this.pos += 2;
         this.skipInline();
+        where.expect = this.pos;
         step.expect = this.expectation();
         continue;
       }
@@ -395,7 +407,7 @@ class Reader {
   // ---- values ----
 
   /** Values separated by commas up to `close`; newlines and comments may come between them. */
-  private items(close: string, depth: number, what: string): Json[] {
+  private items(close: string, depth: number, what: string, starts?: number[]): Json[] {
     const open = this.pos - 1;
     const out: Json[] = [];
     this.skipAll();
@@ -404,6 +416,8 @@ class Reader {
       return out;
     }
     for (;;) {
+      this.skipAll();
+      starts?.push(this.pos);
       out.push(this.value(depth, true));
       const end = this.pos;
       this.skipAll();
@@ -579,11 +593,23 @@ class Reader {
     return lo + 1;
   }
 
-  private fail(detail: string, at = this.pos): never {
+  /** 1-based line and column of an offset. */
+  position(at: number): { line: number; column: number } {
     const line = this.lineOf(at);
-    const column = at - this.lineStarts[line - 1] + 1;
+    return { line, column: at - this.lineStarts[line - 1] + 1 };
+  }
+
+  private fail(detail: string, at = this.pos): never {
+    const { line, column } = this.position(at);
     throw new TextFormError(line, column, detail, this.step, this.call);
   }
+}
+
+/** Where a step's parts start in the text (offsets). */
+interface StepWhere {
+  readonly start: number;
+  readonly args: number[];
+  expect?: number;
 }
 
 /** Set a key as JSON.parse would, `__proto__` included (an own property, not the prototype). */

@@ -268,7 +268,17 @@ describe('script text form', () => {
     // What the checker finds is reported at the step's line.
     e = bad(`${pipe}\n# comment\nepoll_ctl($ep, EPOLL_CTL_ADD, $r, 0)\n`);
     assert.equal(e.line, 4);
-    assert.match(e.message, /^line 4, column 1: step 1 \(epoll_ctl\): args\[0\] \(epfd\): \$ep is not bound/);
+    assert.match(
+      e.message,
+      /^line 4, column 11: step 1 \(epoll_ctl\): args\[0\] \(epfd\): \$ep is not bound/,
+    );
+    // At the argument, or the expectation, the checker names.
+    e = bad(`${pipe}write($w,\n  "x", 3)\n`);
+    assert.match(e.message, /^line 2, column 1: step 1 \(write\): write takes 2 arguments/);
+    e = bad(`${pipe}epoll_ctl(3, EPOLL_CTL_ADD,\n  $r, {events: EPOLLINN})\n`);
+    assert.match(e.message, /^line 3, column 7: step 1 \(epoll_ctl\): args\[3\] \(event\): .*EPOLLINN/);
+    e = bad(`${pipe}read($r, 4) -> {ret: 4, dta: "x"}\n`);
+    assert.match(e.message, /^line 2, column 16: step 1 \(read\): expect/);
     e = bad(`${pipe}eppoll_wait($r, 1, 0)\n`);
     assert.match(
       e.message,

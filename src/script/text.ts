@@ -49,7 +49,7 @@ export function parseScriptTextForm(text: string): JsonObject {
 
 /**
  * Parse a script in either form (`scriptFormatOf`) and check it. For the text form a problem the
- * checker finds in a step is reported at that step's line.
+ * checker finds in a step is reported at the argument or expectation it names, else at the step.
  */
 export function parseScriptSource(fileName: string, text: string): Script {
   if (scriptFormatOf(fileName, text) === 'json') {

@@ -64,8 +64,8 @@ export {
   simBackend,
   syscallsOf,
 } from './kernel/index.ts';
-
 // ---- Syscall scripts: parse, run on any backend, compare, record ----
+// The text form of scripts (docs/script-format.md, "The text form"): one call per line, lossless.
 export {
   type CompareOptions,
   compareRuns,
@@ -74,12 +74,15 @@ export {
   exitStatus,
   type FailureKind,
   formatScriptJson,
+  formatScriptTextForm,
   type Json,
   type JsonObject,
   MAIN_THREAD,
   matches,
   parseScript,
+  parseScriptSource,
   parseScriptText,
+  parseScriptTextForm,
   type Recording,
   type RunFailure,
   type RunOptions,
@@ -92,5 +95,8 @@ export {
   type StepDifference,
   type StepOutcome,
   type StepView,
+  scriptFormatOf,
   stableResult,
+  TextFormError,
+  textFormStepLines,
 } from './script/index.ts';

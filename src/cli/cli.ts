@@ -26,6 +26,8 @@ import {
   ScriptError,
   type StepView,
 } from '../script/index.ts';
+import { formatScriptTextForm, parseScriptSource, scriptFormatOf } from '../script/text.ts';
+import { formatFiles, type ScriptForm } from './fmt.ts';
 import { traceScript } from './trace.ts';
 
 export type BackendName = Backend['name'];
@@ -103,7 +105,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     args: 'SCRIPT...',
     minArgs: 1,
     maxArgs: Number.POSITIVE_INFINITY,
-    about: `Runs each script (a file, or - for standard input) in a fresh process and prints a line per step.\n${BLOCKS_FOREVER}\n${EXIT_RUN}`,
+    about: `Runs each script (a file, or - for standard input; JSON, or the text form: .iomux) in a fresh process\nand prints a line per step.\n${BLOCKS_FOREVER}\n${EXIT_RUN}`,
     options: { backend: BACKEND_OPTION, json: JSON_OPTION },
     run: (cli, v, files) => cli.run(files, v.backend as BackendName, v.json === true),
   },
@@ -144,6 +146,36 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       },
     },
     run: (cli, v, files) => cli.record(files, v.out as string),
+  },
+  fmt: {
+    summary: 'convert syscall scripts between the JSON form and the text form (.iomux)',
+    args: 'SCRIPT...',
+    minArgs: 1,
+    maxArgs: Number.POSITIVE_INFINITY,
+    about:
+      'Each script (a file, or - for standard input) is checked as run checks it, then written in the\n' +
+      'other form (or the one --to names): .iomux files to JSON, .json files to text. Several scripts\n' +
+      'need --out DIR, where each keeps its name with the new extension. Nothing is lost either way\n' +
+      "but the text form's comment lines, which JSON has no place for (docs/script-format.md).\n" +
+      'Exit status: 0 every script converted, 2 a usage error, or a malformed or unreadable script\n' +
+      '(nothing is written for it).',
+    options: {
+      to: {
+        type: 'string',
+        value: 'FORM',
+        choices: ['json', 'text'],
+        help: 'the form to write: json or text',
+      },
+      out: {
+        type: 'string',
+        short: 'o',
+        value: 'FILE|DIR|-',
+        default: '-',
+        help: 'where to write: a file, a directory, or - for standard output',
+      },
+    },
+    run: (cli, v, files) =>
+      formatFiles(cli, files, v.to as ScriptForm | undefined, v.out as string, (m) => new CliError(m)),
   },
   trace: {
     summary: 'run a script on the simulated kernel and show what happens inside each call',
@@ -350,6 +382,8 @@ interface Loaded {
   readonly path: string;
   readonly script?: Script;
   readonly error?: ScriptError;
+  /** The form the script was written in (a recording is written in the same form). */
+  readonly form?: ScriptForm;
 }
 
 export class Cli {
@@ -394,7 +428,7 @@ export class Cli {
         );
       }
       try {
-        loaded.push({ path, script: parseScriptText(text) });
+        loaded.push({ path, script: parseScriptSource(path, text), form: scriptFormatOf(path, text) });
       } catch (e) {
         if (!(e instanceof ScriptError)) throw e;
         loaded.push({ path, error: e });
@@ -560,7 +594,7 @@ export class Cli {
     const toDir = paths.length > 1 || out.endsWith('/') || (await isDirectory(out));
     if (toDir) await mkdir(out, { recursive: true });
     const linux = await this.backend('linux');
-    for (const { path, script } of runnable) {
+    for (const { path, script, form } of runnable) {
       const s = script as Script;
       const { document, report } = await recordScript(s, linux);
       if (!document) {
@@ -569,8 +603,9 @@ export class Cli {
         status = 2;
         continue;
       }
-      const target = toDir ? join(out, path === '-' ? 'stdin.json' : basename(path)) : out;
-      await writeFile(target, formatScriptJson(document));
+      const stdinName = form === 'text' ? 'stdin.iomux' : 'stdin.json';
+      const target = toDir ? join(out, path === '-' ? stdinName : basename(path)) : out;
+      await writeFile(target, form === 'text' ? formatScriptTextForm(document) : formatScriptJson(document));
       const expects = report.outcomes.filter((o) => s.steps[o.step]?.shape !== 'started').length;
       this.out(`recorded ${path} → ${target} (${s.steps.length} steps, ${expects} expects)`);
     }

@@ -281,6 +281,17 @@ export type CallName = keyof typeof CALLS;
 /** `join` is not a system call: it collects a thread's result, so it has no entry in CALLS. */
 export const JOIN_ARGS: readonly ArgSpec[] = [arg('thread', 'thread')];
 
+/**
+ * `blocked` (format v1.1, "Runner calls") is not a system call either: it asks whether the call
+ * started on a thread is still waiting (`ret: 1`) or has returned (`ret: 0`).
+ */
+export const BLOCKED_ARGS: readonly ArgSpec[] = [arg('thread', 'thread')];
+
+/** The arguments of any call a script may make: a system call's, join's or blocked's. */
+export function argsOf(call: CallName | 'join' | 'blocked'): readonly ArgSpec[] {
+  return call === 'join' ? JOIN_ARGS : call === 'blocked' ? BLOCKED_ARGS : CALLS[call].args;
+}
+
 export function isCallName(name: string): name is CallName {
   return Object.hasOwn(CALLS, name);
 }

@@ -18,4 +18,12 @@ export {
   type StepOutcome,
 } from './run.ts';
 export { stableResult } from './stable.ts';
+export {
+  formatScriptTextForm,
+  parseScriptSource,
+  parseScriptTextForm,
+  scriptFormatOf,
+  TextFormError,
+  textFormStepLines,
+} from './text.ts';
 export type { FdRef, Json, JsonObject } from './values.ts';

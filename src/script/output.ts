@@ -1,7 +1,7 @@
 // How runs are shown: a human line per step, or one JSON object per line and step
 // (script-format.md, "Runner output"). Rendering only: the runner decides, this module draws.
 
-import { CALLS, JOIN_ARGS } from './calls.ts';
+import { argsOf } from './calls.ts';
 import type { StepView } from './diff.ts';
 import type { Script, Step } from './parse.ts';
 import type { RunFailure, RunReport, StepOutcome } from './run.ts';
@@ -53,7 +53,7 @@ export function failureJson(f: RunFailure, extra: JsonObject = {}): string {
 
 /** `epoll_ctl($ep, EPOLL_CTL_ADD, $r, {events: EPOLLIN, data: 7})`, with the thread it runs on. */
 export function renderCall(step: Step): string {
-  const specs = step.call === 'join' ? JOIN_ARGS : CALLS[step.call].args;
+  const specs = argsOf(step.call);
   const raw = Array.isArray(step.source.args) ? step.source.args : [];
   const args = raw.map((a, i) => compact(a, specs[i]?.type.kind === 'payload'));
   const on = step.thread === undefined ? '' : `[${step.thread}] `;

@@ -12,12 +12,12 @@ import { FLAG_TABLES, FlagError, type FlagTable, parseFlags } from '../abi/flags
 import {
   type Arg,
   type ArgSpec,
+  argsOf,
   bindCount,
   CALLS,
   type CallName,
   fcntlArgTable,
   isCallName,
-  JOIN_ARGS,
   type ResultShape,
   SHAPE_KEYS,
   shapeOf,
@@ -42,8 +42,11 @@ export class ScriptError extends Error {
 export interface Step {
   /** Position in `steps`, from 0. */
   readonly index: number;
-  /** The call; `join` collects the result of a call started on a thread. */
-  readonly call: CallName | 'join';
+  /**
+   * The call; `join` collects the result of a call started on a thread, `blocked` asks whether
+   * that call is still waiting (both are the runner's, not system calls).
+   */
+  readonly call: CallName | 'join' | 'blocked';
   readonly args: readonly Arg[];
   /** The names this step's call binds, in result order; empty when none. */
   readonly bind: readonly string[];
@@ -135,8 +138,8 @@ function parseStep(raw: unknown, index: number, scope: Scope): Step {
   if (!isObject(raw)) throw new ScriptError(`a step must be an object, got ${show(raw)}`, index);
   const call = raw.call;
   if (typeof call !== 'string') throw new ScriptError(`"call" must be a string, got ${show(call)}`, index);
-  if (call !== 'join' && !isCallName(call)) {
-    const near = closest(call, [...Object.keys(CALLS), 'join']);
+  if (call !== 'join' && call !== 'blocked' && !isCallName(call)) {
+    const near = closest(call, [...Object.keys(CALLS), 'join', 'blocked']);
     throw new ScriptError(`unknown call "${call}"${near ? ` (did you mean "${near}"?)` : ''}`, index);
   }
   const fail: (detail: string) => never = (detail) => {
@@ -155,7 +158,7 @@ function parseStep(raw: unknown, index: number, scope: Scope): Step {
   const rawArgs = raw.args === undefined ? [] : raw.args;
   if (!Array.isArray(rawArgs)) fail(`"args" must be a list, got ${show(rawArgs)}`);
   const argv = rawArgs as unknown[];
-  const specs = call === 'join' ? JOIN_ARGS : CALLS[call].args;
+  const specs = argsOf(call);
   if (argv.length !== specs.length) {
     const names = specs.map((s) => s.name).join(', ');
     fail(
@@ -174,6 +177,7 @@ function parseStep(raw: unknown, index: number, scope: Scope): Step {
   }
 
   if (call === 'join') return parseJoin(raw, index, args, unordered, scope, fail);
+  if (call === 'blocked') return parseBlocked(raw, index, args, unordered, scope, fail);
 
   const shape = shapeOf(call, args);
   const bind = parseBind(raw.bind, call, shape, fail);
@@ -255,6 +259,40 @@ function parseJoin(
     shape,
     expect: raw.expect === undefined ? undefined : parseExpect(raw.expect, shape, scope, fail),
     unordered,
+    source: raw as JsonObject,
+  };
+}
+
+/** `blocked`: on the main thread, about a thread whose call was started and not yet joined. */
+function parseBlocked(
+  raw: Record<string, unknown>,
+  index: number,
+  args: Arg[],
+  unordered: boolean,
+  scope: Scope,
+  fail: (detail: string) => never,
+): Step {
+  if (raw.thread !== undefined) fail(`blocked runs on the main thread: it takes no "thread"`);
+  if (raw.bind !== undefined) fail(`blocked returns no descriptor to bind`);
+  if (unordered) fail(`"unordered" applies only to epoll's events, not to blocked`);
+  const thread = (args[0] as { value: string }).value;
+  if (!scope.running.has(thread)) {
+    fail(
+      scope.known.has(thread)
+        ? `thread "${thread}" has no call to ask about (its last call was already joined)`
+        : `blocked asks about an unknown thread "${thread}" (no step started a call on it)`,
+    );
+  }
+  return {
+    index,
+    call: 'blocked',
+    args,
+    bind: [],
+    thread: undefined,
+    origin: index,
+    shape: 'ret',
+    expect: raw.expect === undefined ? undefined : parseExpect(raw.expect, 'ret', scope, fail),
+    unordered: false,
     source: raw as JsonObject,
   };
 }

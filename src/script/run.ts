@@ -129,6 +129,8 @@ class RunError extends Error {
 interface Running {
   readonly step: Step;
   readonly call: Promise<SysResult<object>>;
+  /** Set once the call has returned (or failed); `blocked` reads it. */
+  readonly state: { done: boolean; error?: unknown };
 }
 
 class Run {
@@ -150,6 +152,15 @@ class Run {
       this.running.delete(thread);
       return this.finish(step, running.step, await this.proc.wait(running.call));
     }
+    if (step.call === 'blocked') {
+      const thread = stringArg(step.args[0]);
+      const running = this.running.get(thread);
+      // The parser guarantees a started, unjoined call for every blocked.
+      if (!running) throw new Error(`internal: blocked of ${thread} with no call running`);
+      // The same grace a thread start gets: woken threads run to their return (sim), or get 50 ms (Linux).
+      await this.settled();
+      return this.finish(step, step, { ret: running.state.done ? 0 : 1 });
+    }
     const def = callDef(step.call);
     const args = new StepArgs(step, this.names, this.prefix);
     if (step.thread === undefined) {
@@ -168,13 +179,18 @@ class Run {
         state.error = e;
       },
     );
+    await this.settled();
+    if (state.error !== undefined) throw state.error;
+    this.running.set(step.thread, { step, call, state });
+    return { step: step.index, call: step.call, thread: step.thread, result: { blocked: !state.done } };
+  }
+
+  /** Let started and woken threads reach their blocking point (or return). */
+  private async settled(): Promise<void> {
     await this.proc.settle();
-    // Settling may resolve the call in the backend's last microtask; one macrotask lets every
+    // Settling may resolve a call in the backend's last microtask; one macrotask lets every
     // pending reaction run, so `done` is exact rather than racy.
     await new Promise<void>((resolve) => setTimeout(resolve, 0));
-    if (state.error !== undefined) throw state.error;
-    this.running.set(step.thread, { step, call });
-    return { step: step.index, call: step.call, thread: step.thread, result: { blocked: !state.done } };
   }
 
   /** Bind what the call returned, write its result, compare with the step's expect. */

@@ -83,6 +83,11 @@ const CASES: Record<string, Case[]> = {
     [2, ['record', closes, '--out', out('never3.json')], { backends: { linux: refusesClose('linux') } }],
     [2, ['record', good]],
   ],
+  fmt: [
+    [0, ['fmt', good]],
+    [2, ['fmt', malformed]],
+    [2, ['fmt', good, good]],
+  ],
   trace: [
     [0, ['trace', good]],
     [1, ['trace', mismatch]],

@@ -30,23 +30,23 @@ export async function traceScript(cli: Cli, path: string, script: Script, json: 
     `"keyframeInterval":${KEYFRAME_INTERVAL},"initial":${JSON.stringify(recorder.initial())},"steps":[`;
   if (!json) cli.out(style.bold(script.name ?? path));
   const report = await runScript(script, recorder.backend, {
-    onStep: (outcome, step) => {
-      const trace = recorder.take();
+    onStep: (outcome, step, bindings) => {
+      const trace = recorder.take((fd) => bindings.nameOf(fd));
       if (json) {
         if (!encoder) {
           write(head());
           encoder = new TraceEncoder();
         }
-        const { events, cost, changes } = trace;
+        const { events, names, cost, changes } = trace;
         const stored = encoder.encode(trace);
         write(
-          `${steps++ === 0 ? '' : ','}\n${JSON.stringify({ ...outcome, events, cost, changes, ...stored })}`,
+          `${steps++ === 0 ? '' : ','}\n${JSON.stringify({ ...outcome, events, names, cost, changes, ...stored })}`,
         );
         // Let a pipe's reader catch up: the run itself never yields to the event loop.
         return cli.io.stdout.drained?.();
       }
       cli.out(output.renderStep(step, outcome, style));
-      for (const e of trace.events) cli.out(style.dim(`      ${describeEvent(e)}`));
+      for (const e of trace.events) cli.out(style.dim(`      ${describeEvent(e, trace.names)}`));
       const cost = Object.entries(trace.cost).map(([k, v]) => `${k}=${v}`);
       if (cost.length > 0) cli.out(`      cost: ${cost.join(' ')}`);
       for (const c of trace.changes) cli.out(`      ${style.bold('Δ')} ${c}`);

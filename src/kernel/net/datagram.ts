@@ -2,7 +2,7 @@
 // accept share — take the head skb, or sleep as an exclusive "receiver" until one comes.
 
 import { EPOLL, SOCK } from '../../abi/constants.ts';
-import { ERRNO } from '../errors.ts';
+import { ERRNO, errWhy } from '../errors.ts';
 import { type SysGen, sleepOn, type Thread, type WakeReason, wakeThread } from '../sched.ts';
 import { defineWakeFunction, removeWaitQueue, type WaitQueueHead } from '../waitqueue.ts';
 import type { Skb } from './skbuff.ts';
@@ -39,7 +39,7 @@ export function* skbRecvDatagram(t: Thread, sk: Sock, nonblock: boolean): SysGen
     if (err) return err;
     const skb = sk.receiveQueue.shift();
     if (skb) return skb;
-    if (nonblock) return -EAGAIN;
+    if (nonblock) return errWhy(t.k, -EAGAIN, '__skb_try_recv_datagram', 'the receive queue is empty and the socket is O_NONBLOCK');
     // __skb_wait_for_more_packets: the checks it makes after queueing its entry.
     const err2 = sockError(sk);
     if (err2) return err2;

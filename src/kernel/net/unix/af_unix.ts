@@ -67,7 +67,7 @@ function unixReleaseSock(k: Kernel, sk: UnixSock, embrion: boolean): void {
   sk.state = 'TCP_CLOSE';
   const skpair = sk.peer;
   sk.peer = null;
-  wakeUp(k, sk.peerWait, 0, 0);
+  wakeUp(k, sk.peerWait, 0, 0, 'unix_release_sock');
   if (skpair) {
     if (connectionBased(sk)) {
       skpair.shutdown = SHUTDOWN_MASK;
@@ -111,7 +111,7 @@ function unixListen(k: Kernel, sock: Socket, backlog: number): number {
   if (sk.addr === null) return -EINVAL;
   if (sk.state !== 'TCP_CLOSE' && sk.state !== 'TCP_LISTEN') return -EINVAL;
   // Linux: a larger backlog lets waiting connectors retry.
-  if (backlog > sk.maxAckBacklog) wakeUp(k, sk.peerWait, 0, 0);
+  if (backlog > sk.maxAckBacklog) wakeUp(k, sk.peerWait, 0, 0, 'unix_listen');
   sk.maxAckBacklog = backlog;
   sk.state = 'TCP_LISTEN';
   return 0;
@@ -126,7 +126,7 @@ function* unixAccept(t: Thread, sock: Socket, newsock: Socket, nonblock: boolean
   if (typeof skb === 'number') return skb || -EINVAL;
   const tsk = skb.owner as UnixSock;
   consumeSkb(t.k, skb);
-  wakeUp(t.k, sk.peerWait, 1, 0);
+  wakeUp(t.k, sk.peerWait, 1, 0, 'unix_accept');
   newsock.state = 'SS_CONNECTED';
   // Linux: sock_graft — from here the embryo's wake-ups reach the new file's queue.
   newsock.sk = tsk;

@@ -3,6 +3,7 @@
 // state; `--json` writes the whole trace in the trace format (docs/trace-format.md), a step at
 // a time as it runs, so that a long script never sits in memory whole.
 
+import { formatOpenFlags } from '../observe/names.ts';
 import {
   describeEvent,
   KEYFRAME_INTERVAL,
@@ -12,7 +13,7 @@ import {
   TraceRecorder,
 } from '../observe/trace.ts';
 import * as output from '../script/output.ts';
-import type { Script } from '../script/parse.ts';
+import type { Script, Step } from '../script/parse.ts';
 import { exitStatus, runScript } from '../script/run.ts';
 import type { Cli } from './cli.ts';
 
@@ -46,6 +47,8 @@ export async function traceScript(cli: Cli, path: string, script: Script, json: 
         return cli.io.stdout.drained?.();
       }
       cli.out(output.renderStep(step, outcome, style));
+      const flags = getflResult(step, outcome.result);
+      if (flags !== null) cli.out(style.dim(`      F_GETFL: ${formatOpenFlags(flags)}`));
       for (const e of trace.events) cli.out(style.dim(`      ${describeEvent(e, trace.names)}`));
       const cost = Object.entries(trace.cost).map(([k, v]) => `${k}=${v}`);
       if (cost.length > 0) cli.out(`      cost: ${cost.join(' ')}`);
@@ -63,4 +66,12 @@ export async function traceScript(cli: Cli, path: string, script: Script, json: 
     cli.out(output.renderSummary(report, script, style));
   }
   return exitStatus(report);
+}
+
+/** The flag word an fcntl(F_GETFL) step returned, or null for any other step. */
+function getflResult(step: Step, result: unknown): number | null {
+  const src = step.source as { call?: unknown; args?: unknown[] };
+  if (src.call !== 'fcntl' || !Array.isArray(src.args) || src.args[1] !== 'F_GETFL') return null;
+  const ret = (result as { ret?: unknown } | null)?.ret;
+  return typeof ret === 'number' ? ret : null;
 }

@@ -10,7 +10,14 @@ import { File, type FileOperations, type PollTable, pollWait } from './file.ts';
 import { installFd } from './fs.ts';
 import type { Kernel } from './kernel.ts';
 import { type MaySleep, type SysGen, sleepOn, type Thread } from './sched.ts';
-import { newWaitQueue, snapshotWaitQueue, type WaitQueueHead, waitqueueActive, wakeSkipped, wakeUp } from './waitqueue.ts';
+import {
+  newWaitQueue,
+  snapshotWaitQueue,
+  type WaitQueueHead,
+  waitqueueActive,
+  wakeSkipped,
+  wakeUp,
+} from './waitqueue.ts';
 
 const { EAGAIN, EINVAL, EINTR } = ERRNO;
 
@@ -43,7 +50,8 @@ function eventfdRead(t: Thread, file: File, buf: Uint8Array, count: number): May
   const ctx = file.priv as EventfdCtx;
   if (count < 8) return errWhy(t.k, -EINVAL, 'eventfd_read', 'count < 8: the buffer cannot hold the u64');
   if (ctx.count === 0n) {
-    if (file.nonblock) return errWhy(t.k, -EAGAIN, 'eventfd_read', 'the counter is 0 and {file} is O_NONBLOCK', file.id);
+    if (file.nonblock)
+      return errWhy(t.k, -EAGAIN, 'eventfd_read', 'the counter is 0 and {file} is O_NONBLOCK', file.id);
     return eventfdReadWait(t, file, buf, count);
   }
   const value = ctx.semaphore ? 1n : ctx.count;
@@ -79,7 +87,13 @@ function eventfdAdd(t: Thread, file: File, value: bigint): MaySleep<number> {
   const ctx = file.priv as EventfdCtx;
   if (!(ULLONG_MAX - ctx.count > value)) {
     if (file.nonblock)
-      return errWhy(t.k, -EAGAIN, 'eventfd_write', 'the counter would pass 0xfffffffffffffffe and {file} is O_NONBLOCK', file.id);
+      return errWhy(
+        t.k,
+        -EAGAIN,
+        'eventfd_write',
+        'the counter would pass 0xfffffffffffffffe and {file} is O_NONBLOCK',
+        file.id,
+      );
     return eventfdAddWait(t, file, value);
   }
   ctx.count += value;

@@ -14,7 +14,14 @@ export type KernelEvent =
    * reached, head first, because nr_exclusive ran out (`stop: 'exclusive'`) or a wake function
    * stopped the walk (`stop: 'callback'`); `stop: null` when it walked the whole queue.
    */
-  | { type: 'wake_up_done'; queue: string; woken: number; walked: number; skipped: number[]; stop: 'exclusive' | 'callback' | null }
+  | {
+      type: 'wake_up_done';
+      queue: string;
+      woken: number;
+      walked: number;
+      skipped: number[];
+      stop: 'exclusive' | 'callback' | null;
+    }
   /** A waker that did not call wake_up at all (Linux: a waitqueue_active check, or no reason to wake). */
   | { type: 'wake_skipped'; queue: string; from: string; why: string }
   /**

@@ -176,7 +176,9 @@ export function sys_dup3(t: Thread, oldfd: number, newfd: number, flags: number)
 
 export function sys_dup2(t: Thread, oldfd: number, newfd: number): SysResult {
   if (oldfd === newfd)
-    return fdlookup(t, oldfd) ? { ret: newfd } : failWhy(t.k, 'EBADF', 'dup2', 'fd {fd} is not open', undefined, oldfd);
+    return fdlookup(t, oldfd)
+      ? { ret: newfd }
+      : failWhy(t.k, 'EBADF', 'dup2', 'fd {fd} is not open', undefined, oldfd);
   return doDup2(t, oldfd, newfd, false);
 }
 
@@ -186,12 +188,20 @@ function doDup2(t: Thread, oldfd: number, newfd: number, cloexec: boolean): SysR
   // Linux: ksys_dup3 — newfd beyond RLIMIT_NOFILE, or a table that cannot grow, is EBADF.
   if (newfd < 0 || newfd >= table.rlimit.soft)
     return failWhy(t.k, 'EBADF', 'ksys_dup3', 'newfd {fd} is beyond RLIMIT_NOFILE', undefined, newfd);
-  if (!table.expand(newfd)) return failWhy(t.k, 'EBADF', 'expand_files', 'the fd table cannot grow to {fd}', undefined, newfd);
+  if (!table.expand(newfd))
+    return failWhy(t.k, 'EBADF', 'expand_files', 'the fd table cannot grow to {fd}', undefined, newfd);
   const file = table.get(oldfd);
   if (!file) return failWhy(t.k, 'EBADF', 'ksys_dup3', 'fd {fd} is not open', undefined, oldfd);
   // Linux: do_dup2 — a reserved, not yet installed fd (another thread's accept4) is busy.
   if (table.larval.has(newfd))
-    return failWhy(t.k, 'EBUSY', 'do_dup2', 'newfd {fd} is reserved but not yet installed (another thread)', undefined, newfd);
+    return failWhy(
+      t.k,
+      'EBUSY',
+      'do_dup2',
+      'newfd {fd} is reserved but not yet installed (another thread)',
+      undefined,
+      newfd,
+    );
   const old = table.replace(newfd, getFile(file), cloexec);
   // Linux: do_dup2 — the file that was at newfd is closed silently, after the install.
   if (old) fput(t.k, old);
@@ -258,6 +268,7 @@ export function sys_fcntl(t: Thread, fd: number, cmd: number, arg: number): SysR
 export function sys_ioctl_fionread(t: Thread, fd: number): SysResult {
   const file = fdlookup(t, fd);
   if (!file) return toResult(errWhy(t.k, -EBADF, 'fdget', 'fd {fd} is not open', undefined, fd));
-  if (!file.ops.fionread) return toResult(errWhy(t.k, -ENOTTY, 'vfs_ioctl', '{file} has no FIONREAD', file.id));
+  if (!file.ops.fionread)
+    return toResult(errWhy(t.k, -ENOTTY, 'vfs_ioctl', '{file} has no FIONREAD', file.id));
   return toResult(file.ops.fionread(t.k, file));
 }

@@ -30,7 +30,7 @@ import {
 } from '../abi/constants.ts';
 import type { Failure, SysResult } from '../api/syscalls.ts';
 import { Unsupported } from '../api/syscalls.ts';
-import { ERRNO, errWhy, fail, failWhy, toResult } from './errors.ts';
+import { ERRNO, errWhy, failWhy, toResult } from './errors.ts';
 import {
   copyBytes,
   File,
@@ -276,7 +276,13 @@ function pipeReadLocked(
     // Never wait for more once something has been read.
     if (ret) break;
     if (file.nonblock) {
-      ret = errWhy(k, -EAGAIN, 'pipe_read', 'the pipe is empty, has writers, and {file} is O_NONBLOCK', file.id);
+      ret = errWhy(
+        k,
+        -EAGAIN,
+        'pipe_read',
+        'the pipe is empty, has writers, and {file} is O_NONBLOCK',
+        file.id,
+      );
       break;
     }
     // Linux: only a read that freed zero-length slots can get here with was_full; kept as written.
@@ -330,7 +336,14 @@ function pipeWriteOut(k: Kernel, pipe: Pipe, st: WriteState): number {
   // "Epoll nonsensically wants a wakeup whether the pipe was already empty or not."
   if (st.wasEmpty || pipe.pollUsage) wakeUp(k, pipe.rdWait, 1, IN_KEY, 'pipe_write');
   else if (k.emit)
-    wakeSkipped(k, pipe.rdWait, 'pipe_write', st.ret < 0 ? 'nothing written' : 'the pipe was not empty (its readers were woken when it filled) and no poll/epoll ever used it (pipe->poll_usage)');
+    wakeSkipped(
+      k,
+      pipe.rdWait,
+      'pipe_write',
+      st.ret < 0
+        ? 'nothing written'
+        : 'the pipe was not empty (its readers were woken when it filled) and no poll/epoll ever used it (pipe->poll_usage)',
+    );
   if (st.wakeNextWriter) wakeUp(k, pipe.wrWait, 1, OUT_KEY, 'pipe_write');
   return st.ret;
 }
@@ -374,7 +387,14 @@ function pipeWriteLoop(t: Thread, file: File, data: Uint8Array, st: WriteState, 
   const totalLen = data.length;
   for (;;) {
     if (pipe.readers === 0) {
-      if (!st.ret) st.ret = errWhy(k, -EPIPE, 'pipe_write', 'the pipe has no readers left (pipe->readers == 0)', file.id);
+      if (!st.ret)
+        st.ret = errWhy(
+          k,
+          -EPIPE,
+          'pipe_write',
+          'the pipe has no readers left (pipe->readers == 0)',
+          file.id,
+        );
       return true;
     }
     const head = pipe.head;
@@ -400,7 +420,8 @@ function pipeWriteLoop(t: Thread, file: File, data: Uint8Array, st: WriteState, 
     // Linux tests fullness with the head read before taking the slot: one more turn at most.
     if (head - pipe.tail < pipe.maxUsage) continue;
     if (file.nonblock) {
-      if (!st.ret) st.ret = errWhy(k, -EAGAIN, 'pipe_write', 'the pipe is full and {file} is O_NONBLOCK', file.id);
+      if (!st.ret)
+        st.ret = errWhy(k, -EAGAIN, 'pipe_write', 'the pipe is full and {file} is O_NONBLOCK', file.id);
       return true;
     }
     if (signalled) {
@@ -468,7 +489,8 @@ function roundPipeSize(size: number): number {
 // Linux: pipe_resize_ring. The live slots move to the start of a new ring.
 function pipeResizeRing(k: Kernel, pipe: Pipe, nrSlots: number): number {
   const n = occupancy(pipe);
-  if (nrSlots < n) return errWhy(k, -EBUSY, 'pipe_resize_ring', 'the pipe holds more slots than the new size');
+  if (nrSlots < n)
+    return errWhy(k, -EBUSY, 'pipe_resize_ring', 'the pipe holds more slots than the new size');
   const bufs = freeSlots(nrSlots);
   for (let i = 0; i < n; i++) bufs[i] = slotAt(pipe, pipe.tail + i);
   pipe.bufs = bufs;
@@ -494,7 +516,12 @@ function pipeSetSize(k: Kernel, pipe: Pipe, arg: number): number {
   const userBufs = accountPipeBuffers(k, pipe.nrAccounted, nrSlots);
   if (nrSlots > pipe.maxUsage && tooManyPipeBuffersSoft(userBufs)) {
     accountPipeBuffers(k, nrSlots, pipe.nrAccounted); // out_revert_acct
-    return errWhy(k, -EPERM, 'pipe_set_size', "over pipe-user-pages-soft: an unprivileged user may not grow a pipe");
+    return errWhy(
+      k,
+      -EPERM,
+      'pipe_set_size',
+      'over pipe-user-pages-soft: an unprivileged user may not grow a pipe',
+    );
   }
   const ret = pipeResizeRing(k, pipe, nrSlots);
   if (ret < 0) {
@@ -592,7 +619,8 @@ function allocPipeInfo(k: Kernel): Pipe {
  * uses no descriptor.
  */
 export function sys_pipe2(t: Thread, flags: number): SysResult<{ fds: [number, number] }> {
-  if ((flags & ~PIPE2_FLAGS) !== 0) return failWhy(t.k, 'EINVAL', 'do_pipe2', 'flags other than O_CLOEXEC, O_NONBLOCK, O_DIRECT');
+  if ((flags & ~PIPE2_FLAGS) !== 0)
+    return failWhy(t.k, 'EINVAL', 'do_pipe2', 'flags other than O_CLOEXEC, O_NONBLOCK, O_DIRECT');
   // Linux: watch_queue_init — ENOPKG without CONFIG_WATCH_QUEUE (as on the reference host).
   if (flags & O_NOTIFICATION_PIPE) throw new Unsupported('pipe2', 'O_NOTIFICATION_PIPE');
   const k = t.k;

@@ -161,7 +161,8 @@ function maxSelectFd(t: Thread, n: number, fds: FdSetBits): number {
         const fd = lowestFd(h, all);
         // Linux: `set & ~*open_fds` — a larval (reserved, uninstalled) fd counts as open here,
         // and select_poll_one then finds no file: NVAL.
-        if (!table.isAllocated(fd)) return errWhy(t.k, -EBADF, 'max_select_fd', 'fd {fd} is set but not open', undefined, fd);
+        if (!table.isAllocated(fd))
+          return errWhy(t.k, -EBADF, 'max_select_fd', 'fd {fd} is set but not open', undefined, fd);
         if (fd + 1 > max) max = fd + 1;
       }
   }

@@ -147,7 +147,16 @@ function* timerfdRead(t: Thread, file: File, buf: Uint8Array, count: number): Sy
   const ctx = file.priv as TimerfdCtx;
   if (count < 8) return errWhy(k, -EINVAL, 'timerfd_read_iter', 'count < 8: the buffer cannot hold the u64');
   let res = 0;
-  if (file.nonblock) res = ctx.ticks ? -EAGAIN : errWhy(k, -EAGAIN, 'timerfd_read_iter', 'the timer has not expired (ticks == 0) and {file} is O_NONBLOCK', file.id);
+  if (file.nonblock)
+    res = ctx.ticks
+      ? -EAGAIN
+      : errWhy(
+          k,
+          -EAGAIN,
+          'timerfd_read_iter',
+          'the timer has not expired (ticks == 0) and {file} is O_NONBLOCK',
+          file.id,
+        );
   else {
     // Linux: wait_event_interruptible_locked_irq(ctx->wqh, ctx->ticks) — non-exclusive, tail.
     while (!ctx.ticks) {
@@ -208,7 +217,12 @@ export function snapshotTimerfd(k: Kernel, ctx: TimerfdCtx): object {
 /** Linux: timerfd_create. */
 export function sys_timerfd_create(t: Thread, clockid: number, flags: number): SysResult {
   if ((flags & ~TFD_CREATE_FLAGS) !== 0 || !TIMERFD_CLOCKS.has(clockid))
-    return failWhy(t.k, 'EINVAL', 'timerfd_create', 'flags other than TFD_NONBLOCK, TFD_CLOEXEC, or a clock not supported');
+    return failWhy(
+      t.k,
+      'EINVAL',
+      'timerfd_create',
+      'flags other than TFD_NONBLOCK, TFD_CLOEXEC, or a clock not supported',
+    );
   // Not Linux: only CLOCK_MONOTONIC is modelled (it is the virtual clock). CLOCK_REALTIME and
   // CLOCK_BOOTTIME would need a second clock and clock_settime cancellation; the alarm clocks
   // need CAP_WAKE_ALARM (EPERM unprivileged).
@@ -237,7 +251,8 @@ export function sys_timerfd_create(t: Thread, clockid: number, flags: number): S
 function timerfdFget(t: Thread, fd: number): TimerfdCtx | number {
   const file = fdlookup(t, fd);
   if (!file) return errWhy(t.k, -ERRNO.EBADF, 'timerfd_fget', 'fd {fd} is not open', undefined, fd);
-  if (file.ops !== timerfdOps) return errWhy(t.k, -EINVAL, 'timerfd_fget', '{file} is not a timerfd', file.id, fd);
+  if (file.ops !== timerfdOps)
+    return errWhy(t.k, -EINVAL, 'timerfd_fget', '{file} is not a timerfd', file.id, fd);
   return file.priv as TimerfdCtx;
 }
 
@@ -254,10 +269,16 @@ export function sys_timerfd_settime(
 ): SysResult<{ old: Itimerspec }> {
   // Linux: flags and both timespecs are checked before the descriptor.
   if ((flags & ~TFD_SETTIME_FLAGS) !== 0)
-    return failWhy(t.k, 'EINVAL', 'do_timerfd_settime', 'flags other than TFD_TIMER_ABSTIME, TFD_TIMER_CANCEL_ON_SET');
+    return failWhy(
+      t.k,
+      'EINVAL',
+      'do_timerfd_settime',
+      'flags other than TFD_TIMER_ABSTIME, TFD_TIMER_CANCEL_ON_SET',
+    );
   const texp = timespecNs('timerfd_settime', value.value);
   const tintv = timespecNs('timerfd_settime', value.interval);
-  if (texp === null || tintv === null) return failWhy(t.k, 'EINVAL', 'do_timerfd_settime', 'invalid timespec');
+  if (texp === null || tintv === null)
+    return failWhy(t.k, 'EINVAL', 'do_timerfd_settime', 'invalid timespec');
   const ctx = timerfdFget(t, fd);
   if (typeof ctx === 'number') return toResult(ctx) as Failure;
   const k = t.k;

@@ -3,7 +3,17 @@
 // that watch it. The kernel knows no script names: the table is made from a snapshot and the
 // script's bindings (fd → name), and a trace step carries the part of it its events use.
 
-import { EPOLL, O, O_APPEND, O_ASYNC, O_EXCL, O_NOATIME, O_NOCTTY, O_TRUNC, POLLFREE } from '../abi/constants.ts';
+import {
+  EPOLL,
+  O,
+  O_APPEND,
+  O_ASYNC,
+  O_EXCL,
+  O_NOATIME,
+  O_NOCTTY,
+  O_TRUNC,
+  POLLFREE,
+} from '../abi/constants.ts';
 import { formatMask } from '../abi/flags.ts';
 import type { KernelEvent } from '../kernel/events.ts';
 import type { KernelSnapshot } from './snapshot.ts';

@@ -18,8 +18,8 @@ import {
   formatEvents,
   formatOpenFlags,
   type NameTable,
-  nameTable,
   namesFor,
+  nameTable,
 } from './names.ts';
 import { type KernelSnapshot, snapshot } from './snapshot.ts';
 
@@ -176,7 +176,7 @@ function describe(e: KernelEvent, name: Namer, peek: (key: string) => string | u
       return `${e.from ? `${e.from}: ` : ''}wake_up(${queue(e.queue)}, nr_exclusive=${e.nr_exclusive}, key=${e.key ? ev(e.key) : 'all'})`;
     case 'wake_up_done': {
       if (e.walked === 0) return `  nobody woken: no waiter on ${queue(e.queue)}`;
-      const woke = `  woke ${e.woken} of the ${e.walked} ${e.walked === 1 ? 'entry' : 'entries'} it called`;
+      const woke = `  wake_up(${queue(e.queue)}) woke ${e.woken} of the ${e.walked} ${e.walked === 1 ? 'entry' : 'entries'} it called`;
       if (e.skipped.length === 0) return woke;
       const why = e.stop === 'exclusive' ? 'nr_exclusive ran out' : 'a wake function stopped the walk';
       return `${woke}; ${why}, not reached: ${e.skipped.map(entry).join(', ')}`;
@@ -299,6 +299,16 @@ export function diffSnapshots(
     const named = names?.[`file:${f.id}`];
     return named && named !== `file #${f.id}` ? `${named}\u0000${kernel}` : kernel;
   };
+  // Lists of epitem ids (an eventpoll's ready list and items, a file's watchedBy) by what they watch.
+  const epitems = (f: FileSnapshot): ((id: number) => string) | undefined => {
+    if (!names) return undefined;
+    const epName = f.type === 'eventpoll' ? names[`file:${f.id}`] : undefined;
+    return (id) => {
+      const n = names[`epi:${id}`];
+      if (n === undefined) return String(id);
+      return epName && n.endsWith(` in ${epName}`) ? n.slice(0, -` in ${epName}`.length) : n;
+    };
+  };
   // `label\0kernel` + rest → `label rest  [kernel]`.
   const withIds = (label: string, rest: string) => {
     const nul = label.indexOf('\u0000');
@@ -321,7 +331,12 @@ export function diffSnapshots(
       const label = owner ?? fileLabel(f);
       // A named file's detail is the file's own state: `$ep (fd 5).rdllist`.
       const tail = owner || (label.includes('\u0000') && rest[0] === 'detail') ? rest.slice(1) : rest;
-      line(withIds(label, `${pathText(tail, tail !== rest ? f.detail : f)}: ${valueChange(a, b, op.path)}`));
+      line(
+        withIds(
+          label,
+          `${pathText(tail, tail !== rest ? f.detail : f)}: ${valueChange(a, b, op.path, epitems(f))}`,
+        ),
+      );
       return;
     }
     if (top === 'processes' && index !== undefined) {
@@ -330,7 +345,8 @@ export function diffSnapshots(
         if (rest.length === 2) {
           const fds = (l: unknown) => new Map((l as FdSnapshot[]).map((e) => [e.fd, e]));
           const [was, now] = [fds(a), fds(b)];
-          for (const [fd, e] of now) if (!sameFd(was.get(fd), e)) line(`pid ${p.pid} ${fdName(fd)}: ${fdText(e)}`);
+          for (const [fd, e] of now)
+            if (!sameFd(was.get(fd), e)) line(`pid ${p.pid} ${fdName(fd)}: ${fdText(e)}`);
           for (const fd of was.keys()) if (!now.has(fd)) line(`pid ${p.pid} ${fdName(fd)}: closed`);
         } else {
           const e = p.fdtable.fds[rest[2] as number];
@@ -379,6 +395,9 @@ function pathText(path: readonly (string | number)[], root: unknown): string {
   return out;
 }
 
+/** The keys whose lists hold epitem ids. */
+const EPITEM_LISTS = new Set(['rdllist', 'scanBatch', 'ovflist', 'items', 'watchedBy']);
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -392,11 +411,25 @@ function short(v: unknown): string {
  * `old → new`; lists of things with ids (queue entries, epitems) as their ids; a file's `flags`
  * as open flags and an event mask (`events`, `key`, `revents`) as Linux names them.
  */
-function valueChange(a: unknown, b: unknown, path: readonly (string | number)[]): string {
+function valueChange(
+  a: unknown,
+  b: unknown,
+  path: readonly (string | number)[],
+  epitem?: (id: number) => string,
+): string {
   const last = path[path.length - 1];
+  if (epitem && EPITEM_LISTS.has(String(last))) {
+    const list = (l: unknown) =>
+      Array.isArray(l)
+        ? `[${l.map((x) => (typeof x === 'number' ? epitem(x) : isObject(x) && typeof x.id === 'number' ? epitem(x.id) : short(x))).join(', ')}]`
+        : short(l);
+    if (Array.isArray(a) || Array.isArray(b)) return `${list(a)} → ${list(b)}`;
+  }
   if (typeof a === 'number' && typeof b === 'number') {
-    if (last === 'flags' && path[0] === 'files' && path.length === 3) return `${formatOpenFlags(a)} → ${formatOpenFlags(b)}`;
-    if (last === 'events' || last === 'key' || last === 'revents') return `${formatEvents(a)} → ${formatEvents(b)}`;
+    if (last === 'flags' && path[0] === 'files' && path.length === 3)
+      return `${formatOpenFlags(a)} → ${formatOpenFlags(b)}`;
+    if (last === 'events' || last === 'key' || last === 'revents')
+      return `${formatEvents(a)} → ${formatEvents(b)}`;
   }
   const ids = (l: unknown) =>
     Array.isArray(l) && l.every((x) => isObject(x) && 'id' in x)

@@ -113,7 +113,10 @@ test('trace_text_prints_a_pipe_change_once_not_once_per_file', async () => {
   const write = stdout.slice(stdout.indexOf('write('), stdout.indexOf('read('));
   const occupancy = write.split('\n').filter((l) => l.includes('Δ') && l.includes('.occupancy:'));
   assert.equal(occupancy.length, 1, write);
-  assert.match(occupancy[0], /pipe\(\$r \(fd 3\), \$w \(fd 4\)\)\.occupancy: 0 → 1 {2}\[pipe #\d+ \(files #\d+, #\d+\)\]/);
+  assert.match(
+    occupancy[0],
+    /pipe\(\$r \(fd 3\), \$w \(fd 4\)\)\.occupancy: 0 → 1 {2}\[pipe #\d+ \(files #\d+, #\d+\)\]/,
+  );
   for (const step of (JSON.parse((await trace(pipeScript, '--json')).stdout) as TraceDoc).steps)
     assert.equal(new Set(step.changes).size, step.changes.length);
 });
@@ -154,7 +157,14 @@ test('trace_text_renders_every_event_kind_readably', async () => {
       stop: 'exclusive',
     },
     wake_skipped: { type: 'wake_skipped', queue: 'eventfd:3.wqh', from: 'eventfd_write', why: 'no waiter' },
-    errno: { type: 'errno', errno: 'ENOENT', fn: 'do_epoll_ctl', why: 'no epitem for {file}', file: 9, fd: 3 },
+    errno: {
+      type: 'errno',
+      errno: 'ENOENT',
+      fn: 'do_epoll_ctl',
+      why: 'no epitem for {file}',
+      file: 9,
+      fd: 3,
+    },
     ep_wait_none: { type: 'ep_wait_none', ep: 6, why: 'dropped', dropped: [7] },
     eventfd_read: { type: 'eventfd_read', file: 4, value: '3', count: '0' },
   };

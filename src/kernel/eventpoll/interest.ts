@@ -40,7 +40,8 @@ export function epInsert(
   ctx: LoopCheckCtx | null,
 ): number {
   const sysctl = epollSysctl(k);
-  if (sysctl.userWatches >= sysctl.maxUserWatches) return errWhy(k, -ENOSPC, 'ep_insert', 'max_user_watches reached');
+  if (sysctl.userWatches >= sysctl.maxUserWatches)
+    return errWhy(k, -ENOSPC, 'ep_insert', 'max_user_watches reached');
   sysctl.userWatches++;
   const epi = newEpitem(k, ep, tfile, fd, event);
   attachEpitem(tfile, epi);
@@ -51,7 +52,14 @@ export function epInsert(
   // Now check whether we have created too many wake-up paths.
   if (ctx && reversePathCheck(ctx)) {
     epRemoveSafe(k, ep, epi);
-    return errWhy(k, -EINVAL, 'reverse_path_check', 'too many wake-up paths through {file} (path_count_arr)', tfile.id, fd);
+    return errWhy(
+      k,
+      -EINVAL,
+      'reverse_path_check',
+      'too many wake-up paths through {file} (path_count_arr)',
+      tfile.id,
+      fd,
+    );
   }
 
   // Register on the target's queues and learn its readiness in one poll.

@@ -61,13 +61,22 @@ function doEpollCtl(t: Thread, epfd: number, op: number, fd: number, epds: Epoll
   if (!tf) return errWhy(k, -EBADF, 'do_epoll_ctl', 'fd {fd} is not open', undefined, fd);
   // The target must support poll (regular files, /dev/null: EPERM, even if epfd is no epoll).
   if (!fileCanPoll(tf))
-    return errWhy(k, -EPERM, 'do_epoll_ctl', k.emit ? `{file} has no ->poll (a ${tf.ops.type} file: file_can_poll)` : '', tf.id, fd);
+    return errWhy(
+      k,
+      -EPERM,
+      'do_epoll_ctl',
+      k.emit ? `{file} has no ->poll (a ${tf.ops.type} file: file_can_poll)` : '',
+      tf.id,
+      fd,
+    );
   // Linux: ep_take_care_of_epollwakeup — without CAP_BLOCK_SUSPEND the flag is silently
   // cleared. Not Linux-as-root: the model's processes are unprivileged, so it is always cleared.
   if (epds) epds.events = (epds.events & ~EPOLLWAKEUP) >>> 0;
   // Not an epoll, or the epoll itself (any fd of it, dups included).
-  if (f === tf) return errWhy(k, -EINVAL, 'do_epoll_ctl', 'an epoll cannot watch itself (f == tf)', tf.id, fd);
-  if (!isFileEpoll(f)) return errWhy(k, -EINVAL, 'do_epoll_ctl', 'epfd {fd} is not an epoll file (is_file_epoll)', f.id, epfd);
+  if (f === tf)
+    return errWhy(k, -EINVAL, 'do_epoll_ctl', 'an epoll cannot watch itself (f == tf)', tf.id, fd);
+  if (!isFileEpoll(f))
+    return errWhy(k, -EINVAL, 'do_epoll_ctl', 'epfd {fd} is not an epoll file (is_file_epoll)', f.id, epfd);
   // EPOLLEXCLUSIVE: ADD only (exclusivity is fixed when the hook is queued), never on an epoll
   // target, and only with IN, OUT, ERR, HUP, WAKEUP, ET.
   if (epds && epds.events & EPOLLEXCLUSIVE) {
@@ -76,7 +85,14 @@ function doEpollCtl(t: Thread, epfd: number, op: number, fd: number, epds: Epoll
     if (op === EPOLL_CTL_ADD && isFileEpoll(tf))
       return errWhy(k, -EINVAL, 'do_epoll_ctl', 'EPOLLEXCLUSIVE on an epoll target {file}', tf.id, fd);
     if (op === EPOLL_CTL_ADD && (epds.events & ~EPOLLEXCLUSIVE_OK_BITS) !== 0)
-      return errWhy(k, -EINVAL, 'do_epoll_ctl', 'EPOLLEXCLUSIVE with bits outside EPOLLEXCLUSIVE_OK_BITS', tf.id, fd);
+      return errWhy(
+        k,
+        -EINVAL,
+        'do_epoll_ctl',
+        'EPOLLEXCLUSIVE with bits outside EPOLLEXCLUSIVE_OK_BITS',
+        tf.id,
+        fd,
+      );
   }
   const ep = f.priv as Eventpoll;
 
@@ -90,22 +106,60 @@ function doEpollCtl(t: Thread, epfd: number, op: number, fd: number, epds: Epoll
   }
   try {
     if (ctx && isFileEpoll(tf) && epLoopCheck(ctx, ep, tf.priv as Eventpoll) !== 0)
-      return errWhy(k, -ELOOP, 'ep_loop_check', 'adding {file} would make a loop or nest epolls deeper than EP_MAX_NESTS', tf.id, fd);
+      return errWhy(
+        k,
+        -ELOOP,
+        'ep_loop_check',
+        'adding {file} would make a loop or nest epolls deeper than EP_MAX_NESTS',
+        tf.id,
+        fd,
+      );
     const node = ep.rbr.find(tf.id, fd);
     const epi = node ? node.value : null;
     switch (op) {
       case EPOLL_CTL_ADD:
-        if (epi) return errWhy(k, -EEXIST, 'do_epoll_ctl', 'EPOLL_CTL_ADD: (file, fd) of {file} already in the interest tree', tf.id, fd);
+        if (epi)
+          return errWhy(
+            k,
+            -EEXIST,
+            'do_epoll_ctl',
+            'EPOLL_CTL_ADD: (file, fd) of {file} already in the interest tree',
+            tf.id,
+            fd,
+          );
         epds!.events = (epds!.events | EPOLLERR | EPOLLHUP) >>> 0;
         return epInsert(k, ep, epds!, tf, fd, ctx);
       case EPOLL_CTL_DEL:
-        if (!epi) return errWhy(k, -ENOENT, 'do_epoll_ctl', 'EPOLL_CTL_DEL: no epitem for {file} in the interest tree', tf.id, fd);
+        if (!epi)
+          return errWhy(
+            k,
+            -ENOENT,
+            'do_epoll_ctl',
+            'EPOLL_CTL_DEL: no epitem for {file} in the interest tree',
+            tf.id,
+            fd,
+          );
         epRemoveSafe(k, ep, epi);
         return 0;
       case EPOLL_CTL_MOD:
-        if (!epi) return errWhy(k, -ENOENT, 'do_epoll_ctl', 'EPOLL_CTL_MOD: no epitem for {file} in the interest tree', tf.id, fd);
+        if (!epi)
+          return errWhy(
+            k,
+            -ENOENT,
+            'do_epoll_ctl',
+            'EPOLL_CTL_MOD: no epitem for {file} in the interest tree',
+            tf.id,
+            fd,
+          );
         if (epi.event.events & EPOLLEXCLUSIVE)
-          return errWhy(k, -EINVAL, 'do_epoll_ctl', 'EPOLL_CTL_MOD of an epitem added with EPOLLEXCLUSIVE', tf.id, fd);
+          return errWhy(
+            k,
+            -EINVAL,
+            'do_epoll_ctl',
+            'EPOLL_CTL_MOD of an epitem added with EPOLLEXCLUSIVE',
+            tf.id,
+            fd,
+          );
         epds!.events = (epds!.events | EPOLLERR | EPOLLHUP) >>> 0;
         return epModify(k, ep, epi, epds!);
       default:
@@ -164,7 +218,8 @@ function epollWaitHolding(
 ): MaySleep<SysResult<{ events: EpollEvent[] }>> {
   if (maxevents <= 0 || maxevents > EP_MAX_EVENTS)
     return failWhy(t.k, 'EINVAL', 'ep_check_params', 'maxevents <= 0 or > EP_MAX_EVENTS');
-  if (!isFileEpoll(f)) return failWhy(t.k, 'EINVAL', 'ep_check_params', 'epfd {file} is not an epoll file', f.id);
+  if (!isFileEpoll(f))
+    return failWhy(t.k, 'EINVAL', 'ep_check_params', 'epfd {file} is not an epoll file', f.id);
   const events: EpollEvent[] = [];
   const res = epPoll(t, f.priv as Eventpoll, events, maxevents, timeout);
   return mustSleep(res) ? epollWaitAfterSleep(res, events) : epollWaitResult(res, events);
@@ -216,7 +271,8 @@ export function sys_epoll_pwait2(
   if (timeout !== null) {
     t.k.stats.bytesCopiedIn += 16;
     // Linux: poll_select_set_timeout — timespec64_valid, then now + ts (saturating).
-    if (timeout.sec < 0 || timeout.nsec < 0 || timeout.nsec >= NSEC_PER_SEC) return failWhy(t.k, 'EINVAL', 'poll_select_set_timeout', 'invalid timespec');
+    if (timeout.sec < 0 || timeout.nsec < 0 || timeout.nsec >= NSEC_PER_SEC)
+      return failWhy(t.k, 'EINVAL', 'poll_select_set_timeout', 'invalid timespec');
     if (timeout.sec === 0 && timeout.nsec === 0) to = EP_TIMEOUT_NONBLOCK;
     else {
       const at = t.k.now + timeout.sec * NSEC_PER_SEC + timeout.nsec;

@@ -45,7 +45,12 @@ export function epPoll(
   }
   // A zero timeout returns 0 here, even with a signal pending.
   if (timeout.kind === 'nonblock') {
-    t.k.emit?.({ type: 'ep_wait_none', ep: ep.id, why: taken?.length ? 'dropped' : 'empty', dropped: taken ?? [] });
+    t.k.emit?.({
+      type: 'ep_wait_none',
+      ep: ep.id,
+      why: taken?.length ? 'dropped' : 'empty',
+      dropped: taken ?? [],
+    });
     return 0;
   }
   return epPollWait(t, ep, out, maxevents, timeout);

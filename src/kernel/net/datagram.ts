@@ -39,7 +39,13 @@ export function* skbRecvDatagram(t: Thread, sk: Sock, nonblock: boolean): SysGen
     if (err) return err;
     const skb = sk.receiveQueue.shift();
     if (skb) return skb;
-    if (nonblock) return errWhy(t.k, -EAGAIN, '__skb_try_recv_datagram', 'the receive queue is empty and the socket is O_NONBLOCK');
+    if (nonblock)
+      return errWhy(
+        t.k,
+        -EAGAIN,
+        '__skb_try_recv_datagram',
+        'the receive queue is empty and the socket is O_NONBLOCK',
+      );
     // __skb_wait_for_more_packets: the checks it makes after queueing its entry.
     const err2 = sockError(sk);
     if (err2) return err2;

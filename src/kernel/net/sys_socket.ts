@@ -7,7 +7,7 @@
 import { AF, SOCK, SOCK_TYPE_MASK, SOMAXCONN } from '../../abi/constants.ts';
 import type { SysResult } from '../../api/syscalls.ts';
 import { Unsupported } from '../../api/syscalls.ts';
-import { ERRNO, errWhy, fail, failWhy, toResult } from '../errors.ts';
+import { ERRNO, errWhy, failWhy, toResult } from '../errors.ts';
 import { fput } from '../file.ts';
 import { fdget, installFd } from '../fs.ts';
 import type { Kernel } from '../kernel.ts';
@@ -62,7 +62,12 @@ export function sys_socketpair(
   const fd2 = table.reserve(cloexec);
   if (fd2 < 0) {
     table.unreserve(fd1);
-    return failWhy(k, 'EMFILE', 'get_unused_fd_flags', 'no free fd below RLIMIT_NOFILE for the second socket');
+    return failWhy(
+      k,
+      'EMFILE',
+      'get_unused_fd_flags',
+      'no free fd below RLIMIT_NOFILE for the second socket',
+    );
   }
   const giveBack = (): void => {
     table.unreserve(fd2);
@@ -179,7 +184,8 @@ export function* sys_accept4(t: Thread, fd: number, flags: number): SysGen<SysRe
     if ((flags & ~(SOCK.SOCK_CLOEXEC | SOCK.SOCK_NONBLOCK)) !== 0)
       return failWhy(t.k, 'EINVAL', '__sys_accept4', 'flags other than SOCK_CLOEXEC, SOCK_NONBLOCK');
     newfd = table.reserve((flags & SOCK.SOCK_CLOEXEC) !== 0);
-    if (newfd < 0) return toResult(errWhy(t.k, -EMFILE, 'get_unused_fd_flags', 'no free fd below RLIMIT_NOFILE'));
+    if (newfd < 0)
+      return toResult(errWhy(t.k, -EMFILE, 'get_unused_fd_flags', 'no free fd below RLIMIT_NOFILE'));
     const sock = sockFromFile(file);
     if (!sock) return failWhy(t.k, 'ENOTSOCK', 'sock_from_file', '{file} is not a socket', file.id, fd);
     // Linux: do_accept — sock_alloc, with the listener's type and ops.

@@ -164,7 +164,8 @@ export function* unixDgramSendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<
   const k = t.k;
   const sk = unixSk(sock);
   const len = msg.len;
-  if (len > sk.sndbuf - 32) return errWhy(k, -EMSGSIZE, 'unix_dgram_sendmsg', 'the datagram is larger than sk_sndbuf - 32');
+  if (len > sk.sndbuf - 32)
+    return errWhy(k, -EMSGSIZE, 'unix_dgram_sendmsg', 'the datagram is larger than sk_sndbuf - 32');
   const allocErr = yield* sockWaitForSendSpace(t, sk, msg.dontwait);
   if (allocErr) return allocErr;
   const skb = skbSetOwnerW(k, sk, msg.iov.slice(), dgramSkbTruesize(len));
@@ -182,7 +183,8 @@ function* dgramDeliver(t: Thread, sk: UnixSock, skb: Skb, nonblock: boolean): Sy
   const other = sk.peer;
   if (!other) return errWhy(k, -ENOTCONN, 'unix_dgram_sendmsg', 'the socket is not connected (no peer)');
   for (;;) {
-    if (!unixMaySend(sk, other)) return errWhy(k, -EPERM, 'unix_may_send', 'the peer is connected to another socket');
+    if (!unixMaySend(sk, other))
+      return errWhy(k, -EPERM, 'unix_may_send', 'the peer is connected to another socket');
     if (other.dead) {
       // Linux: seqpacket only gets here racing with release; it never changes state.
       if (sk.type === SOCK.SOCK_SEQPACKET) return -EPIPE;
@@ -195,7 +197,8 @@ function* dgramDeliver(t: Thread, sk: UnixSock, skb: Skb, nonblock: boolean): Sy
       }
       return errWhy(k, -ECONNRESET, 'unix_dgram_sendmsg', 'the peer is closed');
     }
-    if (other.shutdown & RCV_SHUTDOWN) return errWhy(k, -EPIPE, 'unix_dgram_sendmsg', 'the peer is shut down for reading');
+    if (other.shutdown & RCV_SHUTDOWN)
+      return errWhy(k, -EPIPE, 'unix_dgram_sendmsg', 'the peer is shut down for reading');
     // Linux: a peer that is not connected back to us takes at most max_dgram_qlen + 1 messages.
     if (other !== sk && other.peer !== sk && recvqFull(other)) {
       if (!nonblock) {
@@ -204,7 +207,12 @@ function* dgramDeliver(t: Thread, sk: UnixSock, skb: Skb, nonblock: boolean): Sy
         continue;
       }
       if (sk.peer !== other || peerWakeMe(k, sk, other))
-        return errWhy(k, -EAGAIN, 'unix_dgram_sendmsg', "the peer's receive queue is full (max_dgram_qlen) and the socket is O_NONBLOCK");
+        return errWhy(
+          k,
+          -EAGAIN,
+          'unix_dgram_sendmsg',
+          "the peer's receive queue is full (max_dgram_qlen) and the socket is O_NONBLOCK",
+        );
       continue;
     }
     other.receiveQueue.push(skb);

@@ -64,7 +64,13 @@ export function* unixStreamConnect(
       return errWhy(k, -ECONNREFUSED, 'unix_stream_connect', 'the socket at that name is not listening');
     if (recvqFull(other)) {
       // Linux: EAGAIN, not EINPROGRESS: there is no half-open state to come back to.
-      if (nonblock) return errWhy(k, -EAGAIN, 'unix_stream_connect', "the listener's backlog is full and the socket is O_NONBLOCK");
+      if (nonblock)
+        return errWhy(
+          k,
+          -EAGAIN,
+          'unix_stream_connect',
+          "the listener's backlog is full and the socket is O_NONBLOCK",
+        );
       const reason = yield* unixWaitForPeer(t, other);
       if (reason === 'signal') return -EINTR;
       continue;
@@ -99,7 +105,8 @@ export function* unixStreamSendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen
   const sk = unixSk(sock);
   const other = sk.peer;
   if (!other) return errWhy(k, -ENOTCONN, 'unix_stream_sendmsg', 'the socket is not connected (no peer)');
-  if (sk.shutdown & SEND_SHUTDOWN) return errWhy(k, -EPIPE, 'unix_stream_sendmsg', 'this socket was shut down for writing');
+  if (sk.shutdown & SEND_SHUTDOWN)
+    return errWhy(k, -EPIPE, 'unix_stream_sendmsg', 'this socket was shut down for writing');
   const len = msg.len;
   let sent = 0;
   while (sent < len) {
@@ -122,7 +129,8 @@ export function* unixStreamSendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen
 export function* unixStreamRecvmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number> {
   const k = t.k;
   const sk = unixSk(sock);
-  if (sk.state !== 'TCP_ESTABLISHED') return errWhy(k, -EINVAL, 'unix_stream_read_generic', 'the socket is not connected');
+  if (sk.state !== 'TCP_ESTABLISHED')
+    return errWhy(k, -EINVAL, 'unix_stream_read_generic', 'the socket is not connected');
   const target = 1;
   let copied = 0;
   let size = msg.len;
@@ -136,7 +144,12 @@ export function* unixStreamRecvmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen
       if (err) break;
       if (sk.shutdown & RCV_SHUTDOWN) break;
       if (msg.dontwait) {
-        err = errWhy(k, -EAGAIN, 'unix_stream_read_generic', 'the receive queue is empty and the socket is O_NONBLOCK');
+        err = errWhy(
+          k,
+          -EAGAIN,
+          'unix_stream_read_generic',
+          'the receive queue is empty and the socket is O_NONBLOCK',
+        );
         break;
       }
       // Linux: unix_stream_data_wait — prepare_to_wait (non-exclusive, head) until something changes.

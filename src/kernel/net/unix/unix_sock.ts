@@ -13,7 +13,14 @@
 import { EPOLL, MAX_DGRAM_QLEN, type SOCK } from '../../../abi/constants.ts';
 import type { Kernel } from '../../kernel.ts';
 import { type SysGen, sleepOn, type Thread, type WakeReason } from '../../sched.ts';
-import { newWaitEntry, newWaitQueue, type WaitEntry, type WaitQueueHead, wakeSkipped, wakeUp } from '../../waitqueue.ts';
+import {
+  newWaitEntry,
+  newWaitQueue,
+  type WaitEntry,
+  type WaitQueueHead,
+  wakeSkipped,
+  wakeUp,
+} from '../../waitqueue.ts';
 import { RCV_SHUTDOWN, type SkState, Sock, sleeperQueue } from '../sock.ts';
 import type { Socket } from '../socket.ts';
 

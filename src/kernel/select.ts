@@ -378,7 +378,12 @@ export function kernSelect(
     // tv_usec = 2 000 000 is 2 s; a negative tv_usec leaves a negative nsec → EINVAL.
     const usec = tv.usec % USEC_PER_SEC;
     endTime = pollSelectSetTimeout(t.k, tv.sec + (tv.usec - usec) / USEC_PER_SEC, usec * NSEC_PER_USEC);
-    if (endTime === null) return selectOutcome(-EINVAL, sets, tv);
+    if (endTime === null)
+      return selectOutcome(
+        errWhy(t.k, -EINVAL, 'poll_select_set_timeout', 'the timeval is invalid (negative)'),
+        sets,
+        tv,
+      );
   }
 
   return afterSleep(coreSysSelect(t, n, sets, endTime), (r) => {

@@ -36,7 +36,7 @@ function* sleepAsReceiver(t: Thread, q: WaitQueueHead): SysGen<WakeReason> {
 export function* skbRecvDatagram(t: Thread, sk: Sock, nonblock: boolean): SysGen<Skb | number> {
   for (;;) {
     const err = sockError(sk);
-    if (err) return err;
+    if (err) return errWhy(t.k, err, 'sock_error', 'a pending socket error (sk_err), taken by this call');
     const skb = sk.receiveQueue.shift();
     if (skb) return skb;
     if (nonblock)
@@ -48,7 +48,7 @@ export function* skbRecvDatagram(t: Thread, sk: Sock, nonblock: boolean): SysGen
       );
     // __skb_wait_for_more_packets: the checks it makes after queueing its entry.
     const err2 = sockError(sk);
-    if (err2) return err2;
+    if (err2) return errWhy(t.k, err2, 'sock_error', 'a pending socket error (sk_err), taken by this call');
     if (sk.shutdown & RCV_SHUTDOWN) return 0;
     if (connectionBased(sk) && sk.state !== 'TCP_ESTABLISHED' && sk.state !== 'TCP_LISTEN') return -ENOTCONN;
     const reason = yield* sleepAsReceiver(t, sk.wq);

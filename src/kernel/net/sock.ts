@@ -150,7 +150,7 @@ export function sockWfree(k: Kernel, skb: Skb): void {
 export function* sockWaitForSendSpace(t: Thread, sk: Sock, nonblock: boolean): SysGen<number> {
   for (;;) {
     const err = sockError(sk);
-    if (err) return err;
+    if (err) return errWhy(t.k, err, 'sock_error', 'a pending socket error (sk_err), taken by this call');
     if (sk.shutdown & SEND_SHUTDOWN)
       return errWhy(t.k, -EPIPE, 'sock_alloc_send_pskb', 'this socket was shut down for writing');
     // Linux: sk_wmem_alloc_get(sk) < sk_sndbuf, where sk_wmem_alloc_get is sk_wmem_alloc − 1.

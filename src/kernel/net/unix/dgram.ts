@@ -115,8 +115,9 @@ export function unixDgramConnect(t: Thread, sock: Socket, addr: Sockaddr): numbe
   const err = unixValidateAddr(addr);
   if (err) return err;
   const other = unixFindAbstract(k, sk.type, addr.name);
-  if (!other) return -ECONNREFUSED;
-  if (!unixMaySend(sk, other)) return -EPERM;
+  if (!other) return errWhy(k, -ECONNREFUSED, 'unix_find_other', 'no socket is bound to that name');
+  if (!unixMaySend(sk, other))
+    return errWhy(k, -EPERM, 'unix_may_send', 'the peer is connected to another socket');
   sk.state = 'TCP_ESTABLISHED';
   other.state = 'TCP_ESTABLISHED';
   const oldPeer = sk.peer;
@@ -225,8 +226,9 @@ function* dgramDeliver(t: Thread, sk: UnixSock, skb: Skb, nonblock: boolean): Sy
 export function* unixSeqpacketSendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number> {
   const sk = unixSk(sock);
   const err = sockError(sk);
-  if (err) return err;
-  if (sk.state !== 'TCP_ESTABLISHED') return -ENOTCONN;
+  if (err) return errWhy(t.k, err, 'sock_error', 'a pending socket error (sk_err), taken by this call');
+  if (sk.state !== 'TCP_ESTABLISHED')
+    return errWhy(t.k, -ENOTCONN, 'unix_seqpacket_sendmsg', 'the socket is not connected');
   return yield* unixDgramSendmsg(t, sock, msg);
 }
 

@@ -76,7 +76,10 @@ export function* unixStreamConnect(
       continue;
     }
     // Linux: checked only now, so a full or missing listener is reported first.
-    if (sk.state !== 'TCP_CLOSE') return sk.state === 'TCP_ESTABLISHED' ? -EISCONN : -EINVAL;
+    if (sk.state !== 'TCP_CLOSE')
+      return sk.state === 'TCP_ESTABLISHED'
+        ? errWhy(k, -EISCONN, 'unix_stream_connect', 'the socket is already connected')
+        : errWhy(k, -EINVAL, 'unix_stream_connect', 'the socket is listening');
     const newsk = new UnixSock(k, sk.type);
     newsk.peer = sk;
     newsk.state = 'TCP_ESTABLISHED';
@@ -141,7 +144,10 @@ export function* unixStreamRecvmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen
       if (copied >= target) break;
       // Linux: "POSIX 1003.1g mandates this order": the error, then EOF, then EAGAIN.
       err = sockError(sk);
-      if (err) break;
+      if (err) {
+        errWhy(k, err, 'sock_error', 'a pending socket error (sk_err), taken by this call');
+        break;
+      }
       if (sk.shutdown & RCV_SHUTDOWN) break;
       if (msg.dontwait) {
         err = errWhy(

@@ -2,7 +2,7 @@
 // words by Linux's, every errno with the check that failed, every non-event with its reason.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -267,4 +267,34 @@ test('f_getfl_and_f_setfl_are_decoded_in_the_text_trace', async () => {
   const text = await trace(path);
   has(stepLines(text, 1), 'Δ $w (fd 4).flags: O_WRONLY → O_WRONLY|O_NONBLOCK');
   has(stepLines(text, 2), 'F_GETFL: O_WRONLY|O_NONBLOCK');
+});
+
+test('every_failing_call_of_the_examples_and_conformance_scripts_has_its_reason', async () => {
+  const files = ['examples', 'test/conformance'].flatMap((d) =>
+    readdirSync(join(repo, d))
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => join(repo, d, f)),
+  );
+  const missing: string[] = [];
+  let failing = 0;
+  for (const f of files) {
+    const src = readFileSync(f, 'utf8');
+    const doc = JSON.parse(src) as { steps?: unknown[] };
+    if (!Array.isArray(doc.steps) || doc.steps.length > 300) continue;
+    const recorder = new TraceRecorder();
+    await runScript(parseScriptText(src), recorder.backend, {
+      onStep: (o) => {
+        const events = recorder.take().events;
+        const err = (o.result as { errno?: string }).errno;
+        // A join's errno came from a step before it, when the thread's call ended.
+        if (err === undefined || o.call === 'join') return;
+        failing++;
+        const reason = events.find((e) => e.type === 'errno');
+        if (reason?.type !== 'errno' || reason.errno !== err)
+          missing.push(`${f} step ${o.step}: ${o.call} ${err}`);
+      },
+    });
+  }
+  assert.ok(failing > 300, `${failing}`);
+  assert.deepEqual(missing, []);
 });

@@ -98,7 +98,7 @@ function unixRelease(k: Kernel, sock: Socket): void {
 function unixBind(k: Kernel, sock: Socket, addr: Sockaddr): number {
   const sk = unixSk(sock);
   const err = unixValidateAddr(addr);
-  if (err) return err;
+  if (err) return errWhy(k, err, 'unix_validate_addr', 'the name does not fit in a sockaddr_un');
   if (sk.addr !== null) return errWhy(k, -EINVAL, 'unix_bind_abstract', 'the socket is already bound');
   if (!unixInsertAbstract(k, sk, addr.name))
     return errWhy(k, -ERRNO.EADDRINUSE, 'unix_bind_abstract', 'another socket is bound to that name');
@@ -201,9 +201,9 @@ const unixStreamOps: ProtoOps = {
 const unixDgramOps: ProtoOps = {
   ...unixStreamOps,
   connect: unixDgramConnect,
-  accept: sockNoSupport,
+  accept: (t) => errWhy(t.k, sockNoSupport(), 'sock_no_accept', 'a datagram socket cannot accept'),
   poll: unixDgramPoll,
-  listen: sockNoSupport,
+  listen: (k) => errWhy(k, sockNoSupport(), 'sock_no_listen', 'a datagram socket cannot listen'),
   sendmsg: unixDgramSendmsg,
   recvmsg: unixDgramRecvmsg,
 };

@@ -113,7 +113,7 @@ export function unixDgramConnect(t: Thread, sock: Socket, addr: Sockaddr): numbe
   const k = t.k;
   const sk = unixSk(sock);
   const err = unixValidateAddr(addr);
-  if (err) return err;
+  if (err) return errWhy(k, err, 'unix_validate_addr', 'the name does not fit in a sockaddr_un');
   const other = unixFindAbstract(k, sk.type, addr.name);
   if (!other) return errWhy(k, -ECONNREFUSED, 'unix_find_other', 'no socket is bound to that name');
   if (!unixMaySend(sk, other))

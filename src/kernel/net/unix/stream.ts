@@ -56,7 +56,7 @@ export function* unixStreamConnect(
   const k = t.k;
   const sk = unixSk(sock);
   const err = unixValidateAddr(addr);
-  if (err) return err;
+  if (err) return errWhy(k, err, 'unix_validate_addr', 'the name does not fit in a sockaddr_un');
   for (;;) {
     const other = unixFindAbstract(k, sk.type, addr.name);
     if (!other) return errWhy(k, -ECONNREFUSED, 'unix_find_other', 'no socket is bound to that name');

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { main } from '../../src/cli/cli.ts';
+import { traceDocument } from '../../src/cli/trace.ts';
 import type { KernelEvent } from '../../src/kernel/events.ts';
 import {
   fdLabel,
@@ -297,4 +298,11 @@ test('every_failing_call_of_the_examples_and_conformance_scripts_has_its_reason'
   }
   assert.ok(failing > 300, `${failing}`);
   assert.deepEqual(missing, []);
+});
+
+test('trace_document_is_what_trace_json_writes', async () => {
+  for (const path of [epollScript, join(repo, 'examples/11-epollexclusive-two-epolls.json')]) {
+    const doc = await traceDocument(parseScriptText(readFileSync(path, 'utf8')), path);
+    assert.deepEqual(JSON.parse(JSON.stringify(doc)), JSON.parse(await trace(path, '--json')));
+  }
 });

@@ -3,7 +3,8 @@
 // trace format (docs/trace-format.md), which the playground renders: a full snapshot before the
 // first step and every KEYFRAME_INTERVAL steps, and between them only what changed (a delta),
 // so that a long run stays small and any step can still be rebuilt (rebuildSnapshot), forwards
-// or backwards. `describe*` give the readable form `iomux trace` prints.
+// or backwards. `describe*` give the readable form `iomux trace` prints, in the script's words
+// when given its names (names.ts): `$ep (fd 5)`, not `file #14` / `ep #11`.
 
 import type { Backend } from '../api/backend.ts';
 import { SimProcessHandle } from '../kernel/backend.ts';
@@ -396,7 +397,7 @@ function pathText(path: readonly (string | number)[], root: unknown): string {
 }
 
 /** The keys whose lists hold epitem ids. */
-const EPITEM_LISTS = new Set(['rdllist', 'scanBatch', 'ovflist', 'items', 'watchedBy']);
+const EPITEM_LISTS = new Set(['rdllist', 'scanBatch', 'ovflist', 'items', 'watchedBy', 'inorder']);
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -421,9 +422,19 @@ function valueChange(
   if (epitem && EPITEM_LISTS.has(String(last))) {
     const list = (l: unknown) =>
       Array.isArray(l)
-        ? `[${l.map((x) => (typeof x === 'number' ? epitem(x) : isObject(x) && typeof x.id === 'number' ? epitem(x.id) : short(x))).join(', ')}]`
+        ? `[${l.map((x) => (typeof x === 'number' ? epitem(x) : isObject(x) && typeof (x.id ?? x.epi) === 'number' ? epitem((x.id ?? x.epi) as number) : short(x))).join(', ')}]`
         : short(l);
     if (Array.isArray(a) || Array.isArray(b)) return `${list(a)} → ${list(b)}`;
+  }
+  if (epitem && (last === 'tree' || last === 'left' || last === 'right')) {
+    // A red-black (sub)tree in order: `(left) item:colour (right)`.
+    const tree = (n: unknown): string => {
+      if (!isObject(n) || typeof n.epi !== 'number') return short(n);
+      const left = n.left ? `(${tree(n.left)}) ` : '';
+      const right = n.right ? ` (${tree(n.right)})` : '';
+      return `${left}${epitem(n.epi)}:${n.colour}${right}`;
+    };
+    return `${tree(a)} → ${tree(b)}`;
   }
   if (typeof a === 'number' && typeof b === 'number') {
     if (last === 'flags' && path[0] === 'files' && path.length === 3)

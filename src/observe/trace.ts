@@ -330,6 +330,13 @@ export function diffSnapshots(
       const f = after.files[index as number];
       const owner = rest[0] === 'detail' ? shared(f) : null;
       const label = owner ?? fileLabel(f);
+      if (names && f.type === 'eventpoll' && rest[0] === 'detail' && rest[1] === 'tree') {
+        // Any change inside the interest tree (an insert, a rotation): the whole tree, once.
+        const was = before.files.find((g) => g.id === f.id)?.detail as { tree?: unknown } | undefined;
+        const now = f.detail as { tree?: unknown };
+        line(withIds(label, `.tree: ${valueChange(was?.tree ?? null, now.tree, ['tree'], epitems(f))}`));
+        return;
+      }
       // A named file's detail is the file's own state: `$ep (fd 5).rdllist`.
       const tail = owner || (label.includes('\u0000') && rest[0] === 'detail') ? rest.slice(1) : rest;
       line(

@@ -306,3 +306,22 @@ test('trace_document_is_what_trace_json_writes', async () => {
     assert.deepEqual(JSON.parse(JSON.stringify(doc)), JSON.parse(await trace(path, '--json')));
   }
 });
+
+test('an_interest_tree_change_is_one_line_with_the_tree_in_order', async () => {
+  const text = await trace(join(repo, 'examples/08-interest-tree-and-ready-list.json'));
+  const tree = text.split('\n').filter((l) => l.includes('.tree'));
+  assert.ok(
+    tree.some((l) =>
+      l.includes(
+        'Δ $ep (fd 9).tree: $a_r (fd 3):black ($b_r (fd 5):red) → ($a_r (fd 3):red) $b_r (fd 5):black ($c_r (fd 7):red)',
+      ),
+    ),
+    tree.join('\n'),
+  );
+  // Not one line per field a rotation moved.
+  assert.equal(
+    tree.some((l) => /\.tree\.(epi|file|fd|left|right)/.test(l)),
+    false,
+    tree.join('\n'),
+  );
+});

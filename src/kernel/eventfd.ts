@@ -5,12 +5,19 @@
 
 import { EFD, EPOLL, ULLONG_MAX } from '../abi/constants.ts';
 import type { SysResult } from '../api/syscalls.ts';
-import { ERRNO, fail, toResult } from './errors.ts';
+import { ERRNO, errWhy, failWhy, toResult } from './errors.ts';
 import { File, type FileOperations, type PollTable, pollWait } from './file.ts';
 import { installFd } from './fs.ts';
 import type { Kernel } from './kernel.ts';
 import { type MaySleep, type SysGen, sleepOn, type Thread } from './sched.ts';
-import { newWaitQueue, snapshotWaitQueue, type WaitQueueHead, waitqueueActive, wakeUp } from './waitqueue.ts';
+import {
+  newWaitQueue,
+  snapshotWaitQueue,
+  type WaitQueueHead,
+  waitqueueActive,
+  wakeSkipped,
+  wakeUp,
+} from './waitqueue.ts';
 
 const { EAGAIN, EINVAL, EINTR } = ERRNO;
 
@@ -41,14 +48,17 @@ function eventfdPoll(k: Kernel, file: File, pt: PollTable | null): number {
 // Linux: eventfd_read.
 function eventfdRead(t: Thread, file: File, buf: Uint8Array, count: number): MaySleep<number> {
   const ctx = file.priv as EventfdCtx;
-  if (count < 8) return -EINVAL;
+  if (count < 8) return errWhy(t.k, -EINVAL, 'eventfd_read', 'count < 8: the buffer cannot hold the u64');
   if (ctx.count === 0n) {
-    if (file.nonblock) return -EAGAIN;
+    if (file.nonblock)
+      return errWhy(t.k, -EAGAIN, 'eventfd_read', 'the counter is 0 and {file} is O_NONBLOCK', file.id);
     return eventfdReadWait(t, file, buf, count);
   }
   const value = ctx.semaphore ? 1n : ctx.count;
   ctx.count -= value;
-  if (waitqueueActive(ctx.wqh)) wakeUp(t.k, ctx.wqh, 1, EPOLL.EPOLLOUT);
+  t.k.emit?.({ type: 'eventfd_read', file: file.id, value: value.toString(), count: ctx.count.toString() });
+  if (waitqueueActive(ctx.wqh)) wakeUp(t.k, ctx.wqh, 1, EPOLL.EPOLLOUT, 'eventfd_read');
+  else if (t.k.emit) wakeSkipped(t.k, ctx.wqh, 'eventfd_read', 'no waiter on the queue (waitqueue_active)');
   new DataView(buf.buffer, buf.byteOffset, 8).setBigUint64(0, value, true);
   return 8;
 }
@@ -66,9 +76,9 @@ function* eventfdReadWait(t: Thread, file: File, buf: Uint8Array, count: number)
 
 // Linux: eventfd_write — exactly 8 bytes since ≈6.9 (before: at least 8).
 function eventfdWrite(t: Thread, file: File, data: Uint8Array): MaySleep<number> {
-  if (data.length !== 8) return -EINVAL;
+  if (data.length !== 8) return errWhy(t.k, -EINVAL, 'eventfd_write', 'the buffer is not exactly 8 bytes');
   const value = new DataView(data.buffer, data.byteOffset, 8).getBigUint64(0, true);
-  if (value === ULLONG_MAX) return -EINVAL;
+  if (value === ULLONG_MAX) return errWhy(t.k, -EINVAL, 'eventfd_write', 'the value is 0xffffffffffffffff');
   return eventfdAdd(t, file, value);
 }
 
@@ -76,11 +86,19 @@ function eventfdWrite(t: Thread, file: File, data: Uint8Array): MaySleep<number>
 function eventfdAdd(t: Thread, file: File, value: bigint): MaySleep<number> {
   const ctx = file.priv as EventfdCtx;
   if (!(ULLONG_MAX - ctx.count > value)) {
-    if (file.nonblock) return -EAGAIN;
+    if (file.nonblock)
+      return errWhy(
+        t.k,
+        -EAGAIN,
+        'eventfd_write',
+        'the counter would pass 0xfffffffffffffffe and {file} is O_NONBLOCK',
+        file.id,
+      );
     return eventfdAddWait(t, file, value);
   }
   ctx.count += value;
-  if (waitqueueActive(ctx.wqh)) wakeUp(t.k, ctx.wqh, 1, EPOLL.EPOLLIN);
+  if (waitqueueActive(ctx.wqh)) wakeUp(t.k, ctx.wqh, 1, EPOLL.EPOLLIN, 'eventfd_write');
+  else if (t.k.emit) wakeSkipped(t.k, ctx.wqh, 'eventfd_write', 'no waiter on the queue (waitqueue_active)');
   return 8;
 }
 
@@ -105,13 +123,14 @@ export const eventfdOps: FileOperations = {
   // hold references, so nobody can observe it; it is kept for the trace.
   release(k, file) {
     const ctx = file.priv as EventfdCtx;
-    if (waitqueueActive(ctx.wqh)) wakeUp(k, ctx.wqh, 1, EPOLL.EPOLLHUP);
+    if (waitqueueActive(ctx.wqh)) wakeUp(k, ctx.wqh, 1, EPOLL.EPOLLHUP, 'eventfd_release');
   },
 };
 
 /** Linux: eventfd2. initval is an unsigned int. */
 export function sys_eventfd2(t: Thread, initval: number, flags: number): SysResult {
-  if ((flags & ~EFD_FLAGS_SET) !== 0) return fail('EINVAL');
+  if ((flags & ~EFD_FLAGS_SET) !== 0)
+    return failWhy(t.k, 'EINVAL', 'do_eventfd', 'flags other than EFD_SEMAPHORE, EFD_NONBLOCK, EFD_CLOEXEC');
   const k = t.k;
   const id = k.nextId();
   const ctx: EventfdCtx = {

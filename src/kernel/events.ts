@@ -7,7 +7,35 @@ export type KernelEvent =
   | { type: 'syscall_exit'; thread: string; call: string; ret: number | string }
   | { type: 'wait_add'; queue: string; entry: number; kind: string; exclusive: boolean; at: 'head' | 'tail' }
   | { type: 'wait_remove'; queue: string; entry: number }
-  | { type: 'wake_up'; queue: string; nr_exclusive: number; key: number }
+  /** `from`: the waker's Linux function (pipe_write, sock_def_readable, ...), where the call site names it. */
+  | { type: 'wake_up'; queue: string; nr_exclusive: number; key: number; from?: string }
+  /**
+   * __wake_up_common ended: `woken` entries returned > 0; `skipped` are the entries it never
+   * reached, head first, because nr_exclusive ran out (`stop: 'exclusive'`) or a wake function
+   * stopped the walk (`stop: 'callback'`); `stop: null` when it walked the whole queue.
+   */
+  | {
+      type: 'wake_up_done';
+      queue: string;
+      woken: number;
+      walked: number;
+      skipped: number[];
+      stop: 'exclusive' | 'callback' | null;
+    }
+  /** A waker that did not call wake_up at all (Linux: a waitqueue_active check, or no reason to wake). */
+  | { type: 'wake_skipped'; queue: string; from: string; why: string }
+  /**
+   * A call fails: the check that failed, as the kernel makes it. `fn` is the Linux function
+   * that makes it; `why` may hold `{file}` (the file `file`, under fd `fd`) and `{fd}`.
+   */
+  | { type: 'errno'; errno: string; fn: string; why: string; file?: number; fd?: number }
+  /**
+   * epoll_wait returns 0 events: the ready list was `empty`, every item on it was re-polled
+   * and `dropped` (their ids), or the wait `timeout` expired.
+   */
+  | { type: 'ep_wait_none'; ep: number; why: 'empty' | 'dropped' | 'timeout'; dropped: number[] }
+  /** eventfd_read hands the counter to the reader: `value` (a u64, as a decimal string), the counter left `count`. */
+  | { type: 'eventfd_read'; file: number; value: string; count: string }
   | { type: 'thread_block'; thread: string; call: string; deadline: number | null }
   | { type: 'thread_wake'; thread: string; reason: WakeReasonName }
   | { type: 'clock_advance'; from: number; to: number }

@@ -19,7 +19,7 @@ import {
 import { formatMask, nameOf } from '../abi/flags.ts';
 import type { SysResult } from '../api/syscalls.ts';
 import { Unsupported } from '../api/syscalls.ts';
-import { ERRNO, fail, toResult } from './errors.ts';
+import { ERRNO, errWhy, failWhy, toResult } from './errors.ts';
 import { copyBytes, type File, FMODE_READ, FMODE_WRITE, fput, getFile } from './file.ts';
 import type { Kernel } from './kernel.ts';
 import { holdAcrossSleep, type MaySleep, mustSleep, type SysGen, type Thread } from './sched.ts';
@@ -46,7 +46,10 @@ export function fdlookup(t: Thread, fd: number): File | null {
  */
 export function installFd(k: Kernel, t: Thread, file: File, cloexec: boolean): number {
   const fd = t.proc.fdtable.install(file, cloexec);
-  if (fd < 0) fput(k, file);
+  if (fd < 0) {
+    errWhy(k, fd, 'alloc_fd', 'no free fd below RLIMIT_NOFILE');
+    fput(k, file);
+  }
   return fd;
 }
 
@@ -90,15 +93,16 @@ export function fdput(t: Thread, file: File): void {
 /** Linux: ksys_read → vfs_read. The bytes come back in an array of exactly their number. */
 export function sys_read(t: Thread, fd: number, count: number): MaySleep<SysResult<{ data: Uint8Array }>> {
   const file = fdget(t, fd);
-  if (!file) return fail('EBADF');
+  if (!file) return failWhy(t.k, 'EBADF', 'fdget', 'fd {fd} is not open', undefined, fd);
   // Linux: vfs_read — a count above MAX_RW_COUNT reads MAX_RW_COUNT.
   return holdAcrossSleep(t, file, fdput, vfsRead, Math.min(count, MAX_RW_COUNT));
 }
 
 // Linux: vfs_read — the file's ->read, holding the file (fdget) until it returns.
 function vfsRead(t: Thread, file: File, count: number): MaySleep<SysResult<{ data: Uint8Array }>> {
-  if ((file.mode & FMODE_READ) === 0) return fail('EBADF');
-  if (!file.ops.read) return fail('EINVAL');
+  if ((file.mode & FMODE_READ) === 0)
+    return failWhy(t.k, 'EBADF', 'vfs_read', '{file} is not open for reading (no FMODE_READ)', file.id);
+  if (!file.ops.read) return failWhy(t.k, 'EINVAL', 'vfs_read', '{file} has no ->read', file.id);
   const buf = readBuffer(t, file, count);
   const n = file.ops.read(t, file, buf, Math.min(count, buf.length));
   return mustSleep(n) ? readAfterSleep(t, buf, n) : readResult(t, buf, n);
@@ -124,14 +128,15 @@ function readResult(t: Thread, buf: Uint8Array, n: number): SysResult<{ data: Ui
 /** Linux: ksys_write → vfs_write. */
 export function sys_write(t: Thread, fd: number, data: Uint8Array): MaySleep<SysResult> {
   const file = fdget(t, fd);
-  if (!file) return fail('EBADF');
+  if (!file) return failWhy(t.k, 'EBADF', 'fdget', 'fd {fd} is not open', undefined, fd);
   return holdAcrossSleep(t, file, fdput, vfsWrite, data);
 }
 
 // Linux: vfs_write — the file's ->write, holding the file (fdget) until it returns.
 function vfsWrite(t: Thread, file: File, data: Uint8Array): MaySleep<SysResult> {
-  if ((file.mode & FMODE_WRITE) === 0) return fail('EBADF');
-  if (!file.ops.write) return fail('EINVAL');
+  if ((file.mode & FMODE_WRITE) === 0)
+    return failWhy(t.k, 'EBADF', 'vfs_write', '{file} is not open for writing (no FMODE_WRITE)', file.id);
+  if (!file.ops.write) return failWhy(t.k, 'EINVAL', 'vfs_write', '{file} has no ->write', file.id);
   const n = file.ops.write(t, file, data);
   return mustSleep(n) ? writeAfterSleep(t, n) : writeResult(t, n);
 }
@@ -148,14 +153,14 @@ function writeResult(t: Thread, n: number): SysResult {
 /** Linux: close_fd. The registration of an epoll item survives while another reference exists. */
 export function sys_close(t: Thread, fd: number): SysResult {
   const file = t.proc.fdtable.detach(fd);
-  if (!file) return fail('EBADF');
+  if (!file) return failWhy(t.k, 'EBADF', 'close_fd', 'fd {fd} is not open', undefined, fd);
   fput(t.k, file);
   return { ret: 0 };
 }
 
 export function sys_dup(t: Thread, fd: number): SysResult {
   const file = fdlookup(t, fd);
-  if (!file) return fail('EBADF');
+  if (!file) return failWhy(t.k, 'EBADF', 'dup', 'fd {fd} is not open', undefined, fd);
   const newfd = t.proc.fdtable.install(getFile(file), false);
   if (newfd < 0) fput(t.k, file);
   return toResult(newfd);
@@ -163,13 +168,16 @@ export function sys_dup(t: Thread, fd: number): SysResult {
 
 /** Linux: ksys_dup3 (dup2 with old != new goes here with flags 0). */
 export function sys_dup3(t: Thread, oldfd: number, newfd: number, flags: number): SysResult {
-  if ((flags & ~O.O_CLOEXEC) !== 0) return fail('EINVAL');
-  if (oldfd === newfd) return fail('EINVAL');
+  if ((flags & ~O.O_CLOEXEC) !== 0) return failWhy(t.k, 'EINVAL', 'ksys_dup3', 'flags other than O_CLOEXEC');
+  if (oldfd === newfd) return failWhy(t.k, 'EINVAL', 'ksys_dup3', 'oldfd == newfd', undefined, oldfd);
   return doDup2(t, oldfd, newfd, (flags & O.O_CLOEXEC) !== 0);
 }
 
 export function sys_dup2(t: Thread, oldfd: number, newfd: number): SysResult {
-  if (oldfd === newfd) return fdlookup(t, oldfd) ? { ret: newfd } : fail('EBADF');
+  if (oldfd === newfd)
+    return fdlookup(t, oldfd)
+      ? { ret: newfd }
+      : failWhy(t.k, 'EBADF', 'dup2', 'fd {fd} is not open', undefined, oldfd);
   return doDup2(t, oldfd, newfd, false);
 }
 
@@ -177,12 +185,22 @@ export function sys_dup2(t: Thread, oldfd: number, newfd: number): SysResult {
 function doDup2(t: Thread, oldfd: number, newfd: number, cloexec: boolean): SysResult {
   const table = t.proc.fdtable;
   // Linux: ksys_dup3 — newfd beyond RLIMIT_NOFILE, or a table that cannot grow, is EBADF.
-  if (newfd < 0 || newfd >= table.rlimit.soft) return fail('EBADF');
-  if (!table.expand(newfd)) return fail('EBADF');
+  if (newfd < 0 || newfd >= table.rlimit.soft)
+    return failWhy(t.k, 'EBADF', 'ksys_dup3', 'newfd {fd} is beyond RLIMIT_NOFILE', undefined, newfd);
+  if (!table.expand(newfd))
+    return failWhy(t.k, 'EBADF', 'expand_files', 'the fd table cannot grow to {fd}', undefined, newfd);
   const file = table.get(oldfd);
-  if (!file) return fail('EBADF');
+  if (!file) return failWhy(t.k, 'EBADF', 'ksys_dup3', 'fd {fd} is not open', undefined, oldfd);
   // Linux: do_dup2 — a reserved, not yet installed fd (another thread's accept4) is busy.
-  if (table.larval.has(newfd)) return fail('EBUSY');
+  if (table.larval.has(newfd))
+    return failWhy(
+      t.k,
+      'EBUSY',
+      'do_dup2',
+      'newfd {fd} is reserved but not yet installed (another thread)',
+      undefined,
+      newfd,
+    );
   const old = table.replace(newfd, getFile(file), cloexec);
   // Linux: do_dup2 — the file that was at newfd is closed silently, after the install.
   if (old) fput(t.k, old);
@@ -196,7 +214,7 @@ const SETFL_IGNORED = O_ACCMODE | O.O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O.O_
 
 export function sys_fcntl(t: Thread, fd: number, cmd: number, arg: number): SysResult {
   const file = fdlookup(t, fd);
-  if (!file) return fail('EBADF');
+  if (!file) return failWhy(t.k, 'EBADF', 'fdget_raw', 'fd {fd} is not open', undefined, fd);
   const table = t.proc.fdtable;
   switch (cmd) {
     case F.F_GETFL:
@@ -210,7 +228,7 @@ export function sys_fcntl(t: Thread, fd: number, cmd: number, arg: number): SysR
       // (checked on 6.18). A regular file's answer depends on its filesystem.
       if ((bits & O.O_DIRECT) !== 0 && file.ops.type !== 'pipe') {
         if (file.ops.type === 'regular') throw new Unsupported('fcntl', 'F_SETFL O_DIRECT on a regular file');
-        return fail('EINVAL');
+        return failWhy(t.k, 'EINVAL', 'setfl', 'O_DIRECT on a file without FMODE_CAN_ODIRECT', file.id);
       }
       // Linux: setfl changes only SETFL_MASK bits; any other bit is silently ignored.
       file.flags = (file.flags & ~SETFL_MODELLED) | (bits & SETFL_MODELLED);
@@ -227,7 +245,8 @@ export function sys_fcntl(t: Thread, fd: number, cmd: number, arg: number): SysR
       // Linux: do_fcntl passes (int)arg to f_dupfd(unsigned int from): from at or above
       // RLIMIT_NOFILE (a negative int among them) is EINVAL.
       const from = arg | 0;
-      if (from < 0 || from >= table.rlimit.soft) return fail('EINVAL');
+      if (from < 0 || from >= table.rlimit.soft)
+        return failWhy(t.k, 'EINVAL', 'f_dupfd', 'the lowest fd asked for is at or above RLIMIT_NOFILE');
       const newfd = table.install(getFile(file), cmd === F.F_DUPFD_CLOEXEC, from);
       if (newfd < 0) fput(t.k, file);
       return toResult(newfd);
@@ -235,19 +254,20 @@ export function sys_fcntl(t: Thread, fd: number, cmd: number, arg: number): SysR
     case F.F_SETPIPE_SZ:
     case F.F_GETPIPE_SZ:
       // Linux: pipe_fcntl — not a pipe: EBADF.
-      if (!file.ops.pipeFcntl) return fail('EBADF');
+      if (!file.ops.pipeFcntl) return failWhy(t.k, 'EBADF', 'pipe_fcntl', '{file} is not a pipe', file.id);
       return toResult(file.ops.pipeFcntl(t.k, file, cmd, arg));
     default:
       if ((cmd >= 0 && cmd <= 48) || (cmd >= 1024 && cmd <= 1050))
         throw new Unsupported('fcntl', `command ${nameOf(cmd, F_UNMODELLED)}`);
-      return toResult(-EINVAL);
+      return toResult(errWhy(t.k, -EINVAL, 'do_fcntl', 'unknown command'));
   }
 }
 
 /** ioctl(fd, FIONREAD). Files without it: ENOTTY (Linux: vfs_ioctl's default). */
 export function sys_ioctl_fionread(t: Thread, fd: number): SysResult {
   const file = fdlookup(t, fd);
-  if (!file) return toResult(-EBADF);
-  if (!file.ops.fionread) return toResult(-ENOTTY);
+  if (!file) return toResult(errWhy(t.k, -EBADF, 'fdget', 'fd {fd} is not open', undefined, fd));
+  if (!file.ops.fionread)
+    return toResult(errWhy(t.k, -ENOTTY, 'vfs_ioctl', '{file} has no FIONREAD', file.id));
   return toResult(file.ops.fionread(t.k, file));
 }

@@ -30,7 +30,7 @@ import {
 } from '../abi/constants.ts';
 import type { Failure, SysResult } from '../api/syscalls.ts';
 import { Unsupported } from '../api/syscalls.ts';
-import { ERRNO, fail, toResult } from './errors.ts';
+import { ERRNO, errWhy, failWhy, toResult } from './errors.ts';
 import {
   copyBytes,
   File,
@@ -43,7 +43,7 @@ import {
 } from './file.ts';
 import { defineKernelState, type Kernel } from './kernel.ts';
 import { type MaySleep, type SysGen, sleepOn, type Thread } from './sched.ts';
-import { newWaitQueue, snapshotWaitQueue, type WaitQueueHead, wakeUp } from './waitqueue.ts';
+import { newWaitQueue, snapshotWaitQueue, type WaitQueueHead, wakeSkipped, wakeUp } from './waitqueue.ts';
 
 const { EAGAIN, EBUSY, EINTR, EINVAL, EPERM, EPIPE } = ERRNO;
 
@@ -276,17 +276,23 @@ function pipeReadLocked(
     // Never wait for more once something has been read.
     if (ret) break;
     if (file.nonblock) {
-      ret = -EAGAIN;
+      ret = errWhy(
+        k,
+        -EAGAIN,
+        'pipe_read',
+        'the pipe is empty, has writers, and {file} is O_NONBLOCK',
+        file.id,
+      );
       break;
     }
     // Linux: only a read that freed zero-length slots can get here with was_full; kept as written.
-    if (wasFull) wakeUp(k, pipe.wrWait, 1, OUT_KEY);
+    if (wasFull) wakeUp(k, pipe.wrWait, 1, OUT_KEY, 'pipe_read');
     return pipeReadWait(t, file, buf, count);
   }
   if (pipeEmpty(pipe)) wakeNextReader = false;
   // Linux: wake_up_interruptible_sync_poll — nr_exclusive 1 (sync is only a scheduling hint).
-  if (wasFull) wakeUp(k, pipe.wrWait, 1, OUT_KEY);
-  if (wakeNextReader) wakeUp(k, pipe.rdWait, 1, IN_KEY);
+  if (wasFull) wakeUp(k, pipe.wrWait, 1, OUT_KEY, 'pipe_read');
+  if (wakeNextReader) wakeUp(k, pipe.rdWait, 1, IN_KEY, 'pipe_read');
   return ret;
 }
 
@@ -328,8 +334,17 @@ function pipeWrite(t: Thread, file: File, data: Uint8Array): MaySleep<number> {
 function pipeWriteOut(k: Kernel, pipe: Pipe, st: WriteState): number {
   if (pipeFull(pipe)) st.wakeNextWriter = false;
   // "Epoll nonsensically wants a wakeup whether the pipe was already empty or not."
-  if (st.wasEmpty || pipe.pollUsage) wakeUp(k, pipe.rdWait, 1, IN_KEY);
-  if (st.wakeNextWriter) wakeUp(k, pipe.wrWait, 1, OUT_KEY);
+  if (st.wasEmpty || pipe.pollUsage) wakeUp(k, pipe.rdWait, 1, IN_KEY, 'pipe_write');
+  else if (k.emit)
+    wakeSkipped(
+      k,
+      pipe.rdWait,
+      'pipe_write',
+      st.ret < 0
+        ? 'nothing written'
+        : 'the pipe was not empty (its readers were woken when it filled) and no poll/epoll ever used it (pipe->poll_usage)',
+    );
+  if (st.wakeNextWriter) wakeUp(k, pipe.wrWait, 1, OUT_KEY, 'pipe_write');
   return st.ret;
 }
 
@@ -341,7 +356,7 @@ function pipeWriteLocked(t: Thread, file: File, data: Uint8Array, st: WriteState
   const pipe = file.priv as Pipe;
   if (pipe.readers === 0) {
     // Not Linux: no SIGPIPE is sent (signals are not modelled); the errno is Linux's.
-    st.ret = -EPIPE;
+    st.ret = errWhy(t.k, -EPIPE, 'pipe_write', 'the pipe has no readers left (pipe->readers == 0)', file.id);
     return true;
   }
   // Merge `len mod 4096` bytes into the last slot, once, at the start; no free slot needed.
@@ -372,7 +387,14 @@ function pipeWriteLoop(t: Thread, file: File, data: Uint8Array, st: WriteState, 
   const totalLen = data.length;
   for (;;) {
     if (pipe.readers === 0) {
-      if (!st.ret) st.ret = -EPIPE;
+      if (!st.ret)
+        st.ret = errWhy(
+          k,
+          -EPIPE,
+          'pipe_write',
+          'the pipe has no readers left (pipe->readers == 0)',
+          file.id,
+        );
       return true;
     }
     const head = pipe.head;
@@ -398,7 +420,8 @@ function pipeWriteLoop(t: Thread, file: File, data: Uint8Array, st: WriteState, 
     // Linux tests fullness with the head read before taking the slot: one more turn at most.
     if (head - pipe.tail < pipe.maxUsage) continue;
     if (file.nonblock) {
-      if (!st.ret) st.ret = -EAGAIN;
+      if (!st.ret)
+        st.ret = errWhy(k, -EAGAIN, 'pipe_write', 'the pipe is full and {file} is O_NONBLOCK', file.id);
       return true;
     }
     if (signalled) {
@@ -406,7 +429,7 @@ function pipeWriteLoop(t: Thread, file: File, data: Uint8Array, st: WriteState, 
       if (!st.ret) st.ret = -EINTR;
       return true;
     }
-    if (st.wasEmpty) wakeUp(k, pipe.rdWait, 1, IN_KEY);
+    if (st.wasEmpty) wakeUp(k, pipe.rdWait, 1, IN_KEY, 'pipe_write');
     return false;
   }
 }
@@ -439,8 +462,8 @@ function pipeRelease(k: Kernel, file: File): void {
   // "Was that the last reader or writer, but not the other side?" Key NULL, no exclusive
   // budget: every poller and epoll item on either queue runs, and every blocked call wakes.
   if ((pipe.readers === 0) !== (pipe.writers === 0)) {
-    wakeUp(k, pipe.rdWait, 0, 0);
-    wakeUp(k, pipe.wrWait, 0, 0);
+    wakeUp(k, pipe.rdWait, 0, 0, 'pipe_release');
+    wakeUp(k, pipe.wrWait, 0, 0, 'pipe_release');
   }
   // Linux: put_pipe_info → free_pipe_info when the last file goes.
   if (--pipe.files === 0) accountPipeBuffers(k, pipe.nrAccounted, 0);
@@ -466,7 +489,8 @@ function roundPipeSize(size: number): number {
 // Linux: pipe_resize_ring. The live slots move to the start of a new ring.
 function pipeResizeRing(k: Kernel, pipe: Pipe, nrSlots: number): number {
   const n = occupancy(pipe);
-  if (nrSlots < n) return -EBUSY;
+  if (nrSlots < n)
+    return errWhy(k, -EBUSY, 'pipe_resize_ring', 'the pipe holds more slots than the new size');
   const bufs = freeSlots(nrSlots);
   for (let i = 0; i < n; i++) bufs[i] = slotAt(pipe, pipe.tail + i);
   pipe.bufs = bufs;
@@ -476,7 +500,7 @@ function pipeResizeRing(k: Kernel, pipe: Pipe, nrSlots: number): number {
   pipe.head = n;
   pipe.nrAccounted = nrSlots;
   // "This might have made more room for writers": wake_up_interruptible — nr 1, key NULL.
-  wakeUp(k, pipe.wrWait, 1, 0);
+  wakeUp(k, pipe.wrWait, 1, 0, 'pipe_resize_ring');
   return 0;
 }
 
@@ -484,14 +508,20 @@ function pipeResizeRing(k: Kernel, pipe: Pipe, nrSlots: number): number {
 function pipeSetSize(k: Kernel, pipe: Pipe, arg: number): number {
   const size = roundPipeSize(arg);
   const nrSlots = size / PAGE_SIZE;
-  if (!nrSlots) return -EINVAL;
+  if (!nrSlots) return errWhy(k, -EINVAL, 'pipe_set_size', 'size rounds to 0 pages');
   // Growing past pipe-max-size needs CAP_SYS_RESOURCE. The model is unprivileged.
-  if (nrSlots > pipe.maxUsage && size > PIPE_MAX_SIZE) return -EPERM;
+  if (nrSlots > pipe.maxUsage && size > PIPE_MAX_SIZE)
+    return errWhy(k, -EPERM, 'pipe_set_size', 'growing past pipe-max-size needs CAP_SYS_RESOURCE');
   // Over the soft limit, an unprivileged user may shrink a pipe but not grow it.
   const userBufs = accountPipeBuffers(k, pipe.nrAccounted, nrSlots);
   if (nrSlots > pipe.maxUsage && tooManyPipeBuffersSoft(userBufs)) {
     accountPipeBuffers(k, nrSlots, pipe.nrAccounted); // out_revert_acct
-    return -EPERM;
+    return errWhy(
+      k,
+      -EPERM,
+      'pipe_set_size',
+      'over pipe-user-pages-soft: an unprivileged user may not grow a pipe',
+    );
   }
   const ret = pipeResizeRing(k, pipe, nrSlots);
   if (ret < 0) {
@@ -589,7 +619,8 @@ function allocPipeInfo(k: Kernel): Pipe {
  * uses no descriptor.
  */
 export function sys_pipe2(t: Thread, flags: number): SysResult<{ fds: [number, number] }> {
-  if ((flags & ~PIPE2_FLAGS) !== 0) return fail('EINVAL');
+  if ((flags & ~PIPE2_FLAGS) !== 0)
+    return failWhy(t.k, 'EINVAL', 'do_pipe2', 'flags other than O_CLOEXEC, O_NONBLOCK, O_DIRECT');
   // Linux: watch_queue_init — ENOPKG without CONFIG_WATCH_QUEUE (as on the reference host).
   if (flags & O_NOTIFICATION_PIPE) throw new Unsupported('pipe2', 'O_NOTIFICATION_PIPE');
   const k = t.k;

@@ -13,7 +13,7 @@
 
 import { EPOLL } from '../abi/constants.ts';
 import type { PollFd, SysResult } from '../api/syscalls.ts';
-import { ERRNO, toResult } from './errors.ts';
+import { ERRNO, errWhy, toResult } from './errors.ts';
 import type { FdTable } from './fdtable.ts';
 import type { Kernel } from './kernel.ts';
 import {
@@ -165,7 +165,8 @@ export function doSysPoll(t: Thread, list: PollList, endTime: Timespec64 | null)
   const k = t.k;
   const nfds = list.len;
   // Linux: nfds (unsigned) above RLIMIT_NOFILE's soft limit; nfds equal to it is fine.
-  if (nfds > t.proc.fdtable.rlimit.soft) return { ret: -EINVAL, revents: null };
+  if (nfds > t.proc.fdtable.rlimit.soft)
+    return { ret: errWhy(k, -EINVAL, 'do_sys_poll', 'nfds is above RLIMIT_NOFILE'), revents: null };
   // Linux: the copy_from_user of the entries happens here; the model made it in kernPoll.
   k.stats.bytesCopiedIn += nfds * POLLFD_BYTES;
   // Linux: poll_initwait … do_poll … poll_freewait.

@@ -6,7 +6,7 @@ import { O, O_ACCMODE, O_EXCL, O_NOCTTY, O_TRUNC, VALID_OPEN_FLAGS } from '../ab
 import { formatMask } from '../abi/flags.ts';
 import type { SysResult } from '../api/syscalls.ts';
 import { Unsupported } from '../api/syscalls.ts';
-import { fail, toResult } from './errors.ts';
+import { failWhy, toResult } from './errors.ts';
 import { copyBytes, File, type FileOperations } from './file.ts';
 import { installFd } from './fs.ts';
 import type { Kernel } from './kernel.ts';
@@ -95,7 +95,8 @@ export function sys_open(t: Thread, path: string, flags: number): SysResult {
   if (unmodelled !== 0) throw new Unsupported('open', `flags ${formatMask(unmodelled, O)}`);
   if ((flags & O_ACCMODE) === O_ACCMODE) throw new Unsupported('open', 'access mode 3');
   // Linux: open_last_lookups — O_CREAT|O_EXCL of a name that exists.
-  if (path === '/dev/null' && (flags & (O.O_CREAT | O_EXCL)) === (O.O_CREAT | O_EXCL)) return fail('EEXIST');
+  if (path === '/dev/null' && (flags & (O.O_CREAT | O_EXCL)) === (O.O_CREAT | O_EXCL))
+    return failWhy(t.k, 'EEXIST', 'open_last_lookups', 'O_CREAT|O_EXCL of a name that exists');
   const k = t.k;
   const fileFlags = (flags & ~(O.O_CLOEXEC | OPEN_NO_EFFECT)) | O_LARGEFILE;
   let file: File;

@@ -24,7 +24,7 @@
 
 import { EPOLL, POLLEX_SET, POLLIN_SET, POLLOUT_SET } from '../abi/constants.ts';
 import type { FdSet, SelectResult, SysResult, Timeval } from '../api/syscalls.ts';
-import { ERRNO, toResult } from './errors.ts';
+import { ERRNO, errWhy, toResult } from './errors.ts';
 import type { FdTable } from './fdtable.ts';
 import type { Kernel } from './kernel.ts';
 import {
@@ -161,7 +161,8 @@ function maxSelectFd(t: Thread, n: number, fds: FdSetBits): number {
         const fd = lowestFd(h, all);
         // Linux: `set & ~*open_fds` — a larval (reserved, uninstalled) fd counts as open here,
         // and select_poll_one then finds no file: NVAL.
-        if (!table.isAllocated(fd)) return -EBADF;
+        if (!table.isAllocated(fd))
+          return errWhy(t.k, -EBADF, 'max_select_fd', 'fd {fd} is set but not open', undefined, fd);
         if (fd + 1 > max) max = fd + 1;
       }
   }
@@ -305,7 +306,7 @@ function coreSysSelect(
   sets: [UserSet, UserSet, UserSet],
   endTime: Timespec64 | null,
 ): MaySleep<CoreSelectResult> {
-  if (n < 0) return { ret: -EINVAL, sets };
+  if (n < 0) return { ret: errWhy(t.k, -EINVAL, 'core_sys_select', 'n < 0'), sets };
   // Linux: the cap is the table's capacity (max_fds), whatever select(2) says about RLIMIT_NOFILE.
   const maxFds = t.proc.fdtable.capacity;
   if (n > maxFds) n = maxFds;
@@ -377,7 +378,12 @@ export function kernSelect(
     // tv_usec = 2 000 000 is 2 s; a negative tv_usec leaves a negative nsec → EINVAL.
     const usec = tv.usec % USEC_PER_SEC;
     endTime = pollSelectSetTimeout(t.k, tv.sec + (tv.usec - usec) / USEC_PER_SEC, usec * NSEC_PER_USEC);
-    if (endTime === null) return selectOutcome(-EINVAL, sets, tv);
+    if (endTime === null)
+      return selectOutcome(
+        errWhy(t.k, -EINVAL, 'poll_select_set_timeout', 'the timeval is invalid (negative)'),
+        sets,
+        tv,
+      );
   }
 
   return afterSleep(coreSysSelect(t, n, sets, endTime), (r) => {

@@ -15,7 +15,7 @@ import { CLOCK, EPOLL, O, TFD, TFD_TIMER } from '../abi/constants.ts';
 import { nameOf } from '../abi/flags.ts';
 import type { Failure, Itimerspec, SysResult, Timespec } from '../api/syscalls.ts';
 import { Unsupported } from '../api/syscalls.ts';
-import { ERRNO, fail, toResult } from './errors.ts';
+import { ERRNO, errWhy, failWhy, toResult } from './errors.ts';
 import { File, type FileOperations, type PollTable, pollWait } from './file.ts';
 import { fdlookup, installFd } from './fs.ts';
 import type { Kernel, Timer } from './kernel.ts';
@@ -85,7 +85,7 @@ function timerfdTriggered(k: Kernel, ctx: TimerfdCtx): void {
   ctx.expired = true;
   ctx.ticks++;
   // Linux: wake_up_locked_poll(&ctx->wqh, EPOLLIN) — nr_exclusive 1, key EPOLLIN; unconditional.
-  wakeUp(k, ctx.wqh, 1, EPOLL.EPOLLIN);
+  wakeUp(k, ctx.wqh, 1, EPOLL.EPOLLIN, 'timerfd_triggered');
 }
 
 // Linux: hrtimer_cancel (ctx->t.tmr).
@@ -145,9 +145,18 @@ function timerfdPoll(k: Kernel, file: File, pt: PollTable | null): number {
 function* timerfdRead(t: Thread, file: File, buf: Uint8Array, count: number): SysGen<number> {
   const k = t.k;
   const ctx = file.priv as TimerfdCtx;
-  if (count < 8) return -EINVAL;
+  if (count < 8) return errWhy(k, -EINVAL, 'timerfd_read_iter', 'count < 8: the buffer cannot hold the u64');
   let res = 0;
-  if (file.nonblock) res = -EAGAIN;
+  if (file.nonblock)
+    res = ctx.ticks
+      ? -EAGAIN
+      : errWhy(
+          k,
+          -EAGAIN,
+          'timerfd_read_iter',
+          'the timer has not expired (ticks == 0) and {file} is O_NONBLOCK',
+          file.id,
+        );
   else {
     // Linux: wait_event_interruptible_locked_irq(ctx->wqh, ctx->ticks) — non-exclusive, tail.
     while (!ctx.ticks) {
@@ -207,7 +216,13 @@ export function snapshotTimerfd(k: Kernel, ctx: TimerfdCtx): object {
 
 /** Linux: timerfd_create. */
 export function sys_timerfd_create(t: Thread, clockid: number, flags: number): SysResult {
-  if ((flags & ~TFD_CREATE_FLAGS) !== 0 || !TIMERFD_CLOCKS.has(clockid)) return fail('EINVAL');
+  if ((flags & ~TFD_CREATE_FLAGS) !== 0 || !TIMERFD_CLOCKS.has(clockid))
+    return failWhy(
+      t.k,
+      'EINVAL',
+      'timerfd_create',
+      'flags other than TFD_NONBLOCK, TFD_CLOEXEC, or a clock not supported',
+    );
   // Not Linux: only CLOCK_MONOTONIC is modelled (it is the virtual clock). CLOCK_REALTIME and
   // CLOCK_BOOTTIME would need a second clock and clock_settime cancellation; the alarm clocks
   // need CAP_WAKE_ALARM (EPERM unprivileged).
@@ -235,8 +250,9 @@ export function sys_timerfd_create(t: Thread, clockid: number, flags: number): S
 /** Linux: timerfd_fget — EBADF, or EINVAL for a file that is not a timerfd. */
 function timerfdFget(t: Thread, fd: number): TimerfdCtx | number {
   const file = fdlookup(t, fd);
-  if (!file) return -ERRNO.EBADF;
-  if (file.ops !== timerfdOps) return -EINVAL;
+  if (!file) return errWhy(t.k, -ERRNO.EBADF, 'timerfd_fget', 'fd {fd} is not open', undefined, fd);
+  if (file.ops !== timerfdOps)
+    return errWhy(t.k, -EINVAL, 'timerfd_fget', '{file} is not a timerfd', file.id, fd);
   return file.priv as TimerfdCtx;
 }
 
@@ -252,10 +268,17 @@ export function sys_timerfd_settime(
   value: Itimerspec,
 ): SysResult<{ old: Itimerspec }> {
   // Linux: flags and both timespecs are checked before the descriptor.
-  if ((flags & ~TFD_SETTIME_FLAGS) !== 0) return fail('EINVAL');
+  if ((flags & ~TFD_SETTIME_FLAGS) !== 0)
+    return failWhy(
+      t.k,
+      'EINVAL',
+      'do_timerfd_settime',
+      'flags other than TFD_TIMER_ABSTIME, TFD_TIMER_CANCEL_ON_SET',
+    );
   const texp = timespecNs('timerfd_settime', value.value);
   const tintv = timespecNs('timerfd_settime', value.interval);
-  if (texp === null || tintv === null) return fail('EINVAL');
+  if (texp === null || tintv === null)
+    return failWhy(t.k, 'EINVAL', 'do_timerfd_settime', 'invalid timespec');
   const ctx = timerfdFget(t, fd);
   if (typeof ctx === 'number') return toResult(ctx) as Failure;
   const k = t.k;

@@ -196,21 +196,48 @@ export function removeWaitQueue(k: Kernel, e: WaitEntry): void {
  * exclusive entry that returns > 0 uses one unit of nr_exclusive, and the walk stops when it
  * reaches 0 (nr_exclusive 0 means no limit). key 0 means "unknown: everything".
  */
-export function wakeUp(k: Kernel, q: WaitQueueHead, nrExclusive: number, key: number): void {
+export function wakeUp(k: Kernel, q: WaitQueueHead, nrExclusive: number, key: number, from?: string): void {
   k.stats.wakeUpCalls++;
-  k.emit?.({ type: 'wake_up', queue: q.name, nr_exclusive: nrExclusive, key });
+  k.emit?.({ type: 'wake_up', queue: q.name, nr_exclusive: nrExclusive, key, from });
   let e = q.first;
+  let woken = 0;
+  let walked = 0;
+  let stop: 'exclusive' | 'callback' | null = null;
   while (e) {
     // The function may unlink `e` (autoremove): remember the next one first (list_for_each_entry_safe).
     const next = e.next;
     const fn = wakeFunctions.get(e.kind);
     if (!fn) throw new Error(`no wake function registered for ${e.kind}`);
     k.stats.callbacksInvoked++;
+    walked++;
     const ret = fn(k, e, key);
-    if (ret < 0) break;
-    if (ret > 0 && (e.flags & WQ_FLAG_EXCLUSIVE) !== 0 && --nrExclusive === 0) break;
+    if (ret < 0) {
+      stop = 'callback';
+      e = next;
+      break;
+    }
+    if (ret > 0) woken++;
+    if (ret > 0 && (e.flags & WQ_FLAG_EXCLUSIVE) !== 0 && --nrExclusive === 0) {
+      stop = 'exclusive';
+      e = next;
+      break;
+    }
     e = next;
   }
+  if (k.emit) {
+    // Not Linux: what the walk did not reach, for the trace (why an exclusive wake-up woke no more).
+    const skipped: number[] = [];
+    for (let s = stop ? e : null; s; s = s.next) skipped.push(s.id);
+    k.emit({ type: 'wake_up_done', queue: q.name, woken, walked, skipped, stop });
+  }
+}
+
+/**
+ * Not Linux: tell an observer that a waker did not call wake_up (a waitqueue_active check found
+ * nobody waiting, or the state needs no wake-up). Call as `k.emit && wakeSkipped(...)`.
+ */
+export function wakeSkipped(k: Kernel, q: WaitQueueHead, from: string, why: string): void {
+  k.emit?.({ type: 'wake_skipped', queue: q.name, from, why });
 }
 
 /** The entries of a queue, head first (for snapshots and tests). */

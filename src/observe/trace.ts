@@ -3,7 +3,8 @@
 // trace format (docs/trace-format.md), which the playground renders: a full snapshot before the
 // first step and every KEYFRAME_INTERVAL steps, and between them only what changed (a delta),
 // so that a long run stays small and any step can still be rebuilt (rebuildSnapshot), forwards
-// or backwards. `describe*` give the readable form `iomux trace` prints.
+// or backwards. `describe*` give the readable form `iomux trace` prints, in the script's words
+// when given its names (names.ts): `$ep (fd 5)`, not `file #14` / `ep #11`.
 
 import type { Backend } from '../api/backend.ts';
 import { SimProcessHandle } from '../kernel/backend.ts';
@@ -12,6 +13,15 @@ import { Kernel } from '../kernel/kernel.ts';
 import { diffStats, newStats, type Stats } from '../kernel/stats.ts';
 import { createScriptProcess } from '../kernel/system.ts';
 import { applyDelta, type DeltaOp, diffJson, isObject } from './delta.ts';
+import {
+  type FdNamer,
+  fdLabel,
+  formatEvents,
+  formatOpenFlags,
+  type NameTable,
+  namesFor,
+  nameTable,
+} from './names.ts';
 import { type KernelSnapshot, snapshot } from './snapshot.ts';
 
 export const TRACE_FORMAT = 'iomux-trace';
@@ -31,6 +41,8 @@ export interface StepTrace {
   changes: string[];
   /** The same, as the operations that turn the previous snapshot into this one. */
   delta: DeltaOp[];
+  /** The script's names of the objects the events refer to (describeEvent's `names`). */
+  names: NameTable;
 }
 
 /**
@@ -74,15 +86,18 @@ export class TraceRecorder {
     return this.firstSnapshot;
   }
 
-  take(): StepTrace {
+  /** `nameOf`: the script's name of a descriptor (its bindings), so the step names objects as the script does. */
+  take(nameOf?: FdNamer): StepTrace {
     const k = this.kernel;
     if (!k) throw new Error('the traced process was not created');
     const snap = snapshot(k);
     const cost: Partial<Stats> = {};
     const d = diffStats(k.stats, this.lastStats);
     for (const [key, v] of Object.entries(d) as [keyof Stats, number][]) if (v !== 0) cost[key] = v;
-    const { delta, changes } = diffSnapshots(this.lastSnapshot!, snap);
-    const out: StepTrace = { events: this.events, cost, snapshot: snap, changes, delta };
+    const table = nameTable([this.lastSnapshot!, snap], nameOf);
+    const { delta, changes } = diffSnapshots(this.lastSnapshot!, snap, nameOf && table, nameOf);
+    const names = namesFor(table, this.events);
+    const out: StepTrace = { events: this.events, cost, snapshot: snap, changes, delta, names };
     this.events = [];
     this.lastStats = { ...k.stats };
     this.lastSnapshot = snap;
@@ -123,16 +138,56 @@ export function rebuildSnapshot(trace: StoredTrace, step: number): KernelSnapsho
 
 // ---- readable forms ----
 
-/** One line per kernel event. */
-export function describeEvent(e: KernelEvent): string {
-  const hex = (n: number) => `0x${(n >>> 0).toString(16)}`;
+/**
+ * One line per kernel event. With `names` (a step's `names`: nameTable/namesFor), objects are
+ * called as the script calls them (`$ep (fd 5)`) and the kernel ids the line replaced follow in
+ * brackets; without, by kernel id. Masks and flag words are decoded to Linux names.
+ */
+export function describeEvent(e: KernelEvent, names?: NameTable): string {
+  const ids: string[] = [];
+  const name = (key: string, kernel: string): string => {
+    const n = names?.[key];
+    if (n === undefined) return kernel;
+    if (!ids.includes(kernel)) ids.push(kernel);
+    return n;
+  };
+  const line = describe(e, name, (key) => names?.[key]);
+  return ids.length > 0 ? `${line}  [${ids.join(', ')}]` : line;
+}
+
+type Namer = (key: string, kernel: string) => string;
+
+function describe(e: KernelEvent, name: Namer, peek: (key: string) => string | undefined): string {
+  const ev = formatEvents;
+  const ep = (id: number) => name(`ep:${id}`, `ep #${id}`);
+  const epi = (id: number) => name(`epi:${id}`, `epitem #${id}`);
+  // An epitem on a line that names its epoll already: `$r (fd 3)`, not `$r (fd 3) in $ep (fd 5)`.
+  const item = (epId: number, id: number) => {
+    const n = epi(id);
+    const suffix = ` in ${ep(epId)}`;
+    return n.endsWith(suffix) ? n.slice(0, -suffix.length) : n;
+  };
+  const queue = (q: string) => name(`queue:${q}`, q);
+  const entry = (id: number) => {
+    const owner = peek(`entry:${id}`);
+    return owner === undefined ? `entry #${id}` : `entry #${id} (${owner})`;
+  };
   switch (e.type) {
     case 'wake_up':
-      return `wake_up(${e.queue}, nr_exclusive=${e.nr_exclusive}, key=${e.key ? hex(e.key) : 'all'})`;
+      return `${e.from ? `${e.from}: ` : ''}wake_up(${queue(e.queue)}, nr_exclusive=${e.nr_exclusive}, key=${e.key ? ev(e.key) : 'all'})`;
+    case 'wake_up_done': {
+      if (e.walked === 0) return `  nobody woken: no waiter on ${queue(e.queue)}`;
+      const woke = `  wake_up(${queue(e.queue)}) woke ${e.woken} of the ${e.walked} ${e.walked === 1 ? 'entry' : 'entries'} it called`;
+      if (e.skipped.length === 0) return woke;
+      const why = e.stop === 'exclusive' ? 'nr_exclusive ran out' : 'a wake function stopped the walk';
+      return `${woke}; ${why}, not reached: ${e.skipped.map(entry).join(', ')}`;
+    }
+    case 'wake_skipped':
+      return `${e.from}: no wake_up of ${queue(e.queue)}: ${e.why}`;
     case 'wait_add':
-      return `  + ${e.kind} entry #${e.entry} on ${e.queue} (${e.exclusive ? 'exclusive' : 'shared'}, ${e.at})`;
+      return `  + ${e.kind} ${entry(e.entry)} on ${queue(e.queue)} (${e.exclusive ? 'exclusive' : 'shared'}, ${e.at})`;
     case 'wait_remove':
-      return `  - entry #${e.entry} off ${e.queue}`;
+      return `  - ${entry(e.entry)} off ${queue(e.queue)}`;
     case 'thread_block':
       return `thread ${e.thread} sleeps in ${e.call}${e.deadline === null ? '' : ` until ${e.deadline} ns`}`;
     case 'thread_wake':
@@ -140,27 +195,47 @@ export function describeEvent(e: KernelEvent): string {
     case 'clock_advance':
       return `clock ${e.from} → ${e.to} ns`;
     case 'file_release':
-      return `last reference gone: ${e.fileType} file #${e.file} released`;
+      return `last reference gone: ${e.fileType} ${name(`file:${e.file}`, `file #${e.file}`)} released`;
     case 'ep_poll_callback':
-      return `  ep_poll_callback(epitem #${e.epi}, key=${hex(e.key)}) → ${e.result}`;
+      return `  ep_poll_callback(${epi(e.epi)}, key=${e.key ? ev(e.key) : 'all'}) → ${e.result}`;
     case 'rdllist_append':
-      return `  ready list of ep #${e.ep} += epitem #${e.epi} (${e.why})`;
+      return `  ready list of ${ep(e.ep)} += ${item(e.ep, e.epi)} (${e.why})`;
     case 'rdllist_remove':
-      return `  ready list of ep #${e.ep} -= epitem #${e.epi} (${e.why})`;
+      return `  ready list of ${ep(e.ep)} -= ${item(e.ep, e.epi)} (${e.why})`;
     case 'ovflist_push':
-      return `  overflow list of ep #${e.ep} += epitem #${e.epi}`;
+      return `  overflow list of ${ep(e.ep)} += ${item(e.ep, e.epi)}`;
     case 'rbtree_insert':
-      return `  interest tree of ep #${e.ep}: insert epitem #${e.epi}`;
+      return `  interest tree of ${ep(e.ep)}: insert ${item(e.ep, e.epi)}`;
     case 'rbtree_erase':
-      return `  interest tree of ep #${e.ep}: erase epitem #${e.epi}`;
+      return `  interest tree of ${ep(e.ep)}: erase ${item(e.ep, e.epi)}`;
     case 'rbtree_rotate':
-      return `  interest tree of ep #${e.ep}: rotate ${e.dir} at epitem #${e.epi}`;
+      return `  interest tree of ${ep(e.ep)}: rotate ${e.dir} at ${item(e.ep, e.epi)}`;
     case 'event_delivered':
-      return `  deliver epitem #${e.epi} events=${hex(e.events)}`;
+      return `  deliver ${epi(e.epi)} events=${ev(e.events)}`;
     case 'ep_scan':
       return e.phase === 'start'
-        ? `  scan of ep #${e.ep} takes the ready list [${e.epis.join(', ')}]`
-        : `  scan of ep #${e.ep} done: [${e.epis.join(', ')}] back on the ready list`;
+        ? `  scan of ${ep(e.ep)} takes the ready list [${e.epis.map((i) => item(e.ep, i)).join(', ')}]`
+        : `  scan of ${ep(e.ep)} done: [${e.epis.map((i) => item(e.ep, i)).join(', ')}] back on the ready list`;
+    case 'ep_wait_none':
+      return e.why === 'empty'
+        ? `  epoll_wait returns 0: the ready list of ${ep(e.ep)} is empty`
+        : e.why === 'timeout'
+          ? `  epoll_wait returns 0: the timeout expired with nothing ready on ${ep(e.ep)}`
+          : `  epoll_wait returns 0: every item on the ready list of ${ep(e.ep)} was re-polled, found not ready and dropped: ${e.dropped.map((i) => item(e.ep, i)).join(', ')}`;
+    case 'errno': {
+      const file =
+        e.file !== undefined
+          ? name(`file:${e.file}`, e.fd === undefined ? `file #${e.file}` : `(file #${e.file}, fd ${e.fd})`)
+          : e.fd !== undefined
+            ? `fd ${e.fd}`
+            : 'the file';
+      const why = e.why.replaceAll('{file}', file).replaceAll('{fd}', String(e.fd));
+      return `  ${e.fn}: ${why} → ${e.errno}`;
+    }
+    case 'eventfd_read': {
+      const bytes = [...u64le(BigInt(e.value))].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+      return `  eventfd_read of ${name(`file:${e.file}`, `file #${e.file}`)}: the u64 ${e.value} (bytes ${bytes}), counter now ${e.count}`;
+    }
     case 'syscall_enter':
       return `${e.thread} enters ${e.call}`;
     case 'syscall_exit':
@@ -173,6 +248,13 @@ export function describeEvent(e: KernelEvent): string {
   }
 }
 
+/** A u64 as the 8 little-endian bytes read() gives. */
+function u64le(v: bigint): Uint8Array {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, BigInt.asUintN(64, v), true);
+  return out;
+}
+
 /**
  * What changed between two snapshots: the delta (delta.ts), and one readable line per changed
  * value, objects named by kind and id: `file #7 (pipe).refcount: 1 → 2`, `pid 100 fd 3: file
@@ -183,6 +265,8 @@ export function describeEvent(e: KernelEvent): string {
 export function diffSnapshots(
   before: KernelSnapshot,
   after: KernelSnapshot,
+  names?: NameTable,
+  nameOf?: FdNamer,
 ): { delta: DeltaOp[]; changes: string[] } {
   const changes: string[] = [];
   const seen = new Set<string>();
@@ -192,6 +276,7 @@ export function diffSnapshots(
       changes.push(s);
     }
   };
+  const fdName = (fd: number) => (nameOf ? fdLabel(fd, nameOf) : `fd ${fd}`);
   let sharers: Map<string, number[]> | null = null;
   const shared = (f: FileSnapshot): string | null => {
     const key = sharedKey(f);
@@ -204,7 +289,31 @@ export function diffSnapshots(
       }
     }
     const ids = sharers.get(key) ?? [];
-    return ids.length < 2 ? null : `${key.replace(':', ' #')} (files ${ids.map((i) => `#${i}`).join(', ')})`;
+    if (ids.length < 2) return null;
+    const kernel = `${key.replace(':', ' #')} (files ${ids.map((i) => `#${i}`).join(', ')})`;
+    const named = names?.[`object:${key}`];
+    return named ? `${named}\u0000${kernel}` : kernel;
+  };
+  // A file as the script calls it, its kernel id after the line; else by kernel id.
+  const fileLabel = (f: FileSnapshot): string => {
+    const kernel = `file #${f.id} (${f.type})`;
+    const named = names?.[`file:${f.id}`];
+    return named && named !== `file #${f.id}` ? `${named}\u0000${kernel}` : kernel;
+  };
+  // Lists of epitem ids (an eventpoll's ready list and items, a file's watchedBy) by what they watch.
+  const epitems = (f: FileSnapshot): ((id: number) => string) | undefined => {
+    if (!names) return undefined;
+    const epName = f.type === 'eventpoll' ? names[`file:${f.id}`] : undefined;
+    return (id) => {
+      const n = names[`epi:${id}`];
+      if (n === undefined) return String(id);
+      return epName && n.endsWith(` in ${epName}`) ? n.slice(0, -` in ${epName}`.length) : n;
+    };
+  };
+  // `label\0kernel` + rest → `label rest  [kernel]`.
+  const withIds = (label: string, rest: string) => {
+    const nul = label.indexOf('\u0000');
+    return nul < 0 ? `${label}${rest}` : `${label.slice(0, nul)}${rest}  [${label.slice(nul + 1)}]`;
   };
   const delta = diffJson(before, after, (op, a, b) => {
     const [top, index, ...rest] = op.path;
@@ -213,16 +322,29 @@ export function diffSnapshots(
       // A file opened or released: a splice of the list.
       const ids = new Set((b as FileSnapshot[]).map((f) => f.id));
       const old = new Set((a as FileSnapshot[]).map((f) => f.id));
-      for (const f of b as FileSnapshot[]) if (!old.has(f.id)) line(`file #${f.id} (${f.type}): opened`);
-      for (const f of a as FileSnapshot[]) if (!ids.has(f.id)) line(`file #${f.id} (${f.type}): released`);
+      for (const f of b as FileSnapshot[]) if (!old.has(f.id)) line(withIds(fileLabel(f), ': opened'));
+      for (const f of a as FileSnapshot[]) if (!ids.has(f.id)) line(withIds(fileLabel(f), ': released'));
       return;
     }
     if (top === 'files') {
       const f = after.files[index as number];
       const owner = rest[0] === 'detail' ? shared(f) : null;
-      const label = owner ?? `file #${f.id} (${f.type})`;
-      const tail = owner ? rest.slice(1) : rest;
-      line(`${label}${pathText(tail, owner ? f.detail : f)}: ${valueChange(a, b)}`);
+      const label = owner ?? fileLabel(f);
+      if (names && f.type === 'eventpoll' && rest[0] === 'detail' && rest[1] === 'tree') {
+        // Any change inside the interest tree (an insert, a rotation): the whole tree, once.
+        const was = before.files.find((g) => g.id === f.id)?.detail as { tree?: unknown } | undefined;
+        const now = f.detail as { tree?: unknown };
+        line(withIds(label, `.tree: ${valueChange(was?.tree ?? null, now.tree, ['tree'], epitems(f))}`));
+        return;
+      }
+      // A named file's detail is the file's own state: `$ep (fd 5).rdllist`.
+      const tail = owner || (label.includes('\u0000') && rest[0] === 'detail') ? rest.slice(1) : rest;
+      line(
+        withIds(
+          label,
+          `${pathText(tail, tail !== rest ? f.detail : f)}: ${valueChange(a, b, op.path, epitems(f))}`,
+        ),
+      );
       return;
     }
     if (top === 'processes' && index !== undefined) {
@@ -231,11 +353,12 @@ export function diffSnapshots(
         if (rest.length === 2) {
           const fds = (l: unknown) => new Map((l as FdSnapshot[]).map((e) => [e.fd, e]));
           const [was, now] = [fds(a), fds(b)];
-          for (const [fd, e] of now) if (!sameFd(was.get(fd), e)) line(`pid ${p.pid} fd ${fd}: ${fdText(e)}`);
-          for (const fd of was.keys()) if (!now.has(fd)) line(`pid ${p.pid} fd ${fd}: closed`);
+          for (const [fd, e] of now)
+            if (!sameFd(was.get(fd), e)) line(`pid ${p.pid} ${fdName(fd)}: ${fdText(e)}`);
+          for (const fd of was.keys()) if (!now.has(fd)) line(`pid ${p.pid} ${fdName(fd)}: closed`);
         } else {
           const e = p.fdtable.fds[rest[2] as number];
-          line(`pid ${p.pid} fd ${e.fd}: ${fdText(e)}`);
+          line(`pid ${p.pid} ${fdName(e.fd)}: ${fdText(e)}`);
         }
         return;
       }
@@ -244,11 +367,11 @@ export function diffSnapshots(
         line(`pid ${p.pid} thread ${t.name}: ${t.call ? `${t.state} in ${t.call}` : t.state}`);
         return;
       }
-      line(`pid ${p.pid}${pathText(rest, p)}: ${valueChange(a, b)}`);
+      line(`pid ${p.pid}${pathText(rest, p)}: ${valueChange(a, b, op.path)}`);
       return;
     }
     line(
-      `${top}${pathText(op.path.slice(1), (after as unknown as Record<string, unknown>)[top])}: ${valueChange(a, b)}`,
+      `${top}${pathText(op.path.slice(1), (after as unknown as Record<string, unknown>)[top])}: ${valueChange(a, b, op.path)}`,
     );
   });
   return { delta, changes };
@@ -280,13 +403,48 @@ function pathText(path: readonly (string | number)[], root: unknown): string {
   return out;
 }
 
+/** The keys whose lists hold epitem ids. */
+const EPITEM_LISTS = new Set(['rdllist', 'scanBatch', 'ovflist', 'items', 'watchedBy', 'inorder']);
+
 function short(v: unknown): string {
   const s = JSON.stringify(v);
   return s === undefined ? 'none' : s.length > 120 ? `${s.slice(0, 117)}...` : s;
 }
 
-/** `old → new`; lists of things with ids (queue entries, epitems) as their ids. */
-function valueChange(a: unknown, b: unknown): string {
+/**
+ * `old → new`; lists of things with ids (queue entries, epitems) as their ids; a file's `flags`
+ * as open flags and an event mask (`events`, `key`, `revents`) as Linux names them.
+ */
+function valueChange(
+  a: unknown,
+  b: unknown,
+  path: readonly (string | number)[],
+  epitem?: (id: number) => string,
+): string {
+  const last = path[path.length - 1];
+  if (epitem && EPITEM_LISTS.has(String(last))) {
+    const list = (l: unknown) =>
+      Array.isArray(l)
+        ? `[${l.map((x) => (typeof x === 'number' ? epitem(x) : isObject(x) && typeof (x.id ?? x.epi) === 'number' ? epitem((x.id ?? x.epi) as number) : short(x))).join(', ')}]`
+        : short(l);
+    if (Array.isArray(a) || Array.isArray(b)) return `${list(a)} → ${list(b)}`;
+  }
+  if (epitem && (last === 'tree' || last === 'left' || last === 'right')) {
+    // A red-black (sub)tree in order: `(left) item:colour (right)`.
+    const tree = (n: unknown): string => {
+      if (!isObject(n) || typeof n.epi !== 'number') return short(n);
+      const left = n.left ? `(${tree(n.left)}) ` : '';
+      const right = n.right ? ` (${tree(n.right)})` : '';
+      return `${left}${epitem(n.epi)}:${n.colour}${right}`;
+    };
+    return `${tree(a)} → ${tree(b)}`;
+  }
+  if (typeof a === 'number' && typeof b === 'number') {
+    if (last === 'flags' && path[0] === 'files' && path.length === 3)
+      return `${formatOpenFlags(a)} → ${formatOpenFlags(b)}`;
+    if (last === 'events' || last === 'key' || last === 'revents')
+      return `${formatEvents(a)} → ${formatEvents(b)}`;
+  }
   const ids = (l: unknown) =>
     Array.isArray(l) && l.every((x) => isObject(x) && 'id' in x)
       ? `[${l.map((x) => x.id).join(', ')}]`

@@ -67,7 +67,8 @@ export interface RunReport {
 /** Options for `runScript`. */
 export interface RunOptions {
   /** Called as each step completes (for streaming output); the run waits for a promise it returns. */
-  readonly onStep?: (outcome: StepOutcome, step: Step) => unknown;
+  /** `names`: the bindings after the step (a trace names descriptors by them). */
+  readonly onStep?: (outcome: StepOutcome, step: Step, names: Bindings) => unknown;
   /**
    * The hidden prefix put before every abstract address, so that scripts running at the same
    * time do not share names (script-format.md, "The process a script runs in"). Default: a
@@ -101,7 +102,7 @@ export async function runScript(script: Script, backend: Backend, opts: RunOptio
     try {
       const outcome = await run.step(step);
       outcomes.push(outcome);
-      await opts.onStep?.(outcome, step);
+      await opts.onStep?.(outcome, step, run.names);
     } catch (e) {
       failure = describeFailure(e, step.index, step.call);
       break;

@@ -46,11 +46,14 @@ function sk(sim: Sim, fd: number): UnixSock {
   return unixSockOfFile(sim.p.fdtable.get(fd)!)!;
 }
 
-/** Record every wake_up from now on. */
+/** Record every wake_up from now on (without the waker's name: what is compared is the wake-up). */
 function recordWakeUps(sim: Sim): Extract<KernelEvent, { type: 'wake_up' }>[] {
   const out: Extract<KernelEvent, { type: 'wake_up' }>[] = [];
   sim.k.attach((e) => {
-    if (e.type === 'wake_up') out.push(e);
+    if (e.type === 'wake_up') {
+      const { from: _from, ...wake } = e;
+      out.push(wake);
+    }
   });
   return out;
 }

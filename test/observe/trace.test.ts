@@ -113,7 +113,10 @@ test('trace_text_prints_a_pipe_change_once_not_once_per_file', async () => {
   const write = stdout.slice(stdout.indexOf('write('), stdout.indexOf('read('));
   const occupancy = write.split('\n').filter((l) => l.includes('Δ') && l.includes('.occupancy:'));
   assert.equal(occupancy.length, 1, write);
-  assert.match(occupancy[0], /pipe #\d+ \(files #\d+, #\d+\)\.occupancy: 0 → 1/);
+  assert.match(
+    occupancy[0],
+    /pipe\(\$r \(fd 3\), \$w \(fd 4\)\)\.occupancy: 0 → 1 {2}\[pipe #\d+ \(files #\d+, #\d+\)\]/,
+  );
   for (const step of (JSON.parse((await trace(pipeScript, '--json')).stdout) as TraceDoc).steps)
     assert.equal(new Set(step.changes).size, step.changes.length);
 });
@@ -145,12 +148,31 @@ test('trace_text_renders_every_event_kind_readably', async () => {
     rbtree_rotate: { type: 'rbtree_rotate', ep: 6, epi: 7, dir: 'left' },
     event_delivered: { type: 'event_delivered', ep: 6, epi: 7, events: 1 },
     ep_scan: { type: 'ep_scan', ep: 6, phase: 'start', epis: [7, 8] },
+    wake_up_done: {
+      type: 'wake_up_done',
+      queue: 'pipe:3.rd_wait',
+      woken: 1,
+      walked: 1,
+      skipped: [10, 11],
+      stop: 'exclusive',
+    },
+    wake_skipped: { type: 'wake_skipped', queue: 'eventfd:3.wqh', from: 'eventfd_write', why: 'no waiter' },
+    errno: {
+      type: 'errno',
+      errno: 'ENOENT',
+      fn: 'do_epoll_ctl',
+      why: 'no epitem for {file}',
+      file: 9,
+      fd: 3,
+    },
+    ep_wait_none: { type: 'ep_wait_none', ep: 6, why: 'dropped', dropped: [7] },
+    eventfd_read: { type: 'eventfd_read', file: 4, value: '3', count: '0' },
   };
   for (const e of Object.values(one)) {
     const line = describeEvent(e);
     assert.doesNotMatch(line, /[{}"]/, `${e.type}: ${line}`);
   }
-  assert.equal(describeEvent(one.ep_scan), '  scan of ep #6 takes the ready list [7, 8]');
+  assert.equal(describeEvent(one.ep_scan), '  scan of ep #6 takes the ready list [epitem #7, epitem #8]');
   // And in real traces: no event is left as raw JSON.
   for (const path of scripts) assert.doesNotMatch((await trace(path)).stdout, /\{"type"/, path);
 });

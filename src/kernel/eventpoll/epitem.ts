@@ -158,7 +158,7 @@ export function epUnregisterPollwait(k: Kernel, epi: Epitem): void {
  * entries) that it may have become readable: wake_up_poll(&ep->poll_wait, EPOLLIN), nr 1.
  */
 export function epPollSafewake(k: Kernel, ep: Eventpoll): void {
-  wakeUp(k, ep.pollWait, 1, EPOLLIN);
+  wakeUp(k, ep.pollWait, 1, EPOLLIN, 'ep_poll_safewake');
 }
 
 /**
@@ -197,7 +197,7 @@ function epPollCallback(k: Kernel, wait: WaitEntry, key: number): number {
     k.emit?.({ type: 'rdllist_append', ep: ep.id, epi: epi.id, why: 'ep_poll_callback' });
   }
   // Wake one epoll_wait thread — even when the item was already queued.
-  if (d.wakeWaiter) wakeUp(k, ep.wq, 1, 0);
+  if (d.wakeWaiter) wakeUp(k, ep.wq, 1, 0, 'ep_poll_callback');
   // Linux: outside the lock — propagate to this epoll's pollers (nested epoll, select, poll).
   if (d.wakePollers) epPollSafewake(k, ep);
   if (d.detach) {

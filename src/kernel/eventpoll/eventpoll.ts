@@ -36,7 +36,7 @@
 // exclusion; the only place the lists are observed "in the middle" is a scan, whose ovflist is
 // modelled as Linux has it.
 
-import { ERRNO } from '../errors.ts';
+import { ERRNO, errWhy } from '../errors.ts';
 import { type File, type FileOperations, fileHooks, type PollTable } from '../file.ts';
 import type { Kernel } from '../kernel.ts';
 import { newWaitQueue, type WaitQueueHead, waitqueueActive } from '../waitqueue.ts';
@@ -150,5 +150,12 @@ export const eventpollOps: FileOperations = {
   release: epEventpollRelease,
   // Linux: ep_eventpoll_ioctl (CONFIG_NET_RX_BUSY_POLL, as on the reference host) answers
   // every other command, FIONREAD included, with EINVAL.
-  fionread: () => -EINVAL,
+  fionread: (k, file) =>
+    errWhy(
+      k,
+      -EINVAL,
+      'ep_eventpoll_ioctl',
+      '{file} is an epoll: it answers no ioctl but its busy-poll ones',
+      file.id,
+    ),
 };

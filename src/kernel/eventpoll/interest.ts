@@ -3,7 +3,7 @@
 // what closing a watched file or an epoll removes. Each returns 0 or -errno; the syscall layer
 // (sys_epoll.ts) turns that into a result.
 
-import { ERRNO } from '../errors.ts';
+import { ERRNO, errWhy } from '../errors.ts';
 import type { File, PollTable } from '../file.ts';
 import type { Kernel } from '../kernel.ts';
 import { waitqueueActive, wakeUp } from '../waitqueue.ts';
@@ -40,7 +40,8 @@ export function epInsert(
   ctx: LoopCheckCtx | null,
 ): number {
   const sysctl = epollSysctl(k);
-  if (sysctl.userWatches >= sysctl.maxUserWatches) return -ENOSPC;
+  if (sysctl.userWatches >= sysctl.maxUserWatches)
+    return errWhy(k, -ENOSPC, 'ep_insert', 'max_user_watches reached');
   sysctl.userWatches++;
   const epi = newEpitem(k, ep, tfile, fd, event);
   attachEpitem(tfile, epi);
@@ -51,7 +52,14 @@ export function epInsert(
   // Now check whether we have created too many wake-up paths.
   if (ctx && reversePathCheck(ctx)) {
     epRemoveSafe(k, ep, epi);
-    return -EINVAL;
+    return errWhy(
+      k,
+      -EINVAL,
+      'reverse_path_check',
+      'too many wake-up paths through {file} (path_count_arr)',
+      tfile.id,
+      fd,
+    );
   }
 
   // Register on the target's queues and learn its readiness in one poll.
@@ -61,7 +69,7 @@ export function epInsert(
     listAddTail(epi.rdllink, ep.rdllist);
     k.stats.readyListAppends++;
     k.emit?.({ type: 'rdllist_append', ep: ep.id, epi: epi.id, why: 'ready at ADD' });
-    if (waitqueueActive(ep.wq)) wakeUp(k, ep.wq, 1, 0);
+    if (waitqueueActive(ep.wq)) wakeUp(k, ep.wq, 1, 0, 'ep_insert');
     if (waitqueueActive(ep.pollWait)) pwake = true;
   }
   if (pwake) epPollSafewake(k, ep);
@@ -83,7 +91,7 @@ export function epModify(k: Kernel, ep: Eventpoll, epi: Epitem, event: EpollEven
       listAddTail(epi.rdllink, ep.rdllist);
       k.stats.readyListAppends++;
       k.emit?.({ type: 'rdllist_append', ep: ep.id, epi: epi.id, why: 'ready at MOD' });
-      if (waitqueueActive(ep.wq)) wakeUp(k, ep.wq, 1, 0);
+      if (waitqueueActive(ep.wq)) wakeUp(k, ep.wq, 1, 0, 'ep_modify');
       if (waitqueueActive(ep.pollWait)) pwake = true;
     }
   }

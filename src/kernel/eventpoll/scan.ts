@@ -114,7 +114,7 @@ export function epDoneScan(k: Kernel, ep: Eventpoll, txlist: ListHead): void {
   k.emit?.({ type: 'ep_scan', ep: ep.id, phase: 'done', epis: listItems(txlist).map((e) => e.id) });
   listSpliceInit(txlist, ep.rdllist);
   ep.scanBatch = null;
-  if (!listEmpty(ep.rdllist) && waitqueueActive(ep.wq)) wakeUp(k, ep.wq, 1, 0);
+  if (!listEmpty(ep.rdllist) && waitqueueActive(ep.wq)) wakeUp(k, ep.wq, 1, 0, 'ep_done_scan');
 }
 
 /**

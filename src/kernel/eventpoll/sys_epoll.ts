@@ -5,7 +5,7 @@
 
 import { EP_MAX_EVENTS, EPOLL, EPOLL_CTL, O } from '../../abi/constants.ts';
 import type { EpollEvent, SysResult, Timespec } from '../../api/syscalls.ts';
-import { ERRNO, fail, toResult } from '../errors.ts';
+import { ERRNO, errWhy, failWhy, toResult } from '../errors.ts';
 import { File, fileCanPoll } from '../file.ts';
 import { fdget, fdlookup, fdput, installFd } from '../fs.ts';
 import { holdAcrossSleep, type MaySleep, mustSleep, type SysGen, type Thread } from '../sched.ts';
@@ -30,7 +30,8 @@ const EPOLLEXCLUSIVE_OK_BITS =
 
 /** Linux: fs/eventpoll.c:do_epoll_create. */
 function doEpollCreate(t: Thread, flags: number): SysResult {
-  if ((flags & ~O.O_CLOEXEC) !== 0) return fail('EINVAL');
+  if ((flags & ~O.O_CLOEXEC) !== 0)
+    return failWhy(t.k, 'EINVAL', 'do_epoll_create', 'flags other than EPOLL_CLOEXEC');
   const k = t.k;
   const ep = epAlloc(k);
   // Linux: anon_inode_getfile("[eventpoll]", &eventpoll_fops, ep, O_RDWR | (flags & O_CLOEXEC));
@@ -46,7 +47,7 @@ export function sys_epoll_create1(t: Thread, flags: number): SysResult {
 
 /** Linux: fs/eventpoll.c:epoll_create — the size is only checked (> 0), then ignored (since 2.6.8). */
 export function sys_epoll_create(t: Thread, size: number): SysResult {
-  if (size <= 0) return fail('EINVAL');
+  if (size <= 0) return failWhy(t.k, 'EINVAL', 'epoll_create', 'size <= 0');
   return doEpollCreate(t, 0);
 }
 
@@ -56,22 +57,43 @@ export function sys_epoll_create(t: Thread, size: number): SysResult {
 function doEpollCtl(t: Thread, epfd: number, op: number, fd: number, epds: EpollEventState | null): number {
   const k = t.k;
   const f = fdlookup(t, epfd);
-  if (!f) return -EBADF;
+  if (!f) return errWhy(k, -EBADF, 'do_epoll_ctl', 'epfd {fd} is not open', undefined, epfd);
   const tf = fdlookup(t, fd);
-  if (!tf) return -EBADF;
+  if (!tf) return errWhy(k, -EBADF, 'do_epoll_ctl', 'fd {fd} is not open', undefined, fd);
   // The target must support poll (regular files, /dev/null: EPERM, even if epfd is no epoll).
-  if (!fileCanPoll(tf)) return -EPERM;
+  if (!fileCanPoll(tf))
+    return errWhy(
+      k,
+      -EPERM,
+      'do_epoll_ctl',
+      k.emit ? `{file} has no ->poll (a ${tf.ops.type} file: file_can_poll)` : '',
+      tf.id,
+      fd,
+    );
   // Linux: ep_take_care_of_epollwakeup — without CAP_BLOCK_SUSPEND the flag is silently
   // cleared. Not Linux-as-root: the model's processes are unprivileged, so it is always cleared.
   if (epds) epds.events = (epds.events & ~EPOLLWAKEUP) >>> 0;
   // Not an epoll, or the epoll itself (any fd of it, dups included).
-  if (f === tf || !isFileEpoll(f)) return -EINVAL;
+  if (f === tf)
+    return errWhy(k, -EINVAL, 'do_epoll_ctl', 'an epoll cannot watch itself (f == tf)', tf.id, fd);
+  if (!isFileEpoll(f))
+    return errWhy(k, -EINVAL, 'do_epoll_ctl', 'epfd {fd} is not an epoll file (is_file_epoll)', f.id, epfd);
   // EPOLLEXCLUSIVE: ADD only (exclusivity is fixed when the hook is queued), never on an epoll
   // target, and only with IN, OUT, ERR, HUP, WAKEUP, ET.
   if (epds && epds.events & EPOLLEXCLUSIVE) {
-    if (op === EPOLL_CTL_MOD) return -EINVAL;
-    if (op === EPOLL_CTL_ADD && (isFileEpoll(tf) || (epds.events & ~EPOLLEXCLUSIVE_OK_BITS) !== 0))
-      return -EINVAL;
+    if (op === EPOLL_CTL_MOD)
+      return errWhy(k, -EINVAL, 'do_epoll_ctl', 'EPOLLEXCLUSIVE with EPOLL_CTL_MOD', tf.id, fd);
+    if (op === EPOLL_CTL_ADD && isFileEpoll(tf))
+      return errWhy(k, -EINVAL, 'do_epoll_ctl', 'EPOLLEXCLUSIVE on an epoll target {file}', tf.id, fd);
+    if (op === EPOLL_CTL_ADD && (epds.events & ~EPOLLEXCLUSIVE_OK_BITS) !== 0)
+      return errWhy(
+        k,
+        -EINVAL,
+        'do_epoll_ctl',
+        'EPOLLEXCLUSIVE with bits outside EPOLLEXCLUSIVE_OK_BITS',
+        tf.id,
+        fd,
+      );
   }
   const ep = f.priv as Eventpoll;
 
@@ -84,26 +106,66 @@ function doEpollCtl(t: Thread, epfd: number, op: number, fd: number, epds: Epoll
     ctx = { gen: ++sysctl.loopCheckGen, insertingInto: null, tfileCheckList: [] };
   }
   try {
-    if (ctx && isFileEpoll(tf) && epLoopCheck(ctx, ep, tf.priv as Eventpoll) !== 0) return -ELOOP;
+    if (ctx && isFileEpoll(tf) && epLoopCheck(ctx, ep, tf.priv as Eventpoll) !== 0)
+      return errWhy(
+        k,
+        -ELOOP,
+        'ep_loop_check',
+        'adding {file} would make a loop or nest epolls deeper than EP_MAX_NESTS',
+        tf.id,
+        fd,
+      );
     const node = ep.rbr.find(tf.id, fd);
     const epi = node ? node.value : null;
     switch (op) {
       case EPOLL_CTL_ADD:
-        if (epi) return -EEXIST;
+        if (epi)
+          return errWhy(
+            k,
+            -EEXIST,
+            'do_epoll_ctl',
+            'EPOLL_CTL_ADD: (file, fd) of {file} already in the interest tree',
+            tf.id,
+            fd,
+          );
         epds!.events = (epds!.events | EPOLLERR | EPOLLHUP) >>> 0;
         return epInsert(k, ep, epds!, tf, fd, ctx);
       case EPOLL_CTL_DEL:
-        if (!epi) return -ENOENT;
+        if (!epi)
+          return errWhy(
+            k,
+            -ENOENT,
+            'do_epoll_ctl',
+            'EPOLL_CTL_DEL: no epitem for {file} in the interest tree',
+            tf.id,
+            fd,
+          );
         epRemoveSafe(k, ep, epi);
         return 0;
       case EPOLL_CTL_MOD:
-        if (!epi) return -ENOENT;
-        if (epi.event.events & EPOLLEXCLUSIVE) return -EINVAL;
+        if (!epi)
+          return errWhy(
+            k,
+            -ENOENT,
+            'do_epoll_ctl',
+            'EPOLL_CTL_MOD: no epitem for {file} in the interest tree',
+            tf.id,
+            fd,
+          );
+        if (epi.event.events & EPOLLEXCLUSIVE)
+          return errWhy(
+            k,
+            -EINVAL,
+            'do_epoll_ctl',
+            'EPOLL_CTL_MOD of an epitem added with EPOLLEXCLUSIVE',
+            tf.id,
+            fd,
+          );
         epds!.events = (epds!.events | EPOLLERR | EPOLLHUP) >>> 0;
         return epModify(k, ep, epi, epds!);
       default:
         // An unknown op is noticed only now, after every other check.
-        return -EINVAL;
+        return errWhy(k, -EINVAL, 'do_epoll_ctl', 'unknown op');
     }
   } finally {
     // Linux: clear_tfile_check_list; loop_check_gen++.
@@ -121,7 +183,7 @@ export function sys_epoll_ctl(
 ): SysResult {
   let epds: EpollEventState | null = null;
   if (op !== EPOLL_CTL_DEL) {
-    if (event === null) return fail('EFAULT');
+    if (event === null) return failWhy(t.k, 'EFAULT', 'copy_from_user', 'the event pointer is NULL');
     epds = { events: event.events >>> 0, data: event.data };
     t.k.stats.bytesCopiedIn += EPOLL_EVENT_SIZE;
   }
@@ -144,7 +206,7 @@ function doEpollWait(
   timeout: EpTimeout,
 ): MaySleep<SysResult<{ events: EpollEvent[] }>> {
   const f = fdget(t, epfd);
-  if (!f) return fail('EBADF');
+  if (!f) return failWhy(t.k, 'EBADF', 'do_epoll_wait', 'epfd {fd} is not open', undefined, epfd);
   // Linux: fdget … fdput around ep_check_params and ep_poll.
   return holdAcrossSleep(t, f, fdput, epollWaitHolding, { maxevents, timeout });
 }
@@ -155,7 +217,10 @@ function epollWaitHolding(
   f: File,
   { maxevents, timeout }: { maxevents: number; timeout: EpTimeout },
 ): MaySleep<SysResult<{ events: EpollEvent[] }>> {
-  if (maxevents <= 0 || maxevents > EP_MAX_EVENTS || !isFileEpoll(f)) return fail('EINVAL');
+  if (maxevents <= 0 || maxevents > EP_MAX_EVENTS)
+    return failWhy(t.k, 'EINVAL', 'ep_check_params', 'maxevents <= 0 or > EP_MAX_EVENTS');
+  if (!isFileEpoll(f))
+    return failWhy(t.k, 'EINVAL', 'ep_check_params', 'epfd {file} is not an epoll file', f.id);
   const events: EpollEvent[] = [];
   const res = epPoll(t, f.priv as Eventpoll, events, maxevents, timeout);
   return mustSleep(res) ? epollWaitAfterSleep(res, events) : epollWaitResult(res, events);
@@ -207,7 +272,8 @@ export function sys_epoll_pwait2(
   if (timeout !== null) {
     t.k.stats.bytesCopiedIn += 16;
     // Linux: poll_select_set_timeout — timespec64_valid, then now + ts (saturating).
-    if (timeout.sec < 0 || timeout.nsec < 0 || timeout.nsec >= NSEC_PER_SEC) return fail('EINVAL');
+    if (timeout.sec < 0 || timeout.nsec < 0 || timeout.nsec >= NSEC_PER_SEC)
+      return failWhy(t.k, 'EINVAL', 'poll_select_set_timeout', 'invalid timespec');
     if (timeout.sec === 0 && timeout.nsec === 0) to = EP_TIMEOUT_NONBLOCK;
     else {
       const at = t.k.now + timeout.sec * NSEC_PER_SEC + timeout.nsec;

@@ -7,7 +7,7 @@ import { ERRNO } from '../errors.ts';
 import { finishWait, type MaySleep, prepareToWait, type SysGen, schedule, type Thread } from '../sched.ts';
 import { newWaitEntry } from '../waitqueue.ts';
 import type { Eventpoll } from './eventpoll.ts';
-import { EP_UNACTIVE_PTR, listEmpty } from './readylist.ts';
+import { EP_UNACTIVE_PTR, listEmpty, listItems } from './readylist.ts';
 import { epSendEvents } from './scan.ts';
 
 const { EINTR } = ERRNO;
@@ -36,12 +36,23 @@ export function epPoll(
   maxevents: number,
   timeout: EpTimeout,
 ): MaySleep<number> {
+  let taken: number[] | null = null;
   if (epEventsAvailable(ep)) {
+    // Not Linux: what the scan takes, for an observer told why nothing came of it.
+    if (t.k.emit) taken = listItems(ep.rdllist).map((e) => e.id);
     const res = epSendEvents(t.k, ep, out, maxevents);
     if (res) return res;
   }
   // A zero timeout returns 0 here, even with a signal pending.
-  if (timeout.kind === 'nonblock') return 0;
+  if (timeout.kind === 'nonblock') {
+    t.k.emit?.({
+      type: 'ep_wait_none',
+      ep: ep.id,
+      why: taken?.length ? 'dropped' : 'empty',
+      dropped: taken ?? [],
+    });
+    return 0;
+  }
   return epPollWait(t, ep, out, maxevents, timeout);
 }
 
@@ -78,7 +89,10 @@ function* epPollWait(
       const res = epSendEvents(k, ep, out, maxevents);
       if (res) return res;
     }
-    if (timedOut) return 0;
+    if (timedOut) {
+      k.emit?.({ type: 'ep_wait_none', ep: ep.id, why: 'timeout', dropped: [] });
+      return 0;
+    }
     // Never restarted, whatever SA_RESTART says.
     if (signalPending) return -EINTR;
   }

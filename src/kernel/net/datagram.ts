@@ -2,7 +2,7 @@
 // accept share — take the head skb, or sleep as an exclusive "receiver" until one comes.
 
 import { EPOLL, SOCK } from '../../abi/constants.ts';
-import { ERRNO } from '../errors.ts';
+import { ERRNO, errWhy } from '../errors.ts';
 import { type SysGen, sleepOn, type Thread, type WakeReason, wakeThread } from '../sched.ts';
 import { defineWakeFunction, removeWaitQueue, type WaitQueueHead } from '../waitqueue.ts';
 import type { Skb } from './skbuff.ts';
@@ -36,13 +36,19 @@ function* sleepAsReceiver(t: Thread, q: WaitQueueHead): SysGen<WakeReason> {
 export function* skbRecvDatagram(t: Thread, sk: Sock, nonblock: boolean): SysGen<Skb | number> {
   for (;;) {
     const err = sockError(sk);
-    if (err) return err;
+    if (err) return errWhy(t.k, err, 'sock_error', 'a pending socket error (sk_err), taken by this call');
     const skb = sk.receiveQueue.shift();
     if (skb) return skb;
-    if (nonblock) return -EAGAIN;
+    if (nonblock)
+      return errWhy(
+        t.k,
+        -EAGAIN,
+        '__skb_try_recv_datagram',
+        'the receive queue is empty and the socket is O_NONBLOCK',
+      );
     // __skb_wait_for_more_packets: the checks it makes after queueing its entry.
     const err2 = sockError(sk);
-    if (err2) return err2;
+    if (err2) return errWhy(t.k, err2, 'sock_error', 'a pending socket error (sk_err), taken by this call');
     if (sk.shutdown & RCV_SHUTDOWN) return 0;
     if (connectionBased(sk) && sk.state !== 'TCP_ESTABLISHED' && sk.state !== 'TCP_LISTEN') return -ENOTCONN;
     const reason = yield* sleepAsReceiver(t, sk.wq);

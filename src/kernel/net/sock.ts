@@ -14,10 +14,10 @@
 //   Sending needs `wmemAlloc − 1 < sndbuf` before each skb (so the last one may overshoot).
 
 import { EPOLL, SK_SNDBUF_DEFAULT } from '../../abi/constants.ts';
-import { ERRNO } from '../errors.ts';
+import { ERRNO, errWhy } from '../errors.ts';
 import type { Kernel } from '../kernel.ts';
 import { type SysGen, sleepOn, type Thread } from '../sched.ts';
-import { newWaitQueue, type WaitQueueHead, waitqueueActive, wakeUp } from '../waitqueue.ts';
+import { newWaitQueue, type WaitQueueHead, waitqueueActive, wakeSkipped, wakeUp } from '../waitqueue.ts';
 import type { Skb } from './skbuff.ts';
 
 const { EAGAIN, EINTR, EOPNOTSUPP, EPIPE } = ERRNO;
@@ -82,19 +82,40 @@ export function sleeperQueue(sk: Sock): WaitQueueHead | null {
 /** Linux: sock_def_readable (sk_data_ready). */
 export function sockDefReadable(k: Kernel, sk: Sock): void {
   const q = sleeperQueue(sk);
-  if (q) wakeUp(k, q, 1, EPOLLIN | EPOLLPRI | EPOLLRDNORM | EPOLLRDBAND);
+  if (q) wakeUp(k, q, 1, EPOLLIN | EPOLLPRI | EPOLLRDNORM | EPOLLRDBAND, 'sock_def_readable');
+  else if (k.emit)
+    wakeSkipped(
+      k,
+      sk.wq,
+      'sock_def_readable',
+      sk.dead ? 'the socket is orphaned (no sk_wq)' : 'no waiter on the queue (skwq_has_sleeper)',
+    );
 }
 
 /** Linux: sock_def_wakeup (sk_state_change) — wake_up_interruptible_all. */
 export function sockDefWakeup(k: Kernel, sk: Sock): void {
   const q = sleeperQueue(sk);
-  if (q) wakeUp(k, q, 0, 0);
+  if (q) wakeUp(k, q, 0, 0, 'sock_def_wakeup');
+  else if (k.emit)
+    wakeSkipped(
+      k,
+      sk.wq,
+      'sock_def_wakeup',
+      sk.dead ? 'the socket is orphaned (no sk_wq)' : 'no waiter on the queue (skwq_has_sleeper)',
+    );
 }
 
 /** Linux: sock_def_error_report (sk_error_report). */
 export function sockDefErrorReport(k: Kernel, sk: Sock): void {
   const q = sleeperQueue(sk);
-  if (q) wakeUp(k, q, 1, EPOLLERR);
+  if (q) wakeUp(k, q, 1, EPOLLERR, 'sock_def_error_report');
+  else if (k.emit)
+    wakeSkipped(
+      k,
+      sk.wq,
+      'sock_def_error_report',
+      sk.dead ? 'the socket is orphaned (no sk_wq)' : 'no waiter on the queue (skwq_has_sleeper)',
+    );
 }
 
 /** Linux: sock_error — return and clear sk_err, as −errno. */
@@ -129,11 +150,18 @@ export function sockWfree(k: Kernel, skb: Skb): void {
 export function* sockWaitForSendSpace(t: Thread, sk: Sock, nonblock: boolean): SysGen<number> {
   for (;;) {
     const err = sockError(sk);
-    if (err) return err;
-    if (sk.shutdown & SEND_SHUTDOWN) return -EPIPE;
+    if (err) return errWhy(t.k, err, 'sock_error', 'a pending socket error (sk_err), taken by this call');
+    if (sk.shutdown & SEND_SHUTDOWN)
+      return errWhy(t.k, -EPIPE, 'sock_alloc_send_pskb', 'this socket was shut down for writing');
     // Linux: sk_wmem_alloc_get(sk) < sk_sndbuf, where sk_wmem_alloc_get is sk_wmem_alloc − 1.
     if (sk.wmemAlloc - 1 < sk.sndbuf) return 0;
-    if (nonblock) return -EAGAIN;
+    if (nonblock)
+      return errWhy(
+        t.k,
+        -EAGAIN,
+        'sock_alloc_send_pskb',
+        'the send buffer is full (sk_wmem_alloc >= sk_sndbuf) and the socket is O_NONBLOCK',
+      );
     // Linux: sock_wait_for_wmem — prepare_to_wait (non-exclusive, head) on sk_sleep.
     for (;;) {
       if (sk.wmemAlloc < sk.sndbuf) break;

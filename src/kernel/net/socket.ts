@@ -14,7 +14,7 @@
 import { AF, O } from '../../abi/constants.ts';
 import { nameOf } from '../../abi/flags.ts';
 import { Unsupported } from '../../api/syscalls.ts';
-import { ERRNO } from '../errors.ts';
+import { ERRNO, errWhy } from '../errors.ts';
 import { File, type FileOperations, type FileType, type PollTable } from '../file.ts';
 import { fdlookup } from '../fs.ts';
 import type { Kernel } from '../kernel.ts';
@@ -171,8 +171,10 @@ export function sockFromFile(file: File): Socket | null {
 /** A socket by descriptor, without a reference: EBADF, ENOTSOCK, or the socket (Linux: sockfd_lookup_light). */
 export function sockfdLookupLight(t: Thread, fd: number): Socket | number {
   const file = fdlookup(t, fd);
-  if (!file) return -ERRNO.EBADF;
-  return sockFromFile(file) ?? -ENOTSOCK;
+  if (!file) return errWhy(t.k, -ERRNO.EBADF, 'sockfd_lookup_light', 'fd {fd} is not open', undefined, fd);
+  return (
+    sockFromFile(file) ?? errWhy(t.k, -ENOTSOCK, 'sock_from_file', '{file} is not a socket', file.id, fd)
+  );
 }
 
 // ---- creation ----
@@ -193,12 +195,15 @@ export function sockCreate(
   type: number,
   protocol: number,
 ): Socket | number {
-  if (family < 0 || family >= NPROTO) return -EAFNOSUPPORT;
-  if (type < 0 || type >= SOCK_MAX) return -EINVAL;
+  if (family < 0 || family >= NPROTO)
+    return errWhy(k, -EAFNOSUPPORT, '__sock_create', 'family out of range (NPROTO)');
+  if (type < 0 || type >= SOCK_MAX)
+    return errWhy(k, -EINVAL, '__sock_create', 'type out of range (SOCK_MAX)');
   const pf = netFamilies[family];
   if (!pf) {
     // Linux: no family 0 is ever registered.
-    if (family === AF.AF_UNSPEC) return -EAFNOSUPPORT;
+    if (family === AF.AF_UNSPEC)
+      return errWhy(k, -EAFNOSUPPORT, '__sock_create', 'AF_UNSPEC has no socket family');
     // Not Linux: the reference kernel has (or loads) most other families; the model has not.
     throw new Unsupported(call, `address family ${nameOf(family, AF)} (${modelledFamilies()})`);
   }

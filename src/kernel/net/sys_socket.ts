@@ -7,7 +7,7 @@
 import { AF, SOCK, SOCK_TYPE_MASK, SOMAXCONN } from '../../abi/constants.ts';
 import type { SysResult } from '../../api/syscalls.ts';
 import { Unsupported } from '../../api/syscalls.ts';
-import { ERRNO, fail, toResult } from '../errors.ts';
+import { ERRNO, errWhy, failWhy, toResult } from '../errors.ts';
 import { fput } from '../file.ts';
 import { fdget, installFd } from '../fs.ts';
 import type { Kernel } from '../kernel.ts';
@@ -58,11 +58,16 @@ export function sys_socketpair(
   const table = t.proc.fdtable;
   const cloexec = (split.flags & SOCK.SOCK_CLOEXEC) !== 0;
   const fd1 = table.reserve(cloexec);
-  if (fd1 < 0) return fail('EMFILE');
+  if (fd1 < 0) return failWhy(k, 'EMFILE', 'get_unused_fd_flags', 'no free fd below RLIMIT_NOFILE');
   const fd2 = table.reserve(cloexec);
   if (fd2 < 0) {
     table.unreserve(fd1);
-    return fail('EMFILE');
+    return failWhy(
+      k,
+      'EMFILE',
+      'get_unused_fd_flags',
+      'no free fd below RLIMIT_NOFILE for the second socket',
+    );
   }
   const giveBack = (): void => {
     table.unreserve(fd2);
@@ -153,10 +158,10 @@ export function sys_connect(t: Thread, fd: number, address: string): SysGen<SysR
 /** Linux: __sys_connect_file. */
 function* connectFile(t: Thread, fd: number, addr: Sockaddr): SysGen<SysResult> {
   const file = fdget(t, fd);
-  if (!file) return fail('EBADF');
+  if (!file) return failWhy(t.k, 'EBADF', 'fdget', 'fd {fd} is not open', undefined, fd);
   try {
     const sock = sockFromFile(file);
-    if (!sock) return fail('ENOTSOCK');
+    if (!sock) return failWhy(t.k, 'ENOTSOCK', 'sock_from_file', '{file} is not a socket', file.id, fd);
     const r = sock.ops.connect(t, sock, addr, file.nonblock);
     return toResult(mustSleep(r) ? yield* r : r);
   } finally {
@@ -172,15 +177,17 @@ function* connectFile(t: Thread, fd: number, addr: Sockaddr): SysGen<SysResult> 
  */
 export function* sys_accept4(t: Thread, fd: number, flags: number): SysGen<SysResult> {
   const file = fdget(t, fd);
-  if (!file) return fail('EBADF');
+  if (!file) return failWhy(t.k, 'EBADF', 'fdget', 'fd {fd} is not open', undefined, fd);
   const table = t.proc.fdtable;
   let newfd = -1;
   try {
-    if ((flags & ~(SOCK.SOCK_CLOEXEC | SOCK.SOCK_NONBLOCK)) !== 0) return fail('EINVAL');
+    if ((flags & ~(SOCK.SOCK_CLOEXEC | SOCK.SOCK_NONBLOCK)) !== 0)
+      return failWhy(t.k, 'EINVAL', '__sys_accept4', 'flags other than SOCK_CLOEXEC, SOCK_NONBLOCK');
     newfd = table.reserve((flags & SOCK.SOCK_CLOEXEC) !== 0);
-    if (newfd < 0) return toResult(-EMFILE);
+    if (newfd < 0)
+      return toResult(errWhy(t.k, -EMFILE, 'get_unused_fd_flags', 'no free fd below RLIMIT_NOFILE'));
     const sock = sockFromFile(file);
-    if (!sock) return fail('ENOTSOCK');
+    if (!sock) return failWhy(t.k, 'ENOTSOCK', 'sock_from_file', '{file} is not a socket', file.id, fd);
     // Linux: do_accept — sock_alloc, with the listener's type and ops.
     const newsock = new Socket(sock.type);
     newsock.ops = sock.ops;

@@ -8,7 +8,7 @@
 // and credentials, socket options (SO_SNDBUF, SO_RCVTIMEO, SO_PEEK_OFF).
 
 import { AF, SOCK } from '../../../abi/constants.ts';
-import { ERRNO } from '../../errors.ts';
+import { ERRNO, errWhy } from '../../errors.ts';
 import type { File } from '../../file.ts';
 import type { Kernel } from '../../kernel.ts';
 import type { SysGen, Thread } from '../../sched.ts';
@@ -37,7 +37,8 @@ const PF_UNIX = AF.AF_UNIX;
 /** Linux: unix_create. */
 function unixCreate(k: Kernel, sock: Socket, protocol: number): number {
   // Linux: unix_create accepts 0 and PF_UNIX.
-  if (protocol !== 0 && protocol !== PF_UNIX) return -EPROTONOSUPPORT;
+  if (protocol !== 0 && protocol !== PF_UNIX)
+    return errWhy(k, -EPROTONOSUPPORT, 'unix_create', 'protocol is neither 0 nor PF_UNIX');
   // Linux: "Believe it or not BSD has AF_UNIX, SOCK_RAW though nothing uses it." It is a dgram socket.
   if (sock.type === SOCK.SOCK_RAW) sock.type = SOCK.SOCK_DGRAM;
   switch (sock.type) {
@@ -51,7 +52,7 @@ function unixCreate(k: Kernel, sock: Socket, protocol: number): number {
       sock.ops = unixSeqpacketOps;
       break;
     default:
-      return -ESOCKTNOSUPPORT;
+      return errWhy(k, -ESOCKTNOSUPPORT, 'unix_create', 'AF_UNIX has no such socket type');
   }
   sock.sk = new UnixSock(k, sock.type);
   return 0;
@@ -67,7 +68,7 @@ function unixReleaseSock(k: Kernel, sk: UnixSock, embrion: boolean): void {
   sk.state = 'TCP_CLOSE';
   const skpair = sk.peer;
   sk.peer = null;
-  wakeUp(k, sk.peerWait, 0, 0);
+  wakeUp(k, sk.peerWait, 0, 0, 'unix_release_sock');
   if (skpair) {
     if (connectionBased(sk)) {
       skpair.shutdown = SHUTDOWN_MASK;
@@ -97,9 +98,10 @@ function unixRelease(k: Kernel, sock: Socket): void {
 function unixBind(k: Kernel, sock: Socket, addr: Sockaddr): number {
   const sk = unixSk(sock);
   const err = unixValidateAddr(addr);
-  if (err) return err;
-  if (sk.addr !== null) return -EINVAL;
-  if (!unixInsertAbstract(k, sk, addr.name)) return -ERRNO.EADDRINUSE;
+  if (err) return errWhy(k, err, 'unix_validate_addr', 'the name does not fit in a sockaddr_un');
+  if (sk.addr !== null) return errWhy(k, -EINVAL, 'unix_bind_abstract', 'the socket is already bound');
+  if (!unixInsertAbstract(k, sk, addr.name))
+    return errWhy(k, -ERRNO.EADDRINUSE, 'unix_bind_abstract', 'another socket is bound to that name');
   sk.addr = addr.name;
   sk.hashed = true;
   return 0;
@@ -108,10 +110,11 @@ function unixBind(k: Kernel, sock: Socket, addr: Sockaddr): number {
 /** Linux: unix_listen. */
 function unixListen(k: Kernel, sock: Socket, backlog: number): number {
   const sk = unixSk(sock);
-  if (sk.addr === null) return -EINVAL;
-  if (sk.state !== 'TCP_CLOSE' && sk.state !== 'TCP_LISTEN') return -EINVAL;
+  if (sk.addr === null) return errWhy(k, -EINVAL, 'unix_listen', 'the socket is not bound');
+  if (sk.state !== 'TCP_CLOSE' && sk.state !== 'TCP_LISTEN')
+    return errWhy(k, -EINVAL, 'unix_listen', 'the socket is connected');
   // Linux: a larger backlog lets waiting connectors retry.
-  if (backlog > sk.maxAckBacklog) wakeUp(k, sk.peerWait, 0, 0);
+  if (backlog > sk.maxAckBacklog) wakeUp(k, sk.peerWait, 0, 0, 'unix_listen');
   sk.maxAckBacklog = backlog;
   sk.state = 'TCP_LISTEN';
   return 0;
@@ -120,13 +123,13 @@ function unixListen(k: Kernel, sock: Socket, backlog: number): number {
 /** Linux: unix_accept — take a connect request off the listener's queue; graft its embryo into `newsock`. */
 function* unixAccept(t: Thread, sock: Socket, newsock: Socket, nonblock: boolean): SysGen<number> {
   const sk = unixSk(sock);
-  if (sk.state !== 'TCP_LISTEN') return -EINVAL;
+  if (sk.state !== 'TCP_LISTEN') return errWhy(t.k, -EINVAL, 'unix_accept', 'the socket is not listening');
   const skb = yield* skbRecvDatagram(t, sk, nonblock);
   // Linux: no skb and no error means receive shutdown: EINVAL.
   if (typeof skb === 'number') return skb || -EINVAL;
   const tsk = skb.owner as UnixSock;
   consumeSkb(t.k, skb);
-  wakeUp(t.k, sk.peerWait, 1, 0);
+  wakeUp(t.k, sk.peerWait, 1, 0, 'unix_accept');
   newsock.state = 'SS_CONNECTED';
   // Linux: sock_graft — from here the embryo's wake-ups reach the new file's queue.
   newsock.sk = tsk;
@@ -137,7 +140,8 @@ function* unixAccept(t: Thread, sock: Socket, newsock: Socket, nonblock: boolean
 /** Linux: unix_shutdown. */
 function unixShutdown(k: Kernel, sock: Socket, how: number): number {
   const sk = unixSk(sock);
-  if (how < 0 || how > 2) return -EINVAL;
+  if (how < 0 || how > 2)
+    return errWhy(k, -EINVAL, 'unix_shutdown', 'how is not SHUT_RD, SHUT_WR or SHUT_RDWR');
   // Linux: SHUT_RD (0) → RCV_SHUTDOWN, SHUT_WR (1) → SEND_SHUTDOWN, SHUT_RDWR (2) → both.
   const mode = how + 1;
   sk.shutdown |= mode;
@@ -170,7 +174,7 @@ function unixSocketpair(socka: Socket, sockb: Socket): number {
 /** Linux: unix_ioctl(SIOCINQ) → unix_inq_len. */
 function unixInqLen(_k: Kernel, sock: Socket): number {
   const sk = unixSk(sock);
-  if (sk.state === 'TCP_LISTEN') return -EINVAL;
+  if (sk.state === 'TCP_LISTEN') return errWhy(_k, -EINVAL, 'unix_inq_len', 'the socket is listening');
   if (sk.type === SOCK.SOCK_DGRAM) return sk.receiveQueue[0]?.data.length ?? 0;
   let amount = 0;
   for (const skb of sk.receiveQueue) amount += skb.data.length - skb.consumed;
@@ -197,9 +201,9 @@ const unixStreamOps: ProtoOps = {
 const unixDgramOps: ProtoOps = {
   ...unixStreamOps,
   connect: unixDgramConnect,
-  accept: sockNoSupport,
+  accept: (t) => errWhy(t.k, sockNoSupport(), 'sock_no_accept', 'a datagram socket cannot accept'),
   poll: unixDgramPoll,
-  listen: sockNoSupport,
+  listen: (k) => errWhy(k, sockNoSupport(), 'sock_no_listen', 'a datagram socket cannot listen'),
   sendmsg: unixDgramSendmsg,
   recvmsg: unixDgramRecvmsg,
 };

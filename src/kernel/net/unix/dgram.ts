@@ -5,7 +5,7 @@
 // and then waits (or polls) on the peer's peer_wait through its relay entry.
 
 import { EPOLL, PAGE_SIZE, SOCK } from '../../../abi/constants.ts';
-import { ERRNO } from '../../errors.ts';
+import { ERRNO, errWhy } from '../../errors.ts';
 import { copyBytes, type File, type PollTable, pollRequestedEvents, pollWait } from '../../file.ts';
 import type { Kernel } from '../../kernel.ts';
 import type { SysGen, Thread } from '../../sched.ts';
@@ -58,7 +58,7 @@ defineWakeFunction('unix_dgram_peer_wake_relay', (k, e, key) => {
   const u = e.owner as UnixSock;
   removeWaitQueue(k, e);
   u.peerWakeTarget = null;
-  if (!u.dead) wakeUp(k, u.wq, 1, key);
+  if (!u.dead) wakeUp(k, u.wq, 1, key, 'unix_dgram_peer_wake_relay');
   return 0;
 });
 
@@ -81,7 +81,7 @@ export function peerWakeDisconnect(k: Kernel, sk: UnixSock, other: UnixSock): vo
 /** Linux: unix_dgram_peer_wake_disconnect_wakeup — wake_up_interruptible_poll, unconditionally. */
 function peerWakeDisconnectWakeup(k: Kernel, sk: UnixSock, other: UnixSock): void {
   peerWakeDisconnect(k, sk, other);
-  wakeUp(k, sk.wq, 1, OUT_KEY);
+  wakeUp(k, sk.wq, 1, OUT_KEY, 'unix_dgram_peer_wake_disconnect_wakeup');
 }
 
 /** Linux: unix_dgram_peer_wake_me — 1: not writable, and our relay stays queued on `other`. */
@@ -101,7 +101,7 @@ function peerWakeMe(k: Kernel, sk: UnixSock, other: UnixSock): number {
 function unixDgramDisconnected(k: Kernel, sk: UnixSock, other: UnixSock): void {
   if (sk.receiveQueue.length === 0) return;
   skbQueuePurge(k, sk.receiveQueue);
-  wakeUp(k, sk.peerWait, 0, 0);
+  wakeUp(k, sk.peerWait, 0, 0, 'unix_dgram_disconnected');
   if (!other.dead && other.peer === sk) {
     other.err = ECONNRESET;
     sockDefErrorReport(k, other);
@@ -113,10 +113,11 @@ export function unixDgramConnect(t: Thread, sock: Socket, addr: Sockaddr): numbe
   const k = t.k;
   const sk = unixSk(sock);
   const err = unixValidateAddr(addr);
-  if (err) return err;
+  if (err) return errWhy(k, err, 'unix_validate_addr', 'the name does not fit in a sockaddr_un');
   const other = unixFindAbstract(k, sk.type, addr.name);
-  if (!other) return -ECONNREFUSED;
-  if (!unixMaySend(sk, other)) return -EPERM;
+  if (!other) return errWhy(k, -ECONNREFUSED, 'unix_find_other', 'no socket is bound to that name');
+  if (!unixMaySend(sk, other))
+    return errWhy(k, -EPERM, 'unix_may_send', 'the peer is connected to another socket');
   sk.state = 'TCP_ESTABLISHED';
   other.state = 'TCP_ESTABLISHED';
   const oldPeer = sk.peer;
@@ -164,7 +165,8 @@ export function* unixDgramSendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<
   const k = t.k;
   const sk = unixSk(sock);
   const len = msg.len;
-  if (len > sk.sndbuf - 32) return -EMSGSIZE;
+  if (len > sk.sndbuf - 32)
+    return errWhy(k, -EMSGSIZE, 'unix_dgram_sendmsg', 'the datagram is larger than sk_sndbuf - 32');
   const allocErr = yield* sockWaitForSendSpace(t, sk, msg.dontwait);
   if (allocErr) return allocErr;
   const skb = skbSetOwnerW(k, sk, msg.iov.slice(), dgramSkbTruesize(len));
@@ -180,9 +182,10 @@ export function* unixDgramSendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<
 function* dgramDeliver(t: Thread, sk: UnixSock, skb: Skb, nonblock: boolean): SysGen<number> {
   const k = t.k;
   const other = sk.peer;
-  if (!other) return -ENOTCONN;
+  if (!other) return errWhy(k, -ENOTCONN, 'unix_dgram_sendmsg', 'the socket is not connected (no peer)');
   for (;;) {
-    if (!unixMaySend(sk, other)) return -EPERM;
+    if (!unixMaySend(sk, other))
+      return errWhy(k, -EPERM, 'unix_may_send', 'the peer is connected to another socket');
     if (other.dead) {
       // Linux: seqpacket only gets here racing with release; it never changes state.
       if (sk.type === SOCK.SOCK_SEQPACKET) return -EPIPE;
@@ -191,11 +194,12 @@ function* dgramDeliver(t: Thread, sk: UnixSock, skb: Skb, nonblock: boolean): Sy
         peerWakeDisconnectWakeup(k, sk, other);
         sk.state = 'TCP_CLOSE';
         unixDgramDisconnected(k, sk, other);
-        return -ECONNREFUSED;
+        return errWhy(k, -ECONNREFUSED, 'unix_dgram_sendmsg', 'the peer is closed: disconnected now');
       }
-      return -ECONNRESET;
+      return errWhy(k, -ECONNRESET, 'unix_dgram_sendmsg', 'the peer is closed');
     }
-    if (other.shutdown & RCV_SHUTDOWN) return -EPIPE;
+    if (other.shutdown & RCV_SHUTDOWN)
+      return errWhy(k, -EPIPE, 'unix_dgram_sendmsg', 'the peer is shut down for reading');
     // Linux: a peer that is not connected back to us takes at most max_dgram_qlen + 1 messages.
     if (other !== sk && other.peer !== sk && recvqFull(other)) {
       if (!nonblock) {
@@ -203,7 +207,13 @@ function* dgramDeliver(t: Thread, sk: UnixSock, skb: Skb, nonblock: boolean): Sy
         if (reason === 'signal') return -EINTR;
         continue;
       }
-      if (sk.peer !== other || peerWakeMe(k, sk, other)) return -EAGAIN;
+      if (sk.peer !== other || peerWakeMe(k, sk, other))
+        return errWhy(
+          k,
+          -EAGAIN,
+          'unix_dgram_sendmsg',
+          "the peer's receive queue is full (max_dgram_qlen) and the socket is O_NONBLOCK",
+        );
       continue;
     }
     other.receiveQueue.push(skb);
@@ -216,8 +226,9 @@ function* dgramDeliver(t: Thread, sk: UnixSock, skb: Skb, nonblock: boolean): Sy
 export function* unixSeqpacketSendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number> {
   const sk = unixSk(sock);
   const err = sockError(sk);
-  if (err) return err;
-  if (sk.state !== 'TCP_ESTABLISHED') return -ENOTCONN;
+  if (err) return errWhy(t.k, err, 'sock_error', 'a pending socket error (sk_err), taken by this call');
+  if (sk.state !== 'TCP_ESTABLISHED')
+    return errWhy(t.k, -ENOTCONN, 'unix_seqpacket_sendmsg', 'the socket is not connected');
   return yield* unixDgramSendmsg(t, sock, msg);
 }
 
@@ -233,7 +244,7 @@ export function* unixDgramRecvmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<
     if (sk.type === SOCK.SOCK_SEQPACKET && r === -EAGAIN && sk.shutdown & RCV_SHUTDOWN) return 0;
     return r;
   }
-  if (waitqueueActive(sk.peerWait)) wakeUp(k, sk.peerWait, 1, OUT_KEY);
+  if (waitqueueActive(sk.peerWait)) wakeUp(k, sk.peerWait, 1, OUT_KEY, 'unix_dgram_recvmsg');
   const n = Math.min(msg.len, r.data.length);
   copyBytes(msg.iov, 0, r.data, 0, n);
   consumeSkb(k, r);

@@ -3,7 +3,7 @@
 // stream poll. unix_stream_connect serves SOCK_SEQPACKET too.
 
 import { EPOLL } from '../../../abi/constants.ts';
-import { ERRNO } from '../../errors.ts';
+import { ERRNO, errWhy } from '../../errors.ts';
 import { copyBytes, type File, type PollTable, pollWait } from '../../file.ts';
 import type { Kernel } from '../../kernel.ts';
 import { type SysGen, sleepOn, type Thread } from '../../sched.ts';
@@ -56,20 +56,30 @@ export function* unixStreamConnect(
   const k = t.k;
   const sk = unixSk(sock);
   const err = unixValidateAddr(addr);
-  if (err) return err;
+  if (err) return errWhy(k, err, 'unix_validate_addr', 'the name does not fit in a sockaddr_un');
   for (;;) {
     const other = unixFindAbstract(k, sk.type, addr.name);
-    if (!other) return -ECONNREFUSED;
-    if (other.state !== 'TCP_LISTEN' || other.shutdown & RCV_SHUTDOWN) return -ECONNREFUSED;
+    if (!other) return errWhy(k, -ECONNREFUSED, 'unix_find_other', 'no socket is bound to that name');
+    if (other.state !== 'TCP_LISTEN' || other.shutdown & RCV_SHUTDOWN)
+      return errWhy(k, -ECONNREFUSED, 'unix_stream_connect', 'the socket at that name is not listening');
     if (recvqFull(other)) {
       // Linux: EAGAIN, not EINPROGRESS: there is no half-open state to come back to.
-      if (nonblock) return -EAGAIN;
+      if (nonblock)
+        return errWhy(
+          k,
+          -EAGAIN,
+          'unix_stream_connect',
+          "the listener's backlog is full and the socket is O_NONBLOCK",
+        );
       const reason = yield* unixWaitForPeer(t, other);
       if (reason === 'signal') return -EINTR;
       continue;
     }
     // Linux: checked only now, so a full or missing listener is reported first.
-    if (sk.state !== 'TCP_CLOSE') return sk.state === 'TCP_ESTABLISHED' ? -EISCONN : -EINVAL;
+    if (sk.state !== 'TCP_CLOSE')
+      return sk.state === 'TCP_ESTABLISHED'
+        ? errWhy(k, -EISCONN, 'unix_stream_connect', 'the socket is already connected')
+        : errWhy(k, -EINVAL, 'unix_stream_connect', 'the socket is listening');
     const newsk = new UnixSock(k, sk.type);
     newsk.peer = sk;
     newsk.state = 'TCP_ESTABLISHED';
@@ -97,8 +107,9 @@ export function* unixStreamSendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen
   const k = t.k;
   const sk = unixSk(sock);
   const other = sk.peer;
-  if (!other) return -ENOTCONN;
-  if (sk.shutdown & SEND_SHUTDOWN) return -EPIPE;
+  if (!other) return errWhy(k, -ENOTCONN, 'unix_stream_sendmsg', 'the socket is not connected (no peer)');
+  if (sk.shutdown & SEND_SHUTDOWN)
+    return errWhy(k, -EPIPE, 'unix_stream_sendmsg', 'this socket was shut down for writing');
   const len = msg.len;
   let sent = 0;
   while (sent < len) {
@@ -108,7 +119,7 @@ export function* unixStreamSendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen
     const skb = skbSetOwnerW(k, sk, msg.iov.slice(sent, sent + size), streamSkbTruesize(size));
     if (other.dead || other.shutdown & RCV_SHUTDOWN) {
       consumeSkb(k, skb);
-      return sent || -EPIPE;
+      return sent || errWhy(k, -EPIPE, 'unix_stream_sendmsg', 'the peer is closed or shut down for reading');
     }
     other.receiveQueue.push(skb);
     sockDefReadable(k, other);
@@ -121,7 +132,8 @@ export function* unixStreamSendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen
 export function* unixStreamRecvmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number> {
   const k = t.k;
   const sk = unixSk(sock);
-  if (sk.state !== 'TCP_ESTABLISHED') return -EINVAL;
+  if (sk.state !== 'TCP_ESTABLISHED')
+    return errWhy(k, -EINVAL, 'unix_stream_read_generic', 'the socket is not connected');
   const target = 1;
   let copied = 0;
   let size = msg.len;
@@ -132,10 +144,18 @@ export function* unixStreamRecvmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen
       if (copied >= target) break;
       // Linux: "POSIX 1003.1g mandates this order": the error, then EOF, then EAGAIN.
       err = sockError(sk);
-      if (err) break;
+      if (err) {
+        errWhy(k, err, 'sock_error', 'a pending socket error (sk_err), taken by this call');
+        break;
+      }
       if (sk.shutdown & RCV_SHUTDOWN) break;
       if (msg.dontwait) {
-        err = -EAGAIN;
+        err = errWhy(
+          k,
+          -EAGAIN,
+          'unix_stream_read_generic',
+          'the receive queue is empty and the socket is O_NONBLOCK',
+        );
         break;
       }
       // Linux: unix_stream_data_wait — prepare_to_wait (non-exclusive, head) until something changes.

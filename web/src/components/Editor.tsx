@@ -1,0 +1,71 @@
+// The script editor: CodeMirror 6 with JSON, completion of call names, flag words and bound
+// names, and the script's problem marked where it is.
+
+import { autocompletion, type CompletionContext, type CompletionResult } from '@codemirror/autocomplete';
+import { json } from '@codemirror/lang-json';
+import { type Diagnostic, linter, lintGutter } from '@codemirror/lint';
+import { basicSetup, EditorView } from 'codemirror';
+import { useEffect, useRef } from 'preact/hooks';
+import { boundNames, CALL_NAMES, FLAG_WORDS } from '../model/completion.ts';
+import { checkScript } from '../model/script.ts';
+
+function complete(ctx: CompletionContext): CompletionResult | null {
+  // Inside a string: "epoll_ctl", "EPOLLIN|EPOLLET", "$ep".
+  const word = ctx.matchBefore(/[$\w]*/);
+  if (!word) return null;
+  const before = ctx.state.sliceDoc(Math.max(0, word.from - 12), word.from);
+  if (!/["|]$/.test(before) && !ctx.explicit) return null;
+  const text = ctx.state.doc.toString();
+  const isCall = /"call"\s*:\s*"$/.test(before);
+  const options = isCall
+    ? CALL_NAMES.map((label) => ({ label, type: 'function' }))
+    : [
+        ...boundNames(text).map((label) => ({ label, type: 'variable' })),
+        ...FLAG_WORDS.map((label) => ({ label, type: 'constant' })),
+        ...(word.text.startsWith('$') ? [] : CALL_NAMES.map((label) => ({ label, type: 'function' }))),
+      ];
+  return { from: word.from, options, validFor: /^[$\w]*$/ };
+}
+
+const scriptLinter = linter(
+  (view): Diagnostic[] => {
+    const p = checkScript(view.state.doc.toString());
+    return p ? [{ from: p.from, to: p.to, severity: 'error', message: p.message }] : [];
+  },
+  { delay: 250 },
+);
+
+export function Editor(props: { value: string; onChange: (text: string) => void }) {
+  const host = useRef<HTMLDivElement>(null);
+  const view = useRef<EditorView | null>(null);
+  const onChange = useRef(props.onChange);
+  onChange.current = props.onChange;
+
+  useEffect(() => {
+    const v = new EditorView({
+      doc: props.value,
+      parent: host.current!,
+      extensions: [
+        basicSetup,
+        json(),
+        EditorView.lineWrapping,
+        autocompletion({ override: [complete] }),
+        scriptLinter,
+        lintGutter(),
+        EditorView.updateListener.of((u) => {
+          if (u.docChanged) onChange.current(u.state.doc.toString());
+        }),
+      ],
+    });
+    view.current = v;
+    return () => v.destroy();
+  }, []);
+
+  useEffect(() => {
+    const v = view.current;
+    if (v && v.state.doc.toString() !== props.value)
+      v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: props.value } });
+  }, [props.value]);
+
+  return <div class="editor" data-testid="editor" ref={host} />;
+}

@@ -143,13 +143,21 @@ export function kernelView(snap: KernelSnapshot): KernelView {
     for (const t of p.threads) threads.push({ pid: p.pid, ...t, sleepsOn: sleeps.get(t.id) ?? [] });
     for (const e of p.fdtable.fds) fds.push({ pid: p.pid, ...e });
   }
+  const eventpolls = snap.files.filter(isEventpoll).map((f) => eventpollView(f.detail as EventpollSnapshot));
+  // The snapshot gives an eventpoll's own queue (ep->wq) as its waiters' names: a thread named
+  // there sleeps on it (unless the queue is drawn with its entries already).
+  for (const ep of eventpolls) {
+    const wq = `eventpoll:${ep.id}.wq`;
+    for (const name of ep.waiters)
+      for (const t of threads) if (t.name === name && !t.sleepsOn.includes(wq)) t.sleepsOn.push(wq);
+  }
   return {
     clock: snap.clock,
     threads,
     fds,
     files: snap.files,
     waitQueues: queues,
-    eventpolls: snap.files.filter(isEventpoll).map((f) => eventpollView(f.detail as EventpollSnapshot)),
+    eventpolls,
     state: snap.state,
   };
 }

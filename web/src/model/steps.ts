@@ -32,7 +32,7 @@ export function stepLabel(step: unknown): string {
   if (typeof step !== 'object' || step === null) return '?';
   const s = step as { call?: unknown; args?: unknown; thread?: unknown };
   const args = Array.isArray(s.args) ? s.args.map(argText).join(', ') : '';
-  const call = s.call === 'join' ? `join(${argText(s.thread)})` : `${String(s.call)}(${args})`;
+  const call = s.call === 'join' ? `join(${String(s.thread)})` : `${String(s.call)}(${args})`;
   return s.thread !== undefined && s.call !== 'join' ? `[${String(s.thread)}] ${call}` : call;
 }
 

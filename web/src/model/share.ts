@@ -20,7 +20,7 @@ function fromBase64url(s: string): Uint8Array {
 }
 
 async function pipeThrough(bytes: Uint8Array, stream: CompressionStream | DecompressionStream) {
-  const out = new Response(new Blob([bytes as BlobPart]).stream().pipeThrough(stream));
+  const out = new Response(new Blob([new Uint8Array(bytes)]).stream().pipeThrough(stream));
   return new Uint8Array(await out.arrayBuffer());
 }
 

@@ -28,7 +28,7 @@ test('step_rows_label_each_call_as_written_and_mark_expectations', async () => {
     stepLabel({ call: 'epoll_wait', thread: 't1', args: ['$ep', 1, -1] }),
     '[t1] epoll_wait($ep, 1, -1)',
   );
-  assert.equal(stepLabel({ call: 'join', thread: 't1' }), 'join(t1)');
+  assert.equal(stepLabel({ call: 'join', args: ['t1'] }), 'join(t1)');
 });
 
 test('a_steps_events_are_its_kernel_events_in_order', async () => {

@@ -269,7 +269,13 @@ export function App() {
               stale={problem !== null}
             />
           ) : (
-            <p class="muted">{busy ? 'Tracing…' : ''}</p>
+            <div class="steps">
+              <span data-testid="step-index" class="step-index">
+                0 / 0
+              </span>
+              <ol class="step-list" data-testid="step-list" />
+              <p class="muted">{busy ? 'Tracing…' : problem ? 'Fix the script to step through it.' : ''}</p>
+            </div>
           )}
         </section>
         <section class="col kernel-col" aria-label="kernel">

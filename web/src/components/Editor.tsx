@@ -3,7 +3,9 @@
 
 import { autocompletion, type CompletionContext, type CompletionResult } from '@codemirror/autocomplete';
 import { json } from '@codemirror/lang-json';
+import { HighlightStyle, syntaxHighlighting } from '@codemirror/language';
 import { type Diagnostic, linter, lintGutter } from '@codemirror/lint';
+import { tags } from '@lezer/highlight';
 import { basicSetup, EditorView } from 'codemirror';
 import { useEffect, useRef } from 'preact/hooks';
 import { boundNames, CALL_NAMES, FLAG_WORDS } from '../model/completion.ts';
@@ -27,6 +29,29 @@ function complete(ctx: CompletionContext): CompletionResult | null {
   return { from: word.from, options, validFor: /^[$\w]*$/ };
 }
 
+// Colours from the page's CSS variables, so the editor follows light and dark.
+const highlight = HighlightStyle.define([
+  { tag: tags.propertyName, color: 'var(--tok-key)' },
+  { tag: tags.string, color: 'var(--tok-string)' },
+  { tag: tags.number, color: 'var(--tok-number)' },
+  { tag: [tags.bool, tags.null], color: 'var(--tok-atom)' },
+  { tag: [tags.brace, tags.squareBracket, tags.separator], color: 'var(--muted)' },
+]);
+
+const theme = EditorView.theme({
+  '&': { color: 'var(--fg)', backgroundColor: 'var(--panel)' },
+  '.cm-gutters': {
+    backgroundColor: 'var(--bg)',
+    color: 'var(--muted)',
+    borderRight: '1px solid var(--line)',
+  },
+  '.cm-activeLine': { backgroundColor: 'var(--active-line)' },
+  '.cm-activeLineGutter': { backgroundColor: 'var(--active-line)' },
+  '&.cm-focused .cm-selectionBackground, .cm-selectionBackground': { backgroundColor: 'var(--selection)' },
+  '.cm-cursor': { borderLeftColor: 'var(--fg)' },
+  '.cm-tooltip': { backgroundColor: 'var(--panel)', color: 'var(--fg)', border: '1px solid var(--line)' },
+});
+
 const scriptLinter = linter(
   (view): Diagnostic[] => {
     const p = checkScript(view.state.doc.toString());
@@ -48,6 +73,8 @@ export function Editor(props: { value: string; onChange: (text: string) => void 
       extensions: [
         basicSetup,
         json(),
+        syntaxHighlighting(highlight),
+        theme,
         EditorView.lineWrapping,
         autocompletion({ override: [complete] }),
         scriptLinter,

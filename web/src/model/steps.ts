@@ -32,8 +32,12 @@ export function stepLabel(step: unknown): string {
   if (typeof step !== 'object' || step === null) return '?';
   const s = step as { call?: unknown; args?: unknown; thread?: unknown };
   const args = Array.isArray(s.args) ? s.args.map(argText).join(', ') : '';
-  const call = s.call === 'join' ? `join(${String(s.thread)})` : `${String(s.call)}(${args})`;
-  return s.thread !== undefined && s.call !== 'join' ? `[${String(s.thread)}] ${call}` : call;
+  // join names its thread bare, as the CLI prints it: join(loop).
+  const call =
+    s.call === 'join'
+      ? `join(${Array.isArray(s.args) ? s.args.join(', ') : ''})`
+      : `${String(s.call)}(${args})`;
+  return s.thread !== undefined ? `[${String(s.thread)}] ${call}` : call;
 }
 
 export function resultText(r: Record<string, unknown> | undefined): string {

@@ -155,6 +155,7 @@ export function App() {
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') setPicked(null);
       const t = e.target as HTMLElement | null;
       if (t?.closest('.cm-editor, input, select, textarea')) return;
       const moves: Record<string, () => number> = {

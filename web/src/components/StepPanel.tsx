@@ -90,6 +90,15 @@ export function StepPanel({ trace, doc, at, n, go, busy, stale }: Props) {
           </ul>
         </div>
       ) : null}
+      {failure && failure.kind !== 'blocks-forever' ? (
+        <div class="error" role="alert">
+          <b>
+            The run stopped at step {failure.step}
+            {failure.kind === 'unsupported' ? ': the model does not do this' : ''}.
+          </b>{' '}
+          {failure.message}
+        </div>
+      ) : null}
       <ol class="step-list" data-testid="step-list" ref={list}>
         {rows.map((r) => (
           <li
@@ -97,6 +106,7 @@ export function StepPanel({ trace, doc, at, n, go, busy, stale }: Props) {
             data-testid="step"
             aria-current={r.index === at ? 'step' : undefined}
             class={`step st-${r.status}`}
+            tabIndex={r.index === at ? 0 : -1}
             onClick={() => go(r.index)}
             onKeyDown={(e) => {
               if (e.key === 'Enter') go(r.index);

@@ -3,7 +3,7 @@
 // waiters). Everything clickable opens the inspector on the object's fields.
 
 import type { ComponentChildren } from 'preact';
-import type { FileSnapshot } from '../../../src/index.ts';
+import { type FileSnapshot, FLAG_TABLES, formatMask } from '../../../src/index.ts';
 import {
   type EventpollView,
   fdsByFile,
@@ -11,6 +11,7 @@ import {
   type KernelView,
   type ReadyItem,
 } from '../model/kernel.ts';
+import { relatedKeys } from '../model/related.ts';
 import { RbTree } from './RbTree.tsx';
 
 export interface Picked {
@@ -23,6 +24,7 @@ export interface Picked {
 interface Props {
   view: KernelView;
   changed: Set<string>;
+  related?: Set<string>;
   picked: Picked | null;
   onPick: (p: Picked) => void;
 }
@@ -30,6 +32,7 @@ interface Props {
 function Box(props: {
   k: string;
   changed: Set<string>;
+  related?: Set<string>;
   picked: Picked | null;
   pick: Picked;
   onPick: (p: Picked) => void;
@@ -43,6 +46,7 @@ function Box(props: {
     props.class ?? '',
     props.changed.has(props.k) ? 'changed' : '',
     props.picked?.key === props.pick.key ? 'selected' : '',
+    props.related?.has(props.k) ? 'related' : '',
   ].join(' ');
   const data: Record<string, string | number> = {};
   for (const [k, v] of Object.entries(props.data ?? {})) data[`data-${k}`] = v;
@@ -155,6 +159,7 @@ function Eventpoll(props: Props & { ep: EventpollView; fds: Map<number, { fd: nu
           layout={ep.tree}
           changed={changed.has(`tree:${ep.id}`)}
           selected={props.picked?.kind === 'epitem' ? Number(props.picked.key.split(':')[1]) : null}
+          related={props.related}
           onPick={(epi) => {
             const it = ep.items.find((i) => i.id === epi);
             props.onPick({
@@ -166,6 +171,32 @@ function Eventpoll(props: Props & { ep: EventpollView; fds: Map<number, { fd: nu
           }}
         />
       </div>
+      <ol class="epitems" aria-label="epitems">
+        {ep.items.map((it) => (
+          <li key={it.id}>
+            <Box
+              k={`epi:${it.id}`}
+              changed={changed}
+              related={props.related}
+              picked={props.picked}
+              onPick={props.onPick}
+              class="epitem"
+              pick={{
+                kind: 'epitem',
+                key: `epi:${it.id}`,
+                title: `epitem #${it.id} (fd ${it.fd})`,
+                fields: it,
+              }}
+            >
+              epitem #{it.id}: fd {it.fd} → file #{it.file}{' '}
+              <span class="small">
+                {formatMask(it.events, FLAG_TABLES.epoll)}
+                {it.queues.length ? ` · hooked on ${it.queues.join(', ')}` : ''}
+              </span>
+            </Box>
+          </li>
+        ))}
+      </ol>
       <ReadyList
         label="ready list (rdllist)"
         items={ep.ready}
@@ -209,7 +240,8 @@ function Eventpoll(props: Props & { ep: EventpollView; fds: Map<number, { fd: nu
 export function KernelPanel(props: Props) {
   const { view, changed } = props;
   const fds = fdsByFile(view);
-  const common = { changed, picked: props.picked, onPick: props.onPick };
+  const related = props.picked ? relatedKeys(props.picked.key, view) : new Set<string>();
+  const common = { changed, related, picked: props.picked, onPick: props.onPick };
   return (
     <div class="kernel">
       <section>
@@ -303,7 +335,7 @@ export function KernelPanel(props: Props) {
         <section>
           <h3>Eventpolls</h3>
           {view.eventpolls.map((ep) => (
-            <Eventpoll key={ep.id} {...props} ep={ep} fds={fds} />
+            <Eventpoll key={ep.id} {...props} related={related} ep={ep} fds={fds} />
           ))}
         </section>
       ) : null}
@@ -312,7 +344,7 @@ export function KernelPanel(props: Props) {
         {view.waitQueues.map((q) => (
           <div
             key={q.id}
-            class={changed.has(`wq:${q.id}`) ? 'wq changed' : 'wq'}
+            class={`wq${changed.has(`wq:${q.id}`) ? ' changed' : ''}${related.has(`wq:${q.id}`) ? ' related' : ''}`}
             data-testid="waitqueue"
             data-name={q.name}
           >
@@ -333,6 +365,7 @@ export function KernelPanel(props: Props) {
                   <Box
                     k={`we:${e.id}`}
                     changed={new Set()}
+                    related={related}
                     picked={props.picked}
                     onPick={props.onPick}
                     class="entry"

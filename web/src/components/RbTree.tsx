@@ -12,6 +12,7 @@ export function RbTree(props: {
   changed: boolean;
   onPick: (epi: number) => void;
   selected: number | null;
+  related?: Set<string>;
 }) {
   const { layout } = props;
   if (layout.nodes.length === 0)
@@ -57,7 +58,7 @@ export function RbTree(props: {
           data-fd={n.fd}
           data-color={n.colour}
           data-epi={n.epi}
-          class={`node ${n.colour}${props.selected === n.epi ? ' selected' : ''}`}
+          class={`node ${n.colour}${props.selected === n.epi || props.related?.has(`epi:${n.epi}`) ? ' selected' : ''}`}
           transform={`translate(${x(n.col)},${y(n.row)})`}
           tabIndex={0}
           role="button"

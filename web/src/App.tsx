@@ -9,6 +9,7 @@ import { StepPanel } from './components/StepPanel.tsx';
 import { CostView } from './cost/CostView.tsx';
 import { changedKeys } from './model/changes.ts';
 import { kernelView } from './model/kernel.ts';
+import { agreement, type LinuxRun, type StepAgreement, serverToken } from './model/linux.ts';
 import { checkScript, type ScriptProblem, scriptDocOf, scriptTextOf } from './model/script.ts';
 import { decodeShare, encodeShare } from './model/share.ts';
 import { snapshotAt, stepCount } from './model/steps.ts';
@@ -41,6 +42,10 @@ export function App() {
   const [runError, setRunError] = useState<string | null>(null);
   const [perf, setPerf] = useState<Perf>({});
   const [copied, setCopied] = useState(false);
+  // The Linux comparison: offered only when `iomux play` serves the page (its token in the URL).
+  const token = useMemo(() => serverToken(location.search), []);
+  const [linuxOffered, setLinuxOffered] = useState(false);
+  const [linux, setLinux] = useState<StepAgreement[] | string | null>(null);
   const worker = useRef<Worker | null>(null);
   const request = useRef(0);
   const wantedStep = useRef<number | null>(null);
@@ -82,8 +87,32 @@ export function App() {
         setText(presetText(DEFAULT_PRESET));
       }
     });
+    if (token)
+      fetch(`/api/info?token=${encodeURIComponent(token)}`)
+        .then((r) => setLinuxOffered(r.ok))
+        .catch(() => setLinuxOffered(false));
     return () => w.terminate();
-  }, []);
+  }, [token]);
+
+  // A new trace: the comparison no longer holds.
+  useEffect(() => setLinux(null), [trace]);
+
+  const compareWithLinux = async () => {
+    const current = trace?.trace;
+    if (!token || !current) return;
+    setLinux('running on Linux…');
+    try {
+      const r = await fetch(`/api/linux?token=${encodeURIComponent(token)}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ script: docRef.current }),
+      });
+      if (!r.ok) throw new Error(`the server answered ${r.status}`);
+      setLinux(agreement(current, (await r.json()) as LinuxRun));
+    } catch (e) {
+      setLinux(`Linux comparison failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
 
   // The text changed: check it, and when it parses, have the worker trace it.
   const docRef = useRef<unknown>(null);
@@ -260,15 +289,32 @@ export function App() {
         </section>
         <section class="col step-col" aria-label="steps">
           {tr ? (
-            <StepPanel
-              trace={tr}
-              doc={doc ?? trace?.doc}
-              at={at}
-              n={n}
-              go={go}
-              busy={busy}
-              stale={problem !== null}
-            />
+            <>
+              {linuxOffered ? (
+                <div class="linux-bar">
+                  <button type="button" data-testid="compare-linux" onClick={compareWithLinux}>
+                    Compare with Linux
+                  </button>{' '}
+                  {typeof linux === 'string' ? <span class="small muted">{linux}</span> : null}
+                  {Array.isArray(linux) ? (
+                    <span class="small" data-testid="linux-summary">
+                      {linux.filter((v) => v.verdict === 'same').length} of {linux.length} steps agree with
+                      Linux
+                    </span>
+                  ) : null}
+                </div>
+              ) : null}
+              <StepPanel
+                trace={tr}
+                doc={doc ?? trace?.doc}
+                at={at}
+                n={n}
+                go={go}
+                busy={busy}
+                stale={problem !== null}
+                linux={Array.isArray(linux) ? linux : null}
+              />
+            </>
           ) : (
             <div class="steps">
               <span data-testid="step-index" class="step-index">

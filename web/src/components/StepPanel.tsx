@@ -3,7 +3,8 @@
 // threads and an Unsupported step are marked.
 
 import { useEffect, useMemo, useRef } from 'preact/hooks';
-import { blockedThreads, eventLines, stepRows } from '../model/steps.ts';
+import type { StepAgreement } from '../model/linux.ts';
+import { argText, blockedThreads, eventLines, stepRows } from '../model/steps.ts';
 import type { PageTrace } from '../model/trace.ts';
 
 interface Props {
@@ -14,9 +15,11 @@ interface Props {
   go: (i: number) => void;
   busy: boolean;
   stale: boolean;
+  /** Linux's verdict per step, once compared. */
+  linux: StepAgreement[] | null;
 }
 
-export function StepPanel({ trace, doc, at, n, go, busy, stale }: Props) {
+export function StepPanel({ trace, doc, at, n, go, busy, stale, linux }: Props) {
   const rows = useMemo(() => stepRows(trace, doc), [trace, doc]);
   const blocked = useMemo(() => blockedThreads(trace), [trace]);
   const list = useRef<HTMLOListElement>(null);
@@ -112,10 +115,33 @@ export function StepPanel({ trace, doc, at, n, go, busy, stale }: Props) {
               if (e.key === 'Enter') go(r.index);
             }}
           >
-            <span class="num">{r.index}</span> <code>{r.label}</code>
+            <span class="num">{r.index}</span>
+            <span class={`mark ${r.status === 'ok' ? 'ok' : 'bad'}`}>
+              {r.status === 'ok' ? '✓' : r.status === 'mismatch' ? '✗' : ''}
+            </span>
+            {linux?.[r.index] ? (
+              <span
+                class={linux[r.index].verdict === 'same' ? 'ok small' : 'bad small'}
+                data-testid="linux-verdict"
+                data-verdict={linux[r.index].verdict}
+                title={
+                  linux[r.index].verdict === 'same'
+                    ? 'Linux agrees'
+                    : linux[r.index].verdict === 'differs'
+                      ? 'Linux differs'
+                      : 'Linux stopped before this step'
+                }
+              >
+                {' '}
+                {linux[r.index].verdict === 'same'
+                  ? '=L '
+                  : linux[r.index].verdict === 'differs'
+                    ? '≠L '
+                    : 'L? '}
+              </span>
+            ) : null}
+            <code>{r.label}</code>
             <span class="res"> → {r.result}</span>
-            {r.status === 'ok' ? <span class="ok"> ✓</span> : null}
-            {r.status === 'mismatch' ? <span class="bad"> ✗</span> : null}
             {r.status === 'unsupported' ? (
               <span class="bad" data-testid="unsupported">
                 {' '}
@@ -131,6 +157,9 @@ export function StepPanel({ trace, doc, at, n, go, busy, stale }: Props) {
           <p class="bad small">
             expected {JSON.stringify(s.expected)} (mismatched: {s.mismatched?.join(', ')})
           </p>
+        ) : null}
+        {linux?.[at] && linux[at].verdict === 'differs' ? (
+          <p class="bad small">Linux: {argText(linux[at].linux)}</p>
         ) : null}
         <h4>Kernel events</h4>
         {events.length === 0 ? <p class="muted small">none</p> : null}

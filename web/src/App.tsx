@@ -32,6 +32,8 @@ function presetText(file: string): string {
 
 export function App() {
   const [text, setText] = useState<string | null>(null);
+  /** Bumped when the script comes from outside the editor (a preset, a link). */
+  const [revision, setRevision] = useState(0);
   const [preset, setPreset] = useState<string>('');
   const [problem, setProblem] = useState<ScriptProblem | null>(null);
   const [trace, setTrace] = useState<{ trace: PageTrace; doc: unknown } | null>(null);
@@ -81,10 +83,12 @@ export function App() {
         const match = PRESETS.find((p) => scriptTextOf(p.doc) === shared.script);
         setPreset(match?.file ?? '');
         setText(shared.script);
+        setRevision((r) => r + 1);
       } else {
         wantedStep.current = 0;
         setPreset(DEFAULT_PRESET);
         setText(presetText(DEFAULT_PRESET));
+        setRevision((r) => r + 1);
       }
     });
     if (token)
@@ -223,6 +227,7 @@ export function App() {
               setPicked(null);
               wantedStep.current = 0;
               setText(presetText(file));
+              setRevision((r) => r + 1);
             }}
           >
             {preset === '' ? <option value="">(your script)</option> : null}
@@ -269,6 +274,7 @@ export function App() {
           {text !== null ? (
             <Editor
               value={text}
+              revision={revision}
               onChange={(t) => {
                 setText(t);
                 const match = PRESETS.find((p) => p.file === preset);

@@ -5,11 +5,15 @@ import { autocompletion, type CompletionContext, type CompletionResult } from '@
 import { json } from '@codemirror/lang-json';
 import { HighlightStyle, syntaxHighlighting } from '@codemirror/language';
 import { type Diagnostic, linter, lintGutter } from '@codemirror/lint';
+import { Annotation } from '@codemirror/state';
 import { tags } from '@lezer/highlight';
 import { basicSetup, EditorView } from 'codemirror';
 import { useEffect, useRef } from 'preact/hooks';
 import { boundNames, CALL_NAMES, FLAG_WORDS } from '../model/completion.ts';
 import { checkScript } from '../model/script.ts';
+
+/** Marks a change the page made (a new script), which the editor does not report back. */
+const external = Annotation.define<boolean>();
 
 function complete(ctx: CompletionContext): CompletionResult | null {
   // Inside a string: "epoll_ctl", "EPOLLIN|EPOLLET", "$ep".
@@ -60,7 +64,12 @@ const scriptLinter = linter(
   { delay: 250 },
 );
 
-export function Editor(props: { value: string; onChange: (text: string) => void }) {
+/**
+ * The editor. `value` is read when `revision` changes (a new script from outside: a preset, a
+ * link); the typing is reported through `onChange` and never written back, so a render that
+ * lags behind fast typing cannot undo keystrokes.
+ */
+export function Editor(props: { value: string; revision: number; onChange: (text: string) => void }) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   const onChange = useRef(props.onChange);
@@ -80,7 +89,8 @@ export function Editor(props: { value: string; onChange: (text: string) => void 
         scriptLinter,
         lintGutter(),
         EditorView.updateListener.of((u) => {
-          if (u.docChanged) onChange.current(u.state.doc.toString());
+          if (u.docChanged && !u.transactions.some((t) => t.annotation(external)))
+            onChange.current(u.state.doc.toString());
         }),
       ],
     });
@@ -91,8 +101,11 @@ export function Editor(props: { value: string; onChange: (text: string) => void 
   useEffect(() => {
     const v = view.current;
     if (v && v.state.doc.toString() !== props.value)
-      v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: props.value } });
-  }, [props.value]);
+      v.dispatch({
+        changes: { from: 0, to: v.state.doc.length, insert: props.value },
+        annotations: external.of(true),
+      });
+  }, [props.revision]);
 
   return <div class="editor" data-testid="editor" ref={host} />;
 }

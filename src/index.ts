@@ -44,7 +44,8 @@ export {
   type Timeval,
   Unsupported,
 } from './api/syscalls.ts';
-
+export type { RbNodeSnapshot } from './kernel/eventpoll/rbtree.ts';
+export type { EpitemSnapshot, EventpollSnapshot } from './kernel/eventpoll/snapshot.ts';
 // ---- The simulated kernel, its thread runner, and its backend ----
 export {
   createScriptProcess,
@@ -64,6 +65,27 @@ export {
   simBackend,
   syscallsOf,
 } from './kernel/index.ts';
+// ---- Observing the simulated kernel: snapshots, traces (docs/trace-format.md) ----
+export type { DeltaOp } from './observe/delta.ts';
+export { type NameTable, nameTable } from './observe/names.ts';
+export {
+  type FileSnapshot,
+  type KernelSnapshot,
+  SNAPSHOT_VERSION,
+  type WaitQueueSnapshot,
+} from './observe/snapshot.ts';
+export {
+  describeEvent,
+  KEYFRAME_INTERVAL,
+  rebuildSnapshot,
+  type StepTrace,
+  type StoredState,
+  type StoredTrace,
+  TRACE_FORMAT,
+  TRACE_VERSION,
+  TraceEncoder,
+  TraceRecorder,
+} from './observe/trace.ts';
 // ---- Syscall scripts: parse, run on any backend, compare, record ----
 // The text form of scripts (docs/script-format.md, "The text form"): one call per line, lossless.
 export {

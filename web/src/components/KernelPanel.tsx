@@ -1,0 +1,390 @@
+// The kernel as it is at a step: threads, fd tables → open files → files drawn by type, every
+// wait queue with its entries, and each eventpoll (interest tree, ready list, overflow list,
+// waiters). Everything clickable opens the inspector on the object's fields.
+
+import type { ComponentChildren } from 'preact';
+import { type FileSnapshot, FLAG_TABLES, formatMask } from '../../../src/index.ts';
+import {
+  type EventpollView,
+  fdsByFile,
+  fileFlags,
+  type KernelView,
+  type ReadyItem,
+} from '../model/kernel.ts';
+import { relatedKeys } from '../model/related.ts';
+import { RbTree } from './RbTree.tsx';
+
+export interface Picked {
+  kind: string;
+  key: string;
+  title: string;
+  fields: unknown;
+}
+
+interface Props {
+  view: KernelView;
+  changed: Set<string>;
+  related?: Set<string>;
+  picked: Picked | null;
+  onPick: (p: Picked) => void;
+}
+
+function Box(props: {
+  k: string;
+  changed: Set<string>;
+  related?: Set<string>;
+  picked: Picked | null;
+  pick: Picked;
+  onPick: (p: Picked) => void;
+  class?: string;
+  testid?: string;
+  data?: Record<string, string | number>;
+  children: ComponentChildren;
+}) {
+  const cls = [
+    'box',
+    props.class ?? '',
+    props.changed.has(props.k) ? 'changed' : '',
+    props.picked?.key === props.pick.key ? 'selected' : '',
+    props.related?.has(props.k) ? 'related' : '',
+  ].join(' ');
+  const data: Record<string, string | number> = {};
+  for (const [k, v] of Object.entries(props.data ?? {})) data[`data-${k}`] = v;
+  return (
+    <button
+      type="button"
+      class={cls}
+      data-testid={props.testid}
+      {...data}
+      onClick={(e) => {
+        e.stopPropagation();
+        props.onPick(props.pick);
+      }}
+    >
+      {props.children}
+    </button>
+  );
+}
+
+function PipeRing({ f }: { f: FileSnapshot }) {
+  const d = f.detail as {
+    ringSize: number;
+    head: number;
+    tail: number;
+    slots: { index: number; len: number }[];
+  };
+  const used = new Map(d.slots.map((s) => [s.index, s.len]));
+  return (
+    <span class="ring" title={`head ${d.head}, tail ${d.tail}`}>
+      {Array.from({ length: d.ringSize }, (_, i) => (
+        <span key={i} class={used.has(i) ? 'slot used' : 'slot'} title={`slot ${i}`}>
+          {used.get(i) ?? ''}
+        </span>
+      ))}
+    </span>
+  );
+}
+
+function fileSummary(f: FileSnapshot): ComponentChildren {
+  const d = f.detail as Record<string, unknown> | null;
+  switch (f.type) {
+    case 'pipe':
+      return (
+        <>
+          pipe #{String(d?.id)} · {String(d?.bytes)} bytes <PipeRing f={f} />
+        </>
+      );
+    case 'eventfd':
+      return <>eventfd · count {String(d?.count)}</>;
+    case 'timerfd':
+      return (
+        <>
+          timerfd · {d?.armed ? `armed, ${String(d?.remaining)} ns left` : 'disarmed'} · ticks{' '}
+          {String(d?.ticks)}
+        </>
+      );
+    case 'unix': {
+      const sk = (d?.sk ?? {}) as Record<string, unknown>;
+      const q = Array.isArray(sk.receiveQueue) ? sk.receiveQueue.length : 0;
+      return (
+        <>
+          unix #{String(sk.id)} {String(sk.type ?? '')} · {String(sk.state ?? '')} · {q} queued
+          {sk.shutdown ? ` · shutdown ${String(sk.shutdown)}` : ''}
+        </>
+      );
+    }
+    case 'eventpoll':
+      return <>eventpoll #{String(d?.id)}</>;
+    default:
+      return <>{f.type}</>;
+  }
+}
+
+function ReadyList(props: {
+  items: ReadyItem[];
+  testid: string;
+  item: string;
+  label: string;
+  changed: boolean;
+}) {
+  return (
+    <div class={props.changed ? 'list changed' : 'list'}>
+      <span class="list-label">{props.label}</span>
+      <ol data-testid={props.testid} class="chain">
+        {props.items.length === 0 ? <li class="empty">empty</li> : null}
+        {props.items.map((r) => (
+          <li key={r.epi} data-testid={props.item} data-fd={r.fd} data-epi={r.epi} title={r.events}>
+            fd {r.fd} <small>#{r.epi}</small>
+          </li>
+        ))}
+      </ol>
+    </div>
+  );
+}
+
+function Eventpoll(props: Props & { ep: EventpollView; fds: Map<number, { fd: number }[]> }) {
+  const { ep, changed } = props;
+  const name = props.fds.get(ep.file)?.map((e) => `fd ${e.fd}`) ?? [];
+  return (
+    <section class="eventpoll" data-testid="eventpoll" data-ep={ep.id}>
+      <h4>
+        eventpoll #{ep.id}{' '}
+        <small>
+          (file #{ep.file}
+          {name.length ? `, ${name.join(', ')}` : ''})
+        </small>
+      </h4>
+      <div class="tree-wrap">
+        <RbTree
+          layout={ep.tree}
+          changed={changed.has(`tree:${ep.id}`)}
+          selected={props.picked?.kind === 'epitem' ? Number(props.picked.key.split(':')[1]) : null}
+          related={props.related}
+          onPick={(epi) => {
+            const it = ep.items.find((i) => i.id === epi);
+            props.onPick({
+              kind: 'epitem',
+              key: `epi:${epi}`,
+              title: `epitem #${epi} (fd ${it?.fd})`,
+              fields: it,
+            });
+          }}
+        />
+      </div>
+      <ol class="epitems" aria-label="epitems">
+        {ep.items.map((it) => (
+          <li key={it.id}>
+            <Box
+              k={`epi:${it.id}`}
+              changed={changed}
+              related={props.related}
+              picked={props.picked}
+              onPick={props.onPick}
+              class="epitem"
+              pick={{
+                kind: 'epitem',
+                key: `epi:${it.id}`,
+                title: `epitem #${it.id} (fd ${it.fd})`,
+                fields: it,
+              }}
+            >
+              epitem #{it.id}: fd {it.fd} → file #{it.file}{' '}
+              <span class="small">
+                {formatMask(it.events, FLAG_TABLES.epoll)}
+                {it.queues.length ? ` · hooked on ${it.queues.join(', ')}` : ''}
+              </span>
+            </Box>
+          </li>
+        ))}
+      </ol>
+      <ReadyList
+        label="ready list (rdllist)"
+        items={ep.ready}
+        testid="ready-list"
+        item="ready-item"
+        changed={changed.has(`ready:${ep.id}`)}
+      />
+      {ep.scanBatch ? (
+        <ReadyList
+          label="scan batch"
+          items={ep.scanBatch}
+          testid="scan-batch"
+          item="scan-item"
+          changed={false}
+        />
+      ) : null}
+      {ep.ovflist ? (
+        <ReadyList
+          label="overflow list (ovflist)"
+          items={ep.ovflist}
+          testid="ovflist"
+          item="ovf-item"
+          changed={changed.has(`ovf:${ep.id}`)}
+        />
+      ) : (
+        <div class="list muted">overflow list: inactive (no scan running)</div>
+      )}
+      <div class={changed.has(`waiters:${ep.id}`) ? 'list changed' : 'list'}>
+        <span class="list-label">waiters (epoll_wait)</span>
+        <ol class="chain" data-testid="ep-waiters">
+          {ep.waiters.length === 0 ? <li class="empty">none</li> : null}
+          {ep.waiters.map((w) => (
+            <li key={w}>{w}</li>
+          ))}
+        </ol>
+      </div>
+    </section>
+  );
+}
+
+export function KernelPanel(props: Props) {
+  const { view, changed } = props;
+  const fds = fdsByFile(view);
+  const related = props.picked ? relatedKeys(props.picked.key, view) : new Set<string>();
+  const common = { changed, related, picked: props.picked, onPick: props.onPick };
+  return (
+    <div class="kernel">
+      <section>
+        <h3>Threads</h3>
+        <div class="row">
+          {view.threads.length === 0 ? (
+            <span class="muted">only the main thread, not yet in a call</span>
+          ) : null}
+          {view.threads.map((t) => (
+            <Box
+              key={t.id}
+              k={`thread:${t.id}`}
+              {...common}
+              class={`thread ${t.state}`}
+              testid="thread"
+              data={{ state: t.state, name: t.name }}
+              pick={{
+                kind: 'thread',
+                key: `thread:${t.id}`,
+                title: `thread ${t.name} (#${t.id})`,
+                fields: t,
+              }}
+            >
+              <b>{t.name}</b> <span class={`state ${t.state}`}>{t.state}</span>
+              {t.call ? <div class="call">{t.call}</div> : null}
+              {t.sleepsOn.length ? <div class="small">sleeps on {t.sleepsOn.join(', ')}</div> : null}
+            </Box>
+          ))}
+        </div>
+      </section>
+      <section>
+        <h3>Descriptors → open files</h3>
+        <table class="fds">
+          <tbody>
+            {view.files.map((f) => {
+              const refs = fds.get(f.id) ?? [];
+              return (
+                <tr key={f.id}>
+                  <td class="fdcol">
+                    {refs.map((e) => (
+                      <Box
+                        key={`${e.pid}:${e.fd}`}
+                        k={`fd:${e.pid}:${e.fd}`}
+                        {...common}
+                        class="fd"
+                        testid="fd"
+                        data={{ fd: e.fd, file: e.file }}
+                        pick={{
+                          kind: 'fd',
+                          key: `fd:${e.pid}:${e.fd}`,
+                          title: `pid ${e.pid} fd ${e.fd}`,
+                          fields: e,
+                        }}
+                      >
+                        fd {e.fd}
+                        {e.cloexec ? <small> cloexec</small> : null}
+                      </Box>
+                    ))}
+                    {refs.length === 0 ? <span class="muted">no fd</span> : null}
+                  </td>
+                  <td class="arrow">→</td>
+                  <td>
+                    <Box
+                      k={`file:${f.id}`}
+                      {...common}
+                      class={`file ${f.type}`}
+                      testid="file"
+                      data={{ file: f.id, type: f.type }}
+                      pick={{
+                        kind: f.type,
+                        key: `file:${f.id}`,
+                        title: `file #${f.id} (${f.type})`,
+                        fields: f,
+                      }}
+                    >
+                      <span class="fileid">file #{f.id}</span> <span class="small">ref {f.refcount}</span>{' '}
+                      <span class="small">{fileFlags(f.flags)}</span>
+                      {f.watchedBy.length ? (
+                        <span class="small"> · watched by #{f.watchedBy.join(', #')}</span>
+                      ) : null}
+                      <div>{fileSummary(f)}</div>
+                    </Box>
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </section>
+      {view.eventpolls.length ? (
+        <section>
+          <h3>Eventpolls</h3>
+          {view.eventpolls.map((ep) => (
+            <Eventpoll key={ep.id} {...props} related={related} ep={ep} fds={fds} />
+          ))}
+        </section>
+      ) : null}
+      <section>
+        <h3>Wait queues</h3>
+        {view.waitQueues.map((q) => (
+          <div
+            key={q.id}
+            class={`wq${changed.has(`wq:${q.id}`) ? ' changed' : ''}${related.has(`wq:${q.id}`) ? ' related' : ''}`}
+            data-testid="waitqueue"
+            data-name={q.name}
+          >
+            <Box
+              k={`wq:${q.id}`}
+              changed={new Set()}
+              picked={props.picked}
+              onPick={props.onPick}
+              class="wqhead"
+              pick={{ kind: 'waitqueue', key: `wq:${q.id}`, title: q.name, fields: q }}
+            >
+              {q.name}
+            </Box>
+            <ol class="chain">
+              {q.entries.length === 0 ? <li class="empty">empty</li> : null}
+              {q.entries.map((e) => (
+                <li key={e.id}>
+                  <Box
+                    k={`we:${e.id}`}
+                    changed={new Set()}
+                    related={related}
+                    picked={props.picked}
+                    onPick={props.onPick}
+                    class="entry"
+                    testid="wait-entry"
+                    data={{ kind: e.kind, entry: e.id }}
+                    pick={{ kind: 'wait-entry', key: `we:${e.id}`, title: `wait entry #${e.id}`, fields: e }}
+                  >
+                    {e.kind}
+                    {e.exclusive ? <small> excl</small> : null}
+                    <div class="small">
+                      → {e.owner.kind} #{e.owner.id}
+                    </div>
+                  </Box>
+                </li>
+              ))}
+            </ol>
+          </div>
+        ))}
+      </section>
+    </div>
+  );
+}

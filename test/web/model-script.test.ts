@@ -4,7 +4,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { boundNames, CALL_NAMES, FLAG_WORDS } from '../../web/src/model/completion.ts';
-import { checkScript, scriptDocOf, scriptTextOf, stepRanges } from '../../web/src/model/script.ts';
+import {
+  checkScript,
+  scriptDocOf,
+  scriptTextOf,
+  stepRanges,
+  stepRangesOf,
+} from '../../web/src/model/script.ts';
 import { exampleDoc } from './model-helpers.ts';
 
 test('every_example_parses_and_its_text_gives_back_the_document', () => {
@@ -13,8 +19,24 @@ test('every_example_parses_and_its_text_gives_back_the_document', () => {
     const text = scriptTextOf(doc);
     assert.equal(checkScript(text), null);
     assert.deepEqual(scriptDocOf(text), doc);
-    assert.equal(stepRanges(text).length, (doc.steps as unknown[]).length);
+    assert.equal(stepRangesOf(text).length, (doc.steps as unknown[]).length);
   }
+});
+
+test('the_editor_shows_the_text_form_and_still_reads_json', () => {
+  const doc = exampleDoc('04-lt-vs-et-partial-read.json');
+  const text = scriptTextOf(doc);
+  assert.ok(!text.trimStart().startsWith('{'), 'one call per line, not JSON');
+  assert.match(text, /^ep = epoll_create1\(0\)/m);
+  assert.deepEqual(scriptDocOf(JSON.stringify(doc)), doc);
+});
+
+test('a_bad_step_in_the_text_form_is_marked_on_its_line', () => {
+  const text = '[r, w] = pipe()\nclose($nowhere)\n';
+  const p = checkScript(text);
+  assert.ok(p);
+  assert.equal(p.step, 1);
+  assert.equal(text.slice(p.from, p.to), 'close($nowhere)');
 });
 
 test('step_ranges_cover_each_step_exactly_even_with_brackets_in_strings', () => {

@@ -37,9 +37,10 @@ test('a_steps_events_are_its_kernel_events_in_order', async () => {
   const trace = await traceOfExample(file);
   const lines = eventLines(trace, stepOf(doc, 'write', '$lt_w'));
   const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
-  assert.ok(at(/^wake_up\(pipe:\d+\.rd_wait/) >= 0, lines.join('\n'));
-  assert.ok(at(/^wake_up/) < at(/ep_poll_callback/));
-  assert.ok(at(/ep_poll_callback/) < at(/ready list of ep #\d+ \+= epitem/));
+  // Named as the script names them: $lt_r, $ep (trace format 2.1's step names).
+  assert.ok(at(/^pipe_write: wake_up\(rd_wait of pipe\(\$lt_r/) >= 0, lines.join('\n'));
+  assert.ok(at(/^pipe_write: wake_up/) < at(/ep_poll_callback\(\$lt_r/));
+  assert.ok(at(/ep_poll_callback/) < at(/ready list of \$ep \(fd \d+\) \+= \$lt_r/));
 });
 
 test('a_deadlock_lists_each_blocked_thread_and_its_call_and_shows_the_kernel_as_it_stopped', async () => {

@@ -2,7 +2,6 @@
 // names, and the script's problem marked where it is.
 
 import { autocompletion, type CompletionContext, type CompletionResult } from '@codemirror/autocomplete';
-import { json } from '@codemirror/lang-json';
 import { HighlightStyle, syntaxHighlighting } from '@codemirror/language';
 import { type Diagnostic, linter, lintGutter } from '@codemirror/lint';
 import { Annotation } from '@codemirror/state';
@@ -81,7 +80,6 @@ export function Editor(props: { value: string; revision: number; onChange: (text
       parent: host.current!,
       extensions: [
         basicSetup,
-        json(),
         syntaxHighlighting(highlight),
         theme,
         EditorView.lineWrapping,

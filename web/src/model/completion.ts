@@ -18,5 +18,9 @@ export function boundNames(text: string): string[] {
   for (const m of text.matchAll(/"bind"\s*:\s*("(?:[^"\\]|\\.)*"|\[[^\]]*\])/g)) {
     for (const n of m[1].matchAll(/"((?:[^"\\]|\\.)*)"/g)) if (n[1] !== '') out.add(`$${n[1]}`);
   }
+  // The text form: `name = call(...)`, `[a, b] = call(...)`, after an optional `@thread`.
+  for (const m of text.matchAll(/^[ \t]*(?:@\w+[ \t]+)?(\[[^\]\n]*\]|[A-Za-z_]\w*)[ \t]*=[ \t]*\w+\(/gm)) {
+    for (const n of m[1].matchAll(/[A-Za-z_]\w*/g)) out.add(`$${n[0]}`);
+  }
   return [...out].sort();
 }

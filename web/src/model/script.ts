@@ -1,12 +1,27 @@
 // The editor's text as a script: the ONE place that turns the text into the JSON script document
-// (`scriptDocOf`; the text form plugs in here), and where in the text a problem is, so the
-// editor can mark it: a JSON syntax error at its line and column, a bad step over the step.
+// (`scriptDocOf`), and where in the text a problem is, so the editor can mark it: a syntax error
+// at its line and column, a bad step over the step. The editor holds the text form
+// (docs/script-format.md, one call per line); text that starts with `{` is read as JSON, so a
+// JSON script pasted in, or a link made from one, works too.
 
-import { formatScriptJson, type JsonObject, parseScript, ScriptError } from '../../../src/index.ts';
+import {
+  formatScriptTextForm,
+  type JsonObject,
+  parseScript,
+  parseScriptTextForm,
+  ScriptError,
+  textFormStepLines,
+} from '../../../src/index.ts';
 import { findJsonError } from '../../../src/script/jsonpos.ts';
+
+/** True when the editor's text is a JSON script rather than the text form. */
+export function isJsonText(text: string): boolean {
+  return text.trimStart().startsWith('{');
+}
 
 /** The script document the text holds; throws ScriptError when it is not one. */
 export function scriptDocOf(text: string): unknown {
+  if (!isJsonText(text)) return parseScriptTextForm(text);
   try {
     return JSON.parse(text);
   } catch (e) {
@@ -16,9 +31,19 @@ export function scriptDocOf(text: string): unknown {
   }
 }
 
-/** The text as it shows a script document (the inverse of scriptDocOf). */
+/** The text as it shows a script document, in the text form (the inverse of scriptDocOf). */
 export function scriptTextOf(doc: unknown): string {
-  return formatScriptJson(doc as JsonObject);
+  return formatScriptTextForm(doc as JsonObject);
+}
+
+/** The character range of each step: JSON's elements of "steps", or the text form's lines. */
+export function stepRangesOf(text: string): { from: number; to: number }[] {
+  if (isJsonText(text)) return stepRanges(text);
+  return textFormStepLines(text).map((line) => {
+    const from = offsetOf(text, line, 1);
+    const nl = text.indexOf('\n', from);
+    return { from, to: nl < 0 ? text.length : nl };
+  });
 }
 
 export interface ScriptProblem {
@@ -106,7 +131,7 @@ export function checkScript(text: string): ScriptProblem | null {
       return { message: e.message, from: at, to: Math.min(text.length, at + 1) };
     }
     if (e.step !== undefined) {
-      const r = stepRanges(text)[e.step];
+      const r = stepRangesOf(text)[e.step];
       if (r) return { message: e.message, from: r.from, to: r.to, step: e.step };
     }
     return { message: e.message, from: 0, to: Math.min(text.length, 1) };

@@ -35,6 +35,16 @@ const SCRIPT = {
   ],
 };
 
+/** An answer of /api/linux. */
+interface Answer {
+  steps: { step: number; call: string; result: Record<string, unknown> }[];
+  stopped: { step: number | null; kind: string; reason: string } | null;
+  error?: string;
+  step?: number | null;
+}
+
+const answer = async (r: Response) => (await r.json()) as Answer;
+
 /** The same script's expected results on any kernel that is Linux's. */
 function assertPipeResults(body: {
   steps: { step: number; result: Record<string, unknown> }[];
@@ -162,7 +172,7 @@ describe('iomux play', () => {
   test('api_linux_answers_each_steps_result', async () => {
     const r = await post(JSON.stringify({ script: SCRIPT }));
     assert.equal(r.status, 200);
-    const body = await r.json();
+    const body = await answer(r);
     assertPipeResults(body);
     assert.equal(body.steps[0].call, 'pipe2');
     assert.ok(linuxAsked >= 1);
@@ -175,12 +185,11 @@ describe('iomux play', () => {
         { call: 'read', args: ['$r', 1] },
       ],
     };
-    const body = await (await post(JSON.stringify({ script }))).json();
+    const body = await answer(await post(JSON.stringify({ script })));
     assert.equal(body.steps.length, 1);
-    assert.equal(body.stopped.step, 1);
-    assert.equal(body.stopped.kind, 'blocks-forever');
-    assert.equal(typeof body.stopped.reason, 'string');
-    assert.ok(body.stopped.reason.length > 0);
+    assert.equal(body.stopped?.step, 1);
+    assert.equal(body.stopped?.kind, 'blocks-forever');
+    assert.match(body.stopped?.reason ?? '', /\w/);
   });
 
   test('malformed_bodies_get_400_with_a_message_and_the_server_goes_on', async () => {
@@ -200,11 +209,11 @@ describe('iomux play', () => {
       const answer = (await r.json()) as { error: string };
       assert.match(answer.error, message, body);
     }
-    const bad = await (await post('{"script": {"steps": [{"call": "pipe"}, {"call": "frob"}]}}')).json();
+    const bad = await answer(await post('{"script": {"steps": [{"call": "pipe"}, {"call": "frob"}]}}'));
     assert.equal(bad.step, 1, 'the malformed step is named');
     assert.equal((await api('/api/linux')).status, 405, 'GET');
     assert.equal((await api('/api/info', { method: 'POST', body: '{}' })).status, 405);
-    assertPipeResults(await (await post(JSON.stringify({ script: SCRIPT }))).json());
+    assertPipeResults(await answer(await post(JSON.stringify({ script: SCRIPT }))));
   });
 
   test('it_listens_on_127_0_0_1_only', async () => {
@@ -242,7 +251,7 @@ describe('iomux play', () => {
         method: 'POST',
         body: JSON.stringify({ script: SCRIPT }),
       });
-      assertPipeResults(await r.json());
+      assertPipeResults(await answer(r));
     } finally {
       await real.close();
     }

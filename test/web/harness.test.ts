@@ -38,7 +38,7 @@ describe('the browser harness', { timeout: 60_000 }, () => {
     const { page } = await h.newPage();
     const r = await page.goto(h.bareUrl('/'));
     assert.equal(r?.status(), 403);
-    assert.match(await page.textContent('body'), /token/);
+    assert.match((await page.textContent('body')) ?? '', /token/);
   });
 
   test('light_and_dark_render_differently', async () => {
@@ -46,7 +46,7 @@ describe('the browser harness', { timeout: 60_000 }, () => {
     for (const colorScheme of ['light', 'dark'] as const) {
       const { page } = await h.newPage({ colorScheme });
       await page.goto(h.url());
-      colours.push(await page.evaluate(() => getComputedStyle(document.body).backgroundColor));
+      colours.push(await page.evaluate<string>('getComputedStyle(document.body).backgroundColor'));
       const png = await page.screenshot();
       assert.equal(png.readUInt32BE(16), 1280, 'screenshot width');
       assert.equal(png.readUInt32BE(20), 800, 'screenshot height');

@@ -21,6 +21,7 @@ import {
   diffStats,
   EPOLL,
   EPOLL_CTL,
+  failed,
   Kernel,
   O,
   POLL,
@@ -28,6 +29,7 @@ import {
   runThreads,
   type SimSyscalls,
   type Stats,
+  type SysResult,
 } from '../../../src/index.ts';
 
 export type Mechanism = 'select' | 'poll' | 'epoll';
@@ -97,8 +99,8 @@ const ONE_BYTE = new Uint8Array([0x78]);
 /** Far past 2·N + 3 descriptors for the largest N. */
 const RLIMIT = { soft: 1 << 16, hard: 1 << 16 };
 
-function check<T extends object>(what: string, r: T): T {
-  if ('errno' in r) throw new Error(`${what} failed: ${String((r as { errno: unknown }).errno)}`);
+function check<E extends object>(what: string, r: SysResult<E>): { readonly ret: number } & E {
+  if (failed(r)) throw new Error(`${what} failed: ${r.errno}`);
   return r;
 }
 

@@ -191,6 +191,28 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     options: { json: { type: 'boolean', help: 'the whole trace as one JSON document' } },
     run: (cli, v, [file]) => cli.trace(file as string, v.json === true),
   },
+  play: {
+    summary: 'serve the playground (the kernel, step by step, in a browser) on 127.0.0.1',
+    args: '',
+    minArgs: 0,
+    maxArgs: 0,
+    about:
+      'Serves the built page (dist/web/, from "npm run build:web") at a random free port on 127.0.0.1\n' +
+      'only, and prints its URL: the random token in it is required by every request. From the page a\n' +
+      "script can also be run on this machine's kernel (the linux backend) and compared. Ctrl-C stops it.\n" +
+      'Exit status: 0 stopped (SIGINT or SIGTERM), 2 a usage error, the page not built, or the port taken.',
+    options: {
+      port: { type: 'string', value: 'N', help: 'listen on port N instead of a random free one' },
+      'no-open': { type: 'boolean', help: 'do not open a browser (it opens only where there is a desktop)' },
+      root: { type: 'string', value: 'DIR', help: 'serve DIR instead of the built page (dist/web/)' },
+    },
+    run: async (cli, v) =>
+      (await import('./play.ts')).playCommand(cli, {
+        port: v.port as string | undefined,
+        root: v.root as string | undefined,
+        open: v['no-open'] !== true,
+      }),
+  },
   demo: {
     summary: 'run the examples (examples/*.json) and give an account of each',
     args: '',

@@ -96,6 +96,11 @@ const CASES: Record<string, Case[]> = {
     [2, ['trace', clock]],
     [2, ['trace', good, good]],
   ],
+  play: [
+    [0, ['play', '--help']],
+    [2, ['play', '--port', 'x']],
+    [2, ['play', '--root', '/nonexistent/iomux-web']],
+  ],
   demo: [
     [0, ['demo', '--json'], sim],
     [1, ['demo', '--json'], { backends: { sim: closeReturns7 } }],

@@ -2,18 +2,19 @@
 // contract: presets load, the keyboard steps, and at each step checked the interest trees, ready
 // lists and wait queues on the page are the trace's (computed here with the public API and
 // rebuildSnapshot); a malformed script, a deadlock and an Unsupported call are reported; a shared
-// URL reopens the same view; the token is required. Saves docs/playground-{light,dark}.png and
+// URL reopens the same view; the token is required. Saves playground-{light,dark}.png and
 // measures a 2 000-step script's load and a step change.
 //
 // Needs the built page (npm run build:web) and chromium: a missing one fails with the fix. Only a
 // tree without the page's sources (web/) skips, saying so.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { parseScriptText, ScriptError } from '../../src/index.ts';
+import { formatScriptTextForm, parseScriptText, ScriptError } from '../../src/index.ts';
 import { type Harness, REPO, startHarness } from './browser.ts';
 import { type PageView, READ_PAGE, type Traced, traceOf, type View, viewAt } from './expected.ts';
 
@@ -308,15 +309,19 @@ describe('the playground in chromium', { skip: noPage, timeout: 300_000 }, () =>
     assert.deepEqual(errors, []);
   });
 
+  // Written to a temporary folder; IOMUX_SCREENSHOTS=docs refreshes the README's pictures.
   test('screenshots_light_and_dark_at_1280x800', async () => {
-    mkdirSync(join(REPO, 'docs'), { recursive: true });
+    const dir = process.env.IOMUX_SCREENSHOTS
+      ? join(REPO, process.env.IOMUX_SCREENSHOTS)
+      : mkdtempSync(join(tmpdir(), 'iomux-shots-'));
+    mkdirSync(dir, { recursive: true });
     const file = '08-interest-tree-and-ready-list.json';
     const t = await traced(file);
     for (const colorScheme of ['light', 'dark'] as const) {
       const { page } = await h.newPage({ colorScheme });
-      await page.goto(h.url('/', shareHash(exampleText(file), 11)));
+      await page.goto(h.url('/', shareHash(formatScriptTextForm(JSON.parse(exampleText(file))), 11)));
       await expectStep(page, t, 11, `${colorScheme} screenshot`);
-      const png = await page.screenshot({ path: join(REPO, 'docs', `playground-${colorScheme}.png`) });
+      const png = await page.screenshot({ path: join(dir, `playground-${colorScheme}.png`) });
       assert.equal(png.readUInt32BE(16), 1280);
       assert.equal(png.readUInt32BE(20), 800);
     }

@@ -115,6 +115,10 @@ function fileSummary(f: FileSnapshot): ComponentChildren {
     }
     case 'eventpoll':
       return <>eventpoll #{String(d?.id)}</>;
+    case 'null':
+      return <>/dev/null</>;
+    case 'regular':
+      return <>regular file (unlinked tmpfile)</>;
     default:
       return <>{f.type}</>;
   }

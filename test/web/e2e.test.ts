@@ -227,6 +227,25 @@ describe('the playground in chromium', { skip: noPage, timeout: 300_000 }, () =>
     assert.deepEqual([...made.errors, ...again.errors], []);
   });
 
+  test('compare_with_linux_runs_the_script_on_this_kernel_and_every_step_agrees', async () => {
+    const file = '04-lt-vs-et-partial-read.json';
+    const steps = (JSON.parse(exampleText(file)) as { steps: unknown[] }).steps.length;
+    const { page, errors } = await open(shareHash(exampleText(file), 0));
+    await page.getByTestId('compare-linux').click();
+    const summary = page.getByTestId('linux-summary');
+    await summary.waitFor({ timeout: 30_000 });
+    assert.equal((await summary.textContent())?.trim(), `${steps} of ${steps} steps agree with Linux`);
+    const verdicts = await page
+      .getByTestId('linux-verdict')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-verdict')));
+    assert.equal(verdicts.length, steps);
+    assert.ok(
+      verdicts.every((v) => v === 'same'),
+      verdicts.join(' '),
+    );
+    assert.deepEqual(errors, []);
+  });
+
   test('a_malformed_script_is_reported_with_the_parsers_message', async () => {
     const bad = JSON.stringify({ steps: [{ call: 'pipe', bind: ['r', 'w'] }, { call: 'frob' }] });
     let message = '';

@@ -79,43 +79,36 @@ export function sleeperQueue(sk: Sock): WaitQueueHead | null {
   return !sk.dead && waitqueueActive(sk.wq) ? sk.wq : null;
 }
 
-/** Linux: sock_def_readable (sk_data_ready). */
-export function sockDefReadable(k: Kernel, sk: Sock): void {
+/**
+ * Linux: the body the sk_* callbacks share — wake the sleepers if skwq_has_sleeper says there
+ * are any (the sock is not orphaned and its queue is not empty); otherwise, when observed, say
+ * why nobody was woken. `nr` and `key` are the callback's wake_up arguments.
+ */
+export function sockWakeSleepers(k: Kernel, sk: Sock, nr: number, key: number, from: string): void {
   const q = sleeperQueue(sk);
-  if (q) wakeUp(k, q, 1, EPOLLIN | EPOLLPRI | EPOLLRDNORM | EPOLLRDBAND, 'sock_def_readable');
+  if (q) wakeUp(k, q, nr, key, from);
   else if (k.emit)
     wakeSkipped(
       k,
       sk.wq,
-      'sock_def_readable',
+      from,
       sk.dead ? 'the socket is orphaned (no sk_wq)' : 'no waiter on the queue (skwq_has_sleeper)',
     );
+}
+
+/** Linux: sock_def_readable (sk_data_ready). */
+export function sockDefReadable(k: Kernel, sk: Sock): void {
+  sockWakeSleepers(k, sk, 1, EPOLLIN | EPOLLPRI | EPOLLRDNORM | EPOLLRDBAND, 'sock_def_readable');
 }
 
 /** Linux: sock_def_wakeup (sk_state_change) — wake_up_interruptible_all. */
 export function sockDefWakeup(k: Kernel, sk: Sock): void {
-  const q = sleeperQueue(sk);
-  if (q) wakeUp(k, q, 0, 0, 'sock_def_wakeup');
-  else if (k.emit)
-    wakeSkipped(
-      k,
-      sk.wq,
-      'sock_def_wakeup',
-      sk.dead ? 'the socket is orphaned (no sk_wq)' : 'no waiter on the queue (skwq_has_sleeper)',
-    );
+  sockWakeSleepers(k, sk, 0, 0, 'sock_def_wakeup');
 }
 
 /** Linux: sock_def_error_report (sk_error_report). */
 export function sockDefErrorReport(k: Kernel, sk: Sock): void {
-  const q = sleeperQueue(sk);
-  if (q) wakeUp(k, q, 1, EPOLLERR, 'sock_def_error_report');
-  else if (k.emit)
-    wakeSkipped(
-      k,
-      sk.wq,
-      'sock_def_error_report',
-      sk.dead ? 'the socket is orphaned (no sk_wq)' : 'no waiter on the queue (skwq_has_sleeper)',
-    );
+  sockWakeSleepers(k, sk, 1, EPOLLERR, 'sock_def_error_report');
 }
 
 /** Linux: sock_error — return and clear sk_err, as −errno. */

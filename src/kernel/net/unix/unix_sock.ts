@@ -13,15 +13,8 @@
 import { EPOLL, MAX_DGRAM_QLEN, type SOCK } from '../../../abi/constants.ts';
 import type { Kernel } from '../../kernel.ts';
 import { type SysGen, sleepOn, type Thread, type WakeReason } from '../../sched.ts';
-import {
-  newWaitEntry,
-  newWaitQueue,
-  type WaitEntry,
-  type WaitQueueHead,
-  wakeSkipped,
-  wakeUp,
-} from '../../waitqueue.ts';
-import { RCV_SHUTDOWN, type SkState, Sock, sleeperQueue } from '../sock.ts';
+import { newWaitEntry, newWaitQueue, type WaitEntry, type WaitQueueHead } from '../../waitqueue.ts';
+import { RCV_SHUTDOWN, type SkState, Sock, sockWakeSleepers } from '../sock.ts';
 import type { Socket } from '../socket.ts';
 
 /** The socket types this model has (SOCK_RAW becomes SOCK_DGRAM at creation, as in unix_create). */
@@ -59,9 +52,7 @@ export class UnixSock extends Sock {
   /** Linux: unix_write_space (sk_write_space) — wakes only when writable. */
   override writeSpace(k: Kernel): void {
     if (!unixWritable(this, this.state)) return;
-    const q = sleeperQueue(this);
-    if (q) wakeUp(k, q, 1, EPOLL.EPOLLOUT | EPOLL.EPOLLWRNORM | EPOLL.EPOLLWRBAND, 'unix_write_space');
-    else if (k.emit) wakeSkipped(k, this.wq, 'unix_write_space', 'no waiter on the queue (skwq_has_sleeper)');
+    sockWakeSleepers(k, this, 1, EPOLL.EPOLLOUT | EPOLL.EPOLLWRNORM | EPOLL.EPOLLWRBAND, 'unix_write_space');
   }
 }
 

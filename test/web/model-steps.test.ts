@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   blockedThreads,
+  cumulativeCost,
   eventLines,
   snapshotAt,
   stepCount,
@@ -80,4 +81,15 @@ test('an_unsupported_call_marks_its_step', async () => {
   assert.equal(rows.at(-1)?.status, 'unsupported');
   assert.equal(rows.at(-1)?.index, 1);
   assert.deepEqual(blockedThreads(trace), []);
+});
+
+test('the_cost_so_far_is_the_sum_of_every_step_up_to_this_one', async () => {
+  const file = '04-lt-vs-et-partial-read.json';
+  const trace = await traceOfExample(file);
+  const last = trace.steps.length - 1;
+  const total = cumulativeCost(trace, last);
+  const syscalls = trace.steps.reduce((n, s) => n + (s.cost.syscalls ?? 0), 0);
+  assert.equal(total.syscalls, syscalls);
+  assert.ok(syscalls > 0);
+  assert.deepEqual(cumulativeCost(trace, 0), trace.steps[0].cost);
 });

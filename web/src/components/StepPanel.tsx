@@ -4,7 +4,7 @@
 
 import { useEffect, useMemo, useRef } from 'preact/hooks';
 import type { StepAgreement } from '../model/linux.ts';
-import { argText, blockedThreads, eventLines, stepRows } from '../model/steps.ts';
+import { argText, blockedThreads, cumulativeCost, eventLines, stepRows } from '../model/steps.ts';
 import type { PageTrace } from '../model/trace.ts';
 
 interface Props {
@@ -180,13 +180,21 @@ export function StepPanel({ trace, doc, at, n, go, busy, stale, linux }: Props) 
         ) : null}
         {s && Object.keys(s.cost).length > 0 ? (
           <p class="small muted" data-testid="step-cost">
-            cost:{' '}
-            {Object.entries(s.cost)
-              .map(([k, v]) => `${k}=${v}`)
-              .join(' ')}
+            cost of this step: {costText(s.cost)}
+          </p>
+        ) : null}
+        {s ? (
+          <p class="small muted" data-testid="step-cost-total">
+            so far (steps 0–{at}): {costText(cumulativeCost(trace, at))}
           </p>
         ) : null}
       </div>
     </div>
   );
+}
+
+function costText(cost: Record<string, number>): string {
+  return Object.entries(cost)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
 }

@@ -92,3 +92,13 @@ export function blockedThreads(trace: PageTrace): { name: string; call: string }
     p.threads.filter((t) => t.state === 'blocked').map((t) => ({ name: t.name, call: t.call ?? '?' })),
   );
 }
+
+/** The cost counters summed over steps 0 … i (what the script has cost the kernel so far). */
+export function cumulativeCost(trace: PageTrace, i: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  const last = Math.min(i, trace.steps.length - 1);
+  for (let j = 0; j <= last; j++) {
+    for (const [k, v] of Object.entries(trace.steps[j].cost)) out[k] = (out[k] ?? 0) + v;
+  }
+  return out;
+}

@@ -10,7 +10,7 @@ import { CostView } from './cost/CostView.tsx';
 import { changedKeys } from './model/changes.ts';
 import { kernelView } from './model/kernel.ts';
 import { agreement, type LinuxRun, type StepAgreement, serverToken } from './model/linux.ts';
-import { checkScript, type ScriptProblem, scriptDocOf, scriptTextOf } from './model/script.ts';
+import { checkScript, type ScriptProblem, scriptDocOf, scriptTextOf, stepRangesOf } from './model/script.ts';
 import { decodeShare, encodeShare } from './model/share.ts';
 import { snapshotAt, stepCount } from './model/steps.ts';
 import type { PageTrace } from './model/trace.ts';
@@ -48,6 +48,8 @@ export function App() {
   const token = useMemo(() => serverToken(location.search), []);
   const [linuxOffered, setLinuxOffered] = useState(false);
   const [linux, setLinux] = useState<StepAgreement[] | string | null>(null);
+  /** Where the Linux run stopped early (a call that blocks forever, Unsupported), if it did. */
+  const [linuxStopped, setLinuxStopped] = useState<LinuxRun['stopped']>(null);
   const worker = useRef<Worker | null>(null);
   const request = useRef(0);
   const wantedStep = useRef<number | null>(null);
@@ -112,7 +114,9 @@ export function App() {
         body: JSON.stringify({ script: docRef.current }),
       });
       if (!r.ok) throw new Error(`the server answered ${r.status}`);
-      setLinux(agreement(current, (await r.json()) as LinuxRun));
+      const run = (await r.json()) as LinuxRun;
+      setLinuxStopped(run.stopped);
+      setLinux(agreement(current, run));
     } catch (e) {
       setLinux(`Linux comparison failed: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -139,6 +143,8 @@ export function App() {
   const tr = trace?.trace ?? null;
   const n = tr ? stepCount(tr) : 0;
   const at = Math.max(0, Math.min(step, n - 1));
+  // Where each step is in the editor's text, for the current step's highlight.
+  const stepRanges = useMemo(() => (text === null ? [] : stepRangesOf(text)), [text]);
 
   // The share link follows the script and the step.
   useEffect(() => {
@@ -246,7 +252,8 @@ export function App() {
             const h = await encodeShare({ script: text, step: at });
             history.replaceState(null, '', `#${h}`);
             try {
-              await navigator.clipboard.writeText(location.href);
+              // Without ?token=: the token is this server's key, not part of what is shared.
+              await navigator.clipboard.writeText(`${location.origin}${location.pathname}#${h}`);
               setCopied(true);
               setTimeout(() => setCopied(false), 1500);
             } catch {
@@ -275,6 +282,7 @@ export function App() {
             <Editor
               value={text}
               revision={revision}
+              step={problem ? null : (stepRanges[at] ?? null)}
               onChange={(t) => {
                 setText(t);
                 const match = PRESETS.find((p) => p.file === preset);
@@ -306,6 +314,9 @@ export function App() {
                     <span class="small" data-testid="linux-summary">
                       {linux.filter((v) => v.verdict === 'same').length} of {linux.length} steps agree with
                       Linux
+                      {linuxStopped
+                        ? ` · Linux stopped at step ${linuxStopped.step}: ${linuxStopped.reason}`
+                        : ''}
                     </span>
                   ) : null}
                 </div>

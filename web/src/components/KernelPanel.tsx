@@ -91,7 +91,7 @@ function fileSummary(f: FileSnapshot): ComponentChildren {
     case 'pipe':
       return (
         <>
-          pipe #{String(d?.id)} · {String(d?.bytes)} bytes <PipeRing f={f} />
+          pipe #{String(d?.id)} · {String(d?.bytes)} byte{d?.bytes === 1 ? '' : 's'} <PipeRing f={f} />
         </>
       );
     case 'eventfd':
@@ -280,7 +280,7 @@ export function KernelPanel(props: Props) {
         <h3>Descriptors → open files</h3>
         <table class="fds">
           <tbody>
-            {view.files.map((f) => {
+            {byFirstFd(view.files, fds).map((f) => {
               const refs = fds.get(f.id) ?? [];
               return (
                 <tr key={f.id}>
@@ -391,4 +391,10 @@ export function KernelPanel(props: Props) {
       </section>
     </div>
   );
+}
+
+/** Files in descriptor-table order: by their lowest fd; files no fd points at (held by a call or an epitem) last. */
+function byFirstFd<F extends { id: number }>(files: readonly F[], fds: Map<number, { fd: number }[]>): F[] {
+  const first = (f: F) => Math.min(...(fds.get(f.id) ?? []).map((e) => e.fd));
+  return [...files].sort((a, b) => first(a) - first(b) || a.id - b.id);
 }

@@ -109,6 +109,7 @@ export function StepPanel({ trace, doc, at, n, go, busy, stale, linux }: Props) 
             data-testid="step"
             aria-current={r.index === at ? 'step' : undefined}
             class={`step st-${r.status}`}
+            title={`${r.index}: ${r.label} → ${r.result}`}
             tabIndex={r.index === at ? 0 : -1}
             onClick={() => go(r.index)}
             onKeyDown={(e) => {
@@ -160,6 +161,11 @@ export function StepPanel({ trace, doc, at, n, go, busy, stale, linux }: Props) 
         ) : null}
         {linux?.[at] && linux[at].verdict === 'differs' ? (
           <p class="bad small">Linux: {argText(linux[at].linux)}</p>
+        ) : null}
+        {rows[at] ? (
+          <p class="small" data-testid="step-result">
+            <strong>Result:</strong> {rows[at].label} → {rows[at].result}
+          </p>
         ) : null}
         <h4>Kernel events</h4>
         {events.length === 0 ? <p class="muted small">none</p> : null}

@@ -56,6 +56,19 @@ describe('the cost view in chromium', { skip: noPreact, timeout: 120_000 }, () =
     const status = page.getByTestId('cost-status');
     await status.getByText(/^\d+ points$/).waitFor({ timeout: 60_000 });
     assert.equal(await page.getByTestId('cost-chart').count(), 4);
+    // Every label lies inside its chart's SVG (the last x label, "4,096", used to be clipped).
+    const outside = await page.evaluate<string[]>(`(() => {
+      const out = [];
+      for (const svg of document.querySelectorAll('[data-testid=cost-chart] svg')) {
+        const [, , w, h] = svg.getAttribute('viewBox').split(' ').map(Number);
+        for (const t of svg.querySelectorAll('text')) {
+          const b = t.getBBox();
+          if (b.x < 0 || b.y < 0 || b.x + b.width > w || b.y + b.height > h) out.push(t.textContent);
+        }
+      }
+      return out;
+    })()`);
+    assert.deepEqual(outside, [], 'labels clipped at the chart edge');
     // Each line's points, as drawn: y falls as the value rises (SVG's y axis points down).
     const lines = await page.evaluate<Record<string, Record<string, number[]>>>(`(() => {
       const out = {};

@@ -269,11 +269,44 @@ describe('the playground in chromium', { skip: noPage, timeout: 300_000 }, () =>
       await within(15_000, page.keyboard.type('frob('), 'typing "frob(" into the editor');
       await error.waitFor({ state: 'visible' });
       assert.match((await error.textContent()) ?? '', /frob/);
+      // The last good trace stays on view, marked stale, while the error shows.
+      assert.match((await page.getByTestId('step-index').textContent()) ?? '', /^1 \/ [1-9]\d*$/);
+      assert.ok((await page.getByTestId('step').count()) > 0, 'the step list stays');
+      assert.equal(await page.locator('.steps.stale').count(), 1, 'the steps are marked stale');
+      assert.equal(await page.locator('.kernel-scroll[data-stale=true]').count(), 1, 'so is the kernel');
       assert.deepEqual(errors, [], 'bad input never breaks the page');
     } finally {
       // A hung page must not hold the browser for the tests after this one.
       await within(5000, context.close(), 'closing the page').catch(() => {});
     }
+  });
+
+  test('the_inspector_sits_above_the_kernel_view_and_follows_the_step', async () => {
+    const file = '04-lt-vs-et-partial-read.json';
+    const t = await traced(file);
+    const { page, errors } = await open();
+    await choosePreset(page, file);
+    await settle(page, t, 'Home', 0, file);
+    await page.getByTestId('step').nth(8).click();
+    await expectStep(page, t, 8, `${file} clicked`);
+    const epitem = page.getByTestId('epitem').first();
+    await epitem.click();
+    const inspector = page.getByTestId('inspector');
+    await inspector.waitFor({ state: 'visible' });
+    assert.match((await inspector.textContent()) ?? '', /epitem #\d+/);
+    const a = (await inspector.boundingBox())!;
+    const b = (await epitem.boundingBox())!;
+    const overlap =
+      a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+    assert.equal(overlap, false, 'the inspector does not cover the object it shows');
+    await press(page, 'ArrowRight');
+    await expectStep(page, t, 9, `${file} stepped`);
+    assert.match((await inspector.textContent()) ?? '', /epitem #\d+/, 'still open: the epitem exists');
+    // The last step closes the epoll: its epitem is gone, and so is the inspector.
+    await press(page, 'End');
+    await expectStep(page, t, t.steps - 1, `${file} end`);
+    await inspector.waitFor({ state: 'detached' });
+    assert.deepEqual(errors, []);
   });
 
   test('a_deadlock_shows_each_blocked_thread_and_its_call', async () => {

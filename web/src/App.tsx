@@ -3,6 +3,7 @@
 
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { Editor } from './components/Editor.tsx';
+import { Help } from './components/Help.tsx';
 import { Inspector } from './components/Inspector.tsx';
 import { KernelPanel, type Picked } from './components/KernelPanel.tsx';
 import { StepPanel } from './components/StepPanel.tsx';
@@ -10,6 +11,7 @@ import { CostView } from './cost/CostView.tsx';
 import { changedKeys } from './model/changes.ts';
 import { kernelView } from './model/kernel.ts';
 import { agreement, type LinuxRun, type StepAgreement, serverToken } from './model/linux.ts';
+import { pickIn } from './model/pick.ts';
 import { checkScript, type ScriptProblem, scriptDocOf, scriptTextOf, stepRangesOf } from './model/script.ts';
 import { decodeShare, encodeShare } from './model/share.ts';
 import { snapshotAt, stepCount } from './model/steps.ts';
@@ -38,7 +40,9 @@ export function App() {
   const [problem, setProblem] = useState<ScriptProblem | null>(null);
   const [trace, setTrace] = useState<{ trace: PageTrace; doc: unknown } | null>(null);
   const [step, setStep] = useState(0);
-  const [picked, setPicked] = useState<Picked | null>(null);
+  /** The key of the object in the inspector: found again in each step's view. */
+  const [pickedKey, setPickedKey] = useState<string | null>(null);
+  const [help, setHelp] = useState(false);
   const [tab, setTab] = useState<'kernel' | 'cost'>('kernel');
   const [busy, setBusy] = useState(false);
   const [runError, setRunError] = useState<string | null>(null);
@@ -161,6 +165,12 @@ export function App() {
     const prev = at === 0 ? tr.initial : snapshotAt(tr, at - 1);
     return { view: kernelView(snap), changed: changedKeys(prev, snap) };
   }, [tr, at, n]);
+  // The inspector follows the step: the object's fields at this step, or closed when it is gone.
+  const picked = model && pickedKey ? pickIn(model.view, pickedKey) : null;
+  const setPicked = (p: Picked | null) => setPickedKey(p?.key ?? null);
+  useEffect(() => {
+    if (pickedKey && model && !pickIn(model.view, pickedKey)) setPickedKey(null);
+  }, [model, pickedKey]);
 
   // Measure: a trace's load (request → drawn) and a step change's redraw.
   useLayoutEffect(() => {
@@ -194,7 +204,7 @@ export function App() {
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape') setPicked(null);
+      if (e.key === 'Escape') setPickedKey(null);
       const t = e.target as HTMLElement | null;
       if (t?.closest('.cm-editor, input, select, textarea')) return;
       const moves: Record<string, () => number> = {
@@ -263,6 +273,16 @@ export function App() {
         >
           {copied ? 'Link copied' : 'Copy link'}
         </button>
+        <button
+          type="button"
+          data-testid="help-toggle"
+          aria-expanded={help}
+          aria-label="help: keys, highlights, script syntax"
+          title="help: keys, highlights, script syntax"
+          onClick={() => setHelp((h) => !h)}
+        >
+          ? Help
+        </button>
         <span class="perf muted small" data-testid="perf">
           {perf.steps !== undefined
             ? `${perf.steps} steps · traced in ${perf.workerMs?.toFixed(0)} ms · loaded in ${perf.loadMs?.toFixed(0) ?? '…'} ms` +
@@ -278,6 +298,18 @@ export function App() {
               <p>{notes.notes}</p>
             </div>
           ) : null}
+          {problem ? (
+            <div class="error" data-testid="script-error" role="alert">
+              {problem.message}
+              {tr ? <div class="small">The steps and the kernel show the last script that ran.</div> : null}
+            </div>
+          ) : null}
+          {runError ? (
+            <div class="error" role="alert">
+              {runError}
+            </div>
+          ) : null}
+          {help || text?.trim() === '' ? <Help onClose={help ? () => setHelp(false) : undefined} /> : null}
           {text !== null ? (
             <Editor
               value={text}
@@ -289,16 +321,6 @@ export function App() {
                 if (match && scriptTextOf(match.doc) !== t) setPreset('');
               }}
             />
-          ) : null}
-          {problem ? (
-            <div class="error" data-testid="script-error" role="alert">
-              {problem.message}
-            </div>
-          ) : null}
-          {runError ? (
-            <div class="error" role="alert">
-              {runError}
-            </div>
           ) : null}
         </section>
         <section class="col step-col" aria-label="steps">
@@ -328,7 +350,7 @@ export function App() {
                 n={n}
                 go={go}
                 busy={busy}
-                stale={problem !== null}
+                stale={problem !== null || runError !== null}
                 linux={Array.isArray(linux) ? linux : null}
               />
             </>
@@ -363,11 +385,19 @@ export function App() {
             ) : null}
           </div>
           {tab === 'cost' ? (
-            <CostView />
+            <div class="kernel-scroll">
+              <CostView />
+            </div>
           ) : model ? (
             <>
-              <KernelPanel view={model.view} changed={model.changed} picked={picked} onPick={setPicked} />
-              <Inspector picked={picked} onClose={() => setPicked(null)} />
+              <Inspector picked={picked} onClose={() => setPickedKey(null)} />
+              <div
+                class={problem || runError ? 'kernel-scroll stale' : 'kernel-scroll'}
+                data-stale={problem || runError ? 'true' : undefined}
+                title={problem || runError ? 'the last script that ran: fix the error to update' : undefined}
+              >
+                <KernelPanel view={model.view} changed={model.changed} picked={picked} onPick={setPicked} />
+              </div>
             </>
           ) : null}
         </section>

@@ -11,15 +11,11 @@ import {
   type KernelView,
   type ReadyItem,
 } from '../model/kernel.ts';
+import type { Picked } from '../model/pick.ts';
 import { relatedKeys } from '../model/related.ts';
 import { RbTree } from './RbTree.tsx';
 
-export interface Picked {
-  kind: string;
-  key: string;
-  title: string;
-  fields: unknown;
-}
+export type { Picked };
 
 interface Props {
   view: KernelView;

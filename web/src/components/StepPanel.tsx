@@ -4,7 +4,14 @@
 
 import { useEffect, useMemo, useRef } from 'preact/hooks';
 import type { StepAgreement } from '../model/linux.ts';
-import { argText, blockedThreads, cumulativeCost, eventLines, stepRows } from '../model/steps.ts';
+import {
+  argText,
+  blockedThreads,
+  counterTitle,
+  cumulativeCost,
+  eventLines,
+  stepRows,
+} from '../model/steps.ts';
 import type { PageTrace } from '../model/trace.ts';
 
 interface Props {
@@ -50,7 +57,7 @@ export function StepPanel({ trace, doc, at, n, go, busy, stale, linux }: Props) 
         >
           ◀
         </button>
-        <span data-testid="step-index" class="step-index">
+        <span data-testid="step-index" class="step-index" title={counterTitle(at, n)}>
           {n === 0 ? '0 / 0' : `${at + 1} / ${n}`}
         </span>
         <button

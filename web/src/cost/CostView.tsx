@@ -156,7 +156,8 @@ export function CostView() {
 
 const W = 320;
 const H = 200;
-const PAD = { left: 52, right: 12, top: 10, bottom: 30 };
+// Right padding: the last x label ("4,096") is centred on the axis's end and needs half its width.
+const PAD = { left: 52, right: 24, top: 10, bottom: 30 };
 
 /** A round upper bound for an axis: 1, 2 or 5 times a power of ten, at least `v`. */
 function niceMax(v: number): number {
@@ -193,7 +194,7 @@ function Chart({ counter, points, maxN }: { counter: CounterSpec; points: CostPo
             {t.toLocaleString('en')}
           </text>
         ))}
-        <text class="cost-axis" x={W - PAD.right} y={H - 2} text-anchor="end">
+        <text class="cost-axis" x={W - PAD.right} y={H - 6} text-anchor="end">
           N (watched fds)
         </text>
         {MECHANISMS.map((m: Mechanism) => (

@@ -102,3 +102,12 @@ export function cumulativeCost(trace: PageTrace, i: number): Record<string, numb
   }
   return out;
 }
+
+/**
+ * What the step counter ("<at+1> / <n>") means, for its title: it counts from 1, while the step
+ * list (and the scripts' step numbers) count from 0.
+ */
+export function counterTitle(at: number, n: number): string {
+  if (n === 0) return 'no steps';
+  return `${at + 1} of ${n} steps; the list numbers steps from 0, so this is step ${at} there`;
+}

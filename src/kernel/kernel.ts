@@ -150,11 +150,14 @@ export class Kernel {
   // ---- running system calls ----
 
   /**
-   * Run a system call on thread t: its body runs now until it returns or sleeps; then every
-   * thread it woke runs until it blocks. The promise settles when the call returns.
+   * Run a system call on thread t: `call` makes its body (after checkEnter, the one check of a
+   * call's entry), which runs now until it returns or sleeps; then every thread it woke runs
+   * until it blocks. The promise settles when the call returns.
    */
-  enter<T>(t: Thread, name: string, args: string, body: SysGen<T> | T): Promise<T> {
+  enter<T>(t: Thread, name: string, args: string, call: () => SysGen<T> | T): Promise<T> {
+    // Checked before the body is made: a call that cannot sleep runs as it is made (MaySleep).
     this.checkEnter(t);
+    const body = call();
     this.stats.syscalls++;
     if (!mustSleep(body)) {
       this.runRunnable();
@@ -187,8 +190,8 @@ export class Kernel {
 
   /**
    * Throw if thread t cannot make a system call now: it is in one already, or has ended. A call
-   * that cannot sleep does its work when its body is made (MaySleep), so a caller that makes the
-   * body after this check keeps such a call from running at all.
+   * that cannot sleep does its work when its body is made (MaySleep), so enter makes the body
+   * after this check, which keeps such a call from running at all.
    */
   checkEnter(t: Thread): void {
     if (t.call) throw new Error(`thread ${t.name} is already in ${t.call.name}: one call at a time`);

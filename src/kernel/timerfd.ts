@@ -192,6 +192,8 @@ export const timerfdOps: FileOperations = {
   snapshot: (k, file) => snapshotTimerfd(k, file.priv as TimerfdCtx),
   poll: timerfdPoll,
   read: timerfdRead,
+  // Not Linux (fs.ts readBuffer): timerfd_read returns a u64 or nothing, asleep or not.
+  readMax: () => 8,
   // Linux: timerfd_release — cancel the timer; no wake-up.
   release(_k, file) {
     hrtimerCancel(file.priv as TimerfdCtx);

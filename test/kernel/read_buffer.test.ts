@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EFD, F, O } from '../../src/abi/constants.ts';
+import { AF, EFD, F, O, SOCK } from '../../src/abi/constants.ts';
 import { readBuffer } from '../../src/kernel/fs.ts';
 import { closeAndCheckLeaks, errno, newSim, ok, type Sim } from '../helpers.ts';
 
@@ -62,5 +62,35 @@ test('a_blocking_read_of_2_30_bytes_from_an_empty_pipe_still_gets_what_is_writte
   const got = ok(await pending);
   assert.equal(got.ret, data.length);
   assert.deepEqual(got.data, data);
+  closeAndCheckLeaks(sim);
+});
+
+test('read_of_2_30_bytes_from_an_empty_nonblocking_stream_socket_allocates_at_most_a_byte_then_returns_all_queued', async () => {
+  const sim = newSim();
+  const [a, b] = ok(await sim.sys.socketpair(AF.AF_UNIX, SOCK.SOCK_STREAM | SOCK.SOCK_NONBLOCK, 0)).fds;
+  assert.ok(bufferFor(sim, a, HUGE) <= 1);
+  assert.equal(errno(await sim.sys.read(a, HUGE)), 'EAGAIN');
+  const chunk = new Uint8Array(50_000).map((_, i) => i * 3);
+  const written: number[] = [];
+  for (let i = 0; i < 3; i++) written.push(...chunk.subarray(0, ok(await sim.sys.write(b, chunk)).ret));
+  assert.ok(written.length > 65536);
+  assert.equal(bufferFor(sim, a, HUGE), written.length);
+  const got = ok(await sim.sys.read(a, HUGE));
+  assert.deepEqual(got.data, Uint8Array.from(written));
+  closeAndCheckLeaks(sim);
+});
+
+test('read_of_2_30_bytes_from_a_datagram_socket_is_sized_by_the_first_datagram_and_truncates_nothing', async () => {
+  const sim = newSim();
+  const [a, b] = ok(await sim.sys.socketpair(AF.AF_UNIX, SOCK.SOCK_DGRAM | SOCK.SOCK_NONBLOCK, 0)).fds;
+  assert.ok(bufferFor(sim, a, HUGE) <= 1);
+  ok(await sim.sys.write(b, new Uint8Array(100_000).fill(1)));
+  ok(await sim.sys.write(b, new Uint8Array(150_000).fill(2)));
+  assert.equal(bufferFor(sim, a, HUGE), 100_000);
+  const first = ok(await sim.sys.read(a, HUGE));
+  assert.deepEqual(first.data, new Uint8Array(100_000).fill(1));
+  const second = ok(await sim.sys.read(a, HUGE));
+  assert.deepEqual(second.data, new Uint8Array(150_000).fill(2));
+  assert.equal(errno(await sim.sys.read(a, HUGE)), 'EAGAIN');
   closeAndCheckLeaks(sim);
 });

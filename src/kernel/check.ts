@@ -187,9 +187,9 @@ export function checkKernel(k: Kernel, opts: CheckOptions = {}): string[] {
     if (ctx.timer && !ctx.timer.active) out.push(`timerfd ${ctx.id} holds a timer that is not active`);
   }
   for (const timer of k.pendingTimers()) {
-    const m = /^timerfd:(\d+)$/.exec(timer.label);
-    if (m && timerfds.get(Number(m[1]))?.timer !== timer)
-      out.push(`a timer of released timerfd ${m[1]} is armed`);
+    const { owner } = timer;
+    if (owner.kind === 'timerfd' && timerfds.get(owner.id)?.timer !== timer)
+      out.push(`a timer of released timerfd ${owner.id} is armed`);
   }
 
   // ---- threads ----
@@ -225,7 +225,7 @@ export function checkNothingLeft(k: Kernel): string[] {
   const names = snapshotUnixNamespace(k);
   if (names.length > 0) out.push(`AF_UNIX names left bound: ${names.map((n) => n.name).join(', ')}`);
   for (const timer of k.pendingTimers())
-    if (!timer.label.startsWith('timeout of ')) out.push(`timer "${timer.label}" left armed`);
+    if (timer.owner.kind !== 'sleep') out.push(`timer "${timer.label}" left armed`);
   return out;
 }
 

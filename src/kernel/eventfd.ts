@@ -118,6 +118,8 @@ export const eventfdOps: FileOperations = {
   snapshot: (_k, file) => snapshotEventfd(file.priv as EventfdCtx),
   poll: eventfdPoll,
   read: eventfdRead,
+  // Not Linux (fs.ts readBuffer): eventfd_read returns a u64 or nothing, asleep or not.
+  readMax: () => 8,
   write: eventfdWrite,
   // Linux: eventfd_release — wake_up_poll(HUP). Epoll items are gone by now and select/poll
   // hold references, so nobody can observe it; it is kept for the trace.

@@ -51,6 +51,12 @@ export interface FileOperations {
   release(k: Kernel, file: File): void;
   /** FIONREAD, where the type supports it: bytes or -errno. */
   fionread?(k: Kernel, file: File): number;
+  /**
+   * Not Linux (the caller's buffer): the most one read can return now, where the type knows it
+   * with no side effect, or -1 if the read may sleep and return more after. Sizes a large
+   * read's buffer (fs.ts readBuffer), so read(fd, 2^30) allocates no more than that. Absent: -1.
+   */
+  readMax?(k: Kernel, file: File): number;
   /** The type's private state as plain JSON, for snapshots (src/observe). */
   snapshot?(k: Kernel, file: File): object;
   /** F_SETPIPE_SZ / F_GETPIPE_SZ (pipes only): bytes or -errno. */

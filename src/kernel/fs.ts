@@ -69,15 +69,15 @@ const READ_RETURN_MAX = 16 << 20;
 /**
  * Not Linux (the caller's buffer): room for the bytes a read of `count` can return: the thread's
  * read buffer, grown if need be, or one for this call. A large count gets no more than the file
- * can give (a regular file's read never sleeps: what is left of it), so read(fd, 2^31) does not
- * allocate 2 GiB.
+ * can give now (its readMax: what is left of a regular file, what a pipe holds, 8 bytes of an
+ * eventfd), or READ_RETURN_MAX when the read may sleep, so read(fd, 2^31) does not allocate
+ * 2 GiB, nor a non-blocking read of an empty pipe 16 MiB. Exported for its test.
  */
-function readBuffer(t: Thread, file: File, count: number): Uint8Array {
+export function readBuffer(t: Thread, file: File, count: number): Uint8Array {
   if (count <= t.readBuffer.length) return t.readBuffer;
   if (count > READ_BUFFER_MAX) {
-    const most =
-      file.ops.type === 'regular' && file.ops.fionread ? file.ops.fionread(t.k, file) : READ_RETURN_MAX;
-    return new Uint8Array(Math.min(count, Math.max(0, most)));
+    const most = file.ops.readMax ? file.ops.readMax(t.k, file) : -1;
+    return new Uint8Array(Math.min(count, most < 0 ? READ_RETURN_MAX : most));
   }
   let size = 256;
   while (size < count) size *= 2;

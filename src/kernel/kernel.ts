@@ -11,12 +11,20 @@ import { type CallRecord, mustSleep, type Sleep, type SysGen, type Thread, wakeT
 import { newStats, type Stats } from './stats.ts';
 
 /** A pending timer on the virtual clock. */
+/**
+ * Who set a timer (Linux: the hrtimer's container): a timerfd's (timerfd_ctx.t.tmr, by its id)
+ * or the timeout of a thread's sleep (schedule_hrtimeout's hrtimer_sleeper).
+ */
+export type TimerOwner = { kind: 'timerfd'; id: number } | { kind: 'sleep'; thread: Thread };
+
 export interface Timer {
   /** Absolute virtual time, ns. */
   when: number;
   /** Tie-break: timers due at the same instant fire in the order they were set. */
   seq: number;
-  /** What the timer is for (snapshots, deadlock reports). */
+  /** Who set it (the invariant checks: src/kernel/check.ts). */
+  owner: TimerOwner;
+  /** What the timer is for, in words (snapshots, deadlock reports). */
   label: string;
   /** False once cancelled; cancelled timers are skipped when they come up (lazy deletion). */
   active: boolean;
@@ -120,8 +128,8 @@ export class Kernel {
 
   // ---- timers ----
 
-  addTimer(when: number, label: string, fire: () => void): Timer {
-    const timer: Timer = { when, seq: this.timerSeq++, label, active: true, fire };
+  addTimer(when: number, owner: TimerOwner, label: string, fire: () => void): Timer {
+    const timer: Timer = { when, seq: this.timerSeq++, owner, label, active: true, fire };
     heapPush(this.timers, timer);
     return timer;
   }
@@ -150,11 +158,14 @@ export class Kernel {
   // ---- running system calls ----
 
   /**
-   * Run a system call on thread t: its body runs now until it returns or sleeps; then every
-   * thread it woke runs until it blocks. The promise settles when the call returns.
+   * Run a system call on thread t: `call` makes its body (after checkEnter, the one check of a
+   * call's entry), which runs now until it returns or sleeps; then every thread it woke runs
+   * until it blocks. The promise settles when the call returns.
    */
-  enter<T>(t: Thread, name: string, args: string, body: SysGen<T> | T): Promise<T> {
+  enter<T>(t: Thread, name: string, args: string, call: () => SysGen<T> | T): Promise<T> {
+    // Checked before the body is made: a call that cannot sleep runs as it is made (MaySleep).
     this.checkEnter(t);
+    const body = call();
     this.stats.syscalls++;
     if (!mustSleep(body)) {
       this.runRunnable();
@@ -187,8 +198,8 @@ export class Kernel {
 
   /**
    * Throw if thread t cannot make a system call now: it is in one already, or has ended. A call
-   * that cannot sleep does its work when its body is made (MaySleep), so a caller that makes the
-   * body after this check keeps such a call from running at all.
+   * that cannot sleep does its work when its body is made (MaySleep), so enter makes the body
+   * after this check, which keeps such a call from running at all.
    */
   checkEnter(t: Thread): void {
     if (t.call) throw new Error(`thread ${t.name} is already in ${t.call.name}: one call at a time`);
@@ -292,7 +303,8 @@ export class Kernel {
     this.stats.sleeps++;
     this.emit?.({ type: 'thread_block', thread: t.name, call: t.call!.name, deadline: sleep.deadline });
     if (sleep.deadline !== null) {
-      this.addTimer(sleep.deadline, `timeout of ${t.name} in ${t.call!.name}`, () => {
+      const owner: TimerOwner = { kind: 'sleep', thread: t };
+      this.addTimer(sleep.deadline, owner, `timeout of ${t.name} in ${t.call!.name}`, () => {
         if (t.state === 'blocked' && t.sleepSeq === seq) {
           this.stats.timeouts++;
           wakeThread(this, t, 'timeout');

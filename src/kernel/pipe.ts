@@ -579,8 +579,20 @@ export const pipeOps: FileOperations = {
   write: pipeWrite,
   release: pipeRelease,
   fionread: pipeFionread,
+  readMax: pipeReadMax,
   pipeFcntl,
 };
+
+/**
+ * Not Linux (fs.ts readBuffer): a read returns at most what the pipe holds, and does not sleep
+ * when it holds something or the file is O_NONBLOCK; an empty non-blocking pipe's read returns
+ * EAGAIN or 0 without a byte (1: ->read needs a count, as a count of 0 returns 0 at once).
+ */
+function pipeReadMax(k: Kernel, file: File): number {
+  const n = pipeFionread(k, file);
+  if (n > 0) return n;
+  return file.nonblock ? 1 : -1;
+}
 
 // Linux: alloc_pipe_info. 16 slots (16 pages do not exceed pipe-max-size), or 2 once the user
 // is over pipe-user-pages-soft.

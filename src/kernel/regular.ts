@@ -31,6 +31,8 @@ interface TmpFile {
 // Linux: drivers/char/mem.c read_null / write_null.
 export const devNullOps: FileOperations = {
   type: 'null',
+  // Not Linux (fs.ts readBuffer): read_null returns 0.
+  readMax: () => 0,
   read() {
     return 0;
   },
@@ -69,11 +71,15 @@ export const tmpfileOps: FileOperations = {
   write: tmpWrite,
   release() {},
   // Linux: file_ioctl FIONREAD — i_size − f_pos.
-  fionread(_k, file) {
-    const f = file.priv as TmpFile;
-    return Math.max(0, f.inode.size - f.pos);
-  },
+  fionread: tmpRemaining,
+  // Not Linux: a regular file's read never sleeps; it returns at most what is left.
+  readMax: tmpRemaining,
 };
+
+function tmpRemaining(_k: Kernel, file: File): number {
+  const f = file.priv as TmpFile;
+  return Math.max(0, f.inode.size - f.pos);
+}
 
 export function openDevNull(k: Kernel, flags: number): File {
   return new File(k, devNullOps, flags | O_LARGEFILE, null);

@@ -63,10 +63,8 @@ export class SimSyscalls implements Syscalls {
     body: () => T,
   ): Promise<T extends Generator<unknown, infer V> ? V : T> {
     const t = this.thread;
-    // Checked before the body is made: a call that cannot sleep runs as it is made (MaySleep).
-    t.k.checkEnter(t);
     // Linux does the call's work on entry; the kernel runs it and whatever it woke.
-    return t.k.enter(t, name, formatArgs(args), body() as never);
+    return t.k.enter(t, name, formatArgs(args), body as never);
   }
 
   pipe(): R<{ fds: [number, number] }> {

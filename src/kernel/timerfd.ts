@@ -18,7 +18,7 @@ import { Unsupported } from '../api/syscalls.ts';
 import { ERRNO, errWhy, failWhy, toResult } from './errors.ts';
 import { File, type FileOperations, type PollTable, pollWait } from './file.ts';
 import { fdlookup, installFd } from './fs.ts';
-import type { Kernel, Timer } from './kernel.ts';
+import type { Kernel, Timer, TimerOwner } from './kernel.ts';
 import { type SysGen, sleepOn, type Thread } from './sched.ts';
 import { NSEC_PER_SEC } from './time.ts';
 import { newWaitQueue, snapshotWaitQueue, type WaitQueueHead, wakeUp } from './waitqueue.ts';
@@ -103,7 +103,8 @@ function hrtimerStart(k: Kernel, ctx: TimerfdCtx): void {
     timerfdTriggered(k, ctx);
     return;
   }
-  const timer = k.addTimer(ctx.expires, `timerfd:${ctx.id}`, () => {
+  const owner: TimerOwner = { kind: 'timerfd', id: ctx.id };
+  const timer = k.addTimer(ctx.expires, owner, `timerfd:${ctx.id}`, () => {
     if (ctx.timer === timer) timerfdTriggered(k, ctx);
   });
   ctx.timer = timer;
@@ -192,6 +193,8 @@ export const timerfdOps: FileOperations = {
   snapshot: (k, file) => snapshotTimerfd(k, file.priv as TimerfdCtx),
   poll: timerfdPoll,
   read: timerfdRead,
+  // Not Linux (fs.ts readBuffer): timerfd_read returns a u64 or nothing, asleep or not.
+  readMax: () => 8,
   // Linux: timerfd_release — cancel the timer; no wake-up.
   release(_k, file) {
     hrtimerCancel(file.priv as TimerfdCtx);

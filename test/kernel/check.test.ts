@@ -139,3 +139,20 @@ test('socketpair_of_an_unmodelled_family_gives_back_the_descriptors_it_reserved'
   assert.deepEqual(checkKernel(sim.k), []);
   assert.equal(ok(await sim.sys.eventfd(0, 0)).ret, 3);
 });
+
+test('timers_are_told_apart_by_their_owner_not_their_label', () => {
+  const sim = newSim();
+  // A timerfd's timer with no timerfd behind it, under a label that does not say so.
+  sim.k.addTimer(1000, { kind: 'timerfd', id: 999 }, 'timeout of nobody', () => {});
+  assert.ok(checkKernel(sim.k).includes('a timer of released timerfd 999 is armed'));
+  assert.ok(checkNothingLeft(sim.k).includes('timer "timeout of nobody" left armed'));
+  // A stale sleep timeout, whatever its label, is allowed to remain.
+  const other = newSim();
+  other.k.addTimer(1000, { kind: 'sleep', thread: other.sys.thread }, 'timerfd:7', () => {});
+  assert.deepEqual(checkKernel(other.k), []);
+  // (Its stdin, stdout and stderr are still open: only what is said of timers counts here.)
+  assert.deepEqual(
+    checkNothingLeft(other.k).filter((m) => m.includes('timer')),
+    [],
+  );
+});

@@ -101,9 +101,9 @@ function doEpollCtl(t: Thread, epfd: number, op: number, fd: number, epds: Epoll
   // the target is an epoll) runs the full check: loops and depth now, wake-up paths in ep_insert.
   // (Linux also does it when ep->gen == loop_check_gen, which only a concurrent check can cause.)
   let ctx: LoopCheckCtx | null = null;
-  const sysctl = epollSysctl(k);
+  // (The generation is per kernel: looked up only by the ADDs that take it, not every epoll_ctl.)
   if (op === EPOLL_CTL_ADD && (f.ep !== null || isFileEpoll(tf))) {
-    ctx = { gen: ++sysctl.loopCheckGen, insertingInto: null, tfileCheckList: [] };
+    ctx = { gen: ++epollSysctl(k).loopCheckGen, insertingInto: null, tfileCheckList: [] };
   }
   try {
     if (ctx && isFileEpoll(tf) && epLoopCheck(ctx, ep, tf.priv as Eventpoll) !== 0)
@@ -169,7 +169,7 @@ function doEpollCtl(t: Thread, epfd: number, op: number, fd: number, epds: Epoll
     }
   } finally {
     // Linux: clear_tfile_check_list; loop_check_gen++.
-    if (ctx) sysctl.loopCheckGen++;
+    if (ctx) epollSysctl(k).loopCheckGen++;
   }
 }
 

@@ -65,6 +65,8 @@ export interface ProtoOps {
   poll(k: Kernel, file: File, sock: Socket, pt: PollTable | null): number;
   /** ioctl(SIOCINQ), which is FIONREAD: bytes readable, or −errno. */
   inq(k: Kernel, sock: Socket): number;
+  /** Not Linux: FileOperations.readMax for the socket's file (fs.ts readBuffer). Absent: -1. */
+  readMax?(sock: Socket, nonblock: boolean): number;
   listen(k: Kernel, sock: Socket, backlog: number): number;
   shutdown(k: Kernel, sock: Socket, how: number): number;
   sendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number>;
@@ -113,6 +115,7 @@ export function sockRegister(pf: NetProtoFamily): void {
     read: sockReadIter,
     write: sockWriteIter,
     fionread: sockIoctlInq,
+    readMax: sockReadMax,
     release: sockClose,
     snapshot: (_k, file) => snapshotSocket(file.priv as Socket),
   };
@@ -137,6 +140,12 @@ function* sockReadIter(t: Thread, file: File, buf: Uint8Array, count: number): S
 function* sockWriteIter(t: Thread, file: File, data: Uint8Array): SysGen<number> {
   const sock = file.priv as Socket;
   return yield* sock.ops.sendmsg(t, sock, { iov: data, len: data.length, dontwait: file.nonblock });
+}
+
+/** Not Linux (fs.ts readBuffer): the most a read returns now, as the family knows it. */
+function sockReadMax(_k: Kernel, file: File): number {
+  const sock = file.priv as Socket;
+  return sock.ops.readMax ? sock.ops.readMax(sock, file.nonblock) : -1;
 }
 
 /** Linux: sock_ioctl → sock_do_ioctl → ops->ioctl(SIOCINQ). */

@@ -8,10 +8,10 @@ import { AF, SOCK, SOCK_TYPE_MASK, SOMAXCONN } from '../../abi/constants.ts';
 import type { SysResult } from '../../api/syscalls.ts';
 import { Unsupported } from '../../api/syscalls.ts';
 import { ERRNO, errWhy, failWhy, toResult } from '../errors.ts';
-import { fput } from '../file.ts';
-import { fdget, installFd } from '../fs.ts';
+import { type File, fput } from '../file.ts';
+import { fdget, fdput, installFd } from '../fs.ts';
 import type { Kernel } from '../kernel.ts';
-import { mustSleep, type SysGen, type Thread } from '../sched.ts';
+import { holdAcrossSleep, type MaySleep, mustSleep, type SysGen, type Thread } from '../sched.ts';
 import {
   type Sockaddr,
   Socket,
@@ -151,22 +151,42 @@ export function sys_listen(t: Thread, fd: number, backlog: number): SysResult {
  * Linux: __sys_connect → __sys_connect_file → ops->connect. May block (a full backlog). The
  * address is decoded before the call starts, so an unmodelled one throws Unsupported at once.
  */
-export function sys_connect(t: Thread, fd: number, address: string): SysGen<SysResult> {
-  return connectFile(t, fd, moveAddrToKernel('connect', address));
-}
-
-/** Linux: __sys_connect_file. */
-function* connectFile(t: Thread, fd: number, addr: Sockaddr): SysGen<SysResult> {
+export function sys_connect(t: Thread, fd: number, address: string): MaySleep<SysResult> {
+  const addr = moveAddrToKernel('connect', address);
   const file = fdget(t, fd);
   if (!file) return failWhy(t.k, 'EBADF', 'fdget', 'fd {fd} is not open', undefined, fd);
-  try {
-    const sock = sockFromFile(file);
-    if (!sock) return failWhy(t.k, 'ENOTSOCK', 'sock_from_file', '{file} is not a socket', file.id, fd);
-    const r = sock.ops.connect(t, sock, addr, file.nonblock);
-    return toResult(mustSleep(r) ? yield* r : r);
-  } finally {
-    fput(t.k, file);
-  }
+  return holdAcrossSleep(t, file, fdput, connectFile, { fd, addr });
+}
+
+/** Linux: __sys_connect_file — ops->connect, holding the file (fdget) until it returns. */
+function connectFile(
+  t: Thread,
+  file: File,
+  { fd, addr }: { fd: number; addr: Sockaddr },
+): MaySleep<SysResult> {
+  const sock = sockFromFile(file);
+  if (!sock) return failWhy(t.k, 'ENOTSOCK', 'sock_from_file', '{file} is not a socket', file.id, fd);
+  const r = sock.ops.connect(t, sock, addr, file.nonblock);
+  return mustSleep(r) ? resultAfterSleep(r) : toResult(r);
+}
+
+function* resultAfterSleep(r: SysGen<number>): SysGen<SysResult> {
+  return toResult(yield* r);
+}
+
+/**
+ * What accept4 holds across its sleep: the listener's file (fdget … fdput) and the descriptor
+ * it reserved (get_unused_fd_flags … put_unused_fd), -1 once installed or before it is taken.
+ */
+interface AcceptHold {
+  readonly file: File;
+  newfd: number;
+}
+
+/** Linux: fdput, and put_unused_fd of a reserved descriptor not installed (a failed accept). */
+function acceptRelease(t: Thread, h: AcceptHold): void {
+  if (h.newfd >= 0) t.proc.fdtable.unreserve(h.newfd);
+  fput(t.k, h.file);
 }
 
 /**
@@ -175,33 +195,50 @@ function* connectFile(t: Thread, fd: number, addr: Sockaddr): SysGen<SysResult> 
  * descriptor is reserved before waiting (get_unused_fd_flags), so a descriptor another thread
  * opens meanwhile gets the next number; it is installed on success and given back on failure.
  */
-export function* sys_accept4(t: Thread, fd: number, flags: number): SysGen<SysResult> {
+export function sys_accept4(t: Thread, fd: number, flags: number): MaySleep<SysResult> {
   const file = fdget(t, fd);
   if (!file) return failWhy(t.k, 'EBADF', 'fdget', 'fd {fd} is not open', undefined, fd);
-  const table = t.proc.fdtable;
-  let newfd = -1;
-  try {
-    if ((flags & ~(SOCK.SOCK_CLOEXEC | SOCK.SOCK_NONBLOCK)) !== 0)
-      return failWhy(t.k, 'EINVAL', '__sys_accept4', 'flags other than SOCK_CLOEXEC, SOCK_NONBLOCK');
-    newfd = table.reserve((flags & SOCK.SOCK_CLOEXEC) !== 0);
-    if (newfd < 0)
-      return toResult(errWhy(t.k, -EMFILE, 'get_unused_fd_flags', 'no free fd below RLIMIT_NOFILE'));
-    const sock = sockFromFile(file);
-    if (!sock) return failWhy(t.k, 'ENOTSOCK', 'sock_from_file', '{file} is not a socket', file.id, fd);
-    // Linux: do_accept — sock_alloc, with the listener's type and ops.
-    const newsock = new Socket(sock.type);
-    newsock.ops = sock.ops;
-    const r = sock.ops.accept(t, sock, newsock, file.nonblock);
-    const err = mustSleep(r) ? yield* r : r;
-    if (err < 0) return toResult(err);
-    table.installReserved(newfd, sockAllocFile(t.k, newsock, flags));
-    const ret = newfd;
-    newfd = -1;
-    return { ret };
-  } finally {
-    if (newfd >= 0) table.unreserve(newfd);
-    fput(t.k, file);
-  }
+  return holdAcrossSleep(t, { file, newfd: -1 }, acceptRelease, accept4File, { fd, flags });
+}
+
+/** Linux: __sys_accept4_file → do_accept, holding the listener's file and the reserved fd. */
+function accept4File(
+  t: Thread,
+  h: AcceptHold,
+  { fd, flags }: { fd: number; flags: number },
+): MaySleep<SysResult> {
+  if ((flags & ~(SOCK.SOCK_CLOEXEC | SOCK.SOCK_NONBLOCK)) !== 0)
+    return failWhy(t.k, 'EINVAL', '__sys_accept4', 'flags other than SOCK_CLOEXEC, SOCK_NONBLOCK');
+  h.newfd = t.proc.fdtable.reserve((flags & SOCK.SOCK_CLOEXEC) !== 0);
+  if (h.newfd < 0)
+    return toResult(errWhy(t.k, -EMFILE, 'get_unused_fd_flags', 'no free fd below RLIMIT_NOFILE'));
+  const { file } = h;
+  const sock = sockFromFile(file);
+  if (!sock) return failWhy(t.k, 'ENOTSOCK', 'sock_from_file', '{file} is not a socket', file.id, fd);
+  // Linux: do_accept — sock_alloc, with the listener's type and ops.
+  const newsock = new Socket(sock.type);
+  newsock.ops = sock.ops;
+  const r = sock.ops.accept(t, sock, newsock, file.nonblock);
+  return mustSleep(r) ? acceptAfterSleep(t, h, newsock, flags, r) : acceptInstall(t, h, newsock, flags, r);
+}
+
+function* acceptAfterSleep(
+  t: Thread,
+  h: AcceptHold,
+  newsock: Socket,
+  flags: number,
+  r: SysGen<number>,
+): SysGen<SysResult> {
+  return acceptInstall(t, h, newsock, flags, yield* r);
+}
+
+/** Linux: do_accept's end and fd_install — the new socket's file at the reserved descriptor. */
+function acceptInstall(t: Thread, h: AcceptHold, newsock: Socket, flags: number, err: number): SysResult {
+  if (err < 0) return toResult(err);
+  t.proc.fdtable.installReserved(h.newfd, sockAllocFile(t.k, newsock, flags));
+  const ret = h.newfd;
+  h.newfd = -1;
+  return { ret };
 }
 
 /** Linux: __sys_shutdown → __sys_shutdown_sock → ops->shutdown. */

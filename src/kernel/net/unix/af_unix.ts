@@ -181,6 +181,22 @@ function unixInqLen(_k: Kernel, sock: Socket): number {
   return amount;
 }
 
+/**
+ * Not Linux (fs.ts readBuffer): unix_inq_len without its errno: a read returns at most what is
+ * queued (a datagram read the first datagram), and does not sleep when something is queued or
+ * the socket is O_NONBLOCK; then an empty queue's read returns EAGAIN, 0 or an error without a
+ * byte (1: ->read needs a count, as a count of 0 returns 0 at once). A listener's read is EINVAL.
+ */
+function unixReadMax(sock: Socket, nonblock: boolean): number {
+  const sk = unixSk(sock);
+  if (sk.state === 'TCP_LISTEN') return -1;
+  let amount = 0;
+  if (sk.type === SOCK.SOCK_DGRAM) amount = sk.receiveQueue[0]?.data.length ?? 0;
+  else for (const skb of sk.receiveQueue) amount += skb.data.length - skb.consumed;
+  if (amount > 0) return amount;
+  return nonblock ? 1 : -1;
+}
+
 /** Linux: unix_stream_ops. */
 const unixStreamOps: ProtoOps = {
   family: PF_UNIX,
@@ -191,6 +207,7 @@ const unixStreamOps: ProtoOps = {
   accept: unixAccept,
   poll: unixPoll,
   inq: unixInqLen,
+  readMax: unixReadMax,
   listen: unixListen,
   shutdown: unixShutdown,
   sendmsg: unixStreamSendmsg,

@@ -90,12 +90,27 @@ export function fdput(t: Thread, file: File): void {
   fput(t.k, file);
 }
 
+/**
+ * Linux: fdget … fdput around a call that may sleep: EBADF (with `why`) for a descriptor that is
+ * not open, else `body` runs holding the file, released however the call ends (holdAcrossSleep).
+ */
+export function withFile<A, R extends object>(
+  t: Thread,
+  fd: number,
+  fn: string,
+  body: (t: Thread, file: File, arg: A) => MaySleep<SysResult<R>>,
+  arg: A,
+  why = 'fd {fd} is not open',
+): MaySleep<SysResult<R>> {
+  const file = fdget(t, fd);
+  if (!file) return failWhy(t.k, 'EBADF', fn, why, undefined, fd);
+  return holdAcrossSleep(t, file, fdput, body, arg);
+}
+
 /** Linux: ksys_read → vfs_read. The bytes come back in an array of exactly their number. */
 export function sys_read(t: Thread, fd: number, count: number): MaySleep<SysResult<{ data: Uint8Array }>> {
-  const file = fdget(t, fd);
-  if (!file) return failWhy(t.k, 'EBADF', 'fdget', 'fd {fd} is not open', undefined, fd);
   // Linux: vfs_read — a count above MAX_RW_COUNT reads MAX_RW_COUNT.
-  return holdAcrossSleep(t, file, fdput, vfsRead, Math.min(count, MAX_RW_COUNT));
+  return withFile(t, fd, 'fdget', vfsRead, Math.min(count, MAX_RW_COUNT));
 }
 
 // Linux: vfs_read — the file's ->read, holding the file (fdget) until it returns.
@@ -127,9 +142,7 @@ function readResult(t: Thread, buf: Uint8Array, n: number): SysResult<{ data: Ui
 
 /** Linux: ksys_write → vfs_write. */
 export function sys_write(t: Thread, fd: number, data: Uint8Array): MaySleep<SysResult> {
-  const file = fdget(t, fd);
-  if (!file) return failWhy(t.k, 'EBADF', 'fdget', 'fd {fd} is not open', undefined, fd);
-  return holdAcrossSleep(t, file, fdput, vfsWrite, data);
+  return withFile(t, fd, 'fdget', vfsWrite, data);
 }
 
 // Linux: vfs_write — the file's ->write, holding the file (fdget) until it returns.

@@ -7,8 +7,8 @@ import { EP_MAX_EVENTS, EPOLL, EPOLL_CTL, O } from '../../abi/constants.ts';
 import type { EpollEvent, SysResult, Timespec } from '../../api/syscalls.ts';
 import { ERRNO, errWhy, failWhy, toResult } from '../errors.ts';
 import { File, fileCanPoll } from '../file.ts';
-import { fdget, fdlookup, fdput, installFd } from '../fs.ts';
-import { holdAcrossSleep, type MaySleep, mustSleep, type SysGen, type Thread } from '../sched.ts';
+import { fdlookup, installFd, withFile } from '../fs.ts';
+import { type MaySleep, mustSleep, type SysGen, type Thread } from '../sched.ts';
 import { NSEC_PER_MSEC, NSEC_PER_SEC } from '../time.ts';
 import { type EpollEventState, isFileEpoll } from './epitem.ts';
 import { type Eventpoll, epAlloc, eventpollOps } from './eventpoll.ts';
@@ -205,10 +205,15 @@ function doEpollWait(
   maxevents: number,
   timeout: EpTimeout,
 ): MaySleep<SysResult<{ events: EpollEvent[] }>> {
-  const f = fdget(t, epfd);
-  if (!f) return failWhy(t.k, 'EBADF', 'do_epoll_wait', 'epfd {fd} is not open', undefined, epfd);
   // Linux: fdget … fdput around ep_check_params and ep_poll.
-  return holdAcrossSleep(t, f, fdput, epollWaitHolding, { maxevents, timeout });
+  return withFile(
+    t,
+    epfd,
+    'do_epoll_wait',
+    epollWaitHolding,
+    { maxevents, timeout },
+    'epfd {fd} is not open',
+  );
 }
 
 /** Linux: fs/eventpoll.c:do_epoll_wait — the part that runs holding the epoll file. */

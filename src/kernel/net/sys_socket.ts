@@ -9,7 +9,7 @@ import type { SysResult } from '../../api/syscalls.ts';
 import { Unsupported } from '../../api/syscalls.ts';
 import { ERRNO, errWhy, failWhy, toResult } from '../errors.ts';
 import { type File, fput } from '../file.ts';
-import { fdget, fdput, installFd } from '../fs.ts';
+import { fdget, installFd, withFile } from '../fs.ts';
 import type { Kernel } from '../kernel.ts';
 import { holdAcrossSleep, type MaySleep, mustSleep, type SysGen, type Thread } from '../sched.ts';
 import {
@@ -153,9 +153,7 @@ export function sys_listen(t: Thread, fd: number, backlog: number): SysResult {
  */
 export function sys_connect(t: Thread, fd: number, address: string): MaySleep<SysResult> {
   const addr = moveAddrToKernel('connect', address);
-  const file = fdget(t, fd);
-  if (!file) return failWhy(t.k, 'EBADF', 'fdget', 'fd {fd} is not open', undefined, fd);
-  return holdAcrossSleep(t, file, fdput, connectFile, { fd, addr });
+  return withFile(t, fd, 'fdget', connectFile, { fd, addr });
 }
 
 /** Linux: __sys_connect_file — ops->connect, holding the file (fdget) until it returns. */

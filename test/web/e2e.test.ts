@@ -274,6 +274,10 @@ describe('the playground in chromium', { skip: noPage, timeout: 300_000 }, () =>
       assert.ok((await page.getByTestId('step').count()) > 0, 'the step list stays');
       assert.equal(await page.locator('.steps.stale').count(), 1, 'the steps are marked stale');
       assert.equal(await page.locator('.kernel-scroll[data-stale=true]').count(), 1, 'so is the kernel');
+      // Half a binding, as a person types one: reported, never thrown.
+      await within(15_000, page.keyboard.press('ControlOrMeta+a'), 'select all in the editor');
+      await within(15_000, page.keyboard.type('[r, w'), 'typing "[r, w" into the editor');
+      await error.waitFor({ state: 'visible' });
       assert.deepEqual(errors, [], 'bad input never breaks the page');
     } finally {
       // A hung page must not hold the browser for the tests after this one.

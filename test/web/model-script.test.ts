@@ -79,3 +79,8 @@ test('completion_knows_calls_flag_words_and_the_names_bound', () => {
     ['$ep', '$r', '$w'],
   );
 });
+
+test('step_ranges_of_text_being_typed_are_empty_rather_than_an_error', () => {
+  for (const text of ['[r, w', '[r, w] = pipe2(O_NONBLOCK)\nwrite($w, "hi"', 'epoll_wiat($r, 8, 0)\n'])
+    assert.ok(Array.isArray(stepRangesOf(text)));
+});

@@ -39,7 +39,13 @@ export function scriptTextOf(doc: unknown): string {
 /** The character range of each step: JSON's elements of "steps", or the text form's lines. */
 export function stepRangesOf(text: string): { from: number; to: number }[] {
   if (isJsonText(text)) return stepRanges(text);
-  return textFormStepLines(text).map((line) => {
+  let lines: number[];
+  try {
+    lines = textFormStepLines(text);
+  } catch {
+    return []; // text being typed that does not parse yet: no step to highlight
+  }
+  return lines.map((line) => {
     const from = offsetOf(text, line, 1);
     const nl = text.indexOf('\n', from);
     return { from, to: nl < 0 ? text.length : nl };

@@ -30,6 +30,13 @@ export interface ProcessHandle {
    * run every runnable thread until it blocks; Linux: wait 50 ms).
    */
   settle(): Promise<void>;
+  /** The thread id (gettid) of thread `name`; the thread is made if it does not exist yet. */
+  tid(name: string): Promise<number>;
+  /**
+   * How many times the `catch` handler (sigaction's SigHandler 'catch') has run for `sig` in this
+   * process: a read of the handler's counter, not a system call.
+   */
+  caught(sig: number): Promise<number>;
   /** Close every descriptor the process opened and end its threads. */
   close(): Promise<void>;
 }
@@ -49,5 +56,22 @@ export class BlocksForever extends Error {
     readonly blocked: readonly { thread: string; call: string }[] = [],
   ) {
     super(message);
+  }
+}
+
+/**
+ * The process ended or stopped: a signal whose default action terminates, dumps core or stops
+ * was delivered to it unblocked at SIG_DFL. Every call of the process that had not returned, and
+ * every later one, rejects with this.
+ */
+export class ProcessKilled extends Error {
+  override name = 'ProcessKilled';
+  constructor(
+    /** The signal's number. */
+    readonly signal: number,
+    /** Its default action, as signal(7) names it. */
+    readonly action: 'term' | 'core' | 'stop',
+  ) {
+    super(`the process was ${action === 'stop' ? 'stopped' : 'killed'} by signal ${signal}`);
   }
 }

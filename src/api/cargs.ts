@@ -12,7 +12,7 @@
 //
 // Each check is one or two comparisons, so it costs nothing beside the call (poll's array too).
 
-import type { Itimerspec, PollFd, Timespec, Timeval } from './syscalls.ts';
+import type { Itimerspec, PollFd, Sigset, Timespec, Timeval } from './syscalls.ts';
 import { type SyscallName, type Syscalls, Unsupported } from './syscalls.ts';
 
 /**
@@ -87,6 +87,18 @@ function pollfds(fds: readonly PollFd[]): void {
     if ((events & 0xffff) !== events)
       throw new Unsupported('poll', `fds[${i}].events ${events}: a 16-bit mask (0 … 0xffff)`);
   }
+}
+
+/** The most signals a sigset_t holds (Linux: _NSIG, x86-64). */
+export const NSIG = 64;
+
+/** A sigset_t: signals 1 … 64 (sigaddset refuses any other, so no C program can pass one). */
+function sigset(call: string, what: string, set: Sigset | null): void {
+  if (set === null) return;
+  if (!Array.isArray(set)) throw new Unsupported(call, `${what}: not a list of signals`);
+  for (const sig of set)
+    if (!Number.isInteger(sig) || sig < 1 || sig > NSIG)
+      throw new Unsupported(call, `${what}: signal ${sig} is not in a sigset_t (1 … ${NSIG})`);
 }
 
 function fdSet(what: string, set: readonly number[] | null): void {
@@ -225,10 +237,11 @@ export const checkArgs: Checks = {
     cInt('epoll_wait', 'maxevents', maxevents);
     cInt('epoll_wait', 'timeout', timeout);
   },
-  epoll_pwait2(epfd, maxevents, timeout) {
+  epoll_pwait2(epfd, maxevents, timeout, sigmask = null) {
     cInt('epoll_pwait2', 'epfd', epfd);
     cInt('epoll_pwait2', 'maxevents', maxevents);
     if (timeout !== null) timespec('epoll_pwait2', 'timeout', timeout);
+    sigset('epoll_pwait2', 'sigmask', sigmask);
   },
   poll(fds, timeout) {
     pollfds(fds);
@@ -256,5 +269,49 @@ export const checkArgs: Checks = {
   sleep(ms) {
     // The API's nanosleep in whole milliseconds.
     cLong('sleep', 'ms', ms);
+  },
+  epoll_pwait(epfd, maxevents, timeout, sigmask) {
+    cInt('epoll_pwait', 'epfd', epfd);
+    cInt('epoll_pwait', 'maxevents', maxevents);
+    cInt('epoll_pwait', 'timeout', timeout);
+    sigset('epoll_pwait', 'sigmask', sigmask);
+  },
+  ppoll(fds, timeout, sigmask) {
+    pollfds(fds);
+    if (timeout !== null) timespec('ppoll', 'timeout', timeout);
+    sigset('ppoll', 'sigmask', sigmask);
+  },
+  pselect6(nfds, readfds, writefds, exceptfds, timeout, sigmask) {
+    cInt('pselect6', 'nfds', nfds);
+    fdSet('readfds', readfds);
+    fdSet('writefds', writefds);
+    fdSet('exceptfds', exceptfds);
+    if (timeout !== null) timespec('pselect6', 'timeout', timeout);
+    sigset('pselect6', 'sigmask', sigmask);
+  },
+  sigaction(sig, handler, flags, mask) {
+    cInt('sigaction', 'signum', sig);
+    if (handler !== 'SIG_DFL' && handler !== 'SIG_IGN' && handler !== 'catch')
+      throw new Unsupported('sigaction', `handler ${String(handler)}: SIG_DFL, SIG_IGN or catch`);
+    cWord('sigaction', 'sa_flags', flags);
+    sigset('sigaction', 'sa_mask', mask);
+  },
+  sigprocmask(how, set) {
+    cInt('sigprocmask', 'how', how);
+    sigset('sigprocmask', 'set', set);
+  },
+  sigpending() {},
+  kill(sig) {
+    cInt('kill', 'sig', sig);
+  },
+  tgkill(tid, sig) {
+    cInt('tgkill', 'tid', tid);
+    cInt('tgkill', 'sig', sig);
+  },
+  gettid() {},
+  signalfd(fd, mask, flags) {
+    cInt('signalfd', 'fd', fd);
+    sigset('signalfd', 'mask', mask);
+    cWord('signalfd', 'flags', flags);
   },
 };

@@ -39,9 +39,18 @@ export class SyscallError extends Error {
 export interface EpollEvent {
   /** EPOLL* mask. */
   events: number;
-  /** The user's 64-bit value; the API carries it as a number below 2^53. */
+  /** The user's 64-bit value; the API carries it as a number below 2^53 (64-bit: issue 10). */
   data: number;
 }
+
+/**
+ * A signal set (sigset_t): the signals in it, numbered as the kernel numbers them (1 … 64;
+ * SIGRTMIN is 32). Results list them ascending.
+ */
+export type Sigset = readonly number[];
+
+/** A disposition sigaction can install: the defaults, or a handler that only counts its runs. */
+export type SigHandler = 'SIG_DFL' | 'SIG_IGN' | 'catch';
 
 /** struct pollfd without its revents (poll returns them apart). */
 export interface PollFd {
@@ -85,6 +94,21 @@ export type SelectArgs = [
   timeout: Timeval | null,
 ];
 
+/** pselect6's arguments: select's, with a timespec, then the signal mask for the call. */
+export type Pselect6Args = [
+  nfds: number,
+  readfds: FdSet,
+  writefds: FdSet,
+  exceptfds: FdSet,
+  timeout: Timespec | null,
+  sigmask: Sigset | null,
+];
+
+/** What pselect6 writes back: as select, with the timespec the raw system call leaves. */
+export interface Pselect6Result extends Omit<SelectResult, 'timeout'> {
+  timeout: Timespec | null;
+}
+
 export interface SelectResult {
   readfds: number[] | null;
   writefds: number[] | null;
@@ -125,18 +149,49 @@ export interface Syscalls {
   epoll_create1(flags: number): Promise<SysResult>;
   epoll_ctl(epfd: number, op: number, fd: number, event: EpollEvent | null): Promise<SysResult>;
   epoll_wait(epfd: number, maxevents: number, timeout: number): Promise<SysResult<{ events: EpollEvent[] }>>;
+  /** epoll_pwait(2): the mask (null: none) is in force while the call runs. */
+  epoll_pwait(
+    epfd: number,
+    maxevents: number,
+    timeout: number,
+    sigmask: Sigset | null,
+  ): Promise<SysResult<{ events: EpollEvent[] }>>;
+  /** epoll_pwait2(2); sigmask omitted or null: none (then it is epoll_wait with a timespec). */
   epoll_pwait2(
     epfd: number,
     maxevents: number,
     timeout: Timespec | null,
+    sigmask?: Sigset | null,
   ): Promise<SysResult<{ events: EpollEvent[] }>>;
   poll(fds: readonly PollFd[], timeout: number): Promise<SysResult<{ revents: number[] }>>;
+  /** ppoll(2) as the raw system call: timespec or null (no timeout), mask or null. */
+  ppoll(
+    fds: readonly PollFd[],
+    timeout: Timespec | null,
+    sigmask: Sigset | null,
+  ): Promise<SysResult<{ revents: number[] }>>;
   select(...args: SelectArgs): Promise<SysResult<SelectResult>>;
+  /** The raw pselect6 system call (glibc's pselect hides the timespec it writes back). */
+  pselect6(...args: Pselect6Args): Promise<SysResult<Pselect6Result>>;
   timerfd_create(clockid: number, flags: number): Promise<SysResult>;
   timerfd_settime(fd: number, flags: number, value: Itimerspec): Promise<SysResult<{ old: Itimerspec }>>;
   timerfd_gettime(fd: number): Promise<SysResult<{ value: Itimerspec }>>;
   /** nanosleep, in milliseconds (virtual time on the simulated kernel). */
   sleep(ms: number): Promise<SysResult>;
+  /** rt_sigaction(2): install a disposition (the old one is not reported); mask: sa_mask. */
+  sigaction(sig: number, handler: SigHandler, flags: number, mask: Sigset): Promise<SysResult>;
+  /** rt_sigprocmask(2) on the calling thread; set null: only read the mask. */
+  sigprocmask(how: number, set: Sigset | null): Promise<SysResult<{ old: number[] }>>;
+  /** rt_sigpending(2): pending for this thread or its process, and blocked by this thread. */
+  sigpending(): Promise<SysResult<{ set: number[] }>>;
+  /** kill(getpid(), sig): a process-directed signal to the caller's own process. */
+  kill(sig: number): Promise<SysResult>;
+  /** tgkill(getpid(), tid, sig): a signal to one thread of the caller's process. */
+  tgkill(tid: number, sig: number): Promise<SysResult>;
+  /** gettid(2), as `ret`. */
+  gettid(): Promise<SysResult>;
+  /** signalfd4(2): fd -1 makes a new signalfd; otherwise updates that one's mask. */
+  signalfd(fd: number, mask: Sigset | null, flags: number): Promise<SysResult>;
 }
 
 /** The name of a system call in `Syscalls`. */

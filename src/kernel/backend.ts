@@ -2,7 +2,7 @@
 
 import { RLIMIT_NOFILE_DEFAULT } from '../abi/constants.ts';
 import { type Backend, type ProcessHandle, SCRIPT_NOFILE } from '../api/backend.ts';
-import type { Syscalls } from '../api/syscalls.ts';
+import { type Syscalls, Unsupported } from '../api/syscalls.ts';
 import { Kernel } from './kernel.ts';
 import type { Process } from './proc.ts';
 import { createScriptProcess, type ScriptProcessOptions, SimSyscalls } from './system.ts';
@@ -33,6 +33,14 @@ export class SimProcessHandle implements ProcessHandle {
 
   async settle(): Promise<void> {
     this.kernel.runRunnable();
+  }
+
+  async tid(name: string): Promise<number> {
+    throw new Unsupported('gettid', `thread ${name}: signals are not modelled yet`);
+  }
+
+  async caught(sig: number): Promise<number> {
+    throw new Unsupported('caught', `signal ${sig}: signals are not modelled yet`);
   }
 
   async close(): Promise<void> {

@@ -8,12 +8,17 @@ import type {
   EpollEvent,
   Itimerspec,
   PollFd,
+  Pselect6Args,
+  Pselect6Result,
   SelectArgs,
   SelectResult,
+  SigHandler,
+  Sigset,
   Syscalls,
   SysResult,
   Timespec,
 } from '../api/syscalls.ts';
+import { Unsupported } from '../api/syscalls.ts';
 import { sys_eventfd2 } from './eventfd.ts';
 import {
   sys_epoll_create,
@@ -197,6 +202,46 @@ export class SimSyscalls implements Syscalls {
   sleep(ms: number): R {
     checkArgs.sleep(ms);
     return this.enter('nanosleep', [ms], () => sys_sleep(this.thread, ms));
+  }
+  // ---- signals (issue 10): not yet implemented on this backend ----
+  epoll_pwait(
+    _epfd: number,
+    _maxevents: number,
+    _timeout: number,
+    _sigmask: Sigset | null,
+  ): R<{ events: EpollEvent[] }> {
+    throw new Unsupported('epoll_pwait', 'signals are not modelled yet');
+  }
+  ppoll(
+    _fds: readonly PollFd[],
+    _timeout: Timespec | null,
+    _sigmask: Sigset | null,
+  ): R<{ revents: number[] }> {
+    throw new Unsupported('ppoll', 'signals are not modelled yet');
+  }
+  pselect6(..._args: Pselect6Args): R<Pselect6Result> {
+    throw new Unsupported('pselect6', 'signals are not modelled yet');
+  }
+  sigaction(_sig: number, _handler: SigHandler, _flags: number, _mask: Sigset): R {
+    throw new Unsupported('sigaction', 'signals are not modelled yet');
+  }
+  sigprocmask(_how: number, _set: Sigset | null): R<{ old: number[] }> {
+    throw new Unsupported('sigprocmask', 'signals are not modelled yet');
+  }
+  sigpending(): R<{ set: number[] }> {
+    throw new Unsupported('sigpending', 'signals are not modelled yet');
+  }
+  kill(_sig: number): R {
+    throw new Unsupported('kill', 'signals are not modelled yet');
+  }
+  tgkill(_tid: number, _sig: number): R {
+    throw new Unsupported('tgkill', 'signals are not modelled yet');
+  }
+  gettid(): R {
+    throw new Unsupported('gettid', 'signals are not modelled yet');
+  }
+  signalfd(_fd: number, _mask: Sigset | null, _flags: number): R {
+    throw new Unsupported('signalfd', 'signals are not modelled yet');
   }
 }
 

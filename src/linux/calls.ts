@@ -29,8 +29,12 @@ import type {
   EpollEvent,
   Itimerspec,
   PollFd,
+  Pselect6Args,
+  Pselect6Result,
   SelectArgs,
   SelectResult,
+  SigHandler,
+  Sigset,
   Syscalls,
   SysResult,
   Timespec,
@@ -520,5 +524,46 @@ export class LinuxCalls implements Syscalls {
     const sec = Math.floor(ms / 1000);
     const req = encodeTimespec({ sec, nsec: (ms - sec * 1000) * 1e6 });
     return this.plain(await callAsync(this.c.nanosleep, req, null));
+  }
+
+  // ---- signals (issue 10): not yet implemented on this backend ----
+  async epoll_pwait(
+    _epfd: number,
+    _maxevents: number,
+    _timeout: number,
+    _sigmask: Sigset | null,
+  ): Promise<SysResult<{ events: EpollEvent[] }>> {
+    throw new Unsupported('epoll_pwait', 'signals are not modelled yet');
+  }
+  async ppoll(
+    _fds: readonly PollFd[],
+    _timeout: Timespec | null,
+    _sigmask: Sigset | null,
+  ): Promise<SysResult<{ revents: number[] }>> {
+    throw new Unsupported('ppoll', 'signals are not modelled yet');
+  }
+  async pselect6(..._args: Pselect6Args): Promise<SysResult<Pselect6Result>> {
+    throw new Unsupported('pselect6', 'signals are not modelled yet');
+  }
+  async sigaction(_sig: number, _handler: SigHandler, _flags: number, _mask: Sigset): Promise<SysResult> {
+    throw new Unsupported('sigaction', 'signals are not modelled yet');
+  }
+  async sigprocmask(_how: number, _set: Sigset | null): Promise<SysResult<{ old: number[] }>> {
+    throw new Unsupported('sigprocmask', 'signals are not modelled yet');
+  }
+  async sigpending(): Promise<SysResult<{ set: number[] }>> {
+    throw new Unsupported('sigpending', 'signals are not modelled yet');
+  }
+  async kill(_sig: number): Promise<SysResult> {
+    throw new Unsupported('kill', 'signals are not modelled yet');
+  }
+  async tgkill(_tid: number, _sig: number): Promise<SysResult> {
+    throw new Unsupported('tgkill', 'signals are not modelled yet');
+  }
+  async gettid(): Promise<SysResult> {
+    throw new Unsupported('gettid', 'signals are not modelled yet');
+  }
+  async signalfd(_fd: number, _mask: Sigset | null, _flags: number): Promise<SysResult> {
+    throw new Unsupported('signalfd', 'signals are not modelled yet');
   }
 }

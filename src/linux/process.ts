@@ -33,8 +33,12 @@ import type {
   EpollEvent,
   Itimerspec,
   PollFd,
+  Pselect6Args,
+  Pselect6Result,
   SelectArgs,
   SelectResult,
+  SigHandler,
+  Sigset,
   SyscallName,
   Syscalls,
   SysResult,
@@ -397,6 +401,14 @@ export class LinuxProcess implements ProcessHandle {
     return this.childFate;
   }
 
+  async tid(name: string): Promise<number> {
+    throw new Unsupported('gettid', `thread ${name}: signals are not modelled yet`);
+  }
+
+  async caught(sig: number): Promise<number> {
+    throw new Unsupported('caught', `signal ${sig}: signals are not modelled yet`);
+  }
+
   thread(name: string): Syscalls {
     let t = this.threads.get(name);
     if (!t) {
@@ -742,5 +754,44 @@ class ThreadCalls implements Syscalls {
   }
   sleep(ms: number): Promise<SysResult> {
     return this.call('sleep', ms);
+  }
+  epoll_pwait(
+    epfd: number,
+    maxevents: number,
+    timeout: number,
+    sigmask: Sigset | null,
+  ): Promise<SysResult<{ events: EpollEvent[] }>> {
+    return this.call('epoll_pwait', epfd, maxevents, timeout, sigmask);
+  }
+  ppoll(
+    fds: readonly PollFd[],
+    timeout: Timespec | null,
+    sigmask: Sigset | null,
+  ): Promise<SysResult<{ revents: number[] }>> {
+    return this.call('ppoll', fds, timeout, sigmask);
+  }
+  pselect6(...args: Pselect6Args): Promise<SysResult<Pselect6Result>> {
+    return this.call('pselect6', ...args);
+  }
+  sigaction(sig: number, handler: SigHandler, flags: number, mask: Sigset): Promise<SysResult> {
+    return this.call('sigaction', sig, handler, flags, mask);
+  }
+  sigprocmask(how: number, set: Sigset | null): Promise<SysResult<{ old: number[] }>> {
+    return this.call('sigprocmask', how, set);
+  }
+  sigpending(): Promise<SysResult<{ set: number[] }>> {
+    return this.call('sigpending');
+  }
+  kill(sig: number): Promise<SysResult> {
+    return this.call('kill', sig);
+  }
+  tgkill(tid: number, sig: number): Promise<SysResult> {
+    return this.call('tgkill', tid, sig);
+  }
+  gettid(): Promise<SysResult> {
+    return this.call('gettid');
+  }
+  signalfd(fd: number, mask: Sigset | null, flags: number): Promise<SysResult> {
+    return this.call('signalfd', fd, mask, flags);
   }
 }

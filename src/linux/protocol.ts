@@ -42,6 +42,16 @@ export const SYSCALL_NAMES = [
   'timerfd_settime',
   'timerfd_gettime',
   'sleep',
+  'epoll_pwait',
+  'ppoll',
+  'pselect6',
+  'sigaction',
+  'sigprocmask',
+  'sigpending',
+  'kill',
+  'tgkill',
+  'gettid',
+  'signalfd',
 ] as const satisfies readonly SyscallName[];
 
 // The list above is complete: a method added to Syscalls and not here fails to type-check.

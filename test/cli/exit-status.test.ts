@@ -39,6 +39,8 @@ const closeReturns7: Backend = {
   async createProcess(): Promise<ProcessHandle> {
     const p = await simBackend.createProcess();
     return {
+      tid: (name) => p.tid(name),
+      caught: (sig) => p.caught(sig),
       thread: (name) => {
         const sys = p.thread(name);
         const close = async (fd: number) => {

@@ -62,6 +62,8 @@ export function refusing(inner: Backend, call: keyof Syscalls): Backend {
     async createProcess(): Promise<ProcessHandle> {
       const p = await inner.createProcess();
       return {
+        tid: (name) => p.tid(name),
+        caught: (sig) => p.caught(sig),
         thread: (name) => {
           const sys = p.thread(name);
           return new Proxy(sys, {

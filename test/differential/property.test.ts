@@ -22,6 +22,8 @@ const buggy: Backend = {
   async createProcess(): Promise<ProcessHandle> {
     const p = await simBackend.createProcess();
     return {
+      tid: (name) => p.tid(name),
+      caught: (sig) => p.caught(sig),
       wait: (call) => p.wait(call),
       settle: () => p.settle(),
       close: () => p.close(),

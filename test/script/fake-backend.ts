@@ -76,6 +76,14 @@ export class FakeProcess implements ProcessHandle {
     return new FakeSyscalls(this, name);
   }
 
+  async tid(): Promise<number> {
+    throw new Unsupported('gettid', 'the fake backend has no signals');
+  }
+
+  async caught(): Promise<number> {
+    throw new Unsupported('caught', 'the fake backend has no signals');
+  }
+
   async settle(): Promise<void> {
     await tick();
   }
@@ -392,5 +400,35 @@ class FakeSyscalls implements Syscalls {
   }
   async timerfd_gettime(): Promise<SysResult<{ value: never }>> {
     return this.unsupported('timerfd_gettime');
+  }
+  async epoll_pwait(): Promise<SysResult<{ events: EpollEvent[] }>> {
+    return this.unsupported('epoll_pwait');
+  }
+  async ppoll(): Promise<SysResult<{ revents: number[] }>> {
+    return this.unsupported('ppoll');
+  }
+  async pselect6(): Promise<SysResult<never>> {
+    return this.unsupported('pselect6');
+  }
+  async sigaction(): Promise<SysResult> {
+    return this.unsupported('sigaction');
+  }
+  async sigprocmask(): Promise<SysResult<{ old: number[] }>> {
+    return this.unsupported('sigprocmask');
+  }
+  async sigpending(): Promise<SysResult<{ set: number[] }>> {
+    return this.unsupported('sigpending');
+  }
+  async kill(): Promise<SysResult> {
+    return this.unsupported('kill');
+  }
+  async tgkill(): Promise<SysResult> {
+    return this.unsupported('tgkill');
+  }
+  async gettid(): Promise<SysResult> {
+    return this.unsupported('gettid');
+  }
+  async signalfd(): Promise<SysResult> {
+    return this.unsupported('signalfd');
   }
 }

@@ -34,6 +34,8 @@ export async function computeTrace(doc: unknown, path = 'playground'): Promise<P
         thread: (name: string) => handle.thread(name),
         wait: <T>(call: Promise<T>) => handle.wait(call),
         settle: () => handle.settle(),
+        tid: (name: string) => handle.tid(name),
+        caught: (sig: number) => handle.caught(sig),
         close: async () => {
           if (ran < script.steps.length) {
             const t = recorder.take();

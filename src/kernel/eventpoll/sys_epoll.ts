@@ -4,7 +4,7 @@
 // interest.ts (ADD, MOD, DEL) and wait.ts (epoll_wait); this layer only decides whether it is.
 
 import { EP_MAX_EVENTS, EPOLL, EPOLL_CTL, O } from '../../abi/constants.ts';
-import type { EpollEvent, SysResult, Timespec } from '../../api/syscalls.ts';
+import { type EpollEvent, epollData, type SysResult, type Timespec } from '../../api/syscalls.ts';
 import { ERRNO, errWhy, failWhy, toResult } from '../errors.ts';
 import { File, fileCanPoll } from '../file.ts';
 import { fdlookup, installFd, withFile } from '../fs.ts';
@@ -184,7 +184,8 @@ export function sys_epoll_ctl(
   let epds: EpollEventState | null = null;
   if (op !== EPOLL_CTL_DEL) {
     if (event === null) return failWhy(t.k, 'EFAULT', 'copy_from_user', 'the event pointer is NULL');
-    epds = { events: event.events >>> 0, data: event.data };
+    // Linux: copy_from_user of the whole u64; epollData keeps one representation per value.
+    epds = { events: event.events >>> 0, data: epollData(event.data) };
     t.k.stats.bytesCopiedIn += EPOLL_EVENT_SIZE;
   }
   return toResult(doEpollCtl(t, epfd, op, fd, epds));

@@ -197,12 +197,20 @@ export const CALLS = {
   pipe: { args: [], shape: 'pair', invoke: (s) => s.pipe() },
   pipe2: { args: [flags('flags', FLAG_TABLES.pipe)], shape: 'pair', invoke: (s, a) => s.pipe2(a.int(0)) },
   socketpair: {
-    args: [flags('domain', FLAG_TABLES.af), flags('type', FLAG_TABLES.sock), int('protocol')],
+    args: [
+      flags('domain', FLAG_TABLES.af),
+      flags('type', FLAG_TABLES.sock),
+      flags('protocol', SCRIPT_TABLES.none),
+    ],
     shape: 'pair',
     invoke: (s, a) => s.socketpair(a.int(0), a.int(1), a.int(2)),
   },
   socket: {
-    args: [flags('domain', FLAG_TABLES.af), flags('type', FLAG_TABLES.sock), int('protocol')],
+    args: [
+      flags('domain', FLAG_TABLES.af),
+      flags('type', FLAG_TABLES.sock),
+      flags('protocol', SCRIPT_TABLES.none),
+    ],
     shape: 'fd',
     invoke: (s, a) => s.socket(a.int(0), a.int(1), a.int(2)),
   },

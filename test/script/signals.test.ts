@@ -11,6 +11,8 @@ import { Unsupported } from '../../src/api/syscalls.ts';
 import { failureJson, renderFailure } from '../../src/script/output.ts';
 import { parseScript, ScriptError } from '../../src/script/parse.ts';
 import { exitStatus, runScript } from '../../src/script/run.ts';
+import { formatScriptTextForm, parseScriptTextForm } from '../../src/script/text.ts';
+import type { JsonObject } from '../../src/script/values.ts';
 import { type Recorded, RecordingBackend } from './recording-backend.ts';
 
 /** 128-byte signalfd_siginfo records with these ssi_signo values. */
@@ -384,5 +386,31 @@ describe('a run the process does not survive', () => {
     );
     assert.equal(report.failure?.kind, 'unsupported');
     assert.equal(exitStatus(report), 2);
+  });
+});
+
+describe('signal steps in the text form', () => {
+  test('signal steps round-trip through the text form, signal names bare', () => {
+    const doc: JsonObject = {
+      steps: [
+        { call: 'sigaction', args: ['SIGUSR1', 'catch', 'SA_RESTART', ['SIGRTMIN+3']] },
+        { call: 'sigprocmask', args: ['SIG_BLOCK', ['SIGUSR1', 'SIGRTMAX-2']], expect: { ret: 0, old: [] } },
+        { call: 'sleep', args: [1], thread: 't1' },
+        { call: 'tgkill', args: ['t1', 'SIGUSR2'] },
+        { call: 'join', args: ['t1'] },
+        { call: 'kill', args: [34] },
+        { call: 'sigpending', expect: { ret: 0, set: ['SIGUSR1', 'SIGRTMIN+2'] } },
+        { call: 'signalfd', args: [-1, ['SIGUSR1'], 'SFD_NONBLOCK'], bind: 'sfd' },
+        { call: 'read_signalfd', args: ['$sfd', 128], expect: { ret: 128, signals: ['SIGUSR1'] } },
+        { call: 'caught', args: ['SIGUSR1'], expect: { ret: 0 } },
+        { call: 'epoll_pwait2', args: [3, 1, null] },
+      ],
+    };
+    const text = formatScriptTextForm(doc);
+    assert.match(text, /^sigaction\(SIGUSR1, catch, SA_RESTART, \[SIGRTMIN\+3\]\)$/m);
+    assert.match(text, /^tgkill\(t1, SIGUSR2\)$/m);
+    assert.match(text, /^caught\(SIGUSR1\) -> 0$/m);
+    assert.deepEqual(parseScriptTextForm(text), doc);
+    assert.equal(parseScript(parseScriptTextForm(text)).steps.length, 11);
   });
 });

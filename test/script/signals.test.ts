@@ -11,8 +11,9 @@ import { Unsupported } from '../../src/api/syscalls.ts';
 import { failureJson, renderFailure } from '../../src/script/output.ts';
 import { parseScript, ScriptError } from '../../src/script/parse.ts';
 import { exitStatus, runScript } from '../../src/script/run.ts';
+import { stableResult } from '../../src/script/stable.ts';
 import { formatScriptTextForm, parseScriptTextForm } from '../../src/script/text.ts';
-import type { JsonObject } from '../../src/script/values.ts';
+import type { Json, JsonObject } from '../../src/script/values.ts';
 import { type Recorded, RecordingBackend } from './recording-backend.ts';
 
 /** 128-byte signalfd_siginfo records with these ssi_signo values. */
@@ -412,5 +413,33 @@ describe('signal steps in the text form', () => {
     assert.match(text, /^caught\(SIGUSR1\) -> 0$/m);
     assert.deepEqual(parseScriptTextForm(text), doc);
     assert.equal(parseScript(parseScriptTextForm(text)).steps.length, 11);
+  });
+});
+
+describe('pselect6 timeout', () => {
+  test('pselect6 keeps its written-back timespec only where it is deterministic', () => {
+    const script = parseScript({
+      steps: [
+        { call: 'pselect6', args: [0, null, null, null, { sec: 5, nsec: 0 }, null] },
+        { call: 'pselect6', args: [0, null, null, null, { sec: 0, nsec: 0 }, null] },
+        { call: 'pselect6', args: [0, null, null, null, null, null] },
+      ],
+    });
+    const ready = (timeout: Json) => ({ ret: 1, readfds: [], writefds: null, exceptfds: null, timeout });
+    // Woken with time left: how much depends on the clock.
+    assert.deepEqual(stableResult(script, script.steps[0], ready({ sec: 4, nsec: 999 })), {
+      ret: 1,
+      readfds: [],
+      writefds: null,
+      exceptfds: null,
+    });
+    // Timed out: zero, on every kernel.
+    const timedOut = { ...ready({ sec: 0, nsec: 0 }), ret: 0 };
+    assert.deepEqual(stableResult(script, script.steps[0], timedOut), timedOut);
+    assert.deepEqual(
+      stableResult(script, script.steps[1], ready({ sec: 0, nsec: 0 })),
+      ready({ sec: 0, nsec: 0 }),
+    );
+    assert.deepEqual(stableResult(script, script.steps[2], ready(null)), ready(null));
   });
 });

@@ -421,7 +421,7 @@ function parseArg(spec: ArgSpec, v: unknown, prev: readonly Arg[], scope: Scope)
       return { kind: 'string', value: v };
     case 'signal':
       // Any name any table knows, or an integer: kill(0) and kill(65) are the kernel's to answer.
-      return { kind: 'int', value: flagWord(v, SIGNALS) };
+      return { kind: 'int', value: oneSignal(v) };
     case 'sigset':
       if (v === null && spec.name === 'sa_mask')
         throw new ArgError(`sa_mask is a field of struct sigaction, not a pointer: write [] for none`);
@@ -445,6 +445,16 @@ function parseArg(spec: ArgSpec, v: unknown, prev: readonly Arg[], scope: Scope)
 const SIGNALS: FlagTable = ANY_NAME;
 
 /**
+ * One signal: a name or a number, not names joined by "|" — a signal is a number, not a mask, and
+ * "SIGUSR1|SIGUSR2" would send neither (10|12 is SIGALRM).
+ */
+function oneSignal(v: unknown): number {
+  if (typeof v === 'string' && v.includes('|'))
+    throw new ArgError(`a signal is one name or number, not a flag word: ${show(v)}`);
+  return flagWord(v, SIGNALS);
+}
+
+/**
  * A sigset_t: a list of signals, or null (a null pointer). Each is 1 … 64: sigaddset refuses any
  * other, so no C program can put one in a set, and a script that tries is malformed.
  */
@@ -455,7 +465,7 @@ function signalSet(v: unknown): number[] | null {
     try {
       if (typeof entry !== 'number' && typeof entry !== 'string')
         throw new ArgError(`expected a signal (a name or a number), got ${show(entry)}`);
-      const sig = flagWord(entry, SIGNALS);
+      const sig = oneSignal(entry);
       if (!Number.isInteger(sig) || sig < 1 || sig > NSIG)
         throw new ArgError(`${show(entry)} is ${sig}, not a signal a sigset_t holds (1 … ${NSIG})`);
       return sig;

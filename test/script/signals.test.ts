@@ -222,6 +222,11 @@ describe('malformed signal steps', () => {
       [{ call: 'kill', args: ['SIGUSR3'] }],
       /unknown flag "SIGUSR3" \(did you mean "SIGUSR1"\?\)/,
     ],
+    [
+      'two signals joined as a flag word',
+      [{ call: 'kill', args: ['SIGUSR1|SIGUSR2'] }],
+      /a signal is one name or number/,
+    ],
     ['SIGRTMIN counting down', [{ call: 'kill', args: ['SIGRTMIN-1'] }], /unknown flag "SIGRTMIN-1"/],
     ['SIGRTMAX counting up', [{ call: 'kill', args: ['SIGRTMAX+1'] }], /unknown flag "SIGRTMAX\+1"/],
     [

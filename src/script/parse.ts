@@ -566,7 +566,7 @@ function epollEvent(v: unknown): { events: number; data: EpollData } | null {
  * 2^53 is malformed: JSON.parse has already rounded it (9007199254740993 reads as …992), which
  * Number.isSafeInteger detects.
  */
-export function userData(v: unknown): EpollData {
+function userData(v: unknown): EpollData {
   if (typeof v === 'number') {
     if (Number.isSafeInteger(v) && v >= 0) return v;
     if (Number.isInteger(v) && v > 0)

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EPOLL, EPOLL_CTL } from '../../src/abi/constants.ts';
 import { type EpollData, epollData, type Syscalls, Unsupported } from '../../src/api/syscalls.ts';
+import { snapshotEventpolls } from '../../src/kernel/eventpoll/snapshot.ts';
 import { decodeEpollEvents, encodeEpollEvent } from '../../src/linux/layout.ts';
 import { ok, withSim } from '../helpers.ts';
 import { inProcess } from '../linux/helpers.ts';
@@ -77,4 +78,25 @@ test('epollData keeps one representation: a number below 2^53, a bigint from the
   assert.equal(epollData(2n ** 53n - 1n), 2 ** 53 - 1);
   assert.equal(epollData(2n ** 53n), 2n ** 53n);
   assert.equal(epollData(42), 42);
+});
+
+test('an epoll snapshot writes epoll data from 2^53 up as a decimal string, so it stays JSON', async () => {
+  await withSim(async ({ sys, k }) => {
+    const ep = ok(await sys.epoll_create1(0)).ret;
+    const a = ok(await sys.eventfd(0, 0)).ret;
+    const b = ok(await sys.eventfd(0, 0)).ret;
+    ok(await sys.epoll_ctl(ep, EPOLL_CTL.EPOLL_CTL_ADD, a, { events: EPOLL.EPOLLIN, data: 2n ** 64n - 1n }));
+    ok(await sys.epoll_ctl(ep, EPOLL_CTL.EPOLL_CTL_ADD, b, { events: EPOLL.EPOLLIN, data: 9 }));
+    const items = JSON.parse(JSON.stringify(snapshotEventpolls(k))).flatMap(
+      (e: { items: { fd: number; data: unknown }[] }) => e.items,
+    );
+    assert.deepEqual(
+      items.map((i: { fd: number; data: unknown }) => [i.fd, i.data]).sort(),
+      [
+        [a, '18446744073709551615'],
+        [b, 9],
+      ].sort(),
+    );
+    for (const fd of [a, b, ep]) ok(await sys.close(fd));
+  });
 });

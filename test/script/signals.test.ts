@@ -8,6 +8,7 @@ import { O } from '../../src/abi/constants.ts';
 import { SA, SIGNALFD_SIGINFO_SIZE } from '../../src/abi/signal.ts';
 import { ProcessKilled } from '../../src/api/backend.ts';
 import { Unsupported } from '../../src/api/syscalls.ts';
+import { compareRuns } from '../../src/script/diff.ts';
 import { failureJson, renderFailure } from '../../src/script/output.ts';
 import { parseScript, ScriptError } from '../../src/script/parse.ts';
 import { exitStatus, runScript } from '../../src/script/run.ts';
@@ -446,5 +447,24 @@ describe('pselect6 timeout', () => {
       ready({ sec: 0, nsec: 0 }),
     );
     assert.deepEqual(stableResult(script, script.steps[2], ready(null)), ready(null));
+  });
+});
+
+describe('diff of killed runs', () => {
+  const killedBy = (sig: number) =>
+    new RecordingBackend((c) => {
+      if (c.call === 'kill') throw new ProcessKilled(sig, 'term');
+      return answer(c);
+    });
+
+  test('two runs killed by the same signal agree, by different signals differ', async () => {
+    const script = parseScript({ steps: [{ call: 'sigpending' }, { call: 'kill', args: ['SIGTERM'] }] });
+    const term = await runScript(script, killedBy(15));
+    const term2 = await runScript(script, killedBy(15));
+    const int = await runScript(script, killedBy(2));
+    assert.deepEqual(compareRuns(script, term, term2), []);
+    const diff = compareRuns(script, term, int);
+    assert.equal(diff.length, 1);
+    assert.equal(diff[0].step, 1);
   });
 });

@@ -123,7 +123,8 @@ const NAME_OF = new Map<number, string>(Object.entries(SIG).map(([name, n]) => [
 /**
  * The name results give signal `sig`: "SIGTERM", "SIGRTMIN", "SIGRTMIN+n" (n ≤ 16), "SIGRTMAX-n"
  * (n < 16), "SIGRTMAX"; the number as a string outside 1 … 64. Real-time names count from the
- * nearer end, as strsignal and kill -l do (SIGRTMIN+16 is 48, SIGRTMAX-15 is 49).
+ * nearer end (SIGRTMIN+16 is 48, SIGRTMAX-15 is 49): the project's choice, in the kernel's
+ * numbering. glibc's names (kill -l) count from its own SIGRTMIN, 34, so they differ.
  */
 export function signalName(sig: number): string {
   const classic = NAME_OF.get(sig);

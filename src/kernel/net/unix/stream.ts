@@ -3,6 +3,7 @@
 // stream poll. unix_stream_connect serves SOCK_SEQPACKET too.
 
 import { EPOLL } from '../../../abi/constants.ts';
+import { ERESTARTSYS } from '../../entry.ts';
 import { ERRNO, errWhy } from '../../errors.ts';
 import { copyBytes, type File, type PollTable, pollWait } from '../../file.ts';
 import type { Kernel } from '../../kernel.ts';
@@ -21,7 +22,7 @@ import type { Msghdr, Sockaddr, Socket } from '../socket.ts';
 import { unixFindAbstract, unixValidateAddr } from './namespace.ts';
 import { recvqFull, UnixSock, unixSk, unixWaitForPeer, unixWritable } from './unix_sock.ts';
 
-const { EAGAIN, ECONNREFUSED, EINTR, EINVAL, EISCONN, ENOTCONN, EPIPE } = ERRNO;
+const { EAGAIN, ECONNREFUSED, EINVAL, EISCONN, ENOTCONN, EPIPE } = ERRNO;
 const { EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP, EPOLLRDNORM, EPOLLWRNORM, EPOLLWRBAND, EPOLLRDHUP } = EPOLL;
 
 // Linux: UNIX_SKB_FRAGS_SZ = PAGE_SIZE << get_order(32768).
@@ -72,7 +73,8 @@ export function* unixStreamConnect(
           "the listener's backlog is full and the socket is O_NONBLOCK",
         );
       const reason = yield* unixWaitForPeer(t, other);
-      if (reason === 'signal') return -EINTR;
+      // Linux: sock_intr_errno (no timeout: -ERESTARTSYS).
+      if (reason === 'signal') return -ERESTARTSYS;
       continue;
     }
     // Linux: checked only now, so a full or missing listener is reported first.
@@ -161,7 +163,8 @@ export function* unixStreamRecvmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen
       // Linux: unix_stream_data_wait — prepare_to_wait (non-exclusive, head) until something changes.
       while (sk.receiveQueue.length === 0 && !sk.err && !(sk.shutdown & RCV_SHUTDOWN)) {
         const reason = yield* sleepOn(t, sk.wq, 'shared');
-        if (reason === 'signal') return copied || -EINTR;
+        // Linux: sock_intr_errno (no SO_RCVTIMEO: -ERESTARTSYS); what was copied is returned.
+        if (reason === 'signal') return copied || -ERESTARTSYS;
       }
       continue;
     }

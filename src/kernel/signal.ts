@@ -25,7 +25,14 @@ import { ERRNO, toResult } from './errors.ts';
 import type { Kernel } from './kernel.ts';
 import type { Process } from './proc.ts';
 import { type Thread, wakeThread } from './sched.ts';
-import { newWaitQueue, type WaitQueueHead, waitqueueActive, wakeUp } from './waitqueue.ts';
+import {
+  newWaitQueue,
+  snapshotWaitQueue,
+  type WaitQueueHead,
+  type WaitQueueSnapshot,
+  waitqueueActive,
+  wakeUp,
+} from './waitqueue.ts';
 
 /** Linux: _NSIG (x86-64). */
 export const NSIG = 64;
@@ -596,28 +603,55 @@ export function initScriptDispositions(p: Process): void {
   p.signal.action[SIG.SIGPIPE] = { handler: 'SIG_IGN', flags: 0, mask: 0n };
 }
 
-/** The signal state as plain JSON (snapshots): pending sets and queues as lists of numbers. */
-export function snapshotSignal(p: Process): object {
+/** A process's signal state as plain JSON (snapshots): signals as numbers, threads by name. */
+export interface ProcessSignalSnapshot {
+  /** Linux: shared_pending, in queue order (a real-time signal once per instance). */
+  sharedPending: number[];
+  /** Linux: curr_target, by name (null until complete_signal first walks). */
+  currTarget: string | null;
+  /** The dispositions that are not SIG_DFL with no flags and no mask. */
+  actions: { sig: number; handler: SigHandler; flags: number; mask: number[] }[];
+  /** Runs of the `catch` handler, for the signals that have any. */
+  caught: { sig: number; count: number }[];
+  /** Linux: sighand->signalfd_wqh. */
+  signalfdWqh: WaitQueueSnapshot;
+  /** How the process ended or stopped, or null. */
+  killed: { signal: number; action: 'term' | 'core' | 'stop' } | null;
+}
+
+/** A thread's signal state as plain JSON (snapshots). */
+export interface ThreadSignalSnapshot {
+  tid: number;
+  blocked: number[];
+  /** Linux: task_struct.pending, in queue order. */
+  pending: number[];
+  /** TIF_SIGPENDING. */
+  sigpending: boolean;
+  /** The mask a p* call in progress will restore (TIF_RESTORE_SIGMASK), or null. */
+  savedSigmask: number[] | null;
+}
+
+export function snapshotSignal(p: Process): ProcessSignalSnapshot {
   const s = p.signal;
-  const actions: { sig: number; handler: SigHandler; flags: number; mask: number[] }[] = [];
+  const actions: ProcessSignalSnapshot['actions'] = [];
   for (let sig = 1; sig <= NSIG; sig++) {
     const a = s.action[sig];
     if (a.handler !== 'SIG_DFL' || a.flags !== 0 || a.mask !== 0n)
       actions.push({ sig, handler: a.handler, flags: a.flags, mask: sigsetList(a.mask) });
   }
-  const caught: { sig: number; count: number }[] = [];
+  const caught: ProcessSignalSnapshot['caught'] = [];
   for (let sig = 1; sig <= NSIG; sig++) if (s.caught[sig] > 0) caught.push({ sig, count: s.caught[sig] });
   return {
     sharedPending: s.sharedPending.list.map((q) => q.signo),
     currTarget: s.currTarget?.name ?? null,
     actions,
     caught,
+    signalfdWqh: snapshotWaitQueue(s.signalfdWqh),
     killed: s.killed === null ? null : { signal: s.killed.signal, action: s.killed.action },
   };
 }
 
-/** A thread's signal state as plain JSON (snapshots). */
-export function snapshotThreadSignal(t: Thread): object {
+export function snapshotThreadSignal(t: Thread): ThreadSignalSnapshot {
   return {
     tid: t.tid,
     blocked: sigsetList(t.blocked),

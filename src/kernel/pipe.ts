@@ -44,6 +44,7 @@ import {
 } from './file.ts';
 import { defineKernelState, type Kernel } from './kernel.ts';
 import { type MaySleep, type SysGen, sleepOn, type Thread } from './sched.ts';
+import { SIG, sendSigToCurrent } from './signal.ts';
 import { newWaitQueue, snapshotWaitQueue, type WaitQueueHead, wakeSkipped, wakeUp } from './waitqueue.ts';
 
 const { EAGAIN, EBUSY, EINVAL, EPERM, EPIPE } = ERRNO;
@@ -356,7 +357,7 @@ function pipeWriteOut(k: Kernel, pipe: Pipe, st: WriteState): number {
 function pipeWriteLocked(t: Thread, file: File, data: Uint8Array, st: WriteState): boolean {
   const pipe = file.priv as Pipe;
   if (pipe.readers === 0) {
-    // Not Linux: no SIGPIPE is sent (signals are not modelled); the errno is Linux's.
+    sendSigToCurrent(SIG.SIGPIPE, t);
     st.ret = errWhy(t.k, -EPIPE, 'pipe_write', 'the pipe has no readers left (pipe->readers == 0)', file.id);
     return true;
   }
@@ -388,6 +389,8 @@ function pipeWriteLoop(t: Thread, file: File, data: Uint8Array, st: WriteState):
   const totalLen = data.length;
   for (;;) {
     if (pipe.readers === 0) {
+      // Linux: SIGPIPE even when part of the data went in (that count is the result).
+      sendSigToCurrent(SIG.SIGPIPE, t);
       if (!st.ret)
         st.ret = errWhy(
           k,

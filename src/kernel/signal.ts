@@ -351,23 +351,37 @@ function legacyQueue(pending: SigPending, sig: number): boolean {
  * Linux: send_signal_locked / __send_signal_locked — to the process (`shared`: kill; `t` is then
  * its leader) or to one thread (tgkill). The sender is always a thread of the same process.
  */
-export function sendSignal(sig: number, t: Thread, shared: boolean, sender: Thread): void {
+export function sendSignal(
+  sig: number,
+  t: Thread,
+  shared: boolean,
+  sender: Thread,
+  code: number = shared ? SI_USER : SI_TKILL,
+): void {
   const p = t.proc;
   if (p.signal.killed !== null) return;
   if (!prepareSignal(sig, p, t)) return;
   const pending = shared ? p.signal.sharedPending : t.pending;
   if (legacyQueue(pending, sig)) return;
   // Not Linux: no RLIMIT_SIGPENDING, so a real-time signal is always queued.
-  pending.list.push({ signo: sig, code: shared ? SI_USER : SI_TKILL, pid: sender.proc.pid, uid: 0 });
+  pending.list.push({ signo: sig, code, pid: sender.proc.pid, uid: 0 });
   pending.signal |= sigmask(sig);
   signalfdNotify(p);
   completeSignal(sig, p, t, shared);
 }
 
+/**
+ * Linux: send_sig(sig, current, 0) — a signal the kernel sends the calling thread (SIGPIPE from
+ * a write to a pipe or stream socket nobody reads), thread-directed, with SI_USER.
+ */
+export function sendSigToCurrent(sig: number, t: Thread): void {
+  sendSignal(sig, t, false, t, SI_USER);
+}
+
 /** Linux: signalfd_notify — wake every signalfd reader and poller of the process. */
 function signalfdNotify(p: Process): void {
   const q = p.signal.signalfdWqh;
-  if (waitqueueActive(q)) wakeUp(p.k, q, 0, 0, 'signalfd_notify');
+  if (waitqueueActive(q)) wakeUp(p.k, q, 1, 0, 'signalfd_notify');
 }
 
 /**

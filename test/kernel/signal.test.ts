@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EPOLL, EPOLL_CTL } from '../../src/abi/constants.ts';
+import { AF, EPOLL, EPOLL_CTL, SOCK } from '../../src/abi/constants.ts';
 import { ProcessKilled } from '../../src/api/backend.ts';
 import { SA, SIG, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK } from '../../src/kernel/signal.ts';
 import { bytes, errno, ok, type Sim, text, withSim } from '../helpers.ts';
@@ -447,3 +447,33 @@ test('kill, tgkill, sigaction and sigprocmask refuse what Linux refuses', () =>
 async function tidOf(sim: Sim, name: string): Promise<number> {
   return name === 'main' ? sim.p.leader().tid : sim.p.thread(name).tid;
 }
+
+// ---- SIGPIPE (checked on Linux 6.18: pipe and stream writes send it, seqpacket and dgram do not) ----
+
+test('a write to a pipe with no reader sends SIGPIPE to the writing thread, and EPIPE', () =>
+  withSim(async (sim) => {
+    const [r, w] = await pipe(sim);
+    ok(await sim.sys.close(r));
+    assert.equal(errno(await sim.sys.write(w, bytes('x'))), 'EPIPE');
+    assert.equal(caught(sim, SIG.SIGPIPE), 0, 'ignored by default in a script process');
+    ok(await sim.sys.sigaction(SIG.SIGPIPE, 'catch', 0, []));
+    assert.equal(errno(await sim.sys.write(w, bytes('x'))), 'EPIPE');
+    assert.equal(caught(sim, SIG.SIGPIPE), 1);
+    ok(await sim.sys.sigaction(SIG.SIGPIPE, 'SIG_DFL', 0, []));
+    assert.equal((await killedBy(sim.sys.write(w, bytes('x')))).signal, SIG.SIGPIPE);
+  }));
+
+test('a stream socket write to a closed peer sends SIGPIPE, a seqpacket one does not', () =>
+  withSim(async (sim) => {
+    ok(await sim.sys.sigaction(SIG.SIGPIPE, 'catch', 0, []));
+    const [s0, s1] = ok(await sim.sys.socketpair(AF.AF_UNIX, SOCK.SOCK_STREAM, 0)).fds;
+    ok(await sim.sys.close(s1));
+    assert.equal(errno(await sim.sys.write(s0, bytes('x'))), 'EPIPE');
+    assert.equal(caught(sim, SIG.SIGPIPE), 1);
+    const [q0, q1] = ok(await sim.sys.socketpair(AF.AF_UNIX, SOCK.SOCK_SEQPACKET, 0)).fds;
+    ok(await sim.sys.close(q1));
+    assert.equal(errno(await sim.sys.write(q0, bytes('x'))), 'EPIPE');
+    assert.equal(caught(sim, SIG.SIGPIPE), 1);
+    ok(await sim.sys.close(s0));
+    ok(await sim.sys.close(q0));
+  }));

@@ -8,6 +8,7 @@ import { ERRNO, errWhy } from '../../errors.ts';
 import { copyBytes, type File, type PollTable, pollWait } from '../../file.ts';
 import type { Kernel } from '../../kernel.ts';
 import { type SysGen, sleepOn, type Thread } from '../../sched.ts';
+import { SIG, sendSigToCurrent } from '../../signal.ts';
 import { consumeSkb, headTruesize, pageAlign, SKB_MAX_HEAD0 } from '../skbuff.ts';
 import {
   RCV_SHUTDOWN,
@@ -110,8 +111,11 @@ export function* unixStreamSendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen
   const sk = unixSk(sock);
   const other = sk.peer;
   if (!other) return errWhy(k, -ENOTCONN, 'unix_stream_sendmsg', 'the socket is not connected (no peer)');
-  if (sk.shutdown & SEND_SHUTDOWN)
+  if (sk.shutdown & SEND_SHUTDOWN) {
+    // Linux: pipe_err — SIGPIPE (no MSG_NOSIGNAL in the model: writes carry no flags).
+    sendSigToCurrent(SIG.SIGPIPE, t);
     return errWhy(k, -EPIPE, 'unix_stream_sendmsg', 'this socket was shut down for writing');
+  }
   const len = msg.len;
   let sent = 0;
   while (sent < len) {
@@ -121,6 +125,8 @@ export function* unixStreamSendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen
     const skb = skbSetOwnerW(k, sk, msg.iov.slice(sent, sent + size), streamSkbTruesize(size));
     if (other.dead || other.shutdown & RCV_SHUTDOWN) {
       consumeSkb(k, skb);
+      // Linux: pipe_err — SIGPIPE only when nothing was sent.
+      if (sent === 0) sendSigToCurrent(SIG.SIGPIPE, t);
       return sent || errWhy(k, -EPIPE, 'unix_stream_sendmsg', 'the peer is closed or shut down for reading');
     }
     other.receiveQueue.push(skb);

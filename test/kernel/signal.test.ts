@@ -477,3 +477,47 @@ test('a stream socket write to a closed peer sends SIGPIPE, a seqpacket one does
     ok(await sim.sys.close(s0));
     ok(await sim.sys.close(q0));
   }));
+
+test('SIGCONT flushes pending stop signals and a stop signal flushes a pending SIGCONT', () =>
+  withSim(async (sim) => {
+    ok(await sim.sys.sigprocmask(SIG_BLOCK, [SIGTSTP, SIG.SIGCONT, SIG.SIGTTIN]));
+    ok(await sim.sys.kill(SIGTSTP));
+    ok(await sim.sys.kill(SIG.SIGTTIN));
+    assert.deepEqual(ok(await sim.sys.sigpending()).set, [SIGTSTP, SIG.SIGTTIN]);
+    ok(await sim.sys.kill(SIG.SIGCONT));
+    assert.deepEqual(ok(await sim.sys.sigpending()).set, [SIG.SIGCONT]);
+    ok(await sim.sys.tgkill(await tidOf(sim, 'main'), SIGTSTP));
+    assert.deepEqual(ok(await sim.sys.sigpending()).set, [SIGTSTP]);
+  }));
+
+test('SIGKILL cannot be blocked and kills the process at once', () =>
+  withSim(async (sim) => {
+    ok(await sim.sys.sigprocmask(SIG_SETMASK, [SIGKILL, SIGUSR1]));
+    const e = await killedBy(sim.sys.kill(SIGKILL));
+    assert.equal(e.signal, SIGKILL);
+    assert.equal(e.action, 'term');
+  }));
+
+test('a fatal signal abandons calls asleep in every kind of wait and leaks nothing', () =>
+  withSim(async (sim) => {
+    const [r] = await pipe(sim);
+    const [, w] = await pipe(sim);
+    const ep = ok(await sim.sys.epoll_create1(0)).ret;
+    ok(await sim.sys.epoll_ctl(ep, EPOLL_CTL.EPOLL_CTL_ADD, r, ev(EPOLL.EPOLLIN, 1)));
+    const efd = ok(await sim.sys.eventfd(0, 0)).ret;
+    const [s0] = ok(await sim.sys.socketpair(AF.AF_UNIX, SOCK.SOCK_STREAM, 0)).fds;
+    const calls = [
+      sim.thread('select').select(r + 1, [r], null, null, null),
+      sim.thread('poll').poll([{ fd: r, events: EPOLL.EPOLLIN }], 1000),
+      sim.thread('epoll').epoll_wait(ep, 4, -1),
+      sim.thread('eventfd').read(efd, 8),
+      sim.thread('recv').read(s0, 8),
+      sim.thread('sleep').sleep(1000),
+      sim.thread('write').write(w, new Uint8Array(70_000)),
+    ];
+    for (const c of calls) assert.equal(sim.blocked(c), true);
+    await killedBy(sim.sys.kill(SIGTERM));
+    for (const c of calls) assert.equal((await killedBy(c)).signal, SIGTERM);
+    assert.deepEqual(sim.k.blockedThreads(), []);
+    assert.equal(sim.k.files.size, 0);
+  }));

@@ -74,6 +74,8 @@ function signalfdCopyinfo(buf: Uint8Array, at: number, info: SigQueue): void {
 function signalfdRead(t: Thread, file: File, buf: Uint8Array, count: number): MaySleep<number> {
   const ctx = file.priv as SignalfdCtx;
   const n = Math.floor(count / SIGNALFD_SIGINFO_SIZE);
+  // Not Linux (the caller's buffer): fs.ts caps a huge count's buffer; never write past it.
+  const room = Math.min(n, Math.floor(buf.length / SIGNALFD_SIGINFO_SIZE));
   if (n === 0)
     return errWhy(t.k, -EINVAL, 'signalfd_read_iter', 'count < sizeof(struct signalfd_siginfo) (128)');
   const first = dequeueSignal(t, ctx.sigmask);
@@ -86,9 +88,9 @@ function signalfdRead(t: Thread, file: File, buf: Uint8Array, count: number): Ma
         'no signal of the mask is pending and {file} is O_NONBLOCK',
         file.id,
       );
-    return signalfdReadWait(t, file, buf, n);
+    return signalfdReadWait(t, file, buf, room);
   }
-  return signalfdReadRest(t, ctx, buf, n, first);
+  return signalfdReadRest(t, ctx, buf, room, first);
 }
 
 /** The records after the first: only those already pending (Linux: nonblock = 1 after one). */

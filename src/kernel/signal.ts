@@ -4,7 +4,7 @@
 //   - per thread (task_struct): `blocked`, `saved_sigmask` with TIF_RESTORE_SIGMASK, the private
 //     `pending` queue (tgkill), and TIF_SIGPENDING — "this thread has something to look at on its
 //     way back to user space". The flag is the only thing hot paths test (Thread.sigpending).
-//   - per process (signal_struct and sighand_struct, one object here: SignalStruct): the shared
+//   - per process, in signal_struct and sighand_struct (one object here: SignalStruct): the shared
 //     pending queue (kill), curr_target (where complete_signal's walk starts), the 64 actions, the
 //     signalfd wait queue, and the count of runs of the `catch` handler per signal.
 //
@@ -198,7 +198,7 @@ export class SignalStruct {
   currTarget: Thread | null = null;
   /** Linux: sighand_struct.action[sig − 1], here by sig (index 0 unused). */
   readonly action: KSigaction[] = [];
-  /** Linux: sighand_struct.signalfd_wqh — woken on every signal sent to the process (signalfd_notify). */
+  /** Linux: sighand_struct.signalfd_wqh — woken on every signal sent (signalfd_notify). */
   readonly signalfdWqh: WaitQueueHead;
   /** Not Linux: the runs of the `catch` handler, by signal (ProcessHandle.caught). */
   readonly caught: number[] = new Array<number>(NSIG + 1).fill(0);
@@ -348,8 +348,9 @@ function legacyQueue(pending: SigPending, sig: number): boolean {
 }
 
 /**
- * Linux: send_signal_locked / __send_signal_locked — to the process (`shared`: kill; `t` is then
- * its leader) or to one thread (tgkill). The sender is always a thread of the same process.
+ * Linux: send_signal_locked / __send_signal_locked — process-directed (`shared`: kill; `t` is
+ * then the leader) or to one thread (tgkill). The sender is always a thread of the same process
+ * as `t`.
  */
 export function sendSignal(
   sig: number,
@@ -378,7 +379,7 @@ export function sendSigToCurrent(sig: number, t: Thread): void {
   sendSignal(sig, t, false, t, SI_USER);
 }
 
-/** Linux: signalfd_notify — wake every signalfd reader and poller of the process. */
+/** Linux: signalfd_notify — wake every signalfd reader and poller of process `p`. */
 function signalfdNotify(p: Process): void {
   const q = p.signal.signalfdWqh;
   if (waitqueueActive(q)) wakeUp(p.k, q, 1, 0, 'signalfd_notify');
@@ -602,12 +603,12 @@ export function sys_rt_sigpending(t: Thread): SysResult<{ set: number[] }> {
   return { ret: 0, set: sigsetList(kernSigpending(t)) };
 }
 
-/** kill(2) to the caller's own process. */
+/** kill(2) to the caller's own process, kill(getpid(), sig). */
 export function sys_kill(t: Thread, sig: number): SysResult {
   return toResult(kernKill(t, sig));
 }
 
-/** tgkill(2) within the caller's own process. */
+/** tgkill(2) within the caller's own process, tgkill(getpid(), tid, sig). */
 export function sys_tgkill(t: Thread, tid: number, sig: number): SysResult {
   return toResult(kernTgkill(t, tid, sig));
 }

@@ -4,7 +4,7 @@
 // signal of the mask is pending for the *calling* thread (its own or its process's), and reads
 // dequeue from the calling thread's pending sets; so one signalfd in epoll reports what the thread
 // calling epoll_wait could read. The wait queue is the process's (sighand->signalfd_wqh), woken on
-// every signal sent to the process (signalfd_notify), whether or not the mask has it.
+// every signal sent to the process, by signalfd_notify, whether or not the mask has it.
 //
 // A record (struct signalfd_siginfo) fills ssi_signo, ssi_errno (0), ssi_code (SI_USER for kill,
 // SI_TKILL for tgkill), ssi_pid (the sender's process) and ssi_uid (0); every other field is 0

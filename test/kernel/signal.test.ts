@@ -1,6 +1,14 @@
 // Signals: sending, choosing the thread, default actions, handlers and the restart of
 // interrupted calls (Linux: kernel/signal.c, arch/x86/kernel/signal.c). Every test ends with
 // the invariant and leak check (withSim).
+//
+// Checked on this machine's Linux 6.18 with small C programs (setsid, as the Linux backend runs a
+// script): the main thread takes a process signal first; with main blocking it, the first other
+// thread does, twice in a row; epoll_wait ends with EINTR after a discarded SIGTSTP while poll and
+// nanosleep restart and keep their deadline (300 ms in all); a zero-timeout epoll_pwait returns 0
+// and leaves the signal pending while pselect6 and ppoll are EINTR; the RT/SA_NODEFER counts (1, 2)
+// and the sa_mask case (USR1 run, USR2 left pending) after pselect6; SIGPIPE from pipe and stream
+// writes but not seqpacket or dgram ones.
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

@@ -477,7 +477,10 @@ export function dequeueSignal(t: Thread, mask: SigSet): SigQueue | null {
 
 /**
  * Linux: retarget_shared_pending — shared signals the current thread has just blocked go to
- * another thread that does not block them (woken if it had nothing pending).
+ * another thread that does not block them (woken if it had nothing pending). Rarely reached in
+ * the model: a thread that does not block a shared signal has mostly taken it already, since
+ * every thread runs its way back to user space within the call that made a signal deliverable
+ * (no test reaches it; it follows the source).
  */
 function retargetSharedPending(t: Thread, which: SigSet): void {
   let retarget = t.proc.signal.sharedPending.signal & which;

@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AF, EPOLL, EPOLL_CTL, SOCK } from '../../src/abi/constants.ts';
 import { ProcessKilled } from '../../src/api/backend.ts';
+import { checkKernel } from '../../src/kernel/check.ts';
 import { SA, SIG, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK } from '../../src/kernel/signal.ts';
 import { bytes, errno, ok, type Sim, text, withSim } from '../helpers.ts';
 import { ev, pipe } from './helpers.ts';
@@ -528,4 +529,31 @@ test('a fatal signal abandons calls asleep in every kind of wait and leaks nothi
     for (const c of calls) assert.equal((await killedBy(c)).signal, SIGTERM);
     assert.deepEqual(sim.k.blockedThreads(), []);
     assert.equal(sim.k.files.size, 0);
+  }));
+
+test('a process signal goes to the one thread that does not block it, and waits while every thread blocks it', () =>
+  withSim(async (sim) => {
+    const [r] = await pipe(sim);
+    ok(await sim.sys.sigaction(SIGUSR1, 'catch', 0, [SIGUSR2]));
+    ok(await sim.sys.sigaction(SIGUSR2, 'catch', 0, []));
+    ok(await sim.sys.sigprocmask(SIG_BLOCK, [SIGUSR1, SIGUSR2]));
+    // a and b start with main's mask; b unblocks both and sleeps in a read.
+    ok(await sim.thread('a').gettid());
+    ok(await sim.thread('b').sigprocmask(SIG_SETMASK, []));
+    const read = sim.thread('b').read(r, 1);
+    ok(await sim.sys.kill(SIGUSR1));
+    assert.equal(errno(await sim.wait(read)), 'EINTR');
+    assert.equal(caught(sim, SIGUSR1), 1);
+    // Now every thread blocks them: they stay pending for the process, visible to each thread.
+    ok(await sim.thread('b').sigprocmask(SIG_SETMASK, [SIGUSR1, SIGUSR2]));
+    ok(await sim.sys.kill(SIGUSR1));
+    ok(await sim.sys.kill(SIGUSR2));
+    assert.deepEqual(ok(await sim.thread('a').sigpending()).set, [SIGUSR1, SIGUSR2]);
+    assert.deepEqual(checkKernel(sim.k), []);
+    // The first thread to unblock them takes both: SIGUSR1's handler blocks SIGUSR2 (sa_mask),
+    // which comes once the handler returns.
+    ok(await sim.thread('a').sigprocmask(SIG_SETMASK, []));
+    assert.equal(caught(sim, SIGUSR1), 2);
+    assert.equal(caught(sim, SIGUSR2), 1);
+    assert.deepEqual(ok(await sim.thread('b').sigpending()).set, []);
   }));

@@ -557,3 +557,17 @@ test('a process signal goes to the one thread that does not block it, and waits 
     assert.equal(caught(sim, SIGUSR2), 1);
     assert.deepEqual(ok(await sim.thread('b').sigpending()).set, []);
   }));
+
+test('a stream socket write interrupted after sending part returns that count, even under SA_RESTART', () =>
+  withSim(async (sim) => {
+    ok(await sim.sys.sigaction(SIGUSR1, 'catch', SA_RESTART, []));
+    const [s0, s1] = ok(await sim.sys.socketpair(AF.AF_UNIX, SOCK.SOCK_STREAM, 0)).fds;
+    const write = sim.thread('t').write(s0, new Uint8Array(4 << 20));
+    assert.equal(sim.blocked(write), true);
+    ok(await sim.sys.tgkill(await tidOf(sim, 't'), SIGUSR1));
+    const sent = ok(await sim.wait(write)).ret;
+    assert.ok(sent > 0 && sent < 4 << 20, `sent ${sent}`);
+    assert.equal(ok(await sim.sys.ioctl_fionread(s1)).ret, sent);
+    ok(await sim.sys.close(s0));
+    ok(await sim.sys.close(s1));
+  }));

@@ -5,9 +5,9 @@
 //  - the `catch` handler: it only adds one to an atomic counter per signal (async-signal-safe),
 //    installed with the raw rt_sigaction and SA_RESTORER pointing at our own restorer, as glibc's
 //    sigaction does, except that glibc refuses signals 32 and 33 and the kernel does not;
-//  - script threads: each script thread other than "main" is a pthread made here on first use. It
-//    loops: wait for a job, make it as a raw system call (syscall(2)), store the return value and
-//    errno, signal completion. Node calls `iomux_call` from a libuv threadpool thread (koffi's
+//  - script threads: each script thread other than "main" is a thread made here on first use (a raw
+//    clone: see "script threads" below). It loops: wait for a job, make it as a raw system call,
+//    store the return value, signal completion. Node calls `iomux_call` from a libuv threadpool thread (koffi's
 //    .async), which posts the job and waits for its end, so Node's event loop never blocks;
 //  - the ucontext trick that blocks every signal in threads that are not the script's (Node's own,
 //    which exist before any of our code runs): a handler for SIGRTMIN (32, which glibc never lets a
@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <stddef.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -119,53 +120,120 @@ long iomux_install_blocker(int sig) {
 }
 
 // ---- script threads -------------------------------------------------------------------------------
+//
+// Not pthreads: glibc's pthread_create unblocks SIGCANCEL (32) in every thread it makes, whatever
+// its creator blocks (nptl/pthread_create.c: internal_sigdelset (&pd->sigmask, SIGCANCEL)), so a
+// pending 32 that main blocks would land on a new thread at once. A script thread is made with a
+// raw clone(CLONE_THREAD), which gives it its creator's mask exactly (kernel/fork.c copies
+// ->blocked), and it runs code that never enters glibc: its system calls, its futex waits and its
+// exit are inline `syscall` instructions, and it touches no thread-local storage (it shares its
+// creator's %fs; this file is built without the stack protector, which would read it).
 
 #define MAX_THREADS 256
+#define STACK_SIZE (256 * 1024)
+
+// Linux: include/uapi/linux/sched.h
+#define K_CLONE_VM 0x00000100
+#define K_CLONE_FS 0x00000200
+#define K_CLONE_FILES 0x00000400
+#define K_CLONE_SIGHAND 0x00000800
+#define K_CLONE_THREAD 0x00010000
+#define K_CLONE_SYSVSEM 0x00040000
+#define K_CLONE_CHILD_CLEARTID 0x00200000
+// Linux: include/uapi/linux/futex.h
+#define K_FUTEX_WAIT 0
+#define K_FUTEX_WAKE 1
+
+/** One raw system call: the kernel's return value (-errno on failure). */
+static inline long raw6(long nr, long a0, long a1, long a2, long a3, long a4, long a5) {
+  register long r10 __asm__("r10") = a3;
+  register long r8 __asm__("r8") = a4;
+  register long r9 __asm__("r9") = a5;
+  long ret;
+  __asm__ volatile("syscall"
+                   : "=a"(ret)
+                   : "a"(nr), "D"(a0), "S"(a1), "d"(a2), "r"(r10), "r"(r8), "r"(r9)
+                   : "rcx", "r11", "memory");
+  return ret;
+}
+
+static inline void futex_wait(int *addr, int val) {
+  raw6(SYS_futex, (long)addr, K_FUTEX_WAIT, val, 0, 0, 0);
+}
+
+static inline void futex_wake(int *addr) {
+  raw6(SYS_futex, (long)addr, K_FUTEX_WAKE, 0x7fffffff, 0, 0, 0);
+}
+
+/**
+ * clone(flags, stack) that runs fn(arg) on the new thread and then exits it (SYS_exit: this thread
+ * alone); the parent gets the new thread's tid or -errno. rdi flags, rsi stack top, rdx fn, rcx arg,
+ * r8 the child_tid address (CLONE_CHILD_CLEARTID).
+ */
+long iomux_clone(long flags, void *stack, int (*fn)(void *), void *arg, int *ctid);
+__asm__(".text\n"
+        ".globl iomux_clone\n"
+        ".type iomux_clone, @function\n"
+        "iomux_clone:\n"
+        "  and $-16, %rsi\n"
+        "  sub $16, %rsi\n"
+        "  mov %rcx, 8(%rsi)\n"
+        "  mov %rdx, 0(%rsi)\n"
+        "  mov %r8, %r10\n"
+        "  xor %edx, %edx\n"
+        "  xor %r8d, %r8d\n"
+        "  mov $56, %eax\n"
+        "  syscall\n"
+        "  test %rax, %rax\n"
+        "  jnz 1f\n"
+        "  xor %ebp, %ebp\n"
+        "  pop %rax\n"
+        "  pop %rdi\n"
+        "  call *%rax\n"
+        "  mov %eax, %edi\n"
+        "  mov $60, %eax\n"
+        "  syscall\n"
+        "  hlt\n"
+        "1:\n"
+        "  ret\n");
 
 struct worker {
-  pthread_t thread;
-  pthread_mutex_t lock;
-  pthread_cond_t cond;
-  /** 0 idle, 1 a job posted, 2 its result stored, 3 told to end. */
+  /** 0 idle, 1 a job posted, 2 its result stored, 3 told to end. A futex word. */
   int state;
+  /** The thread's tid while it lives; the kernel zeroes it (and wakes it) when the thread exits. */
+  int alive;
   int used;
-  pid_t tid;
+  int tid;
+  void *stack;
   long nr;
   long args[6];
+  /** The call's return value: -errno on failure. */
   long ret;
-  int err;
 };
 
 static struct worker workers[MAX_THREADS];
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void *worker_main(void *arg) {
+static int worker_main(void *arg) {
   struct worker *w = arg;
-  pthread_mutex_lock(&w->lock);
-  w->tid = (pid_t)syscall(SYS_gettid);
-  pthread_cond_broadcast(&w->cond);
   for (;;) {
-    while (w->state != 1 && w->state != 3) pthread_cond_wait(&w->cond, &w->lock);
-    if (w->state == 3) break;
-    long nr = w->nr, a[6];
-    memcpy(a, w->args, sizeof a);
-    pthread_mutex_unlock(&w->lock);
-    // The script's call, as a raw system call on this thread (with this thread's mask).
-    long r = syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-    int e = r == -1 ? errno : 0;
-    pthread_mutex_lock(&w->lock);
-    w->ret = r;
-    w->err = e;
-    w->state = 2;
-    pthread_cond_broadcast(&w->cond);
+    int s = __atomic_load_n(&w->state, __ATOMIC_ACQUIRE);
+    if (s == 3) return 0;
+    if (s != 1) {
+      // A signal ends the wait early (EINTR): the handler has run, and the loop looks again.
+      futex_wait(&w->state, s);
+      continue;
+    }
+    // The script's call, raw, on this thread (with this thread's mask).
+    w->ret = raw6(w->nr, w->args[0], w->args[1], w->args[2], w->args[3], w->args[4], w->args[5]);
+    __atomic_store_n(&w->state, 2, __ATOMIC_RELEASE);
+    futex_wake(&w->state);
   }
-  pthread_mutex_unlock(&w->lock);
-  return NULL;
 }
 
 /**
- * Make a script thread (from the caller's thread, whose mask it starts with, as pthread_create
- * copies it): its index (1 …), or -errno.
+ * Make a script thread (from the caller's thread, whose mask it starts with exactly): its index
+ * (1 …), or -errno.
  */
 int iomux_thread_new(void) {
   pthread_mutex_lock(&table_lock);
@@ -177,18 +245,23 @@ int iomux_thread_new(void) {
   }
   struct worker *w = &workers[i];
   memset(w, 0, sizeof *w);
-  pthread_mutex_init(&w->lock, NULL);
-  pthread_cond_init(&w->cond, NULL);
   w->used = 1;
   pthread_mutex_unlock(&table_lock);
-  int e = pthread_create(&w->thread, NULL, worker_main, w);
-  if (e != 0) {
+  w->stack = mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (w->stack == MAP_FAILED) {
     w->used = 0;
-    return -e;
+    return -ENOMEM;
   }
-  pthread_mutex_lock(&w->lock);
-  while (w->tid == 0) pthread_cond_wait(&w->cond, &w->lock);
-  pthread_mutex_unlock(&w->lock);
+  long flags = K_CLONE_VM | K_CLONE_FS | K_CLONE_FILES | K_CLONE_SIGHAND | K_CLONE_THREAD | K_CLONE_SYSVSEM |
+               K_CLONE_CHILD_CLEARTID;
+  w->alive = 1;
+  long tid = iomux_clone(flags, (char *)w->stack + STACK_SIZE, worker_main, w, &w->alive);
+  if (tid < 0) {
+    munmap(w->stack, STACK_SIZE);
+    w->used = 0;
+    return (int)tid;
+  }
+  w->tid = (int)tid;
   return i;
 }
 
@@ -197,21 +270,16 @@ int iomux_thread_tid(int i) {
   return workers[i].tid;
 }
 
-/** End an idle script thread and join it: 0, or -errno (-EBUSY while it runs a job). */
+/** End an idle script thread and wait for it to be gone: 0, or -errno (-EBUSY while it runs a job). */
 int iomux_thread_end(int i) {
   if (i < 1 || i >= MAX_THREADS || !workers[i].used) return -EINVAL;
   struct worker *w = &workers[i];
-  pthread_mutex_lock(&w->lock);
-  if (w->state == 1) {
-    pthread_mutex_unlock(&w->lock);
-    return -EBUSY;
-  }
-  w->state = 3;
-  pthread_cond_broadcast(&w->cond);
-  pthread_mutex_unlock(&w->lock);
-  pthread_join(w->thread, NULL);
-  pthread_mutex_destroy(&w->lock);
-  pthread_cond_destroy(&w->cond);
+  int s = 0;
+  if (!__atomic_compare_exchange_n(&w->state, &s, 3, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) return -EBUSY;
+  futex_wake(&w->state);
+  // CLONE_CHILD_CLEARTID: the kernel zeroes `alive` and wakes it once the thread has exited.
+  for (int a; (a = __atomic_load_n(&w->alive, __ATOMIC_ACQUIRE)) != 0;) futex_wait(&w->alive, a);
+  munmap(w->stack, STACK_SIZE);
   pthread_mutex_lock(&table_lock);
   w->used = 0;
   pthread_mutex_unlock(&table_lock);
@@ -223,17 +291,10 @@ int iomux_thread_end(int i) {
  * thread): the call's return value, or -errno when it failed. i = 0 makes it here, on the caller.
  */
 long iomux_call(int i, long nr, long a0, long a1, long a2, long a3, long a4, long a5) {
-  if (i == 0) {
-    long r = syscall(nr, a0, a1, a2, a3, a4, a5);
-    return r == -1 ? -errno : r;
-  }
+  if (i == 0) return raw6(nr, a0, a1, a2, a3, a4, a5);
   if (i < 0 || i >= MAX_THREADS || !workers[i].used) return -EINVAL;
   struct worker *w = &workers[i];
-  pthread_mutex_lock(&w->lock);
-  if (w->state != 0) {
-    pthread_mutex_unlock(&w->lock);
-    return -EBUSY;
-  }
+  if (__atomic_load_n(&w->state, __ATOMIC_ACQUIRE) != 0) return -EBUSY;
   w->nr = nr;
   w->args[0] = a0;
   w->args[1] = a1;
@@ -241,11 +302,10 @@ long iomux_call(int i, long nr, long a0, long a1, long a2, long a3, long a4, lon
   w->args[3] = a3;
   w->args[4] = a4;
   w->args[5] = a5;
-  w->state = 1;
-  pthread_cond_broadcast(&w->cond);
-  while (w->state != 2) pthread_cond_wait(&w->cond, &w->lock);
-  long r = w->ret == -1 ? -w->err : w->ret;
-  w->state = 0;
-  pthread_mutex_unlock(&w->lock);
+  __atomic_store_n(&w->state, 1, __ATOMIC_RELEASE);
+  futex_wake(&w->state);
+  for (int s; (s = __atomic_load_n(&w->state, __ATOMIC_ACQUIRE)) != 2;) futex_wait(&w->state, s);
+  long r = w->ret;
+  __atomic_store_n(&w->state, 0, __ATOMIC_RELEASE);
   return r;
 }

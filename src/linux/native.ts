@@ -28,9 +28,13 @@ export function buildNative(): string {
   mkdirSync(dir, { recursive: true });
   const tmp = `${path}.${process.pid}`;
   try {
-    execFileSync('gcc', ['-O2', '-Wall', '-shared', '-fPIC', '-pthread', '-o', tmp, SOURCE], {
-      stdio: 'pipe',
-    });
+    execFileSync(
+      'gcc',
+      ['-O2', '-Wall', '-fno-stack-protector', '-shared', '-fPIC', '-pthread', '-o', tmp, SOURCE],
+      {
+        stdio: 'pipe',
+      },
+    );
   } catch (e) {
     const err = e as { stderr?: Buffer; message: string };
     throw new Error(

@@ -357,6 +357,7 @@ export function callLimitMs(call: SyscallName, args: readonly unknown[]): number
   const plus = (ms: number) => (Number.isFinite(ms) && ms >= 0 ? ms + BLOCK_LIMIT_MS : BLOCK_LIMIT_MS);
   switch (call) {
     case 'epoll_wait':
+    case 'epoll_pwait':
       return plus(args[2] as number);
     case 'poll':
       return plus(args[1] as number);
@@ -364,6 +365,14 @@ export function callLimitMs(call: SyscallName, args: readonly unknown[]): number
       return plus(args[0] as number);
     case 'epoll_pwait2': {
       const t = args[2] as Timespec | null;
+      return t === null ? BLOCK_LIMIT_MS : plus(t.sec * 1000 + t.nsec / 1e6);
+    }
+    case 'ppoll': {
+      const t = args[1] as Timespec | null;
+      return t === null ? BLOCK_LIMIT_MS : plus(t.sec * 1000 + t.nsec / 1e6);
+    }
+    case 'pselect6': {
+      const t = args[4] as Timespec | null;
       return t === null ? BLOCK_LIMIT_MS : plus(t.sec * 1000 + t.nsec / 1e6);
     }
     case 'select': {
@@ -831,8 +840,9 @@ class ThreadCalls implements Syscalls {
     epfd: number,
     maxevents: number,
     timeout: Timespec | null,
+    sigmask: Sigset | null = null,
   ): Promise<SysResult<{ events: EpollEvent[] }>> {
-    return this.call('epoll_pwait2', epfd, maxevents, timeout);
+    return this.call('epoll_pwait2', epfd, maxevents, timeout, sigmask);
   }
   poll(fds: readonly PollFd[], timeout: number): Promise<SysResult<{ revents: number[] }>> {
     // Linux: do_sys_poll fails nfds above RLIMIT_NOFILE with EINVAL before it reads the array, and

@@ -558,7 +558,7 @@ export class LinuxCalls implements Syscalls {
     call: string,
     nfds: number,
     given: readonly (readonly number[] | null)[],
-  ): { sets: (Buffer | null)[]; bytes: number } {
+  ): (Buffer | null)[] {
     let top = 0;
     for (const set of given) {
       for (const fd of set ?? []) {
@@ -567,7 +567,7 @@ export class LinuxCalls implements Syscalls {
       }
     }
     const bytes = Math.max(fdSetBytes(Math.min(Math.max(nfds, 0), NR_OPEN_MAX)), fdSetBytes(top));
-    return { sets: given.map((s) => (s === null ? null : encodeFdSet(s, bytes))), bytes };
+    return given.map((s) => (s === null ? null : encodeFdSet(s, bytes)));
   }
 
   /**
@@ -579,7 +579,7 @@ export class LinuxCalls implements Syscalls {
   async select(...args: SelectArgs): Promise<SysResult<SelectResult>> {
     const [nfds, readfds, writefds, exceptfds, timeout] = args;
     checkArgs.select(...args);
-    const { sets } = this.fdSets('select', nfds, [readfds, writefds, exceptfds]);
+    const sets = this.fdSets('select', nfds, [readfds, writefds, exceptfds]);
     const tv = timeout === null ? null : encodeTimeval(timeout);
     const o = await this.sys(NR.select, true, nfds, sets[0], sets[1], sets[2], tv);
     if (o.ret === -1) return fail(o.errno);
@@ -597,8 +597,7 @@ export class LinuxCalls implements Syscalls {
   async pselect6(...args: Pselect6Args): Promise<SysResult<Pselect6Result>> {
     const [nfds, readfds, writefds, exceptfds, timeout, sigmask] = args;
     checkArgs.pselect6(...args);
-    const { sets, bytes } = this.fdSets('pselect6', nfds, [readfds, writefds, exceptfds]);
-    void bytes;
+    const sets = this.fdSets('pselect6', nfds, [readfds, writefds, exceptfds]);
     const ts = timeout === null ? null : encodeTimespec(timeout);
     // The sixth argument points at { const sigset_t *ss; size_t ss_len; } (fs/select.c:
     // get_sigset_argpack): the pointer inside is written by the helper library, which knows it.

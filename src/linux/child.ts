@@ -17,11 +17,24 @@
 //      descriptors are open, read FDSize (fdt->max_fds) from /proc/self/status, and confirm it the
 //      way a script sees it: select ignores a bit at 1500 and fails with EBADF on one at 1000.
 //
+// Before those steps, signals: once the threadpool has started, every thread but Node's main one
+// is made to block every signal (`blockOtherThreads`), every disposition goes back to SIG_DFL
+// (SIGPIPE: SIG_IGN) with raw rt_sigaction, main's mask is emptied and the catch counters zeroed
+// (`resetSignals`), and RLIMIT_CORE is 0, so a signal that dumps core writes nothing. `verify`
+// checks all of it in /proc/self/task/*/status at the start of every run.
+//
+// Threads. "main" is Node's main thread, the thread group's leader, and its calls run there,
+// synchronously (a call that blocks holds the event loop: the runner waits for main's result
+// anyway). Every other script thread is a thread of the helper library (native.ts), made from
+// main when a step first names it; its calls are handed to it and waited for on a threadpool
+// thread, so the event loop goes on.
+//
 // Each check is reported to the runner in `ready`; a failed one ends the child with its reason.
 //
 // Reuse. Starting a child costs a third of a second, so a child whose run ended cleanly serves the
 // next one: on `reset`, refused while any call has not returned (its thread would carry into the
-// next run), the child closes every descriptor the script could hold, points 0, 1, 2 at /dev/null
+// next run), the child ends the script's threads, resets the signals as at start-up, closes every
+// descriptor the script could hold, points 0, 1, 2 at /dev/null
 // again (the script may have closed or replaced them), makes every check of step 4 again (the
 // table must still have 1024 slots: a script that opened a descriptor at 1024 or above grew it for
 // good, and that child is not reused), and takes the runner's fresh abstract-name prefix, so a name

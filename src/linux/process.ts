@@ -2,10 +2,23 @@
 // child process (child.ts) made to the script format's rules. This process never makes a script's
 // system call itself: the script's descriptors, threads and blocked calls all live in the child.
 //
-// Threads. A call started on any script thread is sent to the child at once; there it runs on its
-// own libuv threadpool thread when it can block, so two threads can sit in epoll_wait on the same
-// epoll, each a real kernel thread, and the kernel decides who is woken. The runner gives a started
-// call 50 ms to reach its blocking point (`settle`), which orders the waiters as the steps are.
+// Threads. Each script thread is a real thread of the child: "main" is its thread group leader
+// (Node's main thread, which makes main's calls synchronously), every other one a thread the
+// helper library made (native/iomux.c) from main on the step that first names it, so it starts with
+// main's mask then. A call started on any script thread is sent to the child at once and made
+// there, raw, on that thread, so two threads can sit in epoll_wait on the same epoll and the
+// kernel decides who is woken. The runner gives a started call 50 ms to reach its blocking point
+// (`settle`), which orders the waiters as the steps are. Node's own threads block every signal
+// (child.ts), so a signal sent to the process finds only the script's threads, as complete_signal
+// chooses among them.
+//
+// Signals. After kill or tgkill the runner waits until the signal has been delivered (`deliver`:
+// nothing pending in /proc/<pid>/task/*/status that some thread does not block), then 50 ms more,
+// so `caught`, `sigpending` and the threads' results read settled state. A child that a signal
+// ended (its shell exits with 128 + n) or stopped (/proc/<pid>/stat says T) rejects every call
+// in flight and every later one with ProcessKilled, and is killed and never reused. The child runs
+// in a session of its own (spawn's `detached`: setsid), so its process group is orphaned: the
+// kernel discards SIGTSTP, SIGTTIN and SIGTTOU at SIG_DFL, and only SIGSTOP can stop it.
 //
 // Time limits. A call on Linux that never returns just never answers, so `wait` races it against a
 // limit: the call's own timeout plus 2 s, or 2 s for a call without one. Past it the call blocks

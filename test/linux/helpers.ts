@@ -12,7 +12,7 @@ import type { LinuxProcess } from '../../src/linux/process.ts';
 assert.equal(
   linuxUnavailableReason(),
   null,
-  'the real-Linux backend tests run on Linux x86-64 with bash only',
+  'the real-Linux backend tests run on Linux x86-64 with bash and gcc only',
 );
 
 export interface Run {

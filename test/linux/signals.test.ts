@@ -355,3 +355,20 @@ test('epoll_reports_a_signalfd_ready_for_the_thread_that_waits', async () => {
     assert.equal(Buffer.from(r.data).readUInt32LE(0), SIGUSR1, 't1 reads its own');
   });
 });
+
+test('unblocking_a_pending_fatal_signal_ends_the_process_in_that_call', async () => {
+  const proc = await create();
+  try {
+    const main = proc.thread('main');
+    ok(await proc.wait(main.sigprocmask(SIG_BLOCK, [SIGUSR2])));
+    ok(await proc.wait(main.kill(SIGUSR2)));
+    assert.deepEqual(await proc.wait(main.sigpending()), { ret: 0, set: [SIGUSR2] });
+    await assert.rejects(
+      proc.wait(main.sigprocmask(SIG_UNBLOCK, [SIGUSR2])),
+      (e) => e instanceof ProcessKilled && e.signal === SIGUSR2 && e.action === 'term',
+    );
+  } finally {
+    await proc.close();
+  }
+  assert.notEqual(proc.fate, 'reused');
+});

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <stddef.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
@@ -308,4 +309,31 @@ long iomux_call(int i, long nr, long a0, long a1, long a2, long a3, long a4, lon
   long r = w->ret;
   __atomic_store_n(&w->state, 0, __ATOMIC_RELEASE);
   return r;
+}
+
+// ---- the channel watchdog ----------------------------------------------------------------------------
+
+static void *watch_main(void *arg) {
+  int fd = (int)(long)arg;
+  for (;;) {
+    // No events asked: only POLLHUP (the runner's end of the socketpair is gone), POLLERR or
+    // POLLNVAL wake it. EINTR (the blocker's signal at start-up) just loops.
+    struct pollfd p = {fd, 0, 0};
+    if (poll(&p, 1, -1) == 1 && (p.revents & (POLLHUP | POLLERR | POLLNVAL))) break;
+  }
+  syscall(SYS_kill, getpid(), 9);
+  return NULL;
+}
+
+/**
+ * Watch the channel to the runner on a thread of its own, and SIGKILL this process when the
+ * runner's end closes. Node notices that too, but only between calls, and main may be blocked in
+ * one for good. Made before the blocker runs, so it blocks every signal as Node's threads do.
+ */
+int iomux_watch_channel(int fd) {
+  pthread_t t;
+  int e = pthread_create(&t, NULL, watch_main, (void *)(long)fd);
+  if (e != 0) return -e;
+  pthread_detach(t);
+  return 0;
 }

@@ -305,6 +305,9 @@ async function setUp(): Promise<{ info: ChildInfo; reserved: Set<number> }> {
   // every thread but this one blocks every signal, and the signals are as the format has them. A
   // signal that dumps core ends the process without writing a core file anywhere.
   await callAsync(c.getpid);
+  // Main may block in a script's call for good: a thread of its own ends us when the runner goes.
+  const watching = native.watchChannel(channelFd);
+  if (watching < 0) throw new Error(`the channel's watchdog: ${errnoName(-watching)}`);
   blockOtherThreads();
   resetSignals();
   const core = Buffer.alloc(RLIMIT.size);

@@ -60,6 +60,8 @@ export interface Native {
   threadTid(index: number): number;
   /** End an idle script thread and join it: 0 or -errno. */
   threadEnd(index: number): number;
+  /** SIGKILL this process when the runner's end of channel `fd` closes (a thread watches): 0 or -errno. */
+  watchChannel(fd: number): number;
   /** System call `nr` on script thread `index`, waited for on a libuv threadpool thread. */
   call(index: number, nr: number, args: readonly SysArg[]): Promise<Outcome>;
 }
@@ -79,6 +81,7 @@ export function loadNative(path = buildNative()): Native {
   const threadNew = lib.func('int iomux_thread_new(void)');
   const threadTid = lib.func('int iomux_thread_tid(int i)');
   const threadEnd = lib.func('int iomux_thread_end(int i)');
+  const watchChannel = lib.func('int iomux_watch_channel(int fd)');
   // iomux_call(int i, long nr, long a0 … a5) bound once per argument shape: on x86-64 a pointer and
   // a long travel in the same register, so each shape is the same function.
   const shapes = new Map<string, KoffiFunc<(...a: unknown[]) => number>>();
@@ -100,6 +103,7 @@ export function loadNative(path = buildNative()): Native {
     threadNew: () => threadNew() as number,
     threadTid: (i) => threadTid(i) as number,
     threadEnd: (i) => threadEnd(i) as number,
+    watchChannel: (fd) => watchChannel(fd) as number,
     call: (index, nr, args) => {
       const a = padArgs(args);
       const fn = callFn(argTypes(a));

@@ -3,8 +3,10 @@
 // and a child that a signal ends or stops reported as ProcessKilled and never reused.
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { EPOLL, EPOLL_CTL, O, POLL } from '../../src/abi/constants.ts';
 import { ProcessKilled } from '../../src/api/backend.ts';
 import { Unsupported } from '../../src/api/syscalls.ts';
@@ -371,4 +373,37 @@ test('unblocking_a_pending_fatal_signal_ends_the_process_in_that_call', async ()
     await proc.close();
   }
   assert.notEqual(proc.fate, 'reused');
+});
+
+test('a_child_whose_main_is_blocked_for_good_ends_with_its_runner', async () => {
+  // Main's calls run on Node's main thread, which cannot see its channel close while it is blocked
+  // in read: the helper library's watchdog thread ends the child then.
+  const index = fileURLToPath(new URL('../../src/linux/index.ts', import.meta.url));
+  const code = `
+    const { linuxBackend } = await import(${JSON.stringify(index)});
+    const p = await linuxBackend.createProcess();
+    const main = p.thread('main');
+    const { fds } = await p.wait(main.pipe());
+    void main.read(fds[0], 1);
+    console.log(JSON.stringify({ pid: p.info.pid }));
+  `;
+  const runner = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const pid = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    runner.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      if (out.includes('\n')) resolve((JSON.parse(out) as { pid: number }).pid);
+    });
+    runner.once('exit', () => reject(new Error(`the runner exited first: ${out}`)));
+  });
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(processState(pid), 'S', 'main sleeps in read');
+  runner.kill('SIGKILL');
+  const deadline = Date.now() + 5000;
+  while (processState(pid) !== null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const left = processState(pid);
+  if (left !== null) process.kill(pid, 'SIGKILL'); // not left behind when the test fails
+  assert.equal(left, null, 'the child ended with its runner');
 });

@@ -407,3 +407,21 @@ test('a_child_whose_main_is_blocked_for_good_ends_with_its_runner', async () => 
   if (left !== null) process.kill(pid, 'SIGKILL'); // not left behind when the test fails
   assert.equal(left, null, 'the child ended with its runner');
 });
+
+test('a_new_thread_starts_with_mains_mask_exactly_signal_32_included', async () => {
+  // glibc's pthread_create unblocks SIGCANCEL (32) in every thread it makes; a script thread is a
+  // raw clone, which copies its creator's mask as the kernel keeps it (kernel/fork.c).
+  await inProcess(async ({ proc, main, call }) => {
+    ok(await call(main.sigprocmask(SIG_BLOCK, [SIGRTMIN, SIGRTMIN + 1])));
+    ok(await call(main.kill(SIGRTMIN))); // pending, and fatal wherever it is unblocked
+    const t = proc.thread('t1');
+    assert.deepEqual(await proc.wait(t.sigprocmask(SIG_BLOCK, null)), {
+      ret: 0,
+      old: [SIGRTMIN, SIGRTMIN + 1],
+    });
+    assert.deepEqual(await proc.wait(t.sigpending()), { ret: 0, set: [SIGRTMIN] });
+    // Discard it, so the run ends cleanly.
+    ok(await call(main.sigaction(SIGRTMIN, 'SIG_IGN', 0, [])));
+    assert.deepEqual(await call(main.sigpending()), { ret: 0, set: [] });
+  });
+});

@@ -5,9 +5,9 @@
 //
 // Each call is made raw (syscall(2), numbers in libc.ts NR) by an `Executor`, which decides on which
 // thread: in the script's process (child.ts) the "main" thread's calls run on Node's main thread,
-// synchronously, and every other script thread's on a pthread of its own (native.ts); in-process
-// (tests, benchmarks), the calls that can block run on the libuv threadpool and the others on the
-// calling thread. Every call first checks its integers against their C types (src/api/cargs.ts,
+// synchronously, and every other script thread's on a thread of its own (native.ts, a raw clone);
+// in-process (tests, benchmarks), the calls that can block run on the libuv threadpool and the
+// others on the calling thread. Every call first checks its integers against their C types (src/api/cargs.ts,
 // shared with the simulated kernel), so both refuse alike.
 
 import { randomBytes } from 'node:crypto';

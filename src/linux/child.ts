@@ -141,7 +141,7 @@ function restoreStdio(): void {
   }
 }
 
-/** The thread ids of the script's threads now: main (Node's main thread) and each pthread made. */
+/** The thread ids of the script's threads now: main (Node's main thread) and each thread the helper library made. */
 const scriptTids = new Set<number>([process.pid]);
 
 /** Sleep this thread (Node's main) for `ms`, for the short waits of setting up. */
@@ -341,7 +341,7 @@ function confinement(reserved: ReadonlySet<number>, prefix: Buffer): Confinement
 /** "main" makes its calls here, on Node's main thread (the thread group's leader), synchronously. */
 const onMain: Executor = { run: (nr, args) => sysSync(nr, args) };
 
-/** A script thread of this run: its pthread (index 0: Node's main thread), its tid, its calls. */
+/** A script thread of this run: its thread in the helper library (index 0: Node's main thread), its tid, its calls. */
 interface ScriptThread {
   index: number;
   tid: number;
@@ -356,7 +356,7 @@ async function serve(reserved: Set<number>): Promise<void> {
   let outstanding = 0;
 
   /**
-   * The script thread `name`, made on first use: a pthread created from Node's main thread, so it
+   * The script thread `name`, made on first use: a thread cloned from Node's main thread, so it
    * starts with main's mask as it is now (the format's rule), and makes its calls itself.
    */
   const thread = (name: string): ScriptThread => {
@@ -366,7 +366,7 @@ async function serve(reserved: Set<number>): Promise<void> {
       t = { index: 0, tid: process.pid, calls: new LinuxCalls(confine, onMain) };
     } else {
       const index = native.threadNew();
-      if (index < 0) throw new Error(`pthread_create for thread ${name}: ${errnoName(-index)}`);
+      if (index < 0) throw new Error(`clone for thread ${name}: ${errnoName(-index)}`);
       const tid = native.threadTid(index);
       scriptTids.add(tid);
       const exec: Executor = { run: (nr, args) => native.call(index, nr, args) };

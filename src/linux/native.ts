@@ -1,6 +1,6 @@
 // The helper library (native/iomux.c) the script's process needs for signals and threads: the
 // `catch` handler and its counters, the restorer rt_sigaction needs, the script threads other than
-// "main" (pthreads that make raw system calls), and the handler that blocks every signal in Node's
+// "main" (threads, each a raw clone, that make raw system calls), and the handler that blocks every signal in Node's
 // own threads. Compiled at run time with gcc into a cache directory keyed by the source's hash
 // (as the benchmark compiles bench/c/bench.c: src/bench/cref.ts), then loaded through koffi.
 

@@ -122,6 +122,10 @@ export interface FinishReport {
 
 export type ToChild =
   | { kind: 'call'; id: number; thread: string; call: SyscallName; args: Wire[] }
+  /** The thread id of script thread `thread`, made now if it does not exist yet. */
+  | { kind: 'tid'; id: number; thread: string }
+  /** How many times the catch handler has run for `sig` (a read of its counter). */
+  | { kind: 'caught'; id: number; sig: number }
   | { kind: 'finish'; id: number }
   /** Start the next run: close every descriptor, check the process again, take `prefix` for names. */
   | { kind: 'reset'; id: number; prefix: string };

@@ -21,6 +21,7 @@
 // "Restart" runs the call's body again from its start, with the arguments as they are in user
 // memory then (select reads back the timeout it wrote). The internal codes never reach the API.
 
+import { signalName } from '../abi/signal.ts';
 import type { ProcessKilled } from '../api/backend.ts';
 import type { SysResult } from '../api/syscalls.ts';
 import type { MaySleep, Thread } from './sched.ts';
@@ -138,7 +139,15 @@ export function exitToUserMode(t: Thread, value: unknown, call: CallBody | null)
         if (code !== 0) {
           if (code === ERESTARTNOINTR || (code === ERESTARTSYS && ksig.ka.flags & SA.SA_RESTART))
             restart = call;
-          else value = EINTR_RESULT;
+          else {
+            value = EINTR_RESULT;
+            t.k.emit?.({
+              type: 'errno',
+              errno: 'EINTR',
+              fn: 'handle_signal',
+              why: `a handler ran for ${signalName(ksig.sig)}: ${code === ERESTARTSYS ? '-ERESTARTSYS without SA_RESTART' : code === ERESTARTNOHAND ? '-ERESTARTNOHAND' : '-ERESTART_RESTARTBLOCK'} becomes EINTR`,
+            });
+          }
           code = 0;
         }
         // Linux: setup_rt_frame's sigmask_to_save, then signal_delivered (clear_restore_sigmask).

@@ -21,7 +21,7 @@
 
 import { ProcessKilled } from '../api/backend.ts';
 import type { SigHandler, SysResult } from '../api/syscalls.ts';
-import { ERRNO, toResult } from './errors.ts';
+import { ERRNO, errWhy, toResult } from './errors.ts';
 import type { Kernel } from './kernel.ts';
 import type { Process } from './proc.ts';
 import { type Thread, wakeThread } from './sched.ts';
@@ -420,7 +420,8 @@ const { EINVAL, ESRCH } = ERRNO;
 
 /** Linux: kill(getpid(), sig) → kill_pid_info → group_send_sig_info to the leader. */
 export function kernKill(t: Thread, sig: number): number {
-  if (!validSignal(sig)) return -EINVAL;
+  if (!validSignal(sig))
+    return errWhy(t.k, -EINVAL, 'check_kill_permission', `signal ${sig} is not 0 … ${NSIG}`);
   if (sig === 0) return 0;
   sendSignal(sig, t.proc.leader(), true, t);
   return 0;
@@ -428,10 +429,12 @@ export function kernKill(t: Thread, sig: number): number {
 
 /** Linux: tgkill(getpid(), tid, sig) → do_tkill → do_send_specific. */
 export function kernTgkill(t: Thread, tid: number, sig: number): number {
-  if (tid <= 0) return -EINVAL;
+  if (tid <= 0) return errWhy(t.k, -EINVAL, 'do_tkill', `tid ${tid} is not positive`);
   const target = [...t.proc.threads.values()].find((th) => th.tid === tid && th.state !== 'done');
-  if (target === undefined) return -ESRCH;
-  if (!validSignal(sig)) return -EINVAL;
+  if (target === undefined)
+    return errWhy(t.k, -ESRCH, 'do_send_specific', `no thread ${tid} in this thread group`);
+  if (!validSignal(sig))
+    return errWhy(t.k, -EINVAL, 'check_kill_permission', `signal ${sig} is not 0 … ${NSIG}`);
   if (sig === 0) return 0;
   sendSignal(sig, target, false, t);
   return 0;
@@ -547,7 +550,14 @@ export function kernSigaction(
   flags: number,
   mask: SigSet,
 ): number {
-  if (sig < 1 || sig > NSIG || sigismember(KERNEL_ONLY, sig)) return -EINVAL;
+  if (sig < 1 || sig > NSIG) return errWhy(t.k, -EINVAL, 'do_sigaction', `signal ${sig} is not 1 … ${NSIG}`);
+  if (sigismember(KERNEL_ONLY, sig))
+    return errWhy(
+      t.k,
+      -EINVAL,
+      'do_sigaction',
+      `signal ${sig} (SIGKILL or SIGSTOP) cannot be caught or ignored`,
+    );
   const p = t.proc;
   p.signal.action[sig] = { handler, flags: flags >>> 0, mask: mask & ~KERNEL_ONLY };
   // Linux: POSIX 3.3.1.3 — setting an ignoring disposition discards what is pending.
@@ -568,7 +578,11 @@ export function kernSigprocmask(t: Thread, how: number, set: SigSet | null): { r
     if (how === SIG_BLOCK) newset = old | nset;
     else if (how === SIG_UNBLOCK) newset = old & ~nset;
     else if (how === SIG_SETMASK) newset = nset;
-    else return { ret: -EINVAL, old };
+    else
+      return {
+        ret: errWhy(t.k, -EINVAL, 'sigprocmask', `how ${how} is not SIG_BLOCK, SIG_UNBLOCK or SIG_SETMASK`),
+        old,
+      };
     setCurrentBlocked(t, newset);
   }
   return { ret: 0, old };

@@ -159,12 +159,19 @@ function pause(ms: number): void {
 function blockOtherThreads(): void {
   const others = () =>
     readTaskSignals('self').filter((t) => !scriptTids.has(t.tid) && t.blocked !== FULL_MASK);
-  const todo = others();
+  let todo = others();
   if (todo.length === 0) return;
   const r = native.installBlocker(SIG.SIGRTMIN);
   if (r < 0) throw new Error(`rt_sigaction(SIGRTMIN) for the blocker: ${errnoName(-r)}`);
-  for (const t of todo) sysSync(NR.tgkill, [process.pid, t.tid, SIG.SIGRTMIN]);
-  for (let waited = 0; others().length > 0; waited++) {
+  // A thread Node starts meanwhile (from a thread that does not block everything yet) is found by
+  // the next look and signalled too: each pass signals every thread not yet signalled.
+  const signalled = new Set<number>();
+  for (let waited = 0; todo.length > 0; waited++, todo = others()) {
+    for (const t of todo)
+      if (!signalled.has(t.tid)) {
+        signalled.add(t.tid);
+        sysSync(NR.tgkill, [process.pid, t.tid, SIG.SIGRTMIN]);
+      }
     must(
       waited < 2000,
       `threads ${others()

@@ -35,9 +35,11 @@ import {
   type SigSet,
   setCurrentBlocked,
   setCurrentBlockedUser,
+  sigKernelCoredump,
   sigKernelIgnore,
   sigKernelStop,
   sigmask,
+  sigsetList,
 } from './signal.ts';
 
 // Linux: include/linux/errno.h — internal codes a call returns when a signal interrupted it; the
@@ -81,7 +83,12 @@ function getSignal(t: Thread): KSignal | null {
     if (info === null) return null;
     const sig = info.signo;
     const ka = signal.action[sig];
-    if (ka.handler === 'SIG_IGN') continue;
+    const delivered = (action: 'ignored' | 'default_ignore' | 'term' | 'core' | 'stop') =>
+      t.k.emit?.({ type: 'signal_deliver', thread: t.name, sig, action });
+    if (ka.handler === 'SIG_IGN') {
+      if (t.k.emit) delivered('ignored');
+      continue;
+    }
     if (ka.handler !== 'SIG_DFL') {
       const taken = { ...ka };
       // Linux: SA_ONESHOT (SA_RESETHAND) — the handler runs once, then the default is back.
@@ -89,13 +96,21 @@ function getSignal(t: Thread): KSignal | null {
       return { sig, ka: taken };
     }
     // The default action.
-    if (sigKernelIgnore(sig)) continue;
+    if (sigKernelIgnore(sig)) {
+      if (t.k.emit) delivered('default_ignore');
+      continue;
+    }
     if (sigKernelStop(sig)) {
-      if (sig !== SIG.SIGSTOP && CURRENT_PGRP_ORPHANED) continue;
+      if (sig !== SIG.SIGSTOP && CURRENT_PGRP_ORPHANED) {
+        if (t.k.emit) delivered('default_ignore');
+        continue;
+      }
+      if (t.k.emit) delivered('stop');
       doGroupExit(t.proc, sig, 'stop');
       return null;
     }
     // Linux: do_coredump (for the core signals), then do_group_exit.
+    if (t.k.emit) delivered(sigKernelCoredump(sig) ? 'core' : 'term');
     doGroupExit(t.proc, sig);
     return null;
   }
@@ -118,6 +133,19 @@ function restartCode(value: unknown): number {
   }
 }
 
+/** The name of an internal restart code (trace events). */
+function codeName(
+  code: number,
+): 'ERESTARTSYS' | 'ERESTARTNOINTR' | 'ERESTARTNOHAND' | 'ERESTART_RESTARTBLOCK' {
+  return code === ERESTARTSYS
+    ? 'ERESTARTSYS'
+    : code === ERESTARTNOINTR
+      ? 'ERESTARTNOINTR'
+      : code === ERESTARTNOHAND
+        ? 'ERESTARTNOHAND'
+        : 'ERESTART_RESTARTBLOCK';
+}
+
 const EINTR_RESULT: SysResult = { errno: 'EINTR' };
 
 /**
@@ -136,18 +164,12 @@ export function exitToUserMode(t: Thread, value: unknown, call: CallBody | null)
       const ksig = getSignal(t);
       if (ksig !== null) {
         // Linux: handle_signal — the restart decision with a handler.
+        // The trace tells the delivery first, then the decision it made about the call.
+        const decided = code;
         if (code !== 0) {
           if (code === ERESTARTNOINTR || (code === ERESTARTSYS && ksig.ka.flags & SA.SA_RESTART))
             restart = call;
-          else {
-            value = EINTR_RESULT;
-            t.k.emit?.({
-              type: 'errno',
-              errno: 'EINTR',
-              fn: 'handle_signal',
-              why: `a handler ran for ${signalName(ksig.sig)}: ${code === ERESTARTSYS ? '-ERESTARTSYS without SA_RESTART' : code === ERESTARTNOHAND ? '-ERESTARTNOHAND' : '-ERESTART_RESTARTBLOCK'} becomes EINTR`,
-            });
-          }
+          else value = EINTR_RESULT;
           code = 0;
         }
         // Linux: setup_rt_frame's sigmask_to_save, then signal_delivered (clear_restore_sigmask).
@@ -157,9 +179,43 @@ export function exitToUserMode(t: Thread, value: unknown, call: CallBody | null)
         let blocked = t.blocked | ksig.ka.mask;
         if (!(ksig.ka.flags & SA.SA_NODEFER)) blocked |= sigmask(ksig.sig);
         setCurrentBlocked(t, blocked);
+        t.k.emit?.({
+          type: 'signal_deliver',
+          thread: t.name,
+          sig: ksig.sig,
+          action: 'handler',
+          blocked: sigsetList(t.blocked),
+          restore: sigsetList(frames[frames.length - 1]),
+          resethand: (ksig.ka.flags & SA.SA_RESETHAND) !== 0,
+        });
+        // The EINTR decision is told as the call's errno event (every errno says why).
+        if (decided !== 0 && value === EINTR_RESULT)
+          t.k.emit?.({
+            type: 'errno',
+            errno: 'EINTR',
+            fn: 'handle_signal',
+            why: `a handler ran for ${signalName(ksig.sig)}: ${decided === ERESTARTSYS ? '-ERESTARTSYS without SA_RESTART' : decided === ERESTARTNOHAND ? '-ERESTARTNOHAND' : '-ERESTART_RESTARTBLOCK'} becomes EINTR`,
+          });
+        else if (decided !== 0)
+          t.k.emit?.({
+            type: 'signal_restart',
+            thread: t.name,
+            fn: 'handle_signal',
+            sig: ksig.sig,
+            code: codeName(decided),
+            decision: 'restart',
+          });
       } else {
         // Linux: arch_do_signal_or_restart with no handler to run: restart, and the saved mask back.
         if (code !== 0) {
+          t.k.emit?.({
+            type: 'signal_restart',
+            thread: t.name,
+            fn: 'arch_do_signal_or_restart',
+            sig: null,
+            code: codeName(code),
+            decision: code === ERESTART_RESTARTBLOCK ? 'restart_block' : 'restart',
+          });
           restart = code === ERESTART_RESTARTBLOCK ? t.restartBlock : call;
           code = 0;
         }
@@ -172,6 +228,7 @@ export function exitToUserMode(t: Thread, value: unknown, call: CallBody | null)
     // The innermost handler returns. Linux: rt_sigreturn → restore_sigcontext (orig_ax = -1:
     // no restart of its own) → set_current_blocked.
     setCurrentBlockedUser(t, frame);
+    t.k.emit?.({ type: 'sigmask_restore', thread: t.name, mask: sigsetList(t.blocked), fn: 'sigreturn' });
   }
   if (restart !== null) return { kind: 'restart', body: restart };
   return { kind: 'return', value };

@@ -57,7 +57,79 @@ export type KernelEvent =
    * ep_start_scan moved the whole ready list (`epis`, in order) to a private scan batch;
    * ep_done_scan spliced the items the scan did not reach (`epis`) back at the ready list's head.
    */
-  | { type: 'ep_scan'; ep: number; phase: 'start' | 'done'; epis: number[] };
+  | { type: 'ep_scan'; ep: number; phase: 'start' | 'done'; epis: number[] }
+  // ---- signals (src/kernel/signal.ts, src/kernel/entry.ts). Signal sets are ascending lists. ----
+  /**
+   * Linux: send_signal_locked (its tracepoint: signal_generate) — thread `from` sent `sig` to the
+   * process (`shared`: kill, queued on shared_pending; `to` is then the leader kill found) or to
+   * thread `to` (tgkill, or the kernel's send_sig to the caller). `result`: `queued`; `ignored`
+   * (prepare_signal dropped it: the target ignores it and does not block it); `pending` (a
+   * standard signal already pending is not queued twice, legacy_queue); `exiting` (the process
+   * is already dying).
+   */
+  | {
+      type: 'signal_generate';
+      sig: number;
+      from: string;
+      to: string;
+      shared: boolean;
+      result: 'queued' | 'ignored' | 'pending' | 'exiting';
+    }
+  /**
+   * Linux: complete_signal — the thread chosen to take `sig` (`thread`), or null when no thread
+   * wants it now (it stays pending). `why`: `target` (the thread it was sent to wants it), `walk`
+   * (found walking from curr_target), `none` (every thread blocks it or has a signal pending
+   * already), `fatal` (a fatal default action: the process exits at once).
+   */
+  | { type: 'complete_signal'; sig: number; thread: string | null; why: 'target' | 'walk' | 'none' | 'fatal' }
+  /**
+   * Linux: signal_wake_up — TIF_SIGPENDING set on `thread`; `state`: it slept interruptibly and
+   * is woken (`sleeping`), it is making a call and sees the flag on its way out (`running`), or
+   * it is idle in user code and takes the signal right after the current call (`idle`).
+   */
+  | { type: 'signal_wake_up'; thread: string; state: 'sleeping' | 'running' | 'idle' }
+  /**
+   * Linux: get_signal / handle_signal (tracepoint signal_deliver) — `thread` dequeued `sig` on
+   * its way back to user space. `action`: `handler` (its handler runs: `blocked` is the mask
+   * while it runs, `restore` the mask its frame gives back at rt_sigreturn; `resethand`: the
+   * disposition went back to SIG_DFL), `ignored` (SIG_IGN), `default_ignore` (SIG_DFL of a signal
+   * whose default is to ignore, or a stop signal in an orphaned process group), `term`, `core`,
+   * `stop` (the default action ends or stops the process).
+   */
+  | {
+      type: 'signal_deliver';
+      thread: string;
+      sig: number;
+      action: 'handler' | 'ignored' | 'default_ignore' | 'term' | 'core' | 'stop';
+      blocked?: number[];
+      restore?: number[];
+      resethand?: boolean;
+    }
+  /**
+   * The interrupted call's fate, decided on the way back to user space: by handle_signal for
+   * the first handler run (`sig`), else by arch_do_signal_or_restart (`sig` null). `code` is the
+   * internal code the call returned; `decision`: `restart` (the call runs again) or
+   * `restart_block` (its restart block runs, keeping the deadline). The third outcome, EINTR
+   * after a handler, is the call's `errno` event (fn `handle_signal`), as every errno is.
+   */
+  | {
+      type: 'signal_restart';
+      thread: string;
+      fn: 'handle_signal' | 'arch_do_signal_or_restart';
+      sig: number | null;
+      code: 'ERESTARTSYS' | 'ERESTARTNOINTR' | 'ERESTARTNOHAND' | 'ERESTART_RESTARTBLOCK';
+      decision: 'restart' | 'restart_block';
+    }
+  /**
+   * The mask a p* call (pselect6, ppoll, epoll_pwait) installs for its wait (Linux:
+   * set_user_sigmask; `saved` is kept in saved_sigmask), and the mask put back after it:
+   * `restore_saved_sigmask` when the call returns or, interrupted, after the delivery with no
+   * handler; `sigreturn` when a handler's frame returns (rt_sigreturn restores its mask).
+   */
+  | { type: 'sigmask_set'; thread: string; mask: number[]; saved: number[] }
+  | { type: 'sigmask_restore'; thread: string; mask: number[]; fn: 'restore_saved_sigmask' | 'sigreturn' }
+  /** Linux: do_group_exit — a signal's default action ended (`term`, `core`) or stopped the process. */
+  | { type: 'group_exit'; pid: number; sig: number; action: 'term' | 'core' | 'stop' };
 
 export type WakeReasonName = 'woken' | 'timeout' | 'signal';
 

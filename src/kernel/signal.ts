@@ -241,6 +241,16 @@ export function recalcSigpending(t: Thread): void {
  * its next way back to user space: the kernel queues it to do so right after the current call.
  */
 export function signalWakeUp(t: Thread): void {
+  t.k.emit?.({
+    type: 'signal_wake_up',
+    thread: t.name,
+    state:
+      t.state === 'blocked'
+        ? 'sleeping'
+        : t.call === null && t.k.current !== t && t.state === 'running'
+          ? 'idle'
+          : 'running',
+  });
   t.sigpending = true;
   if (t.state === 'blocked') wakeThread(t.k, t, 'signal');
   else if (t.call === null && t.k.current !== t && t.state === 'running') t.k.signalIdle.push(t);
@@ -319,26 +329,38 @@ function sigFatal(p: Process, sig: number): boolean {
 function completeSignal(sig: number, p: Process, target: Thread, shared: boolean): void {
   const signal = p.signal;
   let t: Thread;
+  let why: 'target' | 'walk' = 'target';
   if (wantsSignal(sig, target)) t = target;
-  else if (!shared) return;
-  else {
+  else if (!shared) {
+    p.k.emit?.({ type: 'complete_signal', sig, thread: null, why: 'none' });
+    return;
+  } else {
     const threads = liveThreads(p);
-    if (threads.length <= 1) return;
+    if (threads.length <= 1) {
+      p.k.emit?.({ type: 'complete_signal', sig, thread: null, why: 'none' });
+      return;
+    }
     let i = Math.max(0, threads.indexOf(signal.currTarget ?? target));
     const start = i;
     while (!wantsSignal(sig, threads[i])) {
       i = (i + 1) % threads.length;
-      if (i === start) return;
+      if (i === start) {
+        p.k.emit?.({ type: 'complete_signal', sig, thread: null, why: 'none' });
+        return;
+      }
     }
     t = threads[i];
     signal.currTarget = t;
+    why = 'walk';
   }
   // Linux: a fatal signal starts the group exit at once, unless it dumps core (the dump is taken
   // by the thread that dequeues it, in get_signal).
   if (sigFatal(p, sig) && signal.killed === null && !sigKernelCoredump(sig)) {
+    p.k.emit?.({ type: 'complete_signal', sig, thread: t.name, why: 'fatal' });
     doGroupExit(p, sig);
     return;
   }
+  p.k.emit?.({ type: 'complete_signal', sig, thread: t.name, why });
   signalWakeUp(t);
 }
 
@@ -360,13 +382,25 @@ export function sendSignal(
   code: number = shared ? SI_USER : SI_TKILL,
 ): void {
   const p = t.proc;
-  if (p.signal.killed !== null) return;
-  if (!prepareSignal(sig, p, t)) return;
+  const generated = (result: 'queued' | 'ignored' | 'pending' | 'exiting') =>
+    p.k.emit?.({ type: 'signal_generate', sig, from: sender.name, to: t.name, shared, result });
+  if (p.signal.killed !== null) {
+    if (p.k.emit) generated('exiting');
+    return;
+  }
+  if (!prepareSignal(sig, p, t)) {
+    if (p.k.emit) generated('ignored');
+    return;
+  }
   const pending = shared ? p.signal.sharedPending : t.pending;
-  if (legacyQueue(pending, sig)) return;
+  if (legacyQueue(pending, sig)) {
+    if (p.k.emit) generated('pending');
+    return;
+  }
   // Not Linux: no RLIMIT_SIGPENDING, so a real-time signal is always queued.
   pending.list.push({ signo: sig, code, pid: sender.proc.pid, uid: 0 });
   pending.signal |= sigmask(sig);
+  if (p.k.emit) generated('queued');
   signalfdNotify(p);
   completeSignal(sig, p, t, shared);
 }
@@ -396,6 +430,7 @@ export function doGroupExit(p: Process, sig: number, action?: 'term' | 'core' | 
   const why = action ?? (sigKernelCoredump(sig) ? 'core' : 'term');
   const killed = new ProcessKilled(sig, why);
   signal.killed = killed;
+  p.k.emit?.({ type: 'group_exit', pid: p.pid, sig, action: why });
   for (const t of p.threads.values()) {
     // Linux: SIGKILL made pending on every thread, each woken: the caller sees it on its way out.
     t.sigpending = true;
@@ -521,6 +556,12 @@ export function setUserSigmask(t: Thread, mask: readonly number[] | null): void 
   t.restoreSigmask = true;
   t.savedSigmask = t.blocked;
   setCurrentBlockedUser(t, sigsetOf(mask));
+  t.k.emit?.({
+    type: 'sigmask_set',
+    thread: t.name,
+    mask: sigsetList(t.blocked),
+    saved: sigsetList(t.savedSigmask),
+  });
 }
 
 /** Linux: restore_saved_sigmask. */
@@ -528,6 +569,12 @@ export function restoreSavedSigmask(t: Thread): void {
   if (t.restoreSigmask) {
     t.restoreSigmask = false;
     setCurrentBlocked(t, t.savedSigmask);
+    t.k.emit?.({
+      type: 'sigmask_restore',
+      thread: t.name,
+      mask: sigsetList(t.blocked),
+      fn: 'restore_saved_sigmask',
+    });
   }
 }
 

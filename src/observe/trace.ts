@@ -6,6 +6,7 @@
 // or backwards. `describe*` give the readable form `iomux trace` prints, in the script's words
 // when given its names (names.ts): `$ep (fd 5)`, not `file #14` / `ep #11`.
 
+import { SA, signalName } from '../abi/signal.ts';
 import type { Backend } from '../api/backend.ts';
 import { SimProcessHandle } from '../kernel/backend.ts';
 import type { KernelEvent } from '../kernel/events.ts';
@@ -236,6 +237,74 @@ function describe(e: KernelEvent, name: Namer, peek: (key: string) => string | u
       const bytes = [...u64le(BigInt(e.value))].map((b) => b.toString(16).padStart(2, '0')).join(' ');
       return `  eventfd_read of ${name(`file:${e.file}`, `file #${e.file}`)}: the u64 ${e.value} (bytes ${bytes}), counter now ${e.count}`;
     }
+    case 'signal_generate': {
+      const to = e.shared ? 'the process' : e.from === e.to ? 'itself' : `thread ${e.to}`;
+      const head = `${e.from} sends ${signalName(e.sig)} to ${to}`;
+      switch (e.result) {
+        case 'queued':
+          return `${head}: send_signal_locked queues it on ${e.shared ? 'the shared pending set (shared_pending)' : `${e.to}'s pending set`}`;
+        case 'ignored':
+          return `${head}: prepare_signal drops it: it would be ignored and ${e.to} does not block it`;
+        case 'pending':
+          return `${head}: not queued again, it is pending already (legacy_queue: a standard signal pends once)`;
+        case 'exiting':
+          return `${head}: dropped, the process is exiting`;
+      }
+      break;
+    }
+    case 'complete_signal':
+      switch (e.why) {
+        case 'target':
+          return `  complete_signal: thread ${e.thread} takes ${signalName(e.sig)} (it does not block it)`;
+        case 'walk':
+          return `  complete_signal: thread ${e.thread} takes ${signalName(e.sig)}, the first that wants it walking from curr_target`;
+        case 'none':
+          return `  complete_signal: no thread wants ${signalName(e.sig)} now (each blocks it or has a signal pending): it stays pending`;
+        case 'fatal':
+          return `  complete_signal: ${signalName(e.sig)} is fatal (SIG_DFL terminates): the whole process exits now`;
+      }
+      break;
+    case 'signal_wake_up':
+      return e.state === 'sleeping'
+        ? `  signal_wake_up: TIF_SIGPENDING set on ${e.thread}, asleep interruptibly: woken`
+        : e.state === 'idle'
+          ? `  signal_wake_up: TIF_SIGPENDING set on ${e.thread}, idle in user code: it takes the signal after this call`
+          : `  signal_wake_up: TIF_SIGPENDING set on ${e.thread}: it looks on its way back to user space`;
+    case 'signal_deliver': {
+      const head = `${e.thread} on its way to user space: get_signal dequeues ${signalName(e.sig)}`;
+      switch (e.action) {
+        case 'handler':
+          return `${head}; handle_signal runs its handler with ${sigs(e.blocked ?? [])} blocked (its frame will restore ${sigs(e.restore ?? [])})${e.resethand ? '; SA_RESETHAND: the disposition is SIG_DFL again' : ''}`;
+        case 'ignored':
+          return `${head} and drops it (SIG_IGN)`;
+        case 'default_ignore':
+          return `${head} and drops it (SIG_DFL, and its default action is to ignore)`;
+        case 'term':
+          return `${head}; its default action terminates the process`;
+        case 'core':
+          return `${head}; its default action dumps core and terminates the process`;
+        case 'stop':
+          return `${head}; its default action stops the process`;
+      }
+      break;
+    }
+    case 'signal_restart': {
+      const code = `-${e.code}`;
+      if (e.fn === 'arch_do_signal_or_restart')
+        return e.decision === 'restart_block'
+          ? `  arch_do_signal_or_restart: no handler ran: ${code}, so the call's restart block runs (same deadline)`
+          : `  arch_do_signal_or_restart: no handler ran: ${code}, so the call is restarted`;
+      const sig = e.sig === null ? 'a signal' : signalName(e.sig);
+      return `  handle_signal: a handler ran for ${sig}: ${code}${e.code === 'ERESTARTSYS' ? ' under SA_RESTART' : ''}, so the call is restarted`;
+    }
+    case 'sigmask_set':
+      return `  set_user_sigmask: ${e.thread} waits with ${sigs(e.mask)} blocked (saved_sigmask ${sigs(e.saved)})`;
+    case 'sigmask_restore':
+      return e.fn === 'sigreturn'
+        ? `${e.thread}'s handler returns: rt_sigreturn restores blocked = ${sigs(e.mask)}`
+        : `  restore_saved_sigmask: ${e.thread}'s blocked = ${sigs(e.mask)} again`;
+    case 'group_exit':
+      return `do_group_exit: pid ${e.pid} ${e.action === 'stop' ? 'stops' : e.action === 'core' ? 'dumps core and ends' : 'ends'} (${signalName(e.sig)})`;
     case 'syscall_enter':
       return `${e.thread} enters ${e.call}`;
     case 'syscall_exit':
@@ -246,6 +315,49 @@ function describe(e: KernelEvent, name: Namer, peek: (key: string) => string | u
       return JSON.stringify(unknown);
     }
   }
+}
+
+/** The keys of a snapshot's signal state that hold signal sets or queues (ascending numbers). */
+const SIGNAL_LISTS = new Set(['blocked', 'pending', 'sharedPending', 'savedSigmask', 'mask']);
+
+/** SA_* flags by name (sa_flags as given). */
+function saFlags(flags: number): string {
+  // >>> 0: SA_RESETHAND is bit 31, negative in JavaScript's 32-bit operators.
+  const names = Object.entries(SA)
+    .filter(([, v]) => (flags & v) >>> 0 === v)
+    .map(([n]) => n);
+  const rest = (flags & ~Object.values(SA).reduce((m: number, v) => m | v, 0)) >>> 0;
+  if (rest !== 0) names.push(`0x${rest.toString(16)}`);
+  return names.length > 0 ? names.join('|') : '0';
+}
+
+/** A change to a process's or thread's signal state, with signals and SA flags named. */
+function signalChange(a: unknown, b: unknown, path: readonly (string | number)[]): string {
+  const last = String(path[path.length - 1]);
+  const nums = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => typeof x === 'number');
+  const one = (v: unknown): string => {
+    if (v === undefined) return 'none';
+    if (v === null) return 'null';
+    if (SIGNAL_LISTS.has(last) && nums(v)) return sigs(v);
+    if (last === 'sig' && typeof v === 'number') return signalName(v);
+    if (last === 'flags' && typeof v === 'number') return saFlags(v);
+    if (last === 'actions' && Array.isArray(v))
+      return `[${(v as { sig: number; handler: string; flags: number; mask: number[] }[])
+        .map(
+          (x) =>
+            `${signalName(x.sig)}: ${x.handler}${x.flags ? ` ${saFlags(x.flags)}` : ''}${x.mask.length ? ` mask ${sigs(x.mask)}` : ''}`,
+        )
+        .join(', ')}]`;
+    if (last === 'caught' && Array.isArray(v))
+      return `[${(v as { sig: number; count: number }[]).map((x) => `${signalName(x.sig)} × ${x.count}`).join(', ')}]`;
+    return short(v);
+  };
+  return `${one(a)} → ${one(b)}`;
+}
+
+/** A signal set as Linux names its members: `[SIGINT, SIGUSR1]`, `[]` for none. */
+function sigs(list: readonly number[]): string {
+  return `[${list.map(signalName).join(', ')}]`;
 }
 
 /** A u64 as the 8 little-endian bytes read() gives. */
@@ -360,6 +472,18 @@ export function diffSnapshots(
           const e = p.fdtable.fds[rest[2] as number];
           line(`pid ${p.pid} ${fdName(e.fd)}: ${fdText(e)}`);
         }
+        return;
+      }
+      if (rest[0] === 'threads' && rest[2] === 'signal') {
+        // A thread's mask or pending set: `pid 100 thread main.signal.blocked: [] → [SIGUSR1]`.
+        const t = p.threads[rest[1] as number];
+        line(
+          `pid ${p.pid} thread ${t.name}.signal${pathText(rest.slice(3), t.signal)}: ${signalChange(a, b, op.path)}`,
+        );
+        return;
+      }
+      if (rest[0] === 'signal') {
+        line(`pid ${p.pid}.signal${pathText(rest.slice(1), p.signal)}: ${signalChange(a, b, op.path)}`);
         return;
       }
       if (rest[0] === 'threads' && rest.length > 1) {

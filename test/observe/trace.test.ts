@@ -167,6 +167,36 @@ test('trace_text_renders_every_event_kind_readably', async () => {
     },
     ep_wait_none: { type: 'ep_wait_none', ep: 6, why: 'dropped', dropped: [7] },
     eventfd_read: { type: 'eventfd_read', file: 4, value: '3', count: '0' },
+    signal_generate: {
+      type: 'signal_generate',
+      sig: 10,
+      from: 'main',
+      to: 'loop',
+      shared: false,
+      result: 'queued',
+    },
+    complete_signal: { type: 'complete_signal', sig: 10, thread: 'loop', why: 'target' },
+    signal_wake_up: { type: 'signal_wake_up', thread: 'loop', state: 'sleeping' },
+    signal_deliver: {
+      type: 'signal_deliver',
+      thread: 'loop',
+      sig: 10,
+      action: 'handler',
+      blocked: [10],
+      restore: [],
+      resethand: true,
+    },
+    signal_restart: {
+      type: 'signal_restart',
+      thread: 'loop',
+      fn: 'arch_do_signal_or_restart',
+      sig: null,
+      code: 'ERESTART_RESTARTBLOCK',
+      decision: 'restart_block',
+    },
+    sigmask_set: { type: 'sigmask_set', thread: 'main', mask: [], saved: [10] },
+    sigmask_restore: { type: 'sigmask_restore', thread: 'main', mask: [10], fn: 'restore_saved_sigmask' },
+    group_exit: { type: 'group_exit', pid: 100, sig: 15, action: 'term' },
   };
   for (const e of Object.values(one)) {
     const line = describeEvent(e);

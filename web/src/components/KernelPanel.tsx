@@ -13,6 +13,7 @@ import {
 } from '../model/kernel.ts';
 import type { Picked } from '../model/pick.ts';
 import { relatedKeys } from '../model/related.ts';
+import type { ProcessSignalView } from '../model/signals.ts';
 import { RbTree } from './RbTree.tsx';
 
 export type { Picked };
@@ -111,6 +112,14 @@ function fileSummary(f: FileSnapshot): ComponentChildren {
     }
     case 'eventpoll':
       return <>eventpoll #{String(d?.id)}</>;
+    case 'signalfd': {
+      const mask = Array.isArray(d?.mask) ? (d.mask as number[]).length : 0;
+      return (
+        <>
+          signalfd #{String(d?.id)} · reads {mask} signal{mask === 1 ? '' : 's'}
+        </>
+      );
+    }
     case 'null':
       return <>/dev/null</>;
     case 'regular':
@@ -237,6 +246,113 @@ function Eventpoll(props: Props & { ep: EventpollView; fds: Map<number, { fd: nu
   );
 }
 
+/** A signal set as a row of chips; `none` when empty. */
+function SigSet(props: { list: string[]; testid: string; cls?: string }) {
+  return (
+    <span class={`sigset ${props.cls ?? ''}`} data-testid={props.testid} data-set={props.list.join(',')}>
+      {props.list.length === 0 ? <span class="muted">none</span> : null}
+      {props.list.map((s, i) => (
+        <span key={`${s}${i}`} class="sig">
+          {s}
+        </span>
+      ))}
+    </span>
+  );
+}
+
+/** One process's signals: each thread's mask and pending set, then what the threads share. */
+function Signals(props: {
+  p: ProcessSignalView;
+  common: {
+    changed: Set<string>;
+    related?: Set<string>;
+    picked: Picked | null;
+    onPick: (p: Picked) => void;
+  };
+}) {
+  const { p, common } = props;
+  return (
+    <section class="signals">
+      <h3>Signals{p.killed ? ` · process ended by ${p.killed}` : ''}</h3>
+      <div class="row">
+        {p.threads.map((t) => (
+          <Box
+            key={t.id}
+            k={`tsig:${t.id}`}
+            {...common}
+            class="tsig"
+            testid="thread-signals"
+            data={{ name: t.name }}
+            pick={{
+              kind: 'thread-signals',
+              key: `tsig:${t.id}`,
+              title: `signals of thread ${t.name} (tid ${t.tid})`,
+              fields: t,
+            }}
+          >
+            <b>{t.name}</b> <span class="muted">tid {t.tid}</span>
+            {t.sigpending ? (
+              <span class="flag" title="TIF_SIGPENDING: a signal to look at on the way back to user space">
+                {' '}
+                SIGPENDING
+              </span>
+            ) : null}
+            <div class="sigline">
+              <span class="label">blocked</span> <SigSet list={t.blocked} testid="blocked" />
+            </div>
+            <div class="sigline">
+              <span class="label">pending</span> <SigSet list={t.pending} testid="pending" cls="pend" />
+            </div>
+            {t.savedSigmask ? (
+              <div class="sigline" title="saved_sigmask: the mask the p* call in progress restores">
+                <span class="label">saved</span> <SigSet list={t.savedSigmask} testid="saved" />
+              </div>
+            ) : null}
+          </Box>
+        ))}
+        <Box
+          k={`sig:${p.pid}`}
+          {...common}
+          class="psig"
+          testid="process-signals"
+          data={{ pid: p.pid }}
+          pick={{ kind: 'process-signals', key: `sig:${p.pid}`, title: `signals of pid ${p.pid}`, fields: p }}
+        >
+          <b>pid {p.pid}</b> <span class="muted">shared by its threads</span>
+          <div class="sigline" title="signal_struct.shared_pending: signals sent to the process (kill)">
+            <span class="label">shared pending</span>{' '}
+            <SigSet list={p.sharedPending} testid="shared-pending" cls="pend" />
+          </div>
+          {p.actions.map((a) => {
+            const n = p.caught.find((c) => c.sig === a.sig)?.count ?? 0;
+            return (
+              <div class="sigline action" key={a.sig} data-testid="action">
+                <span class="sig">{a.sig}</span> {a.handler}
+                {a.flags ? <small> {a.flags}</small> : null}
+                {a.mask.length ? <small> mask {a.mask.join(' ')}</small> : null}
+                {a.handler === 'catch' ? (
+                  <span class="count" data-testid="caught" data-sig={a.sig} data-count={n}>
+                    {' '}
+                    · ran {n}×
+                  </span>
+                ) : null}
+              </div>
+            );
+          })}
+          {p.signalfds.map((s) => (
+            <div class="sigline" key={s.file} data-testid="signalfd">
+              <span class="label">signalfd fd {s.fds.join(', ')}</span> reads{' '}
+              <SigSet list={s.mask} testid="sfd-mask" /> queued{' '}
+              <SigSet list={s.queued} testid="sfd-queued" cls="pend" />
+            </div>
+          ))}
+          {p.signalfdWaiters ? <div class="small">signalfd_wqh: {p.signalfdWaiters} waiting</div> : null}
+        </Box>
+      </div>
+    </section>
+  );
+}
+
 export function KernelPanel(props: Props) {
   const { view, changed } = props;
   const fds = fdsByFile(view);
@@ -272,6 +388,9 @@ export function KernelPanel(props: Props) {
           ))}
         </div>
       </section>
+      {view.signals.map((p) => (
+        <Signals key={p.pid} p={p} common={common} />
+      ))}
       <section>
         <h3>Descriptors → open files</h3>
         <table class="fds">

@@ -1,6 +1,7 @@
 // What changed between two snapshots, as the keys of the things the page draws, so each can be
 // highlighted: `file:7`, `fd:100:3`, `thread:4`, `wq:12` (a wait queue by id), `epi:14`,
-// `ready:10` / `tree:10` / `ovf:10` (an eventpoll's ready list, tree, overflow list, by its id).
+// `ready:10` / `tree:10` / `ovf:10` (an eventpoll's ready list, tree, overflow list, by its id),
+// `tsig:4` (a thread's mask and pending set), `sig:100` (a process's shared signal state).
 
 import type { EventpollSnapshot, KernelSnapshot } from '../../../src/index.ts';
 import { isEventpoll, waitQueues } from './kernel.ts';
@@ -24,6 +25,11 @@ export function changedKeys(before: KernelSnapshot | null, after: KernelSnapshot
   };
   const threads = (s: KernelSnapshot) => s.processes.flatMap((p) => p.threads);
   diff('thread', threads(before), threads(after), (t) => String(t.id));
+  // A thread's signal state apart (`tsig:<thread id>`), and a process's (`sig:<pid>`).
+  const tsigs = (s: KernelSnapshot) => threads(s).map((t) => ({ id: t.id, ...t.signal }));
+  diff('tsig', tsigs(before), tsigs(after), (t) => String(t.id));
+  const psigs = (s: KernelSnapshot) => s.processes.map((p) => ({ pid: p.pid, ...p.signal }));
+  diff('sig', psigs(before), psigs(after), (p) => String(p.pid));
   const fds = (s: KernelSnapshot) =>
     s.processes.flatMap((p) => p.fdtable.fds.map((e) => ({ pid: p.pid, ...e })));
   diff('fd', fds(before), fds(after), (e) => `${e.pid}:${e.fd}`);

@@ -12,6 +12,7 @@ import {
   type WaitQueueSnapshot,
 } from '../../../src/index.ts';
 import { layoutTree, type TreeLayout } from './rbtree.ts';
+import { type ProcessSignalView, signalViews } from './signals.ts';
 
 export interface ThreadView {
   pid: number;
@@ -63,6 +64,8 @@ export interface KernelView {
   files: FileSnapshot[];
   waitQueues: WaitQueueView[];
   eventpolls: EventpollView[];
+  /** Each process's signal state (masks, pending sets, dispositions, signalfds). */
+  signals: ProcessSignalView[];
   state: Record<string, unknown>;
 }
 
@@ -158,6 +161,7 @@ export function kernelView(snap: KernelSnapshot): KernelView {
     files: snap.files,
     waitQueues: queues,
     eventpolls,
+    signals: signalViews(snap),
     state: snap.state,
   };
 }

@@ -20,6 +20,23 @@ export function pickIn(view: KernelView, key: string): Picked | null {
       const t = view.threads.find((x) => x.id === id);
       return t ? { kind: 'thread', key, title: `thread ${t.name} (#${t.id})`, fields: t } : null;
     }
+    case 'tsig': {
+      for (const p of view.signals) {
+        const t = p.threads.find((x) => x.id === id);
+        if (t)
+          return {
+            kind: 'thread-signals',
+            key,
+            title: `signals of thread ${t.name} (tid ${t.tid})`,
+            fields: t,
+          };
+      }
+      return null;
+    }
+    case 'sig': {
+      const p = view.signals.find((x) => x.pid === id);
+      return p ? { kind: 'process-signals', key, title: `signals of pid ${p.pid}`, fields: p } : null;
+    }
     case 'fd': {
       const pid = Number(rest[0]);
       const e = view.fds.find((x) => x.pid === pid && x.fd === id);

@@ -1,7 +1,7 @@
 // What an object points to, for the page to mark when it is picked (the issue's arrows, drawn
 // as highlights): fd → file; epitem → its file and the queues it hooks; wait entry → its owner
 // (a thread, or the epitem whose hook it is); file → the epitems watching it; thread → the
-// queues it sleeps on.
+// queues it sleeps on and its signal state; a process's signal state → its signalfds.
 
 import type { KernelView } from './kernel.ts';
 
@@ -49,6 +49,15 @@ export function relatedKeys(key: string, view: KernelView): Set<string> {
     case 'thread': {
       const t = view.threads.find((x) => x.id === id);
       for (const q of t?.sleepsOn ?? []) queueKey(q);
+      if (t) out.add(`tsig:${t.id}`);
+      break;
+    }
+    case 'tsig':
+      out.add(`thread:${id}`);
+      break;
+    case 'sig': {
+      // The process's signalfds: they read its pending sets.
+      for (const f of view.signals.find((p) => p.pid === id)?.signalfds ?? []) out.add(`file:${f.file}`);
       break;
     }
   }

@@ -34,8 +34,8 @@ const READ = `(() => {
   const set = (root, id) => root?.querySelector('[data-testid="' + id + '"]')?.getAttribute('data-set') ?? null;
   return {
     index: document.querySelector('[data-testid="step-index"]')?.textContent?.trim() ?? '',
-    blocked: set(t, 'blocked'),
-    pending: set(t, 'pending'),
+    blocked: set(t, 'sig-blocked'),
+    pending: set(t, 'sig-pending'),
     shared: set(p, 'shared-pending'),
     caught: p?.querySelector('[data-testid="caught"][data-sig="SIGUSR1"]')?.getAttribute('data-count') ?? null,
     threadChanged: !!t?.classList.contains('changed'),

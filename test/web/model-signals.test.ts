@@ -75,3 +75,14 @@ test('sa_flags are named, SA_RESETHAND (bit 31) included', () => {
   assert.equal(saFlagNames(0x80000000 | 0x40000000), 'SA_NODEFER|SA_RESETHAND');
   assert.equal(saFlagNames(0), '');
 });
+
+test('the process signalfd_wqh is drawn as a wait queue with the epoll hook a signalfd in an epoll puts there', async () => {
+  const { view, keys } = await at(SIGNALFD, 'epoll_ctl', '$sfd');
+  const q = view.waitQueues.find((x) => x.name === 'sighand:100.signalfd_wqh');
+  assert.ok(q, view.waitQueues.map((x) => x.name).join(', '));
+  assert.deepEqual(
+    q.entries.map((e) => e.kind),
+    ['ep_poll_callback'],
+  );
+  assert.ok(keys.has(`wq:${q.id}`));
+});

@@ -298,14 +298,14 @@ function Signals(props: {
               </span>
             ) : null}
             <div class="sigline">
-              <span class="label">blocked</span> <SigSet list={t.blocked} testid="blocked" />
+              <span class="label">blocked</span> <SigSet list={t.blocked} testid="sig-blocked" />
             </div>
             <div class="sigline">
-              <span class="label">pending</span> <SigSet list={t.pending} testid="pending" cls="pend" />
+              <span class="label">pending</span> <SigSet list={t.pending} testid="sig-pending" cls="pend" />
             </div>
             {t.savedSigmask ? (
               <div class="sigline" title="saved_sigmask: the mask the p* call in progress restores">
-                <span class="label">saved</span> <SigSet list={t.savedSigmask} testid="saved" />
+                <span class="label">saved</span> <SigSet list={t.savedSigmask} testid="sig-saved" />
               </div>
             ) : null}
           </Box>

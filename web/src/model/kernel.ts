@@ -99,6 +99,8 @@ export function waitQueues(snap: KernelSnapshot): WaitQueueView[] {
     }
   }
   const rest: WaitQueueSnapshot[] = [];
+  // A process's own queues (sighand->signalfd_wqh: signalfd readers and pollers sleep there).
+  for (const p of snap.processes) collectQueues(p.signal, rest);
   collectQueues(snap.state, rest);
   for (const q of rest) if (!byId.has(q.id)) byId.set(q.id, { ...q, files: [] });
   return [...byId.values()].sort((a, b) => a.id - b.id);

@@ -346,7 +346,14 @@ function Signals(props: {
               <SigSet list={s.queued} testid="sfd-queued" cls="pend" />
             </div>
           ))}
-          {p.signalfdWaiters ? <div class="small">signalfd_wqh: {p.signalfdWaiters} waiting</div> : null}
+          {p.signalfdWaiters ? (
+            <div
+              class="small"
+              title="sighand->signalfd_wqh: signalfd readers asleep, and epoll or poll hooks on a signalfd"
+            >
+              signalfd_wqh: {p.signalfdWaiters} {p.signalfdWaiters === 1 ? 'entry' : 'entries'}
+            </div>
+          ) : null}
         </Box>
       </div>
     </section>

@@ -83,10 +83,8 @@ function getSignal(t: Thread): KSignal | null {
     if (info === null) return null;
     const sig = info.signo;
     const ka = signal.action[sig];
-    const delivered = (action: 'ignored' | 'default_ignore' | 'term' | 'core' | 'stop') =>
-      t.k.emit?.({ type: 'signal_deliver', thread: t.name, sig, action });
     if (ka.handler === 'SIG_IGN') {
-      if (t.k.emit) delivered('ignored');
+      t.k.emit?.({ type: 'signal_deliver', thread: t.name, sig, action: 'ignored' });
       continue;
     }
     if (ka.handler !== 'SIG_DFL') {
@@ -97,20 +95,25 @@ function getSignal(t: Thread): KSignal | null {
     }
     // The default action.
     if (sigKernelIgnore(sig)) {
-      if (t.k.emit) delivered('default_ignore');
+      t.k.emit?.({ type: 'signal_deliver', thread: t.name, sig, action: 'default_ignore' });
       continue;
     }
     if (sigKernelStop(sig)) {
       if (sig !== SIG.SIGSTOP && CURRENT_PGRP_ORPHANED) {
-        if (t.k.emit) delivered('default_ignore');
+        t.k.emit?.({ type: 'signal_deliver', thread: t.name, sig, action: 'default_ignore' });
         continue;
       }
-      if (t.k.emit) delivered('stop');
+      t.k.emit?.({ type: 'signal_deliver', thread: t.name, sig, action: 'stop' });
       doGroupExit(t.proc, sig, 'stop');
       return null;
     }
     // Linux: do_coredump (for the core signals), then do_group_exit.
-    if (t.k.emit) delivered(sigKernelCoredump(sig) ? 'core' : 'term');
+    t.k.emit?.({
+      type: 'signal_deliver',
+      thread: t.name,
+      sig,
+      action: sigKernelCoredump(sig) ? 'core' : 'term',
+    });
     doGroupExit(t.proc, sig);
     return null;
   }

@@ -382,25 +382,23 @@ export function sendSignal(
   code: number = shared ? SI_USER : SI_TKILL,
 ): void {
   const p = t.proc;
-  const generated = (result: 'queued' | 'ignored' | 'pending' | 'exiting') =>
-    p.k.emit?.({ type: 'signal_generate', sig, from: sender.name, to: t.name, shared, result });
   if (p.signal.killed !== null) {
-    if (p.k.emit) generated('exiting');
+    p.k.emit?.({ type: 'signal_generate', sig, from: sender.name, to: t.name, shared, result: 'exiting' });
     return;
   }
   if (!prepareSignal(sig, p, t)) {
-    if (p.k.emit) generated('ignored');
+    p.k.emit?.({ type: 'signal_generate', sig, from: sender.name, to: t.name, shared, result: 'ignored' });
     return;
   }
   const pending = shared ? p.signal.sharedPending : t.pending;
   if (legacyQueue(pending, sig)) {
-    if (p.k.emit) generated('pending');
+    p.k.emit?.({ type: 'signal_generate', sig, from: sender.name, to: t.name, shared, result: 'pending' });
     return;
   }
   // Not Linux: no RLIMIT_SIGPENDING, so a real-time signal is always queued.
   pending.list.push({ signo: sig, code, pid: sender.proc.pid, uid: 0 });
   pending.signal |= sigmask(sig);
-  if (p.k.emit) generated('queued');
+  p.k.emit?.({ type: 'signal_generate', sig, from: sender.name, to: t.name, shared, result: 'queued' });
   signalfdNotify(p);
   completeSignal(sig, p, t, shared);
 }

@@ -25,6 +25,16 @@ export function toResult(ret: number): SysResult {
   return { errno: (RESTART_CODES[-ret] ?? errnoName(-ret)) as Errno };
 }
 
+/**
+ * Not Linux: a guard where a result leaves the kernel. An internal restart code there is a bug
+ * (the way back to user space must have turned it into a restart or EINTR): throw, never return it.
+ */
+export function assertUserResult(call: string, value: unknown): void {
+  const errno = (value as { errno?: unknown } | null)?.errno;
+  if (typeof errno === 'string' && errno.startsWith('ERESTART'))
+    throw new Error(`bug: ${call} returned the internal ${errno} to user space`);
+}
+
 export function fail(errno: Errno): { errno: Errno } {
   return { errno };
 }

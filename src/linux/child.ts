@@ -319,6 +319,12 @@ async function setUp(): Promise<{ info: ChildInfo; reserved: Set<number> }> {
   resetSignals();
   const core = Buffer.alloc(RLIMIT.size);
   sysOk(c.setrlimit(RLIMIT_CORE, core), 'setrlimit RLIMIT_CORE 0');
+  // RLIMIT_CORE does not stop a core_pattern that pipes to a crash handler (fs/coredump.c gives a
+  // pipe RLIM_INFINITY); a process that is not dumpable makes no core at all (do_coredump stops at
+  // __get_dumpable). /proc/<pid>/status and stat, which the runner reads, stay readable.
+  const PR_SET_DUMPABLE = 4;
+  const dumpable = sysSync(NR.prctl, [PR_SET_DUMPABLE, 0, 0, 0, 0]);
+  if (dumpable.ret === -1) throw new Error(`prctl(PR_SET_DUMPABLE, 0): ${errnoName(dumpable.errno)}`);
 
   // 2. A copy of the runner's stderr for our own diagnostics, then 0, 1, 2 on /dev/null.
   diagFd = sysOk(c.fcntl(2, F.F_DUPFD_CLOEXEC, fdBase), 'F_DUPFD_CLOEXEC of stderr');
@@ -388,6 +394,9 @@ async function serve(reserved: Set<number>): Promise<void> {
     try {
       if (!isSyscallName(msg.call)) throw new Error(`no such call: ${msg.call}`);
       const calls = thread(msg.thread).calls;
+      // A thread Node started since the last look (from main, whose mask is the script's) could
+      // take a process-directed signal: every thread but the script's blocks all before a kill.
+      if (msg.call === 'kill') blockOtherThreads();
       const method = calls[msg.call] as (...args: unknown[]) => Promise<unknown>;
       const result = await method.apply(calls, msg.args.map(fromWire));
       send({ kind: 'result', id: msg.id, result: toWire(result) });

@@ -7,13 +7,18 @@ import type { Kernel } from './kernel.ts';
 
 export { ERRNO };
 
-// Linux: include/linux/errno.h — the internal restart codes (src/kernel/entry.ts turns them into a
-// restart or EINTR before a result leaves the kernel). Named here so a result can carry them.
+// Linux: include/linux/errno.h — internal codes a call returns when a signal interrupted it; the
+// way back to user space (src/kernel/entry.ts) turns them into a restart or EINTR before a result
+// leaves the kernel. A result carries them by name until then.
+export const ERESTARTSYS = 512;
+export const ERESTARTNOINTR = 513;
+export const ERESTARTNOHAND = 514;
+export const ERESTART_RESTARTBLOCK = 516;
 const RESTART_CODES: Readonly<Record<number, string>> = {
-  512: 'ERESTARTSYS',
-  513: 'ERESTARTNOINTR',
-  514: 'ERESTARTNOHAND',
-  516: 'ERESTART_RESTARTBLOCK',
+  [ERESTARTSYS]: 'ERESTARTSYS',
+  [ERESTARTNOINTR]: 'ERESTARTNOINTR',
+  [ERESTARTNOHAND]: 'ERESTARTNOHAND',
+  [ERESTART_RESTARTBLOCK]: 'ERESTART_RESTARTBLOCK',
 };
 
 /**

@@ -71,9 +71,10 @@ export function sigsetList(set: SigSet): number[] {
   return out;
 }
 
-const ALL_SIGNALS: SigSet = (1n << BigInt(NSIG)) - 1n;
+/** Every signal (Linux: a full sigset_t). */
+export const ALL_SIGNALS: SigSet = (1n << BigInt(NSIG)) - 1n;
 /** SIGKILL and SIGSTOP: never blocked, caught or ignored (Linux: sig_kernel_only). */
-const KERNEL_ONLY: SigSet = sigmask(SIG.SIGKILL) | sigmask(SIG.SIGSTOP);
+export const KERNEL_ONLY: SigSet = sigmask(SIG.SIGKILL) | sigmask(SIG.SIGSTOP);
 // Linux: SIG_KERNEL_STOP_MASK, SIG_KERNEL_IGNORE_MASK, SIG_KERNEL_COREDUMP_MASK (from the ABI's
 // default actions: one table), SYNCHRONOUS_MASK.
 const standardWith = (action: DefaultAction): SigSet =>

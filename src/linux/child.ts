@@ -44,6 +44,7 @@ import { readdirSync, readFileSync, readlinkSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { F, O, O_ACCMODE } from '../abi/constants.ts';
 import { errnoName } from '../abi/errno.ts';
+import { SIG, SIG_HOW, SIGRTMIN } from '../abi/signal.ts';
 import { SCRIPT_NOFILE } from '../api/backend.ts';
 import { failed, Unsupported } from '../api/syscalls.ts';
 import type { Confinement, Executor } from './calls.ts';
@@ -53,7 +54,7 @@ import { asyncCallsInFlight, callAsync, libc, NR, sysSync } from './libc.ts';
 import { loadNative } from './native.ts';
 import type { ChildInfo, FinishReport, FromChild, ToChild } from './protocol.ts';
 import { fromWire, isSyscallName, lineReader, toWire } from './protocol.ts';
-import { FULL_MASK, readTaskSignals, SIG, SIG_SETMASK } from './signals.ts';
+import { FULL_MASK, readTaskSignals } from './signals.ts';
 
 /** The fd table size the format prescribes. */
 const CAPACITY = 1024;
@@ -161,7 +162,7 @@ function blockOtherThreads(): void {
     readTaskSignals('self').filter((t) => !scriptTids.has(t.tid) && t.blocked !== FULL_MASK);
   let todo = others();
   if (todo.length === 0) return;
-  const r = native.installBlocker(SIG.SIGRTMIN);
+  const r = native.installBlocker(SIGRTMIN);
   if (r < 0) throw new Error(`rt_sigaction(SIGRTMIN) for the blocker: ${errnoName(-r)}`);
   // A thread Node starts meanwhile (from a thread that does not block everything yet) is found by
   // the next look and signalled too: each pass signals every thread not yet signalled.
@@ -170,7 +171,7 @@ function blockOtherThreads(): void {
     for (const t of todo)
       if (!signalled.has(t.tid)) {
         signalled.add(t.tid);
-        sysSync(NR.tgkill, [process.pid, t.tid, SIG.SIGRTMIN]);
+        sysSync(NR.tgkill, [process.pid, t.tid, SIGRTMIN]);
       }
     must(
       waited < 2000,
@@ -201,7 +202,7 @@ function resetSignals(): void {
     set(sig, 1);
     set(sig, sig === SIG.SIGPIPE ? 1 : 0);
   }
-  const o = sysSync(NR.rt_sigprocmask, [SIG_SETMASK, Buffer.alloc(8), null, 8]);
+  const o = sysSync(NR.rt_sigprocmask, [SIG_HOW.SIG_SETMASK, Buffer.alloc(8), null, 8]);
   if (o.ret === -1) throw new Error(`rt_sigprocmask: ${errnoName(o.errno)}`);
   native.caughtReset();
 }

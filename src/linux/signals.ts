@@ -4,12 +4,7 @@
 // and the runner reads to know when a sent signal has been delivered.
 
 import { readdirSync, readFileSync } from 'node:fs';
-import { SIG as ABI_SIG, type DefaultAction, defaultAction, SIG_HOW, SIGRTMIN } from '../abi/signal.ts';
-
-/** The ABI's signal numbers (src/abi/signal.ts), with SIGRTMIN, which the backend uses itself. */
-export const SIG = { ...ABI_SIG, SIGRTMIN } as const;
-
-export const SIG_SETMASK = SIG_HOW.SIG_SETMASK;
+import { SIG } from '../abi/signal.ts';
 
 /**
  * A thread's mask with every signal blocked, as the kernel keeps it: SIGKILL and SIGSTOP can never
@@ -17,8 +12,6 @@ export const SIG_SETMASK = SIG_HOW.SIG_SETMASK;
  */
 export const FULL_MASK =
   ~((1n << BigInt(SIG.SIGKILL - 1)) | (1n << BigInt(SIG.SIGSTOP - 1))) & 0xffff_ffff_ffff_ffffn;
-
-export { type DefaultAction, defaultAction };
 
 /** One thread's signal state from /proc/<pid>/task/<tid>/status (masks, bit n - 1 for signal n). */
 export interface TaskSignals {

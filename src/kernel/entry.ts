@@ -24,6 +24,7 @@
 import { signalName } from '../abi/signal.ts';
 import type { ProcessKilled } from '../api/backend.ts';
 import type { SysResult } from '../api/syscalls.ts';
+import { ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS } from './errors.ts';
 import type { MaySleep, Thread } from './sched.ts';
 import {
   dequeueSignal,
@@ -41,13 +42,6 @@ import {
   sigmask,
   sigsetList,
 } from './signal.ts';
-
-// Linux: include/linux/errno.h — internal codes a call returns when a signal interrupted it; the
-// way back to user space turns them into a restart or EINTR.
-export const ERESTARTSYS = 512;
-export const ERESTARTNOINTR = 513;
-export const ERESTARTNOHAND = 514;
-export const ERESTART_RESTARTBLOCK = 516;
 
 /** A body that makes the call again (the call's own, or its restart block). */
 export type CallBody = () => MaySleep<unknown>;

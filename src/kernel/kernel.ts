@@ -4,6 +4,7 @@
 import { NR_OPEN_DEFAULT, RLIMIT_NOFILE_DEFAULT } from '../abi/constants.ts';
 import { BlocksForever } from '../api/backend.ts';
 import { type CallBody, exitToUserMode } from './entry.ts';
+import { assertUserResult } from './errors.ts';
 import type { KernelEvent, Observer } from './events.ts';
 import { FdTable } from './fdtable.ts';
 import type { File } from './file.ts';
@@ -192,11 +193,13 @@ export class Kernel {
     while (!mustSleep(body)) {
       if (!t.sigpending) {
         this.afterCall();
+        assertUserResult(name, body);
         return Promise.resolve(body);
       }
       const out = exitToUserMode(t, body, call as CallBody);
       if (out.kind === 'return') {
         this.afterCall();
+        assertUserResult(name, out.value);
         return Promise.resolve(out.value as T);
       }
       if (out.kind === 'killed') {
@@ -364,15 +367,20 @@ export class Kernel {
       }
       this.current = t;
       const body = out.body();
-      if (mustSleep(body)) {
-        rec.gen = body;
-        r = body.next();
-      } else value = body;
+      // A restart that returns at once (the descriptor it looks up again is no longer readable:
+      // EBADF) has its own result: the interrupted one's must not come back in its place.
+      if (!mustSleep(body)) {
+        value = body;
+        continue;
+      }
+      rec.gen = body;
+      r = body.next();
       if (!r.done) break;
       value = r.value;
     }
     this.current = null;
     if (r.done) {
+      assertUserResult(rec.name, value);
       rec.done = true;
       rec.result = value;
       t.call = null;

@@ -19,6 +19,7 @@
 // picks a thread that wants it and signal_wake_up sets its TIF_SIGPENDING and wakes it if it
 // sleeps interruptibly. Delivery happens on the way back to user space: src/kernel/entry.ts.
 
+import { type DefaultAction, defaultAction, NSIG, SA, SIG, SIG_HOW, SIGRTMIN } from '../abi/signal.ts';
 import { ProcessKilled } from '../api/backend.ts';
 import type { SigHandler, SysResult } from '../api/syscalls.ts';
 import { ERRNO, errWhy, toResult } from './errors.ts';
@@ -34,62 +35,10 @@ import {
   wakeUp,
 } from './waitqueue.ts';
 
-/** Linux: _NSIG (x86-64). */
-export const NSIG = 64;
-/** Linux: SIGRTMIN as the kernel numbers it (glibc keeps 32 and 33 for itself). */
-export const SIGRTMIN = 32;
-
-// Linux: arch/x86/include/uapi/asm/signal.h.
-export const SIG = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGQUIT: 3,
-  SIGILL: 4,
-  SIGTRAP: 5,
-  SIGABRT: 6,
-  SIGBUS: 7,
-  SIGFPE: 8,
-  SIGKILL: 9,
-  SIGUSR1: 10,
-  SIGSEGV: 11,
-  SIGUSR2: 12,
-  SIGPIPE: 13,
-  SIGALRM: 14,
-  SIGTERM: 15,
-  SIGSTKFLT: 16,
-  SIGCHLD: 17,
-  SIGCONT: 18,
-  SIGSTOP: 19,
-  SIGTSTP: 20,
-  SIGTTIN: 21,
-  SIGTTOU: 22,
-  SIGURG: 23,
-  SIGXCPU: 24,
-  SIGXFSZ: 25,
-  SIGVTALRM: 26,
-  SIGPROF: 27,
-  SIGWINCH: 28,
-  SIGIO: 29,
-  SIGPWR: 30,
-  SIGSYS: 31,
-} as const;
-
-// Linux: include/uapi/asm-generic/signal-defs.h and arch/x86/include/uapi/asm/signal.h.
-export const SA = {
-  SA_NOCLDSTOP: 0x1,
-  SA_NOCLDWAIT: 0x2,
-  SA_SIGINFO: 0x4,
-  SA_RESTORER: 0x04000000,
-  SA_ONSTACK: 0x08000000,
-  SA_RESTART: 0x10000000,
-  SA_NODEFER: 0x40000000,
-  SA_RESETHAND: 0x80000000,
-} as const;
-
-// Linux: include/uapi/asm-generic/signal-defs.h.
-export const SIG_BLOCK = 0;
-export const SIG_UNBLOCK = 1;
-export const SIG_SETMASK = 2;
+// The ABI's numbers (signals, SA_*, SIG_BLOCK …) are data in src/abi/signal.ts, shared with the
+// script layer and the Linux backend; re-exported here for the kernel's modules and tests.
+export { NSIG, SA, SIG, SIGRTMIN };
+export const { SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK } = SIG_HOW;
 
 // Linux: include/uapi/asm-generic/siginfo.h — who sent it: kill (SI_USER), tkill/tgkill (SI_TKILL).
 export const SI_USER = 0;
@@ -122,24 +71,17 @@ export function sigsetList(set: SigSet): number[] {
   return out;
 }
 
-const ALL_SIGNALS: SigSet = (1n << BigInt(NSIG)) - 1n;
+/** Every signal (Linux: a full sigset_t). */
+export const ALL_SIGNALS: SigSet = (1n << BigInt(NSIG)) - 1n;
 /** SIGKILL and SIGSTOP: never blocked, caught or ignored (Linux: sig_kernel_only). */
-const KERNEL_ONLY: SigSet = sigmask(SIG.SIGKILL) | sigmask(SIG.SIGSTOP);
-// Linux: SIG_KERNEL_STOP_MASK, SIG_KERNEL_IGNORE_MASK, SIG_KERNEL_COREDUMP_MASK, SYNCHRONOUS_MASK.
-const STOP_MASK: SigSet = sigsetOf([SIG.SIGSTOP, SIG.SIGTSTP, SIG.SIGTTIN, SIG.SIGTTOU]);
-const IGNORE_MASK: SigSet = sigsetOf([SIG.SIGCONT, SIG.SIGCHLD, SIG.SIGWINCH, SIG.SIGURG]);
-const COREDUMP_MASK: SigSet = sigsetOf([
-  SIG.SIGQUIT,
-  SIG.SIGILL,
-  SIG.SIGTRAP,
-  SIG.SIGABRT,
-  SIG.SIGFPE,
-  SIG.SIGSEGV,
-  SIG.SIGBUS,
-  SIG.SIGSYS,
-  SIG.SIGXCPU,
-  SIG.SIGXFSZ,
-]);
+export const KERNEL_ONLY: SigSet = sigmask(SIG.SIGKILL) | sigmask(SIG.SIGSTOP);
+// Linux: SIG_KERNEL_STOP_MASK, SIG_KERNEL_IGNORE_MASK, SIG_KERNEL_COREDUMP_MASK (from the ABI's
+// default actions: one table), SYNCHRONOUS_MASK.
+const standardWith = (action: DefaultAction): SigSet =>
+  sigsetOf(Object.values(SIG).filter((sig) => defaultAction(sig) === action));
+const STOP_MASK: SigSet = standardWith('stop');
+const IGNORE_MASK: SigSet = standardWith('ign') | standardWith('cont');
+const COREDUMP_MASK: SigSet = standardWith('core');
 const SYNCHRONOUS_MASK: SigSet = sigsetOf([
   SIG.SIGSEGV,
   SIG.SIGBUS,

@@ -135,7 +135,7 @@ test('checkNothingLeft_names_a_file_and_a_name_left_behind', async () => {
 // throws Unsupported for a family the model lacks.
 test('socketpair_of_an_unmodelled_family_gives_back_the_descriptors_it_reserved', async () => {
   const sim = newSim();
-  assert.throws(() => sim.sys.socketpair(AF.AF_INET, SOCK.SOCK_STREAM, 0), Unsupported);
+  assert.throws(() => sim.sys.socketpair(AF.AF_INET, SOCK.SOCK_RAW, 0), Unsupported);
   assert.deepEqual(checkKernel(sim.k), []);
   assert.equal(ok(await sim.sys.eventfd(0, 0)).ret, 3);
 });

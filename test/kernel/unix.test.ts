@@ -101,7 +101,16 @@ test('unix_protocol_may_be_0_or_PF_UNIX', () =>
 test('other_address_families_are_unsupported', () =>
   withSim(async ({ sys }) => {
     assert.throws(() => sys.socket(AF.AF_INET, SOCK_STREAM, 0), Unsupported);
-    assert.throws(() => sys.socketpair(AF.AF_INET, SOCK_STREAM, 0), Unsupported);
+    assert.throws(() => sys.socketpair(AF.AF_INET, SOCK.SOCK_RAW, 0), Unsupported);
+  }));
+
+test('a_tcp_or_udp_socketpair_is_EOPNOTSUPP_and_an_unknown_family_EAFNOSUPPORT', () =>
+  withSim(async ({ sys }) => {
+    assert.equal(errno(await sys.socketpair(AF.AF_INET, SOCK_STREAM, 0)), 'EOPNOTSUPP');
+    assert.equal(errno(await sys.socketpair(AF.AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK, 17)), 'EOPNOTSUPP');
+    assert.equal(errno(await sys.socketpair(AF.AF_INET, SOCK_STREAM, 263)), 'EINVAL');
+    assert.equal(errno(await sys.socket(AF.AF_UNSPEC, SOCK_STREAM, 0)), 'EAFNOSUPPORT');
+    assert.equal(errno(await sys.socket(99, SOCK_STREAM, 0)), 'EAFNOSUPPORT');
   }));
 
 test('unix_sock_raw_is_a_datagram_socket', () =>

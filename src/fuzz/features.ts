@@ -101,6 +101,64 @@ export const FEATURES = {
       { call: 'close', args: ['$d'] },
     ],
   },
+  'pipe-call': {
+    help: 'pipe (blocking ends: non-blocking at once for the main thread, or a thread group’s private pipe)',
+    probe: [
+      { call: 'pipe', args: [], bind: ['r', 'w'] },
+      { call: 'fcntl_setfl', args: ['$r', 'O_NONBLOCK'] },
+      { call: 'read', args: ['$r', 8] },
+    ],
+  },
+  dup2: {
+    help: 'dup2 and dup3 (O_CLOEXEC, invalid flags, oldfd == newfd) onto live names, 0-2, high and invalid numbers',
+    probe: [
+      { call: 'dup2', args: [0, 899], bind: 'h' },
+      { call: 'dup3', args: [0, '$h', 'O_CLOEXEC'] },
+      { call: 'dup3', args: ['$h', '$h', 0] },
+    ],
+  },
+  'pipe-size': {
+    help: 'fcntl F_SETPIPE_SZ (rounding, below a page, past pipe-max-size, EBUSY) and F_GETPIPE_SZ',
+    probe: [
+      { call: 'pipe2', args: ['O_NONBLOCK'], bind: ['r', 'w'] },
+      { call: 'fcntl', args: ['$w', 'F_SETPIPE_SZ', 5000] },
+      { call: 'fcntl', args: ['$r', 'F_GETPIPE_SZ', 0] },
+    ],
+  },
+  emfile: {
+    help: 'RLIMIT_NOFILE (900): F_DUPFD into the top descriptors up to EMFILE; a flood that fills the table, at the end',
+    probe: [
+      { call: 'fcntl', args: [0, 'F_DUPFD', 899], bind: 'top' },
+      { call: 'fcntl', args: [0, 'F_DUPFD', 899] },
+    ],
+  },
+  'connect-blocking': {
+    help: 'a blocking connect on a thread to a listener whose backlog is full, woken by accept4 or close',
+    probe: [
+      { call: 'socket', args: ['AF_UNIX', 'SOCK_STREAM|SOCK_NONBLOCK', 0], bind: 'l' },
+      { call: 'bind', args: ['$l', '@probe'] },
+      { call: 'listen', args: ['$l', 0] },
+      { call: 'socket', args: ['AF_UNIX', 'SOCK_STREAM|SOCK_NONBLOCK', 0], bind: 'c' },
+      { call: 'connect', args: ['$c', '@probe'] },
+      { call: 'socket', args: ['AF_UNIX', 'SOCK_STREAM', 0], bind: 'k' },
+      { call: 'connect', args: ['$k', '@probe'], thread: 't' },
+      { call: 'accept4', args: ['$l', 'SOCK_NONBLOCK'] },
+      { call: 'join', args: ['t'] },
+    ],
+  },
+  'send-blocking': {
+    help: 'a blocking send on a thread into a full AF_UNIX socket (a datagram queue, a stream send buffer), released by the peer',
+    probe: [
+      { call: 'socket', args: ['AF_UNIX', 'SOCK_DGRAM|SOCK_NONBLOCK', 0], bind: 's' },
+      { call: 'bind', args: ['$s', '@probe'] },
+      { call: 'socket', args: ['AF_UNIX', 'SOCK_DGRAM', 0], bind: 'c' },
+      { call: 'connect', args: ['$c', '@probe'] },
+      ...Array.from({ length: 11 }, () => ({ call: 'write', args: ['$c', 'x'] })),
+      { call: 'write', args: ['$c', 'y'], thread: 't' },
+      { call: 'read', args: ['$s', 8] },
+      { call: 'join', args: ['t'] },
+    ],
+  },
   fcntl: {
     help: 'fcntl_setfl O_NONBLOCK (also how a thread’s blocking files become non-blocking after it)',
     probe: [{ call: 'fcntl_setfl', args: [0, 'O_NONBLOCK'] }],

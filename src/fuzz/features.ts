@@ -110,11 +110,13 @@ export const FEATURES = {
     ],
   },
   dup2: {
-    help: 'dup2 and dup3 (O_CLOEXEC, invalid flags, oldfd == newfd) onto live names, 0-2, high and invalid numbers',
+    help: 'dup2 and dup3 (O_CLOEXEC, invalid flags, oldfd == newfd) onto live names, 0-2, high and invalid numbers; F_GETFD, F_SETFD, F_GETFL',
     probe: [
       { call: 'dup2', args: [0, 899], bind: 'h' },
       { call: 'dup3', args: [0, '$h', 'O_CLOEXEC'] },
       { call: 'dup3', args: ['$h', '$h', 0] },
+      { call: 'fcntl', args: ['$h', 'F_GETFD', 0] },
+      { call: 'fcntl', args: ['$h', 'F_GETFL', 0] },
     ],
   },
   'pipe-size': {

@@ -94,6 +94,13 @@ export type Action =
       readonly cloexec: boolean;
       readonly times: number;
     }
+  /** fcntl F_GETFD, F_SETFD (FD_CLOEXEC or 0) or F_GETFL: what dup, dup2, dup3 installed. */
+  | {
+      readonly op: 'fdflags';
+      readonly fd: Pick;
+      readonly cmd: 'F_GETFD' | 'F_SETFD' | 'F_GETFL';
+      readonly on: boolean;
+    }
   /** fcntl F_SETPIPE_SZ (size choice) or F_GETPIPE_SZ. */
   | { readonly op: 'pipesz'; readonly fd: Pick; readonly size: number; readonly get: boolean }
   /** At the script's end, fill the whole descriptor table, then try every call that opens one. */
@@ -422,6 +429,17 @@ function actionArbs(f: ReadonlySet<Feature>): fc.WeightedArbitrary<Action>[] {
         to: small,
         call: fc.constantFrom('dup2' as const, 'dup3' as const),
         flags: fc.constantFrom<string | number>(...DUP3_FLAGS),
+      }),
+    );
+  }
+  if (f.has('dup2')) {
+    add(
+      3,
+      fc.record({
+        op: fc.constant('fdflags'),
+        fd: pickArb,
+        cmd: fc.constantFrom('F_GETFD' as const, 'F_GETFL' as const, 'F_SETFD' as const),
+        on: chance(50),
       }),
     );
   }
@@ -868,6 +886,14 @@ class Builder {
       case 'dupfd':
         this.dupfd(a);
         return;
+      case 'fdflags': {
+        // F_SETFD changes only the descriptor's close-on-exec flag: harmless on any number.
+        const r = this.pick(a.fd, () => true);
+        if (!r) return;
+        const arg = a.cmd === 'F_SETFD' && a.on ? 'FD_CLOEXEC' : 0;
+        this.emit({ call: 'fcntl', args: [r.arg, a.cmd, arg] });
+        return;
+      }
       case 'pipesz': {
         const r = this.pick(a.fd, (o) => o.kind === 'pipe-r' || o.kind === 'pipe-w');
         if (!r) return;
@@ -1080,7 +1106,7 @@ class Builder {
    * The exhaust flood, last in a script: F_DUPFD of 0 until every descriptor below
    * RLIMIT_NOFILE is open (the calls past that point say EMFILE), then every call that opens
    * descriptors (EMFILE), then one descriptor freed: pipe2 and socketpair still fail for want of a
-   * second one, and dup takes it. Nothing is bound: the generator does not know where the table
+   * second one, and accept4 (the connection is still queued) or F_DUPFD takes it. Nothing is bound: the generator does not know where the table
    * fills up, and nothing comes after.
    */
   private flood(): void {
@@ -1106,6 +1132,8 @@ class Builder {
     // 899 is surely open now: the flood filled every slot the high region left.
     this.emit({ call: 'close', args: [SCRIPT_NOFILE - 1] });
     for (const s of opens) if (s.call === 'pipe2' || s.call === 'socketpair') this.emit(s);
+    // The connection the EMFILE accept4 left queued takes the freed descriptor (or EAGAIN).
+    for (const s of opens) if (s.call === 'accept4') this.emit(s);
     this.emit({ call: 'fcntl', args: [0, 'F_DUPFD', 0] });
     this.emit({ call: 'fcntl', args: [0, 'F_DUPFD', 0] });
   }
@@ -1408,7 +1436,8 @@ class Builder {
 
   /**
    * T5: the main thread fills a private blocking pipe (65536 bytes fit an empty one exactly),
-   * a thread blocks writing more; a read of the whole pipe makes room and wakes it.
+   * a thread blocks writing more; a read of the whole pipe makes room and wakes it, or
+   * F_SETPIPE_SZ does.
    */
   private writeGroup(g: string, a: Extract<Action, { op: 'thread' }>): void {
     if (!this.f.has('pipe')) return;
@@ -1418,12 +1447,20 @@ class Builder {
     const t = this.threadName(g);
     const size = THREAD_WRITE_SIZES[a.size % THREAD_WRITE_SIZES.length];
     this.emit({ call: 'write', args: [`$${p.w}`, { fill: 'g', len: size }], thread: t });
+    // Or growing the pipe makes room: pipe_resize_ring wakes its writers, and 16 new slots
+    // take any of THREAD_WRITE_SIZES at once.
+    const grow = this.f.has('pipe-size') && a.variant % 3 === 2 && this.bigResizes++ < MAX_BIG_RESIZES;
     this.groups.push({
-      wake: [{ call: 'read', args: [`$${p.r}`, 65536] }],
+      wake: [
+        grow
+          ? { call: 'fcntl', args: [`$${p.w}`, 'F_SETPIPE_SZ', 131072] }
+          : { call: 'read', args: [`$${p.r}`, 65536] },
+      ],
       threads: [t],
       order: a.order,
       blocking: p.names,
       publish: pairs(p),
+      probe: grow,
     });
   }
 

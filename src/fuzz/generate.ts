@@ -1256,7 +1256,10 @@ class Builder {
     return `t${g.slice(1)}x${k}`;
   }
 
-  /** T1: one thread blocks in read on a private blocking file; a write to its peer wakes it. */
+  /**
+   * T1: one thread blocks in read on a private blocking file; a write to its peer wakes it.
+   * With `nest` (and dup2), the read's descriptor is replaced while it waits.
+   */
   private readGroup(g: string, a: Extract<Action, { op: 'thread' }>): void {
     const kinds = this.privateKinds();
     if (!kinds.length) return;
@@ -1269,12 +1272,20 @@ class Builder {
         ? [8, 16, 8][a.size % 3]
         : THREAD_READ_COUNTS[a.size % THREAD_READ_COUNTS.length];
     this.emit({ call: 'read', args: [`$${p.r}`, count], thread: t });
+    // The descriptor a thread is blocked on, replaced under it: dup2 puts the peer's file at the
+    // read end's number. The blocked read keeps its own reference (fdget in a process with
+    // several threads takes one), so it still waits and the write still wakes it; the read
+    // end's file goes when the read returns (its epoll registrations with it).
+    const replace = this.f.has('dup2') && a.nest && p.r !== p.w;
+    if (replace) this.emit({ call: 'dup2', args: [`$${p.w}`, `$${p.r}`] });
+    if (replace) p.wObj.names.add(p.r);
     this.groups.push({
       wake: [this.wakeWrite(kind, p.w, a.size)],
       threads: [t],
       order: a.order,
       blocking: p.names,
-      publish: pairs(p),
+      publish: replace ? [...p.wObj.names].map((n): [string, Obj] => [n, p.wObj]) : pairs(p),
+      probe: replace,
     });
   }
 
@@ -1527,7 +1538,8 @@ class Builder {
    * T7: a blocking send on a full AF_UNIX socket, released by the peer.
    * - datagram (to a bound server not connected back): MAX_DGRAM_QLEN + 1 datagrams fill the
    *   server's queue (a send waits while it holds more than max_dgram_qlen); the server's read
-   *   of one wakes the sender (unix_dgram_recvmsg wakes peer_wait), whose datagram goes last;
+   *   of one wakes the sender (unix_dgram_recvmsg wakes peer_wait), whose datagram goes last,
+   *   or the server's close does;
    * - stream (a socketpair): STREAM_FILL_WRITES writes of 8000 bytes fill the send buffer while
    *   the end is non-blocking, then it is made blocking and a thread writes; the peer reads
    *   STREAM_DRAIN_READS bytes in one read (see there), or closes (ECONNRESET: data was unread).
@@ -1560,17 +1572,17 @@ class Builder {
       });
       // A read of 0 bytes returns at once without dequeuing (sock_read_iter): never 0 here.
       const count = [100, 1, 4096, 8][a.order % 4];
-      this.groups.push({
-        wake: [{ call: 'read', args: [`$${srv}`, count] }],
-        threads: [t],
-        order: a.order,
-        blocking: [c],
-        publish: [
-          [srv, newObj(srv, 'dgram')],
-          [c, newObj(c, 'dgram')],
-        ],
-        probe: true,
-      });
+      const publish: [string, Obj][] = [[c, newObj(c, 'dgram')]];
+      let wake: JsonObject;
+      if (a.order % 4 === 3) {
+        // The server's close wakes the sender too (unix_release_sock wakes peer_wait).
+        wake = { call: 'close', args: [`$${srv}`] };
+        this.closed.push(srv);
+      } else {
+        wake = { call: 'read', args: [`$${srv}`, count] };
+        publish.push([srv, newObj(srv, 'dgram')]);
+      }
+      this.groups.push({ wake: [wake], threads: [t], order: a.order, blocking: [c], publish, probe: true });
       return;
     }
     const [w, r] = [`${g}a`, `${g}b`];

@@ -268,4 +268,40 @@ describe('generator: pipe, dup2/dup3, EMFILE, F_SETPIPE_SZ, blocking connects an
     assert.deepEqual(resultAt(r, grow), { ret: 131072 });
     assert.deepEqual(resultAt(r, grow + 1), { ret: 65536 }, 'and then writes all of its 65536 bytes');
   });
+
+  test('a_read_whose_descriptor_dup2_replaces_still_waits_and_is_woken_and_the_name_denotes_the_peer', async () => {
+    // variant 0: a pipe; `nest` asks for the replacement.
+    const doc = buildScript(
+      [
+        {
+          op: 'thread',
+          kind: 'read',
+          variant: 0,
+          n: 1,
+          size: 0,
+          bits: [],
+          observe: null,
+          nest: true,
+          order: 0,
+        },
+        { op: 'wake', group: 0 },
+        // The read end's name now denotes the write end: a write through it goes in, and with
+        // no reader left (the read end's file went when the read returned) it is EPIPE.
+        { op: 'write', fd: { from: 'live', i: 0 }, size: 0, times: 1 },
+      ],
+      { features },
+    );
+    const steps = stepsOf(doc);
+    const r = await run(doc);
+    assert.equal(r.failure, undefined);
+    const at = (call: string) =>
+      resultAt(
+        r,
+        steps.findIndex((s) => s.call === call),
+      );
+    assert.deepEqual(at('dup2'), { ret: steps[0].bind ? (steps[0].bind as string[])[0] : '' });
+    assert.deepEqual(at('blocked'), { ret: 1 });
+    assert.deepEqual(at('join'), { ret: 1, data: 'a' });
+    assert.deepEqual(resultAt(r, steps.length - 1), { errno: 'EPIPE' });
+  });
 });

@@ -105,6 +105,26 @@ export type Action =
   | { readonly op: 'pipesz'; readonly fd: Pick; readonly size: number; readonly get: boolean }
   /** At the script's end, fill the whole descriptor table, then try every call that opens one. */
   | { readonly op: 'exhaust' }
+  // Signals (feature `signals`, opt-in): see "Signals" below.
+  | {
+      readonly op: 'sigaction';
+      readonly sig: number;
+      readonly handler: number;
+      readonly flags: readonly string[];
+      readonly mask: number;
+    }
+  | { readonly op: 'sigprocmask'; readonly how: number; readonly set: number }
+  /** kill (process), tgkill main, or tgkill a waiting thread group's thread. */
+  | { readonly op: 'kill'; readonly sig: number; readonly target: number; readonly group: number }
+  | { readonly op: 'sigpending' }
+  | { readonly op: 'caught'; readonly sig: number }
+  /** signalfd: a new one, or (`update`) a new mask for a live one. */
+  | {
+      readonly op: 'signalfd';
+      readonly mask: number;
+      readonly cloexec: boolean;
+      readonly update: Pick | null;
+    }
   | { readonly op: 'close'; readonly fd: Pick }
   | { readonly op: 'setfl'; readonly fd: Pick }
   | { readonly op: 'write'; readonly fd: Pick; readonly size: number; readonly times: number }
@@ -118,10 +138,17 @@ export type Action =
       readonly bits: readonly string[];
       readonly nullEvent: boolean;
     }
-  | { readonly op: 'wait'; readonly ep: Pick; readonly max: number; readonly timeout: number }
+  | {
+      readonly op: 'wait';
+      readonly ep: Pick;
+      readonly max: number;
+      readonly timeout: number;
+      readonly pmask?: number;
+    }
   | {
       readonly op: 'poll';
       readonly entries: readonly { readonly fd: Pick; readonly bits: readonly string[] }[];
+      readonly pmask?: number;
     }
   | {
       readonly op: 'select';
@@ -144,6 +171,8 @@ export type Action =
       /** epoll groups: the trigger sits in an inner epoll nested in the waited one. */
       readonly nest: boolean;
       readonly order: number;
+      /** Signals only: the sigmask choice for ppoll, pselect6 or epoll_pwait instead of the plain call. */
+      readonly pmask?: number;
     }
   | { readonly op: 'wake'; readonly group: number };
 
@@ -273,6 +302,46 @@ const STREAM_DRAIN_READS = [160000, 192000, 176000] as const;
 const BLOCKED_SEND_SIZES = [1, 100, 3776, 4000, 8000] as const;
 /** Linux: /proc/sys/net/unix/max_dgram_qlen (10): a receiver's queue is full past it. */
 const MAX_DGRAM_QLEN = 10;
+
+// ---- signals (feature `signals`, opt-in until both backends implement them) ----
+//
+// Every signal the generator sends is delivered at a time the script fixes, so the two kernels
+// can agree on when each handler ran:
+//   - to the main thread (tgkill main, or kill while main does not block it: complete_signal
+//     gives a process-directed signal to the target thread when it wants it, and main is the one
+//     running kill), where the handler runs as kill returns;
+//   - to a waiting thread of a thread group (tgkill), followed by `blocked`, whose 50 ms grace
+//     lets it run its handler and either return (EINTR) or restart and wait again;
+//   - kill while every thread blocks it: it stays pending for the process until one thread
+//     unblocks it, synchronously (sigprocmask on main, a p-call's mask as it starts). A kill that
+//     an idle thread could take would run its handler on that thread at a moment no step fixes.
+// No signal whose default action ends the process (SIGUSR1, SIGUSR2, SIGRTMIN+1) is sent before
+// a handler or SIG_IGN is installed for it, and none is ever set back to SIG_DFL; SA_RESETHAND
+// is used only on signals whose default is to ignore them (SIGCHLD, SIGURG, SIGWINCH).
+// A signalfd is read only with read_signalfd (a plain read's bytes carry the sender's pid and uid,
+// which differ between the kernels), so numbers of closed names, which a signalfd may reuse, are
+// used from then on only where nothing is read.
+
+const SIGNALS = ['SIGUSR1', 'SIGUSR2', 'SIGRTMIN+1', 'SIGCHLD', 'SIGURG', 'SIGWINCH'] as const;
+type Sig = (typeof SIGNALS)[number];
+/** Linux: sig_kernel_ignore — at SIG_DFL these are discarded, never fatal. */
+const DEFAULT_IGNORED: ReadonlySet<Sig> = new Set<Sig>(['SIGCHLD', 'SIGURG', 'SIGWINCH']);
+const SIGSETS: readonly (readonly Sig[])[] = [
+  [],
+  ['SIGUSR1'],
+  ['SIGUSR1', 'SIGUSR2'],
+  ['SIGUSR2'],
+  ['SIGRTMIN+1', 'SIGCHLD'],
+  [...SIGNALS],
+  ['SIGCHLD'],
+];
+const HANDLERS = ['catch', 'SIG_IGN', 'SIG_DFL'] as const;
+const SA_FLAGS = ['SA_RESTART', 'SA_NODEFER', 'SA_RESETHAND'] as const;
+/** read_signalfd counts: whole records (128 bytes each), and too small (EINVAL). */
+const SIGFD_READS = [128, 256, 1280, 100, 0, 4096] as const;
+/** A sigmask choice for a p-call: a set, or (the last choice) null, the thread's own mask. */
+const pSigmask = (i: number): readonly Sig[] | null => (i % 8 === 7 ? null : SIGSETS[i % SIGSETS.length]);
+const sigmaskArg = (set: readonly Sig[] | null): Json => (set ? [...set] : null);
 
 const pickArb: fc.Arbitrary<Pick> = fc
   .tuple(fc.nat({ max: 99 }), fc.nat({ max: 63 }))
@@ -404,6 +473,7 @@ function actionArbs(f: ReadonlySet<Feature>): fc.WeightedArbitrary<Action>[] {
         ep: pickArb,
         max: fc.constantFrom(8, 1, 2, 3, 64, 8, 1, 2, 0, -1),
         timeout: fc.constantFrom(0, 0, 0, 0, 1),
+        ...pmaskArb(f),
       }),
     );
   }
@@ -459,6 +529,31 @@ function actionArbs(f: ReadonlySet<Feature>): fc.WeightedArbitrary<Action>[] {
   if (f.has('pipe-size')) {
     add(5, fc.record({ op: fc.constant('pipesz'), fd: pickArb, size: small, get: chance(25) }));
   }
+  if (f.has('signals')) {
+    add(
+      4,
+      fc.record({
+        op: fc.constant('sigaction'),
+        sig: small,
+        handler: fc.nat({ max: 2 }),
+        flags: fc.subarray([...SA_FLAGS]),
+        mask: small,
+      }),
+    );
+    add(4, fc.record({ op: fc.constant('sigprocmask'), how: fc.nat({ max: 2 }), set: small }));
+    add(8, fc.record({ op: fc.constant('kill'), sig: small, target: fc.nat({ max: 9 }), group: small }));
+    add(2, fc.record({ op: fc.constant('sigpending') }));
+    add(2, fc.record({ op: fc.constant('caught'), sig: small }));
+    add(
+      2,
+      fc.record({
+        op: fc.constant('signalfd'),
+        mask: small,
+        cloexec: chance(30),
+        update: fc.option(pickArb, { freq: 3, nil: null }),
+      }),
+    );
+  }
 
   if (f.has('fcntl')) add(1, fc.record({ op: fc.constant('setfl'), fd: pickArb }));
   add(
@@ -477,6 +572,7 @@ function actionArbs(f: ReadonlySet<Feature>): fc.WeightedArbitrary<Action>[] {
       fc.record({
         op: fc.constant('poll'),
         entries: fc.array(fc.record({ fd: pickArb, bits: bitsOf(POLL_BITS, 3) }), { maxLength: 6 }),
+        ...pmaskArb(f),
       }),
     );
   }
@@ -506,11 +602,17 @@ function actionArbs(f: ReadonlySet<Feature>): fc.WeightedArbitrary<Action>[] {
         observe: fc.option(fc.record({ ep: small, bits: epollBits }), { freq: 3, nil: null }),
         nest: chance(30),
         order: small,
+        ...pmaskArb(f),
       }),
     );
     add(5, fc.record({ op: fc.constant('wake'), group: small }));
   }
   return arbs;
+}
+
+/** With signals, a sigmask choice that turns poll, select and epoll_wait into their p-calls. */
+function pmaskArb(f: ReadonlySet<Feature>): { pmask?: fc.Arbitrary<number | undefined> } {
+  return f.has('signals') ? { pmask: fc.option(small, { freq: 2, nil: undefined }) } : {};
 }
 
 /** The action lists for scripts with these features. */
@@ -526,7 +628,7 @@ export function scriptArbitrary(opts: GenOptions = {}): fc.Arbitrary<JsonObject>
 
 // ---- the model: names and files ----
 
-type Kind = 'pipe-r' | 'pipe-w' | 'stream' | 'dgram' | 'seqpacket' | 'efd' | 'epoll' | 'file';
+type Kind = 'pipe-r' | 'pipe-w' | 'stream' | 'dgram' | 'seqpacket' | 'efd' | 'epoll' | 'file' | 'sigfd';
 
 const SOCKET_KINDS: readonly Kind[] = ['stream', 'dgram', 'seqpacket'];
 
@@ -560,6 +662,10 @@ interface Group {
   readonly publish: readonly [string, Obj][];
   /** Ask `blocked` of each thread before the waking step (both kernels must say 1). */
   readonly probe?: boolean;
+  /** The listener whose queue the group fills (connect groups): public after the joins. */
+  readonly listener?: Obj;
+  /** A signal was sent to one of its threads: its call may have ended early (EINTR). */
+  signalled?: boolean;
 }
 
 class Builder {
@@ -582,6 +688,16 @@ class Builder {
   private bigResizes = 0;
   /** An exhaust action was seen: the flood ends the script (finish). */
   private exhaust = false;
+  /** Signals: each one's disposition (absent: SIG_DFL), as the script's sigactions set them. */
+  private readonly disp = new Map<Sig, 'catch' | 'SIG_IGN' | 'SIG_DFL'>();
+  /** The main thread's blocked mask. */
+  private readonly mainMask = new Set<Sig>();
+  /** Each script thread's own mask: main's at the step that first named it. */
+  private readonly threadMasks = new Map<string, ReadonlySet<Sig>>();
+  /** The mask a waiting thread's p-call put in force, until its join. */
+  private readonly callMasks = new Map<string, ReadonlySet<Sig>>();
+  /** A signalfd was made: closed names' numbers may denote one (see "signals"). */
+  private signalfds = false;
 
   constructor(readonly f: ReadonlySet<Feature>) {}
 
@@ -590,6 +706,9 @@ class Builder {
   }
 
   private emit(step: JsonObject): void {
+    const t = step.thread;
+    // A new thread starts with the main thread's mask (script-format.md, "Signals").
+    if (typeof t === 'string' && !this.threadMasks.has(t)) this.threadMasks.set(t, new Set(this.mainMask));
     this.steps.push(step);
   }
 
@@ -606,7 +725,7 @@ class Builder {
 
   /** Whether a reused descriptor number might denote a private file right now. */
   private get unsafeAliases(): boolean {
-    return this.groups.length > 0 || this.leftovers > 0;
+    return this.groups.length > 0 || this.leftovers > 0 || this.signalfds;
   }
 
   /**
@@ -909,6 +1028,14 @@ class Builder {
       case 'exhaust':
         this.exhaust = true;
         return;
+      case 'sigaction':
+      case 'sigprocmask':
+      case 'kill':
+      case 'sigpending':
+      case 'caught':
+      case 'signalfd':
+        if (this.f.has('signals')) this.signal(a);
+        return;
       case 'setfl': {
         const r = this.pick(a.fd, () => true);
         if (!r) return;
@@ -928,6 +1055,10 @@ class Builder {
       case 'read': {
         const r = this.pick(a.fd, (o) => o.kind !== 'pipe-w' && o.kind !== 'epoll' && !o.listen);
         if (!r) return;
+        if (r.obj?.kind === 'sigfd') {
+          this.emit({ call: 'read_signalfd', args: [r.arg, SIGFD_READS[a.size % SIGFD_READS.length]] });
+          return;
+        }
         this.emit({ call: 'read', args: [r.arg, this.readCount(r.obj?.kind, a.size)] });
         return;
       }
@@ -949,6 +1080,10 @@ class Builder {
       case 'wait': {
         const ep = this.pickEpoll(a.ep);
         if (!ep) return;
+        if (a.pmask !== undefined && this.f.has('signals')) {
+          this.emit({ call: 'epoll_pwait', args: [ep.arg, a.max, a.timeout, sigmaskArg(pSigmask(a.pmask))] });
+          return;
+        }
         this.emit({ call: 'epoll_wait', args: [ep.arg, a.max, a.timeout] });
         return;
       }
@@ -957,6 +1092,10 @@ class Builder {
           const r = this.pick(e.fd, () => true, 'observe');
           return r ? [{ fd: r.arg, events: pollMask(e.bits) }] : [];
         });
+        if (a.pmask !== undefined && this.f.has('signals')) {
+          this.emit({ call: 'ppoll', args: [list, { sec: 0, nsec: 0 }, sigmaskArg(pSigmask(a.pmask))] });
+          return;
+        }
         this.emit({ call: 'poll', args: [list, 0] });
         return;
       }
@@ -1056,8 +1195,9 @@ class Builder {
         return;
       }
       case 6:
-        // Only live sources reach here; 0-2 stay some public, non-blocking file for good.
-        emit((a.to >> 3) % 3);
+        // Only live sources reach here; 0-2 stay some public, non-blocking file for good (never a
+        // signalfd, which raw reads of 0-2 would read).
+        emit(src.obj?.kind === 'sigfd' ? never : (a.to >> 3) % 3);
         return;
       default:
         emit(never);
@@ -1136,6 +1276,114 @@ class Builder {
     for (const s of opens) if (s.call === 'accept4') this.emit(s);
     this.emit({ call: 'fcntl', args: [0, 'F_DUPFD', 0] });
     this.emit({ call: 'fcntl', args: [0, 'F_DUPFD', 0] });
+  }
+
+  // ---- signals ----
+
+  /** Whether delivering `sig` now could never end the process (see "signals" above). */
+  private deliverable(sig: Sig): boolean {
+    return DEFAULT_IGNORED.has(sig) || (this.disp.get(sig) ?? 'SIG_DFL') !== 'SIG_DFL';
+  }
+
+  /** Whether every script thread blocks `sig` (a waiting one both with its own and its call's mask). */
+  private everyThreadBlocks(sig: Sig): boolean {
+    for (const [t, m] of this.threadMasks) {
+      if (!m.has(sig)) return false;
+      const call = this.callMasks.get(t);
+      if (call && !call.has(sig)) return false;
+    }
+    return true;
+  }
+
+  private signal(
+    a: Extract<Action, { op: 'sigaction' | 'sigprocmask' | 'kill' | 'sigpending' | 'caught' | 'signalfd' }>,
+  ): void {
+    switch (a.op) {
+      case 'sigaction': {
+        const sig = SIGNALS[a.sig % SIGNALS.length];
+        let handler: (typeof HANDLERS)[number] = HANDLERS[a.handler % HANDLERS.length];
+        // Never back to SIG_DFL for a signal whose default ends the process; SA_RESETHAND does
+        // that too, so it is kept for the signals whose default is to ignore them.
+        if (handler === 'SIG_DFL' && !DEFAULT_IGNORED.has(sig)) handler = 'catch';
+        const flags = a.flags.filter((x) => x !== 'SA_RESETHAND' || DEFAULT_IGNORED.has(sig));
+        const args: Json[] = [sig, handler, mask(flags)];
+        if (a.mask % 3) args.push([...SIGSETS[a.mask % SIGSETS.length]]);
+        this.emit({ call: 'sigaction', args });
+        this.disp.set(sig, handler);
+        return;
+      }
+      case 'sigprocmask': {
+        const how = (['SIG_BLOCK', 'SIG_UNBLOCK', 'SIG_SETMASK'] as const)[a.how % 3];
+        const set = pSigmask(a.set);
+        this.emit({ call: 'sigprocmask', args: [how, set ? [...set] : null] });
+        if (set === null) return;
+        if (how === 'SIG_SETMASK') this.mainMask.clear();
+        for (const sig of set) {
+          if (how === 'SIG_UNBLOCK') this.mainMask.delete(sig);
+          else this.mainMask.add(sig);
+        }
+        return;
+      }
+      case 'kill': {
+        const sig = SIGNALS[a.sig % SIGNALS.length];
+        const target = a.target % 10;
+        if (!this.deliverable(sig)) {
+          // A handler first (with or without SA_RESTART), rather than no signal at all.
+          this.emit({ call: 'sigaction', args: [sig, 'catch', target % 2 ? 'SA_RESTART' : 0] });
+          this.disp.set(sig, 'catch');
+        }
+        if (target >= 4 && this.groups.length) {
+          const group = this.groups[a.group % this.groups.length];
+          const t = group.threads[a.group % group.threads.length];
+          this.emit({ call: 'tgkill', args: [t, sig] });
+          this.emit({ call: 'blocked', args: [t] });
+          group.signalled = true;
+          return;
+        }
+        if (target < 3 && (!this.mainMask.has(sig) || this.everyThreadBlocks(sig))) {
+          this.emit({ call: 'kill', args: [sig] });
+          return;
+        }
+        this.emit({ call: 'tgkill', args: ['main', sig] });
+        return;
+      }
+      case 'sigpending':
+        this.emit({ call: 'sigpending', args: [] });
+        return;
+      case 'caught':
+        this.emit({ call: 'caught', args: [SIGNALS[a.sig % SIGNALS.length]] });
+        return;
+      case 'signalfd': {
+        const set = [...SIGSETS[a.mask % SIGSETS.length]];
+        const flags = a.cloexec ? 'SFD_NONBLOCK|SFD_CLOEXEC' : 'SFD_NONBLOCK';
+        const old = a.update && this.pick(a.update, (o) => o.kind === 'sigfd');
+        if (old) {
+          // A new mask for a signalfd returns that descriptor; for any other file, EINVAL.
+          this.emit({ call: 'signalfd', args: [old.arg, set, flags] });
+          return;
+        }
+        const name = `sf${this.next()}`;
+        this.emit({ call: 'signalfd', args: [-1, set, flags], bind: name });
+        this.open(name, 'sigfd');
+        this.signalfds = true;
+        return;
+      }
+    }
+  }
+
+  /**
+   * A thread group's p-call mask (undefined: the plain call), recorded until the join. The
+   * thread's own mask is main's now (the p-call step is the one that first names it).
+   */
+  private pcallMaskAfterNaming(
+    a: Extract<Action, { op: 'thread' }>,
+    t: string,
+  ): readonly Sig[] | null | undefined {
+    if (a.pmask === undefined || !this.f.has('signals')) return undefined;
+    const set = pSigmask(a.pmask);
+    if (!this.threadMasks.has(t)) this.threadMasks.set(t, new Set(this.mainMask));
+    if (set) this.callMasks.set(t, new Set(set));
+    return set;
   }
 
   // ---- thread groups ----
@@ -1329,7 +1577,13 @@ class Builder {
     for (let k = 0; k < n; k++) {
       const t = this.threadName(g, k);
       threads.push(t);
-      this.emit({ call: 'epoll_wait', args: [`$${ep}`, [8, 1, 2][(a.size + k) % 3], -1], thread: t });
+      const max = [8, 1, 2][(a.size + k) % 3];
+      const pm = this.pcallMaskAfterNaming(a, t);
+      this.emit(
+        pm === undefined
+          ? { call: 'epoll_wait', args: [`$${ep}`, max, -1], thread: t }
+          : { call: 'epoll_pwait', args: [`$${ep}`, max, -1, sigmaskArg(pm)], thread: t },
+      );
     }
     this.groups.push({
       wake: [this.wakeWrite(kind, p.w, a.size)],
@@ -1428,13 +1682,25 @@ class Builder {
     const p = this.privateFile(g, kind, true);
     this.observe(a, p.r);
     const t = this.threadName(g);
+    // The thread is named (and takes main's mask) before its p-call's mask is recorded.
+    const pm = this.pcallMaskAfterNaming(a, t);
     if (a.kind === 'poll') {
       const extra = pollMask(a.bits.map((b) => b.replace('EPOLL', 'POLL')).filter((b) => b in POLL_NAMES));
       const events = extra === '0' ? 'POLLIN' : `POLLIN|${extra}`;
-      this.emit({ call: 'poll', args: [[{ fd: `$${p.r}`, events }], -1], thread: t });
+      const list = [{ fd: `$${p.r}`, events }];
+      this.emit(
+        pm === undefined
+          ? { call: 'poll', args: [list, -1], thread: t }
+          : { call: 'ppoll', args: [list, null, sigmaskArg(pm)], thread: t },
+      );
     } else {
       const except = a.variant % 2 ? [`$${p.r}`] : null;
-      this.emit({ call: 'select', args: ['max+1', [`$${p.r}`], null, except, null], thread: t });
+      const sets = [[`$${p.r}`], null, except];
+      this.emit(
+        pm === undefined
+          ? { call: 'select', args: ['max+1', ...sets, null], thread: t }
+          : { call: 'pselect6', args: ['max+1', ...sets, null, sigmaskArg(pm)], thread: t },
+      );
     }
     this.groups.push({
       wake: [this.wakeWrite(kind, p.w, a.size)],
@@ -1531,6 +1797,7 @@ class Builder {
       blocking: [kb],
       publish,
       probe: true,
+      listener: lObj.listen ? lObj : undefined,
     });
   }
 
@@ -1606,6 +1873,10 @@ class Builder {
 
   private wakeGroup(i: number): void {
     const [group] = this.groups.splice(i, 1);
+    // A connect a signal ended (EINTR) queued nothing: one connection fewer is sure.
+    const l = group.listener?.listen;
+    if (group.signalled && l) l.pendingMin = l.backlog;
+    for (const t of group.threads) this.callMasks.delete(t);
     if (group.probe) for (const t of group.threads) this.emit({ call: 'blocked', args: [t] });
     for (const s of group.wake) this.emit(s);
     const threads = rotate(group.threads, group.order);
@@ -1750,10 +2021,18 @@ function validTriggerMask(bits: readonly string[], several: boolean): string {
  * in the generator, never in the script's author).
  */
 export function buildScript(actions: readonly Action[], opts: GenOptions = {}, name = 'fuzz'): JsonObject {
+  const doc = buildSteps(actions, opts, name);
+  parseScript(doc);
+  return doc;
+}
+
+/**
+ * Interpret actions into a script document without validating it: for checking the generator's
+ * rules on calls the script runner does not parse yet (signals, opt-in).
+ */
+export function buildSteps(actions: readonly Action[], opts: GenOptions = {}, name = 'fuzz'): JsonObject {
   const b = new Builder(featureSet(opts));
   for (const a of actions) b.apply(a);
   b.finish();
-  const doc: JsonObject = { name, steps: b.steps };
-  parseScript(doc);
-  return doc;
+  return { name, steps: b.steps };
 }

@@ -271,7 +271,7 @@ const DUPFD_TIMES = [1, 1, 2, 6, 12, 24, 41] as const;
 /** Numbers dup2 and dup3 can never install at: at or above RLIMIT_NOFILE, or negative (EBADF). */
 const NEVER_FDS = [900, 1023, -1, 9999] as const;
 /** dup3's flags: 0 and O_CLOEXEC, and bits it refuses (O_NONBLOCK's 2048, 1, all of them). */
-const DUP3_FLAGS = ['O_CLOEXEC', 0, 'O_CLOEXEC', 2048, 1, -1] as const;
+const DUP3_FLAGS = ['O_CLOEXEC', 0, 'O_CLOEXEC', 0, 2048, 1, -1] as const;
 /**
  * F_SETPIPE_SZ sizes: below a page, sizes that round up to a power-of-two number of pages,
  * pipe-max-size (1 MiB) and just above it (EPERM: the Linux backend lacks CAP_SYS_RESOURCE), 2^31
@@ -1014,7 +1014,15 @@ class Builder {
         return;
       }
       case 'pipesz': {
-        const r = this.pick(a.fd, (o) => o.kind === 'pipe-r' || o.kind === 'pipe-w');
+        const isPipe = (o: Obj) => o.kind === 'pipe-r' || o.kind === 'pipe-w';
+        if (a.fd.from === 'live' && ![...this.live.values()].some(isPipe) && this.f.has('pipe')) {
+          // No pipe yet: make one, as pickEpoll makes an epoll (any other file is only EBADF).
+          const n = this.next();
+          this.emit({ call: 'pipe2', args: ['O_NONBLOCK'], bind: [`r${n}`, `w${n}`] });
+          this.open(`r${n}`, 'pipe-r');
+          this.open(`w${n}`, 'pipe-w');
+        }
+        const r = this.pick(a.fd, isPipe);
         if (!r) return;
         if (a.get) {
           this.emit({ call: 'fcntl', args: [r.arg, 'F_GETPIPE_SZ', 0] });
@@ -1022,6 +1030,9 @@ class Builder {
         }
         let size: number = PIPE_SZ[a.size % PIPE_SZ.length];
         if (size > 65536 && size <= 1048576 && this.bigResizes++ >= MAX_BIG_RESIZES) size = 4096;
+        // Sometimes bytes go in first through the write end, so a shrink may find them (EBUSY).
+        if (r.obj?.kind === 'pipe-w' && size <= 8192 && a.size % 3 === 0)
+          this.emit({ call: 'write', args: [r.arg, this.payload('pipe-w', 0, [12289])] });
         this.emit({ call: 'fcntl', args: [r.arg, 'F_SETPIPE_SZ', size] });
         return;
       }

@@ -1,6 +1,23 @@
 // Flag words: "EPOLLIN|EPOLLET" <-> numbers, in the script format's spelling (reference: script-format.md).
 
-import { EFD, EPOLL, EPOLL_CREATE, EPOLL_CTL, O, POLL, SHUT, SOCK, TFD } from './constants.ts';
+import {
+  AF,
+  CLOCK,
+  EFD,
+  EPOLL,
+  EPOLL_CREATE,
+  EPOLL_CTL,
+  F,
+  F_UNMODELLED,
+  FD_CLOEXEC,
+  O,
+  POLL,
+  SHUT,
+  SOCK,
+  TFD,
+  TFD_TIMER,
+} from './constants.ts';
+import { NSIG, SA, SFD, SIG_HOW, SIGNAL_NAMES, SIGRTMAX, SIGRTMIN } from './signal.ts';
 
 /** The names a flag word may use, and their values. */
 export type FlagTable = Readonly<Record<string, number>>;
@@ -23,6 +40,58 @@ export const FLAG_TABLES = {
 
 export type FlagTableName = keyof typeof FLAG_TABLES;
 
+/**
+ * Every table of Linux names the runner knows, for `ANY_NAME`: flag words, socket domains and
+ * types, `how`, epoll ops, fcntl commands and their arguments, clock ids, timerfd flags, signals,
+ * sigprocmask's `how`, SA_* and SFD_*. A new table of names belongs here.
+ */
+export const NAME_TABLES: Readonly<Record<string, FlagTable>> = {
+  ...FLAG_TABLES,
+  af: AF,
+  clock: CLOCK,
+  timerSet: TFD_TIMER,
+  fcntlCmd: F,
+  fcntlUnmodelled: F_UNMODELLED,
+  fdFlags: { FD_CLOEXEC },
+  signal: SIGNAL_NAMES,
+  signalRt: realtimeSignalNames(),
+  sa: SA,
+  sigHow: SIG_HOW,
+  sfd: SFD,
+};
+
+/**
+ * Every name any table knows, with its value. The kernel receives only bits, so a script may put
+ * any of them in any symbolic argument (script-format.md, "Arguments"): `epoll_create1("O_NONBLOCK")`
+ * is a question the kernel answers (EINVAL), not a malformed script. A name means one value in
+ * every table it is in; building the table throws if two disagree.
+ */
+export const ANY_NAME: FlagTable = mergeTables(NAME_TABLES);
+
+/** "SIGRTMIN", "SIGRTMIN+1" … "SIGRTMIN+32" and "SIGRTMAX-32" … "SIGRTMAX" (kernel numbering). */
+function realtimeSignalNames(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (let n = 0; n <= SIGRTMAX - SIGRTMIN; n++) {
+    out[n === 0 ? 'SIGRTMIN' : `SIGRTMIN+${n}`] = SIGRTMIN + n;
+    out[n === 0 ? 'SIGRTMAX' : `SIGRTMAX-${n}`] = NSIG - n;
+  }
+  return out;
+}
+
+function mergeTables(tables: Readonly<Record<string, FlagTable>>): FlagTable {
+  const out: Record<string, number> = {};
+  const from: Record<string, string> = {};
+  for (const [kind, table] of Object.entries(tables)) {
+    for (const [name, value] of Object.entries(table)) {
+      if (Object.hasOwn(out, name) && out[name] >>> 0 !== value >>> 0)
+        throw new Error(`${name} is ${out[name]} in table ${from[name]} but ${value} in table ${kind}`);
+      out[name] = value;
+      from[name] = kind;
+    }
+  }
+  return out;
+}
+
 export class FlagError extends Error {
   override name = 'FlagError';
 }
@@ -42,7 +111,8 @@ export function parseFlags(value: unknown, table: FlagTable): number {
       result = (result | Number(word)) >>> 0;
       continue;
     }
-    const bit = table[word];
+    // hasOwn: "constructor" or "toString" is no flag, whatever Object.prototype holds.
+    const bit = Object.hasOwn(table, word) ? table[word] : undefined;
     if (bit === undefined) {
       throw new FlagError(`unknown flag "${word}" (expected one of ${Object.keys(table).join(', ')})`);
     }

@@ -12,7 +12,7 @@
 //
 // Each check is one or two comparisons, so it costs nothing beside the call (poll's array too).
 
-import type { Itimerspec, PollFd, Sigset, Timespec, Timeval } from './syscalls.ts';
+import type { EpollData, Itimerspec, PollFd, Sigset, Timespec, Timeval } from './syscalls.ts';
 import { type SyscallName, type Syscalls, Unsupported } from './syscalls.ts';
 
 /**
@@ -58,11 +58,15 @@ function cLong(call: string, what: string, v: number): void {
     throw new Unsupported(call, `${what} ${v}: not a 64-bit integer the model carries (|n| < 2^53)`);
 }
 
-/** `__u64` epoll data: the model carries 0 … 2^53−1. */
-function cU64(call: string, what: string, v: number): void {
-  if (!Number.isSafeInteger(v) || v < 0)
-    throw new Unsupported(call, `${what} ${v}: not a u64 the model carries (0 … 2^53-1)`);
+/**
+ * `__u64` epoll data (EpollData): a number 0 … 2^53−1, or a bigint 0 … 2^64−1 (a bigint below 2^53
+ * is accepted: backends normalise it to a number, see `epollData`).
+ */
+function cU64(call: string, what: string, v: EpollData): void {
+  if (typeof v === 'bigint' ? v < 0n || v > U64_MAX : !Number.isSafeInteger(v) || v < 0)
+    throw new Unsupported(call, `${what} ${v}: not a u64 (a number 0 … 2^53-1, or a bigint 0 … 2^64-1)`);
 }
+const U64_MAX = 2n ** 64n - 1n;
 
 function timespec(call: string, what: string, ts: Timespec): void {
   cLong(call, `${what}.tv_sec`, ts.sec);

@@ -35,12 +35,30 @@ export class SyscallError extends Error {
   }
 }
 
+/**
+ * epoll_data_t, the user's 64-bit value (0 … 2^64−1): a number below 2^53, a bigint from 2^53 up.
+ * Two types because almost every program stores small values (an fd, an index) and a number costs
+ * no allocation on the hot path (every event epoll_wait returns carries one), while a pointer or a
+ * tagged value needs all 64 bits, which only a bigint holds exactly. Backends return a number
+ * whenever the value fits one, so each value has one representation and `===` compares it; they
+ * accept a bigint below 2^53 too and normalise it (`epollData`).
+ */
+export type EpollData = number | bigint;
+
 /** struct epoll_event. */
 export interface EpollEvent {
   /** EPOLL* mask. */
   events: number;
-  /** The user's 64-bit value; the API carries it as a number below 2^53 (64-bit: issue 10). */
-  data: number;
+  /** The user's 64-bit value, as `EpollData` says. */
+  data: EpollData;
+}
+
+/**
+ * An epoll_data_t value in its one representation: a number below 2^53, a bigint from 2^53 up.
+ * The caller has checked it is 0 … 2^64−1 (cargs).
+ */
+export function epollData(v: number | bigint): EpollData {
+  return typeof v === 'bigint' && v < 2n ** 53n ? Number(v) : v;
 }
 
 /**

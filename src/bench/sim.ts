@@ -141,7 +141,7 @@ export class SimDriver implements Driver {
       dispatch(onReady) {
         const evs = call().events;
         for (let i = 0; i < evs.length; i++) {
-          const idx = evs[i].data;
+          const idx = evs[i].data as number; // registered below as an index, so a number
           onReady(idx);
           if (oneshot) {
             rearm.data = idx;

@@ -5,6 +5,7 @@ import { type Backend, type ProcessHandle, SCRIPT_NOFILE } from '../api/backend.
 import { type Syscalls, Unsupported } from '../api/syscalls.ts';
 import { Kernel } from './kernel.ts';
 import type { Process } from './proc.ts';
+import { NSIG } from './signal.ts';
 import { createScriptProcess, type ScriptProcessOptions, SimSyscalls } from './system.ts';
 
 /** A script's process on the simulated kernel (`simBackend.createProcess()`). */
@@ -36,11 +37,13 @@ export class SimProcessHandle implements ProcessHandle {
   }
 
   async tid(name: string): Promise<number> {
-    throw new Unsupported('gettid', `thread ${name}: signals are not modelled yet`);
+    return this.proc.thread(name).tid;
   }
 
   async caught(sig: number): Promise<number> {
-    throw new Unsupported('caught', `signal ${sig}: signals are not modelled yet`);
+    if (!Number.isInteger(sig) || sig < 1 || sig > NSIG)
+      throw new Unsupported('caught', `signal ${sig} is not in 1 … ${NSIG}`);
+    return this.proc.signal.caught[sig];
   }
 
   async close(): Promise<void> {

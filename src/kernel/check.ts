@@ -14,6 +14,8 @@
 //   - epoll: each interest tree is a red-black tree (RbTree.checkInvariants); every ready item is
 //     in the tree; items, f_ep lists, refcounts and the per-user watch count agree; no scan is
 //     left open;
+//   - signals: pending sets match their queues, masks never hold SIGKILL/SIGSTOP, a thread in user
+//     code has taken what it can, a deliverable signal has a flagged thread;
 //   - pipes (reader/writer/file counts), AF_UNIX sockets (sk_wmem_alloc equals the truesize of
 //     the skbs still queued; names belong to live sockets), timerfd timers, fd tables;
 //   - after everything is closed (`checkNothingLeft`): no file, wait entry, registration,
@@ -36,7 +38,9 @@ import { snapshotUnixNamespace } from './net/unix/namespace.ts';
 import type { UnixSock } from './net/unix/unix_sock.ts';
 import { type Pipe, pipeUserPages } from './pipe.ts';
 import { livePollWqueues, type PollWqueues } from './pollwait.ts';
+import type { Process } from './proc.ts';
 import { Thread } from './sched.ts';
+import { SIG, SIGRTMIN, type SigPending, sigismember, sigmask, sigsetList } from './signal.ts';
 import type { TimerfdCtx } from './timerfd.ts';
 import type { WaitEntry, WaitQueueHead } from './waitqueue.ts';
 
@@ -112,6 +116,8 @@ export function checkKernel(k: Kernel, opts: CheckOptions = {}): string[] {
   // ---- wait queues ----
   const queues = new Map<WaitQueueHead, string>();
   for (const f of live) for (const [q, what] of queuesOfFile(f)) queues.set(q, what);
+  // The process's signalfd queue (sighand->signalfd_wqh): signalfd readers and pollers.
+  for (const p of k.processes) queues.set(p.signal.signalfdWqh, `process ${p.pid} signalfd_wqh`);
   const socks = reachableSocks(live);
   let queued = 0;
   for (const [q, what] of queues) {
@@ -197,7 +203,55 @@ export function checkKernel(k: Kernel, opts: CheckOptions = {}): string[] {
   for (const p of k.processes)
     for (const t of p.threads.values())
       if (t.state === 'blocked' && !t.call) out.push(`thread ${t.name} is blocked outside a call`);
+
+  // ---- signals ----
+  for (const p of k.processes) checkSignals(p, out);
   return out;
+}
+
+/**
+ * A process's signal state: pending sets agree with their queues (a standard signal queued once);
+ * no mask holds SIGKILL or SIGSTOP; a thread in user code has taken every signal it can (no
+ * TIF_SIGPENDING, no saved p* mask); a deliverable private signal has its thread flagged, and a
+ * shared one some thread that does not block it.
+ */
+function checkSignals(p: Process, out: string[]): void {
+  const s = p.signal;
+  if (s.killed !== null) return;
+  const kernelOnly = sigmask(SIG.SIGKILL) | sigmask(SIG.SIGSTOP);
+  const checkPending = (pending: SigPending, what: string): void => {
+    let set = 0n;
+    const seen = new Set<number>();
+    for (const q of pending.list) {
+      if (q.signo < SIGRTMIN && seen.has(q.signo))
+        out.push(`${what}: standard signal ${q.signo} queued twice`);
+      seen.add(q.signo);
+      set |= sigmask(q.signo);
+    }
+    if (set !== pending.signal) out.push(`${what}: its set does not match its queue`);
+  };
+  checkPending(s.sharedPending, `process ${p.pid} shared_pending`);
+  const threads = [...p.threads.values()].filter((t) => t.state !== 'done');
+  for (const t of threads) {
+    const what = `thread ${t.name}`;
+    checkPending(t.pending, `${what} pending`);
+    if (t.blocked & kernelOnly) out.push(`${what} blocks SIGKILL or SIGSTOP`);
+    if (t.call === null && t.state === 'running') {
+      if (t.sigpending) out.push(`${what} is in user code with TIF_SIGPENDING set`);
+      if (t.restoreSigmask) out.push(`${what} is in user code with TIF_RESTORE_SIGMASK set`);
+    }
+    if ((t.pending.signal & ~t.blocked) !== 0n && !t.sigpending)
+      out.push(`${what} has a deliverable signal pending without TIF_SIGPENDING`);
+  }
+  for (const sig of sigsetList(s.sharedPending.signal)) {
+    const wanting = threads.filter((t) => !sigismember(t.blocked, sig));
+    if (wanting.length > 0 && !wanting.some((t) => t.sigpending))
+      out.push(
+        `process ${p.pid}: shared signal ${sig} is deliverable but no thread that takes it is flagged`,
+      );
+  }
+  if (s.currTarget !== null && s.currTarget.proc !== p)
+    out.push(`process ${p.pid}: curr_target is not its thread`);
 }
 
 /**

@@ -7,9 +7,22 @@ import type { Kernel } from './kernel.ts';
 
 export { ERRNO };
 
-/** `{ errno }` for a negative return, `{ ret }` otherwise. */
+// Linux: include/linux/errno.h — the internal restart codes (src/kernel/entry.ts turns them into a
+// restart or EINTR before a result leaves the kernel). Named here so a result can carry them.
+const RESTART_CODES: Readonly<Record<number, string>> = {
+  512: 'ERESTARTSYS',
+  513: 'ERESTARTNOINTR',
+  514: 'ERESTARTNOHAND',
+  516: 'ERESTART_RESTARTBLOCK',
+};
+
+/**
+ * `{ errno }` for a negative return, `{ ret }` otherwise. An internal restart code keeps its
+ * name (ERESTARTSYS …) until the way back to user space decides what it becomes.
+ */
 export function toResult(ret: number): SysResult {
-  return ret < 0 ? { errno: errnoName(-ret) as Errno } : { ret };
+  if (ret >= 0) return { ret };
+  return { errno: (RESTART_CODES[-ret] ?? errnoName(-ret)) as Errno };
 }
 
 export function fail(errno: Errno): { errno: Errno } {

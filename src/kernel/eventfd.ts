@@ -5,6 +5,7 @@
 
 import { EFD, EPOLL, ULLONG_MAX } from '../abi/constants.ts';
 import type { SysResult } from '../api/syscalls.ts';
+import { ERESTARTSYS } from './entry.ts';
 import { ERRNO, errWhy, failWhy, toResult } from './errors.ts';
 import { File, type FileOperations, type PollTable, pollWait } from './file.ts';
 import { installFd } from './fs.ts';
@@ -19,7 +20,7 @@ import {
   wakeUp,
 } from './waitqueue.ts';
 
-const { EAGAIN, EINVAL, EINTR } = ERRNO;
+const { EAGAIN, EINVAL } = ERRNO;
 
 /** Linux: struct eventfd_ctx. */
 export interface EventfdCtx {
@@ -68,7 +69,8 @@ function* eventfdReadWait(t: Thread, file: File, buf: Uint8Array, count: number)
   const ctx = file.priv as EventfdCtx;
   do {
     const reason = yield* sleepOn(t, ctx.wqh, 'shared_tail');
-    if (reason === 'signal') return -EINTR;
+    // Linux: eventfd_read's loop — signal_pending → -ERESTARTSYS.
+    if (reason === 'signal') return -ERESTARTSYS;
   } while (ctx.count === 0n && !file.nonblock);
   const r = eventfdRead(t, file, buf, count);
   return typeof r === 'number' ? r : yield* r;
@@ -107,7 +109,8 @@ function* eventfdAddWait(t: Thread, file: File, value: bigint): SysGen<number> {
   const ctx = file.priv as EventfdCtx;
   do {
     const reason = yield* sleepOn(t, ctx.wqh, 'shared_tail');
-    if (reason === 'signal') return -EINTR;
+    // Linux: eventfd_write's loop — signal_pending → -ERESTARTSYS.
+    if (reason === 'signal') return -ERESTARTSYS;
   } while (!(ULLONG_MAX - ctx.count > value) && !file.nonblock);
   const r = eventfdAdd(t, file, value);
   return typeof r === 'number' ? r : yield* r;

@@ -14,7 +14,15 @@ import type { WaitQueueHead } from './waitqueue.ts';
 export const FMODE_READ = 0x1;
 export const FMODE_WRITE = 0x2;
 
-export type FileType = 'pipe' | 'unix' | 'eventfd' | 'timerfd' | 'regular' | 'null' | 'eventpoll';
+export type FileType =
+  | 'pipe'
+  | 'unix'
+  | 'eventfd'
+  | 'timerfd'
+  | 'regular'
+  | 'null'
+  | 'eventpoll'
+  | 'signalfd';
 
 /**
  * Linux: poll_table. `qproc` registers the caller on one wait queue (NULL: re-polls, which

@@ -3,6 +3,7 @@
 
 import { NR_OPEN_DEFAULT, RLIMIT_NOFILE_DEFAULT } from '../abi/constants.ts';
 import { BlocksForever } from '../api/backend.ts';
+import { type CallBody, exitToUserMode } from './entry.ts';
 import type { KernelEvent, Observer } from './events.ts';
 import { FdTable } from './fdtable.ts';
 import type { File } from './file.ts';
@@ -87,9 +88,25 @@ export class Kernel {
   private idCounter = 0;
   private timerSeq = 0;
   private pidCounter = 100;
+  /**
+   * Linux: the task on this CPU (current) — the thread whose call (or way back to user space)
+   * runs now, or null between calls. wants_signal's task_curr and signalfd_poll read it.
+   */
+  current: Thread | null = null;
+  /**
+   * Threads idle in user code that a signal was sent to during the current call: they take it on
+   * their way back to user space right after the call (entry.ts), as an idle thread of the Linux
+   * backend does within its settle.
+   */
+  signalIdle: Thread[] = [];
 
   constructor(opts: KernelOptions = {}) {
     this.now = opts.startTime ?? 0;
+  }
+
+  /** A pid for a new process or thread (Linux: alloc_pid). */
+  allocPid(): number {
+    return this.pidCounter++;
   }
 
   /** Stable ids for every kernel object, in creation order. */
@@ -163,37 +180,78 @@ export class Kernel {
    * until it blocks. The promise settles when the call returns.
    */
   enter<T>(t: Thread, name: string, args: string, call: () => SysGen<T> | T): Promise<T> {
+    // Linux: a process that died (or stopped for good) makes no more calls.
+    const killed = t.proc.signal.killed;
+    if (killed !== null) return Promise.reject(killed);
     // Checked before the body is made: a call that cannot sleep runs as it is made (MaySleep).
     this.checkEnter(t);
-    const body = call();
+    this.current = t;
+    let body = call();
     this.stats.syscalls++;
-    if (!mustSleep(body)) {
-      this.runRunnable();
-      return Promise.resolve(body);
+    // A call that did not sleep, and the restarts of one that a signal interrupted.
+    while (!mustSleep(body)) {
+      if (!t.sigpending) {
+        this.afterCall();
+        return Promise.resolve(body);
+      }
+      const out = exitToUserMode(t, body, call as CallBody);
+      if (out.kind === 'return') {
+        this.afterCall();
+        return Promise.resolve(out.value as T);
+      }
+      if (out.kind === 'killed') {
+        this.afterCall();
+        return Promise.reject(out.error);
+      }
+      this.current = t;
+      body = out.body() as SysGen<T> | T;
     }
     const rec: CallRecord = {
       name,
       args,
       gen: body,
+      call: call as CallBody,
       done: false,
       result: undefined,
+      error: undefined,
       resolve: null,
       reject: null,
     };
     t.call = rec;
     this.step(t, 'woken', true);
     if (rec.done) {
-      this.runRunnable();
-      return Promise.resolve(rec.result as T);
+      this.afterCall();
+      return rec.error !== undefined ? Promise.reject(rec.error) : Promise.resolve(rec.result as T);
     }
     const promise = new Promise<T>((resolve, reject) => {
       rec.resolve = resolve as (v: unknown) => void;
       rec.reject = reject;
     });
     this.pending.set(promise, rec);
-    this.runRunnable();
+    this.afterCall();
     if (this.driveWhenIdle) this.onIdle();
     return promise;
+  }
+
+  /**
+   * The end of a call: threads idle in user code that it signalled take their signals (their way
+   * back to user space), then every thread it woke runs.
+   */
+  private afterCall(): void {
+    this.current = null;
+    if (this.signalIdle.length > 0) this.deliverToIdle();
+    this.runRunnable();
+  }
+
+  /** Linux: exit_to_user_mode for threads in user code that a signal was sent to. */
+  private deliverToIdle(): void {
+    while (this.signalIdle.length > 0) {
+      const t = this.signalIdle.shift()!;
+      if (t.call !== null || t.state !== 'running' || !t.sigpending) continue;
+      this.current = t;
+      exitToUserMode(t, undefined, null);
+      this.current = null;
+    }
   }
 
   /**
@@ -276,22 +334,50 @@ export class Kernel {
   private step(t: Thread, reason: Thread['wakeReason'], first: boolean): void {
     const rec = t.call!;
     let r: IteratorResult<Sleep, unknown>;
+    this.current = t;
     try {
       r = first ? rec.gen.next() : rec.gen.next(reason);
     } catch (e) {
       // Unsupported (or a bug) inside the call: the thread leaves it, and the caller hears of it.
+      this.current = null;
       t.call = null;
       t.state = 'running';
       if (first) throw e;
       rec.reject?.(e);
       return;
     }
+    // The call returned: the way back to user space, and the restarts a signal may ask for.
+    let value = r.value;
+    while (r.done && t.sigpending) {
+      const out = exitToUserMode(t, value, rec.call);
+      if (out.kind === 'killed') {
+        // doGroupExit has ended the call; a call still being entered sees it here.
+        this.current = null;
+        rec.done = true;
+        rec.error = out.error;
+        t.call = null;
+        return;
+      }
+      if (out.kind === 'return') {
+        value = out.value;
+        break;
+      }
+      this.current = t;
+      const body = out.body();
+      if (mustSleep(body)) {
+        rec.gen = body;
+        r = body.next();
+      } else value = body;
+      if (!r.done) break;
+      value = r.value;
+    }
+    this.current = null;
     if (r.done) {
       rec.done = true;
-      rec.result = r.value;
+      rec.result = value;
       t.call = null;
       t.state = 'running';
-      rec.resolve?.(r.value);
+      rec.resolve?.(value);
       return;
     }
     this.block(t, r.value);

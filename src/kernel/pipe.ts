@@ -30,6 +30,7 @@ import {
 } from '../abi/constants.ts';
 import type { Failure, SysResult } from '../api/syscalls.ts';
 import { Unsupported } from '../api/syscalls.ts';
+import { ERESTARTSYS } from './entry.ts';
 import { ERRNO, errWhy, failWhy, toResult } from './errors.ts';
 import {
   copyBytes,
@@ -43,9 +44,10 @@ import {
 } from './file.ts';
 import { defineKernelState, type Kernel } from './kernel.ts';
 import { type MaySleep, type SysGen, sleepOn, type Thread } from './sched.ts';
+import { SIG, sendSigToCurrent } from './signal.ts';
 import { newWaitQueue, snapshotWaitQueue, type WaitQueueHead, wakeSkipped, wakeUp } from './waitqueue.ts';
 
-const { EAGAIN, EBUSY, EINTR, EINVAL, EPERM, EPIPE } = ERRNO;
+const { EAGAIN, EBUSY, EINVAL, EPERM, EPIPE } = ERRNO;
 
 // Linux: include/linux/pipe_fs_i.h PIPE_BUF_FLAG_*
 export const PIPE_BUF_FLAG_PACKET = 0x08;
@@ -302,8 +304,8 @@ function* pipeReadWait(t: Thread, file: File, buf: Uint8Array, count: number): S
   // Linux: wait_event_interruptible_exclusive(pipe->rd_wait, pipe_readable(pipe)).
   while (!pipeReadable(pipe)) {
     const reason = yield* sleepOn(t, pipe.rdWait, 'exclusive');
-    // Not Linux: -ERESTARTSYS (restarted under SA_RESTART); the model has no signal handlers yet.
-    if (reason === 'signal' && !pipeReadable(pipe)) return -EINTR;
+    // Linux: wait_event_interruptible_exclusive(...) < 0 → -ERESTARTSYS (the condition wins).
+    if (reason === 'signal' && !pipeReadable(pipe)) return -ERESTARTSYS;
   }
   const r = pipeReadLocked(t, file, buf, count, true);
   return typeof r === 'number' ? r : yield* r;
@@ -355,7 +357,7 @@ function pipeWriteOut(k: Kernel, pipe: Pipe, st: WriteState): number {
 function pipeWriteLocked(t: Thread, file: File, data: Uint8Array, st: WriteState): boolean {
   const pipe = file.priv as Pipe;
   if (pipe.readers === 0) {
-    // Not Linux: no SIGPIPE is sent (signals are not modelled); the errno is Linux's.
+    sendSigToCurrent(SIG.SIGPIPE, t);
     st.ret = errWhy(t.k, -EPIPE, 'pipe_write', 'the pipe has no readers left (pipe->readers == 0)', file.id);
     return true;
   }
@@ -374,19 +376,21 @@ function pipeWriteLocked(t: Thread, file: File, data: Uint8Array, st: WriteState
       if (st.pos === data.length) return true;
     }
   }
-  return pipeWriteLoop(t, file, data, st, false);
+  return pipeWriteLoop(t, file, data, st);
 }
 
 /**
  * Linux: pipe_write's `for (;;)`: fill fresh slots; true when done, false when the pipe is full and
- * the writer must wait (`signalled`: the last wait ended by a signal).
+ * the writer must wait.
  */
-function pipeWriteLoop(t: Thread, file: File, data: Uint8Array, st: WriteState, signalled: boolean): boolean {
+function pipeWriteLoop(t: Thread, file: File, data: Uint8Array, st: WriteState): boolean {
   const k = t.k;
   const pipe = file.priv as Pipe;
   const totalLen = data.length;
   for (;;) {
     if (pipe.readers === 0) {
+      // Linux: SIGPIPE even when part of the data went in (that count is the result).
+      sendSigToCurrent(SIG.SIGPIPE, t);
       if (!st.ret)
         st.ret = errWhy(
           k,
@@ -424,9 +428,10 @@ function pipeWriteLoop(t: Thread, file: File, data: Uint8Array, st: WriteState, 
         st.ret = errWhy(k, -EAGAIN, 'pipe_write', 'the pipe is full and {file} is O_NONBLOCK', file.id);
       return true;
     }
-    if (signalled) {
-      // Not Linux: -ERESTARTSYS; the model has no signal handlers yet.
-      if (!st.ret) st.ret = -EINTR;
+    // Linux: signal_pending(current) — checked on every turn, the first included; what was
+    // written stays written (the count), else -ERESTARTSYS.
+    if (t.sigpending) {
+      if (!st.ret) st.ret = -ERESTARTSYS;
       return true;
     }
     if (st.wasEmpty) wakeUp(k, pipe.rdWait, 1, IN_KEY, 'pipe_write');
@@ -440,17 +445,13 @@ function* pipeWriteWait(t: Thread, file: File, data: Uint8Array, st: WriteState)
   for (;;) {
     // Linux: wait_event_interruptible_exclusive(pipe->wr_wait, pipe_writable(pipe)); the
     // result is ignored and the loop re-checks (a signal ends it at signal_pending).
-    let signalled = false;
     while (!pipeWritable(pipe)) {
       const reason = yield* sleepOn(t, pipe.wrWait, 'exclusive');
-      if (reason === 'signal') {
-        signalled = true;
-        break;
-      }
+      if (reason === 'signal') break;
     }
     st.wasEmpty = pipeEmpty(pipe);
     st.wakeNextWriter = true;
-    if (pipeWriteLoop(t, file, data, st, signalled)) return pipeWriteOut(t.k, pipe, st);
+    if (pipeWriteLoop(t, file, data, st)) return pipeWriteOut(t.k, pipe, st);
   }
 }
 

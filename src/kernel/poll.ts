@@ -13,6 +13,7 @@
 
 import { EPOLL } from '../abi/constants.ts';
 import type { PollFd, SysResult } from '../api/syscalls.ts';
+import { ERESTART_RESTARTBLOCK } from './entry.ts';
 import { ERRNO, errWhy, toResult } from './errors.ts';
 import type { FdTable } from './fdtable.ts';
 import type { Kernel } from './kernel.ts';
@@ -29,9 +30,10 @@ import {
   vfsPoll,
 } from './pollwait.ts';
 import { afterSleep, holdAcrossSleep, type MaySleep, mustSleep, type SysGen, type Thread } from './sched.ts';
-import { MSEC_PER_SEC, NSEC_PER_MSEC, type Timespec64 } from './time.ts';
+import { restoreSavedSigmaskUnless, setUserSigmask } from './signal.ts';
+import { ktimeGetTs64, MSEC_PER_SEC, NSEC_PER_MSEC, type Timespec64, timespec64Sub } from './time.ts';
 
-const { EINTR, EINVAL } = ERRNO;
+const { EINVAL } = ERRNO;
 const { EPOLLERR, EPOLLHUP, EPOLLNVAL } = EPOLL;
 
 // Linux: sizeof(struct pollfd), and of its revents field.
@@ -97,7 +99,7 @@ function doPollfd(k: Kernel, table: FdTable, list: PollList, i: number, pwait: P
  * Linux: one pass of do_poll's loop over the whole array, and the count it leaves (the ready
  * entries, or the error or the signal's -ERESTARTNOHAND when none is ready).
  */
-function doPollPass(t: Thread, list: PollList, wait: PollWqueues, signalPending: boolean): number {
+function doPollPass(t: Thread, list: PollList, wait: PollWqueues): number {
   const k = t.k;
   const table = t.proc.fdtable;
   const pt = wait.pt;
@@ -115,8 +117,8 @@ function doPollPass(t: Thread, list: PollList, wait: PollWqueues, signalPending:
   pt.qproc = null;
   if (count === 0) {
     count = wait.error;
-    // Not yet reachable: signals are a later issue.
-    if (signalPending) count = -ERESTARTNOHAND;
+    // Linux: signal_pending(current), on every pass (a zero timeout's only pass too).
+    if (t.sigpending) count = -ERESTARTNOHAND;
   }
   return count;
 }
@@ -133,7 +135,7 @@ function doPoll(
   const nonblock = isNonblockEnd(endTime);
   // Linux: a zero timeout registers nothing and makes one pass.
   if (nonblock) wait.pt.qproc = null;
-  const count = doPollPass(t, list, wait, false);
+  const count = doPollPass(t, list, wait);
   if (count !== 0 || nonblock) return count;
   return doPollWait(t, list, wait, sleepDeadline(endTime));
 }
@@ -141,13 +143,10 @@ function doPoll(
 /** Linux: do_poll's loop from its first sleep on. */
 function* doPollWait(t: Thread, list: PollList, wait: PollWqueues, deadline: number | null): SysGen<number> {
   let timedOut = false;
-  let signalPending = false;
   for (;;) {
     const reason = yield* pollScheduleTimeout(wait, deadline);
     if (reason === 'timeout') timedOut = true;
-    // Not yet reachable: signals are a later issue.
-    else if (reason === 'signal') signalPending = true;
-    const count = doPollPass(t, list, wait, signalPending);
+    const count = doPollPass(t, list, wait);
     if (count !== 0 || timedOut) return count;
   }
 }
@@ -197,11 +196,78 @@ export function kernPoll(t: Thread, fds: readonly PollFd[], timeout: number): Ma
     const msec = timeout % MSEC_PER_SEC;
     endTime = pollSelectSetTimeout(t.k, (timeout - msec) / MSEC_PER_SEC, msec * NSEC_PER_MSEC);
   }
-  return afterSleep(doSysPoll(t, list, endTime), (o) =>
-    // Linux: ERESTARTNOHAND becomes a restart block (do_restart_poll, same absolute deadline);
-    // with a handler it is EINTR, even with SA_RESTART. Not yet reachable: signals are a later issue.
-    o.ret === -ERESTARTNOHAND ? { ret: -EINTR, revents: o.revents } : o,
-  );
+  return afterSleep(doSysPoll(t, list, endTime), (o) => pollRestart(t, list, endTime, o));
+}
+
+/**
+ * Linux: sys_poll's tail — ERESTARTNOHAND becomes a restart block (do_restart_poll: the same
+ * array, the same absolute deadline), so a restart without a handler does not start the timeout
+ * again; with a handler it is EINTR, even under SA_RESTART.
+ */
+function pollRestart(t: Thread, list: PollList, endTime: Timespec64 | null, o: PollOutcome): PollOutcome {
+  if (o.ret !== -ERESTARTNOHAND) return o;
+  t.restartBlock = () => afterSleep(doRestartPoll(t, list, endTime), pollResult);
+  return { ret: -ERESTART_RESTARTBLOCK, revents: o.revents };
+}
+
+/** Linux: do_restart_poll. */
+function doRestartPoll(t: Thread, list: PollList, endTime: Timespec64 | null): MaySleep<PollOutcome> {
+  const again = copyPollList(list.fd.map((fd, i) => ({ fd, events: list.events[i] })));
+  return afterSleep(doSysPoll(t, again, endTime), (o) => pollRestart(t, again, endTime, o));
+}
+
+/**
+ * Linux: ppoll — the timespec copied in and checked, the mask set (set_user_sigmask), do_sys_poll,
+ * then poll_select_finish: the time left written back to `tsp` (the caller's memory: a restart
+ * reads it again) unless it was zero, and the mask restored unless a signal interrupted the call.
+ */
+export function kernPpoll(
+  t: Thread,
+  fds: readonly PollFd[],
+  tsp: { sec: number; nsec: number } | null,
+  sigmask: readonly number[] | null,
+): MaySleep<PollOutcome> {
+  let endTime: Timespec64 | null = null;
+  if (tsp !== null) {
+    endTime = pollSelectSetTimeout(t.k, tsp.sec, tsp.nsec);
+    if (endTime === null)
+      return {
+        ret: errWhy(t.k, -EINVAL, 'poll_select_set_timeout', 'the timespec is invalid'),
+        revents: null,
+      };
+  }
+  setUserSigmask(t, sigmask);
+  const list = copyPollList(fds);
+  return afterSleep(doSysPoll(t, list, endTime), (o) => {
+    pollSelectFinishTimespec(t, endTime, tsp, o.ret);
+    return o;
+  });
+}
+
+/** Linux: poll_select_finish for a timespec (ppoll, pselect6). */
+export function pollSelectFinishTimespec(
+  t: Thread,
+  endTime: Timespec64 | null,
+  tsp: { sec: number; nsec: number } | null,
+  ret: number,
+): void {
+  restoreSavedSigmaskUnless(t, ret === -ERESTARTNOHAND);
+  if (tsp === null || endTime === null || isNonblockEnd(endTime)) return;
+  let rem = timespec64Sub(endTime, ktimeGetTs64(t.k));
+  if (rem.sec < 0) rem = { sec: 0, nsec: 0 };
+  t.k.stats.bytesCopiedOut += 16;
+  tsp.sec = rem.sec;
+  tsp.nsec = rem.nsec;
+}
+
+/** ppoll(2): as poll, with a timespec and a mask. `tsp` is the caller's memory (written back). */
+export function sys_ppoll(
+  t: Thread,
+  fds: readonly PollFd[],
+  tsp: { sec: number; nsec: number } | null,
+  sigmask: readonly number[] | null,
+): MaySleep<SysResult<{ revents: number[] }>> {
+  return afterSleep(kernPpoll(t, fds, tsp, sigmask), pollResult);
 }
 
 /** poll(2): the count and every entry's revents, or an errno. */

@@ -210,11 +210,8 @@ export function pollFreewaitOf(_t: Thread, pwq: PollWqueues): void {
 
 // ---- timeouts (Linux: poll_select_set_timeout, and the hrtimer's view of the deadline) ----
 
-/**
- * Linux: ERESTARTNOHAND (include/linux/errno.h), internal. select and poll return it when a
- * signal arrived and nothing was ready; signal delivery with a handler turns it into EINTR.
- */
-export const ERESTARTNOHAND = 514;
+// select and poll return ERESTARTNOHAND when a signal arrived and nothing was ready (entry.ts).
+export { ERESTARTNOHAND } from './entry.ts';
 
 /**
  * Linux: poll_select_set_timeout — the absolute deadline (CLOCK_MONOTONIC) of a relative

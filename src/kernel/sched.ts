@@ -11,9 +11,11 @@
 // of its own. When no thread can run, the virtual clock jumps to the next timer. Same program,
 // same results: there is no wall clock and no randomness here.
 
+import type { CallBody } from './entry.ts';
 import type { WakeReasonName } from './events.ts';
 import type { Kernel } from './kernel.ts';
 import type { Process } from './proc.ts';
+import { SigPending, type SigSet } from './signal.ts';
 import {
   addWaitQueue,
   addWaitQueueExclusive,
@@ -66,9 +68,14 @@ export type ThreadState = 'running' | 'runnable' | 'blocked' | 'done';
 export interface CallRecord {
   readonly name: string;
   readonly args: string;
-  readonly gen: SysGen<unknown>;
+  /** The body running now: the call's, or a restart's (src/kernel/entry.ts). */
+  gen: SysGen<unknown>;
+  /** Makes the call's body again, from its start: a restart after a signal. */
+  readonly call: CallBody;
   done: boolean;
   result: unknown;
+  /** Set when the call ended by its process's death (ProcessKilled), which its promise rejects with. */
+  error: unknown;
   resolve: ((value: unknown) => void) | null;
   reject: ((error: unknown) => void) | null;
 }
@@ -91,10 +98,33 @@ export class Thread {
    */
   readBuffer: Uint8Array = new Uint8Array(0);
 
+  // ---- signals (src/kernel/signal.ts) ----
+  /** Linux: task_struct.blocked. Changed by sigprocmask, p* calls and handler frames. */
+  blocked: SigSet = 0n;
+  /** Linux: saved_sigmask — the mask a p* call replaced; meaningful while restoreSigmask. */
+  savedSigmask: SigSet = 0n;
+  /** Linux: TIF_RESTORE_SIGMASK — savedSigmask goes back on the way to user space. */
+  restoreSigmask = false;
+  /** Linux: task_struct.pending — signals sent to this thread (tgkill). */
+  readonly pending = new SigPending();
+  /**
+   * Linux: TIF_SIGPENDING — a signal may be deliverable: interruptible sleeps end and the way
+   * back to user space looks. Set by signal_wake_up and recalc_sigpending; cleared only by the
+   * thread itself (recalc_sigpending after a dequeue or a mask change). The one field hot paths test.
+   */
+  sigpending = false;
+  /**
+   * Linux: restart_block.fn — what a call that returned -ERESTART_RESTARTBLOCK runs when it is
+   * restarted (nanosleep and poll: the same absolute deadline).
+   */
+  restartBlock: CallBody | null = null;
+
   constructor(
     readonly k: Kernel,
     readonly proc: Process,
     readonly name: string,
+    /** Linux: task_struct.pid, what gettid returns (the main thread's is the process's pid). */
+    readonly tid: number,
   ) {
     this.id = k.nextId();
   }
@@ -152,9 +182,10 @@ export type WaitMode =
 // fdget … fdput; its poll table: poll_initwait … poll_freewait) is released by holdAcrossSleep,
 // on every path, without a generator for calls that do not sleep.
 //
-// Signals (a later issue) come in at schedule: an interruptible sleep with a signal pending does
-// not sleep, and a sleep ended by one returns 'signal'; the callers turn that into -ERESTARTSYS,
-// -ERESTARTNOHAND or -EINTR as Linux's do, and the exit to user space decides restart or EINTR.
+// Signals come in at schedule: an interruptible sleep (every sleep of the model is one) with a
+// signal pending does not sleep, and a sleep ended by signal_wake_up returns 'signal'; the
+// callers turn that into -ERESTARTSYS, -ERESTARTNOHAND or -EINTR as Linux's do, and the way back
+// to user space (entry.ts) decides restart or EINTR.
 
 /** Linux: prepare_to_wait, prepare_to_wait_exclusive, __add_wait_queue_exclusive, add_wait_queue_entry_tail. */
 export function prepareToWait(t: Thread, q: WaitQueueHead, e: WaitEntry, mode: WaitMode): void {
@@ -183,6 +214,9 @@ export function* schedule(
   queued: WaitEntry | null = null,
 ): SysGen<WakeReason> {
   if (deadline !== null && !(deadline > t.k.now)) return 'timeout';
+  // Linux: __schedule's signal_pending_state — an interruptible sleeper with a signal pending
+  // does not sleep.
+  if (t.sigpending) return 'signal';
   let reason: WakeReason | undefined;
   try {
     reason = yield { deadline };

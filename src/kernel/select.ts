@@ -23,10 +23,11 @@
 // queue functions count waitEntriesAdded/Removed.
 
 import { EPOLL, POLLEX_SET, POLLIN_SET, POLLOUT_SET } from '../abi/constants.ts';
-import type { FdSet, SelectResult, SysResult, Timeval } from '../api/syscalls.ts';
+import type { FdSet, Pselect6Result, SelectResult, SysResult, Timeval } from '../api/syscalls.ts';
 import { ERRNO, errWhy, toResult } from './errors.ts';
 import type { FdTable } from './fdtable.ts';
 import type { Kernel } from './kernel.ts';
+import { pollSelectFinishTimespec } from './poll.ts';
 import {
   ERESTARTNOHAND,
   isNonblockEnd,
@@ -40,9 +41,10 @@ import {
   vfsPoll,
 } from './pollwait.ts';
 import { afterSleep, holdAcrossSleep, type MaySleep, type SysGen, type Thread } from './sched.ts';
+import { setUserSigmask } from './signal.ts';
 import { ktimeGetTs64, NSEC_PER_USEC, type Timespec64, timespec64Sub, USEC_PER_SEC } from './time.ts';
 
-const { EBADF, EINTR, EINVAL } = ERRNO;
+const { EBADF, EINVAL } = ERRNO;
 
 const BITS_PER_LONG = 64;
 // Linux: sizeof(struct __kernel_old_timeval) on x86-64.
@@ -266,7 +268,8 @@ function doSelectLoop(
   // Linux: a zero timeout registers nothing and makes one pass.
   if (nonblock) table.pt.qproc = null;
   const retval = doSelectPass(t, n, fds, table.pt);
-  if (retval !== 0 || nonblock) return { retval, signalPending: false };
+  // Linux: signal_pending(current) is checked after every pass, the first and a zero timeout's too.
+  if (retval !== 0 || nonblock || t.sigpending) return { retval, signalPending: t.sigpending };
   if (table.error !== 0) return { retval: table.error, signalPending: false };
   return doSelectWait(t, n, fds, sleepDeadline(endTime), table);
 }
@@ -280,16 +283,13 @@ function* doSelectWait(
   table: PollWqueues,
 ): SysGen<DoSelectResult> {
   let timedOut = false;
-  let signalPending = false;
   for (;;) {
     const reason = yield* pollScheduleTimeout(table, deadline);
     if (reason === 'timeout') timedOut = true;
-    // Not yet reachable: signals are a later issue. Linux: signal_pending() ends the loop
-    // after one more pass.
-    else if (reason === 'signal') signalPending = true;
     const retval = doSelectPass(t, n, fds, table.pt);
-    if (retval > 0 || timedOut || signalPending) return { retval, signalPending };
-    if (table.error !== 0) return { retval: table.error, signalPending };
+    // Linux: signal_pending(current) ends the loop after the pass.
+    if (retval > 0 || timedOut || t.sigpending) return { retval, signalPending: t.sigpending };
+    if (table.error !== 0) return { retval: table.error, signalPending: false };
   }
 }
 
@@ -388,10 +388,72 @@ export function kernSelect(
 
   return afterSleep(coreSysSelect(t, n, sets, endTime), (r) => {
     const timeout = tv === null || endTime === null ? null : pollSelectFinish(t, endTime, tv);
-    // Linux: ERESTARTNOHAND with a handler becomes EINTR (SA_RESTART is ignored); without one the
-    // call restarts with the time left. Not yet reachable: signals are a later issue.
-    const ret = r.ret === -ERESTARTNOHAND ? -EINTR : r.ret;
-    return selectOutcome(ret, r.sets, timeout);
+    // Linux: copy_to_user of the time left into the caller's timeval (`tvp` is that memory): a
+    // restart (ERESTARTNOHAND with no handler) reads it back. With a handler the way back to user
+    // space makes ERESTARTNOHAND EINTR, SA_RESTART or not.
+    if (tvp !== null && timeout !== null) {
+      tvp.sec = timeout.sec;
+      tvp.usec = timeout.usec;
+    }
+    return selectOutcome(r.ret, r.sets, timeout === null ? null : { ...timeout });
+  });
+}
+
+/** What a pselect6 call leaves in the caller's memory. */
+export interface PselectOutcome extends Omit<SelectOutcome, 'timeout'> {
+  timeout: { sec: number; nsec: number } | null;
+}
+
+/**
+ * Linux: do_pselect (PT_TIMESPEC) — the timespec checked, the mask set (set_user_sigmask),
+ * core_sys_select, then poll_select_finish: the time left written back to `tsp` (the caller's
+ * memory) unless the timeout was zero, the mask restored unless a signal interrupted the call.
+ */
+export function kernPselect6(
+  t: Thread,
+  n: number,
+  inp: FdSet,
+  outp: FdSet,
+  exp: FdSet,
+  tsp: { sec: number; nsec: number } | null,
+  sigmask: readonly number[] | null,
+): MaySleep<PselectOutcome> {
+  const sets: [UserSet, UserSet, UserSet] = [inp, outp, exp];
+  let endTime: Timespec64 | null = null;
+  if (tsp !== null) {
+    t.k.stats.bytesCopiedIn += TIMEVAL_BYTES;
+    endTime = pollSelectSetTimeout(t.k, tsp.sec, tsp.nsec);
+    if (endTime === null) {
+      const ret = errWhy(t.k, -EINVAL, 'poll_select_set_timeout', 'the timespec is invalid');
+      return { ...selectOutcome(ret, sets, null), timeout: { ...tsp } };
+    }
+  }
+  setUserSigmask(t, sigmask);
+  return afterSleep(coreSysSelect(t, n, sets, endTime), (r) => {
+    pollSelectFinishTimespec(t, endTime, tsp, r.ret);
+    return { ...selectOutcome(r.ret, r.sets, null), timeout: tsp === null ? null : { ...tsp } };
+  });
+}
+
+/** pselect6(2), the raw call: `tsp` is the caller's timespec (written back; a restart reads it). */
+export function sys_pselect6(
+  t: Thread,
+  nfds: number,
+  readfds: FdSet,
+  writefds: FdSet,
+  exceptfds: FdSet,
+  tsp: { sec: number; nsec: number } | null,
+  sigmask: readonly number[] | null,
+): MaySleep<SysResult<Pselect6Result>> {
+  return afterSleep(kernPselect6(t, nfds, readfds, writefds, exceptfds, tsp, sigmask), (o) => {
+    if (o.ret < 0) return toResult(o.ret) as SysResult<Pselect6Result>;
+    return {
+      ret: o.ret,
+      readfds: o.readfds,
+      writefds: o.writefds,
+      exceptfds: o.exceptfds,
+      timeout: o.timeout,
+    };
   });
 }
 

@@ -18,12 +18,12 @@ import type {
   SysResult,
   Timespec,
 } from '../api/syscalls.ts';
-import { Unsupported } from '../api/syscalls.ts';
 import { sys_eventfd2 } from './eventfd.ts';
 import {
   sys_epoll_create,
   sys_epoll_create1,
   sys_epoll_ctl,
+  sys_epoll_pwait,
   sys_epoll_pwait2,
   sys_epoll_wait,
 } from './eventpoll/sys_epoll.ts';
@@ -47,10 +47,12 @@ import {
   sys_socketpair,
 } from './net/sys_socket.ts';
 import { sys_pipe2 } from './pipe.ts';
-import { sys_poll } from './poll.ts';
+import { sys_poll, sys_ppoll } from './poll.ts';
 import { sys_open } from './regular.ts';
 import type { Thread } from './sched.ts';
-import { sys_select } from './select.ts';
+import { sys_pselect6, sys_select } from './select.ts';
+import { sys_kill, sys_rt_sigaction, sys_rt_sigpending, sys_rt_sigprocmask, sys_tgkill } from './signal.ts';
+import { sys_signalfd4 } from './signalfd.ts';
 import { sys_sleep } from './time.ts';
 import { sys_timerfd_create, sys_timerfd_gettime, sys_timerfd_settime } from './timerfd.ts';
 // Linux: the protocol families built in register themselves at boot (af_unix_init).
@@ -169,10 +171,15 @@ export class SimSyscalls implements Syscalls {
       sys_epoll_wait(this.thread, epfd, maxevents, timeout),
     );
   }
-  epoll_pwait2(epfd: number, maxevents: number, timeout: Timespec | null): R<{ events: EpollEvent[] }> {
-    checkArgs.epoll_pwait2(epfd, maxevents, timeout);
+  epoll_pwait2(
+    epfd: number,
+    maxevents: number,
+    timeout: Timespec | null,
+    sigmask: Sigset | null = null,
+  ): R<{ events: EpollEvent[] }> {
+    checkArgs.epoll_pwait2(epfd, maxevents, timeout, sigmask);
     return this.enter('epoll_pwait2', [epfd, maxevents], () =>
-      sys_epoll_pwait2(this.thread, epfd, maxevents, timeout),
+      sys_epoll_pwait2(this.thread, epfd, maxevents, timeout, sigmask),
     );
   }
   poll(fds: readonly PollFd[], timeout: number): R<{ revents: number[] }> {
@@ -181,7 +188,13 @@ export class SimSyscalls implements Syscalls {
   }
   select(...args: SelectArgs): R<SelectResult> {
     checkArgs.select(...args);
-    return this.enter('select', [args[0]], () => sys_select(this.thread, ...args));
+    const [nfds, readfds, writefds, exceptfds, timeout] = args;
+    // The caller's timeval as user memory: select writes the time left into it, and a restart
+    // after a signal reads it from there, as Linux's does.
+    const tvp = timeout === null ? null : { ...timeout };
+    return this.enter('select', [nfds], () =>
+      sys_select(this.thread, nfds, readfds, writefds, exceptfds, tvp),
+    );
   }
   timerfd_create(clockid: number, flags: number): R {
     checkArgs.timerfd_create(clockid, flags);
@@ -203,45 +216,61 @@ export class SimSyscalls implements Syscalls {
     checkArgs.sleep(ms);
     return this.enter('nanosleep', [ms], () => sys_sleep(this.thread, ms));
   }
-  // ---- signals (issue 10): not yet implemented on this backend ----
+  // ---- signals (src/kernel/signal.ts, entry.ts, signalfd.ts) ----
   epoll_pwait(
-    _epfd: number,
-    _maxevents: number,
-    _timeout: number,
-    _sigmask: Sigset | null,
+    epfd: number,
+    maxevents: number,
+    timeout: number,
+    sigmask: Sigset | null,
   ): R<{ events: EpollEvent[] }> {
-    throw new Unsupported('epoll_pwait', 'signals are not modelled yet');
+    checkArgs.epoll_pwait(epfd, maxevents, timeout, sigmask);
+    return this.enter('epoll_pwait', [epfd, maxevents, timeout], () =>
+      sys_epoll_pwait(this.thread, epfd, maxevents, timeout, sigmask),
+    );
   }
-  ppoll(
-    _fds: readonly PollFd[],
-    _timeout: Timespec | null,
-    _sigmask: Sigset | null,
-  ): R<{ revents: number[] }> {
-    throw new Unsupported('ppoll', 'signals are not modelled yet');
+  ppoll(fds: readonly PollFd[], timeout: Timespec | null, sigmask: Sigset | null): R<{ revents: number[] }> {
+    checkArgs.ppoll(fds, timeout, sigmask);
+    // The caller's timespec as user memory (written back; a restart reads it).
+    const tsp = timeout === null ? null : { ...timeout };
+    return this.enter('ppoll', [fds.length], () => sys_ppoll(this.thread, fds, tsp, sigmask));
   }
-  pselect6(..._args: Pselect6Args): R<Pselect6Result> {
-    throw new Unsupported('pselect6', 'signals are not modelled yet');
+  pselect6(...args: Pselect6Args): R<Pselect6Result> {
+    checkArgs.pselect6(...args);
+    const [nfds, readfds, writefds, exceptfds, timeout, sigmask] = args;
+    const tsp = timeout === null ? null : { ...timeout };
+    return this.enter('pselect6', [nfds], () =>
+      sys_pselect6(this.thread, nfds, readfds, writefds, exceptfds, tsp, sigmask),
+    );
   }
-  sigaction(_sig: number, _handler: SigHandler, _flags: number, _mask: Sigset): R {
-    throw new Unsupported('sigaction', 'signals are not modelled yet');
+  sigaction(sig: number, handler: SigHandler, flags: number, mask: Sigset): R {
+    checkArgs.sigaction(sig, handler, flags, mask);
+    return this.enter('rt_sigaction', [sig, handler, flags], () =>
+      sys_rt_sigaction(this.thread, sig, handler, flags, mask),
+    );
   }
-  sigprocmask(_how: number, _set: Sigset | null): R<{ old: number[] }> {
-    throw new Unsupported('sigprocmask', 'signals are not modelled yet');
+  sigprocmask(how: number, set: Sigset | null): R<{ old: number[] }> {
+    checkArgs.sigprocmask(how, set);
+    return this.enter('rt_sigprocmask', [how], () => sys_rt_sigprocmask(this.thread, how, set));
   }
   sigpending(): R<{ set: number[] }> {
-    throw new Unsupported('sigpending', 'signals are not modelled yet');
+    checkArgs.sigpending();
+    return this.enter('rt_sigpending', [], () => sys_rt_sigpending(this.thread));
   }
-  kill(_sig: number): R {
-    throw new Unsupported('kill', 'signals are not modelled yet');
+  kill(sig: number): R {
+    checkArgs.kill(sig);
+    return this.enter('kill', [sig], () => sys_kill(this.thread, sig));
   }
-  tgkill(_tid: number, _sig: number): R {
-    throw new Unsupported('tgkill', 'signals are not modelled yet');
+  tgkill(tid: number, sig: number): R {
+    checkArgs.tgkill(tid, sig);
+    return this.enter('tgkill', [tid, sig], () => sys_tgkill(this.thread, tid, sig));
   }
   gettid(): R {
-    throw new Unsupported('gettid', 'signals are not modelled yet');
+    checkArgs.gettid();
+    return this.enter('gettid', [], () => ({ ret: this.thread.tid }));
   }
-  signalfd(_fd: number, _mask: Sigset | null, _flags: number): R {
-    throw new Unsupported('signalfd', 'signals are not modelled yet');
+  signalfd(fd: number, mask: Sigset | null, flags: number): R {
+    checkArgs.signalfd(fd, mask, flags);
+    return this.enter('signalfd4', [fd, flags], () => sys_signalfd4(this.thread, fd, mask, flags));
   }
 }
 

@@ -7,6 +7,7 @@ import type { Rlimit } from './fdtable.ts';
 import type { Kernel } from './kernel.ts';
 import type { Process } from './proc.ts';
 import { openDevNull } from './regular.ts';
+import { initScriptDispositions } from './signal.ts';
 import { SimSyscalls } from './syscalls.ts';
 // Loaded for their wake functions and release hooks.
 import './eventpoll/eventpoll.ts';
@@ -23,11 +24,13 @@ export interface ScriptProcessOptions {
 
 /**
  * A process as the script format describes it: fds 0, 1 and 2 open (here on /dev/null, so they
- * never block and are always ready), and a 1024-slot descriptor table.
+ * never block and are always ready), a 1024-slot descriptor table, SIGPIPE ignored.
  */
 export function createScriptProcess(k: Kernel, opts: ScriptProcessOptions = {}): Process {
   const p = k.createProcess({ fdCapacity: opts.fdCapacity ?? 1024, rlimit: opts.rlimit });
   for (const flags of [O.O_RDONLY, O.O_WRONLY, O.O_WRONLY]) p.fdtable.install(openDevNull(k, flags), false);
+  // The script format: every signal at SIG_DFL and unblocked, except SIGPIPE, ignored.
+  initScriptDispositions(p);
   return p;
 }
 

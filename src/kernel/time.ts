@@ -6,6 +6,7 @@
 // below 2^53 (the API's own limit), where ns in one number would round past 2^53 ns (104 days).
 
 import type { SysResult } from '../api/syscalls.ts';
+import { ERESTART_RESTARTBLOCK } from './entry.ts';
 import { ERRNO, toResult } from './errors.ts';
 import type { Kernel } from './kernel.ts';
 import { type SysGen, sleepUntil, type Thread } from './sched.ts';
@@ -68,12 +69,24 @@ export function timespec64ToKtime(ts: Timespec64): number {
   return hi * 1953125 * 2 ** 30 + (lo * NSEC_PER_SEC + ts.nsec);
 }
 
+/** Linux: hrtimer_nanosleep — nanosleep in ms from now. */
 export function* sys_sleep(t: Thread, ms: number): SysGen<SysResult> {
   if (ms < 0) return toResult(-ERRNO.EINVAL);
-  const deadline = t.k.now + ms * NSEC_PER_MSEC;
+  return yield* doNanosleep(t, t.k.now + ms * NSEC_PER_MSEC);
+}
+
+/**
+ * Linux: do_nanosleep — sleep to an absolute deadline. A signal ends it with
+ * -ERESTART_RESTARTBLOCK: the restart (hrtimer_nanosleep_restart) sleeps to the same deadline,
+ * so time slept before the signal counts; with a handler it is EINTR.
+ */
+function* doNanosleep(t: Thread, deadline: number): SysGen<SysResult> {
   while (t.k.now < deadline) {
     const reason = yield* sleepUntil(t, deadline);
-    if (reason === 'signal') return toResult(-ERRNO.EINTR);
+    if (reason === 'signal') {
+      t.restartBlock = () => doNanosleep(t, deadline);
+      return toResult(-ERESTART_RESTARTBLOCK);
+    }
   }
   return { ret: 0 };
 }

@@ -15,6 +15,7 @@ import { CLOCK, EPOLL, O, TFD, TFD_TIMER } from '../abi/constants.ts';
 import { nameOf } from '../abi/flags.ts';
 import type { Failure, Itimerspec, SysResult, Timespec } from '../api/syscalls.ts';
 import { Unsupported } from '../api/syscalls.ts';
+import { ERESTARTSYS } from './entry.ts';
 import { ERRNO, errWhy, failWhy, toResult } from './errors.ts';
 import { File, type FileOperations, type PollTable, pollWait } from './file.ts';
 import { fdlookup, installFd } from './fs.ts';
@@ -23,7 +24,7 @@ import { type SysGen, sleepOn, type Thread } from './sched.ts';
 import { NSEC_PER_SEC } from './time.ts';
 import { newWaitQueue, snapshotWaitQueue, type WaitQueueHead, wakeUp } from './waitqueue.ts';
 
-const { EAGAIN, EINTR, EINVAL } = ERRNO;
+const { EAGAIN, EINVAL } = ERRNO;
 
 // Linux: include/linux/timerfd.h
 const TFD_CREATE_FLAGS = TFD.TFD_CLOEXEC | TFD.TFD_NONBLOCK;
@@ -162,9 +163,9 @@ function* timerfdRead(t: Thread, file: File, buf: Uint8Array, count: number): Sy
     // Linux: wait_event_interruptible_locked_irq(ctx->wqh, ctx->ticks) — non-exclusive, tail.
     while (!ctx.ticks) {
       const reason = yield* sleepOn(t, ctx.wqh, 'shared_tail');
-      // Not Linux: -ERESTARTSYS; the model has no signal handlers yet.
+      // Linux: the wait returns -ERESTARTSYS (the condition wins when both hold).
       if (reason === 'signal' && !ctx.ticks) {
-        res = -EINTR;
+        res = -ERESTARTSYS;
         break;
       }
     }

@@ -3,14 +3,15 @@
 // `{ ret, ... }` or `{ errno }`. It runs inside the script's child process (child.ts), where a
 // `Confinement` keeps the script to its own descriptors and its private abstract names.
 //
-// Calls that can block (read, write, connect, accept4, epoll_wait, epoll_pwait2, poll, select,
-// sleep) run on the libuv threadpool (`callAsync`, koffi's `.async`), so several may be blocked at
-// once, each on its own kernel thread, while the event loop goes on; the others (`callSync`) run on
-// the main thread, which they never hold for long. Every call first checks its integers against
-// their C types (src/api/cargs.ts, shared with the simulated kernel), so both refuse alike.
+// Each call is made raw (syscall(2), numbers in libc.ts NR) by an `Executor`, which decides on which
+// thread: in the script's process (child.ts) the "main" thread's calls run on Node's main thread,
+// synchronously, and every other script thread's on a thread of its own (native.ts, a raw clone);
+// in-process (tests, benchmarks), the calls that can block run on the libuv threadpool and the
+// others on the calling thread. Every call first checks its integers against their C types (src/api/cargs.ts,
+// shared with the simulated kernel), so both refuse alike.
 
 import { randomBytes } from 'node:crypto';
-import { unlinkSync } from 'node:fs';
+import { existsSync, unlinkSync } from 'node:fs';
 import {
   AF,
   F,
@@ -45,6 +46,7 @@ import {
   decodeFdSet,
   decodeItimerspec,
   decodeRevents,
+  decodeTimespec,
   decodeTimeval,
   EPOLL_EVENT,
   encodeAbstractAddress,
@@ -59,8 +61,9 @@ import {
   RLIMIT,
   RLIMIT_NOFILE,
 } from './layout.ts';
-import type { Outcome } from './libc.ts';
-import { callAsync, callSync, libc } from './libc.ts';
+import type { Outcome, SysArg } from './libc.ts';
+import { callSync, libc, NR, sysAsync, sysSync } from './libc.ts';
+import { loadNative } from './native.ts';
 
 /** Linux: include/uapi/asm-generic/fcntl.h — O_TMPFILE is __O_TMPFILE | O_DIRECTORY. */
 export const O_TMPFILE = 0o20000000 | 0o200000;
@@ -86,12 +89,54 @@ export interface Confinement {
   readonly abstractPrefix: Buffer;
   /** Descriptors the script holds (0, 1, 2 from the start, then what its calls returned). */
   readonly open: Set<number>;
+  /**
+   * The thread ids of the script's threads, when the process has threads of the runner's too
+   * (Node's): tgkill may name only these. Absent: any thread.
+   */
+  readonly threads?: ReadonlySet<number>;
 }
 
 /** No confinement: for in-process use (tests of this layer, benchmarks). */
 export function unconfined(): Confinement {
   return { reserved: new Set(), abstractPrefix: Buffer.alloc(0), open: new Set() };
 }
+
+/**
+ * Who makes a raw system call, and on which thread. `blocking` says whether the call can wait
+ * (the in-process executor sends those to the threadpool).
+ */
+export interface Executor {
+  run(nr: number, args: readonly SysArg[], blocking: boolean): Outcome | Promise<Outcome>;
+}
+
+/** In-process: a call that can block on the libuv threadpool, the others on this thread. */
+export const inProcess: Executor = {
+  run: (nr, args, blocking) => (blocking ? sysAsync(nr, args) : sysSync(nr, args)),
+};
+
+/** Linux: _NSIG / 8, the only sigsetsize the kernel takes on x86-64. */
+const SIGSET_SIZE = 8;
+
+/** A sigset_t for the kernel: 64 bits, signal n at bit n - 1 (null stays a NULL pointer). */
+export function encodeSigset(set: readonly number[] | null): Buffer | null {
+  if (set === null) return null;
+  let bits = 0n;
+  for (const sig of set) bits |= 1n << BigInt(sig - 1);
+  const buf = Buffer.alloc(SIGSET_SIZE);
+  buf.writeBigUInt64LE(bits, 0);
+  return buf;
+}
+
+/** The signals in a kernel sigset_t, ascending. */
+export function decodeSigset(buf: Buffer): number[] {
+  const bits = buf.readBigUInt64LE(0);
+  const out: number[] = [];
+  for (let sig = 1; sig <= 64; sig++) if ((bits >> BigInt(sig - 1)) & 1n) out.push(sig);
+  return out;
+}
+
+/** sigaction's handler as native/iomux.c's iomux_fill_sigaction takes it. */
+const HANDLER_KIND = { SIG_DFL: 0, SIG_IGN: 1, catch: 2 } as const;
 
 function fail(errno: number): { errno: Errno } {
   // A number the ABI table does not name comes back as "E<n>": still the kernel's answer.
@@ -105,7 +150,15 @@ function fail(errno: number): { errno: Errno } {
 export class LinuxCalls implements Syscalls {
   private readonly c = libc();
 
-  constructor(private readonly confine: Confinement = unconfined()) {}
+  constructor(
+    private readonly confine: Confinement = unconfined(),
+    private readonly exec: Executor = inProcess,
+  ) {}
+
+  /** System call `nr` on this object's thread. */
+  private async sys(nr: number, blocking: boolean, ...args: SysArg[]): Promise<Outcome> {
+    return this.exec.run(nr, args, blocking);
+  }
 
   // --- confinement -------------------------------------------------------------------------------
 
@@ -177,14 +230,13 @@ export class LinuxCalls implements Syscalls {
 
   async pipe(): Promise<SysResult<{ fds: [number, number] }>> {
     const buf = Buffer.alloc(8);
-    const ret = this.c.pipe(buf);
-    return this.pair('pipe', { ret, errno: ret === -1 ? this.c.errno() : 0 }, buf);
+    return this.pair('pipe', await this.sys(NR.pipe, false, buf), buf);
   }
 
   async pipe2(flags: number): Promise<SysResult<{ fds: [number, number] }>> {
     checkArgs.pipe2(flags);
     const buf = Buffer.alloc(8);
-    return this.pair('pipe2', callSync(this.c.pipe2, buf, flags | 0), buf);
+    return this.pair('pipe2', await this.sys(NR.pipe2, false, buf, flags | 0), buf);
   }
 
   async socketpair(
@@ -197,48 +249,52 @@ export class LinuxCalls implements Syscalls {
     if (domain !== AF.AF_UNIX)
       throw new Unsupported('socketpair', `domain ${nameOf(domain, AF)} (only AF_UNIX)`);
     const buf = Buffer.alloc(8);
-    return this.pair('socketpair', callSync(this.c.socketpair, domain, type | 0, protocol, buf), buf);
+    return this.pair(
+      'socketpair',
+      await this.sys(NR.socketpair, false, domain, type | 0, protocol, buf),
+      buf,
+    );
   }
 
   async socket(domain: number, type: number, protocol: number): Promise<SysResult> {
     checkArgs.socket(domain, type, protocol);
     if (domain !== AF.AF_UNIX) throw new Unsupported('socket', `domain ${nameOf(domain, AF)} (only AF_UNIX)`);
-    return this.one('socket', callSync(this.c.socket, domain, type | 0, protocol));
+    return this.one('socket', await this.sys(NR.socket, false, domain, type | 0, protocol));
   }
 
   async bind(fd: number, address: string): Promise<SysResult> {
     checkArgs.bind(fd, address);
     const { addr, len } = this.address('bind', address);
-    return this.plain(callSync(this.c.bind, this.usable('bind', fd), addr, len));
+    return this.plain(await this.sys(NR.bind, false, this.usable('bind', fd), addr, len));
   }
 
   async listen(fd: number, backlog: number): Promise<SysResult> {
     checkArgs.listen(fd, backlog);
-    return this.plain(callSync(this.c.listen, this.usable('listen', fd), backlog));
+    return this.plain(await this.sys(NR.listen, false, this.usable('listen', fd), backlog));
   }
 
   async connect(fd: number, address: string): Promise<SysResult> {
     checkArgs.connect(fd, address);
     const { addr, len } = this.address('connect', address);
     // A blocking stream connect waits while the listener's backlog is full.
-    return this.plain(await callAsync(this.c.connect, this.usable('connect', fd), addr, len));
+    return this.plain(await this.sys(NR.connect, true, this.usable('connect', fd), addr, len));
   }
 
   async accept4(fd: number, flags: number): Promise<SysResult> {
     checkArgs.accept4(fd, flags);
     const f = flags | 0;
-    return this.one('accept4', await callAsync(this.c.accept4, this.usable('accept4', fd), null, null, f));
+    return this.one('accept4', await this.sys(NR.accept4, true, this.usable('accept4', fd), null, null, f));
   }
 
   async shutdown(fd: number, how: number): Promise<SysResult> {
     checkArgs.shutdown(fd, how);
-    return this.plain(callSync(this.c.shutdown, this.usable('shutdown', fd), how));
+    return this.plain(await this.sys(NR.shutdown, false, this.usable('shutdown', fd), how));
   }
 
   async eventfd(initval: number, flags: number): Promise<SysResult> {
     checkArgs.eventfd(initval, flags);
     const v = initval >>> 0;
-    return this.one('eventfd', callSync(this.c.eventfd, v, flags | 0));
+    return this.one('eventfd', await this.sys(NR.eventfd2, false, v, flags | 0));
   }
 
   async open(path: string, flags: number): Promise<SysResult> {
@@ -246,7 +302,7 @@ export class LinuxCalls implements Syscalls {
     // What the kernel would ignore is not passed on (Linux: build_open_how), so a bit a later
     // kernel gives a meaning never reaches the host's /dev/null.
     const f = flags & VALID_OPEN_FLAGS;
-    if (path === '/dev/null') return this.one('open', callSync(this.c.open, '/dev/null', f, 0));
+    if (path === '/dev/null') return this.one('open', await this.sys(NR.open, false, '/dev/null', f, 0));
     if (path === 'tmpfile') return this.openTmpfile(f);
     // Hygiene: the script reaches no host file but /dev/null and its own unlinked tmpfiles.
     throw new Unsupported('open', `path ${JSON.stringify(path)} (only "/dev/null" and "tmpfile")`);
@@ -291,7 +347,7 @@ export class LinuxCalls implements Syscalls {
     const asked = Math.min(count, MAX_RW_COUNT);
     const size = Math.min(asked, READ_BUFFER_MAX);
     const buf = Buffer.alloc(Math.max(1, size));
-    const o = await callAsync(this.c.read, this.usable('read', fd), buf, size);
+    const o = await this.sys(NR.read, true, this.usable('read', fd), buf, size);
     if (o.ret === -1) return fail(o.errno);
     if (o.ret === size && asked > size)
       throw new Unsupported('read', `count ${count}: ${size} bytes or more ready at once`);
@@ -303,14 +359,14 @@ export class LinuxCalls implements Syscalls {
     // A copy the caller cannot change while a threadpool thread is in write(2).
     const buf = Buffer.from(data);
     return this.plain(
-      await callAsync(this.c.write, this.usable('write', fd), buf.length ? buf : null, buf.length),
+      await this.sys(NR.write, true, this.usable('write', fd), buf.length ? buf : null, buf.length),
     );
   }
 
   async close(fd: number): Promise<SysResult> {
     checkArgs.close(fd);
     const n = this.usable('close', fd);
-    const o = callSync(this.c.close, n);
+    const o = await this.sys(NR.close, false, n);
     // Linux: close releases the descriptor even when it returns an error other than EBADF.
     this.confine.open.delete(n);
     return this.plain(o);
@@ -318,19 +374,25 @@ export class LinuxCalls implements Syscalls {
 
   async dup(fd: number): Promise<SysResult> {
     checkArgs.dup(fd);
-    return this.one('dup', callSync(this.c.dup, this.usable('dup', fd)));
+    return this.one('dup', await this.sys(NR.dup, false, this.usable('dup', fd)));
   }
 
   async dup2(oldfd: number, newfd: number): Promise<SysResult> {
     checkArgs.dup2(oldfd, newfd);
-    const o = callSync(this.c.dup2, this.usable('dup2', oldfd), this.newfd('dup2', oldfd, newfd));
+    const o = await this.sys(NR.dup2, false, this.usable('dup2', oldfd), this.newfd('dup2', oldfd, newfd));
     if (o.ret !== -1) this.confine.open.add(o.ret);
     return this.plain(o);
   }
 
   async dup3(oldfd: number, newfd: number, flags: number): Promise<SysResult> {
     checkArgs.dup3(oldfd, newfd, flags);
-    const o = callSync(this.c.dup3, this.usable('dup3', oldfd), this.newfd('dup3', oldfd, newfd), flags | 0);
+    const o = await this.sys(
+      NR.dup3,
+      false,
+      this.usable('dup3', oldfd),
+      this.newfd('dup3', oldfd, newfd),
+      flags | 0,
+    );
     if (o.ret !== -1) this.confine.open.add(o.ret);
     return this.plain(o);
   }
@@ -355,7 +417,7 @@ export class LinuxCalls implements Syscalls {
     switch (cmd) {
       case F.F_DUPFD:
       case F.F_DUPFD_CLOEXEC: {
-        return this.one('fcntl', callSync(this.c.fcntl, n, cmd, argi), argi);
+        return this.one('fcntl', await this.sys(NR.fcntl, false, n, cmd, argi), argi);
       }
       case F.F_GETFD:
       case F.F_SETFD:
@@ -363,7 +425,7 @@ export class LinuxCalls implements Syscalls {
       case F.F_SETFL:
       case F.F_SETPIPE_SZ:
       case F.F_GETPIPE_SZ:
-        return this.plain(callSync(this.c.fcntl, n, cmd, argi));
+        return this.plain(await this.sys(NR.fcntl, false, n, cmd, argi));
       default:
         throw new Unsupported('fcntl', `command ${nameOf(cmd, F_UNMODELLED)}`);
     }
@@ -372,25 +434,26 @@ export class LinuxCalls implements Syscalls {
   async ioctl_fionread(fd: number): Promise<SysResult> {
     checkArgs.ioctl_fionread(fd);
     const out = Buffer.alloc(4);
-    const o = callSync(this.c.ioctl, this.usable('ioctl', fd), FIONREAD, out);
+    const o = await this.sys(NR.ioctl, false, this.usable('ioctl', fd), FIONREAD, out);
     return o.ret === -1 ? fail(o.errno) : { ret: out.readInt32LE(0) };
   }
 
   async epoll_create(size: number): Promise<SysResult> {
     checkArgs.epoll_create(size);
-    return this.one('epoll_create', callSync(this.c.epoll_create, size));
+    return this.one('epoll_create', await this.sys(NR.epoll_create, false, size));
   }
 
   async epoll_create1(flags: number): Promise<SysResult> {
     checkArgs.epoll_create1(flags);
-    return this.one('epoll_create1', callSync(this.c.epoll_create1, flags | 0));
+    return this.one('epoll_create1', await this.sys(NR.epoll_create1, false, flags | 0));
   }
 
   async epoll_ctl(epfd: number, op: number, fd: number, event: EpollEvent | null): Promise<SysResult> {
     checkArgs.epoll_ctl(epfd, op, fd, event);
     const ev = event === null ? null : encodeEpollEvent(event);
-    const o = callSync(
-      this.c.epoll_ctl,
+    const o = await this.sys(
+      NR.epoll_ctl,
+      false,
       this.usable('epoll_ctl', epfd),
       op,
       this.usable('epoll_ctl', fd),
@@ -431,7 +494,7 @@ export class LinuxCalls implements Syscalls {
   ): Promise<SysResult<{ events: EpollEvent[] }>> {
     checkArgs.epoll_wait(epfd, maxevents, timeout);
     const { buf, max } = this.eventsBuffer(maxevents);
-    const o = await callAsync(this.c.epoll_wait, this.usable('epoll_wait', epfd), buf, max, timeout);
+    const o = await this.sys(NR.epoll_wait, true, this.usable('epoll_wait', epfd), buf, max, timeout);
     return this.events('epoll_wait', o, buf, max, maxevents);
   }
 
@@ -439,12 +502,29 @@ export class LinuxCalls implements Syscalls {
     epfd: number,
     maxevents: number,
     timeout: Timespec | null,
+    sigmask: Sigset | null = null,
   ): Promise<SysResult<{ events: EpollEvent[] }>> {
-    checkArgs.epoll_pwait2(epfd, maxevents, timeout);
+    checkArgs.epoll_pwait2(epfd, maxevents, timeout, sigmask);
     const { buf, max } = this.eventsBuffer(maxevents);
     const ts = timeout === null ? null : encodeTimespec(timeout);
-    const o = await callAsync(this.c.epoll_pwait2, this.usable('epoll_pwait2', epfd), buf, max, ts, null);
+    const set = encodeSigset(sigmask);
+    const fd = this.usable('epoll_pwait2', epfd);
+    const o = await this.sys(NR.epoll_pwait2, true, fd, buf, max, ts, set, SIGSET_SIZE);
     return this.events('epoll_pwait2', o, buf, max, maxevents);
+  }
+
+  async epoll_pwait(
+    epfd: number,
+    maxevents: number,
+    timeout: number,
+    sigmask: Sigset | null,
+  ): Promise<SysResult<{ events: EpollEvent[] }>> {
+    checkArgs.epoll_pwait(epfd, maxevents, timeout, sigmask);
+    const { buf, max } = this.eventsBuffer(maxevents);
+    const set = encodeSigset(sigmask);
+    const fd = this.usable('epoll_pwait', epfd);
+    const o = await this.sys(NR.epoll_pwait, true, fd, buf, max, timeout, set, SIGSET_SIZE);
+    return this.events('epoll_pwait', o, buf, max, maxevents);
   }
 
   async poll(fds: readonly PollFd[], timeout: number): Promise<SysResult<{ revents: number[] }>> {
@@ -454,8 +534,40 @@ export class LinuxCalls implements Syscalls {
     if (this.confine.reserved.size > 0 && fds.length <= this.nofile())
       for (const p of fds) this.usable('poll', p.fd);
     const buf = encodePollFds(fds);
-    const o = await callAsync(this.c.poll, buf, fds.length, timeout);
+    const o = await this.sys(NR.poll, true, buf, fds.length, timeout);
     return o.ret === -1 ? fail(o.errno) : { ret: o.ret, revents: decodeRevents(buf, fds.length) };
+  }
+
+  async ppoll(
+    fds: readonly PollFd[],
+    timeout: Timespec | null,
+    sigmask: Sigset | null,
+  ): Promise<SysResult<{ revents: number[] }>> {
+    checkArgs.ppoll(fds, timeout, sigmask);
+    if (this.confine.reserved.size > 0 && fds.length <= this.nofile())
+      for (const p of fds) this.usable('ppoll', p.fd);
+    const buf = encodePollFds(fds);
+    const ts = timeout === null ? null : encodeTimespec(timeout);
+    const set = encodeSigset(sigmask);
+    const o = await this.sys(NR.ppoll, true, buf, fds.length, ts, set, SIGSET_SIZE);
+    return o.ret === -1 ? fail(o.errno) : { ret: o.ret, revents: decodeRevents(buf, fds.length) };
+  }
+
+  /** select's and pselect6's bitmaps (see `select`). */
+  private fdSets(
+    call: string,
+    nfds: number,
+    given: readonly (readonly number[] | null)[],
+  ): (Buffer | null)[] {
+    let top = 0;
+    for (const set of given) {
+      for (const fd of set ?? []) {
+        this.usable(call, fd);
+        top = Math.max(top, fd + 1);
+      }
+    }
+    const bytes = Math.max(fdSetBytes(Math.min(Math.max(nfds, 0), NR_OPEN_MAX)), fdSetBytes(top));
+    return given.map((s) => (s === null ? null : encodeFdSet(s, bytes)));
   }
 
   /**
@@ -467,17 +579,9 @@ export class LinuxCalls implements Syscalls {
   async select(...args: SelectArgs): Promise<SysResult<SelectResult>> {
     const [nfds, readfds, writefds, exceptfds, timeout] = args;
     checkArgs.select(...args);
-    let top = 0;
-    for (const set of [readfds, writefds, exceptfds]) {
-      for (const fd of set ?? []) {
-        this.usable('select', fd);
-        top = Math.max(top, fd + 1);
-      }
-    }
-    const bytes = Math.max(fdSetBytes(Math.min(Math.max(nfds, 0), NR_OPEN_MAX)), fdSetBytes(top));
-    const sets = [readfds, writefds, exceptfds].map((s) => (s === null ? null : encodeFdSet(s, bytes)));
+    const sets = this.fdSets('select', nfds, [readfds, writefds, exceptfds]);
     const tv = timeout === null ? null : encodeTimeval(timeout);
-    const o = await callAsync(this.c.select, nfds, sets[0], sets[1], sets[2], tv);
+    const o = await this.sys(NR.select, true, nfds, sets[0], sets[1], sets[2], tv);
     if (o.ret === -1) return fail(o.errno);
     const out = sets.map((s) => (s === null ? null : decodeFdSet(s)));
     return {
@@ -489,9 +593,33 @@ export class LinuxCalls implements Syscalls {
     };
   }
 
+  /** pselect6 through the raw system call: select's bitmaps, a timespec, and the sigmask. */
+  async pselect6(...args: Pselect6Args): Promise<SysResult<Pselect6Result>> {
+    const [nfds, readfds, writefds, exceptfds, timeout, sigmask] = args;
+    checkArgs.pselect6(...args);
+    const sets = this.fdSets('pselect6', nfds, [readfds, writefds, exceptfds]);
+    const ts = timeout === null ? null : encodeTimespec(timeout);
+    // The sixth argument points at { const sigset_t *ss; size_t ss_len; } (fs/select.c:
+    // get_sigset_argpack): the pointer inside is written by the helper library, which knows it.
+    const set = encodeSigset(sigmask);
+    const sig6 = Buffer.alloc(16);
+    loadNative().fillSig6(sig6, set);
+    const o = await this.sys(NR.pselect6, true, nfds, sets[0], sets[1], sets[2], ts, sig6);
+    void set; // referenced until the call has returned
+    if (o.ret === -1) return fail(o.errno);
+    const out = sets.map((s) => (s === null ? null : decodeFdSet(s)));
+    return {
+      ret: o.ret,
+      readfds: out[0],
+      writefds: out[1],
+      exceptfds: out[2],
+      timeout: ts === null ? null : decodeTimespec(ts),
+    };
+  }
+
   async timerfd_create(clockid: number, flags: number): Promise<SysResult> {
     checkArgs.timerfd_create(clockid, flags);
-    return this.one('timerfd_create', callSync(this.c.timerfd_create, clockid, flags | 0));
+    return this.one('timerfd_create', await this.sys(NR.timerfd_create, false, clockid, flags | 0));
   }
 
   async timerfd_settime(
@@ -502,8 +630,9 @@ export class LinuxCalls implements Syscalls {
     checkArgs.timerfd_settime(fd, flags, value);
     const old = Buffer.alloc(ITIMERSPEC.size);
     const f = flags | 0;
-    const o = callSync(
-      this.c.timerfd_settime,
+    const o = await this.sys(
+      NR.timerfd_settime,
+      false,
       this.usable('timerfd_settime', fd),
       f,
       encodeItimerspec(value),
@@ -515,7 +644,7 @@ export class LinuxCalls implements Syscalls {
   async timerfd_gettime(fd: number): Promise<SysResult<{ value: Itimerspec }>> {
     checkArgs.timerfd_gettime(fd);
     const cur = Buffer.alloc(ITIMERSPEC.size);
-    const o = callSync(this.c.timerfd_gettime, this.usable('timerfd_gettime', fd), cur);
+    const o = await this.sys(NR.timerfd_gettime, false, this.usable('timerfd_gettime', fd), cur);
     return o.ret === -1 ? fail(o.errno) : { ret: o.ret, value: decodeItimerspec(cur) };
   }
 
@@ -523,47 +652,64 @@ export class LinuxCalls implements Syscalls {
     checkArgs.sleep(ms);
     const sec = Math.floor(ms / 1000);
     const req = encodeTimespec({ sec, nsec: (ms - sec * 1000) * 1e6 });
-    return this.plain(await callAsync(this.c.nanosleep, req, null));
+    return this.plain(await this.sys(NR.nanosleep, true, req, null));
   }
 
-  // ---- signals (issue 10): not yet implemented on this backend ----
-  async epoll_pwait(
-    _epfd: number,
-    _maxevents: number,
-    _timeout: number,
-    _sigmask: Sigset | null,
-  ): Promise<SysResult<{ events: EpollEvent[] }>> {
-    throw new Unsupported('epoll_pwait', 'signals are not modelled yet');
+  // ---- signals -------------------------------------------------------------------------------
+
+  async sigaction(sig: number, handler: SigHandler, flags: number, mask: Sigset): Promise<SysResult> {
+    checkArgs.sigaction(sig, handler, flags, mask);
+    // The kernel's struct sigaction, filled by the helper library: its handler and restorer are
+    // addresses there (rt_sigaction itself, not glibc's sigaction, which refuses 32 and 33).
+    const ksa = Buffer.alloc(32);
+    const bits = (encodeSigset(mask) as Buffer).readBigUInt64LE(0);
+    loadNative().fillSigaction(ksa, HANDLER_KIND[handler], flags >>> 0, bits);
+    return this.plain(await this.sys(NR.rt_sigaction, false, sig, ksa, null, SIGSET_SIZE));
   }
-  async ppoll(
-    _fds: readonly PollFd[],
-    _timeout: Timespec | null,
-    _sigmask: Sigset | null,
-  ): Promise<SysResult<{ revents: number[] }>> {
-    throw new Unsupported('ppoll', 'signals are not modelled yet');
+
+  async sigprocmask(how: number, set: Sigset | null): Promise<SysResult<{ old: number[] }>> {
+    checkArgs.sigprocmask(how, set);
+    const old = Buffer.alloc(SIGSET_SIZE);
+    const o = await this.sys(NR.rt_sigprocmask, false, how, encodeSigset(set), old, SIGSET_SIZE);
+    return o.ret === -1 ? fail(o.errno) : { ret: o.ret, old: decodeSigset(old) };
   }
-  async pselect6(..._args: Pselect6Args): Promise<SysResult<Pselect6Result>> {
-    throw new Unsupported('pselect6', 'signals are not modelled yet');
-  }
-  async sigaction(_sig: number, _handler: SigHandler, _flags: number, _mask: Sigset): Promise<SysResult> {
-    throw new Unsupported('sigaction', 'signals are not modelled yet');
-  }
-  async sigprocmask(_how: number, _set: Sigset | null): Promise<SysResult<{ old: number[] }>> {
-    throw new Unsupported('sigprocmask', 'signals are not modelled yet');
-  }
+
   async sigpending(): Promise<SysResult<{ set: number[] }>> {
-    throw new Unsupported('sigpending', 'signals are not modelled yet');
+    checkArgs.sigpending();
+    const set = Buffer.alloc(SIGSET_SIZE);
+    const o = await this.sys(NR.rt_sigpending, false, set, SIGSET_SIZE);
+    return o.ret === -1 ? fail(o.errno) : { ret: o.ret, set: decodeSigset(set) };
   }
-  async kill(_sig: number): Promise<SysResult> {
-    throw new Unsupported('kill', 'signals are not modelled yet');
+
+  async kill(sig: number): Promise<SysResult> {
+    checkArgs.kill(sig);
+    return this.plain(await this.sys(NR.kill, false, process.pid, sig));
   }
-  async tgkill(_tid: number, _sig: number): Promise<SysResult> {
-    throw new Unsupported('tgkill', 'signals are not modelled yet');
+
+  async tgkill(tid: number, sig: number): Promise<SysResult> {
+    checkArgs.tgkill(tid, sig);
+    // A thread of the runner's (Node's) blocks every signal: one sent there would stay pending
+    // for good, and no script can name one.
+    const threads = this.confine.threads;
+    if (threads !== undefined && tid > 0 && !threads.has(tid) && existsSync(`/proc/self/task/${tid}`))
+      throw new Unsupported(
+        'tgkill',
+        `thread ${tid} belongs to the runner's own process (Node), not to the script`,
+      );
+    return this.plain(await this.sys(NR.tgkill, false, process.pid, tid, sig));
   }
+
   async gettid(): Promise<SysResult> {
-    throw new Unsupported('gettid', 'signals are not modelled yet');
+    checkArgs.gettid();
+    return this.plain(await this.sys(NR.gettid, false));
   }
-  async signalfd(_fd: number, _mask: Sigset | null, _flags: number): Promise<SysResult> {
-    throw new Unsupported('signalfd', 'signals are not modelled yet');
+
+  async signalfd(fd: number, mask: Sigset | null, flags: number): Promise<SysResult> {
+    checkArgs.signalfd(fd, mask, flags);
+    // Linux: fs/signalfd.c:do_signalfd4 makes a new file for fd -1, else updates fd's mask.
+    const f = flags | 0;
+    const set = encodeSigset(mask);
+    if (fd === -1) return this.one('signalfd', await this.sys(NR.signalfd4, false, -1, set, SIGSET_SIZE, f));
+    return this.plain(await this.sys(NR.signalfd4, false, this.usable('signalfd', fd), set, SIGSET_SIZE, f));
   }
 }

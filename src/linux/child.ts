@@ -17,11 +17,24 @@
 //      descriptors are open, read FDSize (fdt->max_fds) from /proc/self/status, and confirm it the
 //      way a script sees it: select ignores a bit at 1500 and fails with EBADF on one at 1000.
 //
+// Before those steps, signals: once the threadpool has started, every thread but Node's main one
+// is made to block every signal (`blockOtherThreads`), every disposition goes back to SIG_DFL
+// (SIGPIPE: SIG_IGN) with raw rt_sigaction, main's mask is emptied and the catch counters zeroed
+// (`resetSignals`), and RLIMIT_CORE is 0, so a signal that dumps core writes nothing. `verify`
+// checks all of it in /proc/self/task/*/status at the start of every run.
+//
+// Threads. "main" is Node's main thread, the thread group's leader, and its calls run there,
+// synchronously (a call that blocks holds the event loop: the runner waits for main's result
+// anyway). Every other script thread is a thread of the helper library (native.ts), made from
+// main when a step first names it; its calls are handed to it and waited for on a threadpool
+// thread, so the event loop goes on.
+//
 // Each check is reported to the runner in `ready`; a failed one ends the child with its reason.
 //
 // Reuse. Starting a child costs a third of a second, so a child whose run ended cleanly serves the
 // next one: on `reset`, refused while any call has not returned (its thread would carry into the
-// next run), the child closes every descriptor the script could hold, points 0, 1, 2 at /dev/null
+// next run), the child ends the script's threads, resets the signals as at start-up, closes every
+// descriptor the script could hold, points 0, 1, 2 at /dev/null
 // again (the script may have closed or replaced them), makes every check of step 4 again (the
 // table must still have 1024 slots: a script that opened a descriptor at 1024 or above grew it for
 // good, and that child is not reused), and takes the runner's fresh abstract-name prefix, so a name
@@ -33,25 +46,28 @@ import { F, O, O_ACCMODE } from '../abi/constants.ts';
 import { errnoName } from '../abi/errno.ts';
 import { SCRIPT_NOFILE } from '../api/backend.ts';
 import { failed, Unsupported } from '../api/syscalls.ts';
-import type { Confinement } from './calls.ts';
+import type { Confinement, Executor } from './calls.ts';
 import { LinuxCalls } from './calls.ts';
 import { RLIMIT, RLIMIT_NOFILE } from './layout.ts';
-import { asyncCallsInFlight, callAsync, libc } from './libc.ts';
+import { asyncCallsInFlight, callAsync, libc, NR, sysSync } from './libc.ts';
+import { loadNative } from './native.ts';
 import type { ChildInfo, FinishReport, FromChild, ToChild } from './protocol.ts';
 import { fromWire, isSyscallName, lineReader, toWire } from './protocol.ts';
+import { FULL_MASK, readTaskSignals, SIG, SIG_SETMASK } from './signals.ts';
 
 /** The fd table size the format prescribes. */
 const CAPACITY = 1024;
-/** Linux: kill(2)'s signal 13; /proc/self/status SigIgn is a mask with bit (signo - 1). */
-const SIGPIPE = 13;
+/** Linux: include/uapi/asm-generic/resource.h. */
+const RLIMIT_CORE = 4;
 
-const [channelArg, baseArg, limitArg, prefixArg] = process.argv.slice(2);
+const [channelArg, baseArg, limitArg, prefixArg, nativeArg] = process.argv.slice(2);
 const channelFd = Number(channelArg);
 const fdBase = Number(baseArg);
 const fdLimit = Number(limitArg);
 const abstractPrefix = Buffer.from(prefixArg ?? '', 'latin1');
 
 const c = libc();
+const native = loadNative(nativeArg);
 let diagFd = 2;
 
 /** End at once. process.exit would join the libuv threadpool, where a call may block forever. */
@@ -98,7 +114,7 @@ function target(fd: number): string {
   }
 }
 
-function must(ok: boolean, what: string): void {
+function must(ok: boolean, what: string): asserts ok {
   if (!ok) throw new Error(what);
 }
 
@@ -125,18 +141,96 @@ function restoreStdio(): void {
   }
 }
 
+/** The thread ids of the script's threads now: main (Node's main thread) and each thread the helper library made. */
+const scriptTids = new Set<number>([process.pid]);
+
+/** Sleep this thread (Node's main) for `ms`, for the short waits of setting up. */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Block every signal in every thread that is not the script's (V8's workers, libuv's threadpool,
+ * the inspector's, any other): a signal sent to the process must find only the script's threads.
+ * They run code we do not control, so each is made to block them itself: a handler for SIGRTMIN
+ * (which glibc never blocks) fills the interrupted context's mask, and rt_sigreturn installs it
+ * (native/iomux.c). Done once at start-up; each run's check confirms every thread still blocks all.
+ */
+function blockOtherThreads(): void {
+  const others = () =>
+    readTaskSignals('self').filter((t) => !scriptTids.has(t.tid) && t.blocked !== FULL_MASK);
+  const todo = others();
+  if (todo.length === 0) return;
+  const r = native.installBlocker(SIG.SIGRTMIN);
+  if (r < 0) throw new Error(`rt_sigaction(SIGRTMIN) for the blocker: ${errnoName(-r)}`);
+  for (const t of todo) sysSync(NR.tgkill, [process.pid, t.tid, SIG.SIGRTMIN]);
+  for (let waited = 0; others().length > 0; waited++) {
+    must(
+      waited < 2000,
+      `threads ${others()
+        .map((t) => t.tid)
+        .join(' ')} did not block every signal`,
+    );
+    pause(1);
+  }
+}
+
+/**
+ * The format's signal state: every disposition SIG_DFL but SIGPIPE's (SIG_IGN), main's mask
+ * empty, nothing pending, every `catch` counter at zero. Each signal is set to SIG_IGN first: that
+ * discards it wherever it is pending (kernel/signal.c:do_sigaction, as POSIX asks). Node and V8's
+ * own handlers (SIGSEGV, SIGUSR1, SIGINT, SIGTERM, glibc's 33) go too; raw rt_sigaction, so 32
+ * and 33 are reset as well.
+ */
+function resetSignals(): void {
+  const ksa = Buffer.alloc(32);
+  const set = (sig: number, kind: number) => {
+    native.fillSigaction(ksa, kind, 0, 0n);
+    const o = sysSync(NR.rt_sigaction, [sig, ksa, null, 8]);
+    if (o.ret === -1) throw new Error(`rt_sigaction(${sig}): ${errnoName(o.errno)}`);
+  };
+  for (let sig = 1; sig <= 64; sig++) {
+    if (sig === SIG.SIGKILL || sig === SIG.SIGSTOP) continue;
+    set(sig, 1);
+    set(sig, sig === SIG.SIGPIPE ? 1 : 0);
+  }
+  const o = sysSync(NR.rt_sigprocmask, [SIG_SETMASK, Buffer.alloc(8), null, 8]);
+  if (o.ret === -1) throw new Error(`rt_sigprocmask: ${errnoName(o.errno)}`);
+  native.caughtReset();
+}
+
+/** Check the signal state `resetSignals` and `blockOtherThreads` made, from /proc. */
+function verifySignals(checks: string[]): void {
+  const hex = (n: bigint) => n.toString(16).padStart(16, '0');
+  const tasks = readTaskSignals('self');
+  const main = tasks.find((t) => t.tid === process.pid);
+  must(main !== undefined, 'no main thread in /proc/self/task');
+  const pipe = 1n << BigInt(SIG.SIGPIPE - 1);
+  must(main.ignored === pipe, `SigIgn is ${hex(main.ignored)}, not SIGPIPE alone`);
+  must(main.caught === 0n, `SigCgt is ${hex(main.caught)}: a handler is installed`);
+  checks.push('every signal at SIG_DFL but SIGPIPE, which is ignored');
+  must(main.blocked === 0n, `main's SigBlk is ${hex(main.blocked)}, not empty`);
+  for (const t of tasks) {
+    must(
+      t.pending === 0n && t.shared === 0n,
+      `thread ${t.tid} has signals pending: ${hex(t.pending | t.shared)}`,
+    );
+    if (t.tid !== process.pid)
+      must(t.blocked === FULL_MASK, `thread ${t.tid} (not the script's) blocks only ${hex(t.blocked)}`);
+  }
+  checks.push(
+    `main's mask is empty, nothing is pending, and the ${tasks.length - 1} other threads block every signal`,
+  );
+  for (let sig = 1; sig <= 64; sig++) must(native.caught(sig) === 0, `the catch counter of ${sig} is not 0`);
+  checks.push('every catch counter is 0');
+}
+
 /**
  * Check that this process is the one the format describes, as a script's first call would find
  * it: only 0, 1, 2 (on /dev/null) and the runner's `reserved` descriptors open, a 1024-slot table,
  * SIGPIPE ignored. Throws the first check that fails; returns the info that opens run `run`.
  */
 async function verify(reserved: ReadonlySet<number>, run: number, checks: string[]): Promise<ChildInfo> {
-  // SIGPIPE must be ignored, so a write without a reader gives EPIPE (Node ignores it at start).
-  const status = readFileSync('/proc/self/status', 'latin1');
-  const sigIgn = BigInt(`0x${/^SigIgn:\s*([0-9a-f]+)$/m.exec(status)?.[1] ?? '0'}`);
-  must(((sigIgn >> BigInt(SIGPIPE - 1)) & 1n) === 1n, 'SIGPIPE is not ignored');
-  checks.push('SIGPIPE is ignored');
-
   const open = openFds();
   must(open[0] === 0 && open[1] === 1 && open[2] === 2, `0, 1, 2 not all open: ${open.join(' ')}`);
   for (const [fd, mode] of STDIO) {
@@ -162,6 +256,8 @@ async function verify(reserved: ReadonlySet<number>, run: number, checks: string
   checks.push(
     `only 0, 1, 2 and the runner's ${reserved.size} descriptors in ${fdBase}..${fdLimit - 1} are open`,
   );
+
+  verifySignals(checks);
 
   const fdSize = Number(/^FDSize:\s*(\d+)$/m.exec(readFileSync('/proc/self/status', 'latin1'))?.[1]);
   must(fdSize === CAPACITY, `FDSize is ${fdSize}, not ${CAPACITY}`);
@@ -205,8 +301,17 @@ async function verify(reserved: ReadonlySet<number>, run: number, checks: string
 async function setUp(): Promise<{ info: ChildInfo; reserved: Set<number> }> {
   must(Number.isInteger(channelFd) && channelFd >= fdBase && channelFd < fdLimit, `channel fd ${channelArg}`);
 
-  // 1. Warm up: the first async call starts the libuv threadpool (threads, no descriptors).
+  // 1. Warm up: the first async call starts the libuv threadpool (threads, no descriptors). Then
+  // every thread but this one blocks every signal, and the signals are as the format has them. A
+  // signal that dumps core ends the process without writing a core file anywhere.
   await callAsync(c.getpid);
+  // Main may block in a script's call for good: a thread of its own ends us when the runner goes.
+  const watching = native.watchChannel(channelFd);
+  if (watching < 0) throw new Error(`the channel's watchdog: ${errnoName(-watching)}`);
+  blockOtherThreads();
+  resetSignals();
+  const core = Buffer.alloc(RLIMIT.size);
+  sysOk(c.setrlimit(RLIMIT_CORE, core), 'setrlimit RLIMIT_CORE 0');
 
   // 2. A copy of the runner's stderr for our own diagnostics, then 0, 1, 2 on /dev/null.
   diagFd = sysOk(c.fcntl(2, F.F_DUPFD_CLOEXEC, fdBase), 'F_DUPFD_CLOEXEC of stderr');
@@ -230,20 +335,52 @@ async function setUp(): Promise<{ info: ChildInfo; reserved: Set<number> }> {
 
 /** A run's confinement: the runner's descriptors, the run's own prefix, only 0, 1, 2 open. */
 function confinement(reserved: ReadonlySet<number>, prefix: Buffer): Confinement {
-  return { reserved, abstractPrefix: prefix, open: new Set([0, 1, 2]) };
+  return { reserved, abstractPrefix: prefix, open: new Set([0, 1, 2]), threads: scriptTids };
+}
+
+/** "main" makes its calls here, on Node's main thread (the thread group's leader), synchronously. */
+const onMain: Executor = { run: (nr, args) => sysSync(nr, args) };
+
+/** A script thread of this run: its thread in the helper library (index 0: Node's main thread), its tid, its calls. */
+interface ScriptThread {
+  index: number;
+  tid: number;
+  calls: LinuxCalls;
 }
 
 async function serve(reserved: Set<number>): Promise<void> {
   let run = 1;
   let confine = confinement(reserved, abstractPrefix);
-  let calls = new LinuxCalls(confine);
+  let threads = new Map<string, ScriptThread>();
   /** Calls received and not yet answered, on any thread. */
   let outstanding = 0;
+
+  /**
+   * The script thread `name`, made on first use: a thread cloned from Node's main thread, so it
+   * starts with main's mask as it is now (the format's rule), and makes its calls itself.
+   */
+  const thread = (name: string): ScriptThread => {
+    let t = threads.get(name);
+    if (t) return t;
+    if (name === 'main') {
+      t = { index: 0, tid: process.pid, calls: new LinuxCalls(confine, onMain) };
+    } else {
+      const index = native.threadNew();
+      if (index < 0) throw new Error(`clone for thread ${name}: ${errnoName(-index)}`);
+      const tid = native.threadTid(index);
+      scriptTids.add(tid);
+      const exec: Executor = { run: (nr, args) => native.call(index, nr, args) };
+      t = { index, tid, calls: new LinuxCalls(confine, exec) };
+    }
+    threads.set(name, t);
+    return t;
+  };
 
   const call = async (msg: Extract<ToChild, { kind: 'call' }>): Promise<void> => {
     outstanding++;
     try {
       if (!isSyscallName(msg.call)) throw new Error(`no such call: ${msg.call}`);
+      const calls = thread(msg.thread).calls;
       const method = calls[msg.call] as (...args: unknown[]) => Promise<unknown>;
       const result = await method.apply(calls, msg.args.map(fromWire));
       send({ kind: 'result', id: msg.id, result: toWire(result) });
@@ -259,6 +396,26 @@ async function serve(reserved: Set<number>): Promise<void> {
     } finally {
       outstanding--;
     }
+  };
+
+  /** Answer a question the runner asks of the process (not a system call): at once, on main. */
+  const answer = (id: number, what: () => number): void => {
+    try {
+      send({ kind: 'result', id, result: what() });
+    } catch (err) {
+      send({ kind: 'error', id, message: err instanceof Error ? err.message : String(err) });
+    }
+  };
+
+  /** End every script thread but main (each is idle: no call is outstanding). */
+  const endThreads = (): void => {
+    for (const [name, t] of threads) {
+      if (t.index === 0) continue;
+      const r = native.threadEnd(t.index);
+      if (r < 0) throw new Error(`thread ${name} could not be ended: ${errnoName(-r)}`);
+      scriptTids.delete(t.tid);
+    }
+    threads = new Map();
   };
 
   const finish = (id: number): void => {
@@ -278,6 +435,11 @@ async function serve(reserved: Set<number>): Promise<void> {
       must(outstanding === 0, `${outstanding} call(s) have not returned`);
       must(asyncCallsInFlight() === 0, `${asyncCallsInFlight()} threadpool call(s) have not returned`);
       const checks: string[] = [];
+      // The script's threads end with its run; then the signals are as at start-up again.
+      endThreads();
+      blockOtherThreads();
+      resetSignals();
+      checks.push("ended the script threads; reset every disposition, main's mask and the counters");
       // What the script still holds above the runner's descriptors (below them, close_range).
       for (const fd of confine.open) if (fd >= fdBase) c.close(fd);
       sysOk(c.close_range(3, fdBase - 1, 0), 'close_range');
@@ -286,7 +448,6 @@ async function serve(reserved: Set<number>): Promise<void> {
       const info = await verify(reserved, run + 1, checks);
       run++;
       confine = confinement(reserved, Buffer.from(prefix, 'latin1'));
-      calls = new LinuxCalls(confine);
       send({ kind: 'reset-done', id, info });
     } catch (err) {
       send({ kind: 'reset-refused', id, message: err instanceof Error ? err.message : String(err) });
@@ -298,6 +459,8 @@ async function serve(reserved: Set<number>): Promise<void> {
     lineReader((line) => {
       const msg = JSON.parse(line) as ToChild;
       if (msg.kind === 'call') void call(msg);
+      else if (msg.kind === 'tid') answer(msg.id, () => thread(msg.thread).tid);
+      else if (msg.kind === 'caught') answer(msg.id, () => native.caught(msg.sig));
       else if (msg.kind === 'finish') finish(msg.id);
       else if (msg.kind === 'reset') void reset(msg.id, msg.prefix);
     }),

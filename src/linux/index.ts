@@ -18,8 +18,9 @@ export { libc } from './libc.ts';
 export { BLOCK_LIMIT_MS, FD_BASE, FD_LIMIT, IDLE_MAX, LinuxProcess, SETTLE_MS } from './process.ts';
 export type { ChildInfo } from './protocol.ts';
 
-/** Whether bash runs here, found once (createProcess asks on every run). */
+/** Whether bash and gcc run here, found once (createProcess asks on every run). */
 let bashRuns: boolean | undefined;
+let gccRuns: boolean | undefined;
 
 /** Why the real-Linux backend cannot run here, or null when it can. */
 export function linuxUnavailableReason(): string | null {
@@ -28,10 +29,13 @@ export function linuxUnavailableReason(): string | null {
   // The child process is started through bash (see WRAPPER in process.ts).
   bashRuns ??= spawnSync('bash', ['-c', 'true']).status === 0;
   if (!bashRuns) return 'the real-Linux backend needs bash to start its processes';
+  // The signal handler and the script threads are a small C library compiled at run time (native.ts).
+  gccRuns ??= spawnSync('gcc', ['--version']).status === 0;
+  if (!gccRuns) return 'the real-Linux backend needs gcc to compile its helper library (native/iomux.c)';
   return null;
 }
 
-/** Whether the real-Linux backend can run here (Linux, x86-64, bash). */
+/** Whether the real-Linux backend can run here (Linux, x86-64, bash, gcc). */
 export function linuxBackendAvailable(): boolean {
   return linuxUnavailableReason() === null;
 }

@@ -2,7 +2,15 @@
 // encoders and decoders (no koffi here, so they can be unit-tested anywhere). Each size and
 // offset is the kernel's, cited from its uapi header.
 
-import type { EpollEvent, Itimerspec, PollFd, Timespec, Timeval } from '../api/syscalls.ts';
+import {
+  type EpollData,
+  type EpollEvent,
+  epollData,
+  type Itimerspec,
+  type PollFd,
+  type Timespec,
+  type Timeval,
+} from '../api/syscalls.ts';
 
 /**
  * Linux: include/uapi/linux/eventpoll.h — `struct epoll_event { __poll_t events; __u64 data; }
@@ -44,10 +52,12 @@ export function fdSetBytes(n: number): number {
   return Math.ceil(n / 64) * FD_SET_WORD_BYTES;
 }
 
-function toU64(value: number, what: string): bigint {
-  if (!Number.isSafeInteger(value) || value < 0)
-    throw new RangeError(`${what}: not a u64 below 2^53: ${value}`);
-  return BigInt(value);
+function toU64(value: EpollData, what: string): bigint {
+  if (typeof value === 'number' && !Number.isSafeInteger(value))
+    throw new RangeError(`${what}: not a u64 below 2^53 (a bigint carries larger ones): ${value}`);
+  const v = BigInt(value);
+  if (v < 0n || v >= 2n ** 64n) throw new RangeError(`${what}: not a u64: ${value}`);
+  return v;
 }
 
 function toS64(value: number, what: string): bigint {
@@ -73,8 +83,8 @@ export function decodeEpollEvents(buf: Buffer, count: number): EpollEvent[] {
     const at = i * EPOLL_EVENT.size;
     out.push({
       events: buf.readUInt32LE(at + EPOLL_EVENT.events),
-      // The API carries data as a number below 2^53 (src/api/syscalls.ts); scripts stay below it.
-      data: Number(buf.readBigUInt64LE(at + EPOLL_EVENT.data)),
+      // A number where the value fits one, a bigint from 2^53 up (EpollData, src/api/syscalls.ts).
+      data: epollData(buf.readBigUInt64LE(at + EPOLL_EVENT.data)),
     });
   }
   return out;

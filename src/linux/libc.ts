@@ -70,6 +70,98 @@ export interface Libc {
 /** System call numbers, x86-64 (arch/x86/entry/syscalls/syscall_64.tbl). */
 export const SYS = { select: 23, close_range: 436, epoll_pwait2: 441 } as const;
 
+/**
+ * Every system call the script's calls make, by number (x86-64: arch/x86/entry/syscalls/
+ * syscall_64.tbl). In the script's process each is made raw, through syscall(2), on the script
+ * thread that makes it: no glibc wrapper stands between the script and the kernel.
+ */
+export const NR = {
+  read: 0,
+  write: 1,
+  open: 2,
+  close: 3,
+  poll: 7,
+  rt_sigaction: 13,
+  rt_sigprocmask: 14,
+  ioctl: 16,
+  pipe: 22,
+  select: 23,
+  dup: 32,
+  dup2: 33,
+  nanosleep: 35,
+  getpid: 39,
+  socket: 41,
+  connect: 42,
+  shutdown: 48,
+  bind: 49,
+  listen: 50,
+  socketpair: 53,
+  kill: 62,
+  fcntl: 72,
+  rt_sigpending: 127,
+  gettid: 186,
+  epoll_create: 213,
+  epoll_wait: 232,
+  epoll_ctl: 233,
+  tgkill: 234,
+  pselect6: 270,
+  ppoll: 271,
+  epoll_pwait: 281,
+  timerfd_create: 283,
+  timerfd_settime: 286,
+  timerfd_gettime: 287,
+  accept4: 288,
+  signalfd4: 289,
+  eventfd2: 290,
+  epoll_create1: 291,
+  dup3: 292,
+  pipe2: 293,
+  epoll_pwait2: 441,
+} as const;
+
+/** An argument of a raw system call: an integer, a C string, or a buffer's memory (null: NULL). */
+export type SysArg = number | string | Buffer | null;
+
+/** Six arguments, the missing ones 0 (the kernel ignores what a call does not take). */
+export function padArgs(args: readonly SysArg[]): SysArg[] {
+  const a = [...args];
+  while (a.length < 6) a.push(0);
+  return a;
+}
+
+/** The C types koffi passes `args` as. */
+export function argTypes(args: readonly SysArg[]): string[] {
+  return args.map((a) =>
+    typeof a === 'number' ? 'long' : typeof a === 'string' ? 'const char *' : 'void *',
+  );
+}
+
+const rawShapes = new Map<string, CFunction<SysArg[]>>();
+
+/** glibc's syscall(2) bound for one shape of arguments (see `bindSyscall` on the fixed prototype). */
+function rawSyscall(types: string[]): CFunction<SysArg[]> {
+  const key = types.join(',');
+  let f = rawShapes.get(key);
+  if (!f) {
+    libc();
+    f = handle!.func('syscall', 'long', ['long', ...types]) as CFunction<SysArg[]>;
+    rawShapes.set(key, f);
+  }
+  return f;
+}
+
+/** System call `nr`, raw, on this thread. */
+export function sysSync(nr: number, args: readonly SysArg[]): Outcome {
+  const a = padArgs(args);
+  return callSync(rawSyscall(argTypes(a)), nr, ...a);
+}
+
+/** System call `nr`, raw, on a libuv threadpool thread (in-process use: tests, benchmarks). */
+export function sysAsync(nr: number, args: readonly SysArg[]): Promise<Outcome> {
+  const a = padArgs(args);
+  return callAsync(rawSyscall(argTypes(a)), nr, ...a);
+}
+
 let loaded: Libc | undefined;
 let handle: Lib | undefined;
 

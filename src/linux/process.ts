@@ -2,10 +2,23 @@
 // child process (child.ts) made to the script format's rules. This process never makes a script's
 // system call itself: the script's descriptors, threads and blocked calls all live in the child.
 //
-// Threads. A call started on any script thread is sent to the child at once; there it runs on its
-// own libuv threadpool thread when it can block, so two threads can sit in epoll_wait on the same
-// epoll, each a real kernel thread, and the kernel decides who is woken. The runner gives a started
-// call 50 ms to reach its blocking point (`settle`), which orders the waiters as the steps are.
+// Threads. Each script thread is a real thread of the child: "main" is its thread group leader
+// (Node's main thread, which makes main's calls synchronously), every other one a thread the
+// helper library made (native/iomux.c) from main on the step that first names it, so it starts with
+// main's mask then. A call started on any script thread is sent to the child at once and made
+// there, raw, on that thread, so two threads can sit in epoll_wait on the same epoll and the
+// kernel decides who is woken. The runner gives a started call 50 ms to reach its blocking point
+// (`settle`), which orders the waiters as the steps are. Node's own threads block every signal
+// (child.ts), so a signal sent to the process finds only the script's threads, as complete_signal
+// chooses among them.
+//
+// Signals. After kill or tgkill the runner waits until the signal has been delivered (`deliver`:
+// nothing pending in /proc/<pid>/task/*/status that some thread does not block), then 50 ms more,
+// so `caught`, `sigpending` and the threads' results read settled state. A child that a signal
+// ended (its shell exits with 128 + n) or stopped (/proc/<pid>/stat says T) rejects every call
+// in flight and every later one with ProcessKilled, and is killed and never reused. The child runs
+// in a session of its own (spawn's `detached`: setsid), so its process group is orphaned: the
+// kernel discards SIGTSTP, SIGTTIN and SIGTTOU at SIG_DFL, and only SIGSTOP can stop it.
 //
 // Time limits. A call on Linux that never returns just never answers, so `wait` races it against a
 // limit: the call's own timeout plus 2 s, or 2 s for a call without one. Past it the call blocks
@@ -25,9 +38,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
+import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { ProcessHandle } from '../api/backend.ts';
-import { BlocksForever, SCRIPT_NOFILE } from '../api/backend.ts';
+import { BlocksForever, ProcessKilled, SCRIPT_NOFILE } from '../api/backend.ts';
 import { checkArgs } from '../api/cargs.ts';
 import type {
   EpollEvent,
@@ -46,8 +60,10 @@ import type {
   Timeval,
 } from '../api/syscalls.ts';
 import { Unsupported } from '../api/syscalls.ts';
+import { buildNative } from './native.ts';
 import type { ChildInfo, FinishReport, FromChild, ToChild } from './protocol.ts';
 import { fromWire, lineReader, toWire } from './protocol.ts';
+import { defaultAction, deliverable, processState, SIG } from './signals.ts';
 
 /**
  * The first descriptor of the runner's own (Node's) in the child; the script has 3..FD_BASE-1, and
@@ -60,6 +76,8 @@ export const FD_LIMIT = 1000;
 export const BLOCK_LIMIT_MS = 2000;
 /** The format's rule: a started call gets 50 ms to reach its blocking point. */
 export const SETTLE_MS = 50;
+/** How long a sent signal may stay deliverable (pending, unblocked somewhere) before the run goes on. */
+export const DELIVERY_LIMIT_MS = 1000;
 /** The most children kept idle for reuse; one more returned ends the one idle longest. */
 export const IDLE_MAX = 2;
 /** Start-up includes Node, tsx and koffi loading: generous. */
@@ -88,6 +106,8 @@ while [ "$i" -lt "$base" ]; do eval "exec $i</dev/null"; i=$((i+1)); done
 "$@"
 exit $?
 `;
+
+const osSignals: Partial<Record<string, number>> = constants.signals;
 
 /** Private abstract names: a hidden prefix per run (script-format.md). */
 function freshPrefix(): string {
@@ -138,7 +158,10 @@ class ScriptChild {
     proc.once('exit', (code, signal) => {
       this.gone = true;
       dropIdle(this);
-      this.owner?.lost(new Error(`the script's process ended (${signal ?? `exit ${code}`})${this.tail()}`));
+      this.owner?.lost(
+        killedBy(code, signal) ??
+          new Error(`the script's process ended (${signal ?? `exit ${code}`})${this.tail()}`),
+      );
     });
     proc.stderr?.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-4000);
@@ -169,6 +192,7 @@ class ScriptChild {
       String(FD_BASE),
       String(FD_LIMIT),
       freshPrefix(),
+      buildNative(),
     ];
     const child = spawn('bash', ['-c', WRAPPER, 'iomux-linux', String(FD_BASE), ...node], {
       stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
@@ -262,6 +286,18 @@ class ScriptChild {
   }
 }
 
+/**
+ * The signal that ended the child, from its shell's exit: bash exits with 128 + n when the Node it
+ * waits for was killed by signal n (a signal sent to the shell itself comes as `signal`).
+ */
+function killedBy(code: number | null, signal: NodeJS.Signals | null): ProcessKilled | null {
+  const n =
+    signal !== null ? osSignals[signal] : code !== null && code > 128 && code <= 128 + 64 ? code - 128 : null;
+  if (n === null || n === undefined) return null;
+  const action = defaultAction(n);
+  return new ProcessKilled(n, action === 'core' ? 'core' : 'term');
+}
+
 function signal(pid: number): void {
   try {
     process.kill(pid, 'SIGKILL');
@@ -321,7 +357,9 @@ function dropIdle(child: ScriptChild): void {
 
 interface Pending {
   thread: string;
-  call: SyscallName | 'finish' | 'reset';
+  call: SyscallName | 'finish' | 'reset' | 'tid' | 'caught';
+  /** kill and tgkill: the result, held back until the signal has been delivered. */
+  held?: { value: unknown };
   limitMs: number;
   resolve(value: unknown): void;
   reject(err: Error): void;
@@ -332,6 +370,7 @@ export function callLimitMs(call: SyscallName, args: readonly unknown[]): number
   const plus = (ms: number) => (Number.isFinite(ms) && ms >= 0 ? ms + BLOCK_LIMIT_MS : BLOCK_LIMIT_MS);
   switch (call) {
     case 'epoll_wait':
+    case 'epoll_pwait':
       return plus(args[2] as number);
     case 'poll':
       return plus(args[1] as number);
@@ -339,6 +378,14 @@ export function callLimitMs(call: SyscallName, args: readonly unknown[]): number
       return plus(args[0] as number);
     case 'epoll_pwait2': {
       const t = args[2] as Timespec | null;
+      return t === null ? BLOCK_LIMIT_MS : plus(t.sec * 1000 + t.nsec / 1e6);
+    }
+    case 'ppoll': {
+      const t = args[1] as Timespec | null;
+      return t === null ? BLOCK_LIMIT_MS : plus(t.sec * 1000 + t.nsec / 1e6);
+    }
+    case 'pselect6': {
+      const t = args[4] as Timespec | null;
       return t === null ? BLOCK_LIMIT_MS : plus(t.sec * 1000 + t.nsec / 1e6);
     }
     case 'select': {
@@ -401,12 +448,63 @@ export class LinuxProcess implements ProcessHandle {
     return this.childFate;
   }
 
+  /** The tid of script thread `name` ("main": the child's pid); the child makes the thread now if it is new. */
   async tid(name: string): Promise<number> {
-    throw new Unsupported('gettid', `thread ${name}: signals are not modelled yet`);
+    if (this.over) throw this.over;
+    return (await this.request({ kind: 'tid', thread: name }, BLOCK_LIMIT_MS)) as number;
   }
 
+  /** How many times the catch handler has run for `sig`: the child reads its counter. */
   async caught(sig: number): Promise<number> {
-    throw new Unsupported('caught', `signal ${sig}: signals are not modelled yet`);
+    if (this.over) throw this.over;
+    return (await this.request({ kind: 'caught', sig }, BLOCK_LIMIT_MS)) as number;
+  }
+
+  /**
+   * After kill or tgkill (call `id`, signal `sig`): let the signal be delivered before the run
+   * goes on, so `caught`, `sigpending` and blocked threads read settled state. Waits for the
+   * call's result and for no signal to be pending where a thread of the child does not block it
+   * (/proc/<pid>/task/<tid>/status), then the format's 50 ms; meanwhile a child that stopped is
+   * killed and reported, and one that died is reported by its exit (ProcessKilled).
+   */
+  private async deliver(id: number, sig: number): Promise<void> {
+    const pid = this.info.pid;
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const started = Date.now();
+    /** Whether the run is over (stopped or gone); reports it. */
+    const ended = async (): Promise<boolean> => {
+      if (this.over) return true;
+      const state = processState(pid);
+      if (state === 'T' || state === 't') {
+        // Only SIGSTOP stops this child: its process group is orphaned (it runs in a session of
+        // its own), so the kernel discards SIGTSTP, SIGTTIN and SIGTTOU at SIG_DFL.
+        const stopSig = defaultAction(sig) === 'stop' ? sig : SIG.SIGSTOP;
+        this.end(new ProcessKilled(stopSig, 'stop'));
+        this.kill();
+        return true;
+      }
+      if (state === null || state === 'Z' || state === 'X') {
+        await Promise.race([this.child.exited, sleep(BLOCK_LIMIT_MS)]);
+        this.end(new Error(`the script's process ended after signal ${sig}${this.child.tail()}`));
+        return true;
+      }
+      return false;
+    };
+    for (;;) {
+      if (await ended()) return;
+      const p = this.pending.get(id);
+      if (!p) return;
+      if (p.held && deliverable(pid) === 0n) break;
+      if (Date.now() - started > DELIVERY_LIMIT_MS) {
+        if (p.held) break;
+        if (Date.now() - started > BLOCK_LIMIT_MS) return; // wait() reports the call
+      }
+      await sleep(1);
+    }
+    await sleep(SETTLE_MS);
+    if (await ended()) return;
+    const p = this.pending.get(id);
+    if (p?.held) p.resolve(p.held.value);
   }
 
   thread(name: string): Syscalls {
@@ -467,6 +565,7 @@ export class LinuxProcess implements ProcessHandle {
     this.promiseIds.set(promise, id);
     this.updateRef();
     this.child.send({ kind: 'call', id, thread, call, args: args.map(toWire) });
+    if (call === 'kill' || call === 'tgkill') void this.deliver(id, args[args.length - 1] as number);
     return promise;
   }
 
@@ -480,8 +579,18 @@ export class LinuxProcess implements ProcessHandle {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
+        const state = processState(this.info.pid);
+        if (state === 'T' || state === 't') {
+          // Stopped (only SIGSTOP can stop it: see `deliver`), by a thread that sent it and never
+          // got to answer.
+          const err = new ProcessKilled(SIG.SIGSTOP, 'stop');
+          this.end(err);
+          this.kill();
+          reject(err);
+          return;
+        }
         const blocked = [...this.pending.values()]
-          .filter((p) => p.call !== 'finish' && p.call !== 'reset')
+          .filter((p) => p.call !== 'finish' && p.call !== 'reset' && p.call !== 'tid' && p.call !== 'caught')
           .map((p) => ({ thread: p.thread, call: p.call }));
         const what = own ? `${own.call} on thread ${own.thread}` : 'a call';
         const err = new BlocksForever(`${what} did not return within ${limitMs} ms`, blocked);
@@ -560,12 +669,22 @@ export class LinuxProcess implements ProcessHandle {
 
   /** Send a request of the runner's own (`finish`, `reset`) and wait up to `limitMs` for its answer. */
   private async request(
-    msg: { kind: 'finish' } | { kind: 'reset'; prefix: string },
+    msg:
+      | { kind: 'finish' }
+      | { kind: 'reset'; prefix: string }
+      | { kind: 'tid'; thread: string }
+      | { kind: 'caught'; sig: number },
     limitMs: number,
   ): Promise<unknown> {
     const id = this.nextId++;
     const answered = new Promise<unknown>((resolve, reject) => {
-      this.pending.set(id, { thread: 'runner', call: msg.kind, limitMs, resolve, reject });
+      this.pending.set(id, {
+        thread: msg.kind === 'tid' ? msg.thread : 'runner',
+        call: msg.kind,
+        limitMs,
+        resolve,
+        reject,
+      });
     });
     answered.catch(() => {});
     this.updateRef();
@@ -601,7 +720,12 @@ export class LinuxProcess implements ProcessHandle {
     if (msg.kind === 'ready' || msg.kind === 'setup-failed') return;
     const p = this.pending.get(msg.id);
     if (!p) return;
-    if (msg.kind === 'result') p.resolve(fromWire(msg.result));
+    if (msg.kind === 'result' && (p.call === 'kill' || p.call === 'tgkill')) {
+      const value = fromWire(msg.result);
+      // A failed send delivers nothing; a sent one is answered once it is delivered (`deliver`).
+      if (value !== null && typeof value === 'object' && 'errno' in value) p.resolve(value);
+      else p.held = { value };
+    } else if (msg.kind === 'result') p.resolve(fromWire(msg.result));
     else if (msg.kind === 'finished') p.resolve(msg.report);
     else if (msg.kind === 'reset-done') p.resolve(msg.info);
     else if (msg.kind === 'reset-refused') p.reject(new Error(msg.message));
@@ -729,8 +853,9 @@ class ThreadCalls implements Syscalls {
     epfd: number,
     maxevents: number,
     timeout: Timespec | null,
+    sigmask: Sigset | null = null,
   ): Promise<SysResult<{ events: EpollEvent[] }>> {
-    return this.call('epoll_pwait2', epfd, maxevents, timeout);
+    return this.call('epoll_pwait2', epfd, maxevents, timeout, sigmask);
   }
   poll(fds: readonly PollFd[], timeout: number): Promise<SysResult<{ revents: number[] }>> {
     // Linux: do_sys_poll fails nfds above RLIMIT_NOFILE with EINVAL before it reads the array, and

@@ -1,6 +1,7 @@
 // The messages between a LinuxProcess (the runner's side, process.ts) and the script's child process
 // (child.ts): one JSON object per line over a socketpair that sits among the child's high, runner-
-// owned descriptors. Byte strings travel as `{ "$bytes": base64 }`.
+// owned descriptors. Byte strings travel as `{ "$bytes": base64 }`, bigints (epoll data from 2^53
+// up) as `{ "$u64": decimal }`.
 //
 // A child serves one run at a time, and may serve several in turn: `ready` opens its first run;
 // `finish` ends a run (the leak check); `reset` makes the child into a fresh script process again
@@ -68,6 +69,7 @@ export type Wire = null | boolean | number | string | Wire[] | { [key: string]: 
 /** Encode a value for the channel: Uint8Array becomes `{ $bytes }`, the rest is JSON as is. */
 export function toWire(value: unknown): Wire {
   if (value instanceof Uint8Array) return { $bytes: Buffer.from(value).toString('base64') };
+  if (typeof value === 'bigint') return { $u64: value.toString() };
   if (Array.isArray(value)) return value.map(toWire);
   if (value !== null && typeof value === 'object') {
     const out: { [key: string]: Wire } = {};
@@ -85,6 +87,8 @@ export function fromWire(wire: Wire): unknown {
     if (typeof bytes === 'string' && Object.keys(wire).length === 1) {
       return new Uint8Array(Buffer.from(bytes, 'base64'));
     }
+    const u64 = wire.$u64;
+    if (typeof u64 === 'string' && Object.keys(wire).length === 1) return BigInt(u64);
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(wire)) out[k] = fromWire(v);
     return out;
@@ -118,6 +122,10 @@ export interface FinishReport {
 
 export type ToChild =
   | { kind: 'call'; id: number; thread: string; call: SyscallName; args: Wire[] }
+  /** The thread id of script thread `thread`, made now if it does not exist yet. */
+  | { kind: 'tid'; id: number; thread: string }
+  /** How many times the catch handler has run for `sig` (a read of its counter). */
+  | { kind: 'caught'; id: number; sig: number }
   | { kind: 'finish'; id: number }
   /** Start the next run: close every descriptor, check the process again, take `prefix` for names. */
   | { kind: 'reset'; id: number; prefix: string };

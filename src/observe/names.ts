@@ -100,6 +100,9 @@ function tableOf(snap: KernelSnapshot, nameOf: FdNamer): NameTable {
     const name = queueName(q);
     if (name !== undefined) out[`queue:${q}`] = name;
   }
+  // Each process's signalfd queue (sighand->signalfd_wqh).
+  for (const p of snap.processes)
+    out[`queue:${p.signal.signalfdWqh.name}`] = `signalfd_wqh of process ${p.pid}`;
   // Eventpolls and their epitems.
   for (const f of snap.files) {
     if (f.type !== 'eventpoll' || !f.detail) continue;

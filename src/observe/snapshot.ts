@@ -4,11 +4,18 @@
 // and overflow list, threads and what each is blocked on, timers and the clock, and the state
 // the file types keep per kernel (the AF_UNIX namespace, epoll's watch count, the user's pipe
 // pages, the select/poll calls in progress). A renderer only draws it, so any step can be shown
-// forwards or backwards. No pointers and no class names: every object is named by a kind and
+// forwards or backwards. Each process and thread carries its signal state (masks, pending sets,
+// dispositions, handler counts). No pointers and no class names: every object is named by a kind and
 // its id, so a bundled, minified consumer reads the same snapshot.
 
 import type { File } from '../kernel/file.ts';
 import type { Kernel } from '../kernel/kernel.ts';
+import {
+  type ProcessSignalSnapshot,
+  snapshotSignal,
+  snapshotThreadSignal,
+  type ThreadSignalSnapshot,
+} from '../kernel/signal.ts';
 import type { Stats } from '../kernel/stats.ts';
 
 export { snapshotWaitQueue, type WaitQueueSnapshot } from '../kernel/waitqueue.ts';
@@ -39,7 +46,16 @@ export interface KernelSnapshot {
       rlimit: { soft: number; hard: number };
       fds: { fd: number; file: number; cloexec: boolean }[];
     };
-    threads: { id: number; name: string; state: string; call: string | null }[];
+    threads: {
+      id: number;
+      name: string;
+      state: string;
+      call: string | null;
+      /** Its mask, private pending signals and flags (src/kernel/signal.ts). */
+      signal: ThreadSignalSnapshot;
+    }[];
+    /** Shared pending signals, dispositions, handler counts, the signalfd queue. */
+    signal: ProcessSignalSnapshot;
   }[];
   files: FileSnapshot[];
   timers: { when: number; label: string }[];
@@ -85,7 +101,9 @@ export function snapshot(k: Kernel): KernelSnapshot {
         name: t.name,
         state: t.state,
         call: t.call ? `${t.call.name}(${t.call.args})` : null,
+        signal: snapshotThreadSignal(t),
       })),
+      signal: snapshotSignal(p),
     })),
     files: [...k.files].sort((a, b) => a.id - b.id).map((f) => snapshotFile(k, f)),
     timers: k.pendingTimers().map((t) => ({ when: t.when, label: t.label })),

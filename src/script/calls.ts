@@ -5,7 +5,17 @@
 
 import { CLOCK, F, FD_CLOEXEC, TFD_TIMER } from '../abi/constants.ts';
 import { FLAG_TABLES, type FlagTable } from '../abi/flags.ts';
-import type { Itimerspec, Syscalls, SysResult, Timespec, Timeval } from '../api/syscalls.ts';
+import { SA, SFD, SIG_HOW } from '../abi/signal.ts';
+import type {
+  EpollEvent,
+  Itimerspec,
+  SigHandler,
+  Sigset,
+  Syscalls,
+  SysResult,
+  Timespec,
+  Timeval,
+} from '../api/syscalls.ts';
 import type { FdRef } from './values.ts';
 
 /** How an argument is written in a script. */
@@ -41,12 +51,25 @@ export type ArgKind =
   /** "/dev/null" or "tmpfile". */
   | { kind: 'path' }
   /** A thread name (join's argument). */
-  | { kind: 'thread' };
+  | { kind: 'thread' }
+  /** A signal: a name (`"SIGUSR1"`, `"SIGRTMIN+3"`, or any name any table knows) or an integer. */
+  | { kind: 'signal' }
+  /** A signal set: a list of signals (1 … 64), or null for a null pointer. */
+  | { kind: 'sigset' }
+  /** sigaction's handler: "SIG_DFL", "SIG_IGN" or "catch". */
+  | { kind: 'handler' }
+  /** tgkill's thread: "main", or a thread an earlier step started a call on (its tid at run time). */
+  | { kind: 'tid' };
 
 export interface ArgSpec {
   /** The argument's name in the man page, used in error messages. */
   readonly name: string;
   readonly type: ArgKind;
+  /**
+   * Set for a trailing argument a script may leave out: the value it then stands for, as a
+   * script would write it (sigaction's mask `[]`, epoll_pwait2's sigmask `null`).
+   */
+  readonly omitted?: unknown;
 }
 
 /** An argument after parsing: everything decoded except names, which bind only at run time. */
@@ -55,7 +78,8 @@ export type Arg =
   | { readonly kind: 'fd'; readonly ref: FdRef }
   | { readonly kind: 'bytes'; readonly value: Uint8Array }
   | { readonly kind: 'string'; readonly value: string }
-  | { readonly kind: 'event'; readonly value: { events: number; data: number } | null }
+  | { readonly kind: 'event'; readonly value: EpollEvent | null }
+  | { readonly kind: 'sigset'; readonly value: Sigset | null }
   | { readonly kind: 'pollfds'; readonly value: readonly { fd: FdRef; events: number }[] }
   | { readonly kind: 'fdset'; readonly value: readonly FdRef[] | null }
   | { readonly kind: 'timeval'; readonly value: Timeval | null }
@@ -69,7 +93,9 @@ export type Arg =
  * - `fd`: `ret` is a descriptor (written as its name), and the call may bind it;
  * - `pair`: `ret` is 0 and `fds` the two new descriptors (pipe, socketpair), which it may bind;
  * - `events`: epoll_wait's `events`; `revents`: poll's; `select`: the three sets and `timeout`;
- * - `read`: `data`; `settime`: timerfd_settime's `old`; `gettime`: timerfd_gettime's `value`.
+ * - `read`: `data`; `settime`: timerfd_settime's `old`; `gettime`: timerfd_gettime's `value`;
+ * - `pselect`: as `select`, with a timespec `timeout`; `sigmask`: sigprocmask's `old` (a signal
+ *   set); `sigpending`: `set`; `signals`: read_signalfd's `signals` (ssi_signo of each record).
  */
 export type ResultShape =
   | 'ret'
@@ -78,9 +104,13 @@ export type ResultShape =
   | 'events'
   | 'revents'
   | 'select'
+  | 'pselect'
   | 'read'
   | 'settime'
-  | 'gettime';
+  | 'gettime'
+  | 'sigmask'
+  | 'sigpending'
+  | 'signals';
 
 /** The keys a successful result of each shape has (besides `ret`). */
 export const SHAPE_KEYS: Readonly<Record<ResultShape, readonly string[]>> = {
@@ -93,6 +123,10 @@ export const SHAPE_KEYS: Readonly<Record<ResultShape, readonly string[]>> = {
   read: ['data'],
   settime: ['old'],
   gettime: ['value'],
+  pselect: ['readfds', 'writefds', 'exceptfds', 'timeout'],
+  sigmask: ['old'],
+  sigpending: ['set'],
+  signals: ['signals'],
 };
 
 /** Resolves parsed arguments against the run's bindings (names → numbers, addresses → private). */
@@ -103,7 +137,12 @@ export interface ArgReader {
   string(i: number): string;
   /** An abstract address with the run's hidden prefix. */
   address(i: number): string;
-  event(i: number): { events: number; data: number } | null;
+  event(i: number): EpollEvent | null;
+  sigset(i: number): Sigset | null;
+  /** sigaction's handler. */
+  handler(i: number): SigHandler;
+  /** tgkill's thread as its tid (the runner asks the backend before the call is made). */
+  tid(i: number): number;
   pollfds(i: number): { fd: number; events: number }[];
   fdset(i: number): number[] | null;
   timeval(i: number): Timeval | null;
@@ -123,10 +162,13 @@ const fd = (name: string): ArgSpec => ({ name, type: { kind: 'fd' } });
 const int = (name: string): ArgSpec => ({ name, type: { kind: 'int' } });
 const count = (name: string): ArgSpec => ({ name, type: { kind: 'count' } });
 const flags = (name: string, table: FlagTable): ArgSpec => ({ name, type: { kind: 'flags', table } });
-const arg = (name: string, kind: Exclude<ArgKind['kind'], 'flags'>): ArgSpec => ({
+const arg = (name: string, kind: Exclude<ArgKind['kind'], 'flags'>, omitted?: unknown): ArgSpec => ({
   name,
   type: { kind } as ArgKind,
+  ...(omitted === undefined ? {} : { omitted }),
 });
+const sigset = (name: string, omitted?: unknown): ArgSpec => arg(name, 'sigset', omitted);
+const signal = (name: string): ArgSpec => arg(name, 'signal');
 
 /** Tables the ABI module does not group as flag tables; local because they serve only scripts. */
 export const SCRIPT_TABLES = {
@@ -137,6 +179,9 @@ export const SCRIPT_TABLES = {
   fdFlags: { FD_CLOEXEC },
   clock: CLOCK,
   timerSet: TFD_TIMER,
+  sigHow: SIG_HOW,
+  sa: SA,
+  sfd: SFD,
   /** Numbers only: commands whose argument is a count or a descriptor number. */
   none: {},
 } as const satisfies Record<string, FlagTable>;
@@ -152,12 +197,20 @@ export const CALLS = {
   pipe: { args: [], shape: 'pair', invoke: (s) => s.pipe() },
   pipe2: { args: [flags('flags', FLAG_TABLES.pipe)], shape: 'pair', invoke: (s, a) => s.pipe2(a.int(0)) },
   socketpair: {
-    args: [flags('domain', FLAG_TABLES.af), flags('type', FLAG_TABLES.sock), int('protocol')],
+    args: [
+      flags('domain', FLAG_TABLES.af),
+      flags('type', FLAG_TABLES.sock),
+      flags('protocol', SCRIPT_TABLES.none),
+    ],
     shape: 'pair',
     invoke: (s, a) => s.socketpair(a.int(0), a.int(1), a.int(2)),
   },
   socket: {
-    args: [flags('domain', FLAG_TABLES.af), flags('type', FLAG_TABLES.sock), int('protocol')],
+    args: [
+      flags('domain', FLAG_TABLES.af),
+      flags('type', FLAG_TABLES.sock),
+      flags('protocol', SCRIPT_TABLES.none),
+    ],
     shape: 'fd',
     invoke: (s, a) => s.socket(a.int(0), a.int(1), a.int(2)),
   },
@@ -237,10 +290,37 @@ export const CALLS = {
     shape: 'events',
     invoke: (s, a) => s.epoll_wait(a.fd(0), a.int(1), a.int(2)),
   },
-  epoll_pwait2: {
-    args: [fd('epfd'), int('maxevents'), arg('timeout', 'timespec')],
+  epoll_pwait: {
+    args: [fd('epfd'), int('maxevents'), int('timeout'), sigset('sigmask')],
     shape: 'events',
-    invoke: (s, a) => s.epoll_pwait2(a.fd(0), a.int(1), a.timespec(2)),
+    invoke: (s, a) => s.epoll_pwait(a.fd(0), a.int(1), a.int(2), a.sigset(3)),
+  },
+  epoll_pwait2: {
+    args: [fd('epfd'), int('maxevents'), arg('timeout', 'timespec'), sigset('sigmask', null)],
+    shape: 'events',
+    invoke: (s, a) => s.epoll_pwait2(a.fd(0), a.int(1), a.timespec(2), a.sigset(3)),
+  },
+  ppoll: {
+    args: [arg('fds', 'pollfds'), arg('tmo_p', 'timespec'), sigset('sigmask')],
+    shape: 'revents',
+    invoke: (s, a) => s.ppoll(a.pollfds(0), a.timespec(1), a.sigset(2)),
+  },
+  pselect6: {
+    args: [
+      arg('nfds', 'nfds'),
+      arg('readfds', 'fdset'),
+      arg('writefds', 'fdset'),
+      arg('exceptfds', 'fdset'),
+      arg('timeout', 'timespec'),
+      sigset('sigmask'),
+    ],
+    shape: 'pselect',
+    invoke: (s, a) => {
+      const sets = [a.fdset(1), a.fdset(2), a.fdset(3)] as const;
+      const n = a.nfds(0);
+      const nfds = n === 'max+1' ? maxPlusOne(sets) : n;
+      return s.pselect6(nfds, sets[0], sets[1], sets[2], a.timespec(4), a.sigset(5));
+    },
   },
   poll: {
     args: [arg('fds', 'pollfds'), int('timeout')],
@@ -274,6 +354,39 @@ export const CALLS = {
   },
   timerfd_gettime: { args: [fd('fd')], shape: 'gettime', invoke: (s, a) => s.timerfd_gettime(a.fd(0)) },
   sleep: { args: [count('ms')], shape: 'ret', invoke: (s, a) => s.sleep(a.int(0)) },
+  sigaction: {
+    args: [
+      signal('signum'),
+      arg('handler', 'handler'),
+      flags('sa_flags', SCRIPT_TABLES.sa),
+      sigset('sa_mask', []),
+    ],
+    shape: 'ret',
+    // A null mask is refused by the parser (sa_mask is a field, not a pointer): `?? []` only types it.
+    invoke: (s, a) => s.sigaction(a.int(0), a.handler(1), a.int(2), a.sigset(3) ?? []),
+  },
+  sigprocmask: {
+    args: [flags('how', SCRIPT_TABLES.sigHow), sigset('set')],
+    shape: 'sigmask',
+    invoke: (s, a) => s.sigprocmask(a.int(0), a.sigset(1)),
+  },
+  sigpending: { args: [], shape: 'sigpending', invoke: (s) => s.sigpending() },
+  kill: { args: [signal('sig')], shape: 'ret', invoke: (s, a) => s.kill(a.int(0)) },
+  tgkill: {
+    args: [arg('thread', 'tid'), signal('sig')],
+    shape: 'ret',
+    invoke: (s, a) => s.tgkill(a.tid(0), a.int(1)),
+  },
+  signalfd: {
+    args: [fd('fd'), sigset('mask'), flags('flags', SCRIPT_TABLES.sfd)],
+    shape: 'fd',
+    invoke: (s, a) => s.signalfd(a.fd(0), a.sigset(1), a.int(2)),
+  },
+  read_signalfd: {
+    args: [fd('fd'), count('count')],
+    shape: 'signals',
+    invoke: (s, a) => s.read(a.fd(0), a.int(1)),
+  },
 } as const satisfies Record<string, CallDef>;
 
 export type CallName = keyof typeof CALLS;
@@ -287,9 +400,24 @@ export const JOIN_ARGS: readonly ArgSpec[] = [arg('thread', 'thread')];
  */
 export const BLOCKED_ARGS: readonly ArgSpec[] = [arg('thread', 'thread')];
 
-/** The arguments of any call a script may make: a system call's, join's or blocked's. */
-export function argsOf(call: CallName | 'join' | 'blocked'): readonly ArgSpec[] {
-  return call === 'join' ? JOIN_ARGS : call === 'blocked' ? BLOCKED_ARGS : CALLS[call].args;
+/**
+ * `caught` (format v1.1, "Signals") is the runner's too: how many times the `catch` handler has
+ * run for a signal, read from the handler's counter (`ProcessHandle.caught`).
+ */
+export const CAUGHT_ARGS: readonly ArgSpec[] = [signal('sig')];
+
+/** The calls that are the runner's, not system calls. */
+export type RunnerCall = 'join' | 'blocked' | 'caught';
+
+/** The arguments of any call a script may make: a system call's, or a runner call's. */
+export function argsOf(call: CallName | RunnerCall): readonly ArgSpec[] {
+  return call === 'join'
+    ? JOIN_ARGS
+    : call === 'blocked'
+      ? BLOCKED_ARGS
+      : call === 'caught'
+        ? CAUGHT_ARGS
+        : CALLS[call].args;
 }
 
 export function isCallName(name: string): name is CallName {

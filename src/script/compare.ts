@@ -2,9 +2,10 @@
 // lists; masks by value ("EPOLLOUT|EPOLLIN" = "EPOLLIN|EPOLLOUT" = "0x5"); descriptors by what
 // they name (a name, or a number, that denotes the same descriptor matches); select's sets as
 // sets; epoll events in order, or as a multiset under `unordered`; data byte for byte, whichever
-// payload form `expect` uses.
+// payload form `expect` uses; epoll `data` by value (7 = "7"); signal sets as sets and
+// read_signalfd's signals in order, each by value ("SIGRTMIN" = 32).
 
-import { FLAG_TABLES, type FlagTable, parseFlags } from '../abi/flags.ts';
+import { ANY_NAME, FLAG_TABLES, type FlagTable, parseFlags } from '../abi/flags.ts';
 import type { ResultShape } from './calls.ts';
 import { decodePayload, isObject, type Json, type JsonObject } from './values.ts';
 
@@ -60,6 +61,12 @@ function sameValue(key: string, want: Json, got: Json, shape: ResultShape, opts:
       return sameFdSet(want, got, opts);
     case 'data':
       return sameBytes(want, got);
+    case 'old':
+      return shape === 'sigmask' ? sameSignals(want, got, true) : sameJson(want, got);
+    case 'set':
+      return sameSignals(want, got, true);
+    case 'signals':
+      return sameSignals(want, got, false);
     default:
       // ret-less scalars and structures compared as plain JSON: errno, timeout, old, value.
       return sameJson(want, got);
@@ -107,7 +114,7 @@ function sameEvent(want: Json, got: Json): boolean {
   return (
     isObject(want) &&
     isObject(got) &&
-    want.data === got.data &&
+    sameData(want.data as Json, got.data as Json) &&
     sameMask(want.events as Json, got.events as Json, FLAG_TABLES.epoll)
   );
 }
@@ -123,6 +130,37 @@ function sameEvents(want: Json, got: Json, unordered: boolean): boolean {
     left.splice(i, 1);
   }
   return true;
+}
+
+/** epoll_data_t by value: an integer and the decimal string of the same value are equal. */
+export function sameData(a: Json, b: Json): boolean {
+  const x = u64Of(a);
+  return x !== undefined && x === u64Of(b);
+}
+
+function u64Of(v: Json): bigint | undefined {
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? BigInt(v) : undefined;
+  return typeof v === 'string' && /^\d+$/.test(v) ? BigInt(v) : undefined;
+}
+
+/** Signals written as names or numbers; a set compares as a set, read_signalfd's list in order. */
+function sameSignals(want: Json, got: Json, asSet: boolean): boolean {
+  const numbers = (v: Json): number[] | undefined => {
+    if (!Array.isArray(v)) return undefined;
+    const out: number[] = [];
+    for (const x of v) {
+      if (typeof x !== 'number' && typeof x !== 'string') return undefined;
+      try {
+        out.push(parseFlags(x, ANY_NAME));
+      } catch {
+        return undefined;
+      }
+    }
+    return asSet ? [...new Set(out)].sort((a, b) => a - b) : out;
+  };
+  const a = numbers(want);
+  const b = numbers(got);
+  return a !== undefined && b !== undefined && sameJson(a, b);
 }
 
 /** `data` compares as bytes, so `{"fill": "x", "len": 3}` equals "xxx". */

@@ -90,10 +90,14 @@ function outsideSteps(r: RunReport): StepView | undefined {
     : undefined;
 }
 
-/** Failures compare by kind: each backend words its own messages. */
+/**
+ * Failures compare by kind: each backend words its own messages. A `killed` message is the
+ * runner's ("step 4: the process was killed by SIGTERM"), so there the signal must agree too.
+ */
 function sameView(x: StepView, y: StepView): boolean {
   if ('result' in x) return 'result' in y && sameJson(x.result, y.result);
-  if ('stopped' in x) return 'stopped' in y && x.stopped === y.stopped;
+  if ('stopped' in x)
+    return 'stopped' in y && x.stopped === y.stopped && (x.stopped !== 'killed' || x.message === y.message);
   if ('started' in x) return 'started' in y;
   return 'notReached' in y;
 }

@@ -45,7 +45,12 @@ export function failureJson(f: RunFailure, extra: JsonObject = {}): string {
     ...extra,
     step: f.step,
     call: f.call,
-    error: { kind: f.kind, message: f.message },
+    error: {
+      kind: f.kind,
+      message: f.message,
+      ...(f.signal === undefined ? {} : { signal: f.signal }),
+      ...(f.action === undefined ? {} : { action: f.action }),
+    },
   });
 }
 
@@ -79,8 +84,8 @@ export function renderFailure(script: Script, f: RunFailure, style: Style): stri
   const head = step
     ? `${style.dim(String(f.step).padStart(4))}  ${renderCall(step)} ${style.dim('→')} `
     : '      ';
-  // Blocks-forever and unsupported messages already say what happened; the others get their kind.
-  const says = f.kind === 'blocks-forever' || f.kind === 'unsupported';
+  // Blocks-forever, unsupported and killed messages already say what happened; the others get their kind.
+  const says = f.kind === 'blocks-forever' || f.kind === 'unsupported' || f.kind === 'killed';
   return `${head}${style.bad(says ? f.message : `${f.kind}: ${f.message}`)}`;
 }
 

@@ -8,7 +8,9 @@
 // name never got a descriptor) is the runner's to report.
 
 import { isErrno } from '../abi/errno.ts';
-import { FLAG_TABLES, FlagError, type FlagTable, parseFlags } from '../abi/flags.ts';
+import { ANY_NAME, FLAG_TABLES, FlagError, type FlagTable, parseFlags } from '../abi/flags.ts';
+import { NSIG } from '../abi/signal.ts';
+import type { EpollData } from '../api/syscalls.ts';
 import {
   type Arg,
   type ArgSpec,
@@ -19,6 +21,7 @@ import {
   fcntlArgTable,
   isCallName,
   type ResultShape,
+  type RunnerCall,
   SHAPE_KEYS,
   shapeOf,
 } from './calls.ts';
@@ -46,7 +49,7 @@ export interface Step {
    * The call; `join` collects the result of a call started on a thread, `blocked` asks whether
    * that call is still waiting (both are the runner's, not system calls).
    */
-  readonly call: CallName | 'join' | 'blocked';
+  readonly call: CallName | RunnerCall;
   readonly args: readonly Arg[];
   /** The names this step's call binds, in result order; empty when none. */
   readonly bind: readonly string[];
@@ -138,8 +141,8 @@ function parseStep(raw: unknown, index: number, scope: Scope): Step {
   if (!isObject(raw)) throw new ScriptError(`a step must be an object, got ${show(raw)}`, index);
   const call = raw.call;
   if (typeof call !== 'string') throw new ScriptError(`"call" must be a string, got ${show(call)}`, index);
-  if (call !== 'join' && call !== 'blocked' && !isCallName(call)) {
-    const near = closest(call, [...Object.keys(CALLS), 'join', 'blocked']);
+  if (!isRunnerCall(call) && !isCallName(call)) {
+    const near = closest(call, [...Object.keys(CALLS), ...RUNNER_CALLS]);
     throw new ScriptError(`unknown call "${call}"${near ? ` (did you mean "${near}"?)` : ''}`, index);
   }
   const fail: (detail: string) => never = (detail) => {
@@ -159,17 +162,19 @@ function parseStep(raw: unknown, index: number, scope: Scope): Step {
   if (!Array.isArray(rawArgs)) fail(`"args" must be a list, got ${show(rawArgs)}`);
   const argv = rawArgs as unknown[];
   const specs = argsOf(call);
-  if (argv.length !== specs.length) {
-    const names = specs.map((s) => s.name).join(', ');
+  const required = specs.filter((s) => !('omitted' in s)).length;
+  if (argv.length < required || argv.length > specs.length) {
+    const names = specs.map((s) => ('omitted' in s ? `[${s.name}]` : s.name)).join(', ');
+    const n = required === specs.length ? `${specs.length}` : `${required} to ${specs.length}`;
     fail(
-      `${call} takes ${specs.length} argument${specs.length === 1 ? '' : 's'}` +
+      `${call} takes ${n} argument${specs.length === 1 ? '' : 's'}` +
         `${specs.length ? ` (${names})` : ''}, got ${argv.length}`,
     );
   }
   const args: Arg[] = [];
   for (const [i, spec] of specs.entries()) {
     try {
-      args.push(parseArg(spec, argv[i], args, scope));
+      args.push(parseArg(spec, i < argv.length ? argv[i] : spec.omitted, args, scope));
     } catch (e) {
       if (e instanceof ArgError) fail(`args[${i}] (${spec.name}): ${e.message}`);
       throw e;
@@ -178,6 +183,7 @@ function parseStep(raw: unknown, index: number, scope: Scope): Step {
 
   if (call === 'join') return parseJoin(raw, index, args, unordered, scope, fail);
   if (call === 'blocked') return parseBlocked(raw, index, args, unordered, scope, fail);
+  if (call === 'caught') return parseCaught(raw, index, args, unordered, scope, fail);
 
   const shape = shapeOf(call, args);
   const bind = parseBind(raw.bind, call, shape, fail);
@@ -297,6 +303,38 @@ function parseBlocked(
   };
 }
 
+/** `caught`: on the main thread, a read of the handler's counter for one signal (`ret: n`). */
+function parseCaught(
+  raw: Record<string, unknown>,
+  index: number,
+  args: Arg[],
+  unordered: boolean,
+  scope: Scope,
+  fail: (detail: string) => never,
+): Step {
+  if (raw.thread !== undefined) fail(`caught is the runner's, not a system call: it takes no "thread"`);
+  if (raw.bind !== undefined) fail(`caught returns no descriptor to bind`);
+  if (unordered) fail(`"unordered" applies only to epoll's events, not to caught`);
+  return {
+    index,
+    call: 'caught',
+    args,
+    bind: [],
+    thread: undefined,
+    origin: index,
+    shape: 'ret',
+    expect: raw.expect === undefined ? undefined : parseExpect(raw.expect, 'ret', scope, fail),
+    unordered: false,
+    source: raw as JsonObject,
+  };
+}
+
+const RUNNER_CALLS: readonly RunnerCall[] = ['join', 'blocked', 'caught'];
+
+function isRunnerCall(name: string): name is RunnerCall {
+  return (RUNNER_CALLS as readonly string[]).includes(name);
+}
+
 function parseBind(raw: unknown, call: string, shape: ResultShape, fail: (d: string) => never): string[] {
   if (raw === undefined) return [];
   const want = bindCount(shape);
@@ -381,7 +419,61 @@ function parseArg(spec: ArgSpec, v: unknown, prev: readonly Arg[], scope: Scope)
       if (typeof v !== 'string' || !NAME.test(v))
         throw new ArgError(`expected a thread name, got ${show(v)}`);
       return { kind: 'string', value: v };
+    case 'signal':
+      // Any name any table knows, or an integer: kill(0) and kill(65) are the kernel's to answer.
+      return { kind: 'int', value: oneSignal(v) };
+    case 'sigset':
+      if (v === null && spec.name === 'sa_mask')
+        throw new ArgError(`sa_mask is a field of struct sigaction, not a pointer: write [] for none`);
+      return { kind: 'sigset', value: signalSet(v) };
+    case 'handler':
+      if (v !== 'SIG_DFL' && v !== 'SIG_IGN' && v !== 'catch')
+        throw new ArgError(`expected "SIG_DFL", "SIG_IGN" or "catch", got ${show(v)}`);
+      return { kind: 'string', value: v };
+    case 'tid':
+      if (typeof v !== 'string' || !NAME.test(v))
+        throw new ArgError(
+          `expected a thread name ("main" or a thread an earlier step used), got ${show(v)}`,
+        );
+      if (v !== MAIN_THREAD && !scope.known.has(v))
+        throw new ArgError(`thread "${v}" is neither "main" nor a thread an earlier step started a call on`);
+      return { kind: 'string', value: v };
   }
+}
+
+/** The table signal arguments are read with: every name (ANY_NAME holds the signal names too). */
+const SIGNALS: FlagTable = ANY_NAME;
+
+/**
+ * One signal: a name or a number, not names joined by "|" — a signal is a number, not a mask, and
+ * "SIGUSR1|SIGUSR2" would send neither (10|12 is SIGALRM).
+ */
+function oneSignal(v: unknown): number {
+  if (typeof v === 'string' && v.includes('|'))
+    throw new ArgError(`a signal is one name or number, not a flag word: ${show(v)}`);
+  return flagWord(v, SIGNALS);
+}
+
+/**
+ * A sigset_t: a list of signals, or null (a null pointer). Each is 1 … 64: sigaddset refuses any
+ * other, so no C program can put one in a set, and a script that tries is malformed.
+ */
+function signalSet(v: unknown): number[] | null {
+  if (v === null) return null;
+  if (!Array.isArray(v)) throw new ArgError(`expected a list of signals or null, got ${show(v)}`);
+  return v.map((entry, i) => {
+    try {
+      if (typeof entry !== 'number' && typeof entry !== 'string')
+        throw new ArgError(`expected a signal (a name or a number), got ${show(entry)}`);
+      const sig = oneSignal(entry);
+      if (!Number.isInteger(sig) || sig < 1 || sig > NSIG)
+        throw new ArgError(`${show(entry)} is ${sig}, not a signal a sigset_t holds (1 … ${NSIG})`);
+      return sig;
+    } catch (e) {
+      if (e instanceof ArgError) throw new ArgError(`[${i}]: ${e.message}`);
+      throw e;
+    }
+  });
 }
 
 function integer(v: unknown, min: number, max: number, alt = ''): number {
@@ -391,26 +483,50 @@ function integer(v: unknown, min: number, max: number, alt = ''): number {
   return v;
 }
 
+/**
+ * A flag word in an argument: names from any table (ANY_NAME), or raw bits. The kernel receives
+ * only bits, so `epoll_create1("O_NONBLOCK")` is a question for the kernel (script-format.md,
+ * "Arguments"); only a name no table knows is malformed. `table`, the argument's own names, only
+ * ranks the "did you mean" and the list in the message.
+ */
 function flagWord(v: unknown, table: FlagTable): number {
+  return flagWordIn(v, ANY_NAME, table);
+}
+
+/** A flag word in an expected result: only that kind's names (EPOLL* in events), as results write them. */
+function expectedMask(v: unknown, table: FlagTable): number {
+  return flagWordIn(v, table, table);
+}
+
+function flagWordIn(v: unknown, names: FlagTable, own: FlagTable): number {
   // Said here, with show(): a value nested thousands deep must not reach JSON.stringify.
   if (typeof v !== 'number' && typeof v !== 'string')
     throw new ArgError(`expected a flag word, got ${show(v)}`);
   try {
-    return parseFlags(v, table);
+    return parseFlags(v, names);
   } catch (e) {
-    if (e instanceof FlagError) throw new ArgError(flagHint(v, table) ?? e.message);
+    if (e instanceof FlagError) throw new ArgError(flagHint(v, names, own) ?? e.message);
     throw e;
   }
 }
 
-/** For a flag word with a misspelt name: the name, and the one it is closest to (as for calls). */
-function flagHint(v: unknown, table: FlagTable): string | undefined {
+/**
+ * For a flag word with a name `names` lacks: the name, and the one it is closest to (as for
+ * calls), looked for first among the argument's own names, then among all; else the own names.
+ */
+function flagHint(v: unknown, names: FlagTable, own: FlagTable): string | undefined {
   if (typeof v !== 'string') return undefined;
-  const names = Object.keys(table);
   for (const word of v.split('|').map((w) => w.trim())) {
-    if (word === '' || Object.hasOwn(table, word) || /^(0x[0-9a-f]+|\d+)$/i.test(word)) continue;
-    const near = Object.hasOwn(table, word.toUpperCase()) ? word.toUpperCase() : closest(word, names);
-    return near ? `unknown flag "${word}" (did you mean "${near}"?)` : undefined;
+    if (word === '' || Object.hasOwn(names, word) || /^(0x[0-9a-f]+|\d+)$/i.test(word)) continue;
+    const upper = word.toUpperCase();
+    const near = Object.hasOwn(names, upper)
+      ? upper
+      : (closest(word, Object.keys(own)) ?? (names === own ? undefined : closest(word, Object.keys(names))));
+    if (near) return `unknown flag "${word}" (did you mean "${near}"?)`;
+    const ownNames = Object.keys(own);
+    return ownNames.length
+      ? `unknown flag "${word}" (no table knows it; this argument's names: ${ownNames.join(', ')})`
+      : `unknown flag "${word}" (no table knows it)`;
   }
   return undefined;
 }
@@ -436,7 +552,7 @@ function fdRef(v: unknown, scope: Scope): FdRef {
   return name;
 }
 
-function epollEvent(v: unknown): { events: number; data: number } | null {
+function epollEvent(v: unknown): { events: number; data: EpollData } | null {
   if (v === null) return null;
   if (!isObject(v)) throw new ArgError(`expected {"events": FLAGS, "data": INTEGER} or null, got ${show(v)}`);
   onlyKeys(v, ['events', 'data']);
@@ -444,12 +560,30 @@ function epollEvent(v: unknown): { events: number; data: number } | null {
   return { events: flagWord(v.events, FLAG_TABLES.epoll), data: v.data === undefined ? 0 : userData(v.data) };
 }
 
-function userData(v: unknown): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-    throw new ArgError(`"data" must be an integer from 0 to 2^53-1, got ${show(v)}`);
+/**
+ * epoll_data_t as a script writes it: an integer 0 … 2^53−1, or a decimal string 0 … 2^64−1; the
+ * API's one representation (a number below 2^53, a bigint from there). A JSON integer at or above
+ * 2^53 is malformed: JSON.parse has already rounded it (9007199254740993 reads as …992), which
+ * Number.isSafeInteger detects.
+ */
+function userData(v: unknown): EpollData {
+  if (typeof v === 'number') {
+    if (Number.isSafeInteger(v) && v >= 0) return v;
+    if (Number.isInteger(v) && v > 0)
+      throw new ArgError(
+        `"data" ${v} is at or above 2^53, which JSON readers cannot keep exact: write it as a decimal string`,
+      );
+  } else if (typeof v === 'string' && /^(0|[1-9]\d{0,19})$/.test(v)) {
+    const n = BigInt(v);
+    if (n <= U64_MAX) return n < 2n ** 53n ? Number(n) : n;
+    throw new ArgError(`"data" ${v} does not fit in 64 bits (the most is 2^64-1, 18446744073709551615)`);
   }
-  return v;
+  throw new ArgError(
+    `"data" must be an integer from 0 to 2^53-1 or a decimal string up to 2^64-1, got ${show(v)}`,
+  );
 }
+
+const U64_MAX = 2n ** 64n - 1n;
 
 function pollList(v: unknown, scope: Scope): { fd: FdRef; events: number }[] {
   if (!Array.isArray(v)) throw new ArgError(`expected a list of {"fd", "events"}, got ${show(v)}`);
@@ -563,13 +697,13 @@ function checkExpected(key: string, v: unknown, shape: ResultShape, scope: Scope
           throw new ArgError(`[${i}]: expected {"events": FLAGS, "data": INTEGER}, got ${show(e)}`);
         }
         onlyKeys(e, ['events', 'data']);
-        flagWord(e.events, FLAG_TABLES.epoll);
+        expectedMask(e.events, FLAG_TABLES.epoll);
         userData(e.data);
       });
       return;
     case 'revents':
       if (!Array.isArray(v)) throw new ArgError(`expected a list of POLL* flag words, got ${show(v)}`);
-      for (const m of v) flagWord(m, FLAG_TABLES.poll);
+      for (const m of v) expectedMask(m, FLAG_TABLES.poll);
       return;
     case 'readfds':
     case 'writefds':
@@ -579,7 +713,13 @@ function checkExpected(key: string, v: unknown, shape: ResultShape, scope: Scope
       for (const x of v) expectedFd(x, scope);
       return;
     case 'timeout':
-      if (v !== null) timePair(v, 'usec');
+      if (v !== null) timePair(v, shape === 'pselect' ? 'nsec' : 'usec');
+      return;
+    case 'set':
+      expectedSignals(v, true);
+      return;
+    case 'signals':
+      expectedSignals(v, false);
       return;
     case 'data':
       try {
@@ -589,10 +729,20 @@ function checkExpected(key: string, v: unknown, shape: ResultShape, scope: Scope
       }
       return;
     case 'old':
+      if (shape === 'sigmask') expectedSignals(v, true);
+      else itimerspec(v);
+      return;
     case 'value':
       itimerspec(v);
       return;
   }
+}
+
+/** Signals in an expected result (a set, or read_signalfd's list): names or numbers 1 … 64. */
+function expectedSignals(v: unknown, set: boolean): void {
+  if (!Array.isArray(v))
+    throw new ArgError(`expected a list of signals${set ? ' (a signal set)' : ''}, got ${show(v)}`);
+  signalSet(v);
 }
 
 /** A descriptor in an expected result: a name bound by now (with or without `$`), or a number. */

@@ -7,17 +7,22 @@
 // blocking, waking and time to the backend's `wait` and `settle`.
 
 import { FLAG_TABLES, formatMask } from '../abi/flags.ts';
-import { type Backend, BlocksForever, type ProcessHandle } from '../api/backend.ts';
+import { SIGNALFD_SIGINFO_SIZE, signalName } from '../abi/signal.ts';
+import { type Backend, BlocksForever, type ProcessHandle, ProcessKilled } from '../api/backend.ts';
 import { checkPrivateName } from '../api/cargs.ts';
 import {
+  type EpollData,
   type EpollEvent,
   failed,
   type Itimerspec,
+  type SigHandler,
+  type Sigset,
   type SysResult,
+  type Timespec,
   type Timeval,
   Unsupported,
 } from '../api/syscalls.ts';
-import { type Arg, type ArgReader, callDef, type ResultShape } from './calls.ts';
+import { type Arg, type ArgReader, argsOf, callDef, type ResultShape } from './calls.ts';
 import { mismatchedKeys } from './compare.ts';
 import { MAIN_THREAD, type Script, type Step } from './parse.ts';
 import { bytesToLatin1, type FdRef, type Json, type JsonObject } from './values.ts';
@@ -42,9 +47,11 @@ export interface StepOutcome {
  * - `blocks-forever`: a call can never return (a deadlock on the simulated kernel, a time-out on Linux);
  * - `unsupported`: the backend does not model something the step needs;
  * - `unbound`: a `$name` whose binding call failed, so it names no descriptor;
+ * - `killed`: a signal whose default action ends or stops the process was delivered (the backend
+ *   rejected with ProcessKilled; format v1.1, "Signals");
  * - `error`: anything else (a bug in a backend or in the runner).
  */
-export type FailureKind = 'blocks-forever' | 'unsupported' | 'unbound' | 'error';
+export type FailureKind = 'blocks-forever' | 'unsupported' | 'unbound' | 'killed' | 'error';
 
 /** Why a run stopped before its last step (or could not create or close its process). */
 export interface RunFailure {
@@ -53,6 +60,9 @@ export interface RunFailure {
   readonly call: string;
   readonly kind: FailureKind;
   readonly message: string;
+  /** For `killed`: the signal, as results name it ("SIGTERM"), and its default action. */
+  readonly signal?: string;
+  readonly action?: ProcessKilled['action'];
   /** The exception, for a debugging stack trace. */
   readonly cause?: unknown;
 }
@@ -162,8 +172,17 @@ class Run {
       await this.settled();
       return this.finish(step, step, { ret: running.state.done ? 0 : 1 });
     }
+    if (step.call === 'caught')
+      return this.finish(step, step, { ret: await this.proc.caught(intArg(step.args[0])) });
     const def = callDef(step.call);
-    const args = new StepArgs(step, this.names, this.prefix);
+    // tgkill's thread becomes its tid before the call is made: the simulated kernel's `wait`
+    // knows a call by the very promise the syscall returned, so nothing may wrap it.
+    const tids = new Map<number, number>();
+    for (const [i, a] of step.args.entries()) {
+      if (a.kind === 'string' && argsOf(step.call)[i]?.type.kind === 'tid')
+        tids.set(i, await this.proc.tid(a.value));
+    }
+    const args = new StepArgs(step, this.names, this.prefix, tids);
     if (step.thread === undefined) {
       return this.finish(step, step, await this.proc.wait(def.invoke(this.proc.thread(MAIN_THREAD), args)));
     }
@@ -274,6 +293,8 @@ class StepArgs implements ArgReader {
     readonly s: Step,
     readonly names: Bindings,
     readonly prefix: string,
+    /** tgkill's threads as tids, by argument index, asked of the backend before the call. */
+    readonly tids: ReadonlyMap<number, number> = new Map(),
   ) {}
 
   private get(i: number): Arg {
@@ -352,6 +373,25 @@ class StepArgs implements ArgReader {
     if (a.kind === 'nfds') return a.value;
     throw kindError(this.s, i, 'nfds', a);
   }
+  sigset(i: number): Sigset | null {
+    const a = this.get(i);
+    if (a.kind === 'sigset') return a.value && [...a.value];
+    throw kindError(this.s, i, 'a signal set', a);
+  }
+  handler(i: number): SigHandler {
+    // The parser admits only the three handlers.
+    return this.string(i) as SigHandler;
+  }
+  tid(i: number): number {
+    const tid = this.tids.get(i);
+    if (tid === undefined) throw new Error(`internal: step ${this.s.index} argument ${i} has no tid`);
+    return tid;
+  }
+}
+
+function intArg(a: Arg | undefined): number {
+  if (a?.kind === 'int') return a.value;
+  throw new Error(`internal: expected an integer argument, got ${a?.kind}`);
 }
 
 function stringArg(a: Arg | undefined): string {
@@ -382,7 +422,7 @@ export function formatResult(shape: ResultShape, raw: SysResult<object>, names: 
         ret: r.ret,
         events: field<EpollEvent[]>(r, 'events').map((e) => ({
           events: formatMask(e.events, FLAG_TABLES.epoll),
-          data: e.data,
+          data: dataJson(e.data),
         })),
       };
     case 'revents':
@@ -390,20 +430,29 @@ export function formatResult(shape: ResultShape, raw: SysResult<object>, names: 
         ret: r.ret,
         revents: field<number[]>(r, 'revents').map((m) => formatMask(m, FLAG_TABLES.poll)),
       };
-    case 'select': {
+    case 'select':
+    case 'pselect': {
       const set = (key: string): Json => {
         const fds = field<number[] | null>(r, key);
         return fds === null ? null : [...fds].sort((a, b) => a - b).map((fd) => names.nameOf(fd));
       };
-      const t = field<Timeval | null>(r, 'timeout');
+      const t = field<(Timeval & Timespec) | null>(r, 'timeout');
+      const timeout: Json =
+        t === null ? null : shape === 'select' ? { sec: t.sec, usec: t.usec } : { sec: t.sec, nsec: t.nsec };
       return {
         ret: r.ret,
         readfds: set('readfds'),
         writefds: set('writefds'),
         exceptfds: set('exceptfds'),
-        timeout: t === null ? null : { sec: t.sec, usec: t.usec },
+        timeout,
       };
     }
+    case 'sigmask':
+      return { ret: r.ret, old: signalsJson(field<number[]>(r, 'old')) };
+    case 'sigpending':
+      return { ret: r.ret, set: signalsJson(field<number[]>(r, 'set')) };
+    case 'signals':
+      return { ret: r.ret, signals: siginfoSignals(field<Uint8Array>(r, 'data')) };
     case 'read':
       return { ret: r.ret, data: bytesToLatin1(field<Uint8Array>(r, 'data')) };
     case 'settime':
@@ -411,6 +460,28 @@ export function formatResult(shape: ResultShape, raw: SysResult<object>, names: 
     case 'gettime':
       return { ret: r.ret, value: itimerspecJson(field<Itimerspec>(r, 'value')) };
   }
+}
+
+/** epoll_data_t as results write it: an integer below 2^53, a decimal string from 2^53 up. */
+export function dataJson(data: EpollData): number | string {
+  return typeof data === 'bigint' ? String(data) : data;
+}
+
+/** A signal set as results write it: names, ascending by number, each once. */
+function signalsJson(set: readonly number[]): string[] {
+  return [...new Set(set)].sort((a, b) => a - b).map(signalName);
+}
+
+/**
+ * read_signalfd's `signals`: the ssi_signo of each whole struct signalfd_siginfo read (Linux:
+ * include/uapi/linux/signalfd.h — a u32 at offset 0 of each 128-byte record, little-endian on x86-64).
+ */
+function siginfoSignals(bytes: Uint8Array): string[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: string[] = [];
+  for (let at = 0; at + SIGNALFD_SIGINFO_SIZE <= bytes.length; at += SIGNALFD_SIGINFO_SIZE)
+    out.push(signalName(view.getUint32(at, true)));
+  return out;
 }
 
 function itimerspecJson(t: Itimerspec): JsonObject {
@@ -445,6 +516,15 @@ function describeFailure(e: unknown, step: number | null, call: string): RunFail
     };
   }
   if (e instanceof Unsupported) return { step, call, kind: 'unsupported', message: e.message, cause: e };
+  if (e instanceof ProcessKilled) {
+    const signal = signalName(e.signal);
+    const how = e.action === 'stop' ? 'stopped' : 'killed';
+    // "step 4: the process was killed by SIGTERM": the step is in the message too, as the run's
+    // last word (the process is gone, so no later step ran).
+    const where = step === null ? '' : `step ${step}: `;
+    const message = `${where}the process was ${how} by ${signal}`;
+    return { step, call, kind: 'killed', message, signal, action: e.action, cause: e };
+  }
   if (e instanceof RunError) return { step, call, kind: e.kind, message: e.message, cause: e };
   const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
   return { step, call, kind: 'error', message, cause: e };

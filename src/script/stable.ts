@@ -23,6 +23,13 @@ export function stableResult(script: Script, step: Step, result: JsonObject): Js
       const deterministic = given === null || (given.sec === 0 && given.usec === 0) || result.ret === 0;
       return deterministic ? result : without(result, 'timeout');
     }
+    case 'pselect': {
+      // The same rule for pselect6's timespec (Linux: poll_select_finish serves both).
+      const input = origin.args[4];
+      const given = input?.kind === 'timespec' ? input.value : null;
+      const deterministic = given === null || (given.sec === 0 && given.nsec === 0) || result.ret === 0;
+      return deterministic ? result : without(result, 'timeout');
+    }
     case 'settime':
       return disarmed(result.old) ? result : without(result, 'old');
     case 'gettime':

@@ -1,6 +1,6 @@
 // Helpers shared by the kernel's unit tests (test/helpers.ts has the simulated system itself).
 
-import type { EpollEvent } from '../../src/api/syscalls.ts';
+import type { EpollData, EpollEvent } from '../../src/api/syscalls.ts';
 import type { Eventpoll } from '../../src/kernel/eventpoll/eventpoll.ts';
 import { ok, type Sim } from '../helpers.ts';
 
@@ -21,7 +21,7 @@ export function pollMask(sim: Sim, fd: number): number {
 export const ev = (events: number, data = 0): EpollEvent => ({ events, data });
 
 /** The data words of an epoll_wait's events, in delivery order. */
-export const datas = (r: { events: EpollEvent[] }): number[] => r.events.map((e) => e.data);
+export const datas = (r: { events: EpollEvent[] }): EpollData[] => r.events.map((e) => e.data);
 
 /** The eventpoll behind an epoll fd of the sim's process. */
 export function epollOf(sim: Sim, epfd: number): Eventpoll {

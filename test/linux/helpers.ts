@@ -12,7 +12,7 @@ import type { LinuxProcess } from '../../src/linux/process.ts';
 assert.equal(
   linuxUnavailableReason(),
   null,
-  'the real-Linux backend tests run on Linux x86-64 with bash only',
+  'the real-Linux backend tests run on Linux x86-64 with bash and gcc only',
 );
 
 export interface Run {
@@ -40,3 +40,22 @@ export function ok<T extends object>(r: SysResult<T>): { readonly ret: number } 
 
 export const bytes = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
 export const text = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
+
+/** Whether `p` settles within `ms` (its outcome is left to the caller's later wait). */
+export async function settledWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([
+      p.then(
+        () => true as const,
+        () => true as const,
+      ),
+      late,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

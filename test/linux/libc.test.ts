@@ -73,7 +73,7 @@ test('epoll_event_is_packed_12_bytes', () => {
     c.write(w1, Buffer.from('x'), 1);
     const out = Buffer.alloc(3 * 12, 0xee);
     assert.equal(c.epoll_wait(ep, out, 3, 0), 2);
-    const seen = decodeEpollEvents(out, 2).sort((a, b) => a.data - b.data);
+    const seen = decodeEpollEvents(out, 2).sort((a, b) => Number(a.data) - Number(b.data));
     assert.deepEqual(seen, [
       { events: EPOLL.EPOLLIN, data: 11 },
       { events: EPOLL.EPOLLOUT, data: 22 },

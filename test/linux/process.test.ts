@@ -8,7 +8,7 @@ import { BlocksForever, SCRIPT_NOFILE } from '../../src/api/backend.ts';
 import { Unsupported } from '../../src/api/syscalls.ts';
 import { linuxBackend, linuxBackendAvailable } from '../../src/linux/index.ts';
 import { BLOCK_LIMIT_MS, FD_BASE, FD_LIMIT, type LinuxProcess } from '../../src/linux/process.ts';
-import { bytes, inProcess, ok, text } from './helpers.ts';
+import { bytes, inProcess, ok, settledWithin, text } from './helpers.ts';
 
 test('script_process_starts_with_only_0_1_2', async () => {
   await inProcess(async ({ proc, main, call }) => {
@@ -279,16 +279,3 @@ test('close_ends_the_run_cleanly_with_descriptors_and_blocked_threads_left', asy
   await assert.rejects(blocked, /closed/);
   assert.equal(proc.alive, false);
 });
-
-/** Whether `p` settles within `ms` milliseconds. */
-async function settledWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([p.then(() => true as const), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

@@ -15,6 +15,7 @@
 // is learnt when epoll_wait re-polls.
 
 import { EPOLL } from '../../abi/constants.ts';
+import type { EpollData } from '../../api/syscalls.ts';
 import type { File, PollTable } from '../file.ts';
 import type { Kernel } from '../kernel.ts';
 import { type Thread, wakeThread } from '../sched.ts';
@@ -48,8 +49,11 @@ const { EPOLLIN, EPOLLEXCLUSIVE } = EPOLL;
 export interface EpollEventState {
   /** The interest mask, u32: EPOLL* events plus the private bits (ET, ONESHOT, EXCLUSIVE, WAKEUP). */
   events: number;
-  /** The user's 64-bit cookie, returned with every event (a number below 2^53 here). */
-  data: number;
+  /**
+   * The user's 64-bit cookie (epoll_data_t), returned with every event: copied in and out as is,
+   * in the API's one representation (a number below 2^53, a bigint from 2^53 up; EpollData).
+   */
+  data: EpollData;
 }
 
 /** Linux: struct eppoll_entry — one per wait queue the target registered on at ADD; plain fields. */

@@ -21,7 +21,8 @@ export interface EpitemSnapshot {
   fileType: string;
   /** The interest mask, u32, with the private bits. */
   events: number;
-  data: number;
+  /** epoll_data_t: a number below 2^53, a decimal string from 2^53 up (JSON has no u64). */
+  data: number | string;
   /** Linked on the ready list or on a scan batch (ep_is_linked). */
   ready: boolean;
   /** The ovflist link: the next item's id, null at the end, or EP_UNACTIVE_PTR when not on it. */
@@ -66,7 +67,7 @@ export function snapshotEpitem(epi: Epitem): EpitemSnapshot {
     file: epi.ffd.file.id,
     fileType: epi.ffd.file.ops.type,
     events: epi.event.events,
-    data: epi.event.data,
+    data: typeof epi.event.data === 'bigint' ? String(epi.event.data) : epi.event.data,
     ready: epIsLinked(epi),
     ovflistNext: next === null || next === EP_UNACTIVE_PTR ? next : next.id,
     queues: pwqlistItems(epi).map((p) => p.whead?.name ?? '(detached by POLLFREE)'),

@@ -4,11 +4,12 @@
 // interest.ts (ADD, MOD, DEL) and wait.ts (epoll_wait); this layer only decides whether it is.
 
 import { EP_MAX_EVENTS, EPOLL, EPOLL_CTL, O } from '../../abi/constants.ts';
-import type { EpollEvent, SysResult, Timespec } from '../../api/syscalls.ts';
+import { type EpollEvent, epollData, type SysResult, type Timespec } from '../../api/syscalls.ts';
 import { ERRNO, errWhy, failWhy, toResult } from '../errors.ts';
 import { File, fileCanPoll } from '../file.ts';
 import { fdlookup, installFd, withFile } from '../fs.ts';
-import { type MaySleep, mustSleep, type SysGen, type Thread } from '../sched.ts';
+import { afterSleep, type MaySleep, mustSleep, type SysGen, type Thread } from '../sched.ts';
+import { restoreSavedSigmaskUnless, setUserSigmask } from '../signal.ts';
 import { NSEC_PER_MSEC, NSEC_PER_SEC } from '../time.ts';
 import { type EpollEventState, isFileEpoll } from './epitem.ts';
 import { type Eventpoll, epAlloc, eventpollOps } from './eventpoll.ts';
@@ -184,7 +185,8 @@ export function sys_epoll_ctl(
   let epds: EpollEventState | null = null;
   if (op !== EPOLL_CTL_DEL) {
     if (event === null) return failWhy(t.k, 'EFAULT', 'copy_from_user', 'the event pointer is NULL');
-    epds = { events: event.events >>> 0, data: event.data };
+    // Linux: copy_from_user of the whole u64; epollData keeps one representation per value.
+    epds = { events: event.events >>> 0, data: epollData(event.data) };
     t.k.stats.bytesCopiedIn += EPOLL_EVENT_SIZE;
   }
   return toResult(doEpollCtl(t, epfd, op, fd, epds));
@@ -263,15 +265,46 @@ function epTimeoutToTimespec(t: Thread, ms: number): EpTimeout {
 }
 
 /**
+ * Linux: fs/eventpoll.c:do_epoll_pwait — the call under `sigmask` (set_user_sigmask), which stays
+ * in force after an EINTR until the signal is delivered (restore_saved_sigmask_unless).
+ */
+function doEpollPwait(
+  t: Thread,
+  epfd: number,
+  maxevents: number,
+  timeout: EpTimeout,
+  sigmask: readonly number[] | null,
+): MaySleep<SysResult<{ events: EpollEvent[] }>> {
+  if (sigmask === null) return doEpollWait(t, epfd, maxevents, timeout);
+  setUserSigmask(t, sigmask);
+  return afterSleep(doEpollWait(t, epfd, maxevents, timeout), (r) => {
+    restoreSavedSigmaskUnless(t, 'errno' in r && r.errno === 'EINTR');
+    return r;
+  });
+}
+
+/** Linux: fs/eventpoll.c:epoll_pwait — epoll_wait with a signal mask for the call. */
+export function sys_epoll_pwait(
+  t: Thread,
+  epfd: number,
+  maxevents: number,
+  timeout: number,
+  sigmask: readonly number[] | null,
+): MaySleep<SysResult<{ events: EpollEvent[] }>> {
+  return doEpollPwait(t, epfd, maxevents, epTimeoutToTimespec(t, timeout), sigmask);
+}
+
+/**
  * Linux: fs/eventpoll.c:epoll_pwait2 — the timespec is copied in and validated before anything else (so an
  * invalid one is EINVAL even for a bad fd); NULL = infinite; {0,0} = don't block. It is never
- * written back. The model has no signal mask argument.
+ * written back. Then as epoll_pwait, under `sigmask` (null: none).
  */
 export function sys_epoll_pwait2(
   t: Thread,
   epfd: number,
   maxevents: number,
   timeout: Timespec | null,
+  sigmask: readonly number[] | null = null,
 ): MaySleep<SysResult<{ events: EpollEvent[] }>> {
   let to: EpTimeout = EP_TIMEOUT_INFINITE;
   if (timeout !== null) {
@@ -287,5 +320,5 @@ export function sys_epoll_pwait2(
       to = Number.isSafeInteger(at) ? { kind: 'deadline', at } : EP_TIMEOUT_INFINITE;
     }
   }
-  return doEpollWait(t, epfd, maxevents, to);
+  return doEpollPwait(t, epfd, maxevents, to, sigmask);
 }

@@ -53,6 +53,9 @@ export function epPoll(
     });
     return 0;
   }
+  // Linux: checked before every sleep. ep_poll returns -EINTR itself, not an ERESTART code:
+  // epoll_wait is never restarted, even under SA_RESTART or with no handler run.
+  if (t.sigpending) return -EINTR;
   return epPollWait(t, ep, out, maxevents, timeout);
 }
 
@@ -67,7 +70,6 @@ function* epPollWait(
   const k = t.k;
   const to = timeout.kind === 'deadline' ? timeout.at : null;
   let timedOut = false;
-  let signalPending = false;
   for (;;) {
     const wait = newWaitEntry(k, 'ep_autoremove_wake_function', t);
     let eavail = epEventsAvailable(ep);
@@ -76,7 +78,6 @@ function* epPollWait(
       // Linux: ep_schedule_timeout — a deadline already past does not sleep ('timeout' at once).
       const reason = yield* schedule(t, to, wait);
       if (reason === 'timeout') timedOut = true;
-      else if (reason === 'signal') signalPending = true;
     }
     // Woken: try to harvest. Still queued means nobody woke us (a timeout or a signal); if it
     // timed out, there is nothing to harvest.
@@ -93,7 +94,7 @@ function* epPollWait(
       k.emit?.({ type: 'ep_wait_none', ep: ep.id, why: 'timeout', dropped: [] });
       return 0;
     }
-    // Never restarted, whatever SA_RESTART says.
-    if (signalPending) return -EINTR;
+    // Linux: signal_pending(current) before the next sleep (after a wake-up of any kind).
+    if (t.sigpending) return -EINTR;
   }
 }

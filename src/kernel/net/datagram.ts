@@ -2,13 +2,14 @@
 // accept share — take the head skb, or sleep as an exclusive "receiver" until one comes.
 
 import { EPOLL, SOCK } from '../../abi/constants.ts';
+import { ERESTARTSYS } from '../entry.ts';
 import { ERRNO, errWhy } from '../errors.ts';
 import { type SysGen, sleepOn, type Thread, type WakeReason, wakeThread } from '../sched.ts';
 import { defineWakeFunction, removeWaitQueue, type WaitQueueHead } from '../waitqueue.ts';
 import type { Skb } from './skbuff.ts';
 import { RCV_SHUTDOWN, type Sock, sockError } from './sock.ts';
 
-const { EAGAIN, EINTR, ENOTCONN } = ERRNO;
+const { EAGAIN, ENOTCONN } = ERRNO;
 
 // Linux: receiver_wake_function — a datagram receiver ignores wake-ups whose key has neither IN
 // nor ERR; otherwise autoremove_wake_function.
@@ -52,6 +53,7 @@ export function* skbRecvDatagram(t: Thread, sk: Sock, nonblock: boolean): SysGen
     if (sk.shutdown & RCV_SHUTDOWN) return 0;
     if (connectionBased(sk) && sk.state !== 'TCP_ESTABLISHED' && sk.state !== 'TCP_LISTEN') return -ENOTCONN;
     const reason = yield* sleepAsReceiver(t, sk.wq);
-    if (reason === 'signal') return -EINTR;
+    // Linux: __skb_wait_for_more_packets — sock_intr_errno (no SO_RCVTIMEO: -ERESTARTSYS).
+    if (reason === 'signal') return -ERESTARTSYS;
   }
 }

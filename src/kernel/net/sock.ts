@@ -14,13 +14,14 @@
 //   Sending needs `wmemAlloc − 1 < sndbuf` before each skb (so the last one may overshoot).
 
 import { EPOLL, SK_SNDBUF_DEFAULT } from '../../abi/constants.ts';
+import { ERESTARTSYS } from '../entry.ts';
 import { ERRNO, errWhy } from '../errors.ts';
 import type { Kernel } from '../kernel.ts';
 import { type SysGen, sleepOn, type Thread } from '../sched.ts';
 import { newWaitQueue, type WaitQueueHead, waitqueueActive, wakeSkipped, wakeUp } from '../waitqueue.ts';
 import type { Skb } from './skbuff.ts';
 
-const { EAGAIN, EINTR, EOPNOTSUPP, EPIPE } = ERRNO;
+const { EAGAIN, EOPNOTSUPP, EPIPE } = ERRNO;
 const { EPOLLIN, EPOLLPRI, EPOLLERR, EPOLLRDNORM, EPOLLRDBAND } = EPOLL;
 
 // Linux: include/net/sock.h
@@ -161,8 +162,8 @@ export function* sockWaitForSendSpace(t: Thread, sk: Sock, nonblock: boolean): S
       if (sk.shutdown & SEND_SHUTDOWN) break;
       if (sk.err) break;
       const reason = yield* sleepOn(t, sk.wq, 'shared');
-      // Linux: sock_intr_errno. The restart decision belongs to a signal layer (not modelled).
-      if (reason === 'signal') return -EINTR;
+      // Linux: sock_intr_errno — -ERESTARTSYS with no SO_SNDTIMEO (the model has none).
+      if (reason === 'signal') return -ERESTARTSYS;
     }
   }
 }

@@ -8,8 +8,8 @@
 // family exists — and leaves the protocol, addresses and states to the family.
 //
 // Not modelled (each throws Unsupported where an argument could ask for it): sendto/recvfrom and
-// msg flags, socket options, SIGPIPE (the process ignores it, as the script format says: EPIPE
-// only), families that are not registered (only AF_UNIX is, by ./unix/af_unix.ts).
+// msg flags (so no MSG_NOSIGNAL: a stream write to a closed peer sends SIGPIPE, as write(2)
+// does), socket options, families that are not registered (only AF_UNIX is, by ./unix/af_unix.ts).
 
 import { AF, O } from '../../abi/constants.ts';
 import { nameOf } from '../../abi/flags.ts';

@@ -1,16 +1,20 @@
-// What the editor completes: call names (the runner's call table), flag words (the ABI's flag
-// tables and the script's own), and the names the script binds so far (`$name`).
+// What the editor completes: call names (the runner's call table and its own calls), every name a
+// symbolic argument may use (ANY_NAME), and the names the script binds so far (`$name`).
 
-import { FLAG_TABLES } from '../../../src/index.ts';
-import { CALLS, SCRIPT_TABLES } from '../../../src/script/calls.ts';
+import { ANY_NAME } from '../../../src/abi/flags.ts';
+import { CALLS } from '../../../src/script/calls.ts';
 
-/** Every call a step may name, sorted. */
-export const CALL_NAMES: readonly string[] = [...Object.keys(CALLS), 'join'].sort();
+/** Every call a step may name, sorted: the system calls, and the runner's own. */
+export const CALL_NAMES: readonly string[] = [...Object.keys(CALLS), 'join', 'blocked', 'caught'].sort();
 
-/** Every flag word a flag argument may use, sorted, once each. */
-export const FLAG_WORDS: readonly string[] = [
-  ...new Set([...Object.values(FLAG_TABLES), ...Object.values(SCRIPT_TABLES)].flatMap((t) => Object.keys(t))),
-].sort();
+/**
+ * Every name a flag or symbolic argument may use (any name in any argument, format v1.1), sorted:
+ * signals too, but of the real-time ones only SIGRTMIN and SIGRTMAX (the 64 "+n"/"-n" forms would
+ * bury the rest).
+ */
+export const FLAG_WORDS: readonly string[] = Object.keys(ANY_NAME)
+  .filter((n) => !/^SIGRT(MIN|MAX)[+-]/.test(n))
+  .sort();
 
 /** The names bound by `"bind"` in the text (a name or a list of names), each as `$name`, once. */
 export function boundNames(text: string): string[] {

@@ -22,7 +22,7 @@ export type TraceStep = {
 
 export interface TraceFailure {
   step: number | null;
-  kind: 'blocks-forever' | 'unsupported' | 'unbound' | 'error';
+  kind: 'blocks-forever' | 'unsupported' | 'unbound' | 'killed' | 'error';
   message: string;
 }
 

@@ -5,6 +5,7 @@
 // and then waits (or polls) on the peer's peer_wait through its relay entry.
 
 import { EPOLL, PAGE_SIZE, SOCK } from '../../../abi/constants.ts';
+import { ERESTARTSYS } from '../../entry.ts';
 import { ERRNO, errWhy } from '../../errors.ts';
 import { copyBytes, type File, type PollTable, pollRequestedEvents, pollWait } from '../../file.ts';
 import type { Kernel } from '../../kernel.ts';
@@ -39,7 +40,7 @@ import type { Msghdr, Sockaddr, Socket } from '../socket.ts';
 import { unixFindAbstract, unixValidateAddr } from './namespace.ts';
 import { recvqFull, type UnixSock, unixMaySend, unixSk, unixWaitForPeer, unixWritable } from './unix_sock.ts';
 
-const { EAGAIN, ECONNREFUSED, ECONNRESET, EINTR, EMSGSIZE, ENOTCONN, EPERM, EPIPE } = ERRNO;
+const { EAGAIN, ECONNREFUSED, ECONNRESET, EMSGSIZE, ENOTCONN, EPERM, EPIPE } = ERRNO;
 const { EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP, EPOLLRDNORM, EPOLLWRNORM, EPOLLWRBAND, EPOLLRDHUP } = EPOLL;
 const OUT_KEY = EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
 
@@ -204,7 +205,8 @@ function* dgramDeliver(t: Thread, sk: UnixSock, skb: Skb, nonblock: boolean): Sy
     if (other !== sk && other.peer !== sk && recvqFull(other)) {
       if (!nonblock) {
         const reason = yield* unixWaitForPeer(t, other);
-        if (reason === 'signal') return -EINTR;
+        // Linux: sock_intr_errno (no SO_SNDTIMEO: -ERESTARTSYS).
+        if (reason === 'signal') return -ERESTARTSYS;
         continue;
       }
       if (sk.peer !== other || peerWakeMe(k, sk, other))

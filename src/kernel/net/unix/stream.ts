@@ -3,10 +3,12 @@
 // stream poll. unix_stream_connect serves SOCK_SEQPACKET too.
 
 import { EPOLL } from '../../../abi/constants.ts';
+import { ERESTARTSYS } from '../../entry.ts';
 import { ERRNO, errWhy } from '../../errors.ts';
 import { copyBytes, type File, type PollTable, pollWait } from '../../file.ts';
 import type { Kernel } from '../../kernel.ts';
 import { type SysGen, sleepOn, type Thread } from '../../sched.ts';
+import { SIG, sendSigToCurrent } from '../../signal.ts';
 import { consumeSkb, headTruesize, pageAlign, SKB_MAX_HEAD0 } from '../skbuff.ts';
 import {
   RCV_SHUTDOWN,
@@ -21,7 +23,7 @@ import type { Msghdr, Sockaddr, Socket } from '../socket.ts';
 import { unixFindAbstract, unixValidateAddr } from './namespace.ts';
 import { recvqFull, UnixSock, unixSk, unixWaitForPeer, unixWritable } from './unix_sock.ts';
 
-const { EAGAIN, ECONNREFUSED, EINTR, EINVAL, EISCONN, ENOTCONN, EPIPE } = ERRNO;
+const { EAGAIN, ECONNREFUSED, EINVAL, EISCONN, ENOTCONN, EPIPE } = ERRNO;
 const { EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP, EPOLLRDNORM, EPOLLWRNORM, EPOLLWRBAND, EPOLLRDHUP } = EPOLL;
 
 // Linux: UNIX_SKB_FRAGS_SZ = PAGE_SIZE << get_order(32768).
@@ -72,7 +74,8 @@ export function* unixStreamConnect(
           "the listener's backlog is full and the socket is O_NONBLOCK",
         );
       const reason = yield* unixWaitForPeer(t, other);
-      if (reason === 'signal') return -EINTR;
+      // Linux: sock_intr_errno (no timeout: -ERESTARTSYS).
+      if (reason === 'signal') return -ERESTARTSYS;
       continue;
     }
     // Linux: checked only now, so a full or missing listener is reported first.
@@ -108,8 +111,11 @@ export function* unixStreamSendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen
   const sk = unixSk(sock);
   const other = sk.peer;
   if (!other) return errWhy(k, -ENOTCONN, 'unix_stream_sendmsg', 'the socket is not connected (no peer)');
-  if (sk.shutdown & SEND_SHUTDOWN)
+  if (sk.shutdown & SEND_SHUTDOWN) {
+    // Linux: pipe_err — SIGPIPE (no MSG_NOSIGNAL in the model: writes carry no flags).
+    sendSigToCurrent(SIG.SIGPIPE, t);
     return errWhy(k, -EPIPE, 'unix_stream_sendmsg', 'this socket was shut down for writing');
+  }
   const len = msg.len;
   let sent = 0;
   while (sent < len) {
@@ -119,6 +125,8 @@ export function* unixStreamSendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen
     const skb = skbSetOwnerW(k, sk, msg.iov.slice(sent, sent + size), streamSkbTruesize(size));
     if (other.dead || other.shutdown & RCV_SHUTDOWN) {
       consumeSkb(k, skb);
+      // Linux: pipe_err — SIGPIPE only when nothing was sent.
+      if (sent === 0) sendSigToCurrent(SIG.SIGPIPE, t);
       return sent || errWhy(k, -EPIPE, 'unix_stream_sendmsg', 'the peer is closed or shut down for reading');
     }
     other.receiveQueue.push(skb);
@@ -161,7 +169,8 @@ export function* unixStreamRecvmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen
       // Linux: unix_stream_data_wait — prepare_to_wait (non-exclusive, head) until something changes.
       while (sk.receiveQueue.length === 0 && !sk.err && !(sk.shutdown & RCV_SHUTDOWN)) {
         const reason = yield* sleepOn(t, sk.wq, 'shared');
-        if (reason === 'signal') return copied || -EINTR;
+        // Linux: sock_intr_errno (no SO_RCVTIMEO: -ERESTARTSYS); what was copied is returned.
+        if (reason === 'signal') return copied || -ERESTARTSYS;
       }
       continue;
     }

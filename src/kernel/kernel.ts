@@ -364,10 +364,14 @@ export class Kernel {
       }
       this.current = t;
       const body = out.body();
-      if (mustSleep(body)) {
-        rec.gen = body;
-        r = body.next();
-      } else value = body;
+      // A restart that returns at once (the descriptor it looks up again is no longer readable:
+      // EBADF) has its own result: the interrupted one's must not come back in its place.
+      if (!mustSleep(body)) {
+        value = body;
+        continue;
+      }
+      rec.gen = body;
+      r = body.next();
       if (!r.done) break;
       value = r.value;
     }

@@ -1,7 +1,7 @@
-// The generator's signal part (src/fuzz/generate.ts, "signals"): opt-in until both backends
-// implement the format's "Signals" calls. These tests check its rules on the steps it makes,
-// without the script runner (which may not parse the calls yet): every rule that keeps a
-// generated script deterministic on both kernels is re-derived here from the steps alone.
+// The generator's signal part (src/fuzz/generate.ts, "signals"). These tests check its rules on
+// the steps it makes, without running them: every rule that keeps a generated script
+// deterministic on both kernels is re-derived here from the steps alone. (That the scripts agree
+// on both kernels is the differential session's: test/differential/fuzz.test.ts.)
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -27,20 +27,20 @@ const FATAL_BY_DEFAULT = new Set(['SIGUSR1', 'SIGUSR2', 'SIGRTMIN+1']);
 
 /** Scripts with signals (and everything else), built without parsing. */
 function samples(seed: number, numRuns: number): Step[][] {
-  const opts = { features: [...ALL_FEATURES, 'signals' as const] };
+  const opts = { features: ALL_FEATURES };
   return fc.sample(actionsArbitrary(opts), { seed, numRuns }).map((a) => stepsOf(buildSteps(a, opts)));
 }
 
 describe('generator: signals', () => {
-  test('signals_are_opt_in_a_default_session_leaves_them_out', async () => {
-    assert.ok(OPT_IN.has('signals'));
+  test('signals_are_in_a_default_session_now_that_both_backends_implement_them', async () => {
+    assert.ok(!OPT_IN.has('signals'));
     const d = await detectFeatures(simBackend);
-    assert.ok(!d.supported.has('signals'));
-    // Either the runner does not know the calls yet (missing), or it does (opt-in).
-    assert.ok(d.missing.has('signals') !== d.optIn.has('signals'));
+    assert.ok(d.supported.has('signals'), d.missing.get('signals'));
     const defaults = [...d.supported] as Feature[];
+    const seen = new Set<string>();
     for (const doc of fc.sample(scriptArbitrary({ features: defaults }), { seed: SEED, numRuns: 200 }))
-      for (const s of stepsOf(doc)) assert.ok(!SIGNAL_CALLS.has(s.call), s.call);
+      for (const s of stepsOf(doc)) if (SIGNAL_CALLS.has(s.call)) seen.add(s.call);
+    assert.deepEqual([...seen].sort(), [...SIGNAL_CALLS].sort());
   });
 
   test('no_signal_whose_default_ends_the_process_is_sent_before_a_handler_or_sig_ign_is_installed', () => {

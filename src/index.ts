@@ -26,16 +26,23 @@ export { ERRNO, type Errno, errnoName } from './abi/errno.ts';
 export { FLAG_TABLES, type FlagTable, formatMask, parseFlags } from './abi/flags.ts';
 
 // ---- The syscall interface every backend implements, and its results ----
-export { type Backend, BlocksForever, type ProcessHandle } from './api/backend.ts';
+export { type Backend, BlocksForever, type ProcessHandle, ProcessKilled } from './api/backend.ts';
 export {
+  type EpollData,
   type EpollEvent,
+  epollData,
   type Failure,
   type FdSet,
   failed,
   type Itimerspec,
   ok,
   type PollFd,
+  type Pselect6Args,
+  type Pselect6Result,
+  type SelectArgs,
   type SelectResult,
+  type SigHandler,
+  type Sigset,
   SyscallError,
   type SyscallName,
   type Syscalls,

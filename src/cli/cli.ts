@@ -3,8 +3,8 @@
 // script module; the backends are loaded on first use, Linux's only when a command needs it.
 //
 // Exit statuses: 0 success, 1 a mismatch or a difference, 2 a usage error, a malformed script, a
-// run that stopped early (a call that blocks forever or is unsupported), or a backend that cannot
-// run. Each command's help says which it uses (test/cli/exit-status.test.ts holds them to it).
+// run that stopped early (a call that blocks forever or is unsupported, a process a signal killed),
+// or a backend that cannot run. Each command's help says which it uses (test/cli/exit-status.test.ts holds them to it).
 
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
@@ -92,7 +92,8 @@ const JSON_OPTION: OptionSpec = { type: 'boolean', help: 'one JSON object per li
 
 const EXIT_RUN =
   'Exit status: 0 every expect matched, 1 one did not, 2 a usage error, a malformed script, or a run\n' +
-  'that stopped early (a call blocks forever or is unsupported, or the backend cannot run).';
+  'that stopped early (a call blocks forever or is unsupported, a signal killed or stopped the\n' +
+  'process, or the backend cannot run).';
 
 /** What "blocks forever" means on each backend (src/linux/process.ts: BLOCK_LIMIT_MS). */
 const BLOCKS_FOREVER =
@@ -121,7 +122,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       `${BLOCKS_FOREVER}\n` +
       'Exit status: 0 identical and both runs finished, 1 some step differs, 2 a usage error, a malformed\n' +
       'script, or a run that stopped early on either kernel (a call blocks forever or is unsupported,\n' +
-      'or a backend cannot run).',
+      'a signal killed or stopped the process, or a backend cannot run).',
     options: { json: { type: 'boolean', help: 'one JSON object per line and differing step' } },
     run: (cli, v, files) => cli.diff(files, v.json === true),
   },
@@ -135,7 +136,8 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
       'With several scripts, or an existing directory, --out is a directory and each script keeps its file name.\n' +
       `${BLOCKS_FOREVER}\n` +
       'Exit status: 0 all recorded, 2 a usage error, a malformed script, or a run that stopped early (a\n' +
-      'call blocks forever or is unsupported, or the backend cannot run): nothing is written for it.',
+      'call blocks forever or is unsupported, a signal killed or stopped the process, or the backend\n' +
+      'cannot run): nothing is written for it.',
     options: {
       out: {
         type: 'string',

@@ -40,7 +40,7 @@ import { type Pipe, pipeUserPages } from './pipe.ts';
 import { livePollWqueues, type PollWqueues } from './pollwait.ts';
 import type { Process } from './proc.ts';
 import { Thread } from './sched.ts';
-import { SIG, SIGRTMIN, type SigPending, sigismember, sigmask, sigsetList } from './signal.ts';
+import { KERNEL_ONLY, SIGRTMIN, type SigPending, sigismember, sigmask, sigsetList } from './signal.ts';
 import type { TimerfdCtx } from './timerfd.ts';
 import type { WaitEntry, WaitQueueHead } from './waitqueue.ts';
 
@@ -218,7 +218,7 @@ export function checkKernel(k: Kernel, opts: CheckOptions = {}): string[] {
 function checkSignals(p: Process, out: string[]): void {
   const s = p.signal;
   if (s.killed !== null) return;
-  const kernelOnly = sigmask(SIG.SIGKILL) | sigmask(SIG.SIGSTOP);
+  const kernelOnly = KERNEL_ONLY;
   const checkPending = (pending: SigPending, what: string): void => {
     let set = 0n;
     const seen = new Set<number>();

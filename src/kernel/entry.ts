@@ -21,8 +21,10 @@
 // "Restart" runs the call's body again from its start, with the arguments as they are in user
 // memory then (select reads back the timeout it wrote). The internal codes never reach the API.
 
+import { signalName } from '../abi/signal.ts';
 import type { ProcessKilled } from '../api/backend.ts';
 import type { SysResult } from '../api/syscalls.ts';
+import { ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS } from './errors.ts';
 import type { MaySleep, Thread } from './sched.ts';
 import {
   dequeueSignal,
@@ -38,13 +40,6 @@ import {
   sigKernelStop,
   sigmask,
 } from './signal.ts';
-
-// Linux: include/linux/errno.h — internal codes a call returns when a signal interrupted it; the
-// way back to user space turns them into a restart or EINTR.
-export const ERESTARTSYS = 512;
-export const ERESTARTNOINTR = 513;
-export const ERESTARTNOHAND = 514;
-export const ERESTART_RESTARTBLOCK = 516;
 
 /** A body that makes the call again (the call's own, or its restart block). */
 export type CallBody = () => MaySleep<unknown>;
@@ -138,7 +133,15 @@ export function exitToUserMode(t: Thread, value: unknown, call: CallBody | null)
         if (code !== 0) {
           if (code === ERESTARTNOINTR || (code === ERESTARTSYS && ksig.ka.flags & SA.SA_RESTART))
             restart = call;
-          else value = EINTR_RESULT;
+          else {
+            value = EINTR_RESULT;
+            t.k.emit?.({
+              type: 'errno',
+              errno: 'EINTR',
+              fn: 'handle_signal',
+              why: `a handler ran for ${signalName(ksig.sig)}: ${code === ERESTARTSYS ? '-ERESTARTSYS without SA_RESTART' : code === ERESTARTNOHAND ? '-ERESTARTNOHAND' : '-ERESTART_RESTARTBLOCK'} becomes EINTR`,
+            });
+          }
           code = 0;
         }
         // Linux: setup_rt_frame's sigmask_to_save, then signal_delivered (clear_restore_sigmask).

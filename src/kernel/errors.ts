@@ -7,13 +7,18 @@ import type { Kernel } from './kernel.ts';
 
 export { ERRNO };
 
-// Linux: include/linux/errno.h — the internal restart codes (src/kernel/entry.ts turns them into a
-// restart or EINTR before a result leaves the kernel). Named here so a result can carry them.
+// Linux: include/linux/errno.h — internal codes a call returns when a signal interrupted it; the
+// way back to user space (src/kernel/entry.ts) turns them into a restart or EINTR before a result
+// leaves the kernel. A result carries them by name until then.
+export const ERESTARTSYS = 512;
+export const ERESTARTNOINTR = 513;
+export const ERESTARTNOHAND = 514;
+export const ERESTART_RESTARTBLOCK = 516;
 const RESTART_CODES: Readonly<Record<number, string>> = {
-  512: 'ERESTARTSYS',
-  513: 'ERESTARTNOINTR',
-  514: 'ERESTARTNOHAND',
-  516: 'ERESTART_RESTARTBLOCK',
+  [ERESTARTSYS]: 'ERESTARTSYS',
+  [ERESTARTNOINTR]: 'ERESTARTNOINTR',
+  [ERESTARTNOHAND]: 'ERESTARTNOHAND',
+  [ERESTART_RESTARTBLOCK]: 'ERESTART_RESTARTBLOCK',
 };
 
 /**
@@ -23,6 +28,16 @@ const RESTART_CODES: Readonly<Record<number, string>> = {
 export function toResult(ret: number): SysResult {
   if (ret >= 0) return { ret };
   return { errno: (RESTART_CODES[-ret] ?? errnoName(-ret)) as Errno };
+}
+
+/**
+ * Not Linux: a guard where a result leaves the kernel. An internal restart code there is a bug
+ * (the way back to user space must have turned it into a restart or EINTR): throw, never return it.
+ */
+export function assertUserResult(call: string, value: unknown): void {
+  const errno = (value as { errno?: unknown } | null)?.errno;
+  if (typeof errno === 'string' && errno.startsWith('ERESTART'))
+    throw new Error(`bug: ${call} returned the internal ${errno} to user space`);
 }
 
 export function fail(errno: Errno): { errno: Errno } {

@@ -5,8 +5,7 @@
 
 import { EFD, EPOLL, ULLONG_MAX } from '../abi/constants.ts';
 import type { SysResult } from '../api/syscalls.ts';
-import { ERESTARTSYS } from './entry.ts';
-import { ERRNO, errWhy, failWhy, toResult } from './errors.ts';
+import { ERESTARTSYS, ERRNO, errWhy, failWhy, toResult } from './errors.ts';
 import { File, type FileOperations, type PollTable, pollWait } from './file.ts';
 import { installFd } from './fs.ts';
 import type { Kernel } from './kernel.ts';

@@ -4,6 +4,7 @@
 import { NR_OPEN_DEFAULT, RLIMIT_NOFILE_DEFAULT } from '../abi/constants.ts';
 import { BlocksForever } from '../api/backend.ts';
 import { type CallBody, exitToUserMode } from './entry.ts';
+import { assertUserResult } from './errors.ts';
 import type { KernelEvent, Observer } from './events.ts';
 import { FdTable } from './fdtable.ts';
 import type { File } from './file.ts';
@@ -192,11 +193,13 @@ export class Kernel {
     while (!mustSleep(body)) {
       if (!t.sigpending) {
         this.afterCall();
+        assertUserResult(name, body);
         return Promise.resolve(body);
       }
       const out = exitToUserMode(t, body, call as CallBody);
       if (out.kind === 'return') {
         this.afterCall();
+        assertUserResult(name, out.value);
         return Promise.resolve(out.value as T);
       }
       if (out.kind === 'killed') {
@@ -377,6 +380,7 @@ export class Kernel {
     }
     this.current = null;
     if (r.done) {
+      assertUserResult(rec.name, value);
       rec.done = true;
       rec.result = value;
       t.call = null;

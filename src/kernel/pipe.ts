@@ -30,8 +30,7 @@ import {
 } from '../abi/constants.ts';
 import type { Failure, SysResult } from '../api/syscalls.ts';
 import { Unsupported } from '../api/syscalls.ts';
-import { ERESTARTSYS } from './entry.ts';
-import { ERRNO, errWhy, failWhy, toResult } from './errors.ts';
+import { ERESTARTSYS, ERRNO, errWhy, failWhy, toResult } from './errors.ts';
 import {
   copyBytes,
   File,

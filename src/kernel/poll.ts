@@ -13,8 +13,7 @@
 
 import { EPOLL } from '../abi/constants.ts';
 import type { PollFd, SysResult } from '../api/syscalls.ts';
-import { ERESTART_RESTARTBLOCK } from './entry.ts';
-import { ERRNO, errWhy, toResult } from './errors.ts';
+import { ERESTART_RESTARTBLOCK, ERRNO, errWhy, toResult } from './errors.ts';
 import type { FdTable } from './fdtable.ts';
 import type { Kernel } from './kernel.ts';
 import {

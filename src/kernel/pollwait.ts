@@ -211,7 +211,7 @@ export function pollFreewaitOf(_t: Thread, pwq: PollWqueues): void {
 // ---- timeouts (Linux: poll_select_set_timeout, and the hrtimer's view of the deadline) ----
 
 // select and poll return ERESTARTNOHAND when a signal arrived and nothing was ready (entry.ts).
-export { ERESTARTNOHAND } from './entry.ts';
+export { ERESTARTNOHAND } from './errors.ts';
 
 /**
  * Linux: poll_select_set_timeout — the absolute deadline (CLOCK_MONOTONIC) of a relative

@@ -19,9 +19,10 @@
 // picks a thread that wants it and signal_wake_up sets its TIF_SIGPENDING and wakes it if it
 // sleeps interruptibly. Delivery happens on the way back to user space: src/kernel/entry.ts.
 
+import { type DefaultAction, defaultAction, NSIG, SA, SIG, SIG_HOW, SIGRTMIN } from '../abi/signal.ts';
 import { ProcessKilled } from '../api/backend.ts';
 import type { SigHandler, SysResult } from '../api/syscalls.ts';
-import { ERRNO, toResult } from './errors.ts';
+import { ERRNO, errWhy, toResult } from './errors.ts';
 import type { Kernel } from './kernel.ts';
 import type { Process } from './proc.ts';
 import { type Thread, wakeThread } from './sched.ts';
@@ -34,62 +35,10 @@ import {
   wakeUp,
 } from './waitqueue.ts';
 
-/** Linux: _NSIG (x86-64). */
-export const NSIG = 64;
-/** Linux: SIGRTMIN as the kernel numbers it (glibc keeps 32 and 33 for itself). */
-export const SIGRTMIN = 32;
-
-// Linux: arch/x86/include/uapi/asm/signal.h.
-export const SIG = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGQUIT: 3,
-  SIGILL: 4,
-  SIGTRAP: 5,
-  SIGABRT: 6,
-  SIGBUS: 7,
-  SIGFPE: 8,
-  SIGKILL: 9,
-  SIGUSR1: 10,
-  SIGSEGV: 11,
-  SIGUSR2: 12,
-  SIGPIPE: 13,
-  SIGALRM: 14,
-  SIGTERM: 15,
-  SIGSTKFLT: 16,
-  SIGCHLD: 17,
-  SIGCONT: 18,
-  SIGSTOP: 19,
-  SIGTSTP: 20,
-  SIGTTIN: 21,
-  SIGTTOU: 22,
-  SIGURG: 23,
-  SIGXCPU: 24,
-  SIGXFSZ: 25,
-  SIGVTALRM: 26,
-  SIGPROF: 27,
-  SIGWINCH: 28,
-  SIGIO: 29,
-  SIGPWR: 30,
-  SIGSYS: 31,
-} as const;
-
-// Linux: include/uapi/asm-generic/signal-defs.h and arch/x86/include/uapi/asm/signal.h.
-export const SA = {
-  SA_NOCLDSTOP: 0x1,
-  SA_NOCLDWAIT: 0x2,
-  SA_SIGINFO: 0x4,
-  SA_RESTORER: 0x04000000,
-  SA_ONSTACK: 0x08000000,
-  SA_RESTART: 0x10000000,
-  SA_NODEFER: 0x40000000,
-  SA_RESETHAND: 0x80000000,
-} as const;
-
-// Linux: include/uapi/asm-generic/signal-defs.h.
-export const SIG_BLOCK = 0;
-export const SIG_UNBLOCK = 1;
-export const SIG_SETMASK = 2;
+// The ABI's numbers (signals, SA_*, SIG_BLOCK …) are data in src/abi/signal.ts, shared with the
+// script layer and the Linux backend; re-exported here for the kernel's modules and tests.
+export { NSIG, SA, SIG, SIGRTMIN };
+export const { SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK } = SIG_HOW;
 
 // Linux: include/uapi/asm-generic/siginfo.h — who sent it: kill (SI_USER), tkill/tgkill (SI_TKILL).
 export const SI_USER = 0;
@@ -122,24 +71,17 @@ export function sigsetList(set: SigSet): number[] {
   return out;
 }
 
-const ALL_SIGNALS: SigSet = (1n << BigInt(NSIG)) - 1n;
+/** Every signal (Linux: a full sigset_t). */
+export const ALL_SIGNALS: SigSet = (1n << BigInt(NSIG)) - 1n;
 /** SIGKILL and SIGSTOP: never blocked, caught or ignored (Linux: sig_kernel_only). */
-const KERNEL_ONLY: SigSet = sigmask(SIG.SIGKILL) | sigmask(SIG.SIGSTOP);
-// Linux: SIG_KERNEL_STOP_MASK, SIG_KERNEL_IGNORE_MASK, SIG_KERNEL_COREDUMP_MASK, SYNCHRONOUS_MASK.
-const STOP_MASK: SigSet = sigsetOf([SIG.SIGSTOP, SIG.SIGTSTP, SIG.SIGTTIN, SIG.SIGTTOU]);
-const IGNORE_MASK: SigSet = sigsetOf([SIG.SIGCONT, SIG.SIGCHLD, SIG.SIGWINCH, SIG.SIGURG]);
-const COREDUMP_MASK: SigSet = sigsetOf([
-  SIG.SIGQUIT,
-  SIG.SIGILL,
-  SIG.SIGTRAP,
-  SIG.SIGABRT,
-  SIG.SIGFPE,
-  SIG.SIGSEGV,
-  SIG.SIGBUS,
-  SIG.SIGSYS,
-  SIG.SIGXCPU,
-  SIG.SIGXFSZ,
-]);
+export const KERNEL_ONLY: SigSet = sigmask(SIG.SIGKILL) | sigmask(SIG.SIGSTOP);
+// Linux: SIG_KERNEL_STOP_MASK, SIG_KERNEL_IGNORE_MASK, SIG_KERNEL_COREDUMP_MASK (from the ABI's
+// default actions: one table), SYNCHRONOUS_MASK.
+const standardWith = (action: DefaultAction): SigSet =>
+  sigsetOf(Object.values(SIG).filter((sig) => defaultAction(sig) === action));
+const STOP_MASK: SigSet = standardWith('stop');
+const IGNORE_MASK: SigSet = standardWith('ign') | standardWith('cont');
+const COREDUMP_MASK: SigSet = standardWith('core');
 const SYNCHRONOUS_MASK: SigSet = sigsetOf([
   SIG.SIGSEGV,
   SIG.SIGBUS,
@@ -420,7 +362,8 @@ const { EINVAL, ESRCH } = ERRNO;
 
 /** Linux: kill(getpid(), sig) → kill_pid_info → group_send_sig_info to the leader. */
 export function kernKill(t: Thread, sig: number): number {
-  if (!validSignal(sig)) return -EINVAL;
+  if (!validSignal(sig))
+    return errWhy(t.k, -EINVAL, 'check_kill_permission', `signal ${sig} is not 0 … ${NSIG}`);
   if (sig === 0) return 0;
   sendSignal(sig, t.proc.leader(), true, t);
   return 0;
@@ -428,10 +371,12 @@ export function kernKill(t: Thread, sig: number): number {
 
 /** Linux: tgkill(getpid(), tid, sig) → do_tkill → do_send_specific. */
 export function kernTgkill(t: Thread, tid: number, sig: number): number {
-  if (tid <= 0) return -EINVAL;
+  if (tid <= 0) return errWhy(t.k, -EINVAL, 'do_tkill', `tid ${tid} is not positive`);
   const target = [...t.proc.threads.values()].find((th) => th.tid === tid && th.state !== 'done');
-  if (target === undefined) return -ESRCH;
-  if (!validSignal(sig)) return -EINVAL;
+  if (target === undefined)
+    return errWhy(t.k, -ESRCH, 'do_send_specific', `no thread ${tid} in this thread group`);
+  if (!validSignal(sig))
+    return errWhy(t.k, -EINVAL, 'check_kill_permission', `signal ${sig} is not 0 … ${NSIG}`);
   if (sig === 0) return 0;
   sendSignal(sig, target, false, t);
   return 0;
@@ -547,7 +492,14 @@ export function kernSigaction(
   flags: number,
   mask: SigSet,
 ): number {
-  if (sig < 1 || sig > NSIG || sigismember(KERNEL_ONLY, sig)) return -EINVAL;
+  if (sig < 1 || sig > NSIG) return errWhy(t.k, -EINVAL, 'do_sigaction', `signal ${sig} is not 1 … ${NSIG}`);
+  if (sigismember(KERNEL_ONLY, sig))
+    return errWhy(
+      t.k,
+      -EINVAL,
+      'do_sigaction',
+      `signal ${sig} (SIGKILL or SIGSTOP) cannot be caught or ignored`,
+    );
   const p = t.proc;
   p.signal.action[sig] = { handler, flags: flags >>> 0, mask: mask & ~KERNEL_ONLY };
   // Linux: POSIX 3.3.1.3 — setting an ignoring disposition discards what is pending.
@@ -568,7 +520,11 @@ export function kernSigprocmask(t: Thread, how: number, set: SigSet | null): { r
     if (how === SIG_BLOCK) newset = old | nset;
     else if (how === SIG_UNBLOCK) newset = old & ~nset;
     else if (how === SIG_SETMASK) newset = nset;
-    else return { ret: -EINVAL, old };
+    else
+      return {
+        ret: errWhy(t.k, -EINVAL, 'sigprocmask', `how ${how} is not SIG_BLOCK, SIG_UNBLOCK or SIG_SETMASK`),
+        old,
+      };
     setCurrentBlocked(t, newset);
   }
   return { ret: 0, old };

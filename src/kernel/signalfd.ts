@@ -11,23 +11,27 @@
 // (not modelled: timers, children, faults, sigqueue values).
 
 import { EPOLL, O } from '../abi/constants.ts';
+import { SFD, SIGNALFD_SIGINFO_SIZE } from '../abi/signal.ts';
 import type { SysResult } from '../api/syscalls.ts';
-import { ERESTARTSYS } from './entry.ts';
-import { ERRNO, errWhy, failWhy, toResult } from './errors.ts';
+import { ERESTARTSYS, ERRNO, errWhy, failWhy, toResult } from './errors.ts';
 import { File, type FileOperations, type PollTable, pollWait } from './file.ts';
 import { fdlookup, installFd } from './fs.ts';
 import type { Kernel } from './kernel.ts';
 import { finishWait, type MaySleep, prepareToWait, type SysGen, schedule, type Thread } from './sched.ts';
-import { dequeueSignal, type SigQueue, type SigSet, sigmask, sigsetList, sigsetOf } from './signal.ts';
+import {
+  ALL_SIGNALS,
+  dequeueSignal,
+  KERNEL_ONLY,
+  type SigQueue,
+  type SigSet,
+  sigsetList,
+  sigsetOf,
+} from './signal.ts';
 import { newWaitEntry, wakeUp } from './waitqueue.ts';
 
 const { EAGAIN, EINVAL } = ERRNO;
 
-// Linux: include/uapi/linux/signalfd.h — SFD_CLOEXEC = O_CLOEXEC, SFD_NONBLOCK = O_NONBLOCK.
-export const SFD_CLOEXEC = O.O_CLOEXEC;
-export const SFD_NONBLOCK = O.O_NONBLOCK;
-/** Linux: sizeof(struct signalfd_siginfo). */
-export const SIGNALFD_SIGINFO_SIZE = 128;
+const { SFD_CLOEXEC, SFD_NONBLOCK } = SFD;
 
 /** Linux: struct signalfd_ctx. */
 export interface SignalfdCtx {
@@ -38,9 +42,6 @@ export interface SignalfdCtx {
    */
   sigmask: SigSet;
 }
-
-const KILL_STOP = sigmask(9) | sigmask(19);
-const ALL = (1n << 64n) - 1n;
 
 /** Linux: signalfd_poll — IN when the calling thread has a signal of the mask pending. */
 function signalfdPoll(k: Kernel, file: File, pt: PollTable | null): number {
@@ -152,7 +153,7 @@ export function sys_signalfd4(
   if ((flags & ~(SFD_CLOEXEC | SFD_NONBLOCK)) !== 0)
     return failWhy(k, 'EINVAL', 'do_signalfd4', 'flags other than SFD_CLOEXEC, SFD_NONBLOCK');
   // Linux: sigdelsetmask(SIGKILL, SIGSTOP), then signotset.
-  const inverted = ~(sigsetOf(mask) & ~KILL_STOP) & ALL;
+  const inverted = ~(sigsetOf(mask) & ~KERNEL_ONLY) & ALL_SIGNALS;
   if (ufd === -1) {
     const ctx: SignalfdCtx = { id: k.nextId(), sigmask: inverted };
     // Linux: anon_inode_getfile(..., O_RDWR | (flags & O_NONBLOCK)).
@@ -171,5 +172,5 @@ export function sys_signalfd4(
 
 /** The signalfd as plain JSON: the signals it reads. */
 export function snapshotSignalfd(ctx: SignalfdCtx): object {
-  return { id: ctx.id, mask: sigsetList(~ctx.sigmask & ALL) };
+  return { id: ctx.id, mask: sigsetList(~ctx.sigmask & ALL_SIGNALS) };
 }

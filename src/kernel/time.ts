@@ -6,8 +6,7 @@
 // below 2^53 (the API's own limit), where ns in one number would round past 2^53 ns (104 days).
 
 import type { SysResult } from '../api/syscalls.ts';
-import { ERESTART_RESTARTBLOCK } from './entry.ts';
-import { ERRNO, toResult } from './errors.ts';
+import { ERESTART_RESTARTBLOCK, ERRNO, toResult } from './errors.ts';
 import type { Kernel } from './kernel.ts';
 import { type SysGen, sleepUntil, type Thread } from './sched.ts';
 

@@ -143,6 +143,32 @@ function fail(errno: number): { errno: Errno } {
   return { errno: errnoName(errno) as Errno };
 }
 
+/** Linux: NPROTO (AF_MAX), SOCK_MAX, IPPROTO_TCP, IPPROTO_UDP. */
+const NPROTO = 46;
+const SOCK_MAX = 11;
+const IPPROTO_TCP = 6;
+const IPPROTO_UDP = 17;
+
+/**
+ * Hygiene: the families a script may reach on this host. AF_UNIX; AF_UNSPEC and families out of
+ * range, which __sock_create refuses (EAFNOSUPPORT) before anything exists; and a TCP or UDP
+ * socketpair, which inet_create makes and sock_no_socketpair refuses (EOPNOTSUPP) with nothing
+ * bound or sent. Anything else (netlink, packet, a real internet socket) could reach the host's
+ * network as root, and is refused as Unsupported, as the simulated kernel refuses what it lacks.
+ */
+function harmlessFamily(domain: number, type: number, protocol: number, pair: boolean): boolean {
+  if (domain === AF.AF_UNIX || domain === AF.AF_UNSPEC || domain < 0 || domain >= NPROTO) return true;
+  if (!pair || (domain !== AF.AF_INET && domain !== AF.AF_INET6)) return false;
+  const t = type & 0xf;
+  if (t < 0 || t >= SOCK_MAX) return true;
+  return (
+    (t === 1 && (protocol === 0 || protocol === IPPROTO_TCP)) ||
+    (t === 2 && (protocol === 0 || protocol === IPPROTO_UDP)) ||
+    protocol < 0 ||
+    protocol >= 263
+  );
+}
+
 /**
  * The system calls, made in the calling process through koffi (the child's side of the backend),
  * within a `Confinement`.
@@ -245,8 +271,7 @@ export class LinuxCalls implements Syscalls {
     protocol: number,
   ): Promise<SysResult<{ fds: [number, number] }>> {
     checkArgs.socketpair(domain, type, protocol);
-    // Hygiene: only AF_UNIX. Other families (netlink, packet) could reach the host's network as root.
-    if (domain !== AF.AF_UNIX)
+    if (!harmlessFamily(domain, type, protocol, true))
       throw new Unsupported('socketpair', `domain ${nameOf(domain, AF)} (only AF_UNIX)`);
     const buf = Buffer.alloc(8);
     return this.pair(
@@ -258,7 +283,8 @@ export class LinuxCalls implements Syscalls {
 
   async socket(domain: number, type: number, protocol: number): Promise<SysResult> {
     checkArgs.socket(domain, type, protocol);
-    if (domain !== AF.AF_UNIX) throw new Unsupported('socket', `domain ${nameOf(domain, AF)} (only AF_UNIX)`);
+    if (!harmlessFamily(domain, type, protocol, false))
+      throw new Unsupported('socket', `domain ${nameOf(domain, AF)} (only AF_UNIX)`);
     return this.one('socket', await this.sys(NR.socket, false, domain, type | 0, protocol));
   }
 

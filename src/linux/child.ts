@@ -44,6 +44,7 @@ import { readdirSync, readFileSync, readlinkSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { F, O, O_ACCMODE } from '../abi/constants.ts';
 import { errnoName } from '../abi/errno.ts';
+import { SIG, SIG_HOW, SIGRTMIN } from '../abi/signal.ts';
 import { SCRIPT_NOFILE } from '../api/backend.ts';
 import { failed, Unsupported } from '../api/syscalls.ts';
 import type { Confinement, Executor } from './calls.ts';
@@ -53,7 +54,7 @@ import { asyncCallsInFlight, callAsync, libc, NR, sysSync } from './libc.ts';
 import { loadNative } from './native.ts';
 import type { ChildInfo, FinishReport, FromChild, ToChild } from './protocol.ts';
 import { fromWire, isSyscallName, lineReader, toWire } from './protocol.ts';
-import { FULL_MASK, readTaskSignals, SIG, SIG_SETMASK } from './signals.ts';
+import { FULL_MASK, readTaskSignals } from './signals.ts';
 
 /** The fd table size the format prescribes. */
 const CAPACITY = 1024;
@@ -159,12 +160,19 @@ function pause(ms: number): void {
 function blockOtherThreads(): void {
   const others = () =>
     readTaskSignals('self').filter((t) => !scriptTids.has(t.tid) && t.blocked !== FULL_MASK);
-  const todo = others();
+  let todo = others();
   if (todo.length === 0) return;
-  const r = native.installBlocker(SIG.SIGRTMIN);
+  const r = native.installBlocker(SIGRTMIN);
   if (r < 0) throw new Error(`rt_sigaction(SIGRTMIN) for the blocker: ${errnoName(-r)}`);
-  for (const t of todo) sysSync(NR.tgkill, [process.pid, t.tid, SIG.SIGRTMIN]);
-  for (let waited = 0; others().length > 0; waited++) {
+  // A thread Node starts meanwhile (from a thread that does not block everything yet) is found by
+  // the next look and signalled too: each pass signals every thread not yet signalled.
+  const signalled = new Set<number>();
+  for (let waited = 0; todo.length > 0; waited++, todo = others()) {
+    for (const t of todo)
+      if (!signalled.has(t.tid)) {
+        signalled.add(t.tid);
+        sysSync(NR.tgkill, [process.pid, t.tid, SIGRTMIN]);
+      }
     must(
       waited < 2000,
       `threads ${others()
@@ -194,7 +202,7 @@ function resetSignals(): void {
     set(sig, 1);
     set(sig, sig === SIG.SIGPIPE ? 1 : 0);
   }
-  const o = sysSync(NR.rt_sigprocmask, [SIG_SETMASK, Buffer.alloc(8), null, 8]);
+  const o = sysSync(NR.rt_sigprocmask, [SIG_HOW.SIG_SETMASK, Buffer.alloc(8), null, 8]);
   if (o.ret === -1) throw new Error(`rt_sigprocmask: ${errnoName(o.errno)}`);
   native.caughtReset();
 }
@@ -312,6 +320,12 @@ async function setUp(): Promise<{ info: ChildInfo; reserved: Set<number> }> {
   resetSignals();
   const core = Buffer.alloc(RLIMIT.size);
   sysOk(c.setrlimit(RLIMIT_CORE, core), 'setrlimit RLIMIT_CORE 0');
+  // RLIMIT_CORE does not stop a core_pattern that pipes to a crash handler (fs/coredump.c gives a
+  // pipe RLIM_INFINITY); a process that is not dumpable makes no core at all (do_coredump stops at
+  // __get_dumpable). /proc/<pid>/status and stat, which the runner reads, stay readable.
+  const PR_SET_DUMPABLE = 4;
+  const dumpable = sysSync(NR.prctl, [PR_SET_DUMPABLE, 0, 0, 0, 0]);
+  if (dumpable.ret === -1) throw new Error(`prctl(PR_SET_DUMPABLE, 0): ${errnoName(dumpable.errno)}`);
 
   // 2. A copy of the runner's stderr for our own diagnostics, then 0, 1, 2 on /dev/null.
   diagFd = sysOk(c.fcntl(2, F.F_DUPFD_CLOEXEC, fdBase), 'F_DUPFD_CLOEXEC of stderr');
@@ -381,6 +395,9 @@ async function serve(reserved: Set<number>): Promise<void> {
     try {
       if (!isSyscallName(msg.call)) throw new Error(`no such call: ${msg.call}`);
       const calls = thread(msg.thread).calls;
+      // A thread Node started since the last look (from main, whose mask is the script's) could
+      // take a process-directed signal: every thread but the script's blocks all before a kill.
+      if (msg.call === 'kill') blockOtherThreads();
       const method = calls[msg.call] as (...args: unknown[]) => Promise<unknown>;
       const result = await method.apply(calls, msg.args.map(fromWire));
       send({ kind: 'result', id: msg.id, result: toWire(result) });

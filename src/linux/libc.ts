@@ -99,6 +99,7 @@ export const NR = {
   kill: 62,
   fcntl: 72,
   rt_sigpending: 127,
+  prctl: 157,
   gettid: 186,
   epoll_create: 213,
   epoll_wait: 232,

@@ -40,6 +40,7 @@ import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { defaultAction, SIG } from '../abi/signal.ts';
 import type { ProcessHandle } from '../api/backend.ts';
 import { BlocksForever, ProcessKilled, SCRIPT_NOFILE } from '../api/backend.ts';
 import { checkArgs } from '../api/cargs.ts';
@@ -63,7 +64,7 @@ import { Unsupported } from '../api/syscalls.ts';
 import { buildNative } from './native.ts';
 import type { ChildInfo, FinishReport, FromChild, ToChild } from './protocol.ts';
 import { fromWire, lineReader, toWire } from './protocol.ts';
-import { defaultAction, deliverable, processState, SIG } from './signals.ts';
+import { deliverable, processState } from './signals.ts';
 
 /**
  * The first descriptor of the runner's own (Node's) in the child; the script has 3..FD_BASE-1, and

@@ -4,12 +4,7 @@
 // and the runner reads to know when a sent signal has been delivered.
 
 import { readdirSync, readFileSync } from 'node:fs';
-
-/** Linux: arch/x86/include/uapi/asm/signal.h — the signals the backend names itself. */
-export const SIG = { SIGKILL: 9, SIGPIPE: 13, SIGSTOP: 19, SIGRTMIN: 32 } as const;
-
-/** Linux: include/uapi/asm-generic/signal-defs.h. */
-export const SIG_SETMASK = 2;
+import { SIG } from '../abi/signal.ts';
 
 /**
  * A thread's mask with every signal blocked, as the kernel keeps it: SIGKILL and SIGSTOP can never
@@ -17,23 +12,6 @@ export const SIG_SETMASK = 2;
  */
 export const FULL_MASK =
   ~((1n << BigInt(SIG.SIGKILL - 1)) | (1n << BigInt(SIG.SIGSTOP - 1))) & 0xffff_ffff_ffff_ffffn;
-
-/** What a signal does at SIG_DFL (signal(7); Linux: kernel/signal.c SIG_KERNEL_*_MASK). */
-export type DefaultAction = 'term' | 'core' | 'stop' | 'ign' | 'cont';
-
-/** Linux: include/linux/signal.h — sig_kernel_coredump, sig_kernel_stop, sig_kernel_ignore. */
-const CORE = new Set([3, 4, 5, 6, 7, 8, 11, 24, 25, 31]);
-const STOP = new Set([19, 20, 21, 22]);
-const IGNORE = new Set([17, 23, 28]);
-const CONT = 18;
-
-export function defaultAction(sig: number): DefaultAction {
-  if (CORE.has(sig)) return 'core';
-  if (STOP.has(sig)) return 'stop';
-  if (IGNORE.has(sig)) return 'ign';
-  if (sig === CONT) return 'cont';
-  return 'term'; // the rest, real-time signals (32 … 64) included
-}
 
 /** One thread's signal state from /proc/<pid>/task/<tid>/status (masks, bit n - 1 for signal n). */
 export interface TaskSignals {

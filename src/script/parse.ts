@@ -315,6 +315,10 @@ function parseCaught(
   if (raw.thread !== undefined) fail(`caught is the runner's, not a system call: it takes no "thread"`);
   if (raw.bind !== undefined) fail(`caught returns no descriptor to bind`);
   if (unordered) fail(`"unordered" applies only to epoll's events, not to caught`);
+  // A handler's counter exists for signals 1 … 64 only; no kernel answers for another.
+  const sig = args[0];
+  if (sig?.kind === 'int' && (sig.value < 1 || sig.value > NSIG))
+    fail(`caught: signal ${sig.value} has no handler counter (signals are 1 … ${NSIG})`);
   return {
     index,
     call: 'caught',

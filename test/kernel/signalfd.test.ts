@@ -7,11 +7,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EPOLL, EPOLL_CTL } from '../../src/abi/constants.ts';
+import { SFD } from '../../src/abi/signal.ts';
 import { SI_TKILL, SI_USER, SIG, SIG_BLOCK } from '../../src/kernel/signal.ts';
-import { SFD_NONBLOCK } from '../../src/kernel/signalfd.ts';
+
 import { errno, ok, type Sim, withSim } from '../helpers.ts';
 import { datas, ev, pipe } from './helpers.ts';
 
+const { SFD_NONBLOCK } = SFD;
 const { SIGUSR1, SIGUSR2, SIGKILL } = SIG;
 
 /** The records of a signalfd read: [signo, code, pid] of each. */

@@ -229,6 +229,8 @@ describe('malformed signal steps', () => {
       /a signal is one name or number/,
     ],
     ['SIGRTMIN counting down', [{ call: 'kill', args: ['SIGRTMIN-1'] }], /unknown flag "SIGRTMIN-1"/],
+    ['caught of signal 65', [{ call: 'caught', args: [65] }], /signal 65 has no handler counter/],
+    ['caught of signal 0', [{ call: 'caught', args: [0] }], /signal 0 has no handler counter/],
     ['SIGRTMAX counting up', [{ call: 'kill', args: ['SIGRTMAX+1'] }], /unknown flag "SIGRTMAX\+1"/],
     [
       'a signal 65 in a set',

@@ -3,7 +3,7 @@
 // try again after every wake-up. It sleeps through sched.ts's prepareToWait / schedule / finishWait.
 
 import type { EpollEvent } from '../../api/syscalls.ts';
-import { ERRNO } from '../errors.ts';
+import { ERRNO, errWhy } from '../errors.ts';
 import { finishWait, type MaySleep, prepareToWait, type SysGen, schedule, type Thread } from '../sched.ts';
 import { newWaitEntry } from '../waitqueue.ts';
 import type { Eventpoll } from './eventpoll.ts';
@@ -55,7 +55,7 @@ export function epPoll(
   }
   // Linux: checked before every sleep. ep_poll returns -EINTR itself, not an ERESTART code:
   // epoll_wait is never restarted, even under SA_RESTART or with no handler run.
-  if (t.sigpending) return -EINTR;
+  if (t.sigpending) return errWhy(t.k, -EINTR, 'ep_poll', 'a signal is pending for the thread');
   return epPollWait(t, ep, out, maxevents, timeout);
 }
 
@@ -95,6 +95,6 @@ function* epPollWait(
       return 0;
     }
     // Linux: signal_pending(current) before the next sleep (after a wake-up of any kind).
-    if (t.sigpending) return -EINTR;
+    if (t.sigpending) return errWhy(t.k, -EINTR, 'ep_poll', 'a signal is pending for the thread');
   }
 }

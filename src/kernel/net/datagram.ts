@@ -2,8 +2,7 @@
 // accept share — take the head skb, or sleep as an exclusive "receiver" until one comes.
 
 import { EPOLL, SOCK } from '../../abi/constants.ts';
-import { ERESTARTSYS } from '../entry.ts';
-import { ERRNO, errWhy } from '../errors.ts';
+import { ERESTARTSYS, ERRNO, errWhy } from '../errors.ts';
 import { type SysGen, sleepOn, type Thread, type WakeReason, wakeThread } from '../sched.ts';
 import { defineWakeFunction, removeWaitQueue, type WaitQueueHead } from '../waitqueue.ts';
 import type { Skb } from './skbuff.ts';

@@ -14,8 +14,7 @@
 //   Sending needs `wmemAlloc − 1 < sndbuf` before each skb (so the last one may overshoot).
 
 import { EPOLL, SK_SNDBUF_DEFAULT } from '../../abi/constants.ts';
-import { ERESTARTSYS } from '../entry.ts';
-import { ERRNO, errWhy } from '../errors.ts';
+import { ERESTARTSYS, ERRNO, errWhy } from '../errors.ts';
 import type { Kernel } from '../kernel.ts';
 import { type SysGen, sleepOn, type Thread } from '../sched.ts';
 import { newWaitQueue, type WaitQueueHead, waitqueueActive, wakeSkipped, wakeUp } from '../waitqueue.ts';

@@ -24,7 +24,7 @@ import type { Sock } from './sock.ts';
 const { EAFNOSUPPORT, EINVAL, ENOTSOCK } = ERRNO;
 
 // Linux: include/linux/net.h SOCK_MAX (SOCK_PACKET + 1); include/linux/socket.h NPROTO (AF_MAX).
-const SOCK_MAX = 11;
+export const SOCK_MAX = 11;
 const NPROTO = 46;
 
 /** Linux: socket_state (include/uapi/linux/net.h), the values the modelled families use. */

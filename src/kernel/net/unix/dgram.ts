@@ -5,8 +5,7 @@
 // and then waits (or polls) on the peer's peer_wait through its relay entry.
 
 import { EPOLL, PAGE_SIZE, SOCK } from '../../../abi/constants.ts';
-import { ERESTARTSYS } from '../../entry.ts';
-import { ERRNO, errWhy } from '../../errors.ts';
+import { ERESTARTSYS, ERRNO, errWhy } from '../../errors.ts';
 import { copyBytes, type File, type PollTable, pollRequestedEvents, pollWait } from '../../file.ts';
 import type { Kernel } from '../../kernel.ts';
 import type { SysGen, Thread } from '../../sched.ts';

@@ -3,8 +3,7 @@
 // stream poll. unix_stream_connect serves SOCK_SEQPACKET too.
 
 import { EPOLL } from '../../../abi/constants.ts';
-import { ERESTARTSYS } from '../../entry.ts';
-import { ERRNO, errWhy } from '../../errors.ts';
+import { ERESTARTSYS, ERRNO, errWhy } from '../../errors.ts';
 import { copyBytes, type File, type PollTable, pollWait } from '../../file.ts';
 import type { Kernel } from '../../kernel.ts';
 import { type SysGen, sleepOn, type Thread } from '../../sched.ts';

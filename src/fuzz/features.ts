@@ -101,6 +101,66 @@ export const FEATURES = {
       { call: 'close', args: ['$d'] },
     ],
   },
+  'pipe-call': {
+    help: 'pipe (blocking ends: non-blocking at once for the main thread, or a thread group’s private pipe)',
+    probe: [
+      { call: 'pipe', args: [], bind: ['r', 'w'] },
+      { call: 'fcntl_setfl', args: ['$r', 'O_NONBLOCK'] },
+      { call: 'read', args: ['$r', 8] },
+    ],
+  },
+  dup2: {
+    help: 'dup2 and dup3 (O_CLOEXEC, invalid flags, oldfd == newfd) onto live names, 0-2, high and invalid numbers; F_GETFD, F_SETFD, F_GETFL',
+    probe: [
+      { call: 'dup2', args: [0, 899], bind: 'h' },
+      { call: 'dup3', args: [0, '$h', 'O_CLOEXEC'] },
+      { call: 'dup3', args: ['$h', '$h', 0] },
+      { call: 'fcntl', args: ['$h', 'F_GETFD', 0] },
+      { call: 'fcntl', args: ['$h', 'F_GETFL', 0] },
+    ],
+  },
+  'pipe-size': {
+    help: 'fcntl F_SETPIPE_SZ (rounding, below a page, past pipe-max-size, EBUSY) and F_GETPIPE_SZ',
+    probe: [
+      { call: 'pipe2', args: ['O_NONBLOCK'], bind: ['r', 'w'] },
+      { call: 'fcntl', args: ['$w', 'F_SETPIPE_SZ', 5000] },
+      { call: 'fcntl', args: ['$r', 'F_GETPIPE_SZ', 0] },
+    ],
+  },
+  emfile: {
+    help: 'RLIMIT_NOFILE (900): F_DUPFD into the top descriptors up to EMFILE; a flood that fills the table, at the end',
+    probe: [
+      { call: 'fcntl', args: [0, 'F_DUPFD', 899], bind: 'top' },
+      { call: 'fcntl', args: [0, 'F_DUPFD', 899] },
+    ],
+  },
+  'connect-blocking': {
+    help: 'a blocking connect on a thread to a listener whose backlog is full, woken by accept4 or close',
+    probe: [
+      { call: 'socket', args: ['AF_UNIX', 'SOCK_STREAM|SOCK_NONBLOCK', 0], bind: 'l' },
+      { call: 'bind', args: ['$l', '@probe'] },
+      { call: 'listen', args: ['$l', 0] },
+      { call: 'socket', args: ['AF_UNIX', 'SOCK_STREAM|SOCK_NONBLOCK', 0], bind: 'c' },
+      { call: 'connect', args: ['$c', '@probe'] },
+      { call: 'socket', args: ['AF_UNIX', 'SOCK_STREAM', 0], bind: 'k' },
+      { call: 'connect', args: ['$k', '@probe'], thread: 't' },
+      { call: 'accept4', args: ['$l', 'SOCK_NONBLOCK'] },
+      { call: 'join', args: ['t'] },
+    ],
+  },
+  'send-blocking': {
+    help: 'a blocking send on a thread into a full AF_UNIX socket (a datagram queue, a stream send buffer), released by the peer',
+    probe: [
+      { call: 'socket', args: ['AF_UNIX', 'SOCK_DGRAM|SOCK_NONBLOCK', 0], bind: 's' },
+      { call: 'bind', args: ['$s', '@probe'] },
+      { call: 'socket', args: ['AF_UNIX', 'SOCK_DGRAM', 0], bind: 'c' },
+      { call: 'connect', args: ['$c', '@probe'] },
+      ...Array.from({ length: 11 }, () => ({ call: 'write', args: ['$c', 'x'] })),
+      { call: 'write', args: ['$c', 'y'], thread: 't' },
+      { call: 'read', args: ['$s', 8] },
+      { call: 'join', args: ['t'] },
+    ],
+  },
   fcntl: {
     help: 'fcntl_setfl O_NONBLOCK (also how a thread’s blocking files become non-blocking after it)',
     probe: [{ call: 'fcntl_setfl', args: [0, 'O_NONBLOCK'] }],
@@ -135,6 +195,24 @@ export const FEATURES = {
       { call: 'join', args: ['t'] },
     ],
   },
+  signals: {
+    help: 'signals: sigaction, sigprocmask, kill, tgkill to main and to waiting threads, sigpending, caught, signalfd, ppoll/pselect6/epoll_pwait masks',
+    probe: [
+      { call: 'sigaction', args: ['SIGUSR1', 'catch', 'SA_RESTART'] },
+      { call: 'sigprocmask', args: ['SIG_BLOCK', ['SIGUSR2']] },
+      { call: 'sigaction', args: ['SIGUSR2', 'catch', 0] },
+      { call: 'kill', args: ['SIGUSR1'] },
+      { call: 'tgkill', args: ['main', 'SIGUSR2'] },
+      { call: 'sigpending', args: [] },
+      { call: 'caught', args: ['SIGUSR1'] },
+      { call: 'signalfd', args: [-1, ['SIGUSR2'], 'SFD_NONBLOCK'], bind: 's' },
+      { call: 'read_signalfd', args: ['$s', 128] },
+      { call: 'pipe2', args: [0], bind: ['r', 'w'] },
+      { call: 'ppoll', args: [[{ fd: '$r', events: 'POLLIN' }], null, []], thread: 't' },
+      { call: 'tgkill', args: ['t', 'SIGUSR1'] },
+      { call: 'join', args: ['t'] },
+    ],
+  },
   'bad-fds': {
     help: 'invalid descriptors: 9999, -1, 1023, 1024, closed names',
     probe: [{ call: 'close', args: [9999] }],
@@ -143,7 +221,21 @@ export const FEATURES = {
 
 export type Feature = keyof typeof FEATURES;
 
-export const ALL_FEATURES: readonly Feature[] = Object.keys(FEATURES) as Feature[];
+/**
+ * Features a session uses only when `--calls` names them: one whose calls a backend does not
+ * implement yet (the simulated kernel's probe passing is not enough: the Linux backend must do
+ * them too). Drop a feature from here once both do. Signals were here until issue 10 landed on
+ * both backends; they left it after 2 500 differential scripts with signals agreed (seed 7003).
+ */
+export const OPT_IN: ReadonlySet<Feature> = new Set<Feature>([]);
+
+/** Every feature a session may use by default: all but the OPT_IN ones. */
+export const ALL_FEATURES: readonly Feature[] = (Object.keys(FEATURES) as Feature[]).filter(
+  (f) => !OPT_IN.has(f),
+);
+
+/** Every feature, the OPT_IN ones last: what --list and --help show and detectFeatures probes. */
+export const EVERY_FEATURE: readonly Feature[] = [...ALL_FEATURES, ...OPT_IN];
 
 export function isFeature(name: string): name is Feature {
   return Object.hasOwn(FEATURES, name);
@@ -156,15 +248,17 @@ export function parseFeatureList(text: string): Feature[] {
     .map((s) => s.trim())
     .filter((s) => s !== '');
   for (const n of names) {
-    if (!isFeature(n)) throw new Error(`unknown feature "${n}" (known: ${ALL_FEATURES.join(', ')})`);
+    if (!isFeature(n)) throw new Error(`unknown feature "${n}" (known: ${EVERY_FEATURE.join(', ')})`);
   }
   return names as Feature[];
 }
 
 export interface Detection {
-  /** The features whose probe ran to its end. */
+  /** The features whose probe ran to its end, but for OPT_IN ones: a session's default set. */
   readonly supported: ReadonlySet<Feature>;
-  /** The others, with why (the Unsupported message, or another stop). */
+  /** OPT_IN features whose probe ran to its end: used when `--calls` names them. */
+  readonly optIn: ReadonlySet<Feature>;
+  /** The others, with why (the Unsupported message, a call the script runner does not know, or another stop). */
   readonly missing: ReadonlyMap<Feature, string>;
 }
 
@@ -174,12 +268,21 @@ export interface Detection {
  */
 export async function detectFeatures(backend: Backend): Promise<Detection> {
   const supported = new Set<Feature>();
+  const optIn = new Set<Feature>();
   const missing = new Map<Feature, string>();
-  for (const f of ALL_FEATURES) {
+  for (const f of EVERY_FEATURE) {
     const def: FeatureDef = FEATURES[f];
-    const report = await runScript(parseScript({ steps: def.probe }), backend);
+    let script: ReturnType<typeof parseScript>;
+    try {
+      script = parseScript({ steps: def.probe });
+    } catch (e) {
+      // A call the script runner does not know yet (signals, before format v1.1's lands).
+      missing.set(f, `malformed: ${(e as Error).message}`);
+      continue;
+    }
+    const report = await runScript(script, backend);
     if (report.failure) missing.set(f, `${report.failure.kind}: ${report.failure.message}`);
-    else supported.add(f);
+    else (OPT_IN.has(f) ? optIn : supported).add(f);
   }
-  return { supported, missing };
+  return { supported, optIn, missing };
 }

@@ -29,6 +29,7 @@
 // listed in src/fuzz/README.md; each place has a comment starting "Avoided:".
 
 import fc from 'fast-check';
+import { SCRIPT_NOFILE } from '../api/backend.ts';
 import { parseScript } from '../script/parse.ts';
 import type { Json, JsonObject } from '../script/values.ts';
 import { ALL_FEATURES, type Feature } from './features.ts';
@@ -46,7 +47,16 @@ export interface Pick {
 }
 
 export type SockType = 'SOCK_STREAM' | 'SOCK_DGRAM' | 'SOCK_SEQPACKET';
-export type ThreadKind = 'read' | 'epoll' | 'exclusive' | 'accept' | 'poll' | 'select' | 'write';
+export type ThreadKind =
+  | 'read'
+  | 'epoll'
+  | 'exclusive'
+  | 'accept'
+  | 'poll'
+  | 'select'
+  | 'write'
+  | 'connect'
+  | 'send';
 
 export type Action =
   | { readonly op: 'pipe'; readonly direct: boolean; readonly cloexec: boolean }
@@ -63,6 +73,58 @@ export type Action =
   | { readonly op: 'epoll'; readonly how: number }
   | { readonly op: 'open'; readonly path: '/dev/null' | 'tmpfile'; readonly mode: string }
   | { readonly op: 'dup'; readonly fd: Pick }
+  /** pipe(): blocking ends, made non-blocking at once (fcntl_setfl) before anything else uses them. */
+  | { readonly op: 'pipe0' }
+  /**
+   * dup2 or dup3 (with `flags`) of `fd` onto a target chosen by `to`: a live name, `fd` itself,
+   * a slot of the high region, a descriptor 0-2, or a number that is never valid.
+   */
+  | {
+      readonly op: 'dup2';
+      readonly fd: Pick;
+      readonly to: number;
+      readonly call: 'dup2' | 'dup3';
+      readonly flags: string | number;
+    }
+  /** `times` fcntl(F_DUPFD or F_DUPFD_CLOEXEC) from `start`: up to RLIMIT_NOFILE's EMFILE. */
+  | {
+      readonly op: 'dupfd';
+      readonly fd: Pick;
+      readonly start: number;
+      readonly cloexec: boolean;
+      readonly times: number;
+    }
+  /** fcntl F_GETFD, F_SETFD (FD_CLOEXEC or 0) or F_GETFL: what dup, dup2, dup3 installed. */
+  | {
+      readonly op: 'fdflags';
+      readonly fd: Pick;
+      readonly cmd: 'F_GETFD' | 'F_SETFD' | 'F_GETFL';
+      readonly on: boolean;
+    }
+  /** fcntl F_SETPIPE_SZ (size choice) or F_GETPIPE_SZ. */
+  | { readonly op: 'pipesz'; readonly fd: Pick; readonly size: number; readonly get: boolean }
+  /** At the script's end, fill the whole descriptor table, then try every call that opens one. */
+  | { readonly op: 'exhaust' }
+  // Signals (feature `signals`, opt-in): see "Signals" below.
+  | {
+      readonly op: 'sigaction';
+      readonly sig: number;
+      readonly handler: number;
+      readonly flags: readonly string[];
+      readonly mask: number;
+    }
+  | { readonly op: 'sigprocmask'; readonly how: number; readonly set: number }
+  /** kill (process), tgkill main, or tgkill a waiting thread group's thread. */
+  | { readonly op: 'kill'; readonly sig: number; readonly target: number; readonly group: number }
+  | { readonly op: 'sigpending' }
+  | { readonly op: 'caught'; readonly sig: number }
+  /** signalfd: a new one, or (`update`) a new mask for a live one. */
+  | {
+      readonly op: 'signalfd';
+      readonly mask: number;
+      readonly cloexec: boolean;
+      readonly update: Pick | null;
+    }
   | { readonly op: 'close'; readonly fd: Pick }
   | { readonly op: 'setfl'; readonly fd: Pick }
   | { readonly op: 'write'; readonly fd: Pick; readonly size: number; readonly times: number }
@@ -76,10 +138,17 @@ export type Action =
       readonly bits: readonly string[];
       readonly nullEvent: boolean;
     }
-  | { readonly op: 'wait'; readonly ep: Pick; readonly max: number; readonly timeout: number }
+  | {
+      readonly op: 'wait';
+      readonly ep: Pick;
+      readonly max: number;
+      readonly timeout: number;
+      readonly pmask?: number;
+    }
   | {
       readonly op: 'poll';
       readonly entries: readonly { readonly fd: Pick; readonly bits: readonly string[] }[];
+      readonly pmask?: number;
     }
   | {
       readonly op: 'select';
@@ -102,6 +171,8 @@ export type Action =
       /** epoll groups: the trigger sits in an inner epoll nested in the waited one. */
       readonly nest: boolean;
       readonly order: number;
+      /** Signals only: the sigmask choice for ppoll, pselect6 or epoll_pwait instead of the plain call. */
+      readonly pmask?: number;
     }
   | { readonly op: 'wake'; readonly group: number };
 
@@ -184,6 +255,93 @@ const WAKE_SOCK_SIZES = [1, 5, 100, 3776] as const;
 const THREAD_READ_COUNTS = [8, 1, 3, 100, 4096, 65536] as const;
 /** T5 (blocking write): how much the thread writes into the full pipe; at most one pipe's worth. */
 const THREAD_WRITE_SIZES = [1, 100, 4096, 5000, 65536] as const;
+
+/**
+ * The high region: descriptors from HIGH_BASE up to RLIMIT_NOFILE (900, SCRIPT_NOFILE). Only
+ * dup2, dup3 and F_DUPFD with a high start reach it (every other call takes the lowest free
+ * descriptor, and no script holds 860), so the generator knows which of its slots are open: it
+ * binds a name only where the call cannot fail, and F_DUPFD runs into EMFILE with a few dozen
+ * calls instead of 900.
+ */
+const HIGH_BASE = 860;
+const HIGH_SLOTS = [899, 898, 880, 895, 860, 870, 890] as const;
+/** F_DUPFD starts: high ones (the region), low ones (always succeed), and 900 and up (EINVAL). */
+const DUPFD_STARTS = [895, 899, 880, 0, 860, 900, 3, 1023] as const;
+const DUPFD_TIMES = [1, 1, 2, 6, 12, 24, 41] as const;
+/** Numbers dup2 and dup3 can never install at: at or above RLIMIT_NOFILE, or negative (EBADF). */
+const NEVER_FDS = [900, 1023, -1, 9999] as const;
+/** dup3's flags: 0 and O_CLOEXEC, and bits it refuses (O_NONBLOCK's 2048, 1, all of them). */
+const DUP3_FLAGS = ['O_CLOEXEC', 0, 'O_CLOEXEC', 0, 2048, 1, -1] as const;
+/**
+ * F_SETPIPE_SZ sizes: below a page, sizes that round up to a power-of-two number of pages,
+ * pipe-max-size (1 MiB) and just above it (EPERM: the Linux backend lacks CAP_SYS_RESOURCE), 2^31
+ * (EPERM) and above it (rounds to 0: EINVAL), and -1 (an unsigned int: EINVAL). Shrinking below
+ * what a pipe holds is EBUSY.
+ */
+const PIPE_SZ = [
+  4096, 1, 0, 4095, 4097, 8192, 12288, 65536, 65537, 131072, 1048576, 1048577, 2147483648, 2147483649, -1,
+] as const;
+/**
+ * Avoided: growing many pipes. The model accounts pipe-user-pages-soft (16384 pages) as for an
+ * unprivileged user; the Linux backend keeps CAP_SYS_ADMIN, which exempts it. A script makes at
+ * most this many resizes above 64 KiB (each at most 256 pages), which keeps it far below.
+ */
+const MAX_BIG_RESIZES = 8;
+/** The most descriptors any script can hold: what the exhaust flood opens to reach EMFILE. */
+const FLOOD = SCRIPT_NOFILE - 3;
+/**
+ * Blocking stream send: writes of 8000 bytes fill a socketpair's 212992-byte send buffer after 24
+ * (truesize measured on 6.18, reference §5.2): 25 writes make the 25th surely fail with EAGAIN.
+ * A drain reads at most the 192000 bytes surely queued, so it never reaches the woken writer's
+ * bytes whatever the timing, and at least 160000, which brings the charge under a quarter of the
+ * buffer (unix_writable) so the writer is woken.
+ */
+const STREAM_FILL_WRITES = 25;
+const STREAM_DRAIN_READS = [160000, 192000, 176000] as const;
+/** What a blocked sender writes once woken: it fits at once (stream: one skb; dgram: small). */
+const BLOCKED_SEND_SIZES = [1, 100, 3776, 4000, 8000] as const;
+/** Linux: /proc/sys/net/unix/max_dgram_qlen (10): a receiver's queue is full past it. */
+const MAX_DGRAM_QLEN = 10;
+
+// ---- signals (feature `signals`, opt-in until both backends implement them) ----
+//
+// Every signal the generator sends is delivered at a time the script fixes, so the two kernels
+// can agree on when each handler ran:
+//   - to the main thread (tgkill main, or kill while main does not block it: complete_signal
+//     gives a process-directed signal to the target thread when it wants it, and main is the one
+//     running kill), where the handler runs as kill returns;
+//   - to a waiting thread of a thread group (tgkill), followed by `blocked`, whose 50 ms grace
+//     lets it run its handler and either return (EINTR) or restart and wait again;
+//   - kill while every thread blocks it: it stays pending for the process until one thread
+//     unblocks it, synchronously (sigprocmask on main, a p-call's mask as it starts). A kill that
+//     an idle thread could take would run its handler on that thread at a moment no step fixes.
+// No signal whose default action ends the process (SIGUSR1, SIGUSR2, SIGRTMIN+1) is sent before
+// a handler or SIG_IGN is installed for it, and none is ever set back to SIG_DFL; SA_RESETHAND
+// is used only on signals whose default is to ignore them (SIGCHLD, SIGURG, SIGWINCH).
+// A signalfd is read only with read_signalfd (a plain read's bytes carry the sender's pid and uid,
+// which differ between the kernels), so numbers of closed names, which a signalfd may reuse, are
+// used from then on only where nothing is read.
+
+const SIGNALS = ['SIGUSR1', 'SIGUSR2', 'SIGRTMIN+1', 'SIGCHLD', 'SIGURG', 'SIGWINCH'] as const;
+type Sig = (typeof SIGNALS)[number];
+/** Linux: sig_kernel_ignore — at SIG_DFL these are discarded, never fatal. */
+const DEFAULT_IGNORED: ReadonlySet<Sig> = new Set<Sig>(['SIGCHLD', 'SIGURG', 'SIGWINCH']);
+const SIGSETS: readonly (readonly Sig[])[] = [
+  [],
+  ['SIGUSR1'],
+  ['SIGUSR1', 'SIGUSR2'],
+  ['SIGUSR2'],
+  ['SIGRTMIN+1', 'SIGCHLD'],
+  [...SIGNALS],
+  ['SIGCHLD'],
+];
+const HANDLERS = ['catch', 'SIG_IGN', 'SIG_DFL'] as const;
+const SA_FLAGS = ['SA_RESTART', 'SA_NODEFER', 'SA_RESETHAND'] as const;
+/** read_signalfd counts: whole records (128 bytes each), and too small (EINVAL). */
+const SIGFD_READS = [128, 256, 1280, 100, 0, 4096] as const;
+/** A sigmask choice for a p-call: a set, or (the last choice) null, the thread's own mask. */
+const pSigmask = (i: number): readonly Sig[] | null => (i % 8 === 7 ? null : SIGSETS[i % SIGSETS.length]);
+const sigmaskArg = (set: readonly Sig[] | null): Json => (set ? [...set] : null);
 
 const pickArb: fc.Arbitrary<Pick> = fc
   .tuple(fc.nat({ max: 99 }), fc.nat({ max: 63 }))
@@ -315,6 +473,7 @@ function actionArbs(f: ReadonlySet<Feature>): fc.WeightedArbitrary<Action>[] {
         ep: pickArb,
         max: fc.constantFrom(8, 1, 2, 3, 64, 8, 1, 2, 0, -1),
         timeout: fc.constantFrom(0, 0, 0, 0, 1),
+        ...pmaskArb(f),
       }),
     );
   }
@@ -330,6 +489,72 @@ function actionArbs(f: ReadonlySet<Feature>): fc.WeightedArbitrary<Action>[] {
   }
   if (f.has('dup')) add(3, fc.record({ op: fc.constant('dup'), fd: pickArb }));
   add(4, fc.record({ op: fc.constant('close'), fd: pickArb }));
+  if (f.has('pipe-call') && f.has('fcntl')) add(3, fc.record({ op: fc.constant('pipe0') }));
+  if (f.has('dup2')) {
+    add(
+      6,
+      fc.record({
+        op: fc.constant('dup2'),
+        fd: pickArb,
+        to: small,
+        call: fc.constantFrom('dup2' as const, 'dup3' as const),
+        flags: fc.constantFrom<string | number>(...DUP3_FLAGS),
+      }),
+    );
+  }
+  if (f.has('dup2')) {
+    add(
+      3,
+      fc.record({
+        op: fc.constant('fdflags'),
+        fd: pickArb,
+        cmd: fc.constantFrom('F_GETFD' as const, 'F_GETFL' as const, 'F_SETFD' as const),
+        on: chance(50),
+      }),
+    );
+  }
+  if (f.has('emfile')) {
+    add(
+      3,
+      fc.record({
+        op: fc.constant('dupfd'),
+        fd: pickArb,
+        start: small,
+        cloexec: chance(30),
+        times: fc.constantFrom(...DUPFD_TIMES),
+      }),
+    );
+    add(1, fc.record({ op: fc.constant('exhaust') }));
+  }
+  if (f.has('pipe-size')) {
+    add(5, fc.record({ op: fc.constant('pipesz'), fd: pickArb, size: small, get: chance(25) }));
+  }
+  if (f.has('signals')) {
+    add(
+      4,
+      fc.record({
+        op: fc.constant('sigaction'),
+        sig: small,
+        handler: fc.nat({ max: 2 }),
+        flags: fc.subarray([...SA_FLAGS]),
+        mask: small,
+      }),
+    );
+    add(4, fc.record({ op: fc.constant('sigprocmask'), how: fc.nat({ max: 2 }), set: small }));
+    add(8, fc.record({ op: fc.constant('kill'), sig: small, target: fc.nat({ max: 9 }), group: small }));
+    add(2, fc.record({ op: fc.constant('sigpending') }));
+    add(2, fc.record({ op: fc.constant('caught'), sig: small }));
+    add(
+      2,
+      fc.record({
+        op: fc.constant('signalfd'),
+        mask: small,
+        cloexec: chance(30),
+        update: fc.option(pickArb, { freq: 3, nil: null }),
+      }),
+    );
+  }
+
   if (f.has('fcntl')) add(1, fc.record({ op: fc.constant('setfl'), fd: pickArb }));
   add(
     16,
@@ -347,6 +572,7 @@ function actionArbs(f: ReadonlySet<Feature>): fc.WeightedArbitrary<Action>[] {
       fc.record({
         op: fc.constant('poll'),
         entries: fc.array(fc.record({ fd: pickArb, bits: bitsOf(POLL_BITS, 3) }), { maxLength: 6 }),
+        ...pmaskArb(f),
       }),
     );
   }
@@ -376,11 +602,17 @@ function actionArbs(f: ReadonlySet<Feature>): fc.WeightedArbitrary<Action>[] {
         observe: fc.option(fc.record({ ep: small, bits: epollBits }), { freq: 3, nil: null }),
         nest: chance(30),
         order: small,
+        ...pmaskArb(f),
       }),
     );
     add(5, fc.record({ op: fc.constant('wake'), group: small }));
   }
   return arbs;
+}
+
+/** With signals, a sigmask choice that turns poll, select and epoll_wait into their p-calls. */
+function pmaskArb(f: ReadonlySet<Feature>): { pmask?: fc.Arbitrary<number | undefined> } {
+  return f.has('signals') ? { pmask: fc.option(small, { freq: 2, nil: undefined }) } : {};
 }
 
 /** The action lists for scripts with these features. */
@@ -396,7 +628,7 @@ export function scriptArbitrary(opts: GenOptions = {}): fc.Arbitrary<JsonObject>
 
 // ---- the model: names and files ----
 
-type Kind = 'pipe-r' | 'pipe-w' | 'stream' | 'dgram' | 'seqpacket' | 'efd' | 'epoll' | 'file';
+type Kind = 'pipe-r' | 'pipe-w' | 'stream' | 'dgram' | 'seqpacket' | 'efd' | 'epoll' | 'file' | 'sigfd';
 
 const SOCKET_KINDS: readonly Kind[] = ['stream', 'dgram', 'seqpacket'];
 
@@ -428,6 +660,12 @@ interface Group {
   readonly blocking: readonly string[];
   /** Private names and their files, public after the joins. */
   readonly publish: readonly [string, Obj][];
+  /** Ask `blocked` of each thread before the waking step (both kernels must say 1). */
+  readonly probe?: boolean;
+  /** The listener whose queue the group fills (connect groups): public after the joins. */
+  readonly listener?: Obj;
+  /** A signal was sent to one of its threads: its call may have ended early (EINTR). */
+  signalled?: boolean;
 }
 
 class Builder {
@@ -444,6 +682,22 @@ class Builder {
   private readonly groups: Group[] = [];
   /** Blocking private files never made public (when fcntl is not available). */
   private leftovers = 0;
+  /** The high region's open slots (see HIGH_BASE), and the name each holds. */
+  private readonly high = new Map<number, string>();
+  /** F_SETPIPE_SZ calls above 64 KiB so far (MAX_BIG_RESIZES). */
+  private bigResizes = 0;
+  /** An exhaust action was seen: the flood ends the script (finish). */
+  private exhaust = false;
+  /** Signals: each one's disposition (absent: SIG_DFL), as the script's sigactions set them. */
+  private readonly disp = new Map<Sig, 'catch' | 'SIG_IGN' | 'SIG_DFL'>();
+  /** The main thread's blocked mask. */
+  private readonly mainMask = new Set<Sig>();
+  /** Each script thread's own mask: main's at the step that first named it. */
+  private readonly threadMasks = new Map<string, ReadonlySet<Sig>>();
+  /** The mask a waiting thread's p-call put in force, until its join. */
+  private readonly callMasks = new Map<string, ReadonlySet<Sig>>();
+  /** A signalfd was made: closed names' numbers may denote one (see "signals"). */
+  private signalfds = false;
 
   constructor(readonly f: ReadonlySet<Feature>) {}
 
@@ -452,6 +706,9 @@ class Builder {
   }
 
   private emit(step: JsonObject): void {
+    const t = step.thread;
+    // A new thread starts with the main thread's mask (script-format.md, "Signals").
+    if (typeof t === 'string' && !this.threadMasks.has(t)) this.threadMasks.set(t, new Set(this.mainMask));
     this.steps.push(step);
   }
 
@@ -468,7 +725,7 @@ class Builder {
 
   /** Whether a reused descriptor number might denote a private file right now. */
   private get unsafeAliases(): boolean {
-    return this.groups.length > 0 || this.leftovers > 0;
+    return this.groups.length > 0 || this.leftovers > 0 || this.signalfds;
   }
 
   /**
@@ -727,9 +984,69 @@ class Builder {
           this.live.delete(r.name);
           r.obj.names.delete(r.name);
           this.closed.push(r.name);
+          for (const [slot, name] of this.high) if (name === r.name) this.high.delete(slot);
         }
         return;
       }
+      case 'pipe0': {
+        // Its ends are blocking: they become non-blocking before any other step can use them.
+        const n = this.next();
+        const [r, w] = [`r${n}`, `w${n}`];
+        this.emit({ call: 'pipe', args: [], bind: [r, w] });
+        this.emit({ call: 'fcntl_setfl', args: [`$${r}`, 'O_NONBLOCK'] });
+        this.emit({ call: 'fcntl_setfl', args: [`$${w}`, 'O_NONBLOCK'] });
+        this.open(r, 'pipe-r');
+        this.open(w, 'pipe-w');
+        return;
+      }
+      case 'dup2':
+        this.dup2(a);
+        return;
+      case 'dupfd':
+        this.dupfd(a);
+        return;
+      case 'fdflags': {
+        // F_SETFD changes only the descriptor's close-on-exec flag: harmless on any number.
+        const r = this.pick(a.fd, () => true);
+        if (!r) return;
+        const arg = a.cmd === 'F_SETFD' && a.on ? 'FD_CLOEXEC' : 0;
+        this.emit({ call: 'fcntl', args: [r.arg, a.cmd, arg] });
+        return;
+      }
+      case 'pipesz': {
+        const isPipe = (o: Obj) => o.kind === 'pipe-r' || o.kind === 'pipe-w';
+        if (a.fd.from === 'live' && ![...this.live.values()].some(isPipe) && this.f.has('pipe')) {
+          // No pipe yet: make one, as pickEpoll makes an epoll (any other file is only EBADF).
+          const n = this.next();
+          this.emit({ call: 'pipe2', args: ['O_NONBLOCK'], bind: [`r${n}`, `w${n}`] });
+          this.open(`r${n}`, 'pipe-r');
+          this.open(`w${n}`, 'pipe-w');
+        }
+        const r = this.pick(a.fd, isPipe);
+        if (!r) return;
+        if (a.get) {
+          this.emit({ call: 'fcntl', args: [r.arg, 'F_GETPIPE_SZ', 0] });
+          return;
+        }
+        let size: number = PIPE_SZ[a.size % PIPE_SZ.length];
+        if (size > 65536 && size <= 1048576 && this.bigResizes++ >= MAX_BIG_RESIZES) size = 4096;
+        // Sometimes bytes go in first through the write end, so a shrink may find them (EBUSY).
+        if (r.obj?.kind === 'pipe-w' && size <= 8192 && a.size % 3 === 0)
+          this.emit({ call: 'write', args: [r.arg, this.payload('pipe-w', 0, [12289])] });
+        this.emit({ call: 'fcntl', args: [r.arg, 'F_SETPIPE_SZ', size] });
+        return;
+      }
+      case 'exhaust':
+        this.exhaust = true;
+        return;
+      case 'sigaction':
+      case 'sigprocmask':
+      case 'kill':
+      case 'sigpending':
+      case 'caught':
+      case 'signalfd':
+        if (this.f.has('signals')) this.signal(a);
+        return;
       case 'setfl': {
         const r = this.pick(a.fd, () => true);
         if (!r) return;
@@ -749,6 +1066,10 @@ class Builder {
       case 'read': {
         const r = this.pick(a.fd, (o) => o.kind !== 'pipe-w' && o.kind !== 'epoll' && !o.listen);
         if (!r) return;
+        if (r.obj?.kind === 'sigfd') {
+          this.emit({ call: 'read_signalfd', args: [r.arg, SIGFD_READS[a.size % SIGFD_READS.length]] });
+          return;
+        }
         this.emit({ call: 'read', args: [r.arg, this.readCount(r.obj?.kind, a.size)] });
         return;
       }
@@ -770,6 +1091,10 @@ class Builder {
       case 'wait': {
         const ep = this.pickEpoll(a.ep);
         if (!ep) return;
+        if (a.pmask !== undefined && this.f.has('signals')) {
+          this.emit({ call: 'epoll_pwait', args: [ep.arg, a.max, a.timeout, sigmaskArg(pSigmask(a.pmask))] });
+          return;
+        }
         this.emit({ call: 'epoll_wait', args: [ep.arg, a.max, a.timeout] });
         return;
       }
@@ -778,6 +1103,10 @@ class Builder {
           const r = this.pick(e.fd, () => true, 'observe');
           return r ? [{ fd: r.arg, events: pollMask(e.bits) }] : [];
         });
+        if (a.pmask !== undefined && this.f.has('signals')) {
+          this.emit({ call: 'ppoll', args: [list, { sec: 0, nsec: 0 }, sigmaskArg(pSigmask(a.pmask))] });
+          return;
+        }
         this.emit({ call: 'poll', args: [list, 0] });
         return;
       }
@@ -816,6 +1145,258 @@ class Builder {
     if (obj?.listen) obj.listen.tainted = true;
   }
 
+  /**
+   * Name `name` now denotes `obj`'s file (a dup2 or dup3 installed it at that name's number):
+   * the file it denoted loses the name, as Linux's do_dup2 closes it silently.
+   */
+  private rebind(name: string, obj: Obj): void {
+    const before = this.live.get(name);
+    before?.names.delete(name);
+    obj.names.add(name);
+    this.live.set(name, obj);
+  }
+
+  /**
+   * dup2 / dup3. The target is a live name (its file is closed silently and the name now
+   * denotes the source's file), the source itself (dup2 returns it, dup3 says EINVAL), a slot of
+   * the high region, 0-2 (the process's /dev/null, replaced as a shell's redirection would), or
+   * a number that is never valid (EBADF). A source the model does not know (raw, closed) only
+   * meets itself or a never-valid number: installing it anywhere else could put an unknown file
+   * (even a thread group's private blocking one) behind a public name.
+   */
+  private dup2(a: Extract<Action, { op: 'dup2' }>): void {
+    const src = this.pick(a.fd, () => true);
+    if (!src) return;
+    const emit = (to: Json, bind?: string) => {
+      const args = a.call === 'dup2' ? [src.arg, to] : [src.arg, to, a.flags];
+      this.emit(bind ? { call: a.call, args, bind } : { call: a.call, args });
+    };
+    // dup3's flags: anything but 0 and O_CLOEXEC is EINVAL, and then nothing changes.
+    const valid = a.call === 'dup2' || a.flags === 0 || a.flags === 'O_CLOEXEC';
+    const never = NEVER_FDS[(a.to >> 3) % NEVER_FDS.length];
+    const choice = src.obj ? a.to % 8 : a.to % 2 === 0 ? 2 : 5;
+    switch (choice) {
+      case 0:
+      case 1: {
+        const dst = this.pick({ from: 'live', i: a.to >> 3 }, () => true, 'close');
+        if (!dst?.name || !src.obj) return;
+        emit(dst.arg);
+        if (valid && dst.name !== src.name) this.rebind(dst.name, src.obj);
+        return;
+      }
+      case 2:
+        emit(src.arg);
+        return;
+      case 3:
+      case 4:
+      case 7: {
+        const slot = HIGH_SLOTS[(a.to >> 3) % HIGH_SLOTS.length];
+        const holder = this.high.get(slot);
+        if (!src.obj || !valid) {
+          emit(slot);
+        } else if (holder) {
+          emit(slot);
+          this.rebind(holder, src.obj);
+        } else {
+          const name = `h${this.next()}`;
+          emit(slot, name);
+          this.share(name, src.obj);
+          this.high.set(slot, name);
+        }
+        return;
+      }
+      case 6:
+        // Only live sources reach here; 0-2 stay some public, non-blocking file for good (never a
+        // signalfd, which raw reads of 0-2 would read).
+        emit(src.obj?.kind === 'sigfd' ? never : (a.to >> 3) % 3);
+        return;
+      default:
+        emit(never);
+        return;
+    }
+  }
+
+  /**
+   * fcntl F_DUPFD / F_DUPFD_CLOEXEC, `times` over: from a low start it always succeeds; from a
+   * high one it takes the region's lowest free slot at or above the start, and says EMFILE when
+   * none is left; from 900 up it is EINVAL.
+   */
+  private dupfd(a: Extract<Action, { op: 'dupfd' }>): void {
+    const src = this.pick(a.fd, () => true);
+    if (!src) return;
+    const start = DUPFD_STARTS[a.start % DUPFD_STARTS.length];
+    const cmd = a.cloexec ? 'F_DUPFD_CLOEXEC' : 'F_DUPFD';
+    // An unknown source could land an unknown file in the region: only never-valid starts.
+    const from = src.obj ? start : start < SCRIPT_NOFILE ? SCRIPT_NOFILE : start;
+    for (let i = 0; i < a.times; i++) {
+      const step: JsonObject = { call: 'fcntl', args: [src.arg, cmd, from] };
+      if (src.obj && from < SCRIPT_NOFILE) {
+        let slot: number | undefined;
+        if (from >= HIGH_BASE) {
+          for (let n = from; n < SCRIPT_NOFILE; n++) {
+            if (!this.high.has(n)) {
+              slot = n;
+              break;
+            }
+          }
+          if (slot === undefined) {
+            this.emit(step); // EMFILE
+            continue;
+          }
+        }
+        const name = `h${this.next()}`;
+        step.bind = name;
+        this.share(name, src.obj);
+        if (slot !== undefined) this.high.set(slot, name);
+      }
+      this.emit(step);
+    }
+  }
+
+  /**
+   * The exhaust flood, last in a script: F_DUPFD of 0 until every descriptor below
+   * RLIMIT_NOFILE is open (the calls past that point say EMFILE), then every call that opens
+   * descriptors (EMFILE), then one descriptor freed: pipe2 and socketpair still fail for want of a
+   * second one, and accept4 (the connection is still queued) or F_DUPFD takes it. Nothing is bound: the generator does not know where the table
+   * fills up, and nothing comes after.
+   */
+  private flood(): void {
+    for (let i = 0; i < FLOOD; i++) this.emit({ call: 'fcntl', args: [0, 'F_DUPFD', 0] });
+    const opens: JsonObject[] = [];
+    const f = this.f;
+    if (f.has('pipe')) opens.push({ call: 'pipe2', args: ['O_NONBLOCK'] });
+    if (f.has('pipe-call')) opens.push({ call: 'pipe', args: [] });
+    const pairType = (['SOCK_STREAM', 'SOCK_DGRAM', 'SOCK_SEQPACKET'] as const).find((t) =>
+      f.has(pairFeature(t)),
+    );
+    if (pairType) opens.push({ call: 'socketpair', args: ['AF_UNIX', `${pairType}|SOCK_NONBLOCK`, 0] });
+    const types = socketTypes(f);
+    if (types.length) opens.push({ call: 'socket', args: ['AF_UNIX', `${types[0]}|SOCK_NONBLOCK`, 0] });
+    if (f.has('eventfd')) opens.push({ call: 'eventfd', args: [0, 'EFD_NONBLOCK'] });
+    if (f.has('epoll')) opens.push({ call: 'epoll_create1', args: [0] });
+    if (f.has('open')) opens.push({ call: 'open', args: ['/dev/null', 'O_RDWR'] });
+    if (f.has('dup')) opens.push({ call: 'dup', args: [0] });
+    // Linux: do_accept reserves the descriptor first: EMFILE, and the connection stays queued.
+    const l = this.pristineListener(0);
+    if (l?.listen) opens.push({ call: 'accept4', args: [`$${[...l.names][0]}`, 'SOCK_NONBLOCK'] });
+    for (const s of opens) this.emit(s);
+    // 899 is surely open now: the flood filled every slot the high region left.
+    this.emit({ call: 'close', args: [SCRIPT_NOFILE - 1] });
+    for (const s of opens) if (s.call === 'pipe2' || s.call === 'socketpair') this.emit(s);
+    // The connection the EMFILE accept4 left queued takes the freed descriptor (or EAGAIN).
+    for (const s of opens) if (s.call === 'accept4') this.emit(s);
+    this.emit({ call: 'fcntl', args: [0, 'F_DUPFD', 0] });
+    this.emit({ call: 'fcntl', args: [0, 'F_DUPFD', 0] });
+  }
+
+  // ---- signals ----
+
+  /** Whether delivering `sig` now could never end the process (see "signals" above). */
+  private deliverable(sig: Sig): boolean {
+    return DEFAULT_IGNORED.has(sig) || (this.disp.get(sig) ?? 'SIG_DFL') !== 'SIG_DFL';
+  }
+
+  /** Whether every script thread blocks `sig` (a waiting one both with its own and its call's mask). */
+  private everyThreadBlocks(sig: Sig): boolean {
+    for (const [t, m] of this.threadMasks) {
+      if (!m.has(sig)) return false;
+      const call = this.callMasks.get(t);
+      if (call && !call.has(sig)) return false;
+    }
+    return true;
+  }
+
+  private signal(
+    a: Extract<Action, { op: 'sigaction' | 'sigprocmask' | 'kill' | 'sigpending' | 'caught' | 'signalfd' }>,
+  ): void {
+    switch (a.op) {
+      case 'sigaction': {
+        const sig = SIGNALS[a.sig % SIGNALS.length];
+        let handler: (typeof HANDLERS)[number] = HANDLERS[a.handler % HANDLERS.length];
+        // Never back to SIG_DFL for a signal whose default ends the process; SA_RESETHAND does
+        // that too, so it is kept for the signals whose default is to ignore them.
+        if (handler === 'SIG_DFL' && !DEFAULT_IGNORED.has(sig)) handler = 'catch';
+        const flags = a.flags.filter((x) => x !== 'SA_RESETHAND' || DEFAULT_IGNORED.has(sig));
+        const args: Json[] = [sig, handler, mask(flags)];
+        if (a.mask % 3) args.push([...SIGSETS[a.mask % SIGSETS.length]]);
+        this.emit({ call: 'sigaction', args });
+        this.disp.set(sig, handler);
+        return;
+      }
+      case 'sigprocmask': {
+        const how = (['SIG_BLOCK', 'SIG_UNBLOCK', 'SIG_SETMASK'] as const)[a.how % 3];
+        const set = pSigmask(a.set);
+        this.emit({ call: 'sigprocmask', args: [how, set ? [...set] : null] });
+        if (set === null) return;
+        if (how === 'SIG_SETMASK') this.mainMask.clear();
+        for (const sig of set) {
+          if (how === 'SIG_UNBLOCK') this.mainMask.delete(sig);
+          else this.mainMask.add(sig);
+        }
+        return;
+      }
+      case 'kill': {
+        const sig = SIGNALS[a.sig % SIGNALS.length];
+        const target = a.target % 10;
+        if (!this.deliverable(sig)) {
+          // A handler first (with or without SA_RESTART), rather than no signal at all.
+          this.emit({ call: 'sigaction', args: [sig, 'catch', target % 2 ? 'SA_RESTART' : 0] });
+          this.disp.set(sig, 'catch');
+        }
+        if (target >= 4 && this.groups.length) {
+          const group = this.groups[a.group % this.groups.length];
+          const t = group.threads[a.group % group.threads.length];
+          this.emit({ call: 'tgkill', args: [t, sig] });
+          this.emit({ call: 'blocked', args: [t] });
+          group.signalled = true;
+          return;
+        }
+        if (target < 3 && (!this.mainMask.has(sig) || this.everyThreadBlocks(sig))) {
+          this.emit({ call: 'kill', args: [sig] });
+          return;
+        }
+        this.emit({ call: 'tgkill', args: ['main', sig] });
+        return;
+      }
+      case 'sigpending':
+        this.emit({ call: 'sigpending', args: [] });
+        return;
+      case 'caught':
+        this.emit({ call: 'caught', args: [SIGNALS[a.sig % SIGNALS.length]] });
+        return;
+      case 'signalfd': {
+        const set = [...SIGSETS[a.mask % SIGSETS.length]];
+        const flags = a.cloexec ? 'SFD_NONBLOCK|SFD_CLOEXEC' : 'SFD_NONBLOCK';
+        const old = a.update && this.pick(a.update, (o) => o.kind === 'sigfd');
+        if (old) {
+          // A new mask for a signalfd returns that descriptor; for any other file, EINVAL.
+          this.emit({ call: 'signalfd', args: [old.arg, set, flags] });
+          return;
+        }
+        const name = `sf${this.next()}`;
+        this.emit({ call: 'signalfd', args: [-1, set, flags], bind: name });
+        this.open(name, 'sigfd');
+        this.signalfds = true;
+        return;
+      }
+    }
+  }
+
+  /**
+   * A thread group's p-call mask (undefined: the plain call), recorded until the join. The
+   * thread's own mask is main's now (the p-call step is the one that first names it).
+   */
+  private pcallMaskAfterNaming(
+    a: Extract<Action, { op: 'thread' }>,
+    t: string,
+  ): readonly Sig[] | null | undefined {
+    if (a.pmask === undefined || !this.f.has('signals')) return undefined;
+    const set = pSigmask(a.pmask);
+    if (!this.threadMasks.has(t)) this.threadMasks.set(t, new Set(this.mainMask));
+    if (set) this.callMasks.set(t, new Set(set));
+    return set;
+  }
+
   // ---- thread groups ----
 
   private startGroup(a: Extract<Action, { op: 'thread' }>): void {
@@ -840,6 +1421,12 @@ class Builder {
         return;
       case 'write':
         this.writeGroup(g, a);
+        return;
+      case 'connect':
+        this.connectGroup(g, a);
+        return;
+      case 'send':
+        this.sendGroup(g, a);
         return;
     }
   }
@@ -868,6 +1455,12 @@ class Builder {
   ): { r: string; w: string; rObj: Obj; wObj: Obj; names: string[] } {
     const nb = (flag: string) => (nonblock ? flag : '');
     const join = (...xs: string[]) => xs.filter(Boolean).join('|') || 0;
+    if (kind === 'pipe' && !nonblock && this.f.has('pipe-call') && this.next() % 2) {
+      // pipe(): the same blocking pair as pipe2(0).
+      const [r, w] = [`${g}r`, `${g}w`];
+      this.emit({ call: 'pipe', args: [], bind: [r, w] });
+      return { r, w, rObj: newObj(r, 'pipe-r'), wObj: newObj(w, 'pipe-w'), names: [r, w] };
+    }
     if (kind === 'pipe' || kind === 'pipe-direct') {
       const [r, w] = [`${g}r`, `${g}w`];
       this.emit({
@@ -922,7 +1515,10 @@ class Builder {
     return `t${g.slice(1)}x${k}`;
   }
 
-  /** T1: one thread blocks in read on a private blocking file; a write to its peer wakes it. */
+  /**
+   * T1: one thread blocks in read on a private blocking file; a write to its peer wakes it.
+   * With `nest` (and dup2), the read's descriptor is replaced while it waits.
+   */
   private readGroup(g: string, a: Extract<Action, { op: 'thread' }>): void {
     const kinds = this.privateKinds();
     if (!kinds.length) return;
@@ -935,12 +1531,20 @@ class Builder {
         ? [8, 16, 8][a.size % 3]
         : THREAD_READ_COUNTS[a.size % THREAD_READ_COUNTS.length];
     this.emit({ call: 'read', args: [`$${p.r}`, count], thread: t });
+    // The descriptor a thread is blocked on, replaced under it: dup2 puts the peer's file at the
+    // read end's number. The blocked read keeps its own reference (fdget in a process with
+    // several threads takes one), so it still waits and the write still wakes it; the read
+    // end's file goes when the read returns (its epoll registrations with it).
+    const replace = this.f.has('dup2') && a.nest && p.r !== p.w;
+    if (replace) this.emit({ call: 'dup2', args: [`$${p.w}`, `$${p.r}`] });
+    if (replace) p.wObj.names.add(p.r);
     this.groups.push({
       wake: [this.wakeWrite(kind, p.w, a.size)],
       threads: [t],
       order: a.order,
       blocking: p.names,
-      publish: pairs(p),
+      publish: replace ? [...p.wObj.names].map((n): [string, Obj] => [n, p.wObj]) : pairs(p),
+      probe: replace,
     });
   }
 
@@ -984,7 +1588,13 @@ class Builder {
     for (let k = 0; k < n; k++) {
       const t = this.threadName(g, k);
       threads.push(t);
-      this.emit({ call: 'epoll_wait', args: [`$${ep}`, [8, 1, 2][(a.size + k) % 3], -1], thread: t });
+      const max = [8, 1, 2][(a.size + k) % 3];
+      const pm = this.pcallMaskAfterNaming(a, t);
+      this.emit(
+        pm === undefined
+          ? { call: 'epoll_wait', args: [`$${ep}`, max, -1], thread: t }
+          : { call: 'epoll_pwait', args: [`$${ep}`, max, -1, sigmaskArg(pm)], thread: t },
+      );
     }
     this.groups.push({
       wake: [this.wakeWrite(kind, p.w, a.size)],
@@ -1083,13 +1693,25 @@ class Builder {
     const p = this.privateFile(g, kind, true);
     this.observe(a, p.r);
     const t = this.threadName(g);
+    // The thread is named (and takes main's mask) before its p-call's mask is recorded.
+    const pm = this.pcallMaskAfterNaming(a, t);
     if (a.kind === 'poll') {
       const extra = pollMask(a.bits.map((b) => b.replace('EPOLL', 'POLL')).filter((b) => b in POLL_NAMES));
       const events = extra === '0' ? 'POLLIN' : `POLLIN|${extra}`;
-      this.emit({ call: 'poll', args: [[{ fd: `$${p.r}`, events }], -1], thread: t });
+      const list = [{ fd: `$${p.r}`, events }];
+      this.emit(
+        pm === undefined
+          ? { call: 'poll', args: [list, -1], thread: t }
+          : { call: 'ppoll', args: [list, null, sigmaskArg(pm)], thread: t },
+      );
     } else {
       const except = a.variant % 2 ? [`$${p.r}`] : null;
-      this.emit({ call: 'select', args: ['max+1', [`$${p.r}`], null, except, null], thread: t });
+      const sets = [[`$${p.r}`], null, except];
+      this.emit(
+        pm === undefined
+          ? { call: 'select', args: ['max+1', ...sets, null], thread: t }
+          : { call: 'pselect6', args: ['max+1', ...sets, null, sigmaskArg(pm)], thread: t },
+      );
     }
     this.groups.push({
       wake: [this.wakeWrite(kind, p.w, a.size)],
@@ -1102,7 +1724,8 @@ class Builder {
 
   /**
    * T5: the main thread fills a private blocking pipe (65536 bytes fit an empty one exactly),
-   * a thread blocks writing more; a read of the whole pipe makes room and wakes it.
+   * a thread blocks writing more; a read of the whole pipe makes room and wakes it, or
+   * F_SETPIPE_SZ does.
    */
   private writeGroup(g: string, a: Extract<Action, { op: 'thread' }>): void {
     if (!this.f.has('pipe')) return;
@@ -1112,17 +1735,160 @@ class Builder {
     const t = this.threadName(g);
     const size = THREAD_WRITE_SIZES[a.size % THREAD_WRITE_SIZES.length];
     this.emit({ call: 'write', args: [`$${p.w}`, { fill: 'g', len: size }], thread: t });
+    // Or growing the pipe makes room: pipe_resize_ring wakes its writers, and 16 new slots
+    // take any of THREAD_WRITE_SIZES at once.
+    const grow = this.f.has('pipe-size') && a.variant % 3 === 2 && this.bigResizes++ < MAX_BIG_RESIZES;
     this.groups.push({
-      wake: [{ call: 'read', args: [`$${p.r}`, 65536] }],
+      wake: [
+        grow
+          ? { call: 'fcntl', args: [`$${p.w}`, 'F_SETPIPE_SZ', 131072] }
+          : { call: 'read', args: [`$${p.r}`, 65536] },
+      ],
       threads: [t],
       order: a.order,
       blocking: p.names,
       publish: pairs(p),
+      probe: grow,
     });
+  }
+
+  /**
+   * T6: a blocking connect to a private listener whose backlog is full (backlog + 1 connections
+   * queued: Linux's unix_recvq_full is `>`); an accept4 on the main thread takes one connection
+   * and wakes it (unix_accept wakes peer_wait), or the listener's close does (ECONNREFUSED).
+   * One blocked connect per listener: several would race for the one freed place.
+   */
+  private connectGroup(g: string, a: Extract<Action, { op: 'thread' }>): void {
+    const types = (['SOCK_STREAM', 'SOCK_SEQPACKET'] as const).filter((t) => this.f.has(listenFeature(t)));
+    if (!types.length) return;
+    const type = types[a.variant % types.length];
+    const kind = sockKind(type);
+    const l = `${g}l`;
+    const address = this.freshAddress();
+    this.emit({ call: 'socket', args: ['AF_UNIX', `${type}|SOCK_NONBLOCK`, 0], bind: l });
+    this.emit({ call: 'bind', args: [`$${l}`, address] });
+    const backlog = [0, 1, 2][a.size % 3];
+    this.emit({ call: 'listen', args: [`$${l}`, backlog] });
+    const publish: [string, Obj][] = [];
+    for (let i = 0; i <= backlog; i++) {
+      const c = `${g}c${i}`;
+      this.emit({ call: 'socket', args: ['AF_UNIX', `${type}|SOCK_NONBLOCK`, 0], bind: c });
+      this.emit({ call: 'connect', args: [`$${c}`, address] });
+      publish.push([c, newObj(c, kind)]);
+    }
+    if (a.variant % 2) {
+      // One more non-blocking connect: the queue is full, EAGAIN.
+      const c = `${g}cx`;
+      this.emit({ call: 'socket', args: ['AF_UNIX', `${type}|SOCK_NONBLOCK`, 0], bind: c });
+      this.emit({ call: 'connect', args: [`$${c}`, address] });
+      publish.push([c, newObj(c, kind)]);
+    }
+    const kb = `${g}kb`;
+    this.emit({ call: 'socket', args: ['AF_UNIX', type, 0], bind: kb });
+    publish.push([kb, newObj(kb, kind)]);
+    this.observe(a, l);
+    const t = this.threadName(g);
+    this.emit({ call: 'connect', args: [`$${kb}`, address], thread: t });
+    const lObj = newObj(l, kind);
+    let wake: JsonObject;
+    if (a.order % 4 === 3) {
+      wake = { call: 'close', args: [`$${l}`] };
+      this.closed.push(l);
+    } else {
+      const acc = `${g}acc`;
+      wake = { call: 'accept4', args: [`$${l}`, 'SOCK_NONBLOCK'], bind: acc };
+      publish.push([acc, newObj(acc, kind)], [l, lObj]);
+      // backlog + 1 queued, one accepted, the woken connect's queued: backlog + 1 again.
+      lObj.listen = { address, backlog, pendingMin: backlog + 1, pendingMax: backlog + 1, tainted: false };
+    }
+    this.groups.push({
+      wake: [wake],
+      threads: [t],
+      order: a.order,
+      blocking: [kb],
+      publish,
+      probe: true,
+      listener: lObj.listen ? lObj : undefined,
+    });
+  }
+
+  /**
+   * T7: a blocking send on a full AF_UNIX socket, released by the peer.
+   * - datagram (to a bound server not connected back): MAX_DGRAM_QLEN + 1 datagrams fill the
+   *   server's queue (a send waits while it holds more than max_dgram_qlen); the server's read
+   *   of one wakes the sender (unix_dgram_recvmsg wakes peer_wait), whose datagram goes last,
+   *   or the server's close does;
+   * - stream (a socketpair): STREAM_FILL_WRITES writes of 8000 bytes fill the send buffer while
+   *   the end is non-blocking, then it is made blocking and a thread writes; the peer reads
+   *   STREAM_DRAIN_READS bytes in one read (see there), or closes (ECONNRESET: data was unread).
+   */
+  private sendGroup(g: string, a: Extract<Action, { op: 'thread' }>): void {
+    const variants: ('dgram' | 'stream')[] = [];
+    if (this.f.has('socket-dgram')) variants.push('dgram');
+    if (this.f.has('socketpair-stream') && this.f.has('fcntl')) variants.push('stream');
+    if (!variants.length) return;
+    const t = this.threadName(g);
+    const size = BLOCKED_SEND_SIZES[a.size % BLOCKED_SEND_SIZES.length];
+    if (variants[a.variant % variants.length] === 'dgram') {
+      const [srv, c] = [`${g}srv`, `${g}c`];
+      const address = this.freshAddress();
+      this.emit({ call: 'socket', args: ['AF_UNIX', 'SOCK_DGRAM|SOCK_NONBLOCK', 0], bind: srv });
+      this.emit({ call: 'bind', args: [`$${srv}`, address] });
+      this.emit({ call: 'socket', args: ['AF_UNIX', 'SOCK_DGRAM', 0], bind: c });
+      this.emit({ call: 'connect', args: [`$${c}`, address] });
+      // These fit: the queue holds at most max_dgram_qlen before each, and they are small.
+      for (let i = 0; i <= MAX_DGRAM_QLEN; i++)
+        this.emit({
+          call: 'write',
+          args: [`$${c}`, this.payload('dgram', a.order + i, DGRAM_SIZES.slice(0, 4))],
+        });
+      this.observe(a, c);
+      this.emit({
+        call: 'write',
+        args: [`$${c}`, this.payload(undefined, 0, [Math.min(size, 3776)])],
+        thread: t,
+      });
+      // A read of 0 bytes returns at once without dequeuing (sock_read_iter): never 0 here.
+      const count = [100, 1, 4096, 8][a.order % 4];
+      const publish: [string, Obj][] = [[c, newObj(c, 'dgram')]];
+      let wake: JsonObject;
+      if (a.order % 4 === 3) {
+        // The server's close wakes the sender too (unix_release_sock wakes peer_wait).
+        wake = { call: 'close', args: [`$${srv}`] };
+        this.closed.push(srv);
+      } else {
+        wake = { call: 'read', args: [`$${srv}`, count] };
+        publish.push([srv, newObj(srv, 'dgram')]);
+      }
+      this.groups.push({ wake: [wake], threads: [t], order: a.order, blocking: [c], publish, probe: true });
+      return;
+    }
+    const [w, r] = [`${g}a`, `${g}b`];
+    this.emit({ call: 'socketpair', args: ['AF_UNIX', 'SOCK_STREAM|SOCK_NONBLOCK', 0], bind: [w, r] });
+    for (let i = 0; i < STREAM_FILL_WRITES; i++)
+      this.emit({ call: 'write', args: [`$${w}`, this.payload(undefined, 0, [8000])] });
+    this.emit({ call: 'fcntl_setfl', args: [`$${w}`, 0] });
+    this.observe(a, w);
+    this.emit({ call: 'write', args: [`$${w}`, this.payload(undefined, 0, [size])], thread: t });
+    const publish: [string, Obj][] = [[w, newObj(w, 'stream')]];
+    let wake: JsonObject;
+    if (a.order % 4 === 3) {
+      wake = { call: 'close', args: [`$${r}`] };
+      this.closed.push(r);
+    } else {
+      wake = { call: 'read', args: [`$${r}`, STREAM_DRAIN_READS[a.order % STREAM_DRAIN_READS.length]] };
+      publish.push([r, newObj(r, 'stream')]);
+    }
+    this.groups.push({ wake: [wake], threads: [t], order: a.order, blocking: [w], publish, probe: true });
   }
 
   private wakeGroup(i: number): void {
     const [group] = this.groups.splice(i, 1);
+    // A connect a signal ended (EINTR) queued nothing: one connection fewer is sure.
+    const l = group.listener?.listen;
+    if (group.signalled && l) l.pendingMin = l.backlog;
+    for (const t of group.threads) this.callMasks.delete(t);
+    if (group.probe) for (const t of group.threads) this.emit({ call: 'blocked', args: [t] });
     for (const s of group.wake) this.emit(s);
     const threads = rotate(group.threads, group.order);
     for (const t of threads) this.emit({ call: 'join', args: [t] });
@@ -1142,6 +1908,7 @@ class Builder {
 
   finish(): void {
     while (this.groups.length) this.wakeGroup(0);
+    if (this.exhaust) this.flood();
   }
 }
 
@@ -1228,6 +1995,9 @@ function threadKinds(f: ReadonlySet<Feature>): ThreadKind[] {
   if (anyFile && f.has('poll')) out.push('poll');
   if (anyFile && f.has('select')) out.push('select');
   if (f.has('pipe')) out.push('write');
+  if (f.has('connect-blocking') && (f.has('listen-stream') || f.has('listen-seqpacket'))) out.push('connect');
+  if (f.has('send-blocking') && (f.has('socket-dgram') || (f.has('socketpair-stream') && f.has('fcntl'))))
+    out.push('send');
   return out;
 }
 
@@ -1262,10 +2032,18 @@ function validTriggerMask(bits: readonly string[], several: boolean): string {
  * in the generator, never in the script's author).
  */
 export function buildScript(actions: readonly Action[], opts: GenOptions = {}, name = 'fuzz'): JsonObject {
+  const doc = buildSteps(actions, opts, name);
+  parseScript(doc);
+  return doc;
+}
+
+/**
+ * Interpret actions into a script document without validating it: for checking the generator's
+ * rules on calls the script runner does not parse yet (signals, opt-in).
+ */
+export function buildSteps(actions: readonly Action[], opts: GenOptions = {}, name = 'fuzz'): JsonObject {
   const b = new Builder(featureSet(opts));
   for (const a of actions) b.apply(a);
   b.finish();
-  const doc: JsonObject = { name, steps: b.steps };
-  parseScript(doc);
-  return doc;
+  return { name, steps: b.steps };
 }

@@ -8,7 +8,14 @@
 import { simBackend } from '../kernel/index.ts';
 import { linuxBackend, linuxUnavailableReason } from '../linux/index.ts';
 import { apiMain } from './api-main.ts';
-import { ALL_FEATURES, detectFeatures, FEATURES, type Feature, parseFeatureList } from './features.ts';
+import {
+  detectFeatures,
+  EVERY_FEATURE,
+  FEATURES,
+  type Feature,
+  OPT_IN,
+  parseFeatureList,
+} from './features.ts';
 import { count, type OptionSpec, optionHelp, parseOptions, UsageError } from './options.ts';
 import { type FuzzSummary, fuzz } from './property.ts';
 import { report, where } from './report.ts';
@@ -20,7 +27,7 @@ const OPTIONS = {
   calls: {
     type: 'string',
     value: 'LIST',
-    help: 'use only these features, comma-separated (default: every feature the simulated kernel supports)',
+    help: 'use only these features, comma-separated (default: every feature the simulated kernel supports, but opt-in ones)',
   },
   without: { type: 'string', value: 'LIST', help: 'leave these features out' },
   'max-actions': { type: 'string', value: 'N', default: '40', help: 'the most generator actions per script' },
@@ -56,7 +63,7 @@ function usage(): string {
     'options:',
   ];
   lines.push(...optionHelp(OPTIONS, 22), '', 'features:');
-  for (const f of ALL_FEATURES) lines.push(`  ${f.padEnd(22)} ${FEATURES[f].help}`);
+  for (const f of EVERY_FEATURE) lines.push(`  ${f.padEnd(22)} ${FEATURES[f].help}`);
   return lines.join('\n');
 }
 
@@ -79,9 +86,10 @@ async function main(argv: string[]): Promise<number> {
   const out = (s: string) => process.stdout.write(`${s}\n`);
   const detection = await detectFeatures(simBackend);
   if (values.list) {
-    for (const f of ALL_FEATURES) {
+    for (const f of EVERY_FEATURE) {
       const why = detection.missing.get(f);
-      out(`${f.padEnd(22)} ${why ? `missing (${why})` : 'supported'}`);
+      const state = detection.optIn.has(f) ? 'supported, opt-in (--calls)' : 'supported';
+      out(`${f.padEnd(22)} ${why ? `missing (${why})` : state}${why && OPT_IN.has(f) ? ', opt-in' : ''}`);
     }
     return 0;
   }
@@ -97,15 +105,19 @@ async function main(argv: string[]): Promise<number> {
   const calls = opt('calls');
   if (calls !== undefined) {
     const asked = features_(calls);
-    for (const f of asked) {
-      if (detection.missing.has(f))
-        out(`note: ${f} is not supported by the simulated kernel: ${detection.missing.get(f)}`);
-    }
     features = new Set(asked);
+    for (const f of asked) {
+      const why = detection.missing.get(f);
+      if (!why) continue;
+      out(`note: ${f} is not supported by the simulated kernel: ${why}`);
+      // Its scripts would not even parse: left out.
+      if (why.startsWith('malformed')) features.delete(f);
+    }
   }
   const without = opt('without');
   if (without !== undefined) for (const f of features_(without)) features.delete(f);
-  for (const [f, why] of detection.missing) if (!features.has(f)) out(`skipping ${f}: ${why}`);
+  for (const [f, why] of detection.missing)
+    if (!features.has(f) && !OPT_IN.has(f)) out(`skipping ${f}: ${why}`);
 
   out(`fuzz: seed ${seed}, ${runs} runs, features: ${[...features].join(',')}`);
   const linux = warmBackend(linuxBackend, 1);

@@ -72,10 +72,15 @@ function unixReleaseSock(k: Kernel, sk: UnixSock, embrion: boolean): void {
   if (skpair) {
     if (connectionBased(sk)) {
       skpair.shutdown = SHUTDOWN_MASK;
-      // Linux: the peer learns that data was lost: unread data of ours, or a dropped embryo.
-      // Unread *bytes*: a queued zero-length seqpacket message alone gives the peer EPIPE, not
-      // ECONNRESET (observed on 6.18, found by the fuzzer; test/conformance/unix-seqpacket-zero-length.json).
-      if (sk.receiveQueue.some((skb) => skb.data.length > skb.consumed) || embrion) skpair.err = ECONNRESET;
+      // Linux: the peer learns that data was lost (ECONNRESET): unread data of ours, or a dropped
+      // embryo. Since "af_unix: Don't set -ECONNRESET for consumed OOB skb" (in 6.18), a head skb
+      // with nothing left to read (unix_skb_len 0: a consumed OOB skb, or a zero-length seqpacket
+      // message) is skipped, and any skb after it counts, even another empty one. So one queued
+      // empty message gives the peer EPIPE, two give ECONNRESET (checked on 6.18; found by the
+      // fuzzer: test/conformance/unix-seqpacket-zero-length.json, fuzz-20261204-1.json).
+      const head = sk.receiveQueue[0];
+      const lost = head !== undefined && (head.data.length > head.consumed || sk.receiveQueue.length > 1);
+      if (lost || embrion) skpair.err = ECONNRESET;
       sockDefWakeup(k, skpair);
     }
     peerWakeDisconnect(k, sk, skpair);

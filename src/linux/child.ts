@@ -54,7 +54,7 @@ import { asyncCallsInFlight, callAsync, libc, NR, sysSync } from './libc.ts';
 import { loadNative } from './native.ts';
 import type { ChildInfo, FinishReport, FromChild, ToChild } from './protocol.ts';
 import { fromWire, isSyscallName, lineReader, toWire } from './protocol.ts';
-import { FULL_MASK, readTaskSignals } from './signals.ts';
+import { FULL_MASK, readTaskSignals, type TaskSignals } from './signals.ts';
 
 /** The fd table size the format prescribes. */
 const CAPACITY = 1024;
@@ -160,14 +160,27 @@ function pause(ms: number): void {
 function blockOtherThreads(): void {
   const others = () =>
     readTaskSignals('self').filter((t) => !scriptTids.has(t.tid) && t.blocked !== FULL_MASK);
-  let todo = others();
+  const todo = others();
   if (todo.length === 0) return;
+  // SIGRTMIN's disposition is the script's between start-up and the end of a run: keep it (the
+  // kernel's struct sigaction, whole) and put it back once every thread blocks everything.
+  const saved = Buffer.alloc(32);
+  const got = sysSync(NR.rt_sigaction, [SIGRTMIN, null, saved, 8]);
+  if (got.ret === -1) throw new Error(`rt_sigaction(SIGRTMIN) read: ${errnoName(got.errno)}`);
   const r = native.installBlocker(SIGRTMIN);
   if (r < 0) throw new Error(`rt_sigaction(SIGRTMIN) for the blocker: ${errnoName(-r)}`);
+  // (A thread that never blocks everything fails the child's set-up or run: it is not reused.)
+  waitBlocked(todo, others);
+  const put = sysSync(NR.rt_sigaction, [SIGRTMIN, saved, null, 8]);
+  if (put.ret === -1) throw new Error(`rt_sigaction(SIGRTMIN) restore: ${errnoName(put.errno)}`);
+}
+
+/** Signal each thread of `todo` (and any that `others` finds later) until none is left. */
+function waitBlocked(first: TaskSignals[], others: () => TaskSignals[]): void {
   // A thread Node starts meanwhile (from a thread that does not block everything yet) is found by
   // the next look and signalled too: each pass signals every thread not yet signalled.
   const signalled = new Set<number>();
-  for (let waited = 0; todo.length > 0; waited++, todo = others()) {
+  for (let waited = 0, todo = first; todo.length > 0; waited++, todo = others()) {
     for (const t of todo)
       if (!signalled.has(t.tid)) {
         signalled.add(t.tid);
@@ -209,6 +222,9 @@ function resetSignals(): void {
 
 /** Check the signal state `resetSignals` and `blockOtherThreads` made, from /proc. */
 function verifySignals(checks: string[]): void {
+  // A thread Node started since the last look (from main, whose mask was the script's) is made
+  // to block everything first; the check below then confirms every one does.
+  blockOtherThreads();
   const hex = (n: bigint) => n.toString(16).padStart(16, '0');
   const tasks = readTaskSignals('self');
   const main = tasks.find((t) => t.tid === process.pid);

@@ -128,7 +128,7 @@ export type KernelEvent =
    */
   | { type: 'sigmask_set'; thread: string; mask: number[]; saved: number[] }
   | { type: 'sigmask_restore'; thread: string; mask: number[]; fn: 'restore_saved_sigmask' | 'sigreturn' }
-  /** Linux: do_group_exit — a signal's default action ended (`term`, `core`) or stopped the process. */
+  /** Linux: do_group_exit — a signal's default action ended (`term`, `core`) or stopped the whole thread group. */
   | { type: 'group_exit'; pid: number; sig: number; action: 'term' | 'core' | 'stop' };
 
 export type WakeReasonName = 'woken' | 'timeout' | 'signal';

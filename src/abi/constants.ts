@@ -96,7 +96,7 @@ export const TFD_TIMER = { TFD_TIMER_ABSTIME: 1, TFD_TIMER_CANCEL_ON_SET: 2 } as
 /** Clock ids for timerfd_create(2); the model has CLOCK_MONOTONIC only. */
 export const CLOCK = { CLOCK_REALTIME: 0, CLOCK_MONOTONIC: 1 } as const;
 
-/** Address families for socket(2) and socketpair(2); the model has AF_UNIX only. */
+/** Address families for socket(2) and socketpair(2). */
 export const AF = { AF_UNSPEC: 0, AF_UNIX: 1, AF_INET: 2, AF_INET6: 10 } as const;
 /** Socket types and the flags socket(2) accepts in `type`. */
 export const SOCK = {
@@ -108,6 +108,82 @@ export const SOCK = {
   SOCK_CLOEXEC: O.O_CLOEXEC,
 } as const;
 export const SOCK_TYPE_MASK = 0xf;
+/** Protocols for socket(2)'s third argument and option levels (Linux: include/uapi/linux/in.h). */
+export const IPPROTO = { IPPROTO_IP: 0, IPPROTO_TCP: 6, IPPROTO_UDP: 17, IPPROTO_IPV6: 41 } as const;
+/** Linux: IPPROTO_MAX, one past the largest protocol inet_create looks up. */
+export const IPPROTO_MAX = 263;
+/** Option levels for getsockopt(2) and setsockopt(2): SOL_SOCKET and the protocols'. */
+export const SOL = { SOL_SOCKET: 1, ...IPPROTO } as const;
+/** SOL_SOCKET option names (Linux: include/uapi/asm-generic/socket.h, x86-64). */
+export const SO = {
+  SO_DEBUG: 1,
+  SO_REUSEADDR: 2,
+  SO_TYPE: 3,
+  SO_ERROR: 4,
+  SO_DONTROUTE: 5,
+  SO_BROADCAST: 6,
+  SO_SNDBUF: 7,
+  SO_RCVBUF: 8,
+  SO_KEEPALIVE: 9,
+  SO_OOBINLINE: 10,
+  SO_NO_CHECK: 11,
+  SO_PRIORITY: 12,
+  SO_LINGER: 13,
+  SO_BSDCOMPAT: 14,
+  SO_REUSEPORT: 15,
+  SO_PASSCRED: 16,
+  SO_PEERCRED: 17,
+  SO_RCVLOWAT: 18,
+  SO_SNDLOWAT: 19,
+  SO_RCVTIMEO: 20,
+  SO_SNDTIMEO: 21,
+  SO_ACCEPTCONN: 30,
+  SO_SNDBUFFORCE: 32,
+  SO_RCVBUFFORCE: 33,
+  SO_PROTOCOL: 38,
+  SO_DOMAIN: 39,
+} as const;
+/** IPPROTO_TCP option names (Linux: include/uapi/linux/tcp.h). */
+export const TCP_OPT = {
+  TCP_NODELAY: 1,
+  TCP_MAXSEG: 2,
+  TCP_CORK: 3,
+  TCP_KEEPIDLE: 4,
+  TCP_KEEPINTVL: 5,
+  TCP_KEEPCNT: 6,
+  TCP_SYNCNT: 7,
+  TCP_LINGER2: 8,
+  TCP_DEFER_ACCEPT: 9,
+  TCP_WINDOW_CLAMP: 10,
+  TCP_INFO: 11,
+  TCP_QUICKACK: 12,
+  TCP_USER_TIMEOUT: 18,
+  TCP_NOTSENT_LOWAT: 25,
+} as const;
+/** IPPROTO_IPV6 option names (Linux: include/uapi/linux/in6.h). */
+export const IPV6_OPT = { IPV6_V6ONLY: 26 } as const;
+/** send(2)/recv(2) flags (Linux: include/linux/socket.h). */
+export const MSG = {
+  MSG_OOB: 0x1,
+  MSG_PEEK: 0x2,
+  MSG_DONTROUTE: 0x4,
+  MSG_CTRUNC: 0x8,
+  MSG_TRUNC: 0x20,
+  MSG_DONTWAIT: 0x40,
+  MSG_EOR: 0x80,
+  MSG_WAITALL: 0x100,
+  MSG_CONFIRM: 0x800,
+  MSG_ERRQUEUE: 0x2000,
+  MSG_NOSIGNAL: 0x4000,
+  MSG_MORE: 0x8000,
+  MSG_CMSG_CLOEXEC: 0x40000000,
+} as const;
+/** Socket ioctls beside FIONREAD (SIOCINQ): Linux: include/uapi/linux/sockios.h, asm-generic/ioctls.h. */
+export const SIOCOUTQ = 0x5411; // TIOCOUTQ
+export const SIOCATMARK = 0x8905;
+/** The ephemeral port range (net.ipv4.ip_local_port_range): script ports stay outside it. */
+export const IP_LOCAL_PORT_RANGE = { low: 32768, high: 60999 } as const;
+
 /** shutdown(2)'s `how`. */
 export const SHUT = { SHUT_RD: 0, SHUT_WR: 1, SHUT_RDWR: 2 } as const;
 

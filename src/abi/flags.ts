@@ -10,10 +10,16 @@ import {
   F,
   F_UNMODELLED,
   FD_CLOEXEC,
+  IPPROTO,
+  IPV6_OPT,
+  MSG,
   O,
   POLL,
   SHUT,
+  SO,
   SOCK,
+  SOL,
+  TCP_OPT,
   TFD,
   TFD_TIMER,
 } from './constants.ts';
@@ -36,6 +42,7 @@ export const FLAG_TABLES = {
   shut: SHUT,
   af: { AF_UNIX: 1 },
   fcntl: { O_NONBLOCK: O.O_NONBLOCK },
+  msg: MSG,
 } as const satisfies Record<string, FlagTable>;
 
 export type FlagTableName = keyof typeof FLAG_TABLES;
@@ -58,6 +65,11 @@ export const NAME_TABLES: Readonly<Record<string, FlagTable>> = {
   sa: SA,
   sigHow: SIG_HOW,
   sfd: SFD,
+  ipproto: IPPROTO,
+  sol: SOL,
+  so: SO,
+  tcp: TCP_OPT,
+  ipv6: IPV6_OPT,
 };
 
 /**

@@ -12,7 +12,7 @@
 //
 // Each check is one or two comparisons, so it costs nothing beside the call (poll's array too).
 
-import type { EpollData, Itimerspec, PollFd, Sigset, Timespec, Timeval } from './syscalls.ts';
+import type { EpollData, Itimerspec, Linger, PollFd, Sigset, Timespec, Timeval } from './syscalls.ts';
 import { type SyscallName, type Syscalls, Unsupported } from './syscalls.ts';
 
 /**
@@ -141,6 +141,25 @@ function address(call: string, a: string): void {
   if (typeof a !== 'string') throw new Unsupported(call, `address ${String(a)}: not a string`);
 }
 
+/** A buffer's size: a size_t no larger than user space. */
+function bufferSize(call: string, count: number): void {
+  cSize(call, 'count', count);
+  if (count >= USER_ADDRESS_SPACE)
+    throw new Unsupported(call, `count ${count}: no buffer is that large (user space is 2^47 bytes)`);
+}
+
+function bytes(call: string, data: Uint8Array): void {
+  if (!(data instanceof Uint8Array)) throw new Unsupported(call, 'data: not bytes');
+}
+
+/** struct linger: two ints. */
+function linger(l: Linger): void {
+  if (typeof l !== 'object' || l === null)
+    throw new Unsupported('setsockopt', 'optval: an int or a struct linger');
+  cInt('setsockopt', 'optval.l_onoff', l.onoff);
+  cInt('setsockopt', 'optval.l_linger', l.linger);
+}
+
 type Checks = { readonly [K in SyscallName]: (...args: Parameters<Syscalls[K]>) => void };
 
 /**
@@ -178,6 +197,51 @@ export const checkArgs: Checks = {
     cInt('shutdown', 'fd', fd);
     cInt('shutdown', 'how', how);
   },
+  getsockname(fd) {
+    cInt('getsockname', 'fd', fd);
+  },
+  getpeername(fd) {
+    cInt('getpeername', 'fd', fd);
+  },
+  getsockopt(fd, level, name) {
+    cInt('getsockopt', 'fd', fd);
+    cInt('getsockopt', 'level', level);
+    cInt('getsockopt', 'optname', name);
+  },
+  setsockopt(fd, level, name, value) {
+    cInt('setsockopt', 'fd', fd);
+    cInt('setsockopt', 'level', level);
+    cInt('setsockopt', 'optname', name);
+    if (typeof value === 'number') cInt('setsockopt', 'optval', value);
+    else linger(value);
+  },
+  send(fd, data, flags) {
+    cInt('send', 'fd', fd);
+    bytes('send', data);
+    cWord('send', 'flags', flags);
+  },
+  recv(fd, count, flags) {
+    cInt('recv', 'fd', fd);
+    bufferSize('recv', count);
+    cWord('recv', 'flags', flags);
+  },
+  sendto(fd, data, flags, addr) {
+    cInt('sendto', 'fd', fd);
+    bytes('sendto', data);
+    cWord('sendto', 'flags', flags);
+    if (addr !== null) address('sendto', addr);
+  },
+  recvfrom(fd, count, flags) {
+    cInt('recvfrom', 'fd', fd);
+    bufferSize('recvfrom', count);
+    cWord('recvfrom', 'flags', flags);
+  },
+  ioctl_siocoutq(fd) {
+    cInt('ioctl', 'fd', fd);
+  },
+  ioctl_siocatmark(fd) {
+    cInt('ioctl', 'fd', fd);
+  },
   eventfd(initval, flags) {
     cWord('eventfd', 'initval', initval);
     cWord('eventfd', 'flags', flags);
@@ -188,13 +252,11 @@ export const checkArgs: Checks = {
   },
   read(fd, count) {
     cInt('read', 'fd', fd);
-    cSize('read', 'count', count);
-    if (count >= USER_ADDRESS_SPACE)
-      throw new Unsupported('read', `count ${count}: no buffer is that large (user space is 2^47 bytes)`);
+    bufferSize('read', count);
   },
   write(fd, data) {
     cInt('write', 'fd', fd);
-    if (!(data instanceof Uint8Array)) throw new Unsupported('write', 'data: not bytes');
+    bytes('write', data);
   },
   close(fd) {
     cInt('close', 'fd', fd);

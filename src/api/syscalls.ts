@@ -4,6 +4,24 @@
 
 import type { Errno } from '../abi/errno.ts';
 
+/**
+ * A socket address as the script format writes it (src/api/sockaddr.ts): "@name", "" (unnamed
+ * AF_UNIX), "127.0.0.1:8080", "[::1]:8080"; `connect` and `sendto` also take "AF_UNSPEC".
+ */
+export type Address = string;
+
+/** struct linger, SO_LINGER's value. */
+export interface Linger {
+  onoff: number;
+  linger: number;
+}
+
+/**
+ * A socket option's value: an int for most; for SO_ERROR the pending error's name (`0` for none);
+ * for SO_LINGER a struct linger.
+ */
+export type SockoptValue = number | Errno | Linger;
+
 /** A failed call: the syscall returned -1 with this errno. */
 export interface Failure {
   readonly errno: Errno;
@@ -144,12 +162,37 @@ export interface Syscalls {
   pipe2(flags: number): Promise<SysResult<{ fds: [number, number] }>>;
   socketpair(domain: number, type: number, protocol: number): Promise<SysResult<{ fds: [number, number] }>>;
   socket(domain: number, type: number, protocol: number): Promise<SysResult>;
-  /** address: an abstract AF_UNIX name written "@name". */
-  bind(fd: number, address: string): Promise<SysResult>;
+  bind(fd: number, address: Address): Promise<SysResult>;
   listen(fd: number, backlog: number): Promise<SysResult>;
-  connect(fd: number, address: string): Promise<SysResult>;
+  /** "AF_UNSPEC" dissolves a datagram socket's association. */
+  connect(fd: number, address: Address): Promise<SysResult>;
   accept4(fd: number, flags: number): Promise<SysResult>;
   shutdown(fd: number, how: number): Promise<SysResult>;
+  getsockname(fd: number): Promise<SysResult<{ address: Address }>>;
+  getpeername(fd: number): Promise<SysResult<{ address: Address }>>;
+  /** The value as `SockoptValue` says, read with an optlen of the option's C type. */
+  getsockopt(fd: number, level: number, name: number): Promise<SysResult<{ value: SockoptValue }>>;
+  /** An int, or a struct linger for SO_LINGER. */
+  setsockopt(fd: number, level: number, name: number, value: number | Linger): Promise<SysResult>;
+  /** send(2): sendto with no address. */
+  send(fd: number, data: Uint8Array, flags: number): Promise<SysResult>;
+  /**
+   * recv(2): `data` is what the kernel copied into the buffer — the first min(ret, count) bytes
+   * (with MSG_TRUNC a datagram's `ret` is its full length; on a stream MSG_TRUNC copies nothing).
+   */
+  recv(fd: number, count: number, flags: number): Promise<SysResult<{ data: Uint8Array }>>;
+  /** sendto(2); address null: none (send). */
+  sendto(fd: number, data: Uint8Array, flags: number, address: Address | null): Promise<SysResult>;
+  /** recvfrom(2): `address` is the sender's, null where the kernel writes none (msg_namelen 0). */
+  recvfrom(
+    fd: number,
+    count: number,
+    flags: number,
+  ): Promise<SysResult<{ data: Uint8Array; address: Address | null }>>;
+  /** ioctl(fd, SIOCOUTQ): bytes not yet acknowledged (TCP) or queued to send, as `ret`. */
+  ioctl_siocoutq(fd: number): Promise<SysResult>;
+  /** ioctl(fd, SIOCATMARK): 1 when the next byte to read is the urgent mark, as `ret`. */
+  ioctl_siocatmark(fd: number): Promise<SysResult>;
   eventfd(initval: number, flags: number): Promise<SysResult>;
   /** path: "/dev/null", or "tmpfile" for a fresh unlinked regular file. */
   open(path: string, flags: number): Promise<SysResult>;

@@ -5,8 +5,10 @@
 
 import { checkArgs } from '../api/cargs.ts';
 import type {
+  Address,
   EpollEvent,
   Itimerspec,
+  Linger,
   PollFd,
   Pselect6Args,
   Pselect6Result,
@@ -14,10 +16,12 @@ import type {
   SelectResult,
   SigHandler,
   Sigset,
+  SockoptValue,
   Syscalls,
   SysResult,
   Timespec,
 } from '../api/syscalls.ts';
+import { Unsupported } from '../api/syscalls.ts';
 import { sys_eventfd2 } from './eventfd.ts';
 import {
   sys_epoll_create,
@@ -112,6 +116,46 @@ export class SimSyscalls implements Syscalls {
   shutdown(fd: number, how: number): R {
     checkArgs.shutdown(fd, how);
     return this.enter('shutdown', [fd, how], () => sys_shutdown(this.thread, fd, how));
+  }
+  getsockname(fd: number): R<{ address: Address }> {
+    checkArgs.getsockname(fd);
+    throw new Unsupported('getsockname', 'not yet in the simulated kernel');
+  }
+  getpeername(fd: number): R<{ address: Address }> {
+    checkArgs.getpeername(fd);
+    throw new Unsupported('getpeername', 'not yet in the simulated kernel');
+  }
+  getsockopt(fd: number, level: number, name: number): R<{ value: SockoptValue }> {
+    checkArgs.getsockopt(fd, level, name);
+    throw new Unsupported('getsockopt', 'not yet in the simulated kernel');
+  }
+  setsockopt(fd: number, level: number, name: number, value: number | Linger): R {
+    checkArgs.setsockopt(fd, level, name, value);
+    throw new Unsupported('setsockopt', 'not yet in the simulated kernel');
+  }
+  send(fd: number, data: Uint8Array, flags: number): R {
+    checkArgs.send(fd, data, flags);
+    throw new Unsupported('send', 'not yet in the simulated kernel');
+  }
+  recv(fd: number, count: number, flags: number): R<{ data: Uint8Array }> {
+    checkArgs.recv(fd, count, flags);
+    throw new Unsupported('recv', 'not yet in the simulated kernel');
+  }
+  sendto(fd: number, data: Uint8Array, flags: number, address: Address | null): R {
+    checkArgs.sendto(fd, data, flags, address);
+    throw new Unsupported('sendto', 'not yet in the simulated kernel');
+  }
+  recvfrom(fd: number, count: number, flags: number): R<{ data: Uint8Array; address: Address | null }> {
+    checkArgs.recvfrom(fd, count, flags);
+    throw new Unsupported('recvfrom', 'not yet in the simulated kernel');
+  }
+  ioctl_siocoutq(fd: number): R {
+    checkArgs.ioctl_siocoutq(fd);
+    throw new Unsupported('ioctl_siocoutq', 'not yet in the simulated kernel');
+  }
+  ioctl_siocatmark(fd: number): R {
+    checkArgs.ioctl_siocatmark(fd);
+    throw new Unsupported('ioctl_siocatmark', 'not yet in the simulated kernel');
   }
   eventfd(initval: number, flags: number): R {
     checkArgs.eventfd(initval, flags);

@@ -27,8 +27,10 @@ import { ERRNO, errnoName } from '../abi/errno.ts';
 import { nameOf } from '../abi/flags.ts';
 import { checkArgs, checkPrivateName } from '../api/cargs.ts';
 import type {
+  Address,
   EpollEvent,
   Itimerspec,
+  Linger,
   PollFd,
   Pselect6Args,
   Pselect6Result,
@@ -36,6 +38,7 @@ import type {
   SelectResult,
   SigHandler,
   Sigset,
+  SockoptValue,
   Syscalls,
   SysResult,
   Timespec,
@@ -317,6 +320,50 @@ export class LinuxCalls implements Syscalls {
     return this.plain(await this.sys(NR.shutdown, false, this.usable('shutdown', fd), how));
   }
 
+  async getsockname(fd: number): Promise<SysResult<{ address: Address }>> {
+    checkArgs.getsockname(fd);
+    throw new Unsupported('getsockname', 'not yet on the Linux backend');
+  }
+  async getpeername(fd: number): Promise<SysResult<{ address: Address }>> {
+    checkArgs.getpeername(fd);
+    throw new Unsupported('getpeername', 'not yet on the Linux backend');
+  }
+  async getsockopt(fd: number, level: number, name: number): Promise<SysResult<{ value: SockoptValue }>> {
+    checkArgs.getsockopt(fd, level, name);
+    throw new Unsupported('getsockopt', 'not yet on the Linux backend');
+  }
+  async setsockopt(fd: number, level: number, name: number, value: number | Linger): Promise<SysResult> {
+    checkArgs.setsockopt(fd, level, name, value);
+    throw new Unsupported('setsockopt', 'not yet on the Linux backend');
+  }
+  async send(fd: number, data: Uint8Array, flags: number): Promise<SysResult> {
+    checkArgs.send(fd, data, flags);
+    throw new Unsupported('send', 'not yet on the Linux backend');
+  }
+  async recv(fd: number, count: number, flags: number): Promise<SysResult<{ data: Uint8Array }>> {
+    checkArgs.recv(fd, count, flags);
+    throw new Unsupported('recv', 'not yet on the Linux backend');
+  }
+  async sendto(fd: number, data: Uint8Array, flags: number, address: Address | null): Promise<SysResult> {
+    checkArgs.sendto(fd, data, flags, address);
+    throw new Unsupported('sendto', 'not yet on the Linux backend');
+  }
+  async recvfrom(
+    fd: number,
+    count: number,
+    flags: number,
+  ): Promise<SysResult<{ data: Uint8Array; address: Address | null }>> {
+    checkArgs.recvfrom(fd, count, flags);
+    throw new Unsupported('recvfrom', 'not yet on the Linux backend');
+  }
+  async ioctl_siocoutq(fd: number): Promise<SysResult> {
+    checkArgs.ioctl_siocoutq(fd);
+    throw new Unsupported('ioctl_siocoutq', 'not yet on the Linux backend');
+  }
+  async ioctl_siocatmark(fd: number): Promise<SysResult> {
+    checkArgs.ioctl_siocatmark(fd);
+    throw new Unsupported('ioctl_siocatmark', 'not yet on the Linux backend');
+  }
   async eventfd(initval: number, flags: number): Promise<SysResult> {
     checkArgs.eventfd(initval, flags);
     const v = initval >>> 0;

@@ -45,8 +45,10 @@ import type { ProcessHandle } from '../api/backend.ts';
 import { BlocksForever, ProcessKilled, SCRIPT_NOFILE } from '../api/backend.ts';
 import { checkArgs } from '../api/cargs.ts';
 import type {
+  Address,
   EpollEvent,
   Itimerspec,
+  Linger,
   PollFd,
   Pselect6Args,
   Pselect6Result,
@@ -54,6 +56,7 @@ import type {
   SelectResult,
   SigHandler,
   Sigset,
+  SockoptValue,
   SyscallName,
   Syscalls,
   SysResult,
@@ -807,6 +810,40 @@ class ThreadCalls implements Syscalls {
   }
   shutdown(fd: number, how: number): Promise<SysResult> {
     return this.call('shutdown', fd, how);
+  }
+  getsockname(fd: number): Promise<SysResult<{ address: Address }>> {
+    return this.call('getsockname', fd);
+  }
+  getpeername(fd: number): Promise<SysResult<{ address: Address }>> {
+    return this.call('getpeername', fd);
+  }
+  getsockopt(fd: number, level: number, name: number): Promise<SysResult<{ value: SockoptValue }>> {
+    return this.call('getsockopt', fd, level, name);
+  }
+  setsockopt(fd: number, level: number, name: number, value: number | Linger): Promise<SysResult> {
+    return this.call('setsockopt', fd, level, name, value);
+  }
+  send(fd: number, data: Uint8Array, flags: number): Promise<SysResult> {
+    return this.call('send', fd, data, flags);
+  }
+  recv(fd: number, count: number, flags: number): Promise<SysResult<{ data: Uint8Array }>> {
+    return this.call('recv', fd, count, flags);
+  }
+  sendto(fd: number, data: Uint8Array, flags: number, address: Address | null): Promise<SysResult> {
+    return this.call('sendto', fd, data, flags, address);
+  }
+  recvfrom(
+    fd: number,
+    count: number,
+    flags: number,
+  ): Promise<SysResult<{ data: Uint8Array; address: Address | null }>> {
+    return this.call('recvfrom', fd, count, flags);
+  }
+  ioctl_siocoutq(fd: number): Promise<SysResult> {
+    return this.call('ioctl_siocoutq', fd);
+  }
+  ioctl_siocatmark(fd: number): Promise<SysResult> {
+    return this.call('ioctl_siocatmark', fd);
   }
   eventfd(initval: number, flags: number): Promise<SysResult> {
     return this.call('eventfd', initval, flags);

@@ -53,6 +53,16 @@ export const SYSCALL_NAMES = [
   'tgkill',
   'gettid',
   'signalfd',
+  'getsockname',
+  'getpeername',
+  'getsockopt',
+  'setsockopt',
+  'send',
+  'recv',
+  'sendto',
+  'recvfrom',
+  'ioctl_siocoutq',
+  'ioctl_siocatmark',
 ] as const satisfies readonly SyscallName[];
 
 // The list above is complete: a method added to Syscalls and not here fails to type-check.

@@ -374,6 +374,36 @@ class FakeSyscalls implements Syscalls {
   async shutdown(): Promise<SysResult> {
     return this.unsupported('shutdown');
   }
+  async getsockname(): Promise<never> {
+    return this.unsupported('getsockname');
+  }
+  async getpeername(): Promise<never> {
+    return this.unsupported('getpeername');
+  }
+  async getsockopt(): Promise<never> {
+    return this.unsupported('getsockopt');
+  }
+  async setsockopt(): Promise<never> {
+    return this.unsupported('setsockopt');
+  }
+  async send(): Promise<never> {
+    return this.unsupported('send');
+  }
+  async recv(): Promise<never> {
+    return this.unsupported('recv');
+  }
+  async sendto(): Promise<never> {
+    return this.unsupported('sendto');
+  }
+  async recvfrom(): Promise<never> {
+    return this.unsupported('recvfrom');
+  }
+  async ioctl_siocoutq(): Promise<never> {
+    return this.unsupported('ioctl_siocoutq');
+  }
+  async ioctl_siocatmark(): Promise<never> {
+    return this.unsupported('ioctl_siocatmark');
+  }
   async eventfd(): Promise<SysResult> {
     return this.unsupported('eventfd');
   }

@@ -249,6 +249,9 @@ export const RLIMIT_NOFILE_DEFAULT = { soft: 1024, hard: 4096 } as const;
 
 // Linux: include/net/sock.h defaults (net.core.wmem_default)
 export const SK_SNDBUF_DEFAULT = 212992;
+export const SK_RCVBUF_DEFAULT = 212992; // net.core.rmem_default
+export const SYSCTL_WMEM_MAX = 212992; // net.core.wmem_max
+export const SYSCTL_RMEM_MAX = 212992; // net.core.rmem_max
 export const MAX_DGRAM_QLEN = 10; // net.unix.max_dgram_qlen
 export const SOMAXCONN = 4096;
 

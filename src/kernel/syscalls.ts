@@ -3,6 +3,7 @@
 // names the kernel entry point it mirrors and forwards; decoding and errno paths live in the
 // modules that own the objects.
 
+import { SIOCATMARK, SIOCOUTQ } from '../abi/constants.ts';
 import { checkArgs } from '../api/cargs.ts';
 import type {
   Address,
@@ -21,7 +22,6 @@ import type {
   SysResult,
   Timespec,
 } from '../api/syscalls.ts';
-import { Unsupported } from '../api/syscalls.ts';
 import { sys_eventfd2 } from './eventfd.ts';
 import {
   sys_epoll_create,
@@ -45,7 +45,13 @@ import {
   sys_accept4,
   sys_bind,
   sys_connect,
+  sys_getname,
+  sys_getsockopt,
+  sys_ioctl_sock,
   sys_listen,
+  sys_recvfrom,
+  sys_sendto,
+  sys_setsockopt,
   sys_shutdown,
   sys_socket,
   sys_socketpair,
@@ -119,43 +125,49 @@ export class SimSyscalls implements Syscalls {
   }
   getsockname(fd: number): R<{ address: Address }> {
     checkArgs.getsockname(fd);
-    throw new Unsupported('getsockname', 'not yet in the simulated kernel');
+    return this.enter('getsockname', [fd], () => sys_getname(this.thread, fd, false));
   }
   getpeername(fd: number): R<{ address: Address }> {
     checkArgs.getpeername(fd);
-    throw new Unsupported('getpeername', 'not yet in the simulated kernel');
+    return this.enter('getpeername', [fd], () => sys_getname(this.thread, fd, true));
   }
   getsockopt(fd: number, level: number, name: number): R<{ value: SockoptValue }> {
     checkArgs.getsockopt(fd, level, name);
-    throw new Unsupported('getsockopt', 'not yet in the simulated kernel');
+    return this.enter('getsockopt', [fd, level, name], () => sys_getsockopt(this.thread, fd, level, name));
   }
   setsockopt(fd: number, level: number, name: number, value: number | Linger): R {
     checkArgs.setsockopt(fd, level, name, value);
-    throw new Unsupported('setsockopt', 'not yet in the simulated kernel');
+    return this.enter('setsockopt', [fd, level, name], () =>
+      sys_setsockopt(this.thread, fd, level, name, value),
+    );
   }
   send(fd: number, data: Uint8Array, flags: number): R {
     checkArgs.send(fd, data, flags);
-    throw new Unsupported('send', 'not yet in the simulated kernel');
+    return this.enter('sendto', [fd, data.length, flags], () =>
+      sys_sendto(this.thread, fd, data, flags, null),
+    );
   }
   recv(fd: number, count: number, flags: number): R<{ data: Uint8Array }> {
     checkArgs.recv(fd, count, flags);
-    throw new Unsupported('recv', 'not yet in the simulated kernel');
+    return this.enter('recvfrom', [fd, count, flags], () => sys_recvfrom(this.thread, fd, count, flags));
   }
   sendto(fd: number, data: Uint8Array, flags: number, address: Address | null): R {
     checkArgs.sendto(fd, data, flags, address);
-    throw new Unsupported('sendto', 'not yet in the simulated kernel');
+    return this.enter('sendto', [fd, data.length, flags, address], () =>
+      sys_sendto(this.thread, fd, data, flags, address),
+    );
   }
   recvfrom(fd: number, count: number, flags: number): R<{ data: Uint8Array; address: Address | null }> {
     checkArgs.recvfrom(fd, count, flags);
-    throw new Unsupported('recvfrom', 'not yet in the simulated kernel');
+    return this.enter('recvfrom', [fd, count, flags], () => sys_recvfrom(this.thread, fd, count, flags));
   }
   ioctl_siocoutq(fd: number): R {
     checkArgs.ioctl_siocoutq(fd);
-    throw new Unsupported('ioctl_siocoutq', 'not yet in the simulated kernel');
+    return this.enter('ioctl', [fd, 'SIOCOUTQ'], () => sys_ioctl_sock(this.thread, fd, SIOCOUTQ));
   }
   ioctl_siocatmark(fd: number): R {
     checkArgs.ioctl_siocatmark(fd);
-    throw new Unsupported('ioctl_siocatmark', 'not yet in the simulated kernel');
+    return this.enter('ioctl', [fd, 'SIOCATMARK'], () => sys_ioctl_sock(this.thread, fd, SIOCATMARK));
   }
   eventfd(initval: number, flags: number): R {
     checkArgs.eventfd(initval, flags);

@@ -13,7 +13,7 @@
 //   (sk_wmem_alloc, which starts at 1) until the receiver consumes all of it (sock_wfree).
 //   Sending needs `wmemAlloc − 1 < sndbuf` before each skb (so the last one may overshoot).
 
-import { EPOLL, SK_SNDBUF_DEFAULT } from '../../abi/constants.ts';
+import { AF, EPOLL, SK_RCVBUF_DEFAULT, SK_SNDBUF_DEFAULT } from '../../abi/constants.ts';
 import { ERESTARTSYS, ERRNO, errWhy } from '../errors.ts';
 import type { Kernel } from '../kernel.ts';
 import { type SysGen, sleepOn, type Thread } from '../sched.ts';
@@ -50,8 +50,27 @@ export abstract class Sock {
   readonly receiveQueue: Skb[] = [];
   /** Linux: sk_wmem_alloc: 1 + the truesize of every skb of ours not yet freed. */
   wmemAlloc = 1;
-  /** Linux: sk_sndbuf (net.core.wmem_default; SO_SNDBUF is not modelled). */
-  readonly sndbuf: number = SK_SNDBUF_DEFAULT;
+  /** Linux: sk_sndbuf (net.core.wmem_default; a family may start elsewhere; SO_SNDBUF sets it). */
+  sndbuf: number = SK_SNDBUF_DEFAULT;
+  /** Linux: sk_rcvbuf (net.core.rmem_default; a family may start elsewhere; SO_RCVBUF sets it). */
+  rcvbuf: number = SK_RCVBUF_DEFAULT;
+  /** Linux: sk_rcvlowat (SO_RCVLOWAT), at least 1. */
+  rcvlowat = 1;
+  /** Linux: sk_userlocks — SOCK_SNDBUF_LOCK / SOCK_RCVBUF_LOCK once SO_SNDBUF / SO_RCVBUF set them. */
+  userlocks = 0;
+  /** Linux: sk_reuse (SO_REUSEADDR) and sk_reuseport (SO_REUSEPORT). */
+  reuse = false;
+  reuseport = false;
+  /** Linux: the sock_flag bits SOL_SOCKET options set (SOCK_LINGER, SOCK_KEEPOPEN, SOCK_URGINLINE …). */
+  flags = 0;
+  /** Linux: sk_lingertime, in seconds (the model keeps seconds, not jiffies). */
+  lingertime = 0;
+  /** Linux: sk_priority (SO_PRIORITY). */
+  priority = 0;
+  /** Linux: sk_family. */
+  family: number = AF.AF_UNIX;
+  /** Linux: sk_protocol. */
+  protocol = 0;
   /** Linux: sk_max_ack_backlog — the listen backlog (AF_UNIX: max_dgram_qlen for receivers). */
   maxAckBacklog: number;
   /**
@@ -72,6 +91,28 @@ export abstract class Sock {
 
   /** Linux: sk->sk_write_space — the family's reaction to freed send-buffer space. */
   abstract writeSpace(k: Kernel): void;
+}
+
+// Linux: enum sock_flags, the bits of `flags` the model uses.
+export const SOCK_LINGER = 1 << 0;
+export const SOCK_KEEPOPEN = 1 << 1;
+export const SOCK_URGINLINE = 1 << 2;
+export const SOCK_DBG = 1 << 3;
+export const SOCK_LOCALROUTE = 1 << 4;
+export const SOCK_BROADCAST = 1 << 5;
+// Linux: sk_userlocks bits (include/net/sock.h).
+export const SOCK_SNDBUF_LOCK = 1;
+export const SOCK_RCVBUF_LOCK = 2;
+export const SOCK_BINDADDR_LOCK = 4;
+export const SOCK_BINDPORT_LOCK = 8;
+
+/** Linux: sock_flag. */
+export const sockFlag = (sk: Sock, flag: number): boolean => (sk.flags & flag) !== 0;
+
+/** Linux: sock_rcvlowat — how many bytes a read waits for: all with MSG_WAITALL, else SO_RCVLOWAT. */
+export function sockRcvlowat(sk: Sock, waitall: boolean, len: number): number {
+  const v = waitall ? len : Math.min(sk.rcvlowat, len);
+  return v || 1;
 }
 
 /** Linux: sk_sleep, or NULL once the socket is orphaned; skwq_has_sleeper adds "and non-empty". */

@@ -7,13 +7,13 @@
 // checks what is generic — the family and type ranges (EAFNOSUPPORT, EINVAL) and whether the
 // family exists — and leaves the protocol, addresses and states to the family.
 //
-// Not modelled (each throws Unsupported where an argument could ask for it): sendto/recvfrom and
-// msg flags (so no MSG_NOSIGNAL: a stream write to a closed peer sends SIGPIPE, as write(2)
-// does), socket options, families that are not registered (only AF_UNIX is, by ./unix/af_unix.ts).
+// Families register at boot: AF_UNIX (./unix/af_unix.ts), AF_INET and AF_INET6 (./ipv4/af_inet.ts).
+// Another family throws Unsupported.
 
 import { AF, O } from '../../abi/constants.ts';
 import { nameOf } from '../../abi/flags.ts';
-import { Unsupported } from '../../api/syscalls.ts';
+import type { Sockaddr } from '../../api/sockaddr.ts';
+import { type Linger, type SockoptValue, Unsupported } from '../../api/syscalls.ts';
 import { ERRNO, errWhy } from '../errors.ts';
 import { File, type FileOperations, type FileType, type PollTable } from '../file.ts';
 import { fdlookup } from '../fs.ts';
@@ -30,27 +30,33 @@ const NPROTO = 46;
 /** Linux: socket_state (include/uapi/linux/net.h), the values the modelled families use. */
 export type SocketState = 'SS_UNCONNECTED' | 'SS_CONNECTED';
 
-/**
- * A socket address as the API writes it ("@name"), decoded: the struct sockaddr that
- * move_addr_to_kernel copies in. Only AF_UNIX abstract names are modelled.
- */
-export interface Sockaddr {
-  readonly family: typeof AF.AF_UNIX;
-  /** The abstract name: sun_path after its leading NUL, one byte per character. */
-  readonly name: string;
-}
+/** A decoded struct sockaddr (src/api/sockaddr.ts): what move_addr_to_kernel copies in. */
+export type { Sockaddr };
 
 /**
- * Linux: struct msghdr, the part read and write use: the buffer, its length and MSG_DONTWAIT
- * (which sock_read_iter and sock_write_iter set from the file's O_NONBLOCK).
+ * Linux: struct msghdr, the part the model uses: the buffer, its length, the flags, the address.
+ * read and write make one with no flags but MSG_DONTWAIT (sock_read_iter, sock_write_iter).
  */
 export interface Msghdr {
   /** Linux: msg_iter — the bytes to send, or the buffer to receive into (its first `len` bytes). */
   readonly iov: Uint8Array;
   /** Linux: iov_iter_count(&msg->msg_iter) — bytes to send or room to receive. */
   readonly len: number;
-  /** Linux: msg_flags & MSG_DONTWAIT. */
+  /** Linux: msg_flags & MSG_DONTWAIT (the caller's, or the file's O_NONBLOCK). */
   readonly dontwait: boolean;
+  /** Linux: the call's flags (MSG_*), as sendmsg/recvmsg pass them down. */
+  readonly flags: number;
+  /** Linux: msg_name on send (sendto's address; null: none). */
+  readonly name: Sockaddr | null;
+  /** Linux: msg_name/msg_namelen on receive — the sender's address, set by the protocol; null: none. */
+  from: Sockaddr | null;
+  /** Bytes the protocol copied into `iov`; -1: min(result, len) (MSG_TRUNC makes them differ). */
+  copied: number;
+}
+
+/** A Msghdr for a plain read or write (Linux: sock_read_iter / sock_write_iter's init_sync_kiocb). */
+export function plainMsghdr(iov: Uint8Array, len: number, dontwait: boolean): Msghdr {
+  return { iov, len, dontwait, flags: 0, name: null, from: null, copied: -1 };
 }
 
 /** Linux: struct proto_ops — a family's implementation of the socket calls for one type. */
@@ -68,6 +74,16 @@ export interface ProtoOps {
   /** Not Linux: FileOperations.readMax for the socket's file (fs.ts readBuffer). Absent: -1. */
   readMax?(sock: Socket, nonblock: boolean): number;
   listen(k: Kernel, sock: Socket, backlog: number): number;
+  /** Linux: ops->set_rcvlowat — the family's SO_RCVLOWAT (TCP's). Absent: sk_rcvlowat = val || 1. */
+  setRcvlowat?(k: Kernel, sock: Socket, val: number): number;
+  /** Linux: ops->getname — this end's address (peer false) or the peer's, or −errno. */
+  getname(k: Kernel, sock: Socket, peer: boolean): Sockaddr | number;
+  /** Linux: ops->ioctl for SIOCOUTQ and SIOCATMARK: the value stored, or −errno. Absent: ENOTTY. */
+  ioctl?(k: Kernel, sock: Socket, cmd: number): number;
+  /** Linux: ops->setsockopt, for levels other than SOL_SOCKET. Absent: EOPNOTSUPP. */
+  setsockopt?(t: Thread, sock: Socket, level: number, name: number, value: number | Linger): number;
+  /** Linux: ops->getsockopt, for levels other than SOL_SOCKET: the value, or −errno. Absent: EOPNOTSUPP. */
+  getsockopt?(t: Thread, sock: Socket, level: number, name: number): { value: SockoptValue } | number;
   shutdown(k: Kernel, sock: Socket, how: number): number;
   sendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number>;
   recvmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number>;
@@ -133,13 +149,13 @@ function sockPoll(k: Kernel, file: File, pt: PollTable | null): number {
 function* sockReadIter(t: Thread, file: File, buf: Uint8Array, count: number): SysGen<number> {
   if (count === 0) return 0;
   const sock = file.priv as Socket;
-  return yield* sock.ops.recvmsg(t, sock, { iov: buf, len: count, dontwait: file.nonblock });
+  return yield* sock.ops.recvmsg(t, sock, plainMsghdr(buf, count, file.nonblock));
 }
 
 /** Linux: sock_write_iter — no zero-length shortcut (a 0-byte datagram is a message). */
 function* sockWriteIter(t: Thread, file: File, data: Uint8Array): SysGen<number> {
   const sock = file.priv as Socket;
-  return yield* sock.ops.sendmsg(t, sock, { iov: data, len: data.length, dontwait: file.nonblock });
+  return yield* sock.ops.sendmsg(t, sock, plainMsghdr(data, data.length, file.nonblock));
 }
 
 /** Not Linux (fs.ts readBuffer): the most a read returns now, as the family knows it. */

@@ -4,15 +4,17 @@
 // proto_ops (./socket.ts) for the rest. Not Linux: a separate module, as gVisor keeps its
 // sys_socket.go apart from the socket objects.
 
-import { AF, SOCK, SOCK_TYPE_MASK, SOMAXCONN } from '../../abi/constants.ts';
-import type { SysResult } from '../../api/syscalls.ts';
+import { AF, MAX_RW_COUNT, MSG, SOCK, SOCK_TYPE_MASK, SOL, SOMAXCONN } from '../../abi/constants.ts';
+import { formatSockaddr, parseSockaddr } from '../../api/sockaddr.ts';
+import type { Failure, Linger, SockoptValue, SysResult } from '../../api/syscalls.ts';
 import { Unsupported } from '../../api/syscalls.ts';
 import { ERRNO, errWhy, failWhy, toResult } from '../errors.ts';
 import { type File, fput } from '../file.ts';
-import { fdget, installFd, withFile } from '../fs.ts';
+import { fdget, fdlookup, installFd, readBuffer, withFile } from '../fs.ts';
 import type { Kernel } from '../kernel.ts';
 import { holdAcrossSleep, type MaySleep, mustSleep, type SysGen, type Thread } from '../sched.ts';
 import {
+  type Msghdr,
   SOCK_MAX,
   type Sockaddr,
   Socket,
@@ -22,6 +24,7 @@ import {
   sockfdLookupLight,
   sockRelease,
 } from './socket.ts';
+import { sockGetsockopt, sockSetsockopt } from './sockopt.ts';
 
 const { EINVAL, EMFILE, EOPNOTSUPP } = ERRNO;
 
@@ -153,21 +156,8 @@ function sockCreatePair(
 
 // ---- addresses, connections, shutdown ----
 
-/**
- * Linux: move_addr_to_kernel — the API's address as a sockaddr. Only abstract AF_UNIX names
- * ("@name") are modelled; anything else throws Unsupported.
- */
-function moveAddrToKernel(call: string, address: string): Sockaddr {
-  if (!address.startsWith('@'))
-    throw new Unsupported(
-      call,
-      `address ${JSON.stringify(address)}: only abstract names ("@name") are modelled`,
-    );
-  const name = address.slice(1);
-  for (let i = 0; i < name.length; i++)
-    if (name.charCodeAt(i) > 0xff) throw new Unsupported(call, 'address: only byte names are modelled');
-  return { family: AF.AF_UNIX, name };
-}
+/** Linux: move_addr_to_kernel — the API's address as a sockaddr (src/api/sockaddr.ts). */
+const moveAddrToKernel = parseSockaddr;
 
 /** Linux: __sys_bind. */
 export function sys_bind(t: Thread, fd: number, address: string): SysResult {
@@ -282,4 +272,135 @@ export function sys_shutdown(t: Thread, fd: number, how: number): SysResult {
   const sock = sockfdLookupLight(t, fd);
   if (typeof sock === 'number') return toResult(sock);
   return toResult(sock.ops.shutdown(t.k, sock, how));
+}
+
+// ---- names, options, sendto/recvfrom, socket ioctls ----
+
+/** Linux: __sys_getsockname / __sys_getpeername → ops->getname, then move_addr_to_user. */
+export function sys_getname(t: Thread, fd: number, peer: boolean): SysResult<{ address: string }> {
+  const sock = sockfdLookupLight(t, fd);
+  if (typeof sock === 'number') return toResult(sock) as Failure;
+  const addr = sock.ops.getname(t.k, sock, peer);
+  if (typeof addr === 'number') return toResult(addr) as Failure;
+  return { ret: 0, address: formatSockaddr(addr) };
+}
+
+/** Linux: __sys_setsockopt → do_sock_setsockopt: SOL_SOCKET is the core's, the rest the family's. */
+export function sys_setsockopt(
+  t: Thread,
+  fd: number,
+  level: number,
+  name: number,
+  value: number | Linger,
+): SysResult {
+  const sock = sockfdLookupLight(t, fd);
+  if (typeof sock === 'number') return toResult(sock);
+  if (level === SOL.SOL_SOCKET) return toResult(sockSetsockopt(t.k, sock, name, value));
+  if (!sock.ops.setsockopt)
+    return toResult(
+      errWhy(t.k, -EOPNOTSUPP, 'do_sock_setsockopt', 'the family has no options at that level'),
+    );
+  return toResult(sock.ops.setsockopt(t, sock, level, name, value));
+}
+
+/** Linux: __sys_getsockopt → do_sock_getsockopt. */
+export function sys_getsockopt(
+  t: Thread,
+  fd: number,
+  level: number,
+  name: number,
+): SysResult<{ value: SockoptValue }> {
+  const sock = sockfdLookupLight(t, fd);
+  if (typeof sock === 'number') return toResult(sock) as Failure;
+  let r: { value: SockoptValue } | number;
+  if (level === SOL.SOL_SOCKET) r = sockGetsockopt(t.k, sock, name);
+  else if (!sock.ops.getsockopt)
+    r = errWhy(t.k, -EOPNOTSUPP, 'do_sock_getsockopt', 'the family has no options at that level');
+  else r = sock.ops.getsockopt(t, sock, level, name);
+  return typeof r === 'number' ? (toResult(r) as Failure) : { ret: 0, value: r.value };
+}
+
+interface SendArgs {
+  readonly fd: number;
+  readonly data: Uint8Array;
+  readonly flags: number;
+  readonly addr: Sockaddr | null;
+}
+
+/**
+ * Linux: __sys_sendto — the address decoded first (move_addr_to_kernel), O_NONBLOCK as
+ * MSG_DONTWAIT, then __sock_sendmsg holding the file.
+ */
+export function sys_sendto(
+  t: Thread,
+  fd: number,
+  data: Uint8Array,
+  flags: number,
+  address: string | null,
+): MaySleep<SysResult> {
+  const addr = address === null ? null : parseSockaddr('sendto', address);
+  return withFile(t, fd, 'fdget', sendtoFile, { fd, data, flags, addr });
+}
+
+function sendtoFile(t: Thread, file: File, a: SendArgs): MaySleep<SysResult> {
+  const sock = sockFromFile(file);
+  if (!sock) return failWhy(t.k, 'ENOTSOCK', 'sock_from_file', '{file} is not a socket', file.id, a.fd);
+  const flags = file.nonblock ? a.flags | MSG.MSG_DONTWAIT : a.flags;
+  const msg: Msghdr = {
+    iov: a.data,
+    len: a.data.length,
+    dontwait: (flags & MSG.MSG_DONTWAIT) !== 0,
+    flags,
+    name: a.addr,
+    from: null,
+    copied: -1,
+  };
+  return resultAfterSleep(sock.ops.sendmsg(t, sock, msg));
+}
+
+interface RecvArgs {
+  readonly fd: number;
+  readonly count: number;
+  readonly flags: number;
+}
+
+type RecvResult = SysResult<{ data: Uint8Array; address: string | null }>;
+
+/** Linux: __sys_recvfrom — O_NONBLOCK as MSG_DONTWAIT, sock_recvmsg, then the sender's address. */
+export function sys_recvfrom(t: Thread, fd: number, count: number, flags: number): MaySleep<RecvResult> {
+  return withFile(t, fd, 'fdget', recvfromFile, { fd, count: Math.min(count, MAX_RW_COUNT), flags });
+}
+
+function* recvfromFile(t: Thread, file: File, a: RecvArgs): SysGen<RecvResult> {
+  const sock = sockFromFile(file);
+  if (!sock) return failWhy(t.k, 'ENOTSOCK', 'sock_from_file', '{file} is not a socket', file.id, a.fd);
+  const flags = file.nonblock ? a.flags | MSG.MSG_DONTWAIT : a.flags;
+  const buf = readBuffer(t, file, a.count);
+  const msg: Msghdr = {
+    iov: buf,
+    len: Math.min(a.count, buf.length),
+    dontwait: (flags & MSG.MSG_DONTWAIT) !== 0,
+    flags,
+    name: null,
+    from: null,
+    copied: -1,
+  };
+  const n = yield* sock.ops.recvmsg(t, sock, msg);
+  if (n < 0) return toResult(n) as Failure;
+  const copied = msg.copied >= 0 ? msg.copied : Math.min(n, msg.len);
+  return { ret: n, data: buf.slice(0, copied), address: msg.from === null ? null : formatSockaddr(msg.from) };
+}
+
+/**
+ * Linux: sock_ioctl → sock_do_ioctl → ops->ioctl for SIOCOUTQ and SIOCATMARK; a file that is no
+ * socket has no such ioctl (vfs_ioctl: ENOTTY), nor a family that does not answer it.
+ */
+export function sys_ioctl_sock(t: Thread, fd: number, cmd: number): SysResult {
+  const file = fdlookup(t, fd);
+  if (!file) return toResult(errWhy(t.k, -ERRNO.EBADF, 'fdget', 'fd {fd} is not open', undefined, fd));
+  const sock = sockFromFile(file);
+  if (!sock) return toResult(errWhy(t.k, -ERRNO.ENOTTY, 'vfs_ioctl', '{file} is not a socket', file.id));
+  if (!sock.ops.ioctl)
+    return toResult(errWhy(t.k, -ERRNO.ENOTTY, 'sock_do_ioctl', 'the family has no such ioctl'));
+  return toResult(sock.ops.ioctl(t.k, sock, cmd));
 }

@@ -7,7 +7,8 @@
 // autobind addresses, sendto/recvfrom and msg flags (MSG_PEEK, MSG_OOB, MSG_WAITALL), SCM_RIGHTS
 // and credentials, socket options (SO_SNDBUF, SO_RCVTIMEO, SO_PEEK_OFF).
 
-import { AF, SOCK } from '../../../abi/constants.ts';
+import { AF, SIOCATMARK, SIOCOUTQ, SOCK } from '../../../abi/constants.ts';
+import { Unsupported } from '../../../api/syscalls.ts';
 import { ERRNO, errWhy } from '../../errors.ts';
 import type { File } from '../../file.ts';
 import type { Kernel } from '../../kernel.ts';
@@ -102,12 +103,16 @@ function unixRelease(k: Kernel, sock: Socket): void {
 /** Linux: unix_bind → unix_bind_abstract. */
 function unixBind(k: Kernel, sock: Socket, addr: Sockaddr): number {
   const sk = unixSk(sock);
-  const err = unixValidateAddr(addr);
-  if (err) return errWhy(k, err, 'unix_validate_addr', 'the name does not fit in a sockaddr_un');
+  // Linux: a bare sun_family (addr_len offsetof(sun_path)) asks for an autobound name.
+  if (addr.family === AF.AF_UNIX && addr.name === null)
+    throw new Unsupported('bind', 'autobind (an AF_UNIX socket bound to "") is not modelled');
+  const name = unixValidateAddr(addr);
+  if (typeof name === 'number')
+    return errWhy(k, name, 'unix_validate_addr', 'not an abstract AF_UNIX name that fits a sockaddr_un');
   if (sk.addr !== null) return errWhy(k, -EINVAL, 'unix_bind_abstract', 'the socket is already bound');
-  if (!unixInsertAbstract(k, sk, addr.name))
+  if (!unixInsertAbstract(k, sk, name))
     return errWhy(k, -ERRNO.EADDRINUSE, 'unix_bind_abstract', 'another socket is bound to that name');
-  sk.addr = addr.name;
+  sk.addr = name;
   sk.hashed = true;
   return 0;
 }
@@ -202,6 +207,29 @@ function unixReadMax(sock: Socket, nonblock: boolean): number {
   return nonblock ? 1 : -1;
 }
 
+/** Linux: unix_getname — this end's name, or its peer's (ENOTCONN without one); unnamed is "". */
+function unixGetname(k: Kernel, sock: Socket, peer: boolean): Sockaddr | number {
+  let sk: UnixSock | null = unixSk(sock);
+  if (peer) {
+    sk = sk.peer;
+    if (!sk) return errWhy(k, -ERRNO.ENOTCONN, 'unix_getname', 'the socket has no peer');
+  }
+  return { family: AF.AF_UNIX, name: sk.addr };
+}
+
+/** Linux: unix_ioctl — SIOCOUTQ (unix_outq_len) and SIOCATMARK (no OOB data: an empty head skb). */
+function unixIoctl(k: Kernel, sock: Socket, cmd: number): number {
+  const sk = unixSk(sock);
+  if (cmd === SIOCOUTQ) return sk.wmemAlloc - 1;
+  if (cmd === SIOCATMARK) {
+    // Linux: 1 when the head skb is the OOB skb (never: MSG_OOB is not modelled on AF_UNIX) or has
+    // nothing left to read (unix_skb_len 0).
+    const head = sk.receiveQueue[0];
+    return head !== undefined && head.data.length === head.consumed ? 1 : 0;
+  }
+  return errWhy(k, -ERRNO.ENOTTY, 'unix_ioctl', 'no such ioctl');
+}
+
 /** Linux: unix_stream_ops. */
 const unixStreamOps: ProtoOps = {
   family: PF_UNIX,
@@ -214,6 +242,8 @@ const unixStreamOps: ProtoOps = {
   inq: unixInqLen,
   readMax: unixReadMax,
   listen: unixListen,
+  getname: unixGetname,
+  ioctl: unixIoctl,
   shutdown: unixShutdown,
   sendmsg: unixStreamSendmsg,
   recvmsg: unixStreamRecvmsg,

@@ -4,7 +4,8 @@
 // sender whose peer is not connected back to it may fill the peer's queue to max_dgram_qlen + 1,
 // and then waits (or polls) on the peer's peer_wait through its relay entry.
 
-import { EPOLL, PAGE_SIZE, SOCK } from '../../../abi/constants.ts';
+import { AF, EPOLL, MSG, PAGE_SIZE, SOCK } from '../../../abi/constants.ts';
+import { Unsupported } from '../../../api/syscalls.ts';
 import { ERESTARTSYS, ERRNO, errWhy } from '../../errors.ts';
 import { copyBytes, type File, type PollTable, pollRequestedEvents, pollWait } from '../../file.ts';
 import type { Kernel } from '../../kernel.ts';
@@ -37,9 +38,10 @@ import {
 } from '../sock.ts';
 import type { Msghdr, Sockaddr, Socket } from '../socket.ts';
 import { unixFindAbstract, unixValidateAddr } from './namespace.ts';
+import { unixCopyAddr, unixRecvFlags } from './stream.ts';
 import { recvqFull, type UnixSock, unixMaySend, unixSk, unixWaitForPeer, unixWritable } from './unix_sock.ts';
 
-const { EAGAIN, ECONNREFUSED, ECONNRESET, EMSGSIZE, ENOTCONN, EPERM, EPIPE } = ERRNO;
+const { EAGAIN, ECONNREFUSED, ECONNRESET, EMSGSIZE, ENOTCONN, EPERM, EPIPE, EOPNOTSUPP } = ERRNO;
 const { EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP, EPOLLRDNORM, EPOLLWRNORM, EPOLLWRBAND, EPOLLRDHUP } = EPOLL;
 const OUT_KEY = EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
 
@@ -108,21 +110,26 @@ function unixDgramDisconnected(k: Kernel, sk: UnixSock, other: UnixSock): void {
   }
 }
 
-/** Linux: unix_dgram_connect (to a name; AF_UNSPEC disconnect cannot be expressed by the API). */
+/** Linux: unix_dgram_connect — to a name, or with AF_UNSPEC ("1003.1g breaking connected state"). */
 export function unixDgramConnect(t: Thread, sock: Socket, addr: Sockaddr): number {
   const k = t.k;
   const sk = unixSk(sock);
-  const err = unixValidateAddr(addr);
-  if (err) return errWhy(k, err, 'unix_validate_addr', 'the name does not fit in a sockaddr_un');
-  const other = unixFindAbstract(k, sk.type, addr.name);
-  if (!other) return errWhy(k, -ECONNREFUSED, 'unix_find_other', 'no socket is bound to that name');
-  if (!unixMaySend(sk, other))
-    return errWhy(k, -EPERM, 'unix_may_send', 'the peer is connected to another socket');
-  sk.state = 'TCP_ESTABLISHED';
-  other.state = 'TCP_ESTABLISHED';
+  let other: UnixSock | null = null;
+  if (addr.family !== AF.AF_UNSPEC) {
+    const name = unixValidateAddr(addr);
+    if (typeof name === 'number')
+      return errWhy(k, name, 'unix_validate_addr', 'not an abstract AF_UNIX name that fits a sockaddr_un');
+    other = unixFindAbstract(k, sk.type, name);
+    if (!other) return errWhy(k, -ECONNREFUSED, 'unix_find_other', 'no socket is bound to that name');
+    if (!unixMaySend(sk, other))
+      return errWhy(k, -EPERM, 'unix_may_send', 'the peer is connected to another socket');
+    sk.state = 'TCP_ESTABLISHED';
+    other.state = 'TCP_ESTABLISHED';
+  }
   const oldPeer = sk.peer;
   sk.peer = other;
   if (oldPeer) {
+    if (!other) sk.state = 'TCP_CLOSE';
     // Linux: "If it was connected, reconnect."
     peerWakeDisconnectWakeup(k, sk, oldPeer);
     if (other !== oldPeer) {
@@ -164,6 +171,13 @@ export function unixDgramPoll(k: Kernel, file: File, sock: Socket, pt: PollTable
 export function* unixDgramSendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number> {
   const k = t.k;
   const sk = unixSk(sock);
+  if (msg.flags & MSG.MSG_OOB)
+    return errWhy(k, -EOPNOTSUPP, 'unix_dgram_sendmsg', 'MSG_OOB on a datagram socket');
+  if (msg.name !== null)
+    throw new Unsupported(
+      'sendto',
+      'an address on an AF_UNIX datagram socket (unconnected sends are not modelled)',
+    );
   const len = msg.len;
   if (len > sk.sndbuf - 32)
     return errWhy(k, -EMSGSIZE, 'unix_dgram_sendmsg', 'the datagram is larger than sk_sndbuf - 32');
@@ -230,7 +244,8 @@ export function* unixSeqpacketSendmsg(t: Thread, sock: Socket, msg: Msghdr): Sys
   if (err) return errWhy(t.k, err, 'sock_error', 'a pending socket error (sk_err), taken by this call');
   if (sk.state !== 'TCP_ESTABLISHED')
     return errWhy(t.k, -ENOTCONN, 'unix_seqpacket_sendmsg', 'the socket is not connected');
-  return yield* unixDgramSendmsg(t, sock, msg);
+  // Linux: "if (msg->msg_namelen) msg->msg_namelen = 0" — a seqpacket send ignores an address.
+  return yield* unixDgramSendmsg(t, sock, msg.name === null ? msg : { ...msg, name: null });
 }
 
 // ---- receiving ----
@@ -239,6 +254,7 @@ export function* unixSeqpacketSendmsg(t: Thread, sock: Socket, msg: Msghdr): Sys
 export function* unixDgramRecvmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number> {
   const k = t.k;
   const sk = unixSk(sock);
+  unixRecvFlags(msg);
   const r = yield* skbRecvDatagram(t, sk, msg.dontwait);
   if (typeof r === 'number') {
     // Linux: "Signal EOF on disconnected non-blocking SEQPACKET socket."
@@ -248,8 +264,11 @@ export function* unixDgramRecvmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<
   if (waitqueueActive(sk.peerWait)) wakeUp(k, sk.peerWait, 1, OUT_KEY, 'unix_dgram_recvmsg');
   const n = Math.min(msg.len, r.data.length);
   copyBytes(msg.iov, 0, r.data, 0, n);
+  unixCopyAddr(msg, r.owner as UnixSock);
+  msg.copied = n;
   consumeSkb(k, r);
-  return n;
+  // Linux: MSG_TRUNC returns the datagram's whole length, however much was copied.
+  return msg.flags & MSG.MSG_TRUNC ? r.data.length : n;
 }
 
 /** Linux: unix_seqpacket_recvmsg. */

@@ -3,6 +3,7 @@
 // by type and name: Linux hashes the socket type into the bucket, so a stream and a datagram
 // socket can hold the same abstract name.
 
+import { AF } from '../../../abi/constants.ts';
 import { ERRNO } from '../../errors.ts';
 import { defineKernelState, type Kernel } from '../../kernel.ts';
 import type { Sockaddr } from '../socket.ts';
@@ -41,10 +42,14 @@ function namespaceOf(k: Kernel): Namespace {
 
 const nameKey = (type: UnixType, name: string): string => `${type}:${name}`;
 
-/** Linux: unix_validate_addr — 0, or −EINVAL when the name would not fit in a sockaddr_un. */
-export function unixValidateAddr(addr: Sockaddr): number {
+/**
+ * Linux: unix_validate_addr — the abstract name, or −EINVAL: another family (an internet address,
+ * AF_UNSPEC), no name at all (addr_len is offsetof(sun_path)), or a name too long for sockaddr_un.
+ */
+export function unixValidateAddr(addr: Sockaddr): string | number {
+  if (addr.family !== AF.AF_UNIX || addr.name === null) return -ERRNO.EINVAL;
   // sun_family (2) + the leading NUL + the name.
-  return SUN_PATH_OFFSET + 1 + addr.name.length > SOCKADDR_UN_SIZE ? -ERRNO.EINVAL : 0;
+  return SUN_PATH_OFFSET + 1 + addr.name.length > SOCKADDR_UN_SIZE ? -ERRNO.EINVAL : addr.name;
 }
 
 /** Linux: unix_find_abstract — the socket of this type bound to `name`, or null (ECONNREFUSED). */

@@ -2,7 +2,8 @@
 // a listener, byte-stream sends cut into skbs, reads that may take part of an skb, and the
 // stream poll. unix_stream_connect serves SOCK_SEQPACKET too.
 
-import { EPOLL } from '../../../abi/constants.ts';
+import { AF, EPOLL, MSG } from '../../../abi/constants.ts';
+import { Unsupported } from '../../../api/syscalls.ts';
 import { ERESTARTSYS, ERRNO, errWhy } from '../../errors.ts';
 import { copyBytes, type File, type PollTable, pollWait } from '../../file.ts';
 import type { Kernel } from '../../kernel.ts';
@@ -16,13 +17,14 @@ import {
   skbSetOwnerW,
   sockDefReadable,
   sockError,
+  sockRcvlowat,
   sockWaitForSendSpace,
 } from '../sock.ts';
 import type { Msghdr, Sockaddr, Socket } from '../socket.ts';
 import { unixFindAbstract, unixValidateAddr } from './namespace.ts';
 import { recvqFull, UnixSock, unixSk, unixWaitForPeer, unixWritable } from './unix_sock.ts';
 
-const { EAGAIN, ECONNREFUSED, EINVAL, EISCONN, ENOTCONN, EPIPE } = ERRNO;
+const { EAGAIN, ECONNREFUSED, EINVAL, EISCONN, ENOTCONN, EOPNOTSUPP, EPIPE } = ERRNO;
 const { EPOLLIN, EPOLLOUT, EPOLLERR, EPOLLHUP, EPOLLRDNORM, EPOLLWRNORM, EPOLLWRBAND, EPOLLRDHUP } = EPOLL;
 
 // Linux: UNIX_SKB_FRAGS_SZ = PAGE_SIZE << get_order(32768).
@@ -56,10 +58,11 @@ export function* unixStreamConnect(
 ): SysGen<number> {
   const k = t.k;
   const sk = unixSk(sock);
-  const err = unixValidateAddr(addr);
-  if (err) return errWhy(k, err, 'unix_validate_addr', 'the name does not fit in a sockaddr_un');
+  const name = unixValidateAddr(addr);
+  if (typeof name === 'number')
+    return errWhy(k, name, 'unix_validate_addr', 'not an abstract AF_UNIX name that fits a sockaddr_un');
   for (;;) {
-    const other = unixFindAbstract(k, sk.type, addr.name);
+    const other = unixFindAbstract(k, sk.type, name);
     if (!other) return errWhy(k, -ECONNREFUSED, 'unix_find_other', 'no socket is bound to that name');
     if (other.state !== 'TCP_LISTEN' || other.shutdown & RCV_SHUTDOWN)
       return errWhy(k, -ECONNREFUSED, 'unix_stream_connect', 'the socket at that name is not listening');
@@ -108,11 +111,17 @@ export function* unixStreamConnect(
 export function* unixStreamSendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number> {
   const k = t.k;
   const sk = unixSk(sock);
+  if (msg.flags & MSG.MSG_OOB) throw new Unsupported('send', 'MSG_OOB on an AF_UNIX stream socket');
+  if (msg.name !== null)
+    return sk.state === 'TCP_ESTABLISHED'
+      ? errWhy(k, -EISCONN, 'unix_stream_sendmsg', 'an address given to a connected stream socket')
+      : errWhy(k, -EOPNOTSUPP, 'unix_stream_sendmsg', 'an address given to a stream socket');
   const other = sk.peer;
   if (!other) return errWhy(k, -ENOTCONN, 'unix_stream_sendmsg', 'the socket is not connected (no peer)');
+  // Linux: pipe_err — SIGPIPE unless MSG_NOSIGNAL.
+  const sigpipe = (msg.flags & MSG.MSG_NOSIGNAL) === 0;
   if (sk.shutdown & SEND_SHUTDOWN) {
-    // Linux: pipe_err — SIGPIPE (no MSG_NOSIGNAL in the model: writes carry no flags).
-    sendSigToCurrent(SIG.SIGPIPE, t);
+    if (sigpipe) sendSigToCurrent(SIG.SIGPIPE, t);
     return errWhy(k, -EPIPE, 'unix_stream_sendmsg', 'this socket was shut down for writing');
   }
   const len = msg.len;
@@ -125,7 +134,7 @@ export function* unixStreamSendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen
     if (other.dead || other.shutdown & RCV_SHUTDOWN) {
       consumeSkb(k, skb);
       // Linux: pipe_err — SIGPIPE only when nothing was sent.
-      if (sent === 0) sendSigToCurrent(SIG.SIGPIPE, t);
+      if (sent === 0 && sigpipe) sendSigToCurrent(SIG.SIGPIPE, t);
       return sent || errWhy(k, -EPIPE, 'unix_stream_sendmsg', 'the peer is closed or shut down for reading');
     }
     other.receiveQueue.push(skb);
@@ -135,13 +144,28 @@ export function* unixStreamSendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen
   return sent;
 }
 
-/** Linux: unix_stream_read_generic, for read(): no flags, SO_RCVLOWAT 1. */
+/** Not Linux: the recv flags the model's AF_UNIX reads take; MSG_OOB and MSG_PEEK are not modelled. */
+const UNIX_RECV_UNMODELLED = MSG.MSG_OOB | MSG.MSG_PEEK | MSG.MSG_ERRQUEUE;
+
+/** Not Linux: refuse a recv flag the AF_UNIX model lacks. */
+export function unixRecvFlags(msg: Msghdr): void {
+  if (msg.flags & UNIX_RECV_UNMODELLED)
+    throw new Unsupported('recv', 'MSG_OOB, MSG_PEEK and MSG_ERRQUEUE on AF_UNIX sockets are not modelled');
+}
+
+/** Linux: unix_copy_addr — the sending socket's name into msg_name; none if it is unnamed. */
+export function unixCopyAddr(msg: Msghdr, sender: UnixSock): void {
+  msg.from = sender.addr === null ? null : { family: AF.AF_UNIX, name: sender.addr };
+}
+
+/** Linux: unix_stream_read_generic: SO_RCVLOWAT or MSG_WAITALL set how much it waits for. */
 export function* unixStreamRecvmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number> {
   const k = t.k;
   const sk = unixSk(sock);
+  unixRecvFlags(msg);
   if (sk.state !== 'TCP_ESTABLISHED')
     return errWhy(k, -EINVAL, 'unix_stream_read_generic', 'the socket is not connected');
-  const target = 1;
+  const target = sockRcvlowat(sk, (msg.flags & MSG.MSG_WAITALL) !== 0, msg.len);
   let copied = 0;
   let size = msg.len;
   let err = 0;
@@ -173,6 +197,7 @@ export function* unixStreamRecvmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen
       }
       continue;
     }
+    if (copied === 0) unixCopyAddr(msg, skb.owner as UnixSock);
     const avail = skb.data.length - skb.consumed;
     const chunk = Math.min(avail, size);
     copyBytes(msg.iov, copied, skb.data, skb.consumed, chunk);

@@ -17,6 +17,8 @@ export const FMODE_WRITE = 0x2;
 export type FileType =
   | 'pipe'
   | 'unix'
+  | 'tcp'
+  | 'udp'
   | 'eventfd'
   | 'timerfd'
   | 'regular'

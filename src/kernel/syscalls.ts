@@ -67,6 +67,7 @@ import { sys_sleep } from './time.ts';
 import { sys_timerfd_create, sys_timerfd_gettime, sys_timerfd_settime } from './timerfd.ts';
 // Linux: the protocol families built in register themselves at boot (af_unix_init).
 import './net/unix/af_unix.ts';
+import './net/ipv4/af_inet.ts';
 
 type R<E extends object = object> = Promise<SysResult<E>>;
 

@@ -28,8 +28,20 @@ export const RCV_SHUTDOWN = 1;
 export const SEND_SHUTDOWN = 2;
 export const SHUTDOWN_MASK = 3;
 
-/** Linux: sk_state, the values the modelled families use (include/net/tcp_states.h). */
-export type SkState = 'TCP_ESTABLISHED' | 'TCP_CLOSE' | 'TCP_LISTEN';
+/** Linux: sk_state (include/net/tcp_states.h). AF_UNIX uses ESTABLISHED, CLOSE and LISTEN. */
+export type SkState =
+  | 'TCP_ESTABLISHED'
+  | 'TCP_SYN_SENT'
+  | 'TCP_SYN_RECV'
+  | 'TCP_FIN_WAIT1'
+  | 'TCP_FIN_WAIT2'
+  | 'TCP_TIME_WAIT'
+  | 'TCP_CLOSE'
+  | 'TCP_CLOSE_WAIT'
+  | 'TCP_LAST_ACK'
+  | 'TCP_LISTEN'
+  | 'TCP_CLOSING'
+  | 'TCP_NEW_SYN_RECV';
 
 /**
  * Linux: struct sock, the fields every family shares. A family's sock extends it (as struct

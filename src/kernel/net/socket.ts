@@ -28,7 +28,7 @@ export const SOCK_MAX = 11;
 const NPROTO = 46;
 
 /** Linux: socket_state (include/uapi/linux/net.h), the values the modelled families use. */
-export type SocketState = 'SS_UNCONNECTED' | 'SS_CONNECTED';
+export type SocketState = 'SS_UNCONNECTED' | 'SS_CONNECTING' | 'SS_CONNECTED' | 'SS_DISCONNECTING';
 
 /** A decoded struct sockaddr (src/api/sockaddr.ts): what move_addr_to_kernel copies in. */
 export type { Sockaddr };
@@ -92,8 +92,8 @@ export interface ProtoOps {
 /** Linux: struct net_proto_family. */
 export interface NetProtoFamily {
   readonly family: number;
-  /** The file type its sockets have in snapshots and traces ('unix'). */
-  readonly fileType: FileType;
+  /** The file type its sockets have in snapshots and traces ('unix'; 'tcp' or 'udp' by protocol). */
+  fileType(sk: Sock): FileType;
   /** Linux: pf->create — set sock.ops and sock.sk for sock.type, or return −errno. */
   create(k: Kernel, sock: Socket, protocol: number): number;
   /** Linux: the family's sock_diag handler (net/unix/diag.c) — a sock as plain JSON. */
@@ -119,22 +119,34 @@ export class Socket {
 
 /** Linux: net_families[], indexed by family. */
 const netFamilies: (NetProtoFamily | undefined)[] = [];
-/** Linux: socket_file_ops. Not Linux: one copy per family, so a file's type names its family. */
-const socketFileOps: (FileOperations | undefined)[] = [];
+/**
+ * Linux: socket_file_ops. Not Linux: one copy per file type, so a file's type names its family
+ * (or, for internet sockets, its protocol).
+ */
+const socketFileOps = new Map<FileType, FileOperations>();
+
+/** Linux: socket_file_ops, as the file type `type` has it. */
+function socketFileOpsFor(type: FileType): FileOperations {
+  let ops = socketFileOps.get(type);
+  if (!ops) {
+    ops = {
+      type,
+      poll: sockPoll,
+      read: sockReadIter,
+      write: sockWriteIter,
+      fionread: sockIoctlInq,
+      readMax: sockReadMax,
+      release: sockClose,
+      snapshot: (_k, file) => snapshotSocket(file.priv as Socket),
+    };
+    socketFileOps.set(type, ops);
+  }
+  return ops;
+}
 
 /** Linux: sock_register. */
 export function sockRegister(pf: NetProtoFamily): void {
   netFamilies[pf.family] = pf;
-  socketFileOps[pf.family] = {
-    type: pf.fileType,
-    poll: sockPoll,
-    read: sockReadIter,
-    write: sockWriteIter,
-    fionread: sockIoctlInq,
-    readMax: sockReadMax,
-    release: sockClose,
-    snapshot: (_k, file) => snapshotSocket(file.priv as Socket),
-  };
 }
 
 // ---- the socket file (socket_file_ops) ----
@@ -183,7 +195,8 @@ export function sockRelease(k: Kernel, sock: Socket): void {
 
 /** Linux: sock_alloc_file — O_RDWR plus the caller's O_NONBLOCK. */
 export function sockAllocFile(k: Kernel, sock: Socket, flags: number): File {
-  const file = new File(k, socketFileOps[sock.ops.family]!, O.O_RDWR | (flags & O.O_NONBLOCK), sock);
+  const ops = socketFileOpsFor(netFamilies[sock.ops.family]!.fileType(sock.sk));
+  const file = new File(k, ops, O.O_RDWR | (flags & O.O_NONBLOCK), sock);
   sock.file = file;
   return file;
 }

@@ -271,7 +271,7 @@ const unixSeqpacketOps: ProtoOps = {
 // Linux: af_unix_init → sock_register(&unix_family_ops).
 sockRegister({
   family: PF_UNIX,
-  fileType: 'unix',
+  fileType: () => 'unix',
   create: unixCreate,
   diag: (sk) => snapshotUnixSocket(sk as UnixSock),
 });

@@ -3,6 +3,8 @@
 // addresses, and the text form.
 
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { linuxBackend } from '../../src/linux/index.ts';
 import { mismatchedKeys, sameAddress } from '../../src/script/compare.ts';
@@ -196,6 +198,19 @@ describe('the text form', () => {
     const text = formatScriptTextForm(doc);
     assert.match(text, /recvfrom\(\$u, 8, 0\) -> \{ret: 4, data: "ping", address: "\[::1\]:9000"\}/);
     assert.deepEqual(parseScriptTextForm(text), doc);
+  });
+});
+
+describe('the inet conformance scripts', () => {
+  test('each_round_trips_through_the_text_form', () => {
+    const dir = 'test/conformance/inet';
+    const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+    assert.ok(files.length > 0);
+    for (const f of files) {
+      const doc = JSON.parse(readFileSync(join(dir, f), 'utf8')) as JsonObject;
+      assert.deepEqual(parseScriptTextForm(formatScriptTextForm(doc)), doc, f);
+      parseScript(doc);
+    }
   });
 });
 

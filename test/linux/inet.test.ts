@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { AF, IPPROTO, IPV6_OPT, MSG, SHUT, SO, SOCK, SOL, TCP_OPT } from '../../src/abi/constants.ts';
 import { Unsupported } from '../../src/api/syscalls.ts';
 import { linuxBackend } from '../../src/linux/index.ts';
+import { decodeSockaddr, encodeSockaddrIn, encodeSockaddrIn6 } from '../../src/linux/layout.ts';
 import type { LinuxProcess } from '../../src/linux/process.ts';
 import { bytes, inProcess, ok } from './helpers.ts';
 
@@ -209,4 +210,23 @@ test('af_unix_names_lose_the_private_prefix_and_unnamed_is_empty', async () => {
     assert.deepEqual(await call(main.recvfrom(r, 8, 0)), { ret: 4, data: bytes('back'), address: '@server' });
     assert.deepEqual(await call(main.recv(p, 1, MSG.MSG_DONTWAIT)), { errno: 'EAGAIN' });
   });
+});
+
+test('sockaddr_in_and_in6_are_encoded_in_network_order_and_decoded_back', () => {
+  const in4 = encodeSockaddrIn(0x7f000001, 8080);
+  assert.equal(in4.toString('hex'), '02001f907f0000010000000000000000');
+  assert.deepEqual(decodeSockaddr(in4, 16), { family: 'inet', addr: 0x7f000001, port: 8080 });
+  const loop6 = new Uint8Array(16);
+  loop6[15] = 1;
+  const in6 = encodeSockaddrIn6(loop6, 443);
+  assert.equal(in6.length, 28);
+  assert.equal(in6.subarray(0, 8).toString('hex'), '0a0001bb00000000');
+  assert.deepEqual(decodeSockaddr(in6, 28), { family: 'inet6', addr: loop6, port: 443 });
+  // AF_UNIX: sa_family alone is unnamed; a leading NUL is abstract, its length from addrlen.
+  const un = Buffer.alloc(110);
+  un.writeUInt16LE(1, 0);
+  assert.deepEqual(decodeSockaddr(un, 2), { family: 'unix', kind: 'unnamed' });
+  un.write('\0ab', 2, 'latin1');
+  assert.deepEqual(decodeSockaddr(un, 5), { family: 'unix', kind: 'abstract', name: Buffer.from('ab') });
+  assert.deepEqual(decodeSockaddr(un, 0), { family: 'none' });
 });

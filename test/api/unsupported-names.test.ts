@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AF, CLOCK, F, O, SOCK } from '../../src/abi/constants.ts';
+import { CLOCK, F, O, SOCK } from '../../src/abi/constants.ts';
 import { nameOf } from '../../src/abi/flags.ts';
 import type { Backend } from '../../src/api/backend.ts';
 import type { Syscalls } from '../../src/api/syscalls.ts';

@@ -14,10 +14,15 @@ import { newStats, type Stats } from './stats.ts';
 
 /** A pending timer on the virtual clock. */
 /**
- * Who set a timer (Linux: the hrtimer's container): a timerfd's (timerfd_ctx.t.tmr, by its id)
- * or the timeout of a thread's sleep (schedule_hrtimeout's hrtimer_sleeper).
+ * Who set a timer (Linux: the hrtimer's container): a timerfd's (timerfd_ctx.t.tmr, by its id),
+ * the timeout of a thread's sleep (schedule_hrtimeout's hrtimer_sleeper), or a TCP sock's SYN
+ * retransmit timer.
  */
-export type TimerOwner = { kind: 'timerfd'; id: number } | { kind: 'sleep'; thread: Thread };
+export type TimerOwner =
+  | { kind: 'timerfd'; id: number }
+  | { kind: 'sleep'; thread: Thread }
+  /** A TCP sock's retransmit timer (icsk_retransmit_timer), by the sock's id. */
+  | { kind: 'tcp_retransmit'; id: number };
 
 export interface Timer {
   /** Absolute virtual time, ns. */

@@ -10,9 +10,8 @@
 // SO_RCVBUF plus the writer's sk_sndbuf (6.18, 64 KiB writes: 98304 + 3866624 of 3939840).
 //
 // Not modelled: TCP_CORK and MSG_MORE holding partial segments (TCP_CORK is stored and read
-// back), keepalive probes (the times are stored), SIGURG, the receive-buffer autotuning, and
-// the SYN retransmit timer of a non-blocking connect whose SYN a full accept queue dropped
-// (Unsupported; a blocking connect retransmits on virtual time from inside its sleep).
+// back; MSG_MORE is Unsupported), keepalive probes (the times are stored), SIGURG and the
+// receive-buffer autotuning.
 
 import { AF, EPOLL, IPPROTO, MSG, SIOCATMARK, SIOCOUTQ, SOCK, TCP_OPT } from '../../../abi/constants.ts';
 import type { Sockaddr } from '../../../api/sockaddr.ts';
@@ -36,7 +35,7 @@ import {
   sockRcvlowat,
 } from '../sock.ts';
 import type { Msghdr, ProtoOps, Socket } from '../socket.ts';
-import { type InetProto, inetAutobind, inetCommonOps, inetRegisterProtosw, inetSk } from './af_inet.ts';
+import { type InetProto, inetAutobind, inetCommonOps, inetRegisterProtosw } from './af_inet.ts';
 import {
   inetCskAccept,
   inetCskGetPort,
@@ -48,15 +47,12 @@ import { ipGetsockopt, ipSetsockopt } from './ip_sockglue.ts';
 import {
   inetCskDestroySock,
   tcpDataReady,
-  tcpDone,
-  tcpDoneWithError,
   tcpEpollinReady,
   tcpSetState,
   tcpWriteQueuePurge,
 } from './tcp_input.ts';
 import { tcpConnectDest, tcpConnectSetup, tcpSendSyn } from './tcp_ipv4.ts';
-import { tcpTimeWait } from './tcp_minisocks.ts';
-import { tcpFinTime, tcpSendActiveReset, tcpSendFin, tcpWriteXmit } from './tcp_output.ts';
+import { tcpSendActiveReset, tcpSendFin, tcpWriteXmit } from './tcp_output.ts';
 import {
   skStreamIsWriteable,
   skStreamMemoryFree,
@@ -67,33 +63,18 @@ import {
   TCP_URG_READ,
   TCP_URG_VALID,
   TcpSock,
+  tcpState,
 } from './tcp_sock.ts';
 
-const {
-  EAGAIN,
-  EALREADY,
-  ECONNABORTED,
-  EINPROGRESS,
-  EINVAL,
-  EISCONN,
-  ENOPROTOOPT,
-  ENOTCONN,
-  ENOTTY,
-  EPIPE,
-  ETIMEDOUT,
-} = ERRNO;
+const { EAGAIN, EALREADY, ECONNABORTED, EINPROGRESS, EINVAL, EISCONN, ENOPROTOOPT, ENOTCONN, ENOTTY, EPIPE } =
+  ERRNO;
 const { EPOLLIN, EPOLLOUT, EPOLLPRI, EPOLLERR, EPOLLHUP, EPOLLRDNORM, EPOLLWRNORM, EPOLLRDHUP } = EPOLL;
 
 const tcpSk = (sock: Socket): TcpSock => sock.sk as TcpSock;
-const NSEC_PER_SEC = 1_000_000_000;
 const INT_MAX = 0x7fffffff;
 
 /** Linux: net.ipv4.tcp_rmem[2] default (this machine is tuned to 33554432; SO_RCVLOWAT caps at half). */
 const TCP_RMEM_MAX = 6291456;
-/** Linux: net.ipv4.tcp_syn_retries. */
-const TCP_SYN_RETRIES = 6;
-/** Linux: TCP_TIMEOUT_INIT, the first SYN retransmit timeout (1 s). */
-const TCP_TIMEOUT_INIT = NSEC_PER_SEC;
 /** The most an skb holds in the model (Linux: the GSO size goal on loopback, about 64 KiB). */
 const TCP_SIZE_GOAL = 65536;
 // Linux: include/net/tcp.h.
@@ -158,7 +139,10 @@ function tcpDisconnect(k: Kernel, sk: TcpSock, _flags: number): number {
   const old = sk.state;
   if (old !== 'TCP_CLOSE') tcpSetState(k, sk, 'TCP_CLOSE');
   if (old === 'TCP_LISTEN') inetCskListenStop(k, sk);
-  else if (tcpNeedReset(old) || (sk.sndNxt !== sk.writeSeq && (old === 'TCP_CLOSING' || old === 'TCP_LAST_ACK'))) {
+  else if (
+    tcpNeedReset(old) ||
+    (sk.sndNxt !== sk.writeSeq && (old === 'TCP_CLOSING' || old === 'TCP_LAST_ACK'))
+  ) {
     tcpSendActiveReset(k, sk);
     sk.err = ERRNO.ECONNRESET;
   } else if (old === 'TCP_SYN_SENT') sk.err = ERRNO.ECONNRESET;
@@ -288,12 +272,7 @@ function* tcpStreamConnect(t: Thread, sock: Socket, addr: Sockaddr, nonblock: bo
       sock.state = 'SS_CONNECTING';
       sk.synSentAt = k.now;
       sk.synRetransmits = 0;
-      const r = tcpSendSyn(k, sk);
-      if (r === 'dropped' && nonblock)
-        throw new Unsupported(
-          'connect',
-          'a non-blocking connect whose SYN a full accept queue dropped (the SYN retransmit timer is not modelled)',
-        );
+      tcpSendSyn(k, sk);
       err = -EINPROGRESS;
       break;
     }
@@ -308,7 +287,6 @@ function* tcpStreamConnect(t: Thread, sock: Socket, addr: Sockaddr, nonblock: bo
         '__inet_stream_connect',
         err === -EALREADY ? 'a connect is already in progress' : 'the connection is being set up',
       );
-    // Linux: inet_wait_for_connect, with the SYN retransmit timer (1 s, doubling) on virtual time.
     const w = yield* tcpWaitForConnect(t, sk);
     if (w) return w;
   } else if (nonblock && err === -EINPROGRESS) {
@@ -329,28 +307,14 @@ function* tcpStreamConnect(t: Thread, sock: Socket, addr: Sockaddr, nonblock: bo
 }
 
 /**
- * Linux: inet_wait_for_connect, and the SYN retransmits tcp_retransmit_timer makes meanwhile:
- * at 1, 3, 7, … s; after net.ipv4.tcp_syn_retries (6) the connection times out (127 s).
- * Returns 0 when the state has moved on, or −ERESTARTSYS. Not Linux: the timer runs only while
- * a connect waits.
+ * Linux: inet_wait_for_connect — sleep while the handshake is under way (the SYN retransmit
+ * timer, ./tcp_ipv4.ts, runs meanwhile). Returns 0 when the state has moved on, or −ERESTARTSYS.
  */
 function* tcpWaitForConnect(t: Thread, sk: TcpSock): SysGen<number> {
-  const k = t.k;
-  const retries = sk.synRetries || TCP_SYN_RETRIES;
-  while (sk.state === 'TCP_SYN_SENT') {
-    // The n-th timeout fires (2^(n+1) − 1) s after the first SYN.
-    const deadline = sk.synSentAt + (2 ** (sk.synRetransmits + 1) - 1) * TCP_TIMEOUT_INIT;
-    const reason = yield* sleepOn(t, sk.wq, 'shared', deadline);
-    if (sk.state !== 'TCP_SYN_SENT') break;
+  while (tcpState(sk) === 'TCP_SYN_SENT' || tcpState(sk) === 'TCP_SYN_RECV') {
+    const reason = yield* sleepOn(t, sk.wq, 'shared');
+    if (tcpState(sk) !== 'TCP_SYN_SENT' && tcpState(sk) !== 'TCP_SYN_RECV') break;
     if (reason === 'signal') return -ERESTARTSYS;
-    if (k.now < deadline) continue;
-    if (sk.synRetransmits >= retries) {
-      // Linux: tcp_write_err — the connection timed out.
-      tcpDoneWithError(k, sk, ETIMEDOUT);
-      break;
-    }
-    sk.synRetransmits++;
-    tcpSendSyn(k, sk);
   }
   return 0;
 }
@@ -429,7 +393,8 @@ function* skStreamWaitConnect(t: Thread, sk: TcpSock, nonblock: boolean): SysGen
     if (nonblock) return -EAGAIN;
     const reason = yield* sleepOn(t, sk.wq, 'shared');
     if (reason === 'signal') return -ERESTARTSYS;
-    if (!sk.err && (sk.state === 'TCP_ESTABLISHED' || sk.state === 'TCP_CLOSE_WAIT')) return 0;
+    const now = tcpState(sk);
+    if (!sk.err && (now === 'TCP_ESTABLISHED' || now === 'TCP_CLOSE_WAIT')) return 0;
   }
 }
 
@@ -453,7 +418,8 @@ function* skStreamWaitMemory(t: Thread, sk: TcpSock, nonblock: boolean): SysGen<
 }
 
 /** Not Linux: send flags the model does not do. */
-const TCP_SEND_UNMODELLED = MSG.MSG_MORE | MSG.MSG_FASTOPEN | MSG.MSG_ZEROCOPY | MSG.MSG_EOR;
+const TCP_SEND_UNMODELLED =
+  MSG.MSG_MORE | MSG.MSG_EOR | 0x20000000 /* MSG_FASTOPEN */ | 0x4000000 /* MSG_ZEROCOPY */;
 
 /** Linux: tcp_sendmsg (tcp_sendmsg_locked). Returns the bytes queued, or −errno if none were. */
 function* tcpSendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number> {
@@ -465,11 +431,17 @@ function* tcpSendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number> {
   let err = 0;
   if (sk.state !== 'TCP_ESTABLISHED' && sk.state !== 'TCP_CLOSE_WAIT') {
     err = yield* skStreamWaitConnect(t, sk, msg.dontwait);
-    if (err) return errWhy(k, skStreamError(t, sk, flags, err), 'tcp_sendmsg_locked', 'the socket is not connected');
+    if (err)
+      return errWhy(k, skStreamError(t, sk, flags, err), 'tcp_sendmsg_locked', 'the socket is not connected');
   }
   let copied = 0;
   if (sk.err || sk.shutdown & SEND_SHUTDOWN)
-    return errWhy(k, skStreamError(t, sk, flags, -EPIPE), 'tcp_sendmsg_locked', 'the socket is shut down for writing or has an error');
+    return errWhy(
+      k,
+      skStreamError(t, sk, flags, -EPIPE),
+      'tcp_sendmsg_locked',
+      'the socket is shut down for writing or has an error',
+    );
   while (copied < msg.len) {
     if (!skStreamMemoryFree(sk, false)) {
       // wait_for_space
@@ -503,7 +475,8 @@ function* tcpSendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number> {
 function tcpRecvUrg(k: Kernel, sk: TcpSock, msg: Msghdr): number {
   if (sockFlag(sk, SOCK_URGINLINE) || !sk.urgData || sk.urgData === TCP_URG_READ)
     return errWhy(k, -EINVAL, 'tcp_recv_urg', 'no urgent byte to read (or SO_OOBINLINE is on)');
-  if (sk.state === 'TCP_CLOSE' && !sk.done) return errWhy(k, -ENOTCONN, 'tcp_recv_urg', 'the socket is closed');
+  if (sk.state === 'TCP_CLOSE' && !sk.done)
+    return errWhy(k, -ENOTCONN, 'tcp_recv_urg', 'the socket is closed');
   if (sk.urgData & TCP_URG_VALID) {
     const c = sk.urgData & 0xff;
     if (!(msg.flags & MSG.MSG_PEEK)) sk.urgData = TCP_URG_READ;
@@ -736,7 +709,12 @@ function tcpSetsockopt(t: Thread, sock: Socket, level: number, name: number, val
 }
 
 /** Linux: do_tcp_getsockopt. */
-function tcpGetsockopt(t: Thread, sock: Socket, level: number, name: number): { value: SockoptValue } | number {
+function tcpGetsockopt(
+  t: Thread,
+  sock: Socket,
+  level: number,
+  name: number,
+): { value: SockoptValue } | number {
   const k = t.k;
   const sk = tcpSk(sock);
   if (level !== IPPROTO.IPPROTO_TCP) return ipGetsockopt(k, sk, level, name);
@@ -747,7 +725,9 @@ function tcpGetsockopt(t: Thread, sock: Socket, level: number, name: number): { 
     case TCP_OPT.TCP_CORK:
       return int(sk.nonagle & TCP_NAGLE_CORK ? 1 : 0);
     case TCP_OPT.TCP_MAXSEG:
-      return int(sk.userMss && (sk.state === 'TCP_CLOSE' || sk.state === 'TCP_LISTEN') ? sk.userMss : sk.mssCache);
+      return int(
+        sk.userMss && (sk.state === 'TCP_CLOSE' || sk.state === 'TCP_LISTEN') ? sk.userMss : sk.mssCache,
+      );
     case TCP_OPT.TCP_KEEPIDLE:
       return int(sk.keepaliveTime || 7200);
     case TCP_OPT.TCP_KEEPINTVL:

@@ -43,6 +43,11 @@ export function tcpReceiveWindow(sk: TcpSock): number {
 /** Linux: tcp_set_state — leaving for TCP_CLOSE unhashes, and frees a port bind() did not fix. */
 export function tcpSetState(k: Kernel, sk: TcpSock, state: SkState): void {
   sk.state = state;
+  // Linux: tcp_clear_xmit_timers (tcp_done, tcp_disconnect) or tcp_ack of the SYN.
+  if (state !== 'TCP_SYN_SENT' && sk.synTimer) {
+    sk.synTimer.active = false;
+    sk.synTimer = null;
+  }
   if (state === 'TCP_CLOSE' && sk.num && !(sk.userlocks & SOCK_BINDPORT_LOCK)) {
     inetPutPort(k, 'tcp', sk);
     sk.num = 0;

@@ -11,22 +11,22 @@
 // listeners through v4-mapped addresses.
 
 import { AF } from '../../../abi/constants.ts';
-import {
-  INADDR_ANY,
-  isV4Mapped,
-  mappedFromV4,
-  type Sockaddr,
-  v4FromMapped,
-} from '../../../api/sockaddr.ts';
+import { INADDR_ANY, isV4Mapped, mappedFromV4, type Sockaddr, v4FromMapped } from '../../../api/sockaddr.ts';
 import { Unsupported } from '../../../api/syscalls.ts';
 import { ERRNO, errWhy } from '../../errors.ts';
 import type { Kernel } from '../../kernel.ts';
-import { sockDefReadable, sockDefWakeup, SOCK_SNDBUF_LOCK } from '../sock.ts';
-import { skAcceptqIsFull } from './inet_connection_sock.ts';
+import { SOCK_SNDBUF_LOCK, sockDefReadable, sockDefWakeup } from '../sock.ts';
+import { skAcceptqIsFull, twReaper } from './inet_connection_sock.ts';
 import { inetBindHash, inetFindOpenPort, portOwners } from './inet_hashtables.ts';
-import { IN6ADDR_LOOPBACK, in6Equal, in6IsAny, inetAddrLocal, ipv6OnlySock, LOOPBACK4_IPV6 } from './inet_sock.ts';
-import { tcpReset, tcpSetState } from './tcp_input.ts';
-import { twReaper } from './inet_connection_sock.ts';
+import {
+  IN6ADDR_LOOPBACK,
+  in6Equal,
+  in6IsAny,
+  inetAddrLocal,
+  ipv6OnlySock,
+  LOOPBACK4_IPV6,
+} from './inet_sock.ts';
+import { tcpDoneWithError, tcpReset, tcpSetState } from './tcp_input.ts';
 import { TcpSock } from './tcp_sock.ts';
 
 const { EADDRNOTAVAIL, EAFNOSUPPORT, EINVAL, ENETUNREACH } = ERRNO;
@@ -121,7 +121,10 @@ export function tcpConnectSetup(k: Kernel, sk: TcpSock, dest: Dest, dport: numbe
     inetBindHash(k, 'tcp', sk, port);
   }
   if (tcpConnectSelf(sk))
-    throw new Unsupported('connect', 'a TCP socket connecting to its own address and port (simultaneous open)');
+    throw new Unsupported(
+      'connect',
+      'a TCP socket connecting to its own address and port (simultaneous open)',
+    );
   tcpSetState(k, sk, 'TCP_SYN_SENT');
   return 0;
 }
@@ -229,7 +232,10 @@ export function tcpSendSyn(k: Kernel, sk: TcpSock): 'established' | 'refused' | 
   }
   // Linux: tcp_conn_request — "Accept backlog is full. If we have already queued enough of
   // warm entries in syn queue, drop request."
-  if (skAcceptqIsFull(l)) return 'dropped';
+  if (skAcceptqIsFull(l)) {
+    tcpArmSynTimer(k, sk);
+    return 'dropped';
+  }
   const child = tcpCreateOpenreqChild(k, l, sk);
   // The SYN-ACK: tcp_rcv_synsent_state_process → tcp_finish_connect.
   sk.peer = child;
@@ -246,4 +252,37 @@ export function tcpSendSyn(k: Kernel, sk: TcpSock): 'established' | 'refused' | 
   l.ackBacklog++;
   sockDefReadable(k, l);
   return 'established';
+}
+
+/** Linux: net.ipv4.tcp_syn_retries. */
+const TCP_SYN_RETRIES = 6;
+/** Linux: TCP_TIMEOUT_INIT, the first SYN retransmit timeout (1 s, in ns). */
+const TCP_TIMEOUT_INIT = 1_000_000_000;
+
+/**
+ * Linux: inet_csk_reset_xmit_timer(ICSK_TIME_RETRANS) for a SYN — the n-th timeout fires
+ * (2^(n+1) − 1) s after the first SYN (1, 3, 7, … s: the timeout doubles).
+ */
+function tcpArmSynTimer(k: Kernel, sk: TcpSock): void {
+  if (sk.synTimer) sk.synTimer.active = false;
+  const when = sk.synSentAt + (2 ** (sk.synRetransmits + 1) - 1) * TCP_TIMEOUT_INIT;
+  sk.synTimer = k.addTimer(when, { kind: 'tcp_retransmit', id: sk.id }, `tcp:${sk.id} SYN retransmit`, () =>
+    tcpRetransmitTimer(k, sk),
+  );
+}
+
+/**
+ * Linux: tcp_retransmit_timer for a socket in SYN_SENT — send the SYN again, or, after
+ * tcp_syn_retries (TCP_SYNCNT) retransmits, give up (tcp_write_timeout → tcp_write_err:
+ * ETIMEDOUT, 127 s after the first SYN with the default 6).
+ */
+function tcpRetransmitTimer(k: Kernel, sk: TcpSock): void {
+  sk.synTimer = null;
+  if (sk.state !== 'TCP_SYN_SENT') return;
+  if (sk.synRetransmits >= (sk.synRetries || TCP_SYN_RETRIES)) {
+    tcpDoneWithError(k, sk, ERRNO.ETIMEDOUT);
+    return;
+  }
+  sk.synRetransmits++;
+  tcpSendSyn(k, sk);
 }

@@ -10,9 +10,9 @@
 // peer's window did not take.
 
 import type { Kernel } from '../../kernel.ts';
-import { tcpFinAcked, tcpReceiveWindow, tcpRcv, tcpReset } from './tcp_input.ts';
+import { tcpFinAcked, tcpRcv, tcpReceiveWindow, tcpReset } from './tcp_input.ts';
 import { inetTwskKill, isTimewait, type Segment } from './tcp_minisocks.ts';
-import { TCP_FIN_TIMEOUT_SEC, type TcpSock } from './tcp_sock.ts';
+import { TCP_FIN_TIMEOUT_SEC, type TcpSock, tcpState } from './tcp_sock.ts';
 
 const NSEC_PER_SEC = 1_000_000_000;
 
@@ -75,7 +75,7 @@ export function tcpWriteXmit(k: Kernel, sk: TcpSock): void {
         const seq = sk.sndNxt;
         sk.sndNxt++;
         tcpTransmit(k, sk, { seq, data: null, fin: true, rst: false, urgSeq: -1 });
-        if (sk.state === 'TCP_CLOSE') break;
+        if (tcpState(sk) === 'TCP_CLOSE') break;
         sk.sndUna = sk.sndNxt;
         tcpFinAcked(k, sk);
       }
@@ -93,7 +93,7 @@ export function tcpWriteXmit(k: Kernel, sk: TcpSock): void {
     skb.sent += n;
     sk.sndNxt += n;
     tcpTransmit(k, sk, { seq, data, fin: false, rst: false, urgSeq });
-    if (sk.state === 'TCP_CLOSE') break;
+    if (tcpState(sk) === 'TCP_CLOSE') break;
     sk.sndUna = sk.sndNxt;
     if (skb.sent === skb.data.length) {
       sk.writeQueue.shift();

@@ -10,7 +10,7 @@
 // result depends on it) and never wrap (a model run moves far fewer than 2^53 bytes).
 
 import { EPOLL } from '../../../abi/constants.ts';
-import type { Kernel } from '../../kernel.ts';
+import type { Kernel, Timer } from '../../kernel.ts';
 import { type SkState, sockWakeSleepers } from '../sock.ts';
 import { InetSock } from './inet_sock.ts';
 
@@ -113,6 +113,8 @@ export class TcpSock extends InetSock {
   /** When the first SYN went out (virtual ns), and how many times it was sent again (icsk_retransmits). */
   synSentAt = 0;
   synRetransmits = 0;
+  /** Linux: icsk_retransmit_timer, armed while a SYN waits for an answer (SYN_SENT); else null. */
+  synTimer: Timer | null = null;
   /** A TIME_WAIT or orphaned FIN_WAIT2 sock: when it dies, virtual ns (Linux: the tw timer). */
   expires = 0;
 
@@ -124,7 +126,13 @@ export class TcpSock extends InetSock {
   override writeSpace(k: Kernel): void {
     if (this.dead || !skStreamIsWriteable(this, true)) return;
     this.nospace = false;
-    sockWakeSleepers(k, this, 1, EPOLL.EPOLLOUT | EPOLL.EPOLLWRNORM | EPOLL.EPOLLWRBAND, 'sk_stream_write_space');
+    sockWakeSleepers(
+      k,
+      this,
+      1,
+      EPOLL.EPOLLOUT | EPOLL.EPOLLWRNORM | EPOLL.EPOLLWRBAND,
+      'sk_stream_write_space',
+    );
   }
 
   /** Linux: inet_diag's view of a TCP sock (ss -ti), as plain JSON. */
@@ -175,5 +183,8 @@ export function skStreamIsWriteable(tp: TcpSock, wake: boolean): boolean {
   return tp.sndbuf - tp.wmemQueued >= tp.wmemQueued >> 1 && skStreamMemoryFree(tp, wake);
 }
 
-/** States in which the socket has (or had) a connection the user can read from or write to. */
-export const TCPF = (...states: SkState[]): Set<SkState> => new Set(states);
+/**
+ * The state as it is now. Not Linux: a read through a function, so TypeScript does not narrow
+ * sk.state across calls that change it (a segment delivered inside the call).
+ */
+export const tcpState = (sk: TcpSock): SkState => sk.state;

@@ -48,6 +48,12 @@ export abstract class InetSock extends Sock {
   v6RcvSaddr: Uint8Array = IN6ADDR_ANY;
   /** Linux: inet_num — the local port, 0 while unbound. */
   num = 0;
+  /**
+   * Linux: inet_sport where it outlives inet_num — TCP lets go of an autobound port when the
+   * connection closes (inet_put_port), but getsockname reads inet_sport, which keeps the old
+   * number. 0 while inet_num says it all.
+   */
+  keptSport = 0;
   /** Linux: skc_daddr / skc_v6_daddr / inet_dport — the peer; zero while unconnected. */
   daddr = INADDR_ANY;
   v6Daddr: Uint8Array = IN6ADDR_ANY;
@@ -80,8 +86,8 @@ export const ipv6OnlySock = (sk: InetSock): boolean => sk.family === AF.AF_INET6
 /** The local address as a sockaddr of the socket's family (Linux: inet_getname / inet6_getname, peer 0). */
 export function inetLocalAddr(sk: InetSock): SockaddrIn | SockaddrIn6 {
   return sk.family === AF.AF_INET
-    ? { family: AF.AF_INET, addr: sk.rcvSaddr, port: sk.num }
-    : { family: AF.AF_INET6, addr: sk.v6RcvSaddr, port: sk.num };
+    ? { family: AF.AF_INET, addr: sk.rcvSaddr, port: sk.num || sk.keptSport }
+    : { family: AF.AF_INET6, addr: sk.v6RcvSaddr, port: sk.num || sk.keptSport };
 }
 
 /** The peer's address as a sockaddr of the socket's family. */

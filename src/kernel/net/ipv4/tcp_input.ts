@@ -50,6 +50,9 @@ export function tcpSetState(k: Kernel, sk: TcpSock, state: SkState): void {
   }
   if (state === 'TCP_CLOSE' && sk.num && !(sk.userlocks & SOCK_BINDPORT_LOCK)) {
     inetPutPort(k, 'tcp', sk);
+    // Checked on 6.18: after a refused connect getsockname still shows the port, which another
+    // socket may now bind.
+    sk.keptSport = sk.num;
     sk.num = 0;
   }
 }

@@ -76,8 +76,7 @@ test('with no listener a blocking connect is ECONNREFUSED and the socket polls O
 test('a full accept queue (more than the backlog) drops the SYN; a blocking connect gets in on the retransmit after 1 s', () =>
   withSim(async (sim) => {
     const l = await listener(sim, '127.0.0.1:8080', 0);
-    const [c1] = await connected(sim, l).then(async (p) => p);
-    void c1;
+    await connected(sim, l);
     const c2 = ok(await sim.sys.socket(AF_INET, SOCK_STREAM, 0)).ret;
     ok(await sim.sys.connect(c2, '127.0.0.1:8080'));
     // backlog 0 holds one connection: the next SYN is dropped.
@@ -98,7 +97,7 @@ test('a full accept queue (more than the backlog) drops the SYN; a blocking conn
 test('a blocking connect whose SYN is never answered times out with ETIMEDOUT 127 s after the first SYN', () =>
   withSim(async (sim) => {
     const l = await listener(sim, '127.0.0.1:8080', 0);
-    await connected(sim, l).then(() => undefined);
+    await connected(sim, l);
     const c2 = ok(await sim.sys.socket(AF_INET, SOCK_STREAM, 0)).ret;
     ok(await sim.sys.connect(c2, '127.0.0.1:8080'));
     const c3 = ok(await sim.sys.socket(AF_INET, SOCK_STREAM, 0)).ret;
@@ -426,4 +425,79 @@ test('a blocked sender is woken when the reader makes room, and completes', () =
     }
     assert.equal(ok(await sim.wait(w)).ret, big.length);
     assert.deepEqual(Buffer.concat(got), Buffer.from(big));
+  }));
+
+test('a non-blocking connect whose SYN was dropped stays in progress, and the retransmit 1 s later connects it once there is room', () =>
+  withSim(async (sim) => {
+    const l = await listener(sim, '127.0.0.1:8080', 0);
+    await connected(sim, l);
+    const c2 = ok(await sim.sys.socket(AF_INET, SOCK_STREAM, 0)).ret;
+    ok(await sim.sys.connect(c2, '127.0.0.1:8080'));
+    const n = ok(await sim.sys.socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0)).ret;
+    assert.equal(errno(await sim.sys.connect(n, '127.0.0.1:8080')), 'EINPROGRESS');
+    assert.equal(errno(await sim.sys.connect(n, '127.0.0.1:8080')), 'EALREADY');
+    assert.equal(pollMask(sim, n), 0);
+    assert.equal(await intOpt(sim, n, SOL.SOL_SOCKET, SO.SO_ERROR), 0);
+    ok(await sim.sys.accept4(l, 0));
+    // Not checked on Linux beyond the first second (the recorded script stops at 100 ms): the
+    // SYN goes again when the retransmit timer fires, 1 s after the first.
+    ok(await sim.wait(sim.thread('sleeper').sleep(999)));
+    assert.equal(pollMask(sim, n), 0);
+    ok(await sim.wait(sim.thread('sleeper').sleep(1)));
+    assert.equal(pollMask(sim, n), POLLOUT | POLLWRNORM);
+    ok(await sim.sys.connect(n, '127.0.0.1:8080'));
+  }));
+
+test('closing a socket whose SYN is waiting to be retransmitted leaves no timer armed', () =>
+  withSim(async (sim) => {
+    const l = await listener(sim, '127.0.0.1:8080', 0);
+    await connected(sim, l);
+    const c2 = ok(await sim.sys.socket(AF_INET, SOCK_STREAM, 0)).ret;
+    ok(await sim.sys.connect(c2, '127.0.0.1:8080'));
+    const n = ok(await sim.sys.socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0)).ret;
+    assert.equal(errno(await sim.sys.connect(n, '127.0.0.1:8080')), 'EINPROGRESS');
+    assert.equal(sim.k.pendingTimers().filter((t) => t.owner.kind === 'tcp_retransmit').length, 1);
+    ok(await sim.sys.close(n));
+    assert.equal(sim.k.pendingTimers().filter((t) => t.owner.kind === 'tcp_retransmit').length, 0);
+  }));
+
+test('a reader blocked in recv is woken by the FIN (0) and by a reset (ECONNRESET)', () =>
+  withSim(async (sim) => {
+    const l = await listener(sim);
+    const [c, a] = await connected(sim, l);
+    const r = sim.thread('r').recv(a, 10, 0);
+    assert.equal(sim.blocked(r), true);
+    ok(await sim.sys.shutdown(c, 1));
+    assert.equal(ok(await sim.wait(r)).ret, 0);
+    const [c2, a2] = await connected(sim, l);
+    const r2 = sim.thread('r2').recv(c2, 10, 0);
+    ok(await sim.sys.setsockopt(a2, SOL.SOL_SOCKET, SO.SO_LINGER, { onoff: 1, linger: 0 }));
+    ok(await sim.sys.close(a2));
+    assert.equal(errno(await sim.wait(r2)), 'ECONNRESET');
+  }));
+
+// Not checked on Linux byte for byte (the amounts a connection absorbs differ): Linux sends the
+// FIN after the last queued byte, so the reader gets everything, then end of file.
+test('a close with data still queued for a full window sends it all before the FIN', () =>
+  withSim(async (sim) => {
+    const l = await listener(sim);
+    const c = ok(await sim.sys.socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0)).ret;
+    errno(await sim.sys.connect(c, '127.0.0.1:8080'));
+    const a = ok(await sim.sys.accept4(l, 0)).ret;
+    ok(await sim.sys.setsockopt(a, SOL.SOL_SOCKET, SO.SO_RCVBUF, 4096));
+    let sent = 0;
+    for (;;) {
+      const r = await sim.sys.send(c, new Uint8Array(5000).fill(7), 0);
+      if ('errno' in r) break;
+      sent += r.ret;
+    }
+    assert.ok(ok(await sim.sys.ioctl_siocoutq(c)).ret > 0);
+    ok(await sim.sys.close(c));
+    let got = 0;
+    for (;;) {
+      const r = ok(await sim.sys.recv(a, 3000, 0));
+      if (r.ret === 0) break;
+      got += r.ret;
+    }
+    assert.equal(got, sent);
   }));

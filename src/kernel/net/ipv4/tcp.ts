@@ -26,6 +26,7 @@ import {
   SEND_SHUTDOWN,
   SHUTDOWN_MASK,
   SOCK_BINDADDR_LOCK,
+  SOCK_LINGER,
   SOCK_RCVBUF_LOCK,
   SOCK_URGINLINE,
   sockDefErrorReport,
@@ -191,7 +192,7 @@ function tcpClose(k: Kernel, isk: InetSock, timeout: number): void {
     } else if (unread > 0) {
       tcpSetState(k, sk, 'TCP_CLOSE');
       tcpSendActiveReset(k, sk);
-    } else if (sk.flags & 1 /* SOCK_LINGER */ && sk.lingertime === 0) {
+    } else if (sockFlag(sk, SOCK_LINGER) && sk.lingertime === 0) {
       tcpDisconnect(k, sk, 0);
     } else if (tcpCloseState(k, sk)) {
       tcpSendFin(k, sk);
@@ -535,13 +536,15 @@ function* tcpRecvmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number> {
     }
     if (!found && sk.done && seq === sk.rcvNxt - 1) fin = true;
     if (fin) {
-      // found_fin_ok: the FIN ends the read.
+      // found_fin_ok: the FIN ends the read, and a read that is no peek takes it (copied_seq).
+      if (!peek) setSeq(seq + 1);
       break;
     }
     if (!found) {
       if (copied >= target) break;
       if (copied) {
-        if (msg.dontwait || sk.err || sk.state === 'TCP_CLOSE' || sk.shutdown & RCV_SHUTDOWN) break;
+        if (msg.dontwait || sk.err || sk.state === 'TCP_CLOSE' || sk.shutdown & RCV_SHUTDOWN || t.sigpending)
+          break;
       } else {
         if (sk.done) break;
         if (sk.err) {
@@ -558,16 +561,16 @@ function* tcpRecvmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number> {
           err = errWhy(k, -EAGAIN, 'tcp_recvmsg_locked', 'nothing to read and the call does not wait');
           break;
         }
+        // Linux: sock_intr_errno with no SO_RCVTIMEO.
+        if (t.sigpending) {
+          err = -ERESTARTSYS;
+          break;
+        }
       }
       // sk_wait_data, after tcp_cleanup_rbuf.
       tcpCleanupRbuf(k, sk);
-      const tail = sk.rcvQueue[sk.rcvQueue.length - 1];
-      const reason = yield* sleepOn(t, sk.wq, 'shared');
-      if (reason === 'signal' && sk.rcvQueue[sk.rcvQueue.length - 1] === tail) {
-        err = copied ? 0 : -ERESTARTSYS;
-        break;
-      }
-      if (peek && seq !== sk.copiedSeq + 0 && seq < sk.copiedSeq) seq = sk.copiedSeq;
+      // A signal ends the sleep; the checks above see it (signal_pending) on the next turn.
+      yield* sleepOn(t, sk.wq, 'shared');
       continue;
     }
     const { skb, offset } = found;

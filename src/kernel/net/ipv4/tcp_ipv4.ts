@@ -226,7 +226,7 @@ function tcpInitTransfer(sk: TcpSock, mss: number): void {
  */
 export function tcpSendSyn(k: Kernel, sk: TcpSock): 'established' | 'refused' | 'dropped' {
   const l = tcpLookupListener(k, sk);
-  if (!l || l.shutdown & 1) {
+  if (!l) {
     tcpReset(k, sk);
     return 'refused';
   }

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AF, EPOLL, IPPROTO, MSG, POLL, SO, SOCK, SOL, TCP_OPT } from '../../src/abi/constants.ts';
+import { SIG, SIG_HOW } from '../../src/abi/signal.ts';
 import { bytes, errno, ok, type Sim, text, withSim } from '../helpers.ts';
 import { pollMask } from './helpers.ts';
 
@@ -500,4 +501,30 @@ test('a close with data still queued for a full window sends it all before the F
       got += r.ret;
     }
     assert.equal(got, sent);
+  }));
+
+test('TCP_MAXSEG reads the MSS the loopback connection settled on: 32741 or 32732 for the client, 32768 accepted, or TCP_MAXSEG less 12', () =>
+  withSim(async (sim) => {
+    const l = await listener(sim, '[::]:8080', 8, AF_INET6);
+    const mss = (fd: number): Promise<unknown> => intOpt(sim, fd, IPPROTO.IPPROTO_TCP, TCP_OPT.TCP_MAXSEG);
+    const [c4, a4] = await connected(sim, l);
+    assert.deepEqual([await mss(c4), await mss(a4)], [32741, 32768]);
+    const [c6, a6] = await connected(sim, l, '[::1]:8080', AF_INET6);
+    assert.deepEqual([await mss(c6), await mss(a6)], [32732, 32768]);
+    ok(await sim.sys.setsockopt(l, IPPROTO.IPPROTO_TCP, TCP_OPT.TCP_MAXSEG, 2000));
+    const [c, a] = await connected(sim, l, '[::1]:8080', AF_INET6);
+    assert.deepEqual([await mss(c), await mss(a)], [1988, 1988]);
+    assert.equal(await intOpt(sim, a, SOL.SOL_SOCKET, SO.SO_SNDBUF), 3939840);
+  }));
+
+test('a send after SHUT_WR raises SIGPIPE unless MSG_NOSIGNAL', () =>
+  withSim(async (sim) => {
+    const l = await listener(sim);
+    const [c] = await connected(sim, l);
+    ok(await sim.sys.sigprocmask(SIG_HOW.SIG_BLOCK, [SIG.SIGPIPE]));
+    ok(await sim.sys.shutdown(c, 1));
+    assert.equal(errno(await sim.sys.send(c, bytes('x'), MSG.MSG_NOSIGNAL)), 'EPIPE');
+    assert.deepEqual(ok(await sim.sys.sigpending()).set, []);
+    assert.equal(errno(await sim.sys.send(c, bytes('x'), 0)), 'EPIPE');
+    assert.deepEqual(ok(await sim.sys.sigpending()).set, [SIG.SIGPIPE]);
   }));

@@ -41,11 +41,16 @@ const TCP_WMEM_MAX = 4194304;
  */
 const TCP_LOOPBACK_SNDBUF = 3939840;
 /**
- * mss_cache once connected over IPv4 loopback (MTU 65536), measured on 6.18: the client's is
- * bounded by half the peer's first window (tcp_bound_to_half_wnd), the accepted socket's not.
+ * mss_cache once connected over loopback (MTU 65536), measured on 6.18: the client's is bounded
+ * by half the peer's first window (tcp_bound_to_half_wnd: 32741 over IPv4 or v4-mapped, 32732
+ * over IPv6, whose header is 20 bytes longer), the accepted socket's is 32768. With TCP_MAXSEG
+ * on the client or the listener before connecting, both ends use the smaller less the 12 bytes
+ * of the timestamp option (1000 → 988; measured for each side).
  */
 const TCP_LOOPBACK_MSS_CLIENT = 32741;
+const TCP_LOOPBACK_MSS_CLIENT_V6 = 32732;
 const TCP_LOOPBACK_MSS_CHILD = 32768;
+const TCPOLEN_TSTAMP_ALIGNED = 12;
 
 /** Where a connect goes: an IPv4 address (for a v4 or a v4-mapped connection) or IPv6 ::1. */
 type Dest = { v4: true; addr: number } | { v4: false; addr: Uint8Array };
@@ -214,7 +219,7 @@ function tcpCreateOpenreqChild(k: Kernel, l: TcpSock, client: TcpSock): TcpSock 
 
 /** Linux: tcp_init_transfer → tcp_init_buffer_space → tcp_sndbuf_expand (unless SO_SNDBUF set). */
 function tcpInitTransfer(sk: TcpSock, mss: number): void {
-  sk.mssCache = sk.userMss ? Math.min(sk.userMss, mss) : mss;
+  sk.mssCache = mss;
   if (!(sk.userlocks & SOCK_SNDBUF_LOCK) && sk.sndbuf < TCP_LOOPBACK_SNDBUF)
     sk.sndbuf = Math.min(TCP_LOOPBACK_SNDBUF, TCP_WMEM_MAX);
 }
@@ -241,12 +246,15 @@ export function tcpSendSyn(k: Kernel, sk: TcpSock): 'established' | 'refused' | 
   sk.peer = child;
   child.peer = sk;
   tcpSetState(k, sk, 'TCP_ESTABLISHED');
-  tcpInitTransfer(sk, TCP_LOOPBACK_MSS_CLIENT);
+  const users = [sk.userMss, l.userMss].filter((m) => m > 0);
+  const userMss = users.length ? Math.min(...users) - TCPOLEN_TSTAMP_ALIGNED : 0;
+  const v6 = sk.family === AF.AF_INET6 && !isV4Mapped(sk.v6Daddr);
+  tcpInitTransfer(sk, userMss || (v6 ? TCP_LOOPBACK_MSS_CLIENT_V6 : TCP_LOOPBACK_MSS_CLIENT));
   if (!sk.dead) sockDefWakeup(k, sk);
   // The ACK: tcp_check_req → tcp_v4_syn_recv_sock → inet_csk_complete_hashdance → the child
   // is ESTABLISHED in the accept queue (tcp_child_process) and the listener is told.
   tcpSetState(k, child, 'TCP_ESTABLISHED');
-  tcpInitTransfer(child, TCP_LOOPBACK_MSS_CHILD);
+  tcpInitTransfer(child, userMss || TCP_LOOPBACK_MSS_CHILD);
   child.parent = l;
   l.acceptQueue.push(child);
   l.ackBacklog++;

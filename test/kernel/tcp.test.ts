@@ -528,3 +528,47 @@ test('a send after SHUT_WR raises SIGPIPE unless MSG_NOSIGNAL', () =>
     assert.equal(errno(await sim.sys.send(c, bytes('x'), 0)), 'EPIPE');
     assert.deepEqual(ok(await sim.sys.sigpending()).set, [SIG.SIGPIPE]);
   }));
+
+test('connect(AF_UNSPEC) resets the peer and unconnects the socket, which then cannot listen (EINVAL, on a new port)', () =>
+  withSim(async (sim) => {
+    const l = await listener(sim);
+    const [c, a] = await connected(sim, l);
+    ok(await sim.sys.connect(a, 'AF_UNSPEC'));
+    assert.equal(errno(await sim.sys.getpeername(a)), 'ENOTCONN');
+    assert.equal(ok(await sim.sys.getsockname(a)).address, '127.0.0.1:8080');
+    assert.equal(errno(await sim.sys.recv(c, 8, 0)), 'ECONNRESET');
+    assert.equal(errno(await sim.sys.listen(a, 4)), 'EINVAL');
+    assert.match(ok(await sim.sys.getsockname(a)).address, /^127\.0\.0\.1:(?!8080$)\d+$/);
+    // A listener that shut down reading can listen again.
+    ok(await sim.sys.shutdown(l, 0));
+    assert.equal(errno(await sim.sys.accept4(l, 0)), 'EINVAL');
+    ok(await sim.sys.listen(l, 4));
+  }));
+
+test('epoll hears a non-blocking connect complete (EPOLLOUT) and the listener hear it queued (EPOLLIN), edge-triggered once each', () =>
+  withSim(async (sim) => {
+    const l = ok(await sim.sys.socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0)).ret;
+    ok(await sim.sys.bind(l, '127.0.0.1:8080'));
+    ok(await sim.sys.listen(l, 8));
+    const ep = ok(await sim.sys.epoll_create1(0)).ret;
+    ok(await sim.sys.epoll_ctl(ep, 1, l, { events: EPOLL.EPOLLIN | EPOLL.EPOLLET, data: 9 }));
+    const c = ok(await sim.sys.socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0)).ret;
+    const all = EPOLL.EPOLLIN | EPOLL.EPOLLOUT | EPOLL.EPOLLRDHUP | EPOLL.EPOLLET;
+    ok(await sim.sys.epoll_ctl(ep, 1, c, { events: all, data: 1 }));
+    // An unconnected socket is writable and hung up.
+    assert.deepEqual(ok(await sim.sys.epoll_wait(ep, 8, 0)).events, [
+      { events: EPOLL.EPOLLOUT | EPOLL.EPOLLHUP, data: 1 },
+    ]);
+    assert.equal(errno(await sim.sys.connect(c, '127.0.0.1:8080')), 'EINPROGRESS');
+    assert.deepEqual(ok(await sim.sys.epoll_wait(ep, 8, 0)).events, [
+      { events: EPOLL.EPOLLOUT, data: 1 },
+      { events: EPOLL.EPOLLIN, data: 9 },
+    ]);
+    assert.equal(ok(await sim.sys.epoll_wait(ep, 8, 0)).ret, 0);
+    const r = ok(await sim.sys.socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0)).ret;
+    ok(await sim.sys.epoll_ctl(ep, 1, r, { events: all, data: 3 }));
+    ok(await sim.sys.epoll_wait(ep, 8, 0));
+    assert.equal(errno(await sim.sys.connect(r, '127.0.0.1:9')), 'EINPROGRESS');
+    const refused = EPOLL.EPOLLIN | EPOLL.EPOLLOUT | EPOLL.EPOLLERR | EPOLL.EPOLLHUP | EPOLL.EPOLLRDHUP;
+    assert.deepEqual(ok(await sim.sys.epoll_wait(ep, 8, 0)).events, [{ events: refused, data: 3 }]);
+  }));

@@ -138,6 +138,7 @@ const tcpNeedReset = (s: string): boolean =>
 /** Linux: tcp_disconnect — abort the connection (RST if one is up) and reset the sock for reuse. */
 function tcpDisconnect(k: Kernel, sk: TcpSock, _flags: number): number {
   const old = sk.state;
+  if (old !== 'TCP_LISTEN') sk.disconnected = true;
   if (old !== 'TCP_CLOSE') tcpSetState(k, sk, 'TCP_CLOSE');
   if (old === 'TCP_LISTEN') inetCskListenStop(k, sk);
   else if (
@@ -336,6 +337,11 @@ function tcpListen(k: Kernel, sock: Socket, backlog: number): number {
   if (err) {
     sk.state = 'TCP_CLOSE';
     return sk.num ? err : errWhy(k, -ERRNO.EADDRINUSE, 'inet_csk_listen_start', 'no port is free');
+  }
+  if (sk.disconnected) {
+    // Measured on 6.18 (see TcpSock.disconnected): the port just taken stays taken.
+    sk.state = 'TCP_CLOSE';
+    return errWhy(k, -EINVAL, 'inet_csk_listen_start', 'the socket was connected before (tcp_disconnect)');
   }
   sk.ackBacklog = 0;
   return 0;

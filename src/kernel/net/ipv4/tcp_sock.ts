@@ -110,6 +110,12 @@ export class TcpSock extends InetSock {
   notsentLowat = 0;
   /** Linux: icsk_syn_retries (TCP_SYNCNT); 0: net.ipv4.tcp_syn_retries (6). */
   synRetries = 0;
+  /**
+   * Set by tcp_disconnect of a connection (not of a listener). Measured on 6.18: such a socket
+   * can no longer listen — listen takes a port, then fails with EINVAL (the source path that
+   * refuses it was not found; the model reproduces the behaviour, not the mechanism).
+   */
+  disconnected = false;
   /** When the first SYN went out (virtual ns), and how many times it was sent again (icsk_retransmits). */
   synSentAt = 0;
   synRetransmits = 0;

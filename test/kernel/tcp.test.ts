@@ -368,6 +368,9 @@ test('IPPROTO_TCP options read back as Linux stores them', () =>
       [TCP_OPT.TCP_LINGER2, 30, undefined, 30],
       [TCP_OPT.TCP_CORK, 5, undefined, 1],
       [TCP_OPT.TCP_NODELAY, 7, undefined, 1],
+      [TCP_OPT.TCP_SYNCNT, 0, 'EINVAL', 6],
+      [TCP_OPT.TCP_SYNCNT, 128, 'EINVAL', 6],
+      [TCP_OPT.TCP_SYNCNT, 2, undefined, 2],
     ] as const) {
       assert.equal(errno(await sim.sys.setsockopt(s, T, name, val)), want, `set ${name} ${val}`);
       assert.equal(await get(name), read, `get ${name} after ${val}`);

@@ -84,6 +84,7 @@ const MAX_TCP_WINDOW = 32767;
 const MAX_TCP_KEEPIDLE = 32767;
 const MAX_TCP_KEEPINTVL = 32767;
 const MAX_TCP_KEEPCNT = 127;
+const MAX_TCP_SYNCNT = 127;
 /** Linux: TCP_FIN_TIMEOUT_MAX (120 s), the most TCP_LINGER2 keeps. */
 const TCP_FIN_TIMEOUT_MAX_SEC = 120;
 /** Linux defines IPPROTO_TCP options up to about here; a larger number is ENOPROTOOPT. */
@@ -706,6 +707,10 @@ function tcpSetsockopt(t: Thread, sock: Socket, level: number, name: number, val
     case TCP_OPT.TCP_LINGER2:
       sk.linger2 = val < 0 ? -1 : Math.min(val, TCP_FIN_TIMEOUT_MAX_SEC);
       return 0;
+    case TCP_OPT.TCP_SYNCNT:
+      if (val < 1 || val > MAX_TCP_SYNCNT) return inval('TCP_SYNCNT out of range');
+      sk.synRetries = val;
+      return 0;
     case TCP_OPT.TCP_NOTSENT_LOWAT:
       sk.notsentLowat = val >>> 0;
       sk.writeSpace(k);
@@ -747,6 +752,9 @@ function tcpGetsockopt(
       return int(sk.linger2 >= 0 ? sk.linger2 || TCP_FIN_TIMEOUT_SEC : -1);
     case TCP_OPT.TCP_NOTSENT_LOWAT:
       return int(sk.notsentLowat);
+    case TCP_OPT.TCP_SYNCNT:
+      // Linux: icsk_syn_retries ? : net.ipv4.tcp_syn_retries.
+      return int(sk.synRetries || 6);
     default:
       if (name > 0 && name <= TCP_LINUX_MAX)
         throw new Unsupported('getsockopt', `IPPROTO_TCP option ${name} is not modelled`);

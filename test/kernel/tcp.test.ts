@@ -575,3 +575,14 @@ test('epoll hears a non-blocking connect complete (EPOLLOUT) and the listener he
     const refused = EPOLL.EPOLLIN | EPOLL.EPOLLOUT | EPOLL.EPOLLERR | EPOLL.EPOLLHUP | EPOLL.EPOLLRDHUP;
     assert.deepEqual(ok(await sim.sys.epoll_wait(ep, 8, 0)).events, [{ events: refused, data: 3 }]);
   }));
+
+test('with TCP_SYNCNT 2 an unanswered blocking connect gives up after 7 s (retransmits at 1 and 3 s)', () =>
+  withSim(async (sim) => {
+    const l = await listener(sim, '127.0.0.1:8080', 0);
+    await connected(sim, l);
+    const y = ok(await sim.sys.socket(AF_INET, SOCK_STREAM, 0)).ret;
+    ok(await sim.sys.setsockopt(y, IPPROTO.IPPROTO_TCP, TCP_OPT.TCP_SYNCNT, 2));
+    const t0 = sim.k.now;
+    assert.equal(errno(await sim.wait(sim.thread('t').connect(y, '127.0.0.1:8080'))), 'ETIMEDOUT');
+    assert.equal(sim.k.now - t0, 7 * SEC * 1e6);
+  }));

@@ -397,16 +397,20 @@ function* skStreamWaitConnect(t: Thread, sk: TcpSock, nonblock: boolean): SysGen
   for (;;) {
     const err = sockError(sk);
     if (err) return err;
-    if (sk.state !== 'TCP_SYN_SENT' && sk.state !== 'TCP_SYN_RECV') return -EPIPE;
+    const state = tcpState(sk);
+    if (state === 'TCP_ESTABLISHED' || state === 'TCP_CLOSE_WAIT') return 0;
+    if (state !== 'TCP_SYN_SENT' && state !== 'TCP_SYN_RECV') return -EPIPE;
     if (nonblock) return -EAGAIN;
-    const reason = yield* sleepOn(t, sk.wq, 'shared');
-    if (reason === 'signal') return -ERESTARTSYS;
-    const now = tcpState(sk);
-    if (!sk.err && (now === 'TCP_ESTABLISHED' || now === 'TCP_CLOSE_WAIT')) return 0;
+    // Linux: sock_intr_errno with no SO_SNDTIMEO.
+    if (t.sigpending) return -ERESTARTSYS;
+    yield* sleepOn(t, sk.wq, 'shared');
   }
 }
 
-/** Linux: sk_stream_wait_memory. Returns 0 when an skb may be queued, or −errno. */
+/**
+ * Linux: sk_stream_wait_memory — until sk_stream_memory_free, in its order: an error or
+ * SEND_SHUTDOWN (EPIPE), no wait allowed (EAGAIN, SOCK_NOSPACE set), a signal. Returns 0 or −errno.
+ */
 function* skStreamWaitMemory(t: Thread, sk: TcpSock, nonblock: boolean): SysGen<number> {
   for (;;) {
     if (sk.err || sk.shutdown & SEND_SHUTDOWN) return -EPIPE;
@@ -414,14 +418,10 @@ function* skStreamWaitMemory(t: Thread, sk: TcpSock, nonblock: boolean): SysGen<
       sk.nospace = true;
       return -EAGAIN;
     }
+    if (t.sigpending) return -ERESTARTSYS;
     if (skStreamMemoryFree(sk, false)) return 0;
     sk.nospace = true;
-    const reason = yield* sleepOn(t, sk.wq, 'shared');
-    if (reason === 'signal') return -ERESTARTSYS;
-    if (sk.err || sk.shutdown & SEND_SHUTDOWN || skStreamMemoryFree(sk, false)) {
-      if (sk.err || sk.shutdown & SEND_SHUTDOWN) continue;
-      return 0;
-    }
+    yield* sleepOn(t, sk.wq, 'shared');
   }
 }
 

@@ -80,6 +80,9 @@ export function tcpConnectDest(k: Kernel, sk: TcpSock, addr: Sockaddr): Dest | n
       return errWhy(k, -ENETUNREACH, 'tcp_v6_connect', 'a v4-mapped address on an IPV6_V6ONLY socket');
     return v4Dest(k, v4FromMapped(a));
   }
+  // Checked on 6.18: a socket bound to a v4-mapped address cannot reach an IPv6 one.
+  if (isV4Mapped(sk.v6RcvSaddr))
+    return errWhy(k, -EAFNOSUPPORT, 'tcp_v6_connect', 'the socket is bound to a v4-mapped address');
   // Linux: "connect() to INADDR_ANY means loopback (BSD'ism)."
   if (in6IsAny(a)) return { v4: false, addr: IN6ADDR_LOOPBACK };
   if (!in6Equal(a, IN6ADDR_LOOPBACK))

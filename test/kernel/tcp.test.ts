@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AF, EPOLL, IPPROTO, MSG, POLL, SO, SOCK, SOL, TCP_OPT } from '../../src/abi/constants.ts';
-import { SIG, SIG_HOW } from '../../src/abi/signal.ts';
+import { SA, SIG, SIG_HOW } from '../../src/abi/signal.ts';
 import { bytes, errno, ok, type Sim, text, withSim } from '../helpers.ts';
 import { pollMask } from './helpers.ts';
 
@@ -578,7 +578,7 @@ test('epoll hears a non-blocking connect complete (EPOLLOUT) and the listener he
 
 test('with TCP_SYNCNT 2 an unanswered blocking connect gives up after 7 s (retransmits at 1 and 3 s)', () =>
   withSim(async (sim) => {
-    const l = await listener(sim, '127.0.0.1:8080', 0);
+    await listener(sim, '127.0.0.1:8080', 0);
     // One connection waits in the queue of backlog 0: it is full.
     const c = ok(await sim.sys.socket(AF_INET, SOCK_STREAM, 0)).ret;
     ok(await sim.sys.connect(c, '127.0.0.1:8080'));
@@ -587,4 +587,34 @@ test('with TCP_SYNCNT 2 an unanswered blocking connect gives up after 7 s (retra
     const t0 = sim.k.now;
     assert.equal(errno(await sim.wait(sim.thread('t').connect(y, '127.0.0.1:8080'))), 'ETIMEDOUT');
     assert.equal(sim.k.now - t0, 7 * SEC * 1e6);
+  }));
+
+test('a caught signal ends a blocked recv or connect with EINTR; with SA_RESTART they go on, and a restarted connect completes on the next SYN', () =>
+  withSim(async (sim) => {
+    const tid = (name: string): number => sim.p.thread(name).tid;
+    ok(await sim.sys.sigaction(SIG.SIGUSR1, 'catch', 0, []));
+    ok(await sim.sys.sigaction(SIG.SIGUSR2, 'catch', SA.SA_RESTART, []));
+    const l = await listener(sim, '127.0.0.1:8080', 0);
+    const [c, a] = await connected(sim, l);
+    const r1 = sim.thread('t').recv(a, 8, 0);
+    ok(await sim.sys.tgkill(tid('t'), SIG.SIGUSR1));
+    assert.equal(errno(await sim.wait(r1)), 'EINTR');
+    const r2 = sim.thread('t').recv(a, 8, 0);
+    ok(await sim.sys.tgkill(tid('t'), SIG.SIGUSR2));
+    assert.equal(sim.blocked(r2), true);
+    ok(await sim.sys.send(c, bytes('hi'), 0));
+    assert.equal(text(ok(await sim.wait(r2)).data), 'hi');
+    // Fill the accept queue (backlog 0 holds one), so the next SYN is dropped.
+    const c2 = ok(await sim.sys.socket(AF_INET, SOCK_STREAM, 0)).ret;
+    ok(await sim.sys.connect(c2, '127.0.0.1:8080'));
+    const c3 = ok(await sim.sys.socket(AF_INET, SOCK_STREAM, 0)).ret;
+    const k1 = sim.thread('u').connect(c3, '127.0.0.1:8080');
+    ok(await sim.sys.tgkill(tid('u'), SIG.SIGUSR1));
+    assert.equal(errno(await sim.wait(k1)), 'EINTR');
+    const k2 = sim.thread('u').connect(c3, '127.0.0.1:8080');
+    ok(await sim.sys.tgkill(tid('u'), SIG.SIGUSR2));
+    assert.equal(sim.blocked(k2), true);
+    ok(await sim.sys.accept4(l, 0));
+    ok(await sim.wait(k2));
+    assert.equal(ok(await sim.sys.getpeername(c3)).address, '127.0.0.1:8080');
   }));

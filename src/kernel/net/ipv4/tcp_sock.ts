@@ -10,9 +10,10 @@
 // result depends on it) and never wrap (a model run moves far fewer than 2^53 bytes).
 
 import { EPOLL } from '../../../abi/constants.ts';
+import { formatSockaddr } from '../../../api/sockaddr.ts';
 import type { Kernel, Timer } from '../../kernel.ts';
 import { type SkState, sockWakeSleepers } from '../sock.ts';
-import { InetSock } from './inet_sock.ts';
+import { InetSock, inetLocalAddr, inetPeerAddr } from './inet_sock.ts';
 
 /** Linux: tcp_sock.urg_data's flags (include/net/tcp.h). The low byte is the urgent byte. */
 export const TCP_URG_VALID = 0x0100;
@@ -145,7 +146,8 @@ export class TcpSock extends InetSock {
   override diag(): object {
     return {
       state: this.state,
-      port: this.num,
+      local: formatSockaddr(inetLocalAddr(this)),
+      remote: this.dport ? formatSockaddr(inetPeerAddr(this)) : null,
       peer: this.peer?.id ?? null,
       rcvNxt: this.rcvNxt,
       copiedSeq: this.copiedSeq,

@@ -121,3 +121,62 @@ test('tcp_nonblocking_delivers_every_byte_once_in_order_under_random_sizes_buffe
     ),
     { numRuns: 100 },
   ));
+
+test('tcp_blocking_writer_and_reader_threads_deliver_every_byte_once_in_order_then_eof', () =>
+  fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.integer({ min: 1, max: 150000 }), { minLength: 1, maxLength: 12 }),
+      fc.array(fc.integer({ min: 1, max: 100000 }), { minLength: 1, maxLength: 12 }),
+      fc.tuple(bufArb, bufArb),
+      (writes, reads, [snd, rcv]) =>
+        withSim(async (sim) => {
+          const { sys } = sim;
+          const l = ok(await sys.socket(AF.AF_INET, SOCK_STREAM, 0)).ret;
+          ok(await sys.bind(l, '127.0.0.1:8080'));
+          ok(await sys.listen(l, 1));
+          const c = ok(await sys.socket(AF.AF_INET, SOCK_STREAM, 0)).ret;
+          if (snd !== null) ok(await sys.setsockopt(c, SOL.SOL_SOCKET, SO.SO_SNDBUF, snd));
+          ok(await sys.connect(c, '127.0.0.1:8080'));
+          const a = ok(await sys.accept4(l, 0)).ret;
+          if (rcv !== null) ok(await sys.setsockopt(a, SOL.SOL_SOCKET, SO.SO_RCVBUF, rcv));
+          const total = writes.reduce((x, y) => x + y, 0);
+          // The writer thread: each blocking send must take all it is given. `pump` starts its
+          // calls until one blocks (or all are done, then SHUT_WR), so the reader never waits
+          // on a writer with nothing in progress.
+          const w = sim.thread('writer');
+          let wi = 0;
+          let off = 0;
+          let wcall: { n: number; call: ReturnType<typeof w.send> } | null = null;
+          let finished = false;
+          const pump = async (): Promise<void> => {
+            for (;;) {
+              if (wcall) {
+                if (sim.blocked(wcall.call)) return;
+                assert.equal(ok(await wcall.call).ret, wcall.n);
+                wcall = null;
+              }
+              if (wi < writes.length) {
+                const n = writes[wi++]!;
+                wcall = { n, call: w.send(c, pattern(0, off, n), 0) };
+                off += n;
+                continue;
+              }
+              if (!finished) ok(await w.shutdown(c, 1));
+              finished = true;
+              return;
+            }
+          };
+          let got = 0;
+          for (let i = 0; ; i++) {
+            await pump();
+            const r = ok(await sim.wait(sim.thread('reader').recv(a, reads[i % reads.length]!, 0)));
+            if (r.ret === 0) break;
+            assert.deepEqual(r.data, pattern(0, got, r.ret));
+            got += r.ret;
+          }
+          assert.ok(finished);
+          assert.equal(got, total);
+        }),
+    ),
+    { numRuns: 60 },
+  ));

@@ -302,7 +302,6 @@ function* tcpStreamConnect(t: Thread, sock: Socket, addr: Sockaddr, nonblock: bo
     const e = sockError(sk) || -ECONNABORTED;
     sock.state = 'SS_UNCONNECTED';
     if (tcpDisconnect(k, sk, 0)) sock.state = 'SS_DISCONNECTING';
-    sk.err = 0;
     return errWhy(k, e, '__inet_stream_connect', 'the connection was refused, reset or timed out');
   }
   sock.state = 'SS_CONNECTED';

@@ -125,7 +125,13 @@ export function tcpConnectSetup(k: Kernel, sk: TcpSock, dest: Dest, dport: numbe
   if (!sk.num) {
     twReaper.reap(k);
     const port = inetFindOpenPort(k, 'tcp', false, (p) => portOwners(k, 'tcp', p).length > 0);
-    if (!port) return errWhy(k, -EADDRNOTAVAIL, '__inet_hash_connect', 'no ephemeral port is free');
+    if (!port) {
+      // Linux: tcp_v4_connect's failure path forgets the peer.
+      sk.dport = 0;
+      sk.daddr = INADDR_ANY;
+      sk.v6Daddr = new Uint8Array(16);
+      return errWhy(k, -EADDRNOTAVAIL, '__inet_hash_connect', 'no ephemeral port is free');
+    }
     inetBindHash(k, 'tcp', sk, port);
   }
   if (tcpConnectSelf(sk))

@@ -12,6 +12,7 @@
 //
 // Each check is one or two comparisons, so it costs nothing beside the call (poll's array too).
 
+import { SO, SOL, SYSCTL_RMEM_MAX } from '../abi/constants.ts';
 import type { EpollData, Itimerspec, Linger, PollFd, Sigset, Timespec, Timeval } from './syscalls.ts';
 import { type SyscallName, type Syscalls, Unsupported } from './syscalls.ts';
 
@@ -160,6 +161,22 @@ function linger(l: Linger): void {
   cInt('setsockopt', 'optval.l_linger', l.linger);
 }
 
+/**
+ * Linux: SO_RCVBUF and SO_SNDBUF are clamped to net.core.rmem_max / wmem_max, host settings that
+ * are not per network namespace (Linux's default 212992; machines are often tuned higher: 4 MiB
+ * here). Above the default (or negative, which the kernel reads as huge) the answer is the host's,
+ * not Linux's: both backends refuse the question alike.
+ */
+function hostBufferLimit(level: number, name: number, value: number | Linger): void {
+  if (level !== SOL.SOL_SOCKET || (name !== SO.SO_RCVBUF && name !== SO.SO_SNDBUF)) return;
+  const v = (typeof value === 'number' ? value : value.onoff) >>> 0;
+  if (v > SYSCTL_RMEM_MAX)
+    throw new Unsupported(
+      'setsockopt',
+      `${name === SO.SO_RCVBUF ? 'SO_RCVBUF' : 'SO_SNDBUF'} ${v}: above ${SYSCTL_RMEM_MAX}, the host's net.core.${name === SO.SO_RCVBUF ? 'rmem' : 'wmem'}_max decides`,
+    );
+}
+
 type Checks = { readonly [K in SyscallName]: (...args: Parameters<Syscalls[K]>) => void };
 
 /**
@@ -214,6 +231,7 @@ export const checkArgs: Checks = {
     cInt('setsockopt', 'optname', name);
     if (typeof value === 'number') cInt('setsockopt', 'optval', value);
     else linger(value);
+    hostBufferLimit(level, name, value);
   },
   send(fd, data, flags) {
     cInt('send', 'fd', fd);

@@ -17,15 +17,23 @@ import {
   F,
   F_UNMODELLED,
   FIONREAD,
+  IPPROTO,
   MAX_RW_COUNT,
+  MSG,
   O,
   O_EXCL,
+  SIOCATMARK,
+  SIOCOUTQ,
+  SO,
+  SOL,
+  TCP_OPT,
   VALID_OPEN_FLAGS,
 } from '../abi/constants.ts';
 import type { Errno } from '../abi/errno.ts';
 import { ERRNO, errnoName } from '../abi/errno.ts';
 import { nameOf } from '../abi/flags.ts';
 import { checkArgs, checkPrivateName } from '../api/cargs.ts';
+import { formatSockaddr, parseSockaddr } from '../api/sockaddr.ts';
 import type {
   Address,
   EpollEvent,
@@ -43,12 +51,13 @@ import type {
   SysResult,
   Timespec,
 } from '../api/syscalls.ts';
-import { Unsupported } from '../api/syscalls.ts';
+import { failed, Unsupported } from '../api/syscalls.ts';
 import {
   decodeEpollEvents,
   decodeFdSet,
   decodeItimerspec,
   decodeRevents,
+  decodeSockaddr,
   decodeTimespec,
   decodeTimeval,
   EPOLL_EVENT,
@@ -57,12 +66,18 @@ import {
   encodeFdSet,
   encodeItimerspec,
   encodePollFds,
+  encodeSockaddrIn,
+  encodeSockaddrIn6,
   encodeTimespec,
   encodeTimeval,
   fdSetBytes,
   ITIMERSPEC,
+  LINGER,
   RLIMIT,
   RLIMIT_NOFILE,
+  SOCKADDR,
+  SOCKADDR_STORAGE,
+  SOCKADDR_UN,
 } from './layout.ts';
 import type { Outcome, SysArg } from './libc.ts';
 import { callSync, libc, NR, sysAsync, sysSync } from './libc.ts';
@@ -97,6 +112,13 @@ export interface Confinement {
    * (Node's): tgkill may name only these. Absent: any thread.
    */
   readonly threads?: ReadonlySet<number>;
+  /**
+   * The network namespace the script's calls run in, described ("a network namespace of its own,
+   * made with unshare(CLONE_NEWNET) as root"), when it is the run's own with only loopback up:
+   * then AF_INET and AF_INET6 sockets are allowed. Absent: the host's network, which a script
+   * never reaches (internet sockets are Unsupported).
+   */
+  readonly network?: string;
 }
 
 /** No confinement: for in-process use (tests of this layer, benchmarks). */
@@ -154,14 +176,26 @@ const IPPROTO_UDP = 17;
 
 /**
  * Hygiene: the families a script may reach on this host. AF_UNIX; AF_UNSPEC and families out of
- * range, which __sock_create refuses (EAFNOSUPPORT) before anything exists; and a TCP or UDP
+ * range, which __sock_create refuses (EAFNOSUPPORT) before anything exists; a TCP or UDP
  * socketpair, which inet_create makes and sock_no_socketpair refuses (EOPNOTSUPP) with nothing
- * bound or sent. Anything else (netlink, packet, a real internet socket) could reach the host's
- * network as root, and is refused as Unsupported, as the simulated kernel refuses what it lacks.
+ * bound or sent; and, when the run has a network namespace of its own (`Confinement.network`),
+ * AF_INET and AF_INET6 sockets of every type and protocol: all they can reach is that namespace's
+ * loopback (a raw socket needs CAP_NET_RAW, which root has, and sees only that loopback too).
+ * Anything else (netlink, packet, an internet socket in the host's namespace) could reach the
+ * host's network as root, and is refused as Unsupported, as the simulated kernel refuses what it
+ * lacks.
  */
-function harmlessFamily(domain: number, type: number, protocol: number, pair: boolean): boolean {
+function harmlessFamily(
+  domain: number,
+  type: number,
+  protocol: number,
+  pair: boolean,
+  ownNetwork: boolean,
+): boolean {
   if (domain === AF.AF_UNIX || domain === AF.AF_UNSPEC || domain < 0 || domain >= NPROTO) return true;
-  if (!pair || (domain !== AF.AF_INET && domain !== AF.AF_INET6)) return false;
+  if (domain !== AF.AF_INET && domain !== AF.AF_INET6) return false;
+  if (ownNetwork) return true;
+  if (!pair) return false;
   const t = type & 0xf;
   if (t < 0 || t >= SOCK_MAX) return true;
   return (
@@ -170,6 +204,30 @@ function harmlessFamily(domain: number, type: number, protocol: number, pair: bo
     protocol < 0 ||
     protocol >= 263
   );
+}
+
+/**
+ * Options whose value is neither an int nor a struct linger: outside the format (script-format.md,
+ * v1.1), refused before the call, by level then name.
+ */
+const NOT_INT_OPTIONS: ReadonlyMap<number, ReadonlyMap<number, string>> = new Map<
+  number,
+  Map<number, string>
+>([
+  [
+    SOL.SOL_SOCKET,
+    new Map<number, string>([
+      [SO.SO_PEERCRED, 'SO_PEERCRED (a struct ucred)'],
+      [SO.SO_RCVTIMEO, 'SO_RCVTIMEO (a struct timeval)'],
+      [SO.SO_SNDTIMEO, 'SO_SNDTIMEO (a struct timeval)'],
+    ]),
+  ],
+  [IPPROTO.IPPROTO_TCP, new Map([[TCP_OPT.TCP_INFO, 'TCP_INFO (a struct tcp_info)']])],
+]);
+
+/** Whether (level, name) is SO_LINGER, whose value is a struct linger. */
+function isLinger(level: number, name: number): boolean {
+  return level === SOL.SOL_SOCKET && name === SO.SO_LINGER;
 }
 
 /**
@@ -215,19 +273,65 @@ export class LinuxCalls implements Syscalls {
     for (const fd of fds) this.confine.open.add(fd);
   }
 
+  /**
+   * The struct sockaddr an address string names (src/api/sockaddr.ts), and its addrlen. An abstract
+   * name gets the run's private prefix; "" is an AF_UNIX address of sa_family alone (which bind
+   * reads as "autobind": net/unix/af_unix.c:unix_bind); "AF_UNSPEC" is a zeroed struct sockaddr.
+   * An internet address is harmless whatever the socket: only a socket made in the run's own
+   * network namespace can reach one (`harmlessFamily`).
+   */
   private address(call: string, address: string): { addr: Buffer; len: number } {
-    if (typeof address !== 'string' || !address.startsWith('@')) {
-      throw new Unsupported(
-        call,
-        `address ${JSON.stringify(address)}: only abstract names ("@name") are reachable`,
-      );
+    const sa = parseSockaddr(call, address);
+    switch (sa.family) {
+      case AF.AF_UNSPEC:
+        return { addr: Buffer.alloc(SOCKADDR.size), len: SOCKADDR.size };
+      case AF.AF_INET: {
+        const addr = encodeSockaddrIn(sa.addr, sa.port);
+        return { addr, len: addr.length };
+      }
+      case AF.AF_INET6: {
+        const addr = encodeSockaddrIn6(sa.addr, sa.port);
+        return { addr, len: addr.length };
+      }
+      case AF.AF_UNIX: {
+        if (sa.name === null) {
+          const addr = Buffer.alloc(SOCKADDR_UN.size);
+          addr.writeUInt16LE(AF.AF_UNIX, SOCKADDR_UN.family);
+          return { addr, len: SOCKADDR_UN.path };
+        }
+        const name = Buffer.from(sa.name, 'latin1');
+        checkPrivateName(call, name.length, this.confine.abstractPrefix.length);
+        return encodeAbstractAddress(Buffer.concat([this.confine.abstractPrefix, name]));
+      }
     }
-    const name = Buffer.from(address.slice(1), 'latin1');
-    if (name.toString('latin1') !== address.slice(1)) {
-      throw new Unsupported(call, `address ${JSON.stringify(address)}: characters beyond U+00FF`);
+  }
+
+  /**
+   * An address the kernel wrote, as the format writes it, or null for none (addrlen 0). The run's
+   * private prefix comes off an abstract name; a name without it (an autobound one, five hex
+   * digits the kernel picks from a global counter, net/unix/af_unix.c:unix_autobind) or a path
+   * name differs between runs and backends, and is Unsupported.
+   */
+  private resultAddress(call: string, buf: Buffer, len: number): Address | null {
+    const sa = decodeSockaddr(buf, Math.min(len, buf.length));
+    switch (sa.family) {
+      case 'none':
+        return null;
+      case 'inet':
+        return formatSockaddr({ family: AF.AF_INET, addr: sa.addr, port: sa.port });
+      case 'inet6':
+        return formatSockaddr({ family: AF.AF_INET6, addr: sa.addr, port: sa.port });
+      case 'unix': {
+        if (sa.kind === 'unnamed') return '';
+        if (sa.kind === 'path') throw new Unsupported(call, `a path name (${JSON.stringify(sa.path)})`);
+        const prefix = this.confine.abstractPrefix;
+        if (sa.name.length < prefix.length || !sa.name.subarray(0, prefix.length).equals(prefix))
+          throw new Unsupported(call, 'an autobound abstract name (the kernel numbers them globally)');
+        return `@${sa.name.subarray(prefix.length).toString('latin1')}`;
+      }
+      case 'other':
+        throw new Unsupported(call, `an address of family ${sa.sa_family} (${sa.len} bytes)`);
     }
-    checkPrivateName(call, name.length, this.confine.abstractPrefix.length);
-    return encodeAbstractAddress(Buffer.concat([this.confine.abstractPrefix, name]));
   }
 
   /** RLIMIT_NOFILE's soft limit now. */
@@ -274,7 +378,7 @@ export class LinuxCalls implements Syscalls {
     protocol: number,
   ): Promise<SysResult<{ fds: [number, number] }>> {
     checkArgs.socketpair(domain, type, protocol);
-    if (!harmlessFamily(domain, type, protocol, true))
+    if (!harmlessFamily(domain, type, protocol, true, this.confine.network !== undefined))
       throw new Unsupported('socketpair', `domain ${nameOf(domain, AF)} (only AF_UNIX)`);
     const buf = Buffer.alloc(8);
     return this.pair(
@@ -286,8 +390,17 @@ export class LinuxCalls implements Syscalls {
 
   async socket(domain: number, type: number, protocol: number): Promise<SysResult> {
     checkArgs.socket(domain, type, protocol);
-    if (!harmlessFamily(domain, type, protocol, false))
-      throw new Unsupported('socket', `domain ${nameOf(domain, AF)} (only AF_UNIX)`);
+    if (!harmlessFamily(domain, type, protocol, false, this.confine.network !== undefined))
+      throw new Unsupported(
+        'socket',
+        `domain ${nameOf(domain, AF)} (only AF_UNIX${
+          domain === AF.AF_INET || domain === AF.AF_INET6
+            ? ": internet sockets need a network namespace of the run's own, which this process could not make"
+            : this.confine.network !== undefined
+              ? ', AF_INET and AF_INET6'
+              : ''
+        })`,
+      );
     return this.one('socket', await this.sys(NR.socket, false, domain, type | 0, protocol));
   }
 
@@ -320,50 +433,190 @@ export class LinuxCalls implements Syscalls {
     return this.plain(await this.sys(NR.shutdown, false, this.usable('shutdown', fd), how));
   }
 
+  /** getsockname and getpeername: a sockaddr_storage and its length, in and out. */
+  private async name(
+    call: 'getsockname' | 'getpeername',
+    nr: number,
+    fd: number,
+  ): Promise<SysResult<{ address: Address }>> {
+    const buf = Buffer.alloc(SOCKADDR_STORAGE);
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(SOCKADDR_STORAGE, 0);
+    const o = await this.sys(nr, false, this.usable(call, fd), buf, len);
+    if (o.ret === -1) return fail(o.errno);
+    // Both always write an address (an unnamed AF_UNIX socket's is sa_family alone).
+    const address = this.resultAddress(call, buf, len.readUInt32LE(0));
+    if (address === null) throw new Unsupported(call, 'the kernel wrote no address');
+    return { ret: o.ret, address };
+  }
+
   async getsockname(fd: number): Promise<SysResult<{ address: Address }>> {
     checkArgs.getsockname(fd);
-    throw new Unsupported('getsockname', 'not yet on the Linux backend');
+    return this.name('getsockname', NR.getsockname, fd);
   }
+
   async getpeername(fd: number): Promise<SysResult<{ address: Address }>> {
     checkArgs.getpeername(fd);
-    throw new Unsupported('getpeername', 'not yet on the Linux backend');
+    return this.name('getpeername', NR.getpeername, fd);
   }
+
+  /**
+   * getsockopt with the optlen of the option's C type: a struct linger for SO_LINGER, an int for
+   * the rest (an option the kernel answers with another length is Unsupported: not an int).
+   * SO_ERROR's int is an errno, written as its name.
+   */
   async getsockopt(fd: number, level: number, name: number): Promise<SysResult<{ value: SockoptValue }>> {
     checkArgs.getsockopt(fd, level, name);
-    throw new Unsupported('getsockopt', 'not yet on the Linux backend');
+    const notInt = NOT_INT_OPTIONS.get(level)?.get(name);
+    if (notInt !== undefined) throw new Unsupported('getsockopt', `option ${notInt}: not an int`);
+    const size = isLinger(level, name) ? LINGER.size : 4;
+    // Room beyond optlen, though the kernel writes at most optlen bytes.
+    const buf = Buffer.alloc(64);
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(size, 0);
+    const o = await this.sys(NR.getsockopt, false, this.usable('getsockopt', fd), level, name, buf, len);
+    if (o.ret === -1) return fail(o.errno);
+    const got = len.readUInt32LE(0);
+    if (got !== size)
+      throw new Unsupported(
+        'getsockopt',
+        `level ${level} option ${name}: a value of ${got} bytes, not ${size}`,
+      );
+    if (size === LINGER.size)
+      return {
+        ret: o.ret,
+        value: { onoff: buf.readInt32LE(LINGER.onoff), linger: buf.readInt32LE(LINGER.linger) },
+      };
+    const v = buf.readInt32LE(0);
+    if (level === SOL.SOL_SOCKET && name === SO.SO_ERROR)
+      return { ret: o.ret, value: v === 0 ? 0 : (errnoName(v) as Errno) };
+    return { ret: o.ret, value: v };
   }
+
+  /** setsockopt with an int (optlen 4) or a struct linger (optlen 8), as given. */
   async setsockopt(fd: number, level: number, name: number, value: number | Linger): Promise<SysResult> {
     checkArgs.setsockopt(fd, level, name, value);
-    throw new Unsupported('setsockopt', 'not yet on the Linux backend');
+    let buf: Buffer;
+    if (typeof value === 'number') {
+      buf = Buffer.alloc(4);
+      buf.writeInt32LE(value | 0, 0);
+    } else {
+      buf = Buffer.alloc(LINGER.size);
+      buf.writeInt32LE(value.onoff | 0, LINGER.onoff);
+      buf.writeInt32LE(value.linger | 0, LINGER.linger);
+    }
+    const n = this.usable('setsockopt', fd);
+    return this.plain(await this.sys(NR.setsockopt, false, n, level, name, buf, buf.length));
   }
+
   async send(fd: number, data: Uint8Array, flags: number): Promise<SysResult> {
     checkArgs.send(fd, data, flags);
-    throw new Unsupported('send', 'not yet on the Linux backend');
+    return this.sendmsg('send', fd, data, flags, null);
   }
-  async recv(fd: number, count: number, flags: number): Promise<SysResult<{ data: Uint8Array }>> {
-    checkArgs.recv(fd, count, flags);
-    throw new Unsupported('recv', 'not yet on the Linux backend');
-  }
+
   async sendto(fd: number, data: Uint8Array, flags: number, address: Address | null): Promise<SysResult> {
     checkArgs.sendto(fd, data, flags, address);
-    throw new Unsupported('sendto', 'not yet on the Linux backend');
+    return this.sendmsg('sendto', fd, data, flags, address);
   }
+
+  /** send(2) is sendto(2) with no address (Linux: net/socket.c:__sys_sendto for both). */
+  private async sendmsg(
+    call: 'send' | 'sendto',
+    fd: number,
+    data: Uint8Array,
+    flags: number,
+    address: Address | null,
+  ): Promise<SysResult> {
+    const to = address === null ? null : this.address(call, address);
+    // A copy the caller cannot change while a thread is in the call (it may block).
+    const buf = Buffer.from(data);
+    const o = await this.sys(
+      NR.sendto,
+      true,
+      this.usable(call, fd),
+      buf.length ? buf : null,
+      buf.length,
+      flags | 0,
+      to?.addr ?? null,
+      to?.len ?? 0,
+    );
+    return this.plain(o);
+  }
+
+  async recv(fd: number, count: number, flags: number): Promise<SysResult<{ data: Uint8Array }>> {
+    checkArgs.recv(fd, count, flags);
+    const r = await this.recvmsg('recv', fd, count, flags, false);
+    if (failed(r)) return r;
+    return { ret: r.ret, data: r.data };
+  }
+
   async recvfrom(
     fd: number,
     count: number,
     flags: number,
   ): Promise<SysResult<{ data: Uint8Array; address: Address | null }>> {
     checkArgs.recvfrom(fd, count, flags);
-    throw new Unsupported('recvfrom', 'not yet on the Linux backend');
+    return this.recvmsg('recvfrom', fd, count, flags, true);
   }
+
+  /**
+   * recv(2) and recvfrom(2), both __sys_recvfrom in Linux. `data` is what the kernel copied: the
+   * first min(ret, count) bytes, for a datagram cut short by MSG_TRUNC too (ret is then its whole
+   * length); a TCP socket given MSG_TRUNC discards the bytes and copies none
+   * (net/ipv4/tcp.c:tcp_recvmsg_locked), so there `data` is empty. The buffer is at most
+   * READ_BUFFER_MAX, as read's; a call that could have filled more is Unsupported.
+   */
+  private async recvmsg(
+    call: 'recv' | 'recvfrom',
+    fd: number,
+    count: number,
+    flags: number,
+    withAddress: boolean,
+  ): Promise<SysResult<{ data: Uint8Array; address: Address | null }>> {
+    const n = this.usable(call, fd);
+    const asked = Math.min(count, MAX_RW_COUNT);
+    const size = Math.min(asked, READ_BUFFER_MAX);
+    const buf = Buffer.alloc(Math.max(1, size));
+    const from = withAddress ? Buffer.alloc(SOCKADDR_STORAGE) : null;
+    const fromLen = withAddress ? Buffer.alloc(4) : null;
+    fromLen?.writeUInt32LE(SOCKADDR_STORAGE, 0);
+    const o = await this.sys(NR.recvfrom, true, n, buf, size, flags | 0, from, fromLen);
+    if (o.ret === -1) return fail(o.errno);
+    if (o.ret >= size && asked > size)
+      throw new Unsupported(call, `count ${count}: ${size} bytes or more ready at once`);
+    let copied = Math.min(o.ret, size);
+    if ((flags & MSG.MSG_TRUNC) !== 0 && copied > 0 && (await this.isTcp(n))) copied = 0;
+    const data = new Uint8Array(buf.subarray(0, copied));
+    const address = from && fromLen ? this.resultAddress(call, from, fromLen.readUInt32LE(0)) : null;
+    return { ret: o.ret, data, address };
+  }
+
+  /** Whether fd is a TCP socket (SO_PROTOCOL), for MSG_TRUNC's copy rule. */
+  private async isTcp(fd: number): Promise<boolean> {
+    const buf = Buffer.alloc(4);
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(4, 0);
+    const o = await this.sys(NR.getsockopt, false, fd, SOL.SOL_SOCKET, SO.SO_PROTOCOL, buf, len);
+    return o.ret === 0 && buf.readInt32LE(0) === IPPROTO.IPPROTO_TCP;
+  }
+
+  /** An ioctl that stores an int: SIOCOUTQ, SIOCATMARK. */
+  private async intIoctl(call: string, fd: number, request: number): Promise<SysResult> {
+    const out = Buffer.alloc(4);
+    const o = await this.sys(NR.ioctl, false, this.usable(call, fd), request, out);
+    return o.ret === -1 ? fail(o.errno) : { ret: out.readInt32LE(0) };
+  }
+
   async ioctl_siocoutq(fd: number): Promise<SysResult> {
     checkArgs.ioctl_siocoutq(fd);
-    throw new Unsupported('ioctl_siocoutq', 'not yet on the Linux backend');
+    return this.intIoctl('ioctl', fd, SIOCOUTQ);
   }
+
   async ioctl_siocatmark(fd: number): Promise<SysResult> {
     checkArgs.ioctl_siocatmark(fd);
-    throw new Unsupported('ioctl_siocatmark', 'not yet on the Linux backend');
+    return this.intIoctl('ioctl', fd, SIOCATMARK);
   }
+
   async eventfd(initval: number, flags: number): Promise<SysResult> {
     checkArgs.eventfd(initval, flags);
     const v = initval >>> 0;

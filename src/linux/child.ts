@@ -29,6 +29,19 @@
 // main when a step first names it; its calls are handed to it and waited for on a threadpool
 // thread, so the event loop goes on.
 //
+// Network. Every run has a network namespace of its own with only loopback up (script-format.md
+// v1.1), so fixed ports are private to the run as abstract names are: at start-up and at every
+// reset, Node's main thread leaves the namespace it was in for a fresh one (unshare(CLONE_NEWNET);
+// the old one, with whatever the last run left in it, TIME_WAIT sockets included, goes with its
+// last reference) and brings `lo` up (SIOCSIFFLAGS), which gives it 127.0.0.1/8 and ::1. A
+// namespace belongs to a thread, not to a process: main makes main's calls and clones every other
+// script thread (which shares its creator's namespaces: kernel/fork.c:copy_namespaces), so every
+// script call is made in it, while Node's own threads stay where they were. As root unshare needs
+// no more; elsewhere the runner starts us in a user namespace of our own (`unshare -rn`, process.ts),
+// where we hold CAP_SYS_ADMIN over new network namespaces; where neither works the run has none,
+// and internet sockets stay Unsupported (calls.ts, harmlessFamily) rather than reach the host's
+// network.
+//
 // Each check is reported to the runner in `ready`; a failed one ends the child with its reason.
 //
 // Reuse. Starting a child costs a third of a second, so a child whose run ended cleanly serves the
@@ -49,7 +62,7 @@ import { SCRIPT_NOFILE } from '../api/backend.ts';
 import { failed, Unsupported } from '../api/syscalls.ts';
 import type { Confinement, Executor } from './calls.ts';
 import { LinuxCalls } from './calls.ts';
-import { RLIMIT, RLIMIT_NOFILE } from './layout.ts';
+import { IFREQ, RLIMIT, RLIMIT_NOFILE } from './layout.ts';
 import { asyncCallsInFlight, callAsync, libc, NR, sysSync } from './libc.ts';
 import { loadNative } from './native.ts';
 import type { ChildInfo, FinishReport, FromChild, ToChild } from './protocol.ts';
@@ -61,7 +74,9 @@ const CAPACITY = 1024;
 /** Linux: include/uapi/asm-generic/resource.h. */
 const RLIMIT_CORE = 4;
 
-const [channelArg, baseArg, limitArg, prefixArg, nativeArg] = process.argv.slice(2);
+const [channelArg, baseArg, limitArg, prefixArg, nativeArg, networkArg] = process.argv.slice(2);
+/** How the runner started us: as root, in a user namespace of our own, or neither (process.ts). */
+const networkMode = networkArg === 'root' || networkArg === 'userns' ? networkArg : 'none';
 const channelFd = Number(channelArg);
 const fdBase = Number(baseArg);
 const fdLimit = Number(limitArg);
@@ -249,12 +264,83 @@ function verifySignals(checks: string[]): void {
   checks.push('every catch counter is 0');
 }
 
+/** Linux: include/uapi/linux/sched.h. */
+const CLONE_NEWNET = 0x40000000;
+/** Linux: include/uapi/linux/sockios.h; include/uapi/linux/if.h IFF_UP. */
+const SIOCGIFFLAGS = 0x8913;
+const SIOCSIFFLAGS = 0x8914;
+const IFF_UP = 0x1;
+
+/** The network namespace's inode of Node's main thread (the thread group leader: /proc/self). */
+function netnsInode(): string {
+  return readlinkSync('/proc/self/ns/net');
+}
+
+/**
+ * A fresh network namespace for main (and every script thread it will clone) with `lo` up, or
+ * undefined where this process may make none. Throws when one was made before and is not now: a
+ * run must never share the last one's ports.
+ */
+function freshNetwork(before: string | undefined, checks: string[]): string | undefined {
+  if (networkMode === 'none') {
+    checks.push(
+      'no network namespace could be made (neither root nor a user namespace): internet sockets refused',
+    );
+    return undefined;
+  }
+  const old = netnsInode();
+  const o = sysSync(NR.unshare, [CLONE_NEWNET]);
+  if (o.ret === -1) {
+    if (before !== undefined) throw new Error(`unshare(CLONE_NEWNET): ${errnoName(o.errno)}`);
+    checks.push(`unshare(CLONE_NEWNET) failed (${errnoName(o.errno)}): internet sockets refused`);
+    return undefined;
+  }
+  const now = netnsInode();
+  must(now !== old, `unshare(CLONE_NEWNET) left main in ${old}`);
+  // lo comes up through a socket of the new namespace, closed at once.
+  const s = sysOk(c.socket(2 /* AF_INET */, 2 /* SOCK_DGRAM */ | O.O_CLOEXEC, 0), 'socket for SIOCSIFFLAGS');
+  try {
+    const ifr = Buffer.alloc(IFREQ.size);
+    ifr.write('lo', IFREQ.name, 'latin1');
+    const got = sysSync(NR.ioctl, [s, SIOCGIFFLAGS, ifr]);
+    if (got.ret === -1) throw new Error(`SIOCGIFFLAGS lo: ${errnoName(got.errno)}`);
+    ifr.writeInt16LE(ifr.readInt16LE(IFREQ.flags) | IFF_UP, IFREQ.flags);
+    const up = sysSync(NR.ioctl, [s, SIOCSIFFLAGS, ifr]);
+    if (up.ret === -1) throw new Error(`SIOCSIFFLAGS lo up: ${errnoName(up.errno)}`);
+  } finally {
+    c.close(s);
+  }
+  // Only lo, up, with 127.0.0.1/8 and ::1 (the kernel adds both as lo comes up).
+  const devs = readFileSync('/proc/self/net/dev', 'latin1')
+    .split('\n')
+    .slice(2)
+    .map((l) => l.split(':')[0].trim())
+    .filter((n) => n !== '');
+  must(devs.join() === 'lo', `the new namespace has interfaces ${devs.join(' ')}, not lo alone`);
+  must(
+    /^00000000000000000000000000000001 /m.test(readFileSync('/proc/self/net/if_inet6', 'latin1')),
+    'lo has no ::1',
+  );
+  const how =
+    networkMode === 'root'
+      ? 'made with unshare(CLONE_NEWNET) as root'
+      : 'made with unshare(CLONE_NEWNET) in a user namespace of our own (unshare -rn)';
+  const network = `a network namespace of its own (${now}), ${how}, with only lo up (127.0.0.1/8, ::1)`;
+  checks.push(`${network}; the last one (${old}) is left`);
+  return network;
+}
+
 /**
  * Check that this process is the one the format describes, as a script's first call would find
  * it: only 0, 1, 2 (on /dev/null) and the runner's `reserved` descriptors open, a 1024-slot table,
  * SIGPIPE ignored. Throws the first check that fails; returns the info that opens run `run`.
  */
-async function verify(reserved: ReadonlySet<number>, run: number, checks: string[]): Promise<ChildInfo> {
+async function verify(
+  reserved: ReadonlySet<number>,
+  run: number,
+  checks: string[],
+  network: string | undefined,
+): Promise<ChildInfo> {
   const open = openFds();
   must(open[0] === 0 && open[1] === 1 && open[2] === 2, `0, 1, 2 not all open: ${open.join(' ')}`);
   for (const [fd, mode] of STDIO) {
@@ -318,11 +404,12 @@ async function verify(reserved: ReadonlySet<number>, run: number, checks: string
     fdLimit,
     capacity: fdSize,
     rlimitNofile: { soft: limit(RLIMIT.cur), hard: limit(RLIMIT.max) },
+    network: network ?? null,
     checks,
   };
 }
 
-async function setUp(): Promise<{ info: ChildInfo; reserved: Set<number> }> {
+async function setUp(): Promise<{ info: ChildInfo; reserved: Set<number>; network: string | undefined }> {
   must(Number.isInteger(channelFd) && channelFd >= fdBase && channelFd < fdLimit, `channel fd ${channelArg}`);
 
   // 1. Warm up: the first async call starts the libuv threadpool (threads, no descriptors). Then
@@ -359,13 +446,25 @@ async function setUp(): Promise<{ info: ChildInfo; reserved: Set<number> }> {
   // 4. Free the script's descriptors: what is left above 2 is ours. Then check the whole process.
   sysOk(c.close_range(3, fdBase - 1, 0), 'close_range');
   const reserved = new Set(openFds().filter((fd) => fd > 2));
-  const info = await verify(reserved, 1, []);
-  return { info, reserved };
+  const checks: string[] = [];
+  const network = freshNetwork(undefined, checks);
+  const info = await verify(reserved, 1, checks, network);
+  return { info, reserved, network };
 }
 
 /** A run's confinement: the runner's descriptors, the run's own prefix, only 0, 1, 2 open. */
-function confinement(reserved: ReadonlySet<number>, prefix: Buffer): Confinement {
-  return { reserved, abstractPrefix: prefix, open: new Set([0, 1, 2]), threads: scriptTids };
+function confinement(
+  reserved: ReadonlySet<number>,
+  prefix: Buffer,
+  network: string | undefined,
+): Confinement {
+  const confine: Confinement = {
+    reserved,
+    abstractPrefix: prefix,
+    open: new Set([0, 1, 2]),
+    threads: scriptTids,
+  };
+  return network === undefined ? confine : { ...confine, network };
 }
 
 /** "main" makes its calls here, on Node's main thread (the thread group's leader), synchronously. */
@@ -378,9 +477,10 @@ interface ScriptThread {
   calls: LinuxCalls;
 }
 
-async function serve(reserved: Set<number>): Promise<void> {
+async function serve(reserved: Set<number>, firstNetwork: string | undefined): Promise<void> {
   let run = 1;
-  let confine = confinement(reserved, abstractPrefix);
+  let network = firstNetwork;
+  let confine = confinement(reserved, abstractPrefix, network);
   let threads = new Map<string, ScriptThread>();
   /** Calls received and not yet answered, on any thread. */
   let outstanding = 0;
@@ -478,9 +578,12 @@ async function serve(reserved: Set<number>): Promise<void> {
       sysOk(c.close_range(3, fdBase - 1, 0), 'close_range');
       restoreStdio();
       checks.push(`closed 3..${fdBase - 1} and every descriptor the last run held; 0, 1, 2 reopened`);
-      const info = await verify(reserved, run + 1, checks);
+      // The script's threads have ended: the next ones are cloned into the new namespace.
+      const fresh = freshNetwork(network, checks);
+      const info = await verify(reserved, run + 1, checks, fresh);
       run++;
-      confine = confinement(reserved, Buffer.from(prefix, 'latin1'));
+      network = fresh;
+      confine = confinement(reserved, Buffer.from(prefix, 'latin1'), network);
       send({ kind: 'reset-done', id, info });
     } catch (err) {
       send({ kind: 'reset-refused', id, message: err instanceof Error ? err.message : String(err) });
@@ -506,8 +609,8 @@ channel.on('close', die);
 channel.on('error', die);
 
 try {
-  const { info, reserved } = await setUp();
-  await serve(reserved);
+  const { info, reserved, network } = await setUp();
+  await serve(reserved, network);
   send({ kind: 'ready', info });
 } catch (err) {
   const message = `setup: ${err instanceof Error ? err.message : String(err)}`;

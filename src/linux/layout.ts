@@ -177,3 +177,93 @@ export function encodeAbstractAddress(name: Buffer): { addr: Buffer; len: number
   // Linux: the name's length is addrlen - offsetof(sun_path) - 1; no terminating NUL.
   return { addr, len };
 }
+
+/** Linux: include/uapi/linux/in.h — `struct sockaddr_in { sa_family_t; __be16 sin_port; struct in_addr; pad[8] }`. */
+export const SOCKADDR_IN = { size: 16, family: 0, port: 2, addr: 4 } as const;
+
+/**
+ * Linux: include/uapi/linux/in6.h — `struct sockaddr_in6 { sa_family_t; __be16 sin6_port; __be32
+ * sin6_flowinfo; struct in6_addr sin6_addr; __u32 sin6_scope_id; }`.
+ */
+export const SOCKADDR_IN6 = { size: 28, family: 0, port: 2, flowinfo: 4, addr: 8, scopeId: 24 } as const;
+
+/** Linux: include/linux/socket.h — `struct __kernel_sockaddr_storage`, the largest sockaddr. */
+export const SOCKADDR_STORAGE = 128;
+
+/**
+ * `struct sockaddr`'s size (16): the length passed for "AF_UNSPEC", as a C program passes
+ * `sizeof(struct sockaddr)` with sa_family set to AF_UNSPEC. Linux reads only sa_family there
+ * (net/ipv4/af_inet.c:inet_dgram_connect, __inet_stream_connect; net/unix/af_unix.c:unix_dgram_connect).
+ */
+export const SOCKADDR = { size: 16 } as const;
+
+/** Linux: include/uapi/linux/socket.h — `struct linger { int l_onoff; int l_linger; }`. */
+export const LINGER = { size: 8, onoff: 0, linger: 4 } as const;
+
+/**
+ * Linux: include/uapi/linux/if.h — `struct ifreq { char ifr_name[IFNAMSIZ]; union { short
+ * ifru_flags; ... } }`, 40 bytes on x86-64 (the union's largest member is struct ifmap, 24 bytes).
+ */
+export const IFREQ = { size: 40, name: 0, flags: 16 } as const;
+
+/** A sockaddr_in for a host-order address and port. */
+export function encodeSockaddrIn(addr: number, port: number): Buffer {
+  const buf = Buffer.alloc(SOCKADDR_IN.size);
+  buf.writeUInt16LE(2 /* AF_INET */, SOCKADDR_IN.family);
+  buf.writeUInt16BE(port, SOCKADDR_IN.port);
+  buf.writeUInt32BE(addr >>> 0, SOCKADDR_IN.addr);
+  return buf;
+}
+
+/** A sockaddr_in6 for 16 address bytes and a port (flow label and scope id 0). */
+export function encodeSockaddrIn6(addr: Uint8Array, port: number): Buffer {
+  const buf = Buffer.alloc(SOCKADDR_IN6.size);
+  buf.writeUInt16LE(10 /* AF_INET6 */, SOCKADDR_IN6.family);
+  buf.writeUInt16BE(port, SOCKADDR_IN6.port);
+  Buffer.from(addr).copy(buf, SOCKADDR_IN6.addr);
+  return buf;
+}
+
+/** What the kernel wrote into a sockaddr buffer, by family; `len` is the addrlen it wrote back. */
+export type DecodedSockaddr =
+  | { family: 'none' }
+  | { family: 'unix'; kind: 'unnamed' }
+  | { family: 'unix'; kind: 'abstract'; name: Buffer }
+  | { family: 'unix'; kind: 'path'; path: string }
+  | { family: 'inet'; addr: number; port: number }
+  | { family: 'inet6'; addr: Uint8Array; port: number }
+  | { family: 'other'; sa_family: number; len: number };
+
+/**
+ * Decode a sockaddr the kernel wrote. addrlen 0 is no address at all (recvfrom on TCP); an
+ * AF_UNIX address of sa_family alone is an unnamed socket (net/unix/af_unix.c:unix_getname
+ * writes `offsetof(struct sockaddr_un, sun_path)` then).
+ */
+export function decodeSockaddr(buf: Buffer, len: number): DecodedSockaddr {
+  if (len === 0) return { family: 'none' };
+  const family = len >= 2 ? buf.readUInt16LE(0) : -1;
+  if (family === 1) {
+    if (len <= SOCKADDR_UN.path) return { family: 'unix', kind: 'unnamed' };
+    if (buf[SOCKADDR_UN.path] === 0)
+      return { family: 'unix', kind: 'abstract', name: Buffer.from(buf.subarray(SOCKADDR_UN.path + 1, len)) };
+    const end = buf.indexOf(0, SOCKADDR_UN.path);
+    return {
+      family: 'unix',
+      kind: 'path',
+      path: buf.subarray(SOCKADDR_UN.path, end < 0 || end > len ? len : end).toString('latin1'),
+    };
+  }
+  if (family === 2 && len >= SOCKADDR_IN.size)
+    return {
+      family: 'inet',
+      addr: buf.readUInt32BE(SOCKADDR_IN.addr),
+      port: buf.readUInt16BE(SOCKADDR_IN.port),
+    };
+  if (family === 10 && len >= SOCKADDR_IN6.size)
+    return {
+      family: 'inet6',
+      addr: new Uint8Array(buf.subarray(SOCKADDR_IN6.addr, SOCKADDR_IN6.addr + 16)),
+      port: buf.readUInt16BE(SOCKADDR_IN6.port),
+    };
+  return { family: 'other', sa_family: family, len };
+}

@@ -35,7 +35,7 @@
 // children hold no reference on the runner's event loop, and die with the runner: their channel
 // closes when it exits, and the child ends itself then.
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { constants } from 'node:os';
@@ -112,6 +112,30 @@ exit $?
 `;
 
 const osSignals: Partial<Record<string, number>> = constants.signals;
+
+/**
+ * How a child gets the network namespaces of its runs (child.ts, "Network"): as root it makes them
+ * itself; otherwise it starts inside a user namespace of its own where it is root (`unshare -rn`,
+ * util-linux: its uid mapped to 0 there, and a first network namespace that nothing uses), when
+ * this system allows unprivileged user namespaces; where neither works, none, and internet
+ * sockets stay Unsupported. Found once.
+ */
+export interface NetworkMode {
+  mode: 'root' | 'userns' | 'none';
+  /** The command the child's shell is started under. */
+  wrap: string[];
+}
+
+let networkFound: NetworkMode | undefined;
+
+export function network(): NetworkMode {
+  if (networkFound) return networkFound;
+  if (process.getuid?.() === 0) networkFound = { mode: 'root', wrap: [] };
+  else if (spawnSync('unshare', ['-rn', 'true']).status === 0)
+    networkFound = { mode: 'userns', wrap: ['unshare', '-rn', '--'] };
+  else networkFound = { mode: 'none', wrap: [] };
+  return networkFound;
+}
 
 /** Private abstract names: a hidden prefix per run (script-format.md). */
 function freshPrefix(): string {
@@ -197,8 +221,11 @@ class ScriptChild {
       String(FD_LIMIT),
       freshPrefix(),
       buildNative(),
+      network().mode,
     ];
-    const child = spawn('bash', ['-c', WRAPPER, 'iomux-linux', String(FD_BASE), ...node], {
+    const shell = ['bash', '-c', WRAPPER, 'iomux-linux', String(FD_BASE), ...node];
+    const [cmd, ...args] = [...network().wrap, ...shell];
+    const child = spawn(cmd, args, {
       stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
       // Its own process group, so killing the group ends the shell, Node and anything Node started.
       detached: true,

@@ -118,6 +118,12 @@ export interface ChildInfo {
   /** The fd table's size, fdt->max_fds, as established and verified with select. */
   capacity: number;
   rlimitNofile: { soft: number; hard: number };
+  /**
+   * The network namespace the run's calls make their sockets in, described, when it is the run's
+   * own with only loopback up (internet sockets allowed); null when the child could make none
+   * (internet sockets refused).
+   */
+  network: string | null;
   /** Each check the child made on itself, in words. */
   checks: string[];
 }

@@ -3,12 +3,24 @@
 // parser validates against this table; the runner invokes through it; the comparator and the
 // output read result shapes from it. Script-format.md's table, plus additions that only add calls.
 
-import { CLOCK, F, FD_CLOEXEC, TFD_TIMER } from '../abi/constants.ts';
+import {
+  AF,
+  CLOCK,
+  F,
+  FD_CLOEXEC,
+  IPPROTO,
+  IPV6_OPT,
+  SO,
+  SOL,
+  TCP_OPT,
+  TFD_TIMER,
+} from '../abi/constants.ts';
 import { FLAG_TABLES, type FlagTable } from '../abi/flags.ts';
 import { SA, SFD, SIG_HOW } from '../abi/signal.ts';
 import type {
   EpollEvent,
   Itimerspec,
+  Linger,
   SigHandler,
   Sigset,
   Syscalls,
@@ -46,8 +58,14 @@ export type ArgKind =
   | { kind: 'itimerspec' }
   /** An integer, or "max+1": the highest descriptor in select's sets plus one. */
   | { kind: 'nfds' }
-  /** An abstract AF_UNIX address, "@name". */
-  | { kind: 'address' }
+  /**
+   * A socket address (src/api/sockaddr.ts): "@name" (abstract AF_UNIX, private to the run), ""
+   * (unnamed AF_UNIX), "a.b.c.d:port", "[v6]:port"; with `unspec`, also "AF_UNSPEC" (connect,
+   * sendto); with `nullable`, also null (sendto: no address).
+   */
+  | { kind: 'address'; unspec?: boolean; nullable?: boolean }
+  /** setsockopt's value: an int, or `{"onoff", "linger"}` (struct linger, for SO_LINGER). */
+  | { kind: 'optval' }
   /** "/dev/null" or "tmpfile". */
   | { kind: 'path' }
   /** A thread name (join's argument). */
@@ -78,6 +96,9 @@ export type Arg =
   | { readonly kind: 'fd'; readonly ref: FdRef }
   | { readonly kind: 'bytes'; readonly value: Uint8Array }
   | { readonly kind: 'string'; readonly value: string }
+  /** A socket address as written (null: sendto's none); abstract names get their prefix at run time. */
+  | { readonly kind: 'address'; readonly value: string | null }
+  | { readonly kind: 'optval'; readonly value: number | Linger }
   | { readonly kind: 'event'; readonly value: EpollEvent | null }
   | { readonly kind: 'sigset'; readonly value: Sigset | null }
   | { readonly kind: 'pollfds'; readonly value: readonly { fd: FdRef; events: number }[] }
@@ -95,7 +116,9 @@ export type Arg =
  * - `events`: epoll_wait's `events`; `revents`: poll's; `select`: the three sets and `timeout`;
  * - `read`: `data`; `settime`: timerfd_settime's `old`; `gettime`: timerfd_gettime's `value`;
  * - `pselect`: as `select`, with a timespec `timeout`; `sigmask`: sigprocmask's `old` (a signal
- *   set); `sigpending`: `set`; `signals`: read_signalfd's `signals` (ssi_signo of each record).
+ *   set); `sigpending`: `set`; `signals`: read_signalfd's `signals` (ssi_signo of each record);
+ * - `address`: getsockname's and getpeername's `address`; `sockopt`: getsockopt's `value`;
+ *   `recvfrom`: `data` and the sender's `address` (null where Linux gives none).
  */
 export type ResultShape =
   | 'ret'
@@ -110,7 +133,10 @@ export type ResultShape =
   | 'gettime'
   | 'sigmask'
   | 'sigpending'
-  | 'signals';
+  | 'signals'
+  | 'address'
+  | 'sockopt'
+  | 'recvfrom';
 
 /** The keys a successful result of each shape has (besides `ret`). */
 export const SHAPE_KEYS: Readonly<Record<ResultShape, readonly string[]>> = {
@@ -127,6 +153,9 @@ export const SHAPE_KEYS: Readonly<Record<ResultShape, readonly string[]>> = {
   sigmask: ['old'],
   sigpending: ['set'],
   signals: ['signals'],
+  address: ['address'],
+  sockopt: ['value'],
+  recvfrom: ['data', 'address'],
 };
 
 /** Resolves parsed arguments against the run's bindings (names → numbers, addresses → private). */
@@ -135,8 +164,12 @@ export interface ArgReader {
   fd(i: number): number;
   bytes(i: number): Uint8Array;
   string(i: number): string;
-  /** An abstract address with the run's hidden prefix. */
+  /** A socket address; an abstract one with the run's hidden prefix. */
   address(i: number): string;
+  /** sendto's address: as `address`, or null for none. */
+  destination(i: number): string | null;
+  /** setsockopt's value. */
+  optval(i: number): number | Linger;
   event(i: number): EpollEvent | null;
   sigset(i: number): Sigset | null;
   /** sigaction's handler. */
@@ -182,6 +215,11 @@ export const SCRIPT_TABLES = {
   sigHow: SIG_HOW,
   sa: SA,
   sfd: SFD,
+  /** socket's domain and protocol, getsockopt's level and option names (hints; any name holds). */
+  domain: AF,
+  protocol: IPPROTO,
+  level: SOL,
+  optname: { ...SO, ...TCP_OPT, ...IPV6_OPT },
   /** Numbers only: commands whose argument is a count or a descriptor number. */
   none: {},
 } as const satisfies Record<string, FlagTable>;
@@ -200,16 +238,16 @@ export const CALLS = {
     args: [
       flags('domain', FLAG_TABLES.af),
       flags('type', FLAG_TABLES.sock),
-      flags('protocol', SCRIPT_TABLES.none),
+      flags('protocol', SCRIPT_TABLES.protocol),
     ],
     shape: 'pair',
     invoke: (s, a) => s.socketpair(a.int(0), a.int(1), a.int(2)),
   },
   socket: {
     args: [
-      flags('domain', FLAG_TABLES.af),
+      flags('domain', SCRIPT_TABLES.domain),
       flags('type', FLAG_TABLES.sock),
-      flags('protocol', SCRIPT_TABLES.none),
+      flags('protocol', SCRIPT_TABLES.protocol),
     ],
     shape: 'fd',
     invoke: (s, a) => s.socket(a.int(0), a.int(1), a.int(2)),
@@ -221,10 +259,54 @@ export const CALLS = {
   },
   listen: { args: [fd('fd'), int('backlog')], shape: 'ret', invoke: (s, a) => s.listen(a.fd(0), a.int(1)) },
   connect: {
-    args: [fd('fd'), arg('addr', 'address')],
+    args: [fd('fd'), { name: 'addr', type: { kind: 'address', unspec: true } }],
     shape: 'ret',
     invoke: (s, a) => s.connect(a.fd(0), a.address(1)),
   },
+  getsockname: { args: [fd('sockfd')], shape: 'address', invoke: (s, a) => s.getsockname(a.fd(0)) },
+  getpeername: { args: [fd('sockfd')], shape: 'address', invoke: (s, a) => s.getpeername(a.fd(0)) },
+  getsockopt: {
+    args: [fd('sockfd'), flags('level', SCRIPT_TABLES.level), flags('optname', SCRIPT_TABLES.optname)],
+    shape: 'sockopt',
+    invoke: (s, a) => s.getsockopt(a.fd(0), a.int(1), a.int(2)),
+  },
+  setsockopt: {
+    args: [
+      fd('sockfd'),
+      flags('level', SCRIPT_TABLES.level),
+      flags('optname', SCRIPT_TABLES.optname),
+      arg('optval', 'optval'),
+    ],
+    shape: 'ret',
+    invoke: (s, a) => s.setsockopt(a.fd(0), a.int(1), a.int(2), a.optval(3)),
+  },
+  send: {
+    args: [fd('sockfd'), arg('buf', 'payload'), flags('flags', FLAG_TABLES.msg)],
+    shape: 'ret',
+    invoke: (s, a) => s.send(a.fd(0), a.bytes(1), a.int(2)),
+  },
+  recv: {
+    args: [fd('sockfd'), count('len'), flags('flags', FLAG_TABLES.msg)],
+    shape: 'read',
+    invoke: (s, a) => s.recv(a.fd(0), a.int(1), a.int(2)),
+  },
+  sendto: {
+    args: [
+      fd('sockfd'),
+      arg('buf', 'payload'),
+      flags('flags', FLAG_TABLES.msg),
+      { name: 'dest_addr', type: { kind: 'address', unspec: true, nullable: true } },
+    ],
+    shape: 'ret',
+    invoke: (s, a) => s.sendto(a.fd(0), a.bytes(1), a.int(2), a.destination(3)),
+  },
+  recvfrom: {
+    args: [fd('sockfd'), count('len'), flags('flags', FLAG_TABLES.msg)],
+    shape: 'recvfrom',
+    invoke: (s, a) => s.recvfrom(a.fd(0), a.int(1), a.int(2)),
+  },
+  ioctl_siocoutq: { args: [fd('fd')], shape: 'ret', invoke: (s, a) => s.ioctl_siocoutq(a.fd(0)) },
+  ioctl_siocatmark: { args: [fd('fd')], shape: 'ret', invoke: (s, a) => s.ioctl_siocatmark(a.fd(0)) },
   accept4: {
     args: [fd('fd'), flags('flags', FLAG_TABLES.sock)],
     shape: 'fd',

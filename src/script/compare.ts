@@ -3,9 +3,12 @@
 // they name (a name, or a number, that denotes the same descriptor matches); select's sets as
 // sets; epoll events in order, or as a multiset under `unordered`; data byte for byte, whichever
 // payload form `expect` uses; epoll `data` by value (7 = "7"); signal sets as sets and
-// read_signalfd's signals in order, each by value ("SIGRTMIN" = 32).
+// read_signalfd's signals in order, each by value ("SIGRTMIN" = 32); socket addresses by the
+// sockaddr they name ("[0:0::1]:80" = "[::1]:80"), a port `*` matching only a port written `*`.
 
+import { AF } from '../abi/constants.ts';
 import { ANY_NAME, FLAG_TABLES, type FlagTable, parseFlags } from '../abi/flags.ts';
+import { formatSockaddr, trySockaddr } from '../api/sockaddr.ts';
 import type { ResultShape } from './calls.ts';
 import { decodePayload, isObject, type Json, type JsonObject } from './values.ts';
 
@@ -67,6 +70,8 @@ function sameValue(key: string, want: Json, got: Json, shape: ResultShape, opts:
       return sameSignals(want, got, true);
     case 'signals':
       return sameSignals(want, got, false);
+    case 'address':
+      return sameAddress(want, got);
     default:
       // ret-less scalars and structures compared as plain JSON: errno, timeout, old, value.
       return sameJson(want, got);
@@ -161,6 +166,24 @@ function sameSignals(want: Json, got: Json, asSet: boolean): boolean {
   const a = numbers(want);
   const b = numbers(got);
   return a !== undefined && b !== undefined && sameJson(a, b);
+}
+
+/**
+ * Two addresses that name the same sockaddr. Results write a port the kernel chose as `*`
+ * (run.ts, addressJson), so an expected `*` matches exactly that and a number only that number.
+ */
+export function sameAddress(want: Json, got: Json): boolean {
+  if (want === null || got === null) return want === got;
+  const key = (v: Json): string | undefined => {
+    if (typeof v !== 'string') return undefined;
+    const star = /:\*$/.test(v);
+    const sa = trySockaddr(star ? v.replace(/:\*$/, ':0') : v);
+    if (typeof sa === 'string') return undefined;
+    const text = formatSockaddr(sa);
+    return star && (sa.family === AF.AF_INET || sa.family === AF.AF_INET6) ? text.replace(/:0$/, ':*') : text;
+  };
+  const a = key(want);
+  return a !== undefined && a === key(got);
 }
 
 /** `data` compares as bytes, so `{"fill": "x", "len": 3}` equals "xxx". */

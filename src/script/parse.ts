@@ -10,7 +10,8 @@
 import { isErrno } from '../abi/errno.ts';
 import { ANY_NAME, FLAG_TABLES, FlagError, type FlagTable, parseFlags } from '../abi/flags.ts';
 import { NSIG } from '../abi/signal.ts';
-import type { EpollData } from '../api/syscalls.ts';
+import { trySockaddr } from '../api/sockaddr.ts';
+import type { EpollData, Linger } from '../api/syscalls.ts';
 import {
   type Arg,
   type ArgSpec,
@@ -411,10 +412,9 @@ function parseArg(spec: ArgSpec, v: unknown, prev: readonly Arg[], scope: Scope)
         value: v === 'max+1' ? 'max+1' : integer(v, INT32_MIN, INT32_MAX, ' or "max+1"'),
       };
     case 'address':
-      if (typeof v !== 'string' || !/^@./.test(v)) {
-        throw new ArgError(`expected an abstract AF_UNIX address "@name", got ${show(v)}`);
-      }
-      return { kind: 'string', value: v };
+      return { kind: 'address', value: socketAddress(v, t.unspec === true, t.nullable === true) };
+    case 'optval':
+      return { kind: 'optval', value: optval(v) };
     case 'path':
       if (v !== '/dev/null' && v !== 'tmpfile')
         throw new ArgError(`expected "/dev/null" or "tmpfile", got ${show(v)}`);
@@ -443,6 +443,64 @@ function parseArg(spec: ArgSpec, v: unknown, prev: readonly Arg[], scope: Scope)
         throw new ArgError(`thread "${v}" is neither "main" nor a thread an earlier step started a call on`);
       return { kind: 'string', value: v };
   }
+}
+
+/** The address forms, for messages. */
+const ADDRESS_FORMS = '"@name", "", "a.b.c.d:port" or "[v6]:port"';
+
+/**
+ * A socket address argument (src/api/sockaddr.ts's forms): malformed ones are refused with the
+ * problem, so a typo in an address is the script's error, not the kernel's EINVAL.
+ */
+function socketAddress(v: unknown, unspec: boolean, nullable: boolean): string | null {
+  if (v === null && nullable) return null;
+  const forms = `${ADDRESS_FORMS}${unspec ? ', or "AF_UNSPEC"' : ''}${nullable ? ', or null for none' : ''}`;
+  if (typeof v !== 'string') throw new ArgError(`expected an address (${forms}), got ${show(v)}`);
+  if (v === 'AF_UNSPEC' && !unspec)
+    throw new ArgError(`"AF_UNSPEC" is for connect and sendto (it dissolves an association), not here`);
+  if (v === '@') throw new ArgError(`an abstract name needs at least one character after "@"`);
+  const sa = trySockaddr(v);
+  if (typeof sa === 'string') throw new ArgError(`${show(v)} is not an address: ${sa}`);
+  return v;
+}
+
+/** An address in an expected result: as an argument's, with `*` allowed for a port. */
+function expectedAddress(v: unknown, nullable: boolean): void {
+  if (v === null && nullable) return;
+  if (typeof v !== 'string')
+    throw new ArgError(
+      `expected an address (${ADDRESS_FORMS}, a port may be "*")${nullable ? ' or null' : ''}, got ${show(v)}`,
+    );
+  const sa = trySockaddr(v.replace(/:\*$/, ':0'));
+  if (typeof sa === 'string') throw new ArgError(`${show(v)} is not an address: ${sa}`);
+  if (v === 'AF_UNSPEC') throw new ArgError(`"AF_UNSPEC" is no call's result`);
+}
+
+/** setsockopt's value: an int, or struct linger as `{"onoff", "linger"}`. */
+function optval(v: unknown): number | Linger {
+  if (typeof v === 'number') return integer(v, INT32_MIN, INT32_MAX);
+  if (!isObject(v)) throw new ArgError(`expected an integer or {"onoff", "linger"}, got ${show(v)}`);
+  onlyKeys(v, ['onoff', 'linger']);
+  const field = (key: 'onoff' | 'linger'): number => {
+    if (v[key] === undefined) throw new ArgError(`missing "${key}"`);
+    try {
+      return integer(v[key], INT32_MIN, INT32_MAX);
+    } catch (e) {
+      if (e instanceof ArgError) throw new ArgError(`"${key}": ${e.message}`);
+      throw e;
+    }
+  };
+  return { onoff: field('onoff'), linger: field('linger') };
+}
+
+/** getsockopt's expected value: an integer, an errno name (SO_ERROR), or `{"onoff", "linger"}`. */
+function expectedOptval(v: unknown): void {
+  if (typeof v === 'string') {
+    if (!isErrno(v))
+      throw new ArgError(`expected an integer, an errno name or {"onoff", "linger"}, got ${show(v)}`);
+    return;
+  }
+  optval(v);
 }
 
 /** The table signal arguments are read with: every name (ANY_NAME holds the signal names too). */
@@ -737,7 +795,11 @@ function checkExpected(key: string, v: unknown, shape: ResultShape, scope: Scope
       else itimerspec(v);
       return;
     case 'value':
-      itimerspec(v);
+      if (shape === 'sockopt') expectedOptval(v);
+      else itimerspec(v);
+      return;
+    case 'address':
+      expectedAddress(v, shape === 'recvfrom');
       return;
   }
 }

@@ -6,17 +6,21 @@
 // The runner knows nothing of either kernel: it calls the typed `Syscalls` methods and leaves
 // blocking, waking and time to the backend's `wait` and `settle`.
 
+import { AF } from '../abi/constants.ts';
 import { FLAG_TABLES, formatMask } from '../abi/flags.ts';
 import { SIGNALFD_SIGINFO_SIZE, signalName } from '../abi/signal.ts';
 import { type Backend, BlocksForever, type ProcessHandle, ProcessKilled } from '../api/backend.ts';
 import { checkPrivateName } from '../api/cargs.ts';
+import { formatIn4, formatIn6, trySockaddr } from '../api/sockaddr.ts';
 import {
   type EpollData,
   type EpollEvent,
   failed,
   type Itimerspec,
+  type Linger,
   type SigHandler,
   type Sigset,
+  type SockoptValue,
   type SysResult,
   type Timespec,
   type Timeval,
@@ -147,12 +151,16 @@ interface Running {
 class Run {
   readonly names = new Bindings();
   readonly running = new Map<string, Running>();
+  /** How results write addresses: the run's abstract-name prefix and the script's own ports. */
+  readonly addresses: AddressStyle;
 
   constructor(
     readonly script: Script,
     readonly proc: ProcessHandle,
     readonly prefix: string,
-  ) {}
+  ) {
+    this.addresses = { prefix, ports: scriptPorts(script) };
+  }
 
   async step(step: Step): Promise<StepOutcome> {
     if (step.call === 'join') {
@@ -217,7 +225,7 @@ class Run {
   private finish(step: Step, origin: Step, raw: SysResult<object>): StepOutcome {
     const shape = step.shape as ResultShape;
     this.bindResult(origin, shape, raw);
-    const result = formatResult(shape, raw, this.names);
+    const result = formatResult(shape, raw, this.names, this.addresses);
     if (!step.expect) return { step: step.index, call: step.call, result };
     const mismatched = mismatchedKeys(step.expect, result, shape, {
       unordered: step.unordered,
@@ -330,11 +338,24 @@ class StepArgs implements ArgReader {
     return stringArg(this.get(i));
   }
   address(i: number): string {
+    const a = this.destination(i);
+    if (a === null) throw new Error(`internal: step ${this.s.index} argument ${i} is a null address`);
+    return a;
+  }
+  destination(i: number): string | null {
+    const a = this.get(i);
+    if (a.kind !== 'address') throw kindError(this.s, i, 'an address', a);
+    if (a.value === null || !a.value.startsWith('@')) return a.value;
     // "@name" stays abstract; the prefix goes after the '@' (the leading NUL on Linux). A name
     // that fits only without it is refused as the Linux backend refuses it behind its own prefix.
-    const name = this.string(i).slice(1);
+    const name = a.value.slice(1);
     checkPrivateName(this.s.call, name.length, this.prefix.length);
     return `@${this.prefix}${name}`;
+  }
+  optval(i: number): number | Linger {
+    const a = this.get(i);
+    if (a.kind === 'optval') return typeof a.value === 'number' ? a.value : { ...a.value };
+    throw kindError(this.s, i, 'an option value', a);
   }
   event(i: number): EpollEvent | null {
     const a = this.get(i);
@@ -406,8 +427,58 @@ function kindError(s: Step, i: number, want: string, got: Arg): Error {
 
 // ---- results ----
 
+/**
+ * How results write socket addresses (script-format.md v1.1): abstract names without the run's
+ * hidden prefix, and a port as its number when it is 0 or one of the script's own ports (those in
+ * its address arguments), else as `*`, since a port the kernel chose differs from run to run.
+ */
+export interface AddressStyle {
+  /** The hidden prefix the runner put after '@' (empty where the backend hides its own). */
+  readonly prefix: string;
+  readonly ports: ReadonlySet<number>;
+}
+
+/** The ports a script names in its address arguments (bind, connect, sendto). */
+export function scriptPorts(script: Script): Set<number> {
+  const ports = new Set<number>();
+  for (const step of script.steps)
+    for (const a of step.args) {
+      if (a.kind !== 'address' || a.value === null) continue;
+      const sa = trySockaddr(a.value);
+      if (typeof sa !== 'string' && (sa.family === AF.AF_INET || sa.family === AF.AF_INET6))
+        ports.add(sa.port);
+    }
+  return ports;
+}
+
+/** An address a backend returned, as results write it (`AddressStyle`). */
+export function addressJson(address: string | null, style: AddressStyle): string | null {
+  if (address === null) return null;
+  if (address.startsWith('@')) {
+    const hidden = `@${style.prefix}`;
+    return style.prefix !== '' && address.startsWith(hidden) ? `@${address.slice(hidden.length)}` : address;
+  }
+  const sa = trySockaddr(address);
+  if (typeof sa === 'string') return address;
+  if (sa.family !== AF.AF_INET && sa.family !== AF.AF_INET6) return address;
+  const port = sa.port === 0 || style.ports.has(sa.port) ? String(sa.port) : '*';
+  return sa.family === AF.AF_INET ? `${formatIn4(sa.addr)}:${port}` : `[${formatIn6(sa.addr)}]:${port}`;
+}
+
+/** getsockopt's value as results write it: an int, an errno name, or `{onoff, linger}`. */
+function optvalJson(v: SockoptValue): Json {
+  return typeof v === 'object' ? { onoff: v.onoff, linger: v.linger } : v;
+}
+
+const NO_ADDRESSES: AddressStyle = { prefix: '', ports: new Set() };
+
 /** A result in the format's terms (script-format.md, "Results"). */
-export function formatResult(shape: ResultShape, raw: SysResult<object>, names: Bindings): JsonObject {
+export function formatResult(
+  shape: ResultShape,
+  raw: SysResult<object>,
+  names: Bindings,
+  addresses: AddressStyle = NO_ADDRESSES,
+): JsonObject {
   if (failed(raw)) return { errno: raw.errno };
   const r = raw as { ret: number } & Record<string, unknown>;
   switch (shape) {
@@ -459,6 +530,16 @@ export function formatResult(shape: ResultShape, raw: SysResult<object>, names: 
       return { ret: r.ret, old: itimerspecJson(field<Itimerspec>(r, 'old')) };
     case 'gettime':
       return { ret: r.ret, value: itimerspecJson(field<Itimerspec>(r, 'value')) };
+    case 'address':
+      return { ret: r.ret, address: addressJson(field<string>(r, 'address'), addresses) };
+    case 'sockopt':
+      return { ret: r.ret, value: optvalJson(field<SockoptValue>(r, 'value')) };
+    case 'recvfrom':
+      return {
+        ret: r.ret,
+        data: bytesToLatin1(field<Uint8Array>(r, 'data')),
+        address: addressJson(field<string | null>(r, 'address'), addresses),
+      };
   }
 }
 

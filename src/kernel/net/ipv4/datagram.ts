@@ -30,7 +30,14 @@ import { Unsupported } from '../../../api/syscalls.ts';
 import { ERRNO, errWhy } from '../../errors.ts';
 import type { Kernel } from '../../kernel.ts';
 import { inetProt } from './af_inet.ts';
-import { IN6ADDR_LOOPBACK, type InetSock, in6Equal, in6IsAny, ipv6OnlySock, LOOPBACK4_IPV6 } from './inet_sock.ts';
+import {
+  IN6ADDR_LOOPBACK,
+  type InetSock,
+  in6Equal,
+  in6IsAny,
+  ipv6OnlySock,
+  LOOPBACK4_IPV6,
+} from './inet_sock.ts';
 
 const { EAFNOSUPPORT, EINVAL, ENETUNREACH } = ERRNO;
 
@@ -101,7 +108,12 @@ export function ip4DatagramConnect(k: Kernel, sk: InetSock, addr: Sockaddr): num
 export function ip6DatagramConnect(k: Kernel, sk: InetSock, addr: Sockaddr): number {
   if (addr.family === AF.AF_INET) {
     if (ipv6OnlySock(sk))
-      return errWhy(k, -EAFNOSUPPORT, '__ip6_datagram_connect', 'an AF_INET address on an IPV6_V6ONLY socket');
+      return errWhy(
+        k,
+        -EAFNOSUPPORT,
+        '__ip6_datagram_connect',
+        'an AF_INET address on an IPV6_V6ONLY socket',
+      );
     return ip4ConnectedAsV6(k, sk, ip4DatagramConnect(k, sk, addr));
   }
   // Linux: "if (addr_len < SIN6_LEN_RFC2133) return -EINVAL" before the family test.

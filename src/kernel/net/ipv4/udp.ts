@@ -66,7 +66,13 @@ import {
 import type { Msghdr, ProtoOps, Socket } from '../socket.ts';
 import { type InetProto, inetAutobind, inetCommonOps, inetRegisterProtosw } from './af_inet.ts';
 import { ip4DatagramConnect, ip6DatagramConnect, ip6RouteOutput, ipRouteOutput4 } from './datagram.ts';
-import { inetBindHash, inetFindOpenPort, inetPutPort, inetRcvSaddrEqual, portOwners } from './inet_hashtables.ts';
+import {
+  inetBindHash,
+  inetFindOpenPort,
+  inetPutPort,
+  inetRcvSaddrEqual,
+  portOwners,
+} from './inet_hashtables.ts';
 import {
   IN6ADDR_ANY,
   IN6ADDR_LOOPBACK,
@@ -79,8 +85,17 @@ import {
 } from './inet_sock.ts';
 import { ipGetsockopt, ipSetsockopt } from './ip_sockglue.ts';
 
-const { EADDRINUSE, EAFNOSUPPORT, ECONNREFUSED, EDESTADDRREQ, EINVAL, EMSGSIZE, ENETUNREACH, ENOTTY, EOPNOTSUPP } =
-  ERRNO;
+const {
+  EADDRINUSE,
+  EAFNOSUPPORT,
+  ECONNREFUSED,
+  EDESTADDRREQ,
+  EINVAL,
+  EMSGSIZE,
+  ENETUNREACH,
+  ENOTTY,
+  EOPNOTSUPP,
+} = ERRNO;
 const { EPOLLIN, EPOLLRDNORM, EPOLLOUT, EPOLLWRNORM, EPOLLWRBAND } = EPOLL;
 
 const INT_MAX = 0x7fffffff;
@@ -101,12 +116,13 @@ const ALLOC_EXTRA6 = 24;
 // SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) it includes.
 const SKB_SMALL_HEAD_CACHE_SIZE = 576;
 const SKB_SHINFO_SIZE = 320;
+/** Linux: SKB_TRUESIZE of a small-cache head — the cache object plus SKB_DATA_ALIGN(sizeof(struct sk_buff)). */
+const SKB_SMALL_HEAD_TRUESIZE = SKB_SMALL_HEAD_CACHE_SIZE + 256;
 
 /** Linux: __alloc_skb's truesize for a linear head of `size` bytes, without __GFP_ACCOUNT. */
 function allocSkbTruesize(size: number): number {
   // Linux: kmalloc_reserve — a head that fits the small-head cache comes from it.
-  if (((size + 63) & ~63) + SKB_SHINFO_SIZE <= SKB_SMALL_HEAD_CACHE_SIZE)
-    return headTruesize(SKB_SMALL_HEAD_CACHE_SIZE - SKB_SHINFO_SIZE);
+  if (((size + 63) & ~63) + SKB_SHINFO_SIZE <= SKB_SMALL_HEAD_CACHE_SIZE) return SKB_SMALL_HEAD_TRUESIZE;
   return headTruesize(size);
 }
 
@@ -239,12 +255,10 @@ function udpLibUnhash(k: Kernel, sk: UdpSock): void {
  * `score` does not reject (−1), ties to the first in the chain. Several SO_REUSEPORT sockets
  * sharing the winner's address would be chosen among by a keyed hash: Unsupported.
  */
-function udpLibLookup2(
-  k: Kernel,
-  port: number,
-  score: (sk: UdpSock) => number,
-): UdpSock | null {
-  const chain = [...(portOwners(k, 'udp', port) as readonly UdpSock[])].sort((a, b) => a.hash2Seq - b.hash2Seq);
+function udpLibLookup2(k: Kernel, port: number, score: (sk: UdpSock) => number): UdpSock | null {
+  const chain = [...(portOwners(k, 'udp', port) as readonly UdpSock[])].sort(
+    (a, b) => a.hash2Seq - b.hash2Seq,
+  );
   let result: UdpSock | null = null;
   let badness = -1;
   for (const sk of chain) {
@@ -257,13 +271,22 @@ function udpLibLookup2(
   if (result && result.reuseport && result.state !== 'TCP_ESTABLISHED') {
     const group = chain.filter((o) => o.reuseport && o !== result && inetRcvSaddrEqual(result!, o, false));
     if (group.length > 0)
-      throw new Unsupported('sendto', 'delivery among SO_REUSEPORT sockets (Linux picks one by a keyed hash)');
+      throw new Unsupported(
+        'sendto',
+        'delivery among SO_REUSEPORT sockets (Linux picks one by a keyed hash)',
+      );
   }
   return result;
 }
 
 /** Linux: __udp4_lib_lookup — sockets bound to `daddr` first, then wildcard ones. */
-function udp4LibLookup(k: Kernel, saddr: number, sport: number, daddr: number, dport: number): UdpSock | null {
+function udp4LibLookup(
+  k: Kernel,
+  saddr: number,
+  sport: number,
+  daddr: number,
+  dport: number,
+): UdpSock | null {
   for (const bound of daddr === INADDR_ANY ? [INADDR_ANY] : [daddr, INADDR_ANY]) {
     // Linux: compute_score.
     const r = udpLibLookup2(k, dport, (sk) => {
@@ -329,7 +352,12 @@ function udpEnqueueScheduleSkb(k: Kernel, sk: UdpSock, skb: UdpSkb): void {
   const rcvbuf = sk.rcvbuf;
   if (rmem + skb.truesize > rcvbuf && (rcvbuf > INT_MAX >> 1 || rmem !== 0)) {
     sk.drops++;
-    errWhy(k, -ERRNO.ENOBUFS, '__udp_enqueue_schedule_skb', 'the receive buffer is full: the datagram is dropped');
+    errWhy(
+      k,
+      -ERRNO.ENOBUFS,
+      '__udp_enqueue_schedule_skb',
+      'the receive buffer is full: the datagram is dropped',
+    );
     return;
   }
   sk.rmemAlloc += skb.truesize;
@@ -352,7 +380,14 @@ function udpRcv(k: Kernel, sender: UdpSock, pkt: Packet, truesize: number): void
       : sk.family === AF.AF_INET6
         ? { family: AF.AF_INET6, addr: mappedFromV4(pkt.saddr), port: pkt.sport }
         : { family: AF.AF_INET, addr: pkt.saddr, port: pkt.sport };
-    udpEnqueueScheduleSkb(k, sk, { id: k.nextId(), data: pkt.data, consumed: 0, truesize, owner: sender, from });
+    udpEnqueueScheduleSkb(k, sk, {
+      id: k.nextId(),
+      data: pkt.data,
+      consumed: 0,
+      truesize,
+      owner: sender,
+      from,
+    });
     return;
   }
   // Linux: __udp4_lib_err — the socket that sent the datagram, looked up from its addresses.
@@ -374,7 +409,8 @@ function udpRcv(k: Kernel, sender: UdpSock, pkt: Packet, truesize: number): void
 
 /** The flags a UDP send understands: MSG_CONFIRM and MSG_NOSIGNAL change nothing on loopback. */
 function udpSendFlags(msg: Msghdr): void {
-  if (msg.flags & MSG.MSG_MORE) throw new Unsupported('sendto', 'MSG_MORE (corking a UDP datagram) is not modelled');
+  if (msg.flags & MSG.MSG_MORE)
+    throw new Unsupported('sendto', 'MSG_MORE (corking a UDP datagram) is not modelled');
   if (msg.flags & MSG.MSG_DONTROUTE) throw new Unsupported('sendto', 'MSG_DONTROUTE is not modelled');
 }
 
@@ -473,7 +509,11 @@ function* udpv6Sendmsg(t: Thread, sk: UdpSock, msg: Msghdr): SysGen<number> {
     if (isV4Mapped(daddr)) {
       if (ipv6OnlySock(sk))
         return errWhy(k, -ENETUNREACH, 'udpv6_sendmsg', 'a v4-mapped destination for an IPV6_V6ONLY socket');
-      const sin = { family: AF.AF_INET, addr: v4FromMapped(daddr), port: name ? name.port : sk.dport } as const;
+      const sin = {
+        family: AF.AF_INET,
+        addr: v4FromMapped(daddr),
+        port: name ? name.port : sk.dport,
+      } as const;
       return yield* udpSendmsg(t, sk, msg, sin);
     }
   }
@@ -489,7 +529,12 @@ function* udpv6Sendmsg(t: Thread, sk: UdpSock, msg: Msghdr): SysGen<number> {
   }
   // Linux: ip6_dst_lookup_tail refuses a v4-mapped source for an IPv6 destination (checked).
   if (isV4Mapped(sk.v6RcvSaddr))
-    return errWhy(k, -EAFNOSUPPORT, 'ip6_dst_lookup_tail', 'a v4-mapped source address for an IPv6 destination');
+    return errWhy(
+      k,
+      -EAFNOSUPPORT,
+      'ip6_dst_lookup_tail',
+      'a v4-mapped source address for an IPv6 destination',
+    );
   const dst = ip6RouteOutput('sendto', daddr);
   const len = msg.len;
   if (len > UDP6_MAX_PAYLOAD)
@@ -563,7 +608,8 @@ function* skbRecvUdp(t: Thread, sk: UdpSock, peek: boolean, nonblock: boolean): 
 /** Linux: udp_recvmsg / udpv6_recvmsg — a short buffer truncates, and the rest is lost. */
 function* udpRecvmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number> {
   const sk = udpSk(sock);
-  if (msg.flags & MSG.MSG_ERRQUEUE) throw new Unsupported('recvfrom', 'MSG_ERRQUEUE (IP_RECVERR) is not modelled');
+  if (msg.flags & MSG.MSG_ERRQUEUE)
+    throw new Unsupported('recvfrom', 'MSG_ERRQUEUE (IP_RECVERR) is not modelled');
   const r = yield* skbRecvUdp(t, sk, (msg.flags & MSG.MSG_PEEK) !== 0, msg.dontwait);
   if (typeof r === 'number') return r;
   const ulen = r.data.length;
@@ -601,13 +647,20 @@ function udpIoctl(k: Kernel, sock: Socket, cmd: number): number {
 
 /** Linux: udp_setsockopt — IPPROTO_UDP's own options, or the IP level's. */
 function udpSetsockopt(t: Thread, sock: Socket, level: number, name: number, value: number | Linger): number {
-  if (level === IPPROTO.IPPROTO_UDP) throw new Unsupported('setsockopt', 'IPPROTO_UDP options are not modelled');
+  if (level === IPPROTO.IPPROTO_UDP)
+    throw new Unsupported('setsockopt', 'IPPROTO_UDP options are not modelled');
   return ipSetsockopt(t.k, udpSk(sock), level, name, value);
 }
 
 /** Linux: udp_getsockopt. */
-function udpGetsockopt(t: Thread, sock: Socket, level: number, name: number): { value: SockoptValue } | number {
-  if (level === IPPROTO.IPPROTO_UDP) throw new Unsupported('getsockopt', 'IPPROTO_UDP options are not modelled');
+function udpGetsockopt(
+  t: Thread,
+  sock: Socket,
+  level: number,
+  name: number,
+): { value: SockoptValue } | number {
+  if (level === IPPROTO.IPPROTO_UDP)
+    throw new Unsupported('getsockopt', 'IPPROTO_UDP options are not modelled');
   return ipGetsockopt(t.k, udpSk(sock), level, name);
 }
 

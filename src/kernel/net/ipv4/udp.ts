@@ -268,8 +268,9 @@ function udpLibLookup2(k: Kernel, port: number, score: (sk: UdpSock) => number):
       result = sk;
     }
   }
-  if (result && result.reuseport && result.state !== 'TCP_ESTABLISHED') {
-    const group = chain.filter((o) => o.reuseport && o !== result && inetRcvSaddrEqual(result!, o, false));
+  const winner = result;
+  if (winner?.reuseport && winner.state !== 'TCP_ESTABLISHED') {
+    const group = chain.filter((o) => o.reuseport && o !== winner && inetRcvSaddrEqual(winner, o, false));
     if (group.length > 0)
       throw new Unsupported(
         'sendto',

@@ -33,6 +33,7 @@ import { epollSysctl } from './eventpoll/sysctl.ts';
 import { type File, FMODE_READ, FMODE_WRITE } from './file.ts';
 import type { Kernel } from './kernel.ts';
 import type { Sock } from './net/sock.ts';
+import type { Socket } from './net/socket.ts';
 import { unixSockOfFile } from './net/unix/af_unix.ts';
 import { snapshotUnixNamespace } from './net/unix/namespace.ts';
 import type { UnixSock } from './net/unix/unix_sock.ts';
@@ -438,6 +439,11 @@ function queuesOfFile(f: File): [WaitQueueHead, string][] {
       // Embryos queued on a listener are live, though no file holds them yet.
       for (const embryo of embryosOf(sk)) add(embryo);
       return out;
+    }
+    case 'udp': {
+      // A UDP socket's one queue (sk_sleep); its skbs charge nobody's sk_wmem_alloc.
+      const sk = (f.priv as Socket).sk;
+      return [[sk.wq, `socket ${sk.id} wq`]];
     }
     case 'eventfd': {
       const ctx = f.priv as EventfdCtx;

@@ -36,6 +36,7 @@
 
 import { AF, EPOLL, IPPROTO, MSG, SIOCATMARK, SIOCOUTQ, SOCK } from '../../../abi/constants.ts';
 import {
+  formatSockaddr,
   INADDR_ANY,
   isV4Mapped,
   mappedFromV4,
@@ -49,6 +50,7 @@ import { ERRNO, errWhy } from '../../errors.ts';
 import { copyBytes, type File, type PollTable } from '../../file.ts';
 import type { Kernel } from '../../kernel.ts';
 import type { SysGen, Thread } from '../../sched.ts';
+import { wakeSkipped } from '../../waitqueue.ts';
 import { datagramPoll, skbWaitForMorePackets } from '../datagram.ts';
 import { headTruesize, SKB_MAX_ALLOC, type Skb } from '../skbuff.ts';
 import {
@@ -184,13 +186,13 @@ export class UdpSock extends InetSock {
       id: this.id,
       proto: this.family === AF.AF_INET ? 'UDP' : 'UDPv6',
       state: this.state,
-      local: inetLocalAddr(this),
-      peer: this.dport ? inetPeerAddr(this) : null,
+      local: formatSockaddr(inetLocalAddr(this)),
+      peer: this.dport ? formatSockaddr(inetPeerAddr(this)) : null,
       ipv6only: this.ipv6only,
       shutdown: this.shutdown,
       err: this.err,
-      receiveQueue: this.receiveQueue.map((s) => ({ id: s.id, len: s.data.length, truesize: s.truesize })),
-      readerQueue: this.readerQueue.map((s) => ({ id: s.id, len: s.data.length, truesize: s.truesize })),
+      receiveQueue: this.receiveQueue.map((s) => udpSkbDiag(s as UdpSkb)),
+      readerQueue: this.readerQueue.map(udpSkbDiag),
       rmemAlloc: this.rmemAlloc,
       forwardDeficit: this.forwardDeficit,
       rcvbuf: this.rcvbuf,
@@ -200,6 +202,11 @@ export class UdpSock extends InetSock {
       dead: this.dead,
     };
   }
+}
+
+/** A queued datagram as plain JSON. */
+function udpSkbDiag(skb: UdpSkb): object {
+  return { id: skb.id, len: skb.data.length, truesize: skb.truesize, from: formatSockaddr(skb.from) };
 }
 
 /** The UDP sock of a socket. */
@@ -353,12 +360,13 @@ function udpEnqueueScheduleSkb(k: Kernel, sk: UdpSock, skb: UdpSkb): void {
   const rcvbuf = sk.rcvbuf;
   if (rmem + skb.truesize > rcvbuf && (rcvbuf > INT_MAX >> 1 || rmem !== 0)) {
     sk.drops++;
-    errWhy(
-      k,
-      -ERRNO.ENOBUFS,
-      '__udp_enqueue_schedule_skb',
-      'the receive buffer is full: the datagram is dropped',
-    );
+    if (k.emit)
+      wakeSkipped(
+        k,
+        sk.wq,
+        '__udp_enqueue_schedule_skb',
+        'the receive buffer is full: the datagram is dropped',
+      );
     return;
   }
   sk.rmemAlloc += skb.truesize;
@@ -399,7 +407,13 @@ function udpRcv(k: Kernel, sender: UdpSock, pkt: Packet, truesize: number): void
   // Linux: without IP_RECVERR only a hard error (port unreachable is one) to a connected socket
   // is reported; an unconnected one hears nothing.
   if (origin.state !== 'TCP_ESTABLISHED') {
-    errWhy(k, -ECONNREFUSED, '__udp4_lib_err', 'port unreachable, not reported: the sender is not connected');
+    if (k.emit)
+      wakeSkipped(
+        k,
+        origin.wq,
+        pkt.v6 ? '__udp6_lib_err' : '__udp4_lib_err',
+        'ICMP port unreachable, not reported: the sender is not connected (no IP_RECVERR)',
+      );
     return;
   }
   origin.err = ECONNREFUSED;

@@ -383,3 +383,26 @@ test('SIOCOUTQ is 0 right after a send (loopback frees the skb at once), and eve
     );
     assert.equal(errno(await sys.ioctl_siocatmark(s)), 'ENOTTY');
   }));
+
+test('EPIPE from a UDP send after SHUT_WR raises no SIGPIPE', () =>
+  withSim(async (sim) => {
+    const { sys } = sim;
+    const u = await udp(sim);
+    assert.equal(errno(await sys.shutdown(u, 1)), 'ENOTCONN');
+    assert.equal(errno(await sys.sendto(u, bytes('x'), 0, '127.0.0.1:9')), 'EPIPE');
+    assert.deepEqual(ok(await sys.sigpending()).set, []);
+  }));
+
+test('an AF_INET6 socket disconnected from a v4-mapped peer keeps it as sk_v6_daddr and so receives no IPv6 datagram', () =>
+  withSim(async (sim) => {
+    const { sys } = sim;
+    const r = await udp(sim, AF_INET6, '[::]:9000');
+    ok(await sys.connect(r, '[::ffff:127.0.0.1]:9001'));
+    ok(await sys.connect(r, 'AF_UNSPEC'));
+    assert.equal(ok(await sys.getsockname(r)).address, '[::]:9000');
+    const s = await udp(sim, AF_INET6);
+    ok(await sys.sendto(s, bytes('v6'), 0, '[::1]:9000'));
+    assert.equal(errno(await sys.recv(r, 10, MSG.MSG_DONTWAIT)), 'EAGAIN');
+    ok(await sys.sendto(s, bytes('m'), 0, '[::ffff:127.0.0.1]:9000'));
+    assert.equal(text(ok(await sys.recv(r, 10, MSG.MSG_DONTWAIT)).data), 'm');
+  }));

@@ -581,7 +581,7 @@ function* udpSendmsgEntry(t: Thread, sock: Socket, msg: Msghdr): SysGen<number> 
 function udpRmemRelease(sk: UdpSock, size: number): void {
   sk.forwardDeficit += size;
   const total = sk.forwardDeficit;
-  // Linux: forward_threshold is sk_rcvbuf >> 2.
+  // Linux: forward_threshold, which udp_lib_init_sock and udp_lib_setsockopt (SO_RCVBUF) keep at sk_rcvbuf >> 2.
   if (total < sk.rcvbuf >> 2 && sk.readerQueue.length > 0) return;
   sk.forwardDeficit = 0;
   sk.rmemAlloc -= total;
@@ -700,8 +700,8 @@ function udpDisconnect(k: Kernel, isk: InetSock): number {
   sk.state = 'TCP_CLOSE';
   sk.daddr = INADDR_ANY;
   sk.dport = 0;
-  // Not checked on Linux: whether sk_v6_daddr is cleared too (on loopback no result shows it).
-  sk.v6Daddr = IN6ADDR_ANY;
+  // Linux: sk_v6_daddr stays (checked: an AF_INET6 socket once connected to a v4-mapped peer
+  // then disconnected still scores only that address in the IPv6 lookup, so it receives no IPv6).
   if (!(sk.userlocks & SOCK_BINDADDR_LOCK)) {
     // Linux: inet_reset_saddr.
     sk.rcvSaddr = INADDR_ANY;

@@ -406,3 +406,15 @@ test('an AF_INET6 socket disconnected from a v4-mapped peer keeps it as sk_v6_da
     ok(await sys.sendto(s, bytes('m'), 0, '[::ffff:127.0.0.1]:9000'));
     assert.equal(text(ok(await sys.recv(r, 10, MSG.MSG_DONTWAIT)).data), 'm');
   }));
+
+test('a read with a huge count returns the whole largest datagram', () =>
+  withSim(async (sim) => {
+    const { sys } = sim;
+    const r = await udp(sim, AF_INET6, '[::1]:9000');
+    const s = await udp(sim, AF_INET6);
+    const big = new Uint8Array(65527).map((_, i) => i & 0xff);
+    ok(await sys.sendto(s, big, 0, '[::1]:9000'));
+    const m = ok(await sys.recvfrom(r, 1 << 30, 0));
+    assert.equal(m.ret, 65527);
+    assert.deepEqual(m.data, big);
+  }));

@@ -751,6 +751,8 @@ function inetDgramOps(family: typeof AF.AF_INET | typeof AF.AF_INET6): ProtoOps 
     listen: sockNoSupport,
     poll: udpPoll,
     inq: udpInq,
+    // Not Linux (fs.ts readBuffer): no datagram is longer than 65535 bytes, so no read returns more.
+    readMax: () => 0xffff,
     ioctl: udpIoctl,
     setsockopt: udpSetsockopt,
     getsockopt: udpGetsockopt,

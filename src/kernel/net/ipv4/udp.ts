@@ -277,7 +277,15 @@ function udpLibLookup2(k: Kernel, port: number, score: (sk: UdpSock) => number):
   }
   const winner = result;
   if (winner?.reuseport && winner.state !== 'TCP_ESTABLISHED') {
-    const group = chain.filter((o) => o.reuseport && o !== winner && inetRcvSaddrEqual(winner, o, false));
+    // Linux: udp_reuseport_add_sock's group — same family, same IPV6_V6ONLY, same bound address.
+    const group = chain.filter(
+      (o) =>
+        o.reuseport &&
+        o !== winner &&
+        o.family === winner.family &&
+        ipv6OnlySock(o) === ipv6OnlySock(winner) &&
+        inetRcvSaddrEqual(winner, o, false),
+    );
     if (group.length > 0)
       throw new Unsupported(
         'sendto',

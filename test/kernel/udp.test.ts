@@ -418,3 +418,20 @@ test('a read with a huge count returns the whole largest datagram', () =>
     assert.equal(m.ret, 65527);
     assert.deepEqual(m.data, big);
   }));
+
+test('one datagram wakes one of two blocked readers, the first to block; an epoll watcher then sees nothing left', () =>
+  withSim(async (sim) => {
+    const { sys } = sim;
+    const r = await udp(sim, AF_INET, '127.0.0.1:9000');
+    const s = await udp(sim);
+    const t1 = sim.thread('t1').recvfrom(r, 10, 0);
+    const t2 = sim.thread('t2').recvfrom(r, 10, 0);
+    const ep = ok(await sys.epoll_create1(0)).ret;
+    ok(await sys.epoll_ctl(ep, EPOLL_CTL.EPOLL_CTL_ADD, r, { events: EPOLLIN, data: 5 }));
+    ok(await sys.sendto(s, bytes('one'), 0, '127.0.0.1:9000'));
+    assert.equal(text(ok(await sim.wait(t1)).data), 'one');
+    assert.ok(sim.blocked(t2));
+    assert.equal(ok(await sys.epoll_wait(ep, 4, 0)).ret, 0);
+    ok(await sys.sendto(s, bytes('two'), 0, '127.0.0.1:9000'));
+    assert.equal(text(ok(await sim.wait(t2)).data), 'two');
+  }));

@@ -38,6 +38,7 @@ import { AF, EPOLL, IPPROTO, MSG, SIOCATMARK, SIOCOUTQ, SOCK } from '../../../ab
 import {
   formatSockaddr,
   INADDR_ANY,
+  INADDR_LOOPBACK,
   isV4Mapped,
   mappedFromV4,
   type Sockaddr,
@@ -109,9 +110,10 @@ const UDP_HLEN = 8;
 export const UDP4_MAX_PAYLOAD = 0xffff - IPV4_HLEN - UDP_HLEN;
 /** Linux: the largest IPv6 UDP payload — IPV6_MAXPLEN (the payload length excludes the IPv6 header). */
 export const UDP6_MAX_PAYLOAD = 0xffff - UDP_HLEN;
-// Linux: __ip_append_data's alloc_extra on loopback: LL_RESERVED_SPACE(lo) (16) + 15; and
-// __ip6_append_data's: hh_len (16) + sizeof(struct frag_hdr) (8). Both measured: the linear and
-// small-head boundaries fall at payloads 16004/16005 and 197/198 (IPv4), 15991/15992 and 184/185 (IPv6).
+// Linux: __ip_append_data's alloc_extra on loopback, LL_RESERVED_SPACE(lo) (16) + 15, and
+// __ip6_append_data's, 24 (hh_len 16 and, by our reading, sizeof(struct frag_hdr) 8). Both are
+// measured: the linear and small-head boundaries fall at payloads 16004/16005 and 197/198 (IPv4),
+// 15991/15992 and 184/185 (IPv6).
 const ALLOC_EXTRA4 = 31;
 const ALLOC_EXTRA6 = 24;
 // Linux: SKB_SMALL_HEAD_CACHE_SIZE (SKB_HEAD_ALIGN(MAX_TCP_HEADER) on x86-64) and the
@@ -507,7 +509,7 @@ function* udpv6Sendmsg(t: Thread, sk: UdpSock, msg: Msghdr): SysGen<number> {
       case AF.AF_INET6:
         daddr = name.addr;
         // Linux: a socket bound to a v4-mapped address sends "to ::" as to 127.0.0.1.
-        if (in6IsAny(daddr) && isV4Mapped(sk.v6RcvSaddr)) daddr = mappedFromV4(0x7f000001);
+        if (in6IsAny(daddr) && isV4Mapped(sk.v6RcvSaddr)) daddr = mappedFromV4(INADDR_LOOPBACK);
         break;
       case AF.AF_INET:
         if (ipv6OnlySock(sk))
@@ -540,6 +542,7 @@ function* udpv6Sendmsg(t: Thread, sk: UdpSock, msg: Msghdr): SysGen<number> {
       return yield* udpSendmsg(t, sk, msg, sin);
     }
   }
+  // Linux: udpv6_sendmsg has no MSG_OOB test (checked: an IPv6 datagram sent with it arrives).
   udpSendFlags(msg);
   let dport: number;
   if (name) {

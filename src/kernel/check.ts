@@ -32,6 +32,8 @@ import { EP_UNACTIVE_PTR, type ListHead, listEmpty } from './eventpoll/readylist
 import { epollSysctl } from './eventpoll/sysctl.ts';
 import { type File, FMODE_READ, FMODE_WRITE } from './file.ts';
 import type { Kernel } from './kernel.ts';
+import { portOwners } from './net/ipv4/inet_hashtables.ts';
+import type { UdpSock } from './net/ipv4/udp.ts';
 import type { Sock } from './net/sock.ts';
 import type { Socket } from './net/socket.ts';
 import { unixSockOfFile } from './net/unix/af_unix.ts';
@@ -184,6 +186,7 @@ export function checkKernel(k: Kernel, opts: CheckOptions = {}): string[] {
 
   // ---- AF_UNIX ----
   checkUnix(socks, k, out);
+  checkUdp(live, k, out);
 
   // ---- timers ----
   const timerfds = new Map<number, TimerfdCtx>();
@@ -394,6 +397,26 @@ function deadOwner(
     }
   }
   return 'has an unknown wake function';
+}
+
+/**
+ * UDP sockets: sk_rmem_alloc is the truesize queued plus what reads have not given back; loopback
+ * frees every sent skb at once, so sk_wmem_alloc is 1; a socket with a port is in its port's table.
+ */
+function checkUdp(live: ReadonlySet<File>, k: Kernel, out: string[]): void {
+  for (const f of live) {
+    if (f.ops.type !== 'udp') continue;
+    const sk = (f.priv as Socket).sk as UdpSock;
+    let queued = 0;
+    for (const skb of [...sk.receiveQueue, ...sk.readerQueue]) queued += skb.truesize;
+    if (sk.rmemAlloc !== queued + sk.forwardDeficit)
+      out.push(
+        `udp socket ${sk.id}: sk_rmem_alloc ${sk.rmemAlloc}, queued ${queued} + deficit ${sk.forwardDeficit}`,
+      );
+    if (sk.wmemAlloc !== 1) out.push(`udp socket ${sk.id}: sk_wmem_alloc ${sk.wmemAlloc}, not 1`);
+    if (sk.num && !portOwners(k, 'udp', sk.num).includes(sk))
+      out.push(`udp socket ${sk.id} has port ${sk.num} but is not in its table`);
+  }
 }
 
 function checkUnix(socks: ReadonlyMap<UnixSock, boolean>, k: Kernel, out: string[]): void {

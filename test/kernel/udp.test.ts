@@ -435,3 +435,15 @@ test('one datagram wakes one of two blocked readers, the first to block; an epol
     ok(await sys.sendto(s, bytes('two'), 0, '127.0.0.1:9000'));
     assert.equal(text(ok(await sim.wait(t2)).data), 'two');
   }));
+
+test('the loopback broadcast address needs SO_BROADCAST: EACCES for sendto and connect without it', () =>
+  withSim(async (sim) => {
+    const { sys } = sim;
+    const s = await udp(sim);
+    assert.equal(errno(await sys.sendto(s, bytes('x'), 0, '127.255.255.255:9000')), 'EACCES');
+    assert.equal(errno(await sys.connect(s, '127.255.255.255:9000')), 'EACCES');
+    const t = await udp(sim, AF_INET6);
+    assert.equal(errno(await sys.sendto(t, bytes('x'), 0, '[::ffff:127.255.255.255]:9000')), 'EACCES');
+    ok(await sys.setsockopt(s, SOL.SOL_SOCKET, SO.SO_BROADCAST, 1));
+    assert.throws(() => sys.sendto(s, bytes('x'), 0, '127.255.255.255:9000'), Unsupported);
+  }));

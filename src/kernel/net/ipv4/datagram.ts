@@ -29,6 +29,7 @@ import {
 import { Unsupported } from '../../../api/syscalls.ts';
 import { ERRNO, errWhy } from '../../errors.ts';
 import type { Kernel } from '../../kernel.ts';
+import { SOCK_BROADCAST, sockFlag } from '../sock.ts';
 import { inetProt } from './af_inet.ts';
 import {
   IN6ADDR_LOOPBACK,
@@ -39,12 +40,32 @@ import {
   LOOPBACK4_IPV6,
 } from './inet_sock.ts';
 
-const { EAFNOSUPPORT, EINVAL, ENETUNREACH } = ERRNO;
+const { EACCES, EAFNOSUPPORT, EINVAL, ENETUNREACH } = ERRNO;
 
 /** A route's answer: the destination (INADDR_ANY resolved) and the source address to use. */
 export interface Flow4 {
   readonly daddr: number;
   readonly saddr: number;
+}
+
+/** Linux: the loopback's broadcast address (the local table's "broadcast 127.255.255.255 dev lo"). */
+const LOOPBACK_BROADCAST = 0x7fffffff;
+
+/**
+ * Linux: the RTCF_BROADCAST test of udp_sendmsg and __ip4_datagram_connect — a broadcast
+ * destination needs SO_BROADCAST (EACCES without it, checked); with it, the datagram goes to every
+ * socket on the port, which the model does not do. 0, or −EACCES.
+ */
+export function ipBroadcastCheck(k: Kernel, call: string, sk: InetSock, daddr: number): number {
+  if (daddr !== LOOPBACK_BROADCAST) return 0;
+  if (!sockFlag(sk, SOCK_BROADCAST))
+    return errWhy(
+      k,
+      -EACCES,
+      call === 'connect' ? '__ip4_datagram_connect' : 'udp_sendmsg',
+      'a broadcast destination without SO_BROADCAST',
+    );
+  throw new Unsupported(call, 'broadcast (127.255.255.255 with SO_BROADCAST) is not modelled');
 }
 
 /**
@@ -93,6 +114,8 @@ export function ip4DatagramConnect(k: Kernel, sk: InetSock, addr: Sockaddr): num
   if (addr.family !== AF.AF_INET)
     return errWhy(k, -EAFNOSUPPORT, '__ip4_datagram_connect', 'the address is not AF_INET');
   const fl4 = ipRouteOutput4('connect', addr.addr, sk.rcvSaddr);
+  const err = ipBroadcastCheck(k, 'connect', sk, fl4.daddr);
+  if (err) return err;
   // Linux: "Update source address" — an unbound socket takes the route's source, and is rehashed.
   if (sk.rcvSaddr === INADDR_ANY) {
     sk.rcvSaddr = fl4.saddr;

@@ -68,7 +68,13 @@ import {
 } from '../sock.ts';
 import type { Msghdr, ProtoOps, Socket } from '../socket.ts';
 import { type InetProto, inetAutobind, inetCommonOps, inetRegisterProtosw } from './af_inet.ts';
-import { ip4DatagramConnect, ip6DatagramConnect, ip6RouteOutput, ipRouteOutput4 } from './datagram.ts';
+import {
+  ip4DatagramConnect,
+  ip6DatagramConnect,
+  ip6RouteOutput,
+  ipBroadcastCheck,
+  ipRouteOutput4,
+} from './datagram.ts';
 import {
   inetBindHash,
   inetFindOpenPort,
@@ -473,6 +479,8 @@ function* udpSendmsg(t: Thread, sk: UdpSock, msg: Msghdr, name: Sockaddr | null)
     dport = sk.dport;
   }
   const fl4 = ipRouteOutput4('sendto', daddr, sk.rcvSaddr);
+  const bcast = ipBroadcastCheck(k, 'sendto', sk, fl4.daddr);
+  if (bcast) return bcast;
   if (len > UDP4_MAX_PAYLOAD)
     return errWhy(k, -EMSGSIZE, '__ip_append_data', 'longer than an IPv4 datagram can carry (65507)');
   const err = yield* sockWaitForSendSpace(t, sk, msg.dontwait);

@@ -29,10 +29,12 @@
 // SKB_MAX_ALLOC is one linear skb, from the 576-byte small-head cache or kmalloc; a larger one is
 // a small head plus its payload in page fragments (832 + len).
 //
-// Not Linux: ICMP errors are not rate-limited (Linux's global icmp_msgs_burst of 50 and 1000/s
-// also covers loopback); compute_score's +1 for a socket whose last datagram came in on this
-// CPU is left out; delivery among several SO_REUSEPORT sockets (a hash with a random secret) and
-// corking (MSG_MORE, UDP_CORK) are Unsupported.
+// ICMP errors on loopback are not rate-limited (checked: 20000 sends of a connected socket to a
+// closed port, IPv4 and IPv6, fail with ECONNREFUSED every other time, as each error is taken).
+//
+// Not Linux: compute_score's +1 for a socket whose last datagram came in on this CPU is left out
+// (it only breaks ties); delivery among several SO_REUSEPORT sockets (a hash with a random
+// secret), broadcast, and corking (MSG_MORE, UDP_CORK) are Unsupported.
 
 import { AF, EPOLL, IPPROTO, MSG, SIOCATMARK, SIOCOUTQ, SOCK } from '../../../abi/constants.ts';
 import {

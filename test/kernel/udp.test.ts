@@ -447,3 +447,24 @@ test('the loopback broadcast address needs SO_BROADCAST: EACCES for sendto and c
     ok(await sys.setsockopt(s, SOL.SOL_SOCKET, SO.SO_BROADCAST, 1));
     assert.throws(() => sys.sendto(s, bytes('x'), 0, '127.255.255.255:9000'), Unsupported);
   }));
+
+test('a poll of a blocking socket refills the reader queue, so reading those datagrams gives their memory back at once', async () => {
+  // 10 datagrams, then 240 more: reading the first 10 frees their 8320 bytes only if they were
+  // alone in the reader queue (the poll put them there); otherwise the release waits.
+  for (const [withPoll, fit] of [
+    [true, 16],
+    [false, 6],
+  ] as const)
+    await withSim(async (sim) => {
+      const { sys } = sim;
+      const r = await udp(sim, AF_INET, '127.0.0.1:9000');
+      const s = await udp(sim);
+      for (let i = 0; i < 10; i++) ok(await sys.sendto(s, bytes(`a${i}`), 0, '127.0.0.1:9000'));
+      if (withPoll) assert.equal(ok(await sys.poll([{ fd: r, events: EPOLLIN }], 0)).ret, 1);
+      for (let i = 0; i < 240; i++) ok(await sys.sendto(s, bytes(`b${i}`), 0, '127.0.0.1:9000'));
+      for (let i = 0; i < 10; i++) ok(await sys.recv(r, 10, 0));
+      const before = udpSock(sim, r).drops;
+      for (let i = 0; i < 20; i++) ok(await sys.sendto(s, bytes(`c${i}`), 0, '127.0.0.1:9000'));
+      assert.equal(20 - (udpSock(sim, r).drops - before), fit, withPoll ? 'after a poll' : 'without a poll');
+    });
+});

@@ -4,8 +4,7 @@
 
 import { EPOLL, SOCK } from '../../abi/constants.ts';
 import { ERESTARTSYS, ERRNO, errWhy } from '../errors.ts';
-import type { File, PollTable } from '../file.ts';
-import { pollWait } from '../file.ts';
+import { type File, type PollTable, pollWait } from '../file.ts';
 import type { Kernel } from '../kernel.ts';
 import { type SysGen, sleepOn, type Thread, type WakeReason, wakeThread } from '../sched.ts';
 import { defineWakeFunction, removeWaitQueue, type WaitQueueHead } from '../waitqueue.ts';

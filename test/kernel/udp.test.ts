@@ -8,6 +8,7 @@ import { AF, EPOLL, EPOLL_CTL, IPPROTO, IPV6_OPT, MSG, SO, SOCK, SOL } from '../
 import { Unsupported } from '../../src/api/syscalls.ts';
 import { type UdpSock, udpSkbTruesize } from '../../src/kernel/net/ipv4/udp.ts';
 import type { Socket } from '../../src/kernel/net/socket.ts';
+import { SA, SIG } from '../../src/kernel/signal.ts';
 import { bytes, errno, ok, type Sim, text, withSim } from '../helpers.ts';
 import { pollMask } from './helpers.ts';
 
@@ -468,3 +469,21 @@ test('a poll of a blocking socket refills the reader queue, so reading those dat
       assert.equal(20 - (udpSock(sim, r).drops - before), fit, withPoll ? 'after a poll' : 'without a poll');
     });
 });
+
+test('a caught signal ends a blocked UDP receive with EINTR, and under SA_RESTART the receive sleeps again', () =>
+  withSim(async (sim) => {
+    const { sys } = sim;
+    const r = await udp(sim, AF_INET, '127.0.0.1:9000');
+    const s = await udp(sim);
+    const tid = sim.p.thread('t').tid;
+    ok(await sys.sigaction(SIG.SIGUSR1, 'catch', 0, []));
+    const first = sim.thread('t').recvfrom(r, 10, 0);
+    ok(await sys.tgkill(tid, SIG.SIGUSR1));
+    assert.equal(errno(await sim.wait(first)), 'EINTR');
+    ok(await sys.sigaction(SIG.SIGUSR2, 'catch', SA.SA_RESTART, []));
+    const second = sim.thread('t').recvfrom(r, 10, 0);
+    ok(await sys.tgkill(tid, SIG.SIGUSR2));
+    assert.ok(sim.blocked(second));
+    ok(await sys.sendto(s, bytes('after'), 0, '127.0.0.1:9000'));
+    assert.equal(text(ok(await sim.wait(second)).data), 'after');
+  }));

@@ -32,8 +32,10 @@ import { EP_UNACTIVE_PTR, type ListHead, listEmpty } from './eventpoll/readylist
 import { epollSysctl } from './eventpoll/sysctl.ts';
 import { type File, FMODE_READ, FMODE_WRITE } from './file.ts';
 import type { Kernel } from './kernel.ts';
+import { portOwners } from './net/ipv4/inet_hashtables.ts';
+import type { UdpSock } from './net/ipv4/udp.ts';
 import type { Sock } from './net/sock.ts';
-import { sockFromFile } from './net/socket.ts';
+import { type Socket, sockFromFile } from './net/socket.ts';
 import { unixSockOfFile } from './net/unix/af_unix.ts';
 import { snapshotUnixNamespace } from './net/unix/namespace.ts';
 import type { UnixSock } from './net/unix/unix_sock.ts';
@@ -184,6 +186,7 @@ export function checkKernel(k: Kernel, opts: CheckOptions = {}): string[] {
 
   // ---- AF_UNIX ----
   checkUnix(socks, k, out);
+  checkUdp(live, k, out);
 
   // ---- timers ----
   const timerfds = new Map<number, TimerfdCtx>();
@@ -396,6 +399,26 @@ function deadOwner(
   return 'has an unknown wake function';
 }
 
+/**
+ * UDP sockets: sk_rmem_alloc is the truesize queued plus what reads have not given back; loopback
+ * frees every sent skb at once, so sk_wmem_alloc is 1; a socket with a port is in its port's table.
+ */
+function checkUdp(live: ReadonlySet<File>, k: Kernel, out: string[]): void {
+  for (const f of live) {
+    if (f.ops.type !== 'udp') continue;
+    const sk = (f.priv as Socket).sk as UdpSock;
+    let queued = 0;
+    for (const skb of [...sk.receiveQueue, ...sk.readerQueue]) queued += skb.truesize;
+    if (sk.rmemAlloc !== queued + sk.forwardDeficit)
+      out.push(
+        `udp socket ${sk.id}: sk_rmem_alloc ${sk.rmemAlloc}, queued ${queued} + deficit ${sk.forwardDeficit}`,
+      );
+    if (sk.wmemAlloc !== 1) out.push(`udp socket ${sk.id}: sk_wmem_alloc ${sk.wmemAlloc}, not 1`);
+    if (sk.num && !portOwners(k, 'udp', sk.num).includes(sk))
+      out.push(`udp socket ${sk.id} has port ${sk.num} but is not in its table`);
+  }
+}
+
 function checkUnix(socks: ReadonlyMap<UnixSock, boolean>, k: Kernel, out: string[]): void {
   const charged = new Map<Sock, number>();
   for (const [sk, alive] of socks) {
@@ -443,6 +466,11 @@ function queuesOfFile(f: File): [WaitQueueHead, string][] {
     case 'tcp': {
       // A TCP socket's one queue (sk_sleep); children in an accept queue have no waiters yet.
       const sk = sockFromFile(f)!.sk;
+      return [[sk.wq, `socket ${sk.id} wq`]];
+    }
+    case 'udp': {
+      // A UDP socket's one queue (sk_sleep); its skbs charge nobody's sk_wmem_alloc.
+      const sk = (f.priv as Socket).sk;
       return [[sk.wq, `socket ${sk.id} wq`]];
     }
     case 'eventfd': {

@@ -69,6 +69,7 @@ import { sys_timerfd_create, sys_timerfd_gettime, sys_timerfd_settime } from './
 import './net/unix/af_unix.ts';
 import './net/ipv4/af_inet.ts';
 import './net/ipv4/tcp.ts';
+import './net/ipv4/udp.ts';
 
 type R<E extends object = object> = Promise<SysResult<E>>;
 

@@ -1,12 +1,15 @@
 // Receiving whole skbs (Linux: net/core/datagram.c): what datagram and seqpacket reads and
-// accept share — take the head skb, or sleep as an exclusive "receiver" until one comes.
+// accept share — take the head skb, or sleep as an exclusive "receiver" until one comes — and
+// datagram_poll, the poll of protocols without their own (UDP builds on it).
 
 import { EPOLL, SOCK } from '../../abi/constants.ts';
 import { ERESTARTSYS, ERRNO, errWhy } from '../errors.ts';
+import { type File, type PollTable, pollWait } from '../file.ts';
+import type { Kernel } from '../kernel.ts';
 import { type SysGen, sleepOn, type Thread, type WakeReason, wakeThread } from '../sched.ts';
 import { defineWakeFunction, removeWaitQueue, type WaitQueueHead } from '../waitqueue.ts';
 import type { Skb } from './skbuff.ts';
-import { RCV_SHUTDOWN, type Sock, sockError } from './sock.ts';
+import { RCV_SHUTDOWN, SHUTDOWN_MASK, type Sock, sockError } from './sock.ts';
 
 const { EAGAIN, ENOTCONN } = ERRNO;
 
@@ -55,4 +58,43 @@ export function* skbRecvDatagram(t: Thread, sk: Sock, nonblock: boolean): SysGen
     // Linux: __skb_wait_for_more_packets — sock_intr_errno (no SO_RCVTIMEO: -ERESTARTSYS).
     if (reason === 'signal') return -ERESTARTSYS;
   }
+}
+
+/**
+ * Linux: __skb_wait_for_more_packets — the checks made with the exclusive entry queued, then one
+ * sleep. null: look at the queue again (woken, or `queued` says a datagram came); otherwise what
+ * the receive returns: 0 (shut down for reading) or −errno.
+ */
+export function* skbWaitForMorePackets(t: Thread, sk: Sock, queued: () => boolean): SysGen<number | null> {
+  const err = sockError(sk);
+  if (err) return errWhy(t.k, err, 'sock_error', 'a pending socket error (sk_err), taken by this call');
+  if (queued()) return null;
+  if (sk.shutdown & RCV_SHUTDOWN) return 0;
+  if (connectionBased(sk) && sk.state !== 'TCP_ESTABLISHED' && sk.state !== 'TCP_LISTEN') return -ENOTCONN;
+  const reason = yield* sleepAsReceiver(t, sk.wq);
+  // Linux: sock_intr_errno (no SO_RCVTIMEO: -ERESTARTSYS).
+  if (reason === 'signal') return -ERESTARTSYS;
+  return null;
+}
+
+/** Linux: sock_writeable — at most half the send buffer in flight ("significant" progress). */
+export const sockWriteable = (sk: Sock): boolean => sk.wmemAlloc < sk.sndbuf >> 1;
+
+/** Linux: datagram_poll. No error queue exists in the model, so ERR is sk_err alone. */
+export function datagramPoll(k: Kernel, file: File, sk: Sock, pt: PollTable | null): number {
+  pollWait(file, sk.wq, pt);
+  k.stats.fopPollCalls++;
+  let mask = 0;
+  if (sk.err) mask |= EPOLL.EPOLLERR;
+  const shutdown = sk.shutdown;
+  if (shutdown & RCV_SHUTDOWN) mask |= EPOLL.EPOLLRDHUP | EPOLL.EPOLLIN | EPOLL.EPOLLRDNORM;
+  if (shutdown === SHUTDOWN_MASK) mask |= EPOLL.EPOLLHUP;
+  if (sk.receiveQueue.length > 0) mask |= EPOLL.EPOLLIN | EPOLL.EPOLLRDNORM;
+  // Linux: "Connection-based need to check for termination and startup".
+  if (connectionBased(sk)) {
+    if (sk.state === 'TCP_CLOSE') mask |= EPOLL.EPOLLHUP;
+    if (sk.state === 'TCP_SYN_SENT') return mask;
+  }
+  if (sockWriteable(sk)) mask |= EPOLL.EPOLLOUT | EPOLL.EPOLLWRNORM | EPOLL.EPOLLWRBAND;
+  return mask;
 }

@@ -62,6 +62,8 @@ export interface InetProto {
   close(k: Kernel, sk: InetSock, timeout: number): void;
   /** Linux: sk_prot->disconnect. */
   disconnect(k: Kernel, sk: InetSock, flags: number): number;
+  /** Linux: sk_prot->rehash — the bound address changed (a datagram connect); absent: nothing to do. */
+  rehash?(k: Kernel, sk: InetSock): void;
   /** Linux: sk_prot->shutdown (TCP sends its FIN here); absent: nothing to do. */
   shutdown?(k: Kernel, sk: InetSock, how: number): void;
   /** Linux: sk->sk_state_change — sock_def_wakeup for UDP; TCP's own for TCP. */

@@ -1449,8 +1449,9 @@ class Builder {
       }
       case 6:
         // Only live sources reach here; 0-2 stay some public, non-blocking file for good (never a
-        // signalfd, which raw reads of 0-2 would read).
-        emit(src.obj?.kind === 'sigfd' ? never : (a.to >> 3) % 3);
+        // signalfd, which raw reads of 0-2 would read; never an internet socket, whose raw
+        // writes would escape the send budgets, TCP_BUDGET and UDP_SENDS).
+        emit(src.obj?.kind === 'sigfd' || src.obj?.inet ? never : (a.to >> 3) % 3);
         return;
       default:
         emit(never);

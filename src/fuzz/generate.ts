@@ -1112,8 +1112,10 @@ class Builder {
         return;
       }
       case 'bind': {
-        const r = this.pick(a.fd, isSocket);
-        if (!r) return;
+        const r = this.pick(a.fd, isUnixSocket);
+        // Avoided: an AF_UNIX name given to an internet socket (the model stops there with
+        // Unsupported: the name's hidden prefix makes its sockaddr backend-specific).
+        if (!r || r.obj?.inet) return;
         this.emit({ call: 'bind', args: [r.arg, this.bindAddress(a.addr)] });
         return;
       }
@@ -1125,8 +1127,8 @@ class Builder {
         return;
       }
       case 'connect': {
-        const r = this.pick(a.fd, isSocket);
-        if (!r) return;
+        const r = this.pick(a.fd, isUnixSocket);
+        if (!r || r.obj?.inet) return; // Avoided: as for bind
         const address = this.address(a.addr);
         this.emit({ call: 'connect', args: [r.arg, address] });
         const l = this.listeners.find((o) => o.listen?.address === address);
@@ -1580,7 +1582,16 @@ class Builder {
    * these actions test).
    */
   private pickInet(p: Pick, want: (o: Obj) => boolean = (o) => INET_KINDS.includes(o.kind)): Picked | null {
-    const r = this.pick(p.from === 'any' ? { from: 'live', i: p.i } : p, want);
+    // A raw 0-2 may be an AF_UNIX socket that dup2 put there, and so may a closed name's number
+    // before any internet socket exists (after, pick maps closed names itself): only the
+    // never-valid raw numbers then.
+    const q: Pick =
+      p.from === 'any'
+        ? { from: 'live', i: p.i }
+        : p.from === 'raw' || (p.from === 'closed' && !this.inetSockets)
+          ? { from: 'raw', i: p.i % 4 }
+          : p;
+    const r = this.pick(q, want);
     if (r?.obj && !r.obj.inet) return null;
     return r;
   }
@@ -1792,7 +1803,8 @@ class Builder {
         return;
       }
       case 'iioctl': {
-        const r = this.pickInet(a.fd);
+        // Any file: the ioctls on pipes, epolls, eventfds... are answers too (ENOTTY, EINVAL).
+        const r = this.pick(a.fd, (o) => INET_KINDS.includes(o.kind));
         if (!r) return;
         this.emit({ call: a.atmark ? 'ioctl_siocatmark' : 'ioctl_fionread', args: [r.arg] });
         return;
@@ -2457,6 +2469,10 @@ function pairs(p: { r: string; w: string; rObj: Obj; wObj: Obj }): [string, Obj]
 function rotate<T>(xs: readonly T[], k: number): T[] {
   const n = xs.length;
   return xs.map((_, i) => xs[(i + k) % n]);
+}
+
+function isUnixSocket(o: Obj): boolean {
+  return isSocket(o) && !o.inet;
 }
 
 function isSocket(o: Obj): boolean {

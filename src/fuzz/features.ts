@@ -247,19 +247,19 @@ export const FEATURES = {
     ],
   },
   inet6: {
+    // Its probe is UDP's: IPv6 UDP can run while TCP is still missing (a TCP script that meets an
+    // unmodelled IPv6 case stops as Unsupported, which is never a difference).
     help: 'IPv6 and dual-stack sockets mixed into tcp and udp: [::1], [::] (v4-mapped peers), IPV6_V6ONLY',
     probe: [
-      { call: 'socket', args: ['AF_INET6', 'SOCK_STREAM|SOCK_NONBLOCK', 0], bind: 'l' },
-      { call: 'bind', args: ['$l', '[::]:5000'] },
-      { call: 'listen', args: ['$l', 1] },
-      { call: 'socket', args: ['AF_INET', 'SOCK_STREAM|SOCK_NONBLOCK', 0], bind: 'c' },
-      { call: 'connect', args: ['$c', '127.0.0.1:5000'] },
-      { call: 'accept4', args: ['$l', 'SOCK_NONBLOCK'], bind: 'a' },
-      { call: 'getpeername', args: ['$a'] },
+      { call: 'socket', args: ['AF_INET6', 'SOCK_DGRAM|SOCK_NONBLOCK', 0], bind: 'd' },
+      { call: 'bind', args: ['$d', '[::]:6000'] },
+      { call: 'socket', args: ['AF_INET', 'SOCK_DGRAM|SOCK_NONBLOCK', 0], bind: 'c' },
+      { call: 'sendto', args: ['$c', 'x', 0, '127.0.0.1:6000'] },
+      { call: 'recvfrom', args: ['$d', 8, 0] },
       { call: 'socket', args: ['AF_INET6', 'SOCK_DGRAM|SOCK_NONBLOCK', 0], bind: 'u' },
       { call: 'setsockopt', args: ['$u', 'IPPROTO_IPV6', 'IPV6_V6ONLY', 1] },
-      { call: 'bind', args: ['$u', '[::1]:6000'] },
-      { call: 'sendto', args: ['$u', 'x', 0, '[::1]:6000'] },
+      { call: 'bind', args: ['$u', '[::1]:6001'] },
+      { call: 'sendto', args: ['$u', 'x', 0, '[::1]:6001'] },
       { call: 'recvfrom', args: ['$u', 8, 0] },
     ],
   },

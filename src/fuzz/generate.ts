@@ -56,7 +56,8 @@ export type ThreadKind =
   | 'select'
   | 'write'
   | 'connect'
-  | 'send';
+  | 'send'
+  | 'recv';
 
 export type Action =
   | { readonly op: 'pipe'; readonly direct: boolean; readonly cloexec: boolean }
@@ -1951,6 +1952,9 @@ class Builder {
       case 'send':
         this.sendGroup(g, a);
         return;
+      case 'recv':
+        this.tcpRecvGroup(g, a);
+        return;
     }
   }
 
@@ -2177,6 +2181,10 @@ class Builder {
    */
   private acceptGroup(g: string, a: Extract<Action, { op: 'thread' }>): void {
     const types = (['SOCK_STREAM', 'SOCK_SEQPACKET'] as const).filter((t) => this.f.has(listenFeature(t)));
+    if (this.f.has('tcp') && (!types.length || (a.size >> 2) % 2 === 1)) {
+      this.tcpAcceptGroup(g, a);
+      return;
+    }
     if (!types.length) return;
     const type = types[a.variant % types.length];
     const [l, c, acc] = [`${g}l`, `${g}c`, `${g}acc`];
@@ -2205,6 +2213,108 @@ class Builder {
       ],
     });
     this.wakeGroup(this.groups.length - 1);
+  }
+
+  /**
+   * A TCP listener (blocking, private, on a fresh port) whose accept4 blocks on a thread; a
+   * non-blocking client's connect wakes it (on loopback the handshake completes inside connect),
+   * at once, as for the AF_UNIX accept group.
+   */
+  private tcpAcceptGroup(g: string, a: Extract<Action, { op: 'thread' }>): void {
+    const fam = this.inetFam(a.variant);
+    const domain = fam === 'v4' ? 'AF_INET' : 'AF_INET6';
+    const port = TCP_BASE_PORT + this.tcpPorts++;
+    const address = fam === 'v4' ? `127.0.0.1:${port}` : `[::1]:${port}`;
+    const [l, c, acc] = [`${g}l`, `${g}c`, `${g}acc`];
+    this.emit({ call: 'socket', args: [domain, 'SOCK_STREAM|SOCK_NONBLOCK', 0], bind: c });
+    this.emit({ call: 'setsockopt', args: [`$${c}`, 'IPPROTO_TCP', 'TCP_NODELAY', 1] });
+    this.emit({ call: 'socket', args: [domain, 'SOCK_STREAM', 0], bind: l });
+    this.emit({ call: 'setsockopt', args: [`$${l}`, 'IPPROTO_TCP', 'TCP_NODELAY', 1] });
+    this.emit({ call: 'bind', args: [`$${l}`, address] });
+    const backlog = [1, 4, 0][a.size % 3];
+    this.emit({ call: 'listen', args: [`$${l}`, backlog] });
+    this.observe(a, l);
+    const t = this.threadName(g);
+    const flags = ['SOCK_NONBLOCK', 0, 'SOCK_NONBLOCK|SOCK_CLOEXEC'][a.variant % 3];
+    this.emit({ call: 'accept4', args: [`$${l}`, flags], thread: t, bind: acc });
+    const inet = () => ({ domain, bytes: 0, sends: 0 }) as const;
+    const lObj: Obj = { kind: 'tcp', names: new Set([l]), inet: inet() };
+    lObj.listen = {
+      address,
+      backlog,
+      pendingMin: 0,
+      pendingMax: 0,
+      tainted: false,
+      inet: [[domain, address]],
+    };
+    this.inetSockets = true;
+    this.groups.push({
+      wake: [{ call: 'connect', args: [`$${c}`, address] }],
+      threads: [t],
+      order: a.order,
+      probe: true,
+      blocking: flags === 0 ? [l, acc] : [l],
+      publish: [
+        [l, lObj],
+        [c, { kind: 'tcp', names: new Set([c]), inet: inet() }],
+        [acc, { kind: 'tcp', names: new Set([acc]), inet: inet() }],
+      ],
+    });
+    this.wakeGroup(this.groups.length - 1);
+  }
+
+  /**
+   * A private TCP connection whose accepted end is blocking: a thread blocks in recv on it (flags
+   * 0 or MSG_PEEK, or MSG_WAITALL for no more than the waking send carries); the client's send
+   * wakes it.
+   */
+  private tcpRecvGroup(g: string, a: Extract<Action, { op: 'thread' }>): void {
+    const fam = this.inetFam(a.variant);
+    const domain = fam === 'v4' ? 'AF_INET' : 'AF_INET6';
+    const port = TCP_BASE_PORT + this.tcpPorts++;
+    const address = fam === 'v4' ? `127.0.0.1:${port}` : `[::1]:${port}`;
+    const [l, c, acc] = [`${g}l`, `${g}c`, `${g}acc`];
+    this.emit({ call: 'socket', args: [domain, 'SOCK_STREAM|SOCK_NONBLOCK', 0], bind: l });
+    this.emit({ call: 'setsockopt', args: [`$${l}`, 'IPPROTO_TCP', 'TCP_NODELAY', 1] });
+    this.emit({ call: 'bind', args: [`$${l}`, address] });
+    this.emit({ call: 'listen', args: [`$${l}`, 1] });
+    this.emit({ call: 'socket', args: [domain, 'SOCK_STREAM|SOCK_NONBLOCK', 0], bind: c });
+    this.emit({ call: 'setsockopt', args: [`$${c}`, 'IPPROTO_TCP', 'TCP_NODELAY', 1] });
+    this.emit({ call: 'connect', args: [`$${c}`, address] });
+    // A fresh listener with one connection queued: the accept surely succeeds.
+    this.emit({ call: 'accept4', args: [`$${l}`, 0], bind: acc });
+    this.observe(a, acc);
+    const sizes = [1, 5, 100, 1000] as const;
+    const len = sizes[a.size % sizes.length];
+    const flags = (['0', 'MSG_PEEK', 'MSG_WAITALL'] as const)[(a.size >> 2) % 3];
+    const count = flags === 'MSG_WAITALL' ? len : [100, 1, 4096][a.variant % 3];
+    const t = this.threadName(g);
+    this.emit({ call: 'recv', args: [`$${acc}`, count, flags === '0' ? 0 : flags], thread: t });
+    const inet = () => ({ domain, bytes: len, sends: 1 }) as const;
+    const lObj: Obj = { kind: 'tcp', names: new Set([l]), inet: { domain, bytes: 0, sends: 0 } };
+    // Its one connection was accepted: the queue is empty, and nobody else knows the port.
+    lObj.listen = {
+      address,
+      backlog: 1,
+      pendingMin: 0,
+      pendingMax: 0,
+      tainted: false,
+      inet: [[domain, address]],
+    };
+    this.inetSockets = true;
+    const fill = String.fromCharCode(97 + (this.writeSeq++ % 26));
+    this.groups.push({
+      wake: [{ call: 'send', args: [`$${c}`, len <= 16 ? fill.repeat(len) : { fill, len }, 0] }],
+      threads: [t],
+      order: a.order,
+      probe: true,
+      blocking: [acc],
+      publish: [
+        [l, lObj],
+        [c, { kind: 'tcp', names: new Set([c]), inet: inet() }],
+        [acc, { kind: 'tcp', names: new Set([acc]), inet: { domain, bytes: 0, sends: 0 } }],
+      ],
+    });
   }
 
   /** T4: a thread blocks in poll(-1) or select(NULL timeout) on a private file; a write wakes it. */
@@ -2525,7 +2635,8 @@ function threadKinds(f: ReadonlySet<Feature>): ThreadKind[] {
   const out: ThreadKind[] = [];
   if (anyFile) out.push('read');
   if (anyFile && f.has('epoll')) out.push('epoll', 'exclusive');
-  if (f.has('listen-stream') || f.has('listen-seqpacket')) out.push('accept');
+  if (f.has('listen-stream') || f.has('listen-seqpacket') || f.has('tcp')) out.push('accept');
+  if (f.has('tcp')) out.push('recv');
   if (anyFile && f.has('poll')) out.push('poll');
   if (anyFile && f.has('select')) out.push('select');
   if (f.has('pipe')) out.push('write');

@@ -177,4 +177,38 @@ describe('generator: TCP and UDP on loopback', () => {
       if (s.call === 'accept4' && s.bind) assert.deepEqual(res, { ret: s.bind }, `step ${i}`);
     });
   });
+
+  test('on_linux_a_thread_blocked_in_tcp_accept_or_recv_waits_until_the_connect_or_send', {
+    skip: linuxUnavailableReason() ?? false,
+  }, async () => {
+    const group = (kind: 'accept' | 'recv', variant: number, size: number): Action => ({
+      op: 'thread',
+      kind,
+      variant,
+      n: 1,
+      size,
+      bits: [],
+      observe: null,
+      nest: false,
+      order: 0,
+    });
+    // accept: size 4 picks the TCP listener; recv: size 3 is 1000 bytes, 3 >> 2 = 0 is flags 0.
+    const doc = buildScript([group('accept', 0, 4), group('recv', 0, 3)], {
+      features: ['tcp', 'threads', 'fcntl'],
+    });
+    const steps = stepsOf(doc);
+    const r = await runScript(parseScript(doc), linuxBackend);
+    assert.equal(r.failure, undefined);
+    const at = (call: string, k = 0) =>
+      steps.map((s, i) => [s, i] as const).filter(([s]) => s.call === call)[k][1];
+    assert.deepEqual(r.outcomes[at('blocked', 0)]?.result, { ret: 1 }, 'accept4 waits');
+    assert.deepEqual(r.outcomes[at('join', 0)]?.result, { ret: steps[at('accept4', 0)].bind });
+    assert.deepEqual(r.outcomes[at('blocked', 1)]?.result, { ret: 1 }, 'recv waits');
+    assert.equal(steps[at('send', 0)].args[0], steps[at('connect', 1)].args[0], 'the client sends');
+    assert.equal(
+      (r.outcomes[at('join', 1)]?.result as { ret?: unknown } | undefined)?.ret,
+      100,
+      'recv(100) of 1000 bytes',
+    );
+  });
 });

@@ -1745,6 +1745,8 @@ class Builder {
         const r = this.pickInet(a.fd, (o) => o.kind === 'udp');
         if (!r) return;
         this.emit({ call: 'connect', args: [r.arg, this.udpDest(r.obj?.inet?.domain, a.dest, 'AF_UNSPEC')] });
+        // connect(AF_UNSPEC) on a TCP listener is tcp_disconnect: it stops listening.
+        this.taint(r.obj);
         return;
       }
       case 'ibind': {

@@ -65,6 +65,17 @@ describe('generator: TCP and UDP on loopback', () => {
     );
   });
 
+  test('a_listener_that_connect_af_unspec_stopped_gets_no_more_clients', () => {
+    const unspec: Action = { op: 'uconnect', fd: { from: 'live', i: 0 }, dest: 7 };
+    const doc = buildScript([listener(4), unspec, client(), accept], { features: ['tcp', 'udp'] });
+    const steps = stepsOf(doc);
+    assert.deepEqual(
+      steps.filter((s) => s.call === 'connect').map((s) => s.args[1]),
+      ['AF_UNSPEC'],
+    );
+    assert.ok(!steps.some((s) => s.call === 'accept4'));
+  });
+
   test('every_tcp_socket_gets_tcp_nodelay_and_every_internet_socket_is_non_blocking', () => {
     let tcp = 0;
     for (const doc of sample(300)) {

@@ -7,7 +7,8 @@
 //
 //   libevent MECH OBJ N A W REPS TARGET_US   the libevent bench model (libevent test/bench.c):
 //       N watched objects, A active writers, W chained writes; MECH select|poll|epoll-lt|
-//       epoll-et|epoll-oneshot; OBJ pipe|socketpair|eventfd. Each repetition runs as many
+//       epoll-et|epoll-oneshot; OBJ pipe|socketpair|eventfd|tcp (a TCP connection on loopback:
+//       the accepted end watched, the connecting end written, TCP_NODELAY on both). Each repetition runs as many
 //       iterations as fill TARGET_US (calibrated on a warm-up iteration); prints ns per iteration.
 //   op NAME[,NAME...] OBJ N REPS K CTLK operations, each K times per rep among N watched objects
 //       (CTLK objects added, modified and deleted per rep for ctl_*; one line per operation): epoll_wait0 epoll_wait1 ctl_add ctl_mod
@@ -29,6 +30,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
@@ -41,7 +44,7 @@
 #include <unistd.h>
 
 enum mech { M_SELECT, M_POLL, M_EPOLL_LT, M_EPOLL_ET, M_EPOLL_ONESHOT };
-enum obj { O_PIPE, O_SOCKETPAIR, O_EVENTFD };
+enum obj { O_PIPE, O_SOCKETPAIR, O_EVENTFD, O_TCP };
 
 #define MAX_EVENTS 1024
 
@@ -71,7 +74,38 @@ struct objs {
   int *fd2idx;
 };
 
+/** A listener on 127.0.0.1, port chosen by the kernel; its address in *sin. */
+static int tcp_listener(struct sockaddr_in *sin) {
+  int l = socket(AF_INET, SOCK_STREAM, 0);
+  if (l < 0) die("socket");
+  memset(sin, 0, sizeof *sin);
+  sin->sin_family = AF_INET;
+  sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof *sin;
+  if (bind(l, (struct sockaddr *)sin, len) < 0 || listen(l, 128) < 0) die("bind/listen");
+  if (getsockname(l, (struct sockaddr *)sin, &len) < 0) die("getsockname");
+  return l;
+}
+
+/** A TCP connection over loopback: fds[0] the accepted end, fds[1] the connecting end. */
+static void tcp_pair(int l, const struct sockaddr_in *sin, int fds[2]) {
+  int one = 1;
+  int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+  if (c < 0) die("socket");
+  // Loopback: the handshake completes inside the call; connect says EINPROGRESS all the same.
+  if (connect(c, (const struct sockaddr *)sin, sizeof *sin) < 0 && errno != EINPROGRESS) die("connect");
+  int a = accept4(l, NULL, NULL, SOCK_NONBLOCK);
+  if (a < 0) die("accept4");
+  if (setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0 ||
+      setsockopt(a, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0)
+    die("TCP_NODELAY");
+  fds[0] = a;
+  fds[1] = c;
+}
+
 static void objs_open(struct objs *o, enum obj kind, int n) {
+  struct sockaddr_in sin;
+  int l = kind == O_TCP ? tcp_listener(&sin) : -1;
   o->kind = kind;
   o->n = n;
   o->rfd = malloc(sizeof(int) * n);
@@ -83,6 +117,8 @@ static void objs_open(struct objs *o, enum obj kind, int n) {
       if (pipe2(fds, O_NONBLOCK) < 0) die("pipe2");
     } else if (kind == O_SOCKETPAIR) {
       if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fds) < 0) die("socketpair");
+    } else if (kind == O_TCP) {
+      tcp_pair(l, &sin, fds);
     } else {
       fds[0] = fds[1] = eventfd(0, EFD_NONBLOCK);
       if (fds[0] < 0) die("eventfd");
@@ -92,6 +128,7 @@ static void objs_open(struct objs *o, enum obj kind, int n) {
     if (fds[0] > o->maxfd) o->maxfd = fds[0];
     if (fds[1] > o->maxfd) o->maxfd = fds[1];
   }
+  if (l >= 0) close(l);
   o->fd2idx = malloc(sizeof(int) * (o->maxfd + 1));
   for (int i = 0; i <= o->maxfd; i++) o->fd2idx[i] = -1;
   for (int i = 0; i < n; i++) o->fd2idx[o->rfd[i]] = i;
@@ -260,6 +297,7 @@ static enum obj parse_obj(const char *s) {
   if (!strcmp(s, "pipe")) return O_PIPE;
   if (!strcmp(s, "socketpair")) return O_SOCKETPAIR;
   if (!strcmp(s, "eventfd")) return O_EVENTFD;
+  if (!strcmp(s, "tcp")) return O_TCP;
   fprintf(stderr, "bench.c: unknown object %s\n", s);
   exit(2);
 }

@@ -3,13 +3,16 @@
 // reference program's figures is the cost of crossing from JavaScript into C and back.
 // select is the raw system call, with bitmaps of ceil(nfds/64) words (no FD_SETSIZE).
 
-import { EFD, EPOLL, EPOLL_CTL, O, POLL } from '../abi/constants.ts';
+import { AF, EFD, EPOLL, EPOLL_CTL, IPPROTO, O, POLL, TCP_OPT } from '../abi/constants.ts';
+import { INADDR_LOOPBACK } from '../api/sockaddr.ts';
+import { encodeSockaddrIn } from '../linux/layout.ts';
 import { type Libc, libc } from '../linux/libc.ts';
 import { buildFd2idx, type Driver, MAX_EVENTS, type Mux, type Objects, watchAll } from './driver.ts';
 import type { Mechanism, ObjectKind } from './types.ts';
 
-const AF_UNIX = 1;
+const { AF_UNIX, AF_INET } = AF;
 const SOCK_STREAM = 1;
+const EINPROGRESS = 115;
 const RLIMIT_NOFILE = 7;
 const EAGAIN = 11;
 
@@ -38,6 +41,7 @@ export class KoffiDriver implements Driver {
   readonly c = libc();
   private readonly byte = Buffer.from('e');
   private readonly one = Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]);
+  private readonly one32 = Buffer.from([1, 0, 0, 0]);
   private readonly rbuf = Buffer.alloc(256);
   private readonly evbuf = Buffer.alloc(12 * MAX_EVENTS);
   private readonly evctl = Buffer.alloc(12);
@@ -50,6 +54,7 @@ export class KoffiDriver implements Driver {
     const wfd = new Int32Array(n);
     const pair = Buffer.alloc(8);
     let maxfd = 0;
+    let listener: { fd: number; addr: Buffer } | undefined;
     try {
       for (let i = 0; i < n; i++) {
         if (kind === 'eventfd') {
@@ -57,6 +62,7 @@ export class KoffiDriver implements Driver {
           this.open_.add(rfd[i]);
         } else {
           if (kind === 'pipe') check(c, 'pipe2', c.pipe2(pair, O.O_NONBLOCK));
+          else if (kind === 'tcp') this.tcpPair((listener ??= this.tcpListener()), pair);
           else check(c, 'socketpair', c.socketpair(AF_UNIX, SOCK_STREAM | O.O_NONBLOCK, 0, pair));
           rfd[i] = pair.readInt32LE(0);
           wfd[i] = pair.readInt32LE(4);
@@ -68,8 +74,39 @@ export class KoffiDriver implements Driver {
     } catch (e) {
       for (const fd of [...rfd, ...wfd]) if (fd > 2 && this.open_.delete(fd)) c.close(fd);
       throw e;
+    } finally {
+      if (listener) c.close(listener.fd);
     }
     return { kind, n, rfd, wfd, maxfd, fd2idx: buildFd2idx(rfd, maxfd) };
+  }
+
+  /** A listener on 127.0.0.1, port chosen by the kernel (as bench.c's tcp_listener). */
+  private tcpListener(): { fd: number; addr: Buffer } {
+    const c = this.c;
+    const fd = check(c, 'socket', c.socket(AF_INET, SOCK_STREAM, 0));
+    const addr = encodeSockaddrIn(INADDR_LOOPBACK, 0);
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(addr.length);
+    check(c, 'bind', c.bind(fd, addr, addr.length));
+    check(c, 'listen', c.listen(fd, 128));
+    check(c, 'getsockname', c.getsockname(fd, addr, len));
+    return { fd, addr };
+  }
+
+  /** A TCP connection over loopback into `pair`: the accepted end, then the connecting end. */
+  private tcpPair(l: { fd: number; addr: Buffer }, pair: Buffer): void {
+    const c = this.c;
+    const cfd = check(c, 'socket', c.socket(AF_INET, SOCK_STREAM | O.O_NONBLOCK, 0));
+    this.open_.add(cfd);
+    // Loopback: the handshake completes inside the call; connect says EINPROGRESS all the same.
+    if (c.connect(cfd, l.addr, l.addr.length) < 0 && c.errno() !== EINPROGRESS)
+      throw new Error(`connect failed: errno ${c.errno()}`);
+    const afd = check(c, 'accept4', c.accept4(l.fd, null, null, O.O_NONBLOCK));
+    this.open_.add(afd);
+    for (const fd of [cfd, afd])
+      check(c, 'setsockopt', c.setsockopt(fd, IPPROTO.IPPROTO_TCP, TCP_OPT.TCP_NODELAY, this.one32, 4));
+    pair.writeInt32LE(afd, 0);
+    pair.writeInt32LE(cfd, 4);
   }
 
   closeFd(fd: number): void {

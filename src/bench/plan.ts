@@ -1,6 +1,6 @@
 // What a run measures: the sizes, repetitions and time budgets of the full run and of --quick.
 
-import { SYSCTL_NR_OPEN } from '../abi/constants.ts';
+import { IP_LOCAL_PORT_RANGE, SYSCTL_NR_OPEN } from '../abi/constants.ts';
 import type { BenchOptions, ObjectKind, OpName } from './types.ts';
 
 export interface Plan {
@@ -87,7 +87,17 @@ export function fdsPer(kind: ObjectKind): number {
  * ceiling, Linux's default 1 048 576), less 0-2, the epoll fd and a margin.
  */
 export function simMaxObjects(kind: ObjectKind): number {
-  return Math.floor((SYSCTL_NR_OPEN - 16) / fdsPer(kind));
+  return Math.min(Math.floor((SYSCTL_NR_OPEN - 16) / fdsPer(kind)), portLimit(kind));
+}
+
+/**
+ * TCP connections to one listener each take an ephemeral port (net.ipv4.ip_local_port_range,
+ * 28 232 ports), on both kernels; the margin leaves room for ports other sockets hold.
+ */
+export function portLimit(kind: ObjectKind): number {
+  return kind === 'tcp'
+    ? IP_LOCAL_PORT_RANGE.high - IP_LOCAL_PORT_RANGE.low + 1 - 1024
+    : Number.POSITIVE_INFINITY;
 }
 
 /** Ops that do not depend on N: measured at the first op size only. */

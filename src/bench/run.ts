@@ -11,7 +11,7 @@ import { KoffiDriver, raiseNofile } from './koffi.ts';
 import { measurePoint } from './libevent.ts';
 import { type MemoryKind, type MemoryResult, measureMemory } from './memory.ts';
 import { runOps } from './ops.ts';
-import { fdsPer, makePlan, N_INDEPENDENT_OPS, type Plan, simMaxObjects } from './plan.ts';
+import { fdsPer, makePlan, N_INDEPENDENT_OPS, type Plan, portLimit, simMaxObjects } from './plan.ts';
 import { makeProgress, type Progress } from './progress.ts';
 import { printReport } from './report.ts';
 import { SimDriver } from './sim.ts';
@@ -23,6 +23,7 @@ import {
   type BenchRecord,
   type Counters,
   type Mechanism,
+  OBJECTS,
   type ObjectKind,
   OPS,
   type OpName,
@@ -134,8 +135,11 @@ export async function collect(
       // The fds this process already uses (Node's own), plus a margin, are not the benchmark's.
       const used = readdirSync('/proc/self/fd').length + 32;
       const maxObjects = {} as Record<ObjectKind, number>;
-      for (const kind of ['pipe', 'socketpair', 'eventfd'] as const)
-        maxObjects[kind] = Math.floor((Math.min(lim.soft, 1 << 20) - used) / fdsPer(kind));
+      for (const kind of OBJECTS)
+        maxObjects[kind] = Math.min(
+          Math.floor((Math.min(lim.soft, 1 << 20) - used) / fdsPer(kind)),
+          portLimit(kind),
+        );
       facts.linux = { soft: lim.soft, hard: lim.hard, fdSetsize: null, maxObjects };
       if (want.has('linux')) koffi = new KoffiDriver();
       if (want.has('c')) {

@@ -3,14 +3,23 @@
 // RLIMIT_NOFILE is raised far past Linux's default, so N can reach the fd table's ceiling
 // (sysctl_nr_open, 1 048 576 descriptors, as on Linux).
 
-import { EFD, EPOLL, EPOLL_CTL, O, POLL } from '../abi/constants.ts';
+import { AF, EFD, EPOLL, EPOLL_CTL, IPPROTO, O, POLL, TCP_OPT } from '../abi/constants.ts';
 import type { EpollEvent, PollFd, SysResult, Timeval } from '../api/syscalls.ts';
-import { Unsupported } from '../api/syscalls.ts';
+import { failed, Unsupported } from '../api/syscalls.ts';
 import { sys_eventfd2 } from '../kernel/eventfd.ts';
 import { sys_epoll_create1, sys_epoll_ctl, sys_epoll_wait } from '../kernel/eventpoll/sys_epoll.ts';
 import { sys_close, sys_read, sys_write } from '../kernel/fs.ts';
 import { Kernel } from '../kernel/kernel.ts';
-import { sys_socketpair } from '../kernel/net/sys_socket.ts';
+import {
+  sys_accept4,
+  sys_bind,
+  sys_connect,
+  sys_getname,
+  sys_listen,
+  sys_setsockopt,
+  sys_socket,
+  sys_socketpair,
+} from '../kernel/net/sys_socket.ts';
 import { sys_pipe2 } from '../kernel/pipe.ts';
 import { sys_poll } from '../kernel/poll.ts';
 import type { Process } from '../kernel/proc.ts';
@@ -51,11 +60,14 @@ export class SimDriver implements Driver {
     const rfd = new Int32Array(n);
     const wfd = new Int32Array(n);
     let maxfd = 0;
+    let listener: { fd: number; address: string } | undefined;
     for (let i = 0; i < n; i++) {
       let r: number;
       let w: number;
       if (kind === 'eventfd') {
         r = w = ok('eventfd2', k.enterSync(t, 'eventfd2', sys_eventfd2(t, 0, EFD.EFD_NONBLOCK))).ret;
+      } else if (kind === 'tcp') {
+        [r, w] = this.tcpPair((listener ??= this.tcpListener()));
       } else {
         const res =
           kind === 'pipe'
@@ -68,7 +80,38 @@ export class SimDriver implements Driver {
       if (r > maxfd) maxfd = r;
       if (w > maxfd) maxfd = w;
     }
+    if (listener) this.closeFd(listener.fd);
     return { kind, n, rfd, wfd, maxfd, fd2idx: buildFd2idx(rfd, maxfd) };
+  }
+
+  /** A listener on 127.0.0.1, port chosen by the kernel (as bench.c's tcp_listener). */
+  private tcpListener(): { fd: number; address: string } {
+    const { k, t } = this;
+    const fd = ok('socket', k.enterSync(t, 'socket', sys_socket(t, AF.AF_INET, SOCK_STREAM, 0))).ret;
+    ok('bind', k.enterSync(t, 'bind', sys_bind(t, fd, '127.0.0.1:0')));
+    ok('listen', k.enterSync(t, 'listen', sys_listen(t, fd, 128)));
+    return {
+      fd,
+      address: ok('getsockname', k.enterSync(t, 'getsockname', sys_getname(t, fd, false))).address,
+    };
+  }
+
+  /** A TCP connection over loopback: the accepted end, then the connecting end (TCP_NODELAY on both). */
+  private tcpPair(l: { fd: number; address: string }): [number, number] {
+    const { k, t } = this;
+    const c = ok(
+      'socket',
+      k.enterSync(t, 'socket', sys_socket(t, AF.AF_INET, SOCK_STREAM | O.O_NONBLOCK, 0)),
+    ).ret;
+    const r = k.enterSync(t, 'connect', sys_connect(t, c, l.address));
+    if (failed(r) && r.errno !== 'EINPROGRESS') ok('connect', r);
+    const a = ok('accept4', k.enterSync(t, 'accept4', sys_accept4(t, l.fd, O.O_NONBLOCK))).ret;
+    for (const fd of [c, a])
+      ok(
+        'setsockopt',
+        k.enterSync(t, 'setsockopt', sys_setsockopt(t, fd, IPPROTO.IPPROTO_TCP, TCP_OPT.TCP_NODELAY, 1)),
+      );
+    return [a, c];
   }
 
   closeFd(fd: number): void {

@@ -7,8 +7,11 @@ import type { Stats } from '../kernel/stats.ts';
 export const MECHANISMS = ['select', 'poll', 'epoll-lt', 'epoll-et', 'epoll-oneshot'] as const;
 export type Mechanism = (typeof MECHANISMS)[number];
 
-/** The watched objects: a pipe (read end watched), an AF_UNIX stream socketpair, an eventfd. */
-export const OBJECTS = ['pipe', 'socketpair', 'eventfd'] as const;
+/**
+ * The watched objects: a pipe (read end watched), an AF_UNIX stream socketpair, an eventfd, a TCP
+ * connection over loopback (the accepted end watched, TCP_NODELAY on both ends).
+ */
+export const OBJECTS = ['pipe', 'socketpair', 'eventfd', 'tcp'] as const;
 export type ObjectKind = (typeof OBJECTS)[number];
 
 /**

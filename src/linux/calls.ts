@@ -396,7 +396,9 @@ export class LinuxCalls implements Syscalls {
         `domain ${nameOf(domain, AF)} (only AF_UNIX${
           domain === AF.AF_INET || domain === AF.AF_INET6
             ? ": internet sockets need a network namespace of the run's own, which this process could not make"
-            : ''
+            : this.confine.network !== undefined
+              ? ', AF_INET and AF_INET6'
+              : ''
         })`,
       );
     return this.one('socket', await this.sys(NR.socket, false, domain, type | 0, protocol));

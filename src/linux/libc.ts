@@ -30,6 +30,8 @@ export interface Libc {
   listen: CFunction<[fd: number, backlog: number]>;
   connect: CFunction<[fd: number, addr: Ptr, len: number]>;
   accept4: CFunction<[fd: number, addr: Ptr, len: Ptr, flags: number]>;
+  getsockname: CFunction<[fd: number, addr: Ptr, len: Ptr]>;
+  setsockopt: CFunction<[fd: number, level: number, name: number, value: Ptr, len: number]>;
   shutdown: CFunction<[fd: number, how: number]>;
   eventfd: CFunction<[initval: number, flags: number]>;
   /** open(2) with its optional mode argument always passed (glibc's open is variadic). */
@@ -214,6 +216,8 @@ export function libc(): Libc {
     listen: fn('int listen(int fd, int backlog)'),
     connect: fn('int connect(int fd, const void *addr, uint32_t len)'),
     accept4: fn('int accept4(int fd, void *addr, void *len, int flags)'),
+    getsockname: fn('int getsockname(int fd, void *addr, void *len)'),
+    setsockopt: fn('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)'),
     shutdown: fn('int shutdown(int fd, int how)'),
     eventfd: fn('int eventfd(uint32_t initval, int flags)'),
     open: fn('int open(const char *path, int flags, uint32_t mode)'),

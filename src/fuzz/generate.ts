@@ -56,7 +56,8 @@ export type ThreadKind =
   | 'select'
   | 'write'
   | 'connect'
-  | 'send';
+  | 'send'
+  | 'recv';
 
 export type Action =
   | { readonly op: 'pipe'; readonly direct: boolean; readonly cloexec: boolean }
@@ -174,7 +175,43 @@ export type Action =
       /** Signals only: the sigmask choice for ppoll, pselect6 or epoll_pwait instead of the plain call. */
       readonly pmask?: number;
     }
-  | { readonly op: 'wake'; readonly group: number };
+  | { readonly op: 'wake'; readonly group: number }
+  // Internet sockets on loopback (features tcp, udp, inet6): see "internet sockets" below.
+  /** A TCP listener on a fresh fixed port, of family choice `fam`, with options `opts` (bits). */
+  | { readonly op: 'tlisten'; readonly fam: number; readonly backlog: number; readonly opts: number }
+  /** A non-blocking TCP client of a listener (only while its queue surely has room). */
+  | { readonly op: 'tclient'; readonly listener: number; readonly via: number; readonly bindFirst: boolean }
+  /** A non-blocking TCP connect to a port nobody listens on (ECONNREFUSED through SO_ERROR). */
+  | { readonly op: 'trefused'; readonly fam: number }
+  /** A UDP socket: bound to a fresh fixed port, to port 0, or not bound. */
+  | { readonly op: 'usocket'; readonly fam: number; readonly how: number }
+  | {
+      readonly op: 'usendto';
+      readonly fd: Pick;
+      readonly dest: number;
+      readonly size: number;
+      readonly flags: number;
+    }
+  | { readonly op: 'uconnect'; readonly fd: Pick; readonly dest: number }
+  /** bind of an internet socket: a listener's own address (EADDRINUSE), a fresh port, port 0, the wrong family. */
+  | { readonly op: 'ibind'; readonly fd: Pick; readonly addr: number }
+  | { readonly op: 'isend'; readonly fd: Pick; readonly size: number; readonly flags: number }
+  | {
+      readonly op: 'irecv';
+      readonly fd: Pick;
+      readonly size: number;
+      readonly flags: number;
+      readonly from: boolean;
+    }
+  | {
+      readonly op: 'sockopt';
+      readonly fd: Pick;
+      readonly opt: number;
+      readonly set: boolean;
+      readonly value: number;
+    }
+  | { readonly op: 'sockname'; readonly fd: Pick; readonly peer: boolean }
+  | { readonly op: 'iioctl'; readonly fd: Pick; readonly atmark: boolean };
 
 // Raw descriptor numbers: 9999 and -1 are never valid; 1023 is an unopened slot of the
 // 1024-slot table; 1024 is past it (select ignores it, the rest say EBADF); 0, 1, 2 are the
@@ -342,6 +379,95 @@ const SIGFD_READS = [128, 256, 1280, 100, 0, 4096] as const;
 /** A sigmask choice for a p-call: a set, or (the last choice) null, the thread's own mask. */
 const pSigmask = (i: number): readonly Sig[] | null => (i % 8 === 7 ? null : SIGSETS[i % SIGSETS.length]);
 const sigmaskArg = (set: readonly Sig[] | null): Json => (set ? [...set] : null);
+
+// ---- internet sockets (features tcp, udp, inet6) ----
+//
+// Every run has a network namespace of its own (script-format.md, "Internet sockets"), so fixed
+// ports are safe: TCP listeners take 5000 + n, UDP sockets 6000 + n (each port once per script),
+// and nobody ever binds REFUSED_TCP_PORT or REFUSED_UDP_PORT. Every internet socket is
+// non-blocking (SOCK_NONBLOCK; accept4 with SOCK_NONBLOCK) and every TCP socket has TCP_NODELAY
+// (set on listeners and clients; accepted sockets inherit it, checked on 6.18), so a send leaves
+// at once. On loopback a connect, a segment, a RST and an ICMP error are all delivered before the
+// call that sent them returns (checked on 6.18: 2000 connects, each writable and accepted at
+// once), so no step waits for the network.
+// Avoided: connecting to a full accept queue. Linux keeps backlog + 1 connections
+// (sk_acceptq_is_full); a SYN dropped on a full queue is retransmitted after 1 s of real time,
+// which the simulated clock would not follow. A client connects only while the listener's queue
+// surely has room (pendingMax <= backlog), and only to a listener the model still follows.
+// Avoided: filling buffers. A TCP socket sends at most TCP_BUDGET bytes in at most TCP_SENDS
+// calls (far below the 131072-byte receive buffer, so the window and the receive queue's
+// truesize never matter), and a script sends at most UDP_SENDS datagrams of at most 1000 bytes
+// (far below a UDP socket's 212992-byte receive buffer).
+// Avoided: SIOCOUTQ on TCP (whether the peer's ACK has come back depends on delayed-ACK timers),
+// SO_LINGER with a nonzero time (close then waits for the FIN's ACK), MSG_MORE and TCP_CORK
+// (a corked segment leaves on a 200 ms timer), sleeps, TIME_WAIT expiry, SO_RCVBUF/SO_SNDBUF set
+// above 212992 (the host's rmem_max/wmem_max: Unsupported on both backends), and blocking
+// internet calls (every main-thread socket is non-blocking; no thread group uses them yet).
+
+const TCP_BASE_PORT = 5000;
+const UDP_BASE_PORT = 6000;
+const REFUSED_TCP_PORT = 5999;
+const REFUSED_UDP_PORT = 6999;
+const TCP_BUDGET = 6144;
+const TCP_SENDS = 24;
+const UDP_SENDS = 40;
+const TCP_SIZES = [1, 5, 100, 1000, 0, 64, 2048] as const;
+const UDP_SIZES = [1, 5, 100, 1000, 0, 64, 512] as const;
+const SEND_FLAGS = [
+  'MSG_DONTWAIT',
+  0,
+  'MSG_NOSIGNAL',
+  'MSG_OOB',
+  'MSG_DONTWAIT|MSG_NOSIGNAL',
+  'MSG_OOB|MSG_DONTWAIT',
+] as const;
+const RECV_FLAGS = [
+  'MSG_DONTWAIT',
+  0,
+  'MSG_PEEK',
+  'MSG_WAITALL',
+  'MSG_TRUNC',
+  'MSG_OOB',
+  'MSG_PEEK|MSG_DONTWAIT',
+  'MSG_TRUNC|MSG_DONTWAIT',
+  'MSG_OOB|MSG_PEEK',
+  'MSG_TRUNC|MSG_PEEK',
+] as const;
+const INET_READS = [100, 1, 3, 4096, 65536, 0, 8, 1000] as const;
+/** getsockopt's options, as [level, option]. */
+const GET_OPTS = [
+  ['SOL_SOCKET', 'SO_ERROR'],
+  ['SOL_SOCKET', 'SO_TYPE'],
+  ['SOL_SOCKET', 'SO_ACCEPTCONN'],
+  ['SOL_SOCKET', 'SO_RCVBUF'],
+  ['SOL_SOCKET', 'SO_SNDBUF'],
+  ['IPPROTO_TCP', 'TCP_NODELAY'],
+  ['IPPROTO_IPV6', 'IPV6_V6ONLY'],
+  ['SOL_SOCKET', 'SO_OOBINLINE'],
+  ['SOL_SOCKET', 'SO_RCVLOWAT'],
+  ['SOL_SOCKET', 'SO_KEEPALIVE'],
+  ['SOL_SOCKET', 'SO_REUSEADDR'],
+  ['SOL_SOCKET', 'SO_LINGER'],
+] as const;
+/** setsockopt's options, as [level, option, values]. */
+const SET_OPTS: readonly (readonly [string, string, readonly Json[]])[] = [
+  ['SOL_SOCKET', 'SO_RCVLOWAT', [1, 2, 10, 100, 0]],
+  ['SOL_SOCKET', 'SO_OOBINLINE', [1, 0]],
+  ['SOL_SOCKET', 'SO_KEEPALIVE', [1, 0]],
+  ['SOL_SOCKET', 'SO_REUSEADDR', [1, 0]],
+  [
+    'SOL_SOCKET',
+    'SO_LINGER',
+    [
+      { onoff: 1, linger: 0 },
+      { onoff: 0, linger: 0 },
+    ],
+  ],
+  ['IPPROTO_IPV6', 'IPV6_V6ONLY', [1, 0]],
+  ['IPPROTO_TCP', 'TCP_NODELAY', [1]],
+];
+/** An internet family choice: v4, and with inet6 also v6 ([::1]), dual-stack ([::]) and v6-only ([::], IPV6_V6ONLY). */
+type InetFam = 'v4' | 'v6' | 'dual' | 'v6only';
 
 const pickArb: fc.Arbitrary<Pick> = fc
   .tuple(fc.nat({ max: 99 }), fc.nat({ max: 63 }))
@@ -555,6 +681,57 @@ function actionArbs(f: ReadonlySet<Feature>): fc.WeightedArbitrary<Action>[] {
     );
   }
 
+  const tcp = f.has('tcp');
+  const udp = f.has('udp');
+  if (tcp) {
+    add(
+      4,
+      fc.record({
+        op: fc.constant('tlisten'),
+        fam: small,
+        backlog: fc.constantFrom(1, 2, 0, 4, 8, -1),
+        opts: small,
+      }),
+    );
+    add(6, fc.record({ op: fc.constant('tclient'), listener: small, via: small, bindFirst: chance(15) }));
+    add(5, fc.record({ op: fc.constant('accept'), listener: small, cloexec: chance(20) }));
+    add(1, fc.record({ op: fc.constant('trefused'), fam: small }));
+    if (!listenTypes.length) {
+      add(1, fc.record({ op: fc.constant('listen'), fd: pickArb, backlog: fc.constantFrom(1, 0, 4, -1) }));
+    }
+  }
+  if (udp) {
+    add(4, fc.record({ op: fc.constant('usocket'), fam: small, how: small }));
+    add(
+      6,
+      fc.record({
+        op: fc.constant('usendto'),
+        fd: pickArb,
+        dest: small,
+        size: small,
+        flags: fc.nat({ max: SEND_FLAGS.length - 1 }),
+      }),
+    );
+    add(2, fc.record({ op: fc.constant('uconnect'), fd: pickArb, dest: small }));
+  }
+  if (tcp || udp) {
+    add(2, fc.record({ op: fc.constant('ibind'), fd: pickArb, addr: small }));
+    add(8, fc.record({ op: fc.constant('isend'), fd: pickArb, size: small, flags: small }));
+    add(8, fc.record({ op: fc.constant('irecv'), fd: pickArb, size: small, flags: small, from: chance(40) }));
+    add(6, fc.record({ op: fc.constant('sockopt'), fd: pickArb, opt: small, set: chance(40), value: small }));
+    add(3, fc.record({ op: fc.constant('sockname'), fd: pickArb, peer: chance(50) }));
+    add(3, fc.record({ op: fc.constant('iioctl'), fd: pickArb, atmark: chance(40) }));
+    if (!f.has('shutdown')) {
+      add(
+        2,
+        fc.record({
+          op: fc.constant('shutdown'),
+          fd: pickArb,
+          how: fc.constantFrom('SHUT_WR', 'SHUT_RD', 'SHUT_RDWR'),
+        }),
+      );
+    }
+  }
   if (f.has('fcntl')) add(1, fc.record({ op: fc.constant('setfl'), fd: pickArb }));
   add(
     16,
@@ -628,9 +805,21 @@ export function scriptArbitrary(opts: GenOptions = {}): fc.Arbitrary<JsonObject>
 
 // ---- the model: names and files ----
 
-type Kind = 'pipe-r' | 'pipe-w' | 'stream' | 'dgram' | 'seqpacket' | 'efd' | 'epoll' | 'file' | 'sigfd';
+type Kind =
+  | 'pipe-r'
+  | 'pipe-w'
+  | 'stream'
+  | 'dgram'
+  | 'seqpacket'
+  | 'efd'
+  | 'epoll'
+  | 'file'
+  | 'sigfd'
+  | 'tcp'
+  | 'udp';
 
-const SOCKET_KINDS: readonly Kind[] = ['stream', 'dgram', 'seqpacket'];
+const SOCKET_KINDS: readonly Kind[] = ['stream', 'dgram', 'seqpacket', 'tcp', 'udp'];
+const INET_KINDS: readonly Kind[] = ['tcp', 'udp'];
 
 /** A listening socket the script made whole (socket, bind to a fresh name, listen). */
 interface Listen {
@@ -641,6 +830,8 @@ interface Listen {
   pendingMax: number;
   /** Something may have changed it in a way the model does not follow (shutdown, listen again). */
   tainted: boolean;
+  /** A TCP listener: the (domain, address) pairs a client may connect to. */
+  readonly inet?: readonly (readonly [string, string])[];
 }
 
 /** An open file description, as far as the generator needs it. */
@@ -649,6 +840,8 @@ interface Obj {
   /** The names open on it. */
   readonly names: Set<string>;
   listen?: Listen;
+  /** An internet socket: its domain, and what it has sent (the budgets above). */
+  inet?: { readonly domain: 'AF_INET' | 'AF_INET6'; bytes: number; sends: number };
 }
 
 /** A group of threads blocked on private files, with the steps that wake and join them. */
@@ -698,6 +891,20 @@ class Builder {
   private readonly callMasks = new Map<string, ReadonlySet<Sig>>();
   /** A signalfd was made: closed names' numbers may denote one (see "signals"). */
   private signalfds = false;
+  /** Internet sockets: ports handed out so far (TCP listeners, UDP sockets, other binds). */
+  private tcpPorts = 0;
+  private udpPorts = 0;
+  private freePorts = 0;
+  /** UDP addresses that a bound socket holds or held, as [domain, address]. */
+  private readonly udpTargets: (readonly [string, string])[] = [];
+  /** UDP addresses nobody holds besides REFUSED_UDP_PORT (a v6-only socket's IPv4 side). */
+  private readonly udpRefused: (readonly [string, string])[] = [];
+  /** TCP addresses nobody listens on besides REFUSED_TCP_PORT (a v6-only listener's IPv4 side). */
+  private readonly tcpRefused: (readonly [string, string])[] = [];
+  /** Datagrams sent so far (UDP_SENDS). */
+  private udpSends = 0;
+  /** An internet socket was made: a closed name's number may denote one (see "act" picks). */
+  private inetSockets = false;
 
   constructor(readonly f: ReadonlySet<Feature>) {}
 
@@ -725,7 +932,8 @@ class Builder {
 
   /** Whether a reused descriptor number might denote a private file right now. */
   private get unsafeAliases(): boolean {
-    return this.groups.length > 0 || this.leftovers > 0 || this.signalfds;
+    // An internet socket behind a closed name would escape the send budgets (TCP_BUDGET).
+    return this.groups.length > 0 || this.leftovers > 0 || this.signalfds || this.inetSockets;
   }
 
   /**
@@ -801,13 +1009,17 @@ class Builder {
     if (kind === 'efd' && !sizes) return EFD_WRITES[i % EFD_WRITES.length];
     const table =
       sizes ??
-      (kind === 'pipe-w' || kind === 'file'
-        ? PIPE_SIZES
-        : kind === 'stream'
-          ? STREAM_SIZES
-          : kind === 'dgram' || kind === 'seqpacket'
-            ? DGRAM_SIZES
-            : SMALL_SIZES);
+      (kind === 'tcp'
+        ? TCP_SIZES
+        : kind === 'udp'
+          ? UDP_SIZES
+          : kind === 'pipe-w' || kind === 'file'
+            ? PIPE_SIZES
+            : kind === 'stream'
+              ? STREAM_SIZES
+              : kind === 'dgram' || kind === 'seqpacket'
+                ? DGRAM_SIZES
+                : SMALL_SIZES);
     const len = table[i % table.length];
     const fill = String.fromCharCode(97 + (this.writeSeq++ % 26));
     return len <= 16 ? fill.repeat(len) : { fill, len };
@@ -871,7 +1083,7 @@ class Builder {
         return;
       }
       case 'client': {
-        const l = this.pristineListener(a.listener);
+        const l = this.pristineListener(a.listener, false);
         if (!l?.listen) return;
         const name = `c${this.next()}`;
         this.emit({ call: 'socket', args: ['AF_UNIX', `${sockType(l.kind)}|SOCK_NONBLOCK`, 0], bind: name });
@@ -891,7 +1103,8 @@ class Builder {
           // A connection is surely queued: the accepted socket gets a name.
           const name = `a${this.next()}`;
           this.emit({ call: 'accept4', args: [`$${lname}`, flags], bind: name });
-          this.open(name, l.kind);
+          const obj = this.open(name, l.kind);
+          if (l.inet) obj.inet = { domain: l.inet.domain, bytes: 0, sends: 0 };
           l.listen.pendingMin--;
         } else {
           this.emit({ call: 'accept4', args: [`$${lname}`, flags] });
@@ -900,21 +1113,23 @@ class Builder {
         return;
       }
       case 'bind': {
-        const r = this.pick(a.fd, isSocket);
-        if (!r) return;
+        const r = this.pick(a.fd, isUnixSocket);
+        // Avoided: an AF_UNIX name given to an internet socket (the model stops there with
+        // Unsupported: the name's hidden prefix makes its sockaddr backend-specific).
+        if (!r || r.obj?.inet) return;
         this.emit({ call: 'bind', args: [r.arg, this.bindAddress(a.addr)] });
         return;
       }
       case 'listen': {
-        const r = this.pick(a.fd, (o) => o.kind === 'stream' || o.kind === 'seqpacket');
+        const r = this.pick(a.fd, (o) => o.kind === 'stream' || o.kind === 'seqpacket' || o.kind === 'tcp');
         if (!r) return;
         this.emit({ call: 'listen', args: [r.arg, a.backlog] });
         this.taint(r.obj);
         return;
       }
       case 'connect': {
-        const r = this.pick(a.fd, isSocket);
-        if (!r) return;
+        const r = this.pick(a.fd, isUnixSocket);
+        if (!r || r.obj?.inet) return; // Avoided: as for bind
         const address = this.address(a.addr);
         this.emit({ call: 'connect', args: [r.arg, address] });
         const l = this.listeners.find((o) => o.listen?.address === address);
@@ -926,7 +1141,8 @@ class Builder {
         if (!r) return;
         this.emit({ call: 'accept4', args: [r.arg, a.flags] });
         const l = r.obj?.listen;
-        if (l) {
+        // accept4 refuses SOCK_STREAM among its flags (EINVAL) and dequeues nothing then.
+        if (l && !a.flags.includes('SOCK_STREAM')) {
           l.pendingMin = Math.max(0, l.pendingMin - 1);
           l.pendingMax = Math.max(0, l.pendingMax - 1);
         }
@@ -1059,7 +1275,8 @@ class Builder {
         const payload = this.payload(r.obj?.kind, a.size);
         // Bursts (to fill a pipe, a socket's send buffer, a datagram queue) only to live names.
         const valid = r.obj?.kind !== 'efd' || a.size % EFD_WRITES.length < 4;
-        const times = r.obj && valid ? a.times : 1;
+        let times = r.obj && valid ? a.times : 1;
+        if (r.obj?.inet) times = this.spend(r.obj, payloadLength(payload), times);
         for (let i = 0; i < times; i++) this.emit({ call: 'write', args: [r.arg, payload] });
         return;
       }
@@ -1126,12 +1343,40 @@ class Builder {
       case 'wake':
         if (this.groups.length) this.wakeGroup(a.group % this.groups.length);
         return;
+      case 'tlisten':
+        this.tcpListener(a);
+        return;
+      case 'tclient':
+        this.tcpClient(a);
+        return;
+      case 'trefused':
+        this.tcpRefusedConnect(a);
+        return;
+      case 'usocket':
+        this.udpSocket(a);
+        return;
+      case 'usendto':
+      case 'uconnect':
+      case 'ibind':
+      case 'isend':
+      case 'irecv':
+      case 'sockopt':
+      case 'sockname':
+      case 'iioctl':
+        this.inetCall(a);
+        return;
     }
   }
 
   /** A listener the model still follows (alive, untainted), or undefined. */
-  private pristineListener(i: number): Obj | undefined {
-    const ok = this.listeners.filter((o) => o.names.size > 0 && o.listen && !o.listen.tainted);
+  private pristineListener(i: number, inet?: boolean): Obj | undefined {
+    const ok = this.listeners.filter(
+      (o) =>
+        o.names.size > 0 &&
+        o.listen &&
+        !o.listen.tainted &&
+        (inet === undefined || (o.listen.inet !== undefined) === inet),
+    );
     return ok.length ? ok[i % ok.length] : undefined;
   }
 
@@ -1207,8 +1452,9 @@ class Builder {
       }
       case 6:
         // Only live sources reach here; 0-2 stay some public, non-blocking file for good (never a
-        // signalfd, which raw reads of 0-2 would read).
-        emit(src.obj?.kind === 'sigfd' ? never : (a.to >> 3) % 3);
+        // signalfd, which raw reads of 0-2 would read; never an internet socket, whose raw
+        // writes would escape the send budgets, TCP_BUDGET and UDP_SENDS).
+        emit(src.obj?.kind === 'sigfd' || src.obj?.inet ? never : (a.to >> 3) % 3);
         return;
       default:
         emit(never);
@@ -1287,6 +1533,286 @@ class Builder {
     for (const s of opens) if (s.call === 'accept4') this.emit(s);
     this.emit({ call: 'fcntl', args: [0, 'F_DUPFD', 0] });
     this.emit({ call: 'fcntl', args: [0, 'F_DUPFD', 0] });
+  }
+
+  // ---- internet sockets (see the constants above) ----
+
+  private inetFam(i: number): InetFam {
+    if (!this.f.has('inet6')) return 'v4';
+    return (['v4', 'dual', 'v6', 'v6only', 'v4'] as const)[i % 5];
+  }
+
+  private inetSocket(name: string, kind: 'tcp' | 'udp', domain: 'AF_INET' | 'AF_INET6', proto: boolean): Obj {
+    const type = kind === 'tcp' ? 'SOCK_STREAM|SOCK_NONBLOCK' : 'SOCK_DGRAM|SOCK_NONBLOCK';
+    const protocol = proto ? (kind === 'tcp' ? 'IPPROTO_TCP' : 'IPPROTO_UDP') : 0;
+    this.emit({ call: 'socket', args: [domain, type, protocol], bind: name });
+    // Avoided: Nagle's algorithm (a small segment waits for the ACK of the previous one).
+    if (kind === 'tcp')
+      this.emit({ call: 'setsockopt', args: [`$${name}`, 'IPPROTO_TCP', 'TCP_NODELAY', 1] });
+    const obj = this.open(name, kind);
+    obj.inet = { domain, bytes: 0, sends: 0 };
+    this.inetSockets = true;
+    return obj;
+  }
+
+  /**
+   * How many of `times` sends of `len` bytes `obj` may still make (TCP_BUDGET, TCP_SENDS,
+   * UDP_SENDS), and spend them.
+   */
+  private spend(obj: Obj | undefined, len: number, times: number): number {
+    const inet = obj?.inet;
+    if (!inet) return times;
+    let n = 0;
+    while (n < times) {
+      if (obj.kind === 'udp') {
+        if (this.udpSends >= UDP_SENDS) break;
+        this.udpSends++;
+      } else {
+        if (inet.sends >= TCP_SENDS || inet.bytes + len > TCP_BUDGET) break;
+        inet.sends++;
+        inet.bytes += len;
+      }
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * A live internet socket for `p` (closed names and raw numbers pass through; a live name of
+   * another kind gives null: the simulated kernel's AF_UNIX send/recv/sockopt are not what
+   * these actions test).
+   */
+  private pickInet(p: Pick, want: (o: Obj) => boolean = (o) => INET_KINDS.includes(o.kind)): Picked | null {
+    // A raw 0-2 may be an AF_UNIX socket that dup2 put there, and so may a closed name's number
+    // before any internet socket exists (after, pick maps closed names itself): only the
+    // never-valid raw numbers then.
+    const q: Pick =
+      p.from === 'any'
+        ? { from: 'live', i: p.i }
+        : p.from === 'raw' || (p.from === 'closed' && !this.inetSockets)
+          ? { from: 'raw', i: p.i % 4 }
+          : p;
+    const r = this.pick(q, want);
+    if (r?.obj && !r.obj.inet) return null;
+    return r;
+  }
+
+  private tcpListener(a: Extract<Action, { op: 'tlisten' }>): void {
+    const fam = this.inetFam(a.fam);
+    const port = TCP_BASE_PORT + this.tcpPorts++;
+    const name = `tl${this.next()}`;
+    const domain = fam === 'v4' ? 'AF_INET' : 'AF_INET6';
+    const obj = this.inetSocket(name, 'tcp', domain, (a.opts & 1) !== 0);
+    if (a.opts & 2) this.emit({ call: 'setsockopt', args: [`$${name}`, 'SOL_SOCKET', 'SO_REUSEADDR', 1] });
+    if (fam === 'v6only' || (fam === 'dual' && a.opts & 4)) {
+      this.emit({
+        call: 'setsockopt',
+        args: [`$${name}`, 'IPPROTO_IPV6', 'IPV6_V6ONLY', fam === 'v6only' ? 1 : 0],
+      });
+    }
+    const host = fam === 'v4' ? (a.opts & 8 ? '0.0.0.0' : '127.0.0.1') : fam === 'v6' ? '[::1]' : '[::]';
+    const address = `${host}:${port}`;
+    this.emit({ call: 'bind', args: [`$${name}`, address] });
+    this.emit({ call: 'listen', args: [`$${name}`, a.backlog] });
+    const v4 = ['AF_INET', `127.0.0.1:${port}`] as const;
+    const v6 = ['AF_INET6', `[::1]:${port}`] as const;
+    const mapped = ['AF_INET6', `[::ffff:127.0.0.1]:${port}`] as const;
+    const inet6 = this.f.has('inet6');
+    const targets =
+      fam === 'v4'
+        ? inet6
+          ? [v4, mapped]
+          : [v4]
+        : fam === 'v6'
+          ? [v6]
+          : fam === 'dual'
+            ? [v4, v6, mapped]
+            : [v6];
+    if (fam === 'v6only') this.tcpRefused.push(v4);
+    obj.listen = {
+      address,
+      backlog: listenBacklog(a.backlog),
+      pendingMin: 0,
+      pendingMax: 0,
+      tainted: false,
+      inet: targets,
+    };
+    this.listeners.push(obj);
+  }
+
+  private tcpClient(a: Extract<Action, { op: 'tclient' }>): void {
+    const l = this.pristineListener(a.listener, true);
+    const targets = l?.listen?.inet;
+    if (!l?.listen || !targets) return;
+    // Avoided: a connect to a full queue (see the constants above).
+    if (l.listen.pendingMax > l.listen.backlog) return;
+    const [domain, address] = targets[a.via % targets.length];
+    const name = `tc${this.next()}`;
+    this.inetSocket(name, 'tcp', domain as 'AF_INET' | 'AF_INET6', false);
+    // A client bound first to port 0 of its own loopback (a v4-mapped peer needs no bind).
+    if (a.bindFirst && !address.includes('ffff')) {
+      this.emit({ call: 'bind', args: [`$${name}`, domain === 'AF_INET' ? '127.0.0.1:0' : '[::1]:0'] });
+    }
+    this.emit({ call: 'connect', args: [`$${name}`, address] });
+    l.listen.pendingMin++;
+    l.listen.pendingMax++;
+  }
+
+  private tcpRefusedConnect(a: Extract<Action, { op: 'trefused' }>): void {
+    // Nobody listens there: REFUSED_TCP_PORT, a v6-only listener's IPv4 side, a closed listener's port.
+    const closed = this.listeners.flatMap((o) => (o.names.size === 0 && o.listen?.inet ? o.listen.inet : []));
+    const choices: (readonly [string, string])[] = [
+      ['AF_INET', `127.0.0.1:${REFUSED_TCP_PORT}`],
+      ...(this.f.has('inet6') ? [['AF_INET6', `[::1]:${REFUSED_TCP_PORT}`] as const] : []),
+      ...this.tcpRefused,
+      ...closed,
+    ];
+    const [domain, address] = choices[a.fam % choices.length];
+    const name = `tr${this.next()}`;
+    this.inetSocket(name, 'tcp', domain as 'AF_INET' | 'AF_INET6', false);
+    this.emit({ call: 'connect', args: [`$${name}`, address] });
+  }
+
+  private udpSocket(a: Extract<Action, { op: 'usocket' }>): void {
+    const fam = this.inetFam(a.fam);
+    const domain = fam === 'v4' ? 'AF_INET' : 'AF_INET6';
+    const name = `u${this.next()}`;
+    const how = a.how % 6;
+    this.inetSocket(name, 'udp', domain, how === 1);
+    if (fam === 'v6only')
+      this.emit({ call: 'setsockopt', args: [`$${name}`, 'IPPROTO_IPV6', 'IPV6_V6ONLY', 1] });
+    if (how === 5) return; // not bound: its first send or connect picks a port
+    const host = fam === 'v4' ? (how === 3 ? '0.0.0.0' : '127.0.0.1') : fam === 'v6' ? '[::1]' : '[::]';
+    if (how === 4) {
+      this.emit({ call: 'bind', args: [`$${name}`, `${host}:0`] });
+      return;
+    }
+    const port = UDP_BASE_PORT + this.udpPorts++;
+    this.emit({ call: 'bind', args: [`$${name}`, `${host}:${port}`] });
+    const v4 = ['AF_INET', `127.0.0.1:${port}`] as const;
+    const v6 = ['AF_INET6', `[::1]:${port}`] as const;
+    const mapped = ['AF_INET6', `[::ffff:127.0.0.1]:${port}`] as const;
+    const inet6 = this.f.has('inet6');
+    if (fam === 'v4') this.udpTargets.push(v4, ...(inet6 ? [mapped] : []));
+    else if (fam === 'v6') this.udpTargets.push(v6);
+    else if (fam === 'dual') this.udpTargets.push(v4, v6, mapped);
+    else {
+      this.udpTargets.push(v6);
+      this.udpRefused.push(v4);
+    }
+  }
+
+  /** A UDP destination for a socket of `domain`: mostly a bound socket's address of its family. */
+  private udpDest(domain: string | undefined, i: number, unspec: Json): Json {
+    const k = i % 8;
+    if (k === 7) return unspec;
+    const refused: (readonly [string, string])[] = [
+      ['AF_INET', `127.0.0.1:${REFUSED_UDP_PORT}`],
+      ...(this.f.has('inet6') ? [['AF_INET6', `[::1]:${REFUSED_UDP_PORT}`] as const] : []),
+      ...this.udpRefused,
+    ];
+    const same = (xs: readonly (readonly [string, string])[]) => {
+      const ok = xs.filter(([d]) => d === domain);
+      return ok.length ? ok : xs;
+    };
+    // k 6: a port nobody holds (ICMP port unreachable); k 5: any family (EAFNOSUPPORT, or IPv4 from AF_INET6).
+    const pool =
+      k === 6 || this.udpTargets.length === 0
+        ? same(refused)
+        : k === 5
+          ? this.udpTargets
+          : same(this.udpTargets);
+    return pool[(i >> 3) % pool.length][1];
+  }
+
+  private inetCall(
+    a: Extract<
+      Action,
+      { op: 'usendto' | 'uconnect' | 'ibind' | 'isend' | 'irecv' | 'sockopt' | 'sockname' | 'iioctl' }
+    >,
+  ): void {
+    switch (a.op) {
+      case 'usendto': {
+        const r = this.pickInet(a.fd, (o) => o.kind === 'udp');
+        if (!r) return;
+        const payload = this.payload('udp', a.size);
+        if (this.spend(r.obj, payloadLength(payload), 1) === 0) return;
+        const dest = this.udpDest(r.obj?.inet?.domain, a.dest, a.dest % 16 === 7 ? null : 'AF_UNSPEC');
+        this.emit({ call: 'sendto', args: [r.arg, payload, SEND_FLAGS[a.flags % SEND_FLAGS.length], dest] });
+        return;
+      }
+      case 'uconnect': {
+        const r = this.pickInet(a.fd, (o) => o.kind === 'udp');
+        if (!r) return;
+        this.emit({ call: 'connect', args: [r.arg, this.udpDest(r.obj?.inet?.domain, a.dest, 'AF_UNSPEC')] });
+        // connect(AF_UNSPEC) on a TCP listener is tcp_disconnect: it stops listening.
+        this.taint(r.obj);
+        return;
+      }
+      case 'ibind': {
+        const r = this.pickInet(a.fd);
+        if (!r) return;
+        const v6 = r.obj?.inet?.domain === 'AF_INET6';
+        const k = a.addr % 4;
+        // A live TCP listener's own address: EADDRINUSE whatever the options (it is listening).
+        const live = this.listeners.filter((o) => o.names.size > 0 && o.listen?.inet);
+        let address: string;
+        if (k === 0 && r.obj?.kind === 'tcp' && live.length) {
+          address = live[a.addr % live.length].listen?.address ?? '127.0.0.1:0';
+        } else if (k === 1) {
+          address = v6 ? '[::1]:0' : '127.0.0.1:0';
+        } else if (k === 2) {
+          // The other family's address: EINVAL or EAFNOSUPPORT.
+          address = v6 ? `127.0.0.1:${7000 + this.freePorts++}` : `[::1]:${7000 + this.freePorts++}`;
+        } else {
+          // A fresh port nobody connects or sends to (7000 + n).
+          address = v6 ? `[::1]:${7000 + this.freePorts++}` : `127.0.0.1:${7000 + this.freePorts++}`;
+        }
+        this.emit({ call: 'bind', args: [r.arg, address] });
+        return;
+      }
+      case 'isend': {
+        const r = this.pickInet(a.fd);
+        if (!r) return;
+        const payload = this.payload(r.obj?.kind ?? 'tcp', a.size);
+        if (this.spend(r.obj, payloadLength(payload), 1) === 0) return;
+        this.emit({ call: 'send', args: [r.arg, payload, SEND_FLAGS[a.flags % SEND_FLAGS.length]] });
+        return;
+      }
+      case 'irecv': {
+        const r = this.pickInet(a.fd);
+        if (!r) return;
+        const count = INET_READS[a.size % INET_READS.length];
+        const flags = RECV_FLAGS[a.flags % RECV_FLAGS.length];
+        this.emit({ call: a.from ? 'recvfrom' : 'recv', args: [r.arg, count, flags] });
+        return;
+      }
+      case 'sockopt': {
+        const r = this.pickInet(a.fd);
+        if (!r) return;
+        if (!a.set) {
+          const [level, opt] = GET_OPTS[a.opt % GET_OPTS.length];
+          this.emit({ call: 'getsockopt', args: [r.arg, level, opt] });
+          return;
+        }
+        const [level, opt, values] = SET_OPTS[a.opt % SET_OPTS.length];
+        this.emit({ call: 'setsockopt', args: [r.arg, level, opt, values[a.value % values.length]] });
+        return;
+      }
+      case 'sockname': {
+        const r = this.pickInet(a.fd);
+        if (!r) return;
+        this.emit({ call: a.peer ? 'getpeername' : 'getsockname', args: [r.arg] });
+        return;
+      }
+      case 'iioctl': {
+        // Any file: the ioctls on pipes, epolls, eventfds... are answers too (ENOTTY, EINVAL).
+        const r = this.pick(a.fd, (o) => INET_KINDS.includes(o.kind));
+        if (!r) return;
+        this.emit({ call: a.atmark ? 'ioctl_siocatmark' : 'ioctl_fionread', args: [r.arg] });
+        return;
+      }
+    }
   }
 
   // ---- signals ----
@@ -1427,6 +1953,9 @@ class Builder {
         return;
       case 'send':
         this.sendGroup(g, a);
+        return;
+      case 'recv':
+        this.tcpRecvGroup(g, a);
         return;
     }
   }
@@ -1654,6 +2183,10 @@ class Builder {
    */
   private acceptGroup(g: string, a: Extract<Action, { op: 'thread' }>): void {
     const types = (['SOCK_STREAM', 'SOCK_SEQPACKET'] as const).filter((t) => this.f.has(listenFeature(t)));
+    if (this.f.has('tcp') && (!types.length || (a.size >> 2) % 2 === 1)) {
+      this.tcpAcceptGroup(g, a);
+      return;
+    }
     if (!types.length) return;
     const type = types[a.variant % types.length];
     const [l, c, acc] = [`${g}l`, `${g}c`, `${g}acc`];
@@ -1682,6 +2215,108 @@ class Builder {
       ],
     });
     this.wakeGroup(this.groups.length - 1);
+  }
+
+  /**
+   * A TCP listener (blocking, private, on a fresh port) whose accept4 blocks on a thread; a
+   * non-blocking client's connect wakes it (on loopback the handshake completes inside connect),
+   * at once, as for the AF_UNIX accept group.
+   */
+  private tcpAcceptGroup(g: string, a: Extract<Action, { op: 'thread' }>): void {
+    const fam = this.inetFam(a.variant);
+    const domain = fam === 'v4' ? 'AF_INET' : 'AF_INET6';
+    const port = TCP_BASE_PORT + this.tcpPorts++;
+    const address = fam === 'v4' ? `127.0.0.1:${port}` : `[::1]:${port}`;
+    const [l, c, acc] = [`${g}l`, `${g}c`, `${g}acc`];
+    this.emit({ call: 'socket', args: [domain, 'SOCK_STREAM|SOCK_NONBLOCK', 0], bind: c });
+    this.emit({ call: 'setsockopt', args: [`$${c}`, 'IPPROTO_TCP', 'TCP_NODELAY', 1] });
+    this.emit({ call: 'socket', args: [domain, 'SOCK_STREAM', 0], bind: l });
+    this.emit({ call: 'setsockopt', args: [`$${l}`, 'IPPROTO_TCP', 'TCP_NODELAY', 1] });
+    this.emit({ call: 'bind', args: [`$${l}`, address] });
+    const backlog = [1, 4, 0][a.size % 3];
+    this.emit({ call: 'listen', args: [`$${l}`, backlog] });
+    this.observe(a, l);
+    const t = this.threadName(g);
+    const flags = ['SOCK_NONBLOCK', 0, 'SOCK_NONBLOCK|SOCK_CLOEXEC'][a.variant % 3];
+    this.emit({ call: 'accept4', args: [`$${l}`, flags], thread: t, bind: acc });
+    const inet = () => ({ domain, bytes: 0, sends: 0 }) as const;
+    const lObj: Obj = { kind: 'tcp', names: new Set([l]), inet: inet() };
+    lObj.listen = {
+      address,
+      backlog,
+      pendingMin: 0,
+      pendingMax: 0,
+      tainted: false,
+      inet: [[domain, address]],
+    };
+    this.inetSockets = true;
+    this.groups.push({
+      wake: [{ call: 'connect', args: [`$${c}`, address] }],
+      threads: [t],
+      order: a.order,
+      probe: true,
+      blocking: flags === 0 ? [l, acc] : [l],
+      publish: [
+        [l, lObj],
+        [c, { kind: 'tcp', names: new Set([c]), inet: inet() }],
+        [acc, { kind: 'tcp', names: new Set([acc]), inet: inet() }],
+      ],
+    });
+    this.wakeGroup(this.groups.length - 1);
+  }
+
+  /**
+   * A private TCP connection whose accepted end is blocking: a thread blocks in recv on it (flags
+   * 0 or MSG_PEEK, or MSG_WAITALL for no more than the waking send carries); the client's send
+   * wakes it.
+   */
+  private tcpRecvGroup(g: string, a: Extract<Action, { op: 'thread' }>): void {
+    const fam = this.inetFam(a.variant);
+    const domain = fam === 'v4' ? 'AF_INET' : 'AF_INET6';
+    const port = TCP_BASE_PORT + this.tcpPorts++;
+    const address = fam === 'v4' ? `127.0.0.1:${port}` : `[::1]:${port}`;
+    const [l, c, acc] = [`${g}l`, `${g}c`, `${g}acc`];
+    this.emit({ call: 'socket', args: [domain, 'SOCK_STREAM|SOCK_NONBLOCK', 0], bind: l });
+    this.emit({ call: 'setsockopt', args: [`$${l}`, 'IPPROTO_TCP', 'TCP_NODELAY', 1] });
+    this.emit({ call: 'bind', args: [`$${l}`, address] });
+    this.emit({ call: 'listen', args: [`$${l}`, 1] });
+    this.emit({ call: 'socket', args: [domain, 'SOCK_STREAM|SOCK_NONBLOCK', 0], bind: c });
+    this.emit({ call: 'setsockopt', args: [`$${c}`, 'IPPROTO_TCP', 'TCP_NODELAY', 1] });
+    this.emit({ call: 'connect', args: [`$${c}`, address] });
+    // A fresh listener with one connection queued: the accept surely succeeds.
+    this.emit({ call: 'accept4', args: [`$${l}`, 0], bind: acc });
+    this.observe(a, acc);
+    const sizes = [1, 5, 100, 1000] as const;
+    const len = sizes[a.size % sizes.length];
+    const flags = (['0', 'MSG_PEEK', 'MSG_WAITALL'] as const)[(a.size >> 2) % 3];
+    const count = flags === 'MSG_WAITALL' ? len : [100, 1, 4096][a.variant % 3];
+    const t = this.threadName(g);
+    this.emit({ call: 'recv', args: [`$${acc}`, count, flags === '0' ? 0 : flags], thread: t });
+    const inet = () => ({ domain, bytes: len, sends: 1 }) as const;
+    const lObj: Obj = { kind: 'tcp', names: new Set([l]), inet: { domain, bytes: 0, sends: 0 } };
+    // Its one connection was accepted: the queue is empty, and nobody else knows the port.
+    lObj.listen = {
+      address,
+      backlog: 1,
+      pendingMin: 0,
+      pendingMax: 0,
+      tainted: false,
+      inet: [[domain, address]],
+    };
+    this.inetSockets = true;
+    const fill = String.fromCharCode(97 + (this.writeSeq++ % 26));
+    this.groups.push({
+      wake: [{ call: 'send', args: [`$${c}`, len <= 16 ? fill.repeat(len) : { fill, len }, 0] }],
+      threads: [t],
+      order: a.order,
+      probe: true,
+      blocking: [acc],
+      publish: [
+        [l, lObj],
+        [c, { kind: 'tcp', names: new Set([c]), inet: inet() }],
+        [acc, { kind: 'tcp', names: new Set([acc]), inet: { domain, bytes: 0, sends: 0 } }],
+      ],
+    });
   }
 
   /** T4: a thread blocks in poll(-1) or select(NULL timeout) on a private file; a write wakes it. */
@@ -1923,6 +2558,13 @@ type PrivateKind = 'pipe' | 'pipe-direct' | 'stream' | 'dgram' | 'seqpacket' | '
 
 const POLL_NAMES: Readonly<Record<string, true>> = Object.fromEntries(POLL_BITS.map((b) => [b, true]));
 
+/** The bytes a payload (as `payload` makes them) holds. */
+function payloadLength(p: Json): number {
+  if (typeof p === 'string') return p.length;
+  const len = (p as JsonObject | null)?.len;
+  return typeof len === 'number' ? len : 8;
+}
+
 function newObj(name: string, kind: Kind): Obj {
   return { kind, names: new Set([name]) };
 }
@@ -1939,6 +2581,10 @@ function pairs(p: { r: string; w: string; rObj: Obj; wObj: Obj }): [string, Obj]
 function rotate<T>(xs: readonly T[], k: number): T[] {
   const n = xs.length;
   return xs.map((_, i) => xs[(i + k) % n]);
+}
+
+function isUnixSocket(o: Obj): boolean {
+  return isSocket(o) && !o.inet;
 }
 
 function isSocket(o: Obj): boolean {
@@ -1991,7 +2637,8 @@ function threadKinds(f: ReadonlySet<Feature>): ThreadKind[] {
   const out: ThreadKind[] = [];
   if (anyFile) out.push('read');
   if (anyFile && f.has('epoll')) out.push('epoll', 'exclusive');
-  if (f.has('listen-stream') || f.has('listen-seqpacket')) out.push('accept');
+  if (f.has('listen-stream') || f.has('listen-seqpacket') || f.has('tcp')) out.push('accept');
+  if (f.has('tcp')) out.push('recv');
   if (anyFile && f.has('poll')) out.push('poll');
   if (anyFile && f.has('select')) out.push('select');
   if (f.has('pipe')) out.push('write');

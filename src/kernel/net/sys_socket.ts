@@ -399,6 +399,9 @@ export function sys_ioctl_sock(t: Thread, fd: number, cmd: number): SysResult {
   const file = fdlookup(t, fd);
   if (!file) return toResult(errWhy(t.k, -ERRNO.EBADF, 'fdget', 'fd {fd} is not open', undefined, fd));
   const sock = sockFromFile(file);
+  // Linux: ep_eventpoll_ioctl (6.9) answers every command but its own EPIOC*PARAMS with EINVAL.
+  if (!sock && file.ops.type === 'eventpoll')
+    return toResult(errWhy(t.k, -ERRNO.EINVAL, 'ep_eventpoll_ioctl', 'not an epoll ioctl', file.id));
   if (!sock) return toResult(errWhy(t.k, -ERRNO.ENOTTY, 'vfs_ioctl', '{file} is not a socket', file.id));
   if (!sock.ops.ioctl)
     return toResult(errWhy(t.k, -ERRNO.ENOTTY, 'sock_do_ioctl', 'the family has no such ioctl'));

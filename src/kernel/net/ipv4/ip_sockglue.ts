@@ -53,7 +53,10 @@ export function ipGetsockopt(
 ): { value: SockoptValue } | number {
   if (sk.family === AF.AF_INET6 && level === IPPROTO.IPPROTO_IPV6 && name === IPV6_OPT.IPV6_V6ONLY)
     return { value: sk.ipv6only ? 1 : 0 };
-  const err = unmodelled('getsockopt', sk, level, name);
+  let err = unmodelled('getsockopt', sk, level, name);
+  // Linux: ip_getsockopt refuses another level with EOPNOTSUPP (ip_setsockopt with ENOPROTOOPT;
+  // checked on 6.18, fuzz-301-3, fuzz-401-2).
+  if (sk.family === AF.AF_INET && level !== IPPROTO.IPPROTO_IP) err = -ERRNO.EOPNOTSUPP;
   return errWhy(
     k,
     err,

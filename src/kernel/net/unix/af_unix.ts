@@ -222,6 +222,9 @@ function unixIoctl(k: Kernel, sock: Socket, cmd: number): number {
   const sk = unixSk(sock);
   if (cmd === SIOCOUTQ) return sk.wmemAlloc - 1;
   if (cmd === SIOCATMARK) {
+    // Linux: the mark is a stream's (checked on 6.18: datagram and seqpacket give EOPNOTSUPP).
+    if (sk.type !== SOCK.SOCK_STREAM)
+      return errWhy(k, -ERRNO.EOPNOTSUPP, 'unix_ioctl', 'SIOCATMARK on a socket that is not a stream');
     // Linux: 1 when the head skb is the OOB skb (never: MSG_OOB is not modelled on AF_UNIX) or has
     // nothing left to read (unix_skb_len 0).
     const head = sk.receiveQueue[0];

@@ -110,6 +110,33 @@ function fileSummary(f: FileSnapshot): ComponentChildren {
         </>
       );
     }
+    case 'tcp': {
+      const sk = (d?.sk ?? {}) as Record<string, unknown>;
+      const unread = Number(sk.rcvNxt ?? 0) - Number(sk.copiedSeq ?? 0);
+      const queued = Array.isArray(sk.acceptQueue) ? sk.acceptQueue.length : 0;
+      return (
+        <>
+          tcp {String(sk.state ?? '')} · {String(sk.local ?? '')}
+          {sk.remote ? ` → ${String(sk.remote)}` : ''}
+          {sk.state === 'TCP_LISTEN' ? ` · ${queued} to accept` : ` · ${unread} unread`}
+          {sk.urgData ? ' · urgent' : ''}
+          {sk.err ? ` · error ${String(sk.err)}` : ''}
+        </>
+      );
+    }
+    case 'udp': {
+      const sk = (d?.sk ?? {}) as Record<string, unknown>;
+      const q =
+        (Array.isArray(sk.receiveQueue) ? sk.receiveQueue.length : 0) +
+        (Array.isArray(sk.readerQueue) ? sk.readerQueue.length : 0);
+      return (
+        <>
+          udp · {String(sk.local ?? '')}
+          {sk.peer ? ` → ${String(sk.peer)}` : ''} · {q} datagram{q === 1 ? '' : 's'}
+          {sk.err ? ` · error ${String(sk.err)}` : ''}
+        </>
+      );
+    }
     case 'eventpoll':
       return <>eventpoll #{String(d?.id)}</>;
     case 'signalfd': {

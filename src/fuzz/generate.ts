@@ -2217,21 +2217,49 @@ class Builder {
     this.wakeGroup(this.groups.length - 1);
   }
 
+  /** A fresh port for a thread group's private listener, on 127.0.0.1 or [::1]. */
+  private privateTcpAddress(variant: number): { domain: 'AF_INET' | 'AF_INET6'; address: string } {
+    const v4 = this.inetFam(variant) === 'v4';
+    const port = TCP_BASE_PORT + this.tcpPorts++;
+    return { domain: v4 ? 'AF_INET' : 'AF_INET6', address: v4 ? `127.0.0.1:${port}` : `[::1]:${port}` };
+  }
+
+  /** socket(domain, type) bound to `name`, then TCP_NODELAY (Avoided: Nagle's timing). */
+  private tcpSocket(name: string, domain: string, type: string): void {
+    this.emit({ call: 'socket', args: [domain, type, 0], bind: name });
+    this.emit({ call: 'setsockopt', args: [`$${name}`, 'IPPROTO_TCP', 'TCP_NODELAY', 1] });
+  }
+
+  /** A thread group's private listener as the model keeps it: no connection queued. */
+  private privateListenerObj(
+    l: string,
+    domain: 'AF_INET' | 'AF_INET6',
+    address: string,
+    backlog: number,
+  ): Obj {
+    this.inetSockets = true;
+    const obj: Obj = { kind: 'tcp', names: new Set([l]), inet: { domain, bytes: 0, sends: 0 } };
+    obj.listen = {
+      address,
+      backlog,
+      pendingMin: 0,
+      pendingMax: 0,
+      tainted: false,
+      inet: [[domain, address]],
+    };
+    return obj;
+  }
+
   /**
    * A TCP listener (blocking, private, on a fresh port) whose accept4 blocks on a thread; a
    * non-blocking client's connect wakes it (on loopback the handshake completes inside connect),
    * at once, as for the AF_UNIX accept group.
    */
   private tcpAcceptGroup(g: string, a: Extract<Action, { op: 'thread' }>): void {
-    const fam = this.inetFam(a.variant);
-    const domain = fam === 'v4' ? 'AF_INET' : 'AF_INET6';
-    const port = TCP_BASE_PORT + this.tcpPorts++;
-    const address = fam === 'v4' ? `127.0.0.1:${port}` : `[::1]:${port}`;
+    const { domain, address } = this.privateTcpAddress(a.variant);
     const [l, c, acc] = [`${g}l`, `${g}c`, `${g}acc`];
-    this.emit({ call: 'socket', args: [domain, 'SOCK_STREAM|SOCK_NONBLOCK', 0], bind: c });
-    this.emit({ call: 'setsockopt', args: [`$${c}`, 'IPPROTO_TCP', 'TCP_NODELAY', 1] });
-    this.emit({ call: 'socket', args: [domain, 'SOCK_STREAM', 0], bind: l });
-    this.emit({ call: 'setsockopt', args: [`$${l}`, 'IPPROTO_TCP', 'TCP_NODELAY', 1] });
+    this.tcpSocket(c, domain, 'SOCK_STREAM|SOCK_NONBLOCK');
+    this.tcpSocket(l, domain, 'SOCK_STREAM');
     this.emit({ call: 'bind', args: [`$${l}`, address] });
     const backlog = [1, 4, 0][a.size % 3];
     this.emit({ call: 'listen', args: [`$${l}`, backlog] });
@@ -2240,16 +2268,7 @@ class Builder {
     const flags = ['SOCK_NONBLOCK', 0, 'SOCK_NONBLOCK|SOCK_CLOEXEC'][a.variant % 3];
     this.emit({ call: 'accept4', args: [`$${l}`, flags], thread: t, bind: acc });
     const inet = () => ({ domain, bytes: 0, sends: 0 }) as const;
-    const lObj: Obj = { kind: 'tcp', names: new Set([l]), inet: inet() };
-    lObj.listen = {
-      address,
-      backlog,
-      pendingMin: 0,
-      pendingMax: 0,
-      tainted: false,
-      inet: [[domain, address]],
-    };
-    this.inetSockets = true;
+    const lObj = this.privateListenerObj(l, domain, address, backlog);
     this.groups.push({
       wake: [{ call: 'connect', args: [`$${c}`, address] }],
       threads: [t],
@@ -2271,17 +2290,12 @@ class Builder {
    * wakes it.
    */
   private tcpRecvGroup(g: string, a: Extract<Action, { op: 'thread' }>): void {
-    const fam = this.inetFam(a.variant);
-    const domain = fam === 'v4' ? 'AF_INET' : 'AF_INET6';
-    const port = TCP_BASE_PORT + this.tcpPorts++;
-    const address = fam === 'v4' ? `127.0.0.1:${port}` : `[::1]:${port}`;
+    const { domain, address } = this.privateTcpAddress(a.variant);
     const [l, c, acc] = [`${g}l`, `${g}c`, `${g}acc`];
-    this.emit({ call: 'socket', args: [domain, 'SOCK_STREAM|SOCK_NONBLOCK', 0], bind: l });
-    this.emit({ call: 'setsockopt', args: [`$${l}`, 'IPPROTO_TCP', 'TCP_NODELAY', 1] });
+    this.tcpSocket(l, domain, 'SOCK_STREAM|SOCK_NONBLOCK');
     this.emit({ call: 'bind', args: [`$${l}`, address] });
     this.emit({ call: 'listen', args: [`$${l}`, 1] });
-    this.emit({ call: 'socket', args: [domain, 'SOCK_STREAM|SOCK_NONBLOCK', 0], bind: c });
-    this.emit({ call: 'setsockopt', args: [`$${c}`, 'IPPROTO_TCP', 'TCP_NODELAY', 1] });
+    this.tcpSocket(c, domain, 'SOCK_STREAM|SOCK_NONBLOCK');
     this.emit({ call: 'connect', args: [`$${c}`, address] });
     // A fresh listener with one connection queued: the accept surely succeeds.
     this.emit({ call: 'accept4', args: [`$${l}`, 0], bind: acc });
@@ -2293,17 +2307,8 @@ class Builder {
     const t = this.threadName(g);
     this.emit({ call: 'recv', args: [`$${acc}`, count, flags === '0' ? 0 : flags], thread: t });
     const inet = () => ({ domain, bytes: len, sends: 1 }) as const;
-    const lObj: Obj = { kind: 'tcp', names: new Set([l]), inet: { domain, bytes: 0, sends: 0 } };
     // Its one connection was accepted: the queue is empty, and nobody else knows the port.
-    lObj.listen = {
-      address,
-      backlog: 1,
-      pendingMin: 0,
-      pendingMax: 0,
-      tainted: false,
-      inet: [[domain, address]],
-    };
-    this.inetSockets = true;
+    const lObj = this.privateListenerObj(l, domain, address, 1);
     const fill = String.fromCharCode(97 + (this.writeSeq++ % 26));
     this.groups.push({
       wake: [{ call: 'send', args: [`$${c}`, len <= 16 ? fill.repeat(len) : { fill, len }, 0] }],

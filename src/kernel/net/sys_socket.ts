@@ -4,10 +4,9 @@
 // proto_ops (./socket.ts) for the rest. Not Linux: a separate module, as gVisor keeps its
 // sys_socket.go apart from the socket objects.
 
-import { AF, MAX_RW_COUNT, MSG, SOCK, SOCK_TYPE_MASK, SOL, SOMAXCONN } from '../../abi/constants.ts';
+import { MAX_RW_COUNT, MSG, SOCK, SOCK_TYPE_MASK, SOL, SOMAXCONN } from '../../abi/constants.ts';
 import { formatSockaddr, parseSockaddr } from '../../api/sockaddr.ts';
 import type { Failure, Linger, SockoptValue, SysResult } from '../../api/syscalls.ts';
-import { Unsupported } from '../../api/syscalls.ts';
 import { ERRNO, errWhy, failWhy, toResult } from '../errors.ts';
 import { type File, fput } from '../file.ts';
 import { fdget, fdlookup, installFd, readBuffer, withFile } from '../fs.ts';
@@ -15,7 +14,6 @@ import type { Kernel } from '../kernel.ts';
 import { holdAcrossSleep, type MaySleep, mustSleep, type SysGen, type Thread } from '../sched.ts';
 import {
   type Msghdr,
-  SOCK_MAX,
   type Sockaddr,
   Socket,
   sockAllocFile,
@@ -94,39 +92,6 @@ export function sys_socketpair(
   return { ret: 0, fds: [fd1, fd2] };
 }
 
-/** Linux: IPPROTO_TCP, IPPROTO_UDP (include/uapi/linux/in.h). */
-const IPPROTO_TCP = 6;
-const IPPROTO_UDP = 17;
-/** Linux: IPPROTO_MAX. */
-const IPPROTO_MAX = 263;
-
-/**
- * Linux: inet_create / inet6_create, then inet_stream_ops' and inet_dgram_ops' socketpair,
- * sock_no_socketpair: a TCP or UDP socket pair is refused with EOPNOTSUPP once both sockets exist.
- * Not Linux: the model has no internet sockets yet (the socket layer's AF_INET is another
- * issue's), so only this answer, which needs none, is given; any other internet type or protocol
- * (raw, ICMP, SCTP, MPTCP: built-in or loaded modules decide) is Unsupported. 0 when `domain` is
- * not an internet family.
- */
-function inetSocketpair(k: Kernel, domain: number, type: number, protocol: number): number {
-  if (domain !== AF.AF_INET && domain !== AF.AF_INET6) return 0;
-  if (protocol < 0 || protocol >= IPPROTO_MAX)
-    return errWhy(
-      k,
-      -EINVAL,
-      domain === AF.AF_INET ? 'inet_create' : 'inet6_create',
-      'protocol out of range (IPPROTO_MAX)',
-    );
-  const tcp = type === SOCK.SOCK_STREAM && (protocol === 0 || protocol === IPPROTO_TCP);
-  const udp = type === SOCK.SOCK_DGRAM && (protocol === 0 || protocol === IPPROTO_UDP);
-  if (!tcp && !udp)
-    throw new Unsupported(
-      'socketpair',
-      `address family ${domain === AF.AF_INET ? 'AF_INET' : 'AF_INET6'} type ${type} protocol ${protocol} (only the EOPNOTSUPP of a TCP or UDP pair is modelled)`,
-    );
-  return errWhy(k, -EOPNOTSUPP, 'sock_no_socketpair', `${tcp ? 'TCP' : 'UDP'} sockets do not come in pairs`);
-}
-
 /** Linux: __sys_socketpair's two sock_create calls and ops->socketpair; a failure releases what was made. */
 function sockCreatePair(
   k: Kernel,
@@ -134,10 +99,6 @@ function sockCreatePair(
   type: number,
   protocol: number,
 ): [Socket, Socket] | number {
-  if (type >= 0 && type < SOCK_MAX) {
-    const inet = inetSocketpair(k, domain, type, protocol);
-    if (inet < 0) return inet;
-  }
   const a = sockCreate(k, 'socketpair', domain, type, protocol);
   if (typeof a === 'number') return a;
   const b = sockCreate(k, 'socketpair', domain, type, protocol);

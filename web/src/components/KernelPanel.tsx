@@ -119,7 +119,8 @@ function fileSummary(f: FileSnapshot): ComponentChildren {
           tcp {String(sk.state ?? '')} · {String(sk.local ?? '')}
           {sk.remote ? ` → ${String(sk.remote)}` : ''}
           {sk.state === 'TCP_LISTEN' ? ` · ${queued} to accept` : ` · ${unread} unread`}
-          {sk.urgData ? ' · urgent' : ''}
+          {/* Linux: TCP_URG_VALID (0x100) without TCP_URG_READ (0x400): an urgent byte not yet read. */}
+          {(Number(sk.urgData) & 0x500) === 0x100 ? ' · urgent byte waiting' : ''}
           {sk.err ? ` · error ${String(sk.err)}` : ''}
         </>
       );

@@ -110,7 +110,8 @@ function sockCreatePair(
   if (err < 0) {
     sockRelease(k, a);
     sockRelease(k, b);
-    return err;
+    // Linux: sock_no_socketpair is the only ops->socketpair that fails (TCP, UDP).
+    return errWhy(k, err, 'sock_no_socketpair', 'this protocol does not make socket pairs');
   }
   return [a, b];
 }

@@ -2,8 +2,13 @@
 // poll: IN if count > 0, OUT if a write of 1 could succeed, ERR at ULLONG_MAX. Never RDNORM,
 // WRNORM or HUP. Every successful write wakes the queue, even a write of 0 and even when the
 // counter was already non-zero: edge-triggered epoll gets an event per write.
+//
+// The counter is a full u64. Not Linux in form: it is kept as two u32 halves (hi, lo) in plain
+// numbers rather than one bigint, because every bigint operation allocates and eventfd's read,
+// write and poll are on the benchmark's hot path; the arithmetic below is the u64 arithmetic of
+// eventfd.c, carried by hand.
 
-import { EFD, EPOLL, ULLONG_MAX } from '../abi/constants.ts';
+import { EFD, EPOLL } from '../abi/constants.ts';
 import type { SysResult } from '../api/syscalls.ts';
 import { ERESTARTSYS, ERRNO, errWhy, failWhy, toResult } from './errors.ts';
 import { File, type FileOperations, type PollTable, pollWait } from './file.ts';
@@ -24,23 +29,47 @@ const { EAGAIN, EINVAL } = ERRNO;
 /** Linux: struct eventfd_ctx. */
 export interface EventfdCtx {
   readonly id: number;
-  /** The counter, 0 .. 2^64−1 (bigint: it is a full u64). */
-  count: bigint;
+  /** The counter's high 32 bits (the counter is a u64, 0 .. 2^64−1). */
+  hi: number;
+  /** The counter's low 32 bits. */
+  lo: number;
   /** EFD_SEMAPHORE: reads take 1 instead of everything. */
   readonly semaphore: boolean;
   readonly wqh: WaitQueueHead;
 }
 
 const EFD_FLAGS_SET = EFD.EFD_SEMAPHORE | EFD.EFD_NONBLOCK | EFD.EFD_CLOEXEC;
+const U32_MAX = 0xffffffff;
+const TWO32 = 0x1_0000_0000;
+
+/** The counter as one bigint (traces and snapshots only). */
+export function eventfdCount(ctx: EventfdCtx): bigint {
+  return (BigInt(ctx.hi) << 32n) | BigInt(ctx.lo);
+}
+
+/** Read a little-endian u32 at `at`. */
+function u32(b: Uint8Array, at: number): number {
+  return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
+}
+
+/** Write a little-endian u32 at `at`. */
+function putU32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v & 0xff;
+  b[at + 1] = (v >>> 8) & 0xff;
+  b[at + 2] = (v >>> 16) & 0xff;
+  b[at + 3] = v >>> 24;
+}
 
 // Linux: eventfd_poll.
 function eventfdPoll(k: Kernel, file: File, pt: PollTable | null): number {
   const ctx = file.priv as EventfdCtx;
   pollWait(file, ctx.wqh, pt);
+  const { hi, lo } = ctx;
   let mask = 0;
-  if (ctx.count > 0n) mask |= EPOLL.EPOLLIN;
-  if (ctx.count === ULLONG_MAX) mask |= EPOLL.EPOLLERR;
-  if (ULLONG_MAX - 1n > ctx.count) mask |= EPOLL.EPOLLOUT;
+  if (hi !== 0 || lo !== 0) mask |= EPOLL.EPOLLIN;
+  if (hi === U32_MAX && lo === U32_MAX) mask |= EPOLL.EPOLLERR;
+  // ULLONG_MAX - 1 > count.
+  if (hi !== U32_MAX || lo < U32_MAX - 1) mask |= EPOLL.EPOLLOUT;
   k.stats.fopPollCalls++;
   return mask;
 }
@@ -49,17 +78,35 @@ function eventfdPoll(k: Kernel, file: File, pt: PollTable | null): number {
 function eventfdRead(t: Thread, file: File, buf: Uint8Array, count: number): MaySleep<number> {
   const ctx = file.priv as EventfdCtx;
   if (count < 8) return errWhy(t.k, -EINVAL, 'eventfd_read', 'count < 8: the buffer cannot hold the u64');
-  if (ctx.count === 0n) {
+  if (ctx.hi === 0 && ctx.lo === 0) {
     if (file.nonblock)
       return errWhy(t.k, -EAGAIN, 'eventfd_read', 'the counter is 0 and {file} is O_NONBLOCK', file.id);
     return eventfdReadWait(t, file, buf, count);
   }
-  const value = ctx.semaphore ? 1n : ctx.count;
-  ctx.count -= value;
-  t.k.emit?.({ type: 'eventfd_read', file: file.id, value: value.toString(), count: ctx.count.toString() });
+  // Linux: eventfd_ctx_do_read — the value read is 1 (EFD_SEMAPHORE) or the whole counter.
+  let vhi = ctx.hi;
+  let vlo = ctx.lo;
+  if (ctx.semaphore) {
+    vhi = 0;
+    vlo = 1;
+    if (ctx.lo === 0) {
+      ctx.hi -= 1;
+      ctx.lo = U32_MAX;
+    } else ctx.lo -= 1;
+  } else ctx.hi = ctx.lo = 0;
+  if (t.k.emit) {
+    const value = (BigInt(vhi) << 32n) | BigInt(vlo);
+    t.k.emit({
+      type: 'eventfd_read',
+      file: file.id,
+      value: value.toString(),
+      count: eventfdCount(ctx).toString(),
+    });
+  }
   if (waitqueueActive(ctx.wqh)) wakeUp(t.k, ctx.wqh, 1, EPOLL.EPOLLOUT, 'eventfd_read');
   else if (t.k.emit) wakeSkipped(t.k, ctx.wqh, 'eventfd_read', 'no waiter on the queue (waitqueue_active)');
-  new DataView(buf.buffer, buf.byteOffset, 8).setBigUint64(0, value, true);
+  putU32(buf, 0, vlo);
+  putU32(buf, 4, vhi);
   return 8;
 }
 
@@ -70,7 +117,7 @@ function* eventfdReadWait(t: Thread, file: File, buf: Uint8Array, count: number)
     const reason = yield* sleepOn(t, ctx.wqh, 'shared_tail');
     // Linux: eventfd_read's loop — signal_pending → -ERESTARTSYS.
     if (reason === 'signal') return -ERESTARTSYS;
-  } while (ctx.count === 0n && !file.nonblock);
+  } while (ctx.hi === 0 && ctx.lo === 0 && !file.nonblock);
   const r = eventfdRead(t, file, buf, count);
   return typeof r === 'number' ? r : yield* r;
 }
@@ -78,15 +125,24 @@ function* eventfdReadWait(t: Thread, file: File, buf: Uint8Array, count: number)
 // Linux: eventfd_write — exactly 8 bytes since ≈6.9 (before: at least 8).
 function eventfdWrite(t: Thread, file: File, data: Uint8Array): MaySleep<number> {
   if (data.length !== 8) return errWhy(t.k, -EINVAL, 'eventfd_write', 'the buffer is not exactly 8 bytes');
-  const value = new DataView(data.buffer, data.byteOffset, 8).getBigUint64(0, true);
-  if (value === ULLONG_MAX) return errWhy(t.k, -EINVAL, 'eventfd_write', 'the value is 0xffffffffffffffff');
-  return eventfdAdd(t, file, value);
+  const lo = u32(data, 0);
+  const hi = u32(data, 4);
+  if (hi === U32_MAX && lo === U32_MAX)
+    return errWhy(t.k, -EINVAL, 'eventfd_write', 'the value is 0xffffffffffffffff');
+  return eventfdAdd(t, file, hi, lo);
+}
+
+/** Linux: eventfd_write's test ULLONG_MAX - ctx->count > ucnt: the sum stays below ULLONG_MAX. */
+function eventfdRoom(ctx: EventfdCtx, hi: number, lo: number): boolean {
+  const sumLo = ctx.lo + lo;
+  const sumHi = ctx.hi + hi + (sumLo >= TWO32 ? 1 : 0);
+  return sumHi < U32_MAX || (sumHi === U32_MAX && sumLo - (sumLo >= TWO32 ? TWO32 : 0) < U32_MAX);
 }
 
 /** Linux: eventfd_write once the value is copied in: wait for room under ULLONG_MAX, then add. */
-function eventfdAdd(t: Thread, file: File, value: bigint): MaySleep<number> {
+function eventfdAdd(t: Thread, file: File, hi: number, lo: number): MaySleep<number> {
   const ctx = file.priv as EventfdCtx;
-  if (!(ULLONG_MAX - ctx.count > value)) {
+  if (!eventfdRoom(ctx, hi, lo)) {
     if (file.nonblock)
       return errWhy(
         t.k,
@@ -95,23 +151,25 @@ function eventfdAdd(t: Thread, file: File, value: bigint): MaySleep<number> {
         'the counter would pass 0xfffffffffffffffe and {file} is O_NONBLOCK',
         file.id,
       );
-    return eventfdAddWait(t, file, value);
+    return eventfdAddWait(t, file, hi, lo);
   }
-  ctx.count += value;
+  const sumLo = ctx.lo + lo;
+  ctx.hi = ctx.hi + hi + (sumLo >= TWO32 ? 1 : 0);
+  ctx.lo = sumLo >= TWO32 ? sumLo - TWO32 : sumLo;
   if (waitqueueActive(ctx.wqh)) wakeUp(t.k, ctx.wqh, 1, EPOLL.EPOLLIN, 'eventfd_write');
   else if (t.k.emit) wakeSkipped(t.k, ctx.wqh, 'eventfd_write', 'no waiter on the queue (waitqueue_active)');
   return 8;
 }
 
 /** Linux: eventfd_write's wait for room, then the add again. */
-function* eventfdAddWait(t: Thread, file: File, value: bigint): SysGen<number> {
+function* eventfdAddWait(t: Thread, file: File, hi: number, lo: number): SysGen<number> {
   const ctx = file.priv as EventfdCtx;
   do {
     const reason = yield* sleepOn(t, ctx.wqh, 'shared_tail');
     // Linux: eventfd_write's loop — signal_pending → -ERESTARTSYS.
     if (reason === 'signal') return -ERESTARTSYS;
-  } while (!(ULLONG_MAX - ctx.count > value) && !file.nonblock);
-  const r = eventfdAdd(t, file, value);
+  } while (!eventfdRoom(ctx, hi, lo) && !file.nonblock);
+  const r = eventfdAdd(t, file, hi, lo);
   return typeof r === 'number' ? r : yield* r;
 }
 
@@ -139,7 +197,8 @@ export function sys_eventfd2(t: Thread, initval: number, flags: number): SysResu
   const id = k.nextId();
   const ctx: EventfdCtx = {
     id,
-    count: BigInt(initval >>> 0),
+    hi: 0,
+    lo: initval >>> 0,
     semaphore: (flags & EFD.EFD_SEMAPHORE) !== 0,
     wqh: newWaitQueue(k, 'eventfd.wqh', id),
   };
@@ -151,7 +210,7 @@ export function sys_eventfd2(t: Thread, initval: number, flags: number): SysResu
 export function snapshotEventfd(ctx: EventfdCtx): object {
   return {
     id: ctx.id,
-    count: ctx.count.toString(),
+    count: eventfdCount(ctx).toString(),
     semaphore: ctx.semaphore,
     wqh: snapshotWaitQueue(ctx.wqh),
   };

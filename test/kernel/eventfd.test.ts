@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EFD, F, O } from '../../src/abi/constants.ts';
+import fc from 'fast-check';
+import { EFD, F, O, POLL } from '../../src/abi/constants.ts';
 import { errno, ok, u64, withSim } from '../helpers.ts';
 
 test('eventfd_read_returns_the_counter_and_resets_it', () =>
@@ -64,3 +65,51 @@ test('blocked_read_that_nothing_can_wake_is_a_deadlock', () =>
     ok(await sim.thread('t2').write(fd, u64(1n)));
     ok(await sim.wait(pending));
   }));
+
+// The counter is kept as two u32 halves (eventfd.ts): its arithmetic must be the u64 arithmetic
+// of eventfd.c for every value, carries and the ULLONG_MAX - 1 ceiling included.
+test('eventfd_counter_arithmetic_matches_u64_arithmetic_for_any_writes_and_reads', async () => {
+  const big = fc.oneof(
+    fc.bigInt({ min: 0n, max: 0xffffffffffffffffn }),
+    fc.constantFrom(0n, 1n, 0xffffffffn, 0x100000000n, 0xfffffffffffffffen, 0xfffffffffffffffdn),
+  );
+  const op = fc.oneof(
+    big.map((v) => ({ write: v })),
+    fc.constant({ read: true }),
+  );
+  await fc.assert(
+    fc.asyncProperty(fc.boolean(), fc.array(op, { maxLength: 12 }), (semaphore, ops) =>
+      withSim(async ({ sys }) => {
+        const fd = ok(await sys.eventfd(0, EFD.EFD_NONBLOCK | (semaphore ? EFD.EFD_SEMAPHORE : 0))).ret;
+        let count = 0n; // the reference u64
+        for (const o of ops) {
+          if ('write' in o) {
+            const r = await sys.write(fd, u64(o.write));
+            if (o.write === 0xffffffffffffffffn) assert.equal(errno(r), 'EINVAL');
+            else if (0xffffffffffffffffn - count > o.write) {
+              assert.equal(ok(r).ret, 8);
+              count += o.write;
+            } else assert.equal(errno(r), 'EAGAIN');
+          } else {
+            const r = await sys.read(fd, 8);
+            if (count === 0n) assert.equal(errno(r), 'EAGAIN');
+            else {
+              const d = ok(r).data;
+              const want = semaphore ? 1n : count;
+              assert.equal(new DataView(d.buffer, d.byteOffset).getBigUint64(0, true), want);
+              count -= want;
+            }
+          }
+          // POLLERR is reported whether asked for or not.
+          const p = ok(await sys.poll([{ fd, events: POLL.POLLIN | POLL.POLLOUT }], 0)).revents[0];
+          const want =
+            (count > 0n ? POLL.POLLIN : 0) |
+            (count === 0xffffffffffffffffn ? POLL.POLLERR : 0) |
+            (0xfffffffffffffffen > count ? POLL.POLLOUT : 0);
+          assert.equal(p, want);
+        }
+      }),
+    ),
+    { numRuns: 300 },
+  );
+});

@@ -42,12 +42,12 @@ export function newSim(opts: SimOptions = {}): Sim {
       return s;
     },
     async wait(call) {
-      const rec = k.pending.get(call as Promise<unknown>);
+      const rec = k.callOf(call);
       if (rec) k.runUntil(() => rec.done);
       return call;
     },
     blocked(call) {
-      const rec = k.pending.get(call);
+      const rec = k.callOf(call);
       return rec !== undefined && !rec.done;
     },
   };

@@ -209,13 +209,13 @@ export class SimDriver implements Driver {
     const [br, bw] = ok('pipe2', kern.enterSync(t, 'pipe2', sys_pipe2(t, 0))).fds;
     // A call that slept and was woken has its record done; one that never slept has none.
     const returned = (p: Promise<unknown>, what: string) => {
-      const rec = kern.pending.get(p);
+      const rec = kern.callOf(p);
       if (rec && !rec.done) throw new Error(`cycle_wake: ${what} did not return`);
       return rec;
     };
     const sleepInWait = () => {
       const p = kern.enter(w, 'epoll_wait', '', () => sys_epoll_wait(w, epfd, 1, -1));
-      if (!kern.pending.get(p)) throw new Error('cycle_wake: epoll_wait did not sleep');
+      if (!kern.callOf(p)) throw new Error('cycle_wake: epoll_wait did not sleep');
       return p;
     };
     let waiting = sleepInWait();

@@ -597,7 +597,7 @@ class Runner {
       if (step) this.steps!.pop();
       return true;
     }
-    const rec = this.k.pending.get(call as Promise<unknown>);
+    const rec = this.k.callOf(call as Promise<unknown>);
     if (rec && heldFile) this.held.set(rec, heldFile);
     const run: Running = {
       step: this.calls,

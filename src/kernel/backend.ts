@@ -27,7 +27,7 @@ export class SimProcessHandle implements ProcessHandle {
   }
 
   async wait<T>(call: Promise<T>): Promise<T> {
-    const rec = this.kernel.pending.get(call as Promise<unknown>);
+    const rec = this.kernel.callOf(call);
     if (rec) this.kernel.runUntil(() => rec.done);
     return call;
   }

@@ -214,7 +214,7 @@ export class SimDriver implements Driver {
       return rec;
     };
     const sleepInWait = () => {
-      const p = kern.enter(w, 'epoll_wait', '', () => sys_epoll_wait(w, epfd, 1, -1));
+      const p = kern.enter(w, 'epoll_wait', [], () => sys_epoll_wait(w, epfd, 1, -1));
       if (!kern.callOf(p)) throw new Error('cycle_wake: epoll_wait did not sleep');
       return p;
     };
@@ -223,7 +223,7 @@ export class SimDriver implements Driver {
     for (let c = 0; c < k; c++) {
       kern.enterSync(t, 'write', sys_write(t, o.wfd[i], data)); // wakes the waiter, which returns
       returned(waiting, 'epoll_wait');
-      const answer = kern.enter(t, 'read', '', () => sys_read(t, br, 1)); // sleeps
+      const answer = kern.enter(t, 'read', [], () => sys_read(t, br, 1)); // sleeps
       kern.enterSync(w, 'read', sys_read(w, o.rfd[i], unit));
       kern.enterSync(w, 'write', sys_write(w, bw, ONE_BYTE)); // wakes this thread's read
       returned(answer, 'read');

@@ -12,6 +12,11 @@ import { Process, type ProcessOptions } from './proc.ts';
 import { type CallRecord, mustSleep, type Sleep, type SysGen, type Thread, wakeThread } from './sched.ts';
 import { newStats, type Stats } from './stats.ts';
 
+/** A blocked call's arguments as a deadlock report shows them: strings quoted, the rest as is. */
+function formatCallArgs(args: readonly unknown[]): string {
+  return args.map((a) => (typeof a === 'string' ? JSON.stringify(a) : String(a))).join(', ');
+}
+
 /** Where a blocked call's promise carries its record (Kernel.callOf). */
 const CALL_RECORD = Symbol('iomux.callRecord');
 type CallPromise<T> = Promise<T> & { [CALL_RECORD]?: CallRecord };
@@ -189,7 +194,7 @@ export class Kernel {
    * call's entry), which runs now until it returns or sleeps; then every thread it woke runs
    * until it blocks. The promise settles when the call returns.
    */
-  enter<T>(t: Thread, name: string, args: string, call: () => SysGen<T> | T): Promise<T> {
+  enter<T>(t: Thread, name: string, args: readonly unknown[], call: () => SysGen<T> | T): Promise<T> {
     // Linux: a process that died (or stopped for good) makes no more calls.
     const killed = t.proc.signal.killed;
     if (killed !== null) return Promise.reject(killed);
@@ -220,7 +225,8 @@ export class Kernel {
     }
     const rec: CallRecord = {
       name,
-      args,
+      // Formatted only here, for a call that sleeps: what a deadlock report shows.
+      args: formatCallArgs(args),
       gen: body,
       call: call as CallBody,
       done: false,

@@ -84,7 +84,7 @@ export class SimSyscalls implements Syscalls {
   ): Promise<T extends Generator<unknown, infer V> ? V : T> {
     const t = this.thread;
     // Linux does the call's work on entry; the kernel runs it and whatever it woke.
-    return t.k.enter(t, name, formatArgs(args), body as never);
+    return t.k.enter(t, name, args, body as never);
   }
 
   pipe(): R<{ fds: [number, number] }> {
@@ -331,8 +331,4 @@ export class SimSyscalls implements Syscalls {
     checkArgs.signalfd(fd, mask, flags);
     return this.enter('signalfd4', [fd, flags], () => sys_signalfd4(this.thread, fd, mask, flags));
   }
-}
-
-function formatArgs(args: readonly unknown[]): string {
-  return args.map((a) => (typeof a === 'string' ? JSON.stringify(a) : String(a))).join(', ');
 }

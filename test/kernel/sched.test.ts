@@ -171,7 +171,7 @@ test('hold_across_sleep_holds_across_the_sleep_and_releases_once_when_the_call_r
     return reason;
   }
   const body = (t: Thread): MaySleep<WakeReason> => sleeper(t);
-  const call = k.enter(t, 'test', '', () => holdAcrossSleep(t, take(), release, body, null));
+  const call = k.enter(t, 'test', [], () => holdAcrossSleep(t, take(), release, body, null));
   assert.equal(t.state, 'blocked');
   assert.equal(c.held, 1, 'held while asleep');
   assert.equal(waitEntries(q).length, 1);
@@ -193,7 +193,7 @@ test('an_abandoned_sleeper_leaves_no_wait_entry_and_drops_what_it_held', () => {
     after = true;
     return 0;
   }
-  void k.enter(t, 'test', '', () => holdAcrossSleep(t, take(), release, sleeper, null));
+  void k.enter(t, 'test', [], () => holdAcrossSleep(t, take(), release, sleeper, null));
   assert.equal(waitEntries(q).length, 1);
   k.abortBlocked(null);
   assert.equal(waitEntries(q).length, 0, 'finish_wait ran on the abandoned path');
@@ -206,7 +206,7 @@ test('an_abandoned_sleeper_with_its_own_wake_function_and_position_leaves_no_wai
   // The shapes of __skb_wait_for_more_packets and ep_poll, through sleepOn.
   const { k, t } = oneThread();
   const q = newWaitQueue(k, 'test.wq');
-  void k.enter(t, 'test', '', () => sleepOn(t, q, 'exclusive_head', null, 'ep_autoremove_wake_function'));
+  void k.enter(t, 'test', [], () => sleepOn(t, q, 'exclusive_head', null, 'ep_autoremove_wake_function'));
   assert.deepEqual(
     waitEntries(q).map((e) => [e.kind, e.flags]),
     [['ep_autoremove_wake_function', 1]],
@@ -228,7 +228,7 @@ test('schedule_with_a_deadline_already_past_times_out_without_sleeping', () => {
 test('sleep_on_with_a_deadline_times_out_and_unqueues_its_entry', async () => {
   const { k, t } = oneThread();
   const q = newWaitQueue(k, 'test.wq');
-  const call = k.enter(t, 'test', '', () => sleepOn(t, q, 'exclusive', 5000));
+  const call = k.enter(t, 'test', [], () => sleepOn(t, q, 'exclusive', 5000));
   assert.equal(waitEntries(q).length, 1);
   k.runUntil(() => t.state !== 'blocked');
   assert.equal(k.now, 5000);

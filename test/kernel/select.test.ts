@@ -24,7 +24,7 @@ function selectMemory(
   ...args: Parameters<typeof kernSelect> extends [unknown, ...infer R] ? R : never
 ) {
   const t = sim.p.thread('main');
-  return sim.k.enter(t, 'select', '', () => kernSelect(t, ...args)) as Promise<SelectOutcome>;
+  return sim.k.enter(t, 'select', [], () => kernSelect(t, ...args)) as Promise<SelectOutcome>;
 }
 
 function statsSince(sim: Sim, before: Stats): Stats {

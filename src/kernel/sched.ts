@@ -62,6 +62,21 @@ function* thenAfterSleep<T, U>(r: SysGen<T>, then: (value: T) => U): SysGen<U> {
   return then(yield* r);
 }
 
+/** A MaySleep call inside a generator: its value now, or after its sleeps (`yield* maySleep(r)`). */
+export function* maySleep<T>(r: MaySleep<T>): SysGen<T> {
+  return mustSleep(r) ? yield* r : r;
+}
+
+/**
+ * The rest of a call that had to sleep midway: sleep through `wait`, then run `then` on its
+ * result, sleeping again if that must. The call's first pass is a plain function and only this
+ * continuation is a generator, so a call that never waits makes no generator at all.
+ */
+export function* continueAfterSleep<T, U>(wait: SysGen<T>, then: (value: T) => MaySleep<U>): SysGen<U> {
+  const r = then(yield* wait);
+  return mustSleep(r) ? yield* r : r;
+}
+
 export type ThreadState = 'running' | 'runnable' | 'blocked' | 'done';
 
 /** The call a thread is in, with the promise its caller awaits. */

@@ -16,7 +16,7 @@
 import { AF, EPOLL, SK_RCVBUF_DEFAULT, SK_SNDBUF_DEFAULT } from '../../abi/constants.ts';
 import { ERESTARTSYS, ERRNO, errWhy } from '../errors.ts';
 import type { Kernel } from '../kernel.ts';
-import { type SysGen, sleepOn, type Thread } from '../sched.ts';
+import { type MaySleep, mustSleep, type SysGen, sleepOn, type Thread } from '../sched.ts';
 import { newWaitQueue, type WaitQueueHead, waitqueueActive, wakeSkipped, wakeUp } from '../waitqueue.ts';
 import type { Skb } from './skbuff.ts';
 
@@ -193,31 +193,36 @@ export function sockWfree(k: Kernel, skb: Skb): void {
  * Linux: sock_alloc_send_pskb's wait for send buffer space (with sock_wait_for_wmem). Returns 0
  * when an skb may be allocated, or −errno. sock_error here consumes sk_err.
  */
-export function* sockWaitForSendSpace(t: Thread, sk: Sock, nonblock: boolean): SysGen<number> {
+export function sockWaitForSendSpace(t: Thread, sk: Sock, nonblock: boolean): MaySleep<number> {
+  const err = sockError(sk);
+  if (err) return errWhy(t.k, err, 'sock_error', 'a pending socket error (sk_err), taken by this call');
+  if (sk.shutdown & SEND_SHUTDOWN)
+    return errWhy(t.k, -EPIPE, 'sock_alloc_send_pskb', 'this socket was shut down for writing');
+  // Linux: sk_wmem_alloc_get(sk) < sk_sndbuf, where sk_wmem_alloc_get is sk_wmem_alloc − 1.
+  if (sk.wmemAlloc - 1 < sk.sndbuf) return 0;
+  if (nonblock)
+    return errWhy(
+      t.k,
+      -EAGAIN,
+      'sock_alloc_send_pskb',
+      'the send buffer is full (sk_wmem_alloc >= sk_sndbuf) and the socket is O_NONBLOCK',
+    );
+  return sockWaitForWmem(t, sk, nonblock);
+}
+
+/** Linux: sock_wait_for_wmem — prepare_to_wait (non-exclusive, head) on sk_sleep; then the checks again. */
+function* sockWaitForWmem(t: Thread, sk: Sock, nonblock: boolean): SysGen<number> {
   for (;;) {
-    const err = sockError(sk);
-    if (err) return errWhy(t.k, err, 'sock_error', 'a pending socket error (sk_err), taken by this call');
-    if (sk.shutdown & SEND_SHUTDOWN)
-      return errWhy(t.k, -EPIPE, 'sock_alloc_send_pskb', 'this socket was shut down for writing');
-    // Linux: sk_wmem_alloc_get(sk) < sk_sndbuf, where sk_wmem_alloc_get is sk_wmem_alloc − 1.
-    if (sk.wmemAlloc - 1 < sk.sndbuf) return 0;
-    if (nonblock)
-      return errWhy(
-        t.k,
-        -EAGAIN,
-        'sock_alloc_send_pskb',
-        'the send buffer is full (sk_wmem_alloc >= sk_sndbuf) and the socket is O_NONBLOCK',
-      );
-    // Linux: sock_wait_for_wmem — prepare_to_wait (non-exclusive, head) on sk_sleep.
-    for (;;) {
-      if (sk.wmemAlloc < sk.sndbuf) break;
-      if (sk.shutdown & SEND_SHUTDOWN) break;
-      if (sk.err) break;
-      const reason = yield* sleepOn(t, sk.wq, 'shared');
-      // Linux: sock_intr_errno — -ERESTARTSYS with no SO_SNDTIMEO (the model has none).
-      if (reason === 'signal') return -ERESTARTSYS;
-    }
+    if (sk.wmemAlloc < sk.sndbuf) break;
+    if (sk.shutdown & SEND_SHUTDOWN) break;
+    if (sk.err) break;
+    const reason = yield* sleepOn(t, sk.wq, 'shared');
+    // Linux: sock_intr_errno — -ERESTARTSYS with no SO_SNDTIMEO (the model has none).
+    if (reason === 'signal') return -ERESTARTSYS;
   }
+  // Linux: sock_alloc_send_pskb's loop goes round again.
+  const r = sockWaitForSendSpace(t, sk, nonblock);
+  return mustSleep(r) ? yield* r : r;
 }
 
 /** Linux: sock_no_listen, sock_no_accept, sock_no_socketpair — what a family does not support. */

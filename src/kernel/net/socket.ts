@@ -18,7 +18,7 @@ import { ERRNO, errWhy } from '../errors.ts';
 import { File, type FileOperations, type FileType, type PollTable } from '../file.ts';
 import { fdlookup } from '../fs.ts';
 import type { Kernel } from '../kernel.ts';
-import type { MaySleep, SysGen, Thread } from '../sched.ts';
+import type { MaySleep, Thread } from '../sched.ts';
 import type { Sock } from './sock.ts';
 
 const { EAFNOSUPPORT, EINVAL, ENOTSOCK } = ERRNO;
@@ -85,8 +85,8 @@ export interface ProtoOps {
   /** Linux: ops->getsockopt, for levels other than SOL_SOCKET: the value, or −errno. Absent: EOPNOTSUPP. */
   getsockopt?(t: Thread, sock: Socket, level: number, name: number): { value: SockoptValue } | number;
   shutdown(k: Kernel, sock: Socket, how: number): number;
-  sendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number>;
-  recvmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number>;
+  sendmsg(t: Thread, sock: Socket, msg: Msghdr): MaySleep<number>;
+  recvmsg(t: Thread, sock: Socket, msg: Msghdr): MaySleep<number>;
 }
 
 /** Linux: struct net_proto_family. */
@@ -158,16 +158,16 @@ function sockPoll(k: Kernel, file: File, pt: PollTable | null): number {
 }
 
 /** Linux: sock_read_iter — O_NONBLOCK becomes MSG_DONTWAIT; a zero-length read returns 0 at once. */
-function* sockReadIter(t: Thread, file: File, buf: Uint8Array, count: number): SysGen<number> {
+function sockReadIter(t: Thread, file: File, buf: Uint8Array, count: number): MaySleep<number> {
   if (count === 0) return 0;
   const sock = file.priv as Socket;
-  return yield* sock.ops.recvmsg(t, sock, plainMsghdr(buf, count, file.nonblock));
+  return sock.ops.recvmsg(t, sock, plainMsghdr(buf, count, file.nonblock));
 }
 
 /** Linux: sock_write_iter — no zero-length shortcut (a 0-byte datagram is a message). */
-function* sockWriteIter(t: Thread, file: File, data: Uint8Array): SysGen<number> {
+function sockWriteIter(t: Thread, file: File, data: Uint8Array): MaySleep<number> {
   const sock = file.priv as Socket;
-  return yield* sock.ops.sendmsg(t, sock, plainMsghdr(data, data.length, file.nonblock));
+  return sock.ops.sendmsg(t, sock, plainMsghdr(data, data.length, file.nonblock));
 }
 
 /** Not Linux (fs.ts readBuffer): the most a read returns now, as the family knows it. */

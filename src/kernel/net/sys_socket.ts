@@ -11,7 +11,14 @@ import { ERRNO, errWhy, failWhy, toResult } from '../errors.ts';
 import { type File, fput } from '../file.ts';
 import { fdget, fdlookup, installFd, readBuffer, withFile } from '../fs.ts';
 import type { Kernel } from '../kernel.ts';
-import { holdAcrossSleep, type MaySleep, mustSleep, type SysGen, type Thread } from '../sched.ts';
+import {
+  continueAfterSleep,
+  holdAcrossSleep,
+  type MaySleep,
+  mustSleep,
+  type SysGen,
+  type Thread,
+} from '../sched.ts';
 import {
   type Msghdr,
   type Sockaddr,
@@ -317,7 +324,8 @@ function sendtoFile(t: Thread, file: File, a: SendArgs): MaySleep<SysResult> {
     from: null,
     copied: -1,
   };
-  return resultAfterSleep(sock.ops.sendmsg(t, sock, msg));
+  const r = sock.ops.sendmsg(t, sock, msg);
+  return mustSleep(r) ? resultAfterSleep(r) : toResult(r);
 }
 
 interface RecvArgs {
@@ -333,7 +341,7 @@ export function sys_recvfrom(t: Thread, fd: number, count: number, flags: number
   return withFile(t, fd, 'fdget', recvfromFile, { fd, count: Math.min(count, MAX_RW_COUNT), flags });
 }
 
-function* recvfromFile(t: Thread, file: File, a: RecvArgs): SysGen<RecvResult> {
+function recvfromFile(t: Thread, file: File, a: RecvArgs): MaySleep<RecvResult> {
   const sock = sockFromFile(file);
   if (!sock) return failWhy(t.k, 'ENOTSOCK', 'sock_from_file', '{file} is not a socket', file.id, a.fd);
   const flags = file.nonblock ? a.flags | MSG.MSG_DONTWAIT : a.flags;
@@ -347,7 +355,14 @@ function* recvfromFile(t: Thread, file: File, a: RecvArgs): SysGen<RecvResult> {
     from: null,
     copied: -1,
   };
-  const n = yield* sock.ops.recvmsg(t, sock, msg);
+  const n = sock.ops.recvmsg(t, sock, msg);
+  return mustSleep(n)
+    ? continueAfterSleep(n, (v) => recvfromResult(buf, msg, v))
+    : recvfromResult(buf, msg, n);
+}
+
+/** Linux: __sys_recvfrom's tail — the bytes copied out and the sender's address (move_addr_to_user). */
+function recvfromResult(buf: Uint8Array, msg: Msghdr, n: number): RecvResult {
   if (n < 0) return toResult(n) as Failure;
   const copied = msg.copied >= 0 ? msg.copied : Math.min(n, msg.len);
   return { ret: n, data: buf.slice(0, copied), address: msg.from === null ? null : formatSockaddr(msg.from) };

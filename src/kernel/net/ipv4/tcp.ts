@@ -19,7 +19,15 @@ import { type Linger, type SockoptValue, Unsupported } from '../../../api/syscal
 import { ERESTARTSYS, ERRNO, errWhy } from '../../errors.ts';
 import { copyBytes, type File, type PollTable, pollWait } from '../../file.ts';
 import type { Kernel } from '../../kernel.ts';
-import { type SysGen, sleepOn, type Thread } from '../../sched.ts';
+import {
+  continueAfterSleep,
+  type MaySleep,
+  maySleep,
+  mustSleep,
+  type SysGen,
+  sleepOn,
+  type Thread,
+} from '../../sched.ts';
 import { SIG, sendSigToCurrent } from '../../signal.ts';
 import {
   RCV_SHUTDOWN,
@@ -410,18 +418,22 @@ function* skStreamWaitConnect(t: Thread, sk: TcpSock, nonblock: boolean): SysGen
  * Linux: sk_stream_wait_memory — until sk_stream_memory_free, in its order: an error or
  * SEND_SHUTDOWN (EPIPE), no wait allowed (EAGAIN, SOCK_NOSPACE set), a signal. Returns 0 or −errno.
  */
-function* skStreamWaitMemory(t: Thread, sk: TcpSock, nonblock: boolean): SysGen<number> {
-  for (;;) {
-    if (sk.err || sk.shutdown & SEND_SHUTDOWN) return -EPIPE;
-    if (nonblock) {
-      sk.nospace = true;
-      return -EAGAIN;
-    }
-    if (t.sigpending) return -ERESTARTSYS;
-    if (skStreamMemoryFree(sk, false)) return 0;
+function skStreamWaitMemory(t: Thread, sk: TcpSock, nonblock: boolean): MaySleep<number> {
+  if (sk.err || sk.shutdown & SEND_SHUTDOWN) return -EPIPE;
+  if (nonblock) {
     sk.nospace = true;
-    yield* sleepOn(t, sk.wq, 'shared');
+    return -EAGAIN;
   }
+  if (t.sigpending) return -ERESTARTSYS;
+  if (skStreamMemoryFree(sk, false)) return 0;
+  sk.nospace = true;
+  return skStreamWaitMemorySleep(t, sk, nonblock);
+}
+
+/** Linux: sk_stream_wait_memory's sleep (sk_wait_event), then its checks again. */
+function* skStreamWaitMemorySleep(t: Thread, sk: TcpSock, nonblock: boolean): SysGen<number> {
+  yield* sleepOn(t, sk.wq, 'shared');
+  return yield* maySleep(skStreamWaitMemory(t, sk, nonblock));
 }
 
 /** Not Linux: send flags the model does not do. */
@@ -429,32 +441,52 @@ const TCP_SEND_UNMODELLED =
   MSG.MSG_MORE | MSG.MSG_EOR | 0x20000000 /* MSG_FASTOPEN */ | 0x4000000 /* MSG_ZEROCOPY */;
 
 /** Linux: tcp_sendmsg (tcp_sendmsg_locked). Returns the bytes queued, or −errno if none were. */
-function* tcpSendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number> {
-  const k = t.k;
+function tcpSendmsg(t: Thread, sock: Socket, msg: Msghdr): MaySleep<number> {
   const sk = tcpSk(sock);
   const flags = msg.flags;
   if (flags & TCP_SEND_UNMODELLED)
     throw new Unsupported('send', 'MSG_MORE, MSG_FASTOPEN, MSG_ZEROCOPY and MSG_EOR on TCP are not modelled');
-  let err = 0;
-  if (sk.state !== 'TCP_ESTABLISHED' && sk.state !== 'TCP_CLOSE_WAIT') {
-    err = yield* skStreamWaitConnect(t, sk, msg.dontwait);
-    if (err)
-      return errWhy(k, skStreamError(t, sk, flags, err), 'tcp_sendmsg_locked', 'the socket is not connected');
-  }
-  let copied = 0;
+  if (sk.state !== 'TCP_ESTABLISHED' && sk.state !== 'TCP_CLOSE_WAIT')
+    return continueAfterSleep(skStreamWaitConnect(t, sk, msg.dontwait), (err) =>
+      err
+        ? errWhy(t.k, skStreamError(t, sk, flags, err), 'tcp_sendmsg_locked', 'the socket is not connected')
+        : tcpSendConnected(t, sk, msg),
+    );
+  return tcpSendConnected(t, sk, msg);
+}
+
+/** Linux: tcp_sendmsg_locked once connected: the error and shutdown check, then the copy loop. */
+function tcpSendConnected(t: Thread, sk: TcpSock, msg: Msghdr): MaySleep<number> {
   if (sk.err || sk.shutdown & SEND_SHUTDOWN)
     return errWhy(
-      k,
-      skStreamError(t, sk, flags, -EPIPE),
+      t.k,
+      skStreamError(t, sk, msg.flags, -EPIPE),
       'tcp_sendmsg_locked',
       'the socket is shut down for writing or has an error',
     );
+  return tcpSendFrom(t, sk, msg, 0);
+}
+
+/**
+ * Linux: tcp_sendmsg_locked's copy loop, with `copied` bytes already queued. A plain function
+ * until it must wait for memory; the wait and the rest of the send are then its continuation.
+ */
+function tcpSendFrom(t: Thread, sk: TcpSock, msg: Msghdr, copied: number): MaySleep<number> {
+  const k = t.k;
+  let err = 0;
   while (copied < msg.len) {
     if (!skStreamMemoryFree(sk, false)) {
       // wait_for_space
       sk.nospace = true;
       if (copied) tcpWriteXmit(k, sk);
-      err = yield* skStreamWaitMemory(t, sk, msg.dontwait);
+      const w = skStreamWaitMemory(t, sk, msg.dontwait);
+      if (mustSleep(w)) {
+        const from = copied;
+        return continueAfterSleep(w, (e) =>
+          e ? tcpSendEnd(t, sk, msg, from, e) : tcpSendFrom(t, sk, msg, from),
+        );
+      }
+      err = w;
       if (err) break;
       continue;
     }
@@ -465,15 +497,20 @@ function* tcpSendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number> {
     sk.writeSeq += size;
     copied += size;
     // Linux: tcp_mark_urg at tcp_push — the urgent pointer is after the last byte of this send.
-    if (flags & MSG.MSG_OOB && copied === msg.len) sk.sndUp = sk.writeSeq;
+    if (msg.flags & MSG.MSG_OOB && copied === msg.len) sk.sndUp = sk.writeSeq;
     tcpWriteXmit(k, sk);
   }
+  return tcpSendEnd(t, sk, msg, copied, err);
+}
+
+/** Linux: tcp_sendmsg_locked's ending: the bytes queued, or the error (do_error / out_err). */
+function tcpSendEnd(t: Thread, sk: TcpSock, msg: Msghdr, copied: number, err: number): number {
   if (copied) return copied;
   if (err === 0) return 0;
-  err = skStreamError(t, sk, flags, err);
+  err = skStreamError(t, sk, msg.flags, err);
   // Linux: "make sure we wake any epoll edge trigger waiter".
-  if (sk.writeQueue.length === 0 && err === -EAGAIN) sk.writeSpace(k);
-  return errWhy(k, err, 'tcp_sendmsg_locked', 'no room in the send buffer, or the connection failed');
+  if (sk.writeQueue.length === 0 && err === -EAGAIN) sk.writeSpace(t.k);
+  return errWhy(t.k, err, 'tcp_sendmsg_locked', 'no room in the send buffer, or the connection failed');
 }
 
 // ---- recvmsg ----
@@ -510,43 +547,56 @@ function tcpCleanupRbuf(k: Kernel, sk: TcpSock): void {
 }
 
 /** Linux: tcp_recvmsg (tcp_recvmsg_locked). */
-function* tcpRecvmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number> {
+function tcpRecvmsg(t: Thread, sock: Socket, msg: Msghdr): MaySleep<number> {
   const k = t.k;
   const sk = tcpSk(sock);
   const flags = msg.flags;
   if (flags & MSG.MSG_ERRQUEUE) throw new Unsupported('recv', 'MSG_ERRQUEUE on TCP');
   if (sk.state === 'TCP_LISTEN') return errWhy(k, -ENOTCONN, 'tcp_recvmsg_locked', 'the socket is listening');
   if (flags & MSG.MSG_OOB) return tcpRecvUrg(k, sk, msg);
+  const target = sockRcvlowat(sk, (flags & MSG.MSG_WAITALL) !== 0, msg.len);
+  return tcpRecvFrom(t, sk, msg, target, sk.copiedSeq, 0, 0);
+}
+
+/**
+ * Linux: tcp_recvmsg_locked's loop, resumed at sequence `seq` (a peek's own, or copied_seq) with
+ * `copied` bytes counted and `out` of them copied out. A plain function until it must wait
+ * (sk_wait_data); the wait and the rest of the read are then its continuation.
+ */
+function tcpRecvFrom(
+  t: Thread,
+  sk: TcpSock,
+  msg: Msghdr,
+  target: number,
+  seq: number,
+  copied: number,
+  out: number,
+): MaySleep<number> {
+  const k = t.k;
+  const flags = msg.flags;
   const peek = (flags & MSG.MSG_PEEK) !== 0;
   const trunc = (flags & MSG.MSG_TRUNC) !== 0;
-  let seq = sk.copiedSeq;
-  let len = msg.len;
-  const target = sockRcvlowat(sk, (flags & MSG.MSG_WAITALL) !== 0, len);
-  let copied = 0;
-  let out = 0;
+  let len = msg.len - copied;
   let err = 0;
-  const setSeq = (v: number): void => {
-    seq = v;
-    if (!peek) sk.copiedSeq = v;
-  };
   do {
     if (sk.urgData && sk.urgSeq === seq && copied) break;
-    let found: { skb: (typeof sk.rcvQueue)[number]; offset: number } | null = null;
-    let fin = false;
-    for (const skb of sk.rcvQueue) {
-      const offset = seq - skb.seq;
-      if (offset < skb.data.length) {
-        found = { skb, offset };
+    // The skb holding `seq`, and where in it.
+    const q = sk.rcvQueue;
+    let skb: (typeof q)[number] | null = null;
+    let offset = 0;
+    for (let i = 0; i < q.length; i++) {
+      offset = seq - q[i].seq;
+      if (offset < q[i].data.length) {
+        skb = q[i];
         break;
       }
     }
-    if (!found && sk.done && seq === sk.rcvNxt - 1) fin = true;
-    if (fin) {
+    if (skb === null && sk.done && seq === sk.rcvNxt - 1) {
       // found_fin_ok: the FIN ends the read, and a read that is no peek takes it (copied_seq).
-      if (!peek) setSeq(seq + 1);
+      if (!peek) sk.copiedSeq = seq + 1;
       break;
     }
-    if (!found) {
+    if (skb === null) {
       if (copied >= target) break;
       if (copied) {
         if (msg.dontwait || sk.err || sk.state === 'TCP_CLOSE' || sk.shutdown & RCV_SHUTDOWN || t.sigpending)
@@ -575,11 +625,8 @@ function* tcpRecvmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number> {
       }
       // sk_wait_data, after tcp_cleanup_rbuf.
       tcpCleanupRbuf(k, sk);
-      // A signal ends the sleep; the checks above see it (signal_pending) on the next turn.
-      yield* sleepOn(t, sk.wq, 'shared');
-      continue;
+      return tcpWaitData(t, sk, msg, target, seq, copied, out);
     }
-    const { skb, offset } = found;
     let used = Math.min(skb.data.length - offset, len);
     let off = offset;
     let skip = false;
@@ -588,7 +635,8 @@ function* tcpRecvmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number> {
       if (urgOffset >= 0 && urgOffset < used) {
         if (urgOffset === 0) {
           if (!sockFlag(sk, SOCK_URGINLINE)) {
-            setSeq(seq + 1);
+            seq++;
+            if (!peek) sk.copiedSeq = seq;
             off++;
             used--;
             if (!used) skip = true;
@@ -599,7 +647,8 @@ function* tcpRecvmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number> {
     if (!skip) {
       if (!trunc) copyBytes(msg.iov, out, skb.data, off, used);
       if (!trunc) out += used;
-      setSeq(seq + used);
+      seq += used;
+      if (!peek) sk.copiedSeq = seq;
       copied += used;
       len -= used;
     }
@@ -610,10 +659,31 @@ function* tcpRecvmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number> {
       if (i >= 0) sk.rcvQueue.splice(i, 1);
     }
   } while (len > 0);
-  // Linux: tcp_recvmsg_locked's tail — tcp_cleanup_rbuf(sk, copied).
-  if (!peek) tcpCleanupRbuf(k, sk);
+  return tcpRecvEnd(k, sk, msg, copied, out, err);
+}
+
+/** Linux: tcp_recvmsg_locked's tail — tcp_cleanup_rbuf(sk, copied) — and tcp_recvmsg's answer. */
+function tcpRecvEnd(k: Kernel, sk: TcpSock, msg: Msghdr, copied: number, out: number, err: number): number {
+  if (!(msg.flags & MSG.MSG_PEEK)) tcpCleanupRbuf(k, sk);
   msg.copied = out;
   return copied || err;
+}
+
+/** Linux: sk_wait_data — one sleep; a signal ends it and the loop's checks see it (signal_pending). */
+function* tcpWaitData(
+  t: Thread,
+  sk: TcpSock,
+  msg: Msghdr,
+  target: number,
+  seq: number,
+  copied: number,
+  out: number,
+): SysGen<number> {
+  yield* sleepOn(t, sk.wq, 'shared');
+  // The do-while's condition, which the loop's `continue` after the wait goes to: a read of
+  // nothing (recv of 0 bytes, target 1) ends after one wake-up.
+  if (msg.len - copied <= 0) return tcpRecvEnd(t.k, sk, msg, copied, out, 0);
+  return yield* maySleep(tcpRecvFrom(t, sk, msg, target, seq, copied, out));
 }
 
 // ---- ioctl, inq ----

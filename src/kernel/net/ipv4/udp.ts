@@ -53,7 +53,7 @@ import { type Linger, type SockoptValue, Unsupported } from '../../../api/syscal
 import { ERRNO, errWhy } from '../../errors.ts';
 import { copyBytes, type File, type PollTable } from '../../file.ts';
 import type { Kernel } from '../../kernel.ts';
-import type { SysGen, Thread } from '../../sched.ts';
+import { maySleep, type SysGen, type Thread } from '../../sched.ts';
 import { wakeSkipped } from '../../waitqueue.ts';
 import { datagramPoll, skbWaitForMorePackets } from '../datagram.ts';
 import { headTruesize, SKB_MAX_ALLOC, type Skb } from '../skbuff.ts';
@@ -486,7 +486,7 @@ function* udpSendmsg(t: Thread, sk: UdpSock, msg: Msghdr, name: Sockaddr | null)
   if (bcast) return bcast;
   if (len > UDP4_MAX_PAYLOAD)
     return errWhy(k, -EMSGSIZE, '__ip_append_data', 'longer than an IPv4 datagram can carry (65507)');
-  const err = yield* sockWaitForSendSpace(t, sk, msg.dontwait);
+  const err = yield* maySleep(sockWaitForSendSpace(t, sk, msg.dontwait));
   if (err) return err;
   udpXmit(k, sk, udpSkbTruesize(len, false), {
     v6: false,
@@ -576,7 +576,7 @@ function* udpv6Sendmsg(t: Thread, sk: UdpSock, msg: Msghdr): SysGen<number> {
   const len = msg.len;
   if (len > UDP6_MAX_PAYLOAD)
     return errWhy(k, -EMSGSIZE, '__ip6_append_data', 'longer than an IPv6 datagram can carry (65527)');
-  const err = yield* sockWaitForSendSpace(t, sk, msg.dontwait);
+  const err = yield* maySleep(sockWaitForSendSpace(t, sk, msg.dontwait));
   if (err) return err;
   udpXmit(k, sk, udpSkbTruesize(len, true), {
     v6: true,

@@ -9,7 +9,7 @@ import { Unsupported } from '../../../api/syscalls.ts';
 import { ERESTARTSYS, ERRNO, errWhy } from '../../errors.ts';
 import { copyBytes, type File, type PollTable, pollRequestedEvents, pollWait } from '../../file.ts';
 import type { Kernel } from '../../kernel.ts';
-import type { SysGen, Thread } from '../../sched.ts';
+import { maySleep, type SysGen, type Thread } from '../../sched.ts';
 import {
   addWaitQueue,
   defineWakeFunction,
@@ -181,7 +181,7 @@ export function* unixDgramSendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<
   const len = msg.len;
   if (len > sk.sndbuf - 32)
     return errWhy(k, -EMSGSIZE, 'unix_dgram_sendmsg', 'the datagram is larger than sk_sndbuf - 32');
-  const allocErr = yield* sockWaitForSendSpace(t, sk, msg.dontwait);
+  const allocErr = yield* maySleep(sockWaitForSendSpace(t, sk, msg.dontwait));
   if (allocErr) return allocErr;
   const skb = skbSetOwnerW(k, sk, msg.iov.slice(), dgramSkbTruesize(len));
   const err = yield* dgramDeliver(t, sk, skb, msg.dontwait);

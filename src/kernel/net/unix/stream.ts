@@ -7,7 +7,15 @@ import { Unsupported } from '../../../api/syscalls.ts';
 import { ERESTARTSYS, ERRNO, errWhy } from '../../errors.ts';
 import { copyBytes, type File, type PollTable, pollWait } from '../../file.ts';
 import type { Kernel } from '../../kernel.ts';
-import { type SysGen, sleepOn, type Thread } from '../../sched.ts';
+import {
+  continueAfterSleep,
+  type MaySleep,
+  maySleep,
+  mustSleep,
+  type SysGen,
+  sleepOn,
+  type Thread,
+} from '../../sched.ts';
 import { SIG, sendSigToCurrent } from '../../signal.ts';
 import { consumeSkb, headTruesize, pageAlign, SKB_MAX_HEAD0 } from '../skbuff.ts';
 import {
@@ -108,7 +116,7 @@ export function* unixStreamConnect(
 }
 
 /** Linux: unix_stream_sendmsg. Returns the bytes sent, or −errno when none were. */
-export function* unixStreamSendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number> {
+export function unixStreamSendmsg(t: Thread, sock: Socket, msg: Msghdr): MaySleep<number> {
   const k = t.k;
   const sk = unixSk(sock);
   if (msg.flags & MSG.MSG_OOB) throw new Unsupported('send', 'MSG_OOB on an AF_UNIX stream socket');
@@ -119,22 +127,45 @@ export function* unixStreamSendmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen
   const other = sk.peer;
   if (!other) return errWhy(k, -ENOTCONN, 'unix_stream_sendmsg', 'the socket is not connected (no peer)');
   // Linux: pipe_err — SIGPIPE unless MSG_NOSIGNAL.
-  const sigpipe = (msg.flags & MSG.MSG_NOSIGNAL) === 0;
   if (sk.shutdown & SEND_SHUTDOWN) {
-    if (sigpipe) sendSigToCurrent(SIG.SIGPIPE, t);
+    if ((msg.flags & MSG.MSG_NOSIGNAL) === 0) sendSigToCurrent(SIG.SIGPIPE, t);
     return errWhy(k, -EPIPE, 'unix_stream_sendmsg', 'this socket was shut down for writing');
   }
+  return unixStreamSendFrom(t, sk, other, msg, 0);
+}
+
+/**
+ * Linux: unix_stream_sendmsg's loop, from `sent` bytes on: one skb per chunk, each after
+ * sock_alloc_send_pskb's wait for room. A plain function until it must wait; the rest of the
+ * send is then its continuation (continueAfterSleep), which comes back here with what was sent.
+ */
+function unixStreamSendFrom(
+  t: Thread,
+  sk: UnixSock,
+  other: UnixSock,
+  msg: Msghdr,
+  sent: number,
+  /** The chunk's size when it was fixed before a wait (Linux computes it before waiting), else -1. */
+  chunk = -1,
+): MaySleep<number> {
+  const k = t.k;
   const len = msg.len;
-  let sent = 0;
   while (sent < len) {
-    const size = streamChunkSize(len - sent, sk.sndbuf);
-    const err = yield* sockWaitForSendSpace(t, sk, msg.dontwait);
+    const size = chunk >= 0 ? chunk : streamChunkSize(len - sent, sk.sndbuf);
+    chunk = -1;
+    const err = sockWaitForSendSpace(t, sk, msg.dontwait);
+    if (mustSleep(err)) {
+      const from = sent;
+      return continueAfterSleep(err, (e) =>
+        e ? from || e : unixStreamSendFrom(t, sk, other, msg, from, size),
+      );
+    }
     if (err) return sent || err;
     const skb = skbSetOwnerW(k, sk, msg.iov.slice(sent, sent + size), streamSkbTruesize(size));
     if (other.dead || other.shutdown & RCV_SHUTDOWN) {
       consumeSkb(k, skb);
-      // Linux: pipe_err — SIGPIPE only when nothing was sent.
-      if (sent === 0 && sigpipe) sendSigToCurrent(SIG.SIGPIPE, t);
+      // Linux: pipe_err — SIGPIPE only when nothing was sent, and not under MSG_NOSIGNAL.
+      if (sent === 0 && (msg.flags & MSG.MSG_NOSIGNAL) === 0) sendSigToCurrent(SIG.SIGPIPE, t);
       return sent || errWhy(k, -EPIPE, 'unix_stream_sendmsg', 'the peer is closed or shut down for reading');
     }
     other.receiveQueue.push(skb);
@@ -159,15 +190,23 @@ export function unixCopyAddr(msg: Msghdr, sender: UnixSock): void {
 }
 
 /** Linux: unix_stream_read_generic: SO_RCVLOWAT or MSG_WAITALL set how much it waits for. */
-export function* unixStreamRecvmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen<number> {
-  const k = t.k;
+export function unixStreamRecvmsg(t: Thread, sock: Socket, msg: Msghdr): MaySleep<number> {
   const sk = unixSk(sock);
   unixRecvFlags(msg);
   if (sk.state !== 'TCP_ESTABLISHED')
-    return errWhy(k, -EINVAL, 'unix_stream_read_generic', 'the socket is not connected');
+    return errWhy(t.k, -EINVAL, 'unix_stream_read_generic', 'the socket is not connected');
+  return unixStreamReadFrom(t, sk, msg, 0);
+}
+
+/**
+ * Linux: unix_stream_read_generic's loop, with `copied` bytes already read. A plain function
+ * until it must wait (unix_stream_data_wait); the wait and the rest of the read are then its
+ * continuation, which comes back here with what was copied.
+ */
+function unixStreamReadFrom(t: Thread, sk: UnixSock, msg: Msghdr, copied: number): MaySleep<number> {
+  const k = t.k;
   const target = sockRcvlowat(sk, (msg.flags & MSG.MSG_WAITALL) !== 0, msg.len);
-  let copied = 0;
-  let size = msg.len;
+  let size = msg.len - copied;
   let err = 0;
   do {
     const skb = sk.receiveQueue[0];
@@ -189,13 +228,7 @@ export function* unixStreamRecvmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen
         );
         break;
       }
-      // Linux: unix_stream_data_wait — prepare_to_wait (non-exclusive, head) until something changes.
-      while (sk.receiveQueue.length === 0 && !sk.err && !(sk.shutdown & RCV_SHUTDOWN)) {
-        const reason = yield* sleepOn(t, sk.wq, 'shared');
-        // Linux: sock_intr_errno (no SO_RCVTIMEO: -ERESTARTSYS); what was copied is returned.
-        if (reason === 'signal') return copied || -ERESTARTSYS;
-      }
-      continue;
+      return unixStreamDataWait(t, sk, msg, copied);
     }
     if (copied === 0) unixCopyAddr(msg, skb.owner as UnixSock);
     const avail = skb.data.length - skb.consumed;
@@ -210,6 +243,19 @@ export function* unixStreamRecvmsg(t: Thread, sock: Socket, msg: Msghdr): SysGen
     consumeSkb(k, skb);
   } while (size > 0);
   return copied || err;
+}
+
+/** Linux: unix_stream_data_wait — prepare_to_wait (non-exclusive, head) until something changes; then read on. */
+function* unixStreamDataWait(t: Thread, sk: UnixSock, msg: Msghdr, copied: number): SysGen<number> {
+  while (sk.receiveQueue.length === 0 && !sk.err && !(sk.shutdown & RCV_SHUTDOWN)) {
+    const reason = yield* sleepOn(t, sk.wq, 'shared');
+    // Linux: sock_intr_errno (no SO_RCVTIMEO: -ERESTARTSYS); what was copied is returned.
+    if (reason === 'signal') return copied || -ERESTARTSYS;
+  }
+  // The do-while's condition, which the loop's `continue` after the wait goes to: a read of
+  // nothing (recvfrom of 0 bytes, target 1) ends here.
+  if (msg.len - copied <= 0) return copied;
+  return yield* maySleep(unixStreamReadFrom(t, sk, msg, copied));
 }
 
 /** Linux: unix_poll (SOCK_STREAM). */

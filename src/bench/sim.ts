@@ -8,7 +8,7 @@ import type { EpollEvent, PollFd, SysResult, Timeval } from '../api/syscalls.ts'
 import { failed, Unsupported } from '../api/syscalls.ts';
 import { sys_eventfd2 } from '../kernel/eventfd.ts';
 import { sys_epoll_create1, sys_epoll_ctl, sys_epoll_wait } from '../kernel/eventpoll/sys_epoll.ts';
-import { sys_close, sys_read, sys_write } from '../kernel/fs.ts';
+import { ksys_read, ksys_write, sys_close } from '../kernel/fs.ts';
 import { Kernel } from '../kernel/kernel.ts';
 import {
   sys_accept4,
@@ -34,6 +34,11 @@ import type { Mechanism, ObjectKind } from './types.ts';
 export const SIM_RLIMIT = { soft: 20_000_000, hard: 20_000_000 };
 
 const ONE_BYTE = new Uint8Array([0x65]);
+// The driver's read buffers: its reads copy into them (ksys_read), as bench.c's do into its own.
+const READ_BUF = new Uint8Array(256);
+const READ_1 = READ_BUF.subarray(0, 1);
+const READ_8 = READ_BUF.subarray(0, 8);
+const READ_DV = new DataView(READ_BUF.buffer, 0, 8);
 const EVENTFD_ONE = new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0]);
 const ZERO_TIMEOUT: Timeval = { sec: 0, usec: 0 };
 const AF_UNIX = 1;
@@ -120,32 +125,34 @@ export class SimDriver implements Driver {
 
   write(o: Objects, i: number): void {
     const data = o.kind === 'eventfd' ? EVENTFD_ONE : ONE_BYTE;
-    const r = this.k.enterSync(this.t, 'write', sys_write(this.t, o.wfd[i], data));
-    if ('errno' in r || r.ret !== data.length)
-      throw new Error(`simulated write failed: ${JSON.stringify(r)}`);
+    const n = this.k.enterSync(this.t, 'write', ksys_write(this.t, o.wfd[i], data));
+    if (n !== data.length) throw new Error(`simulated write failed: ${n}`);
   }
 
   read(o: Objects, i: number): number {
     const { k, t } = this;
     const fd = o.rfd[i];
     if (o.kind === 'eventfd') {
-      const r = k.enterSync(t, 'read', sys_read(t, fd, 8));
-      if ('errno' in r) return 0;
-      return Number(new DataView(r.data.buffer, r.data.byteOffset, 8).getBigUint64(0, true));
+      const n = k.enterSync(t, 'read', ksys_read(t, fd, READ_8));
+      return n === 8 ? Number(READ_DV.getBigUint64(0, true)) : 0;
     }
     let total = 0;
     for (;;) {
-      const r = k.enterSync(t, 'read', sys_read(t, fd, 256));
-      if ('errno' in r || r.ret === 0) break;
-      total += r.ret;
-      if (r.ret < 256) break;
+      const n = k.enterSync(t, 'read', ksys_read(t, fd, READ_BUF));
+      if (n <= 0) break;
+      total += n;
+      if (n < READ_BUF.length) break;
     }
     return total;
   }
 
   readOne(o: Objects, i: number): boolean {
-    const r = this.k.enterSync(this.t, 'read', sys_read(this.t, o.rfd[i], o.kind === 'eventfd' ? 8 : 1));
-    return !('errno' in r);
+    const n = this.k.enterSync(
+      this.t,
+      'read',
+      ksys_read(this.t, o.rfd[i], o.kind === 'eventfd' ? READ_8 : READ_1),
+    );
+    return n > 0;
   }
 
   mux(mech: Mechanism, o: Objects): Mux {
@@ -204,7 +211,9 @@ export class SimDriver implements Driver {
     const { k: kern, t } = this;
     const w = this.p.thread('waiter');
     const data = o.kind === 'eventfd' ? EVENTFD_ONE : ONE_BYTE;
-    const unit = data.length;
+    // The waiter's read buffer, and the first thread's (its read sleeps while the waiter reads).
+    const unitBuf = new Uint8Array(data.length);
+    const ANSWER = new Uint8Array(1);
     // The answer pipe: blocking, so the first thread sleeps in read until the waiter answers.
     const [br, bw] = ok('pipe2', kern.enterSync(t, 'pipe2', sys_pipe2(t, 0))).fds;
     // A call that slept and was woken has its record done; one that never slept has none.
@@ -221,19 +230,19 @@ export class SimDriver implements Driver {
     let waiting = sleepInWait();
     const t0 = process.hrtime.bigint();
     for (let c = 0; c < k; c++) {
-      kern.enterSync(t, 'write', sys_write(t, o.wfd[i], data)); // wakes the waiter, which returns
+      kern.enterSync(t, 'write', ksys_write(t, o.wfd[i], data)); // wakes the waiter, which returns
       returned(waiting, 'epoll_wait');
-      const answer = kern.enter(t, 'read', [], () => sys_read(t, br, 1)); // sleeps
-      kern.enterSync(w, 'read', sys_read(w, o.rfd[i], unit));
-      kern.enterSync(w, 'write', sys_write(w, bw, ONE_BYTE)); // wakes this thread's read
+      const answer = kern.enter(t, 'read', [], () => ksys_read(t, br, ANSWER)); // sleeps
+      kern.enterSync(w, 'read', ksys_read(w, o.rfd[i], unitBuf));
+      kern.enterSync(w, 'write', ksys_write(w, bw, ONE_BYTE)); // wakes this thread's read
       returned(answer, 'read');
       waiting = sleepInWait();
     }
     const ns = Number(process.hrtime.bigint() - t0) / k;
     // Release the waiter, then drop the answer pipe.
-    kern.enterSync(t, 'write', sys_write(t, o.wfd[i], data));
+    kern.enterSync(t, 'write', ksys_write(t, o.wfd[i], data));
     returned(waiting, 'epoll_wait');
-    kern.enterSync(w, 'read', sys_read(w, o.rfd[i], unit));
+    kern.enterSync(w, 'read', ksys_read(w, o.rfd[i], unitBuf));
     this.closeFd(br);
     this.closeFd(bw);
     return ns;

@@ -22,7 +22,14 @@ import { Unsupported } from '../api/syscalls.ts';
 import { ERRNO, errWhy, failWhy, toResult } from './errors.ts';
 import { copyBytes, type File, FMODE_READ, FMODE_WRITE, fput, getFile } from './file.ts';
 import type { Kernel } from './kernel.ts';
-import { holdAcrossSleep, type MaySleep, mustSleep, type SysGen, type Thread } from './sched.ts';
+import {
+  continueAfterSleep,
+  holdAcrossSleep,
+  type MaySleep,
+  mustSleep,
+  type SysGen,
+  type Thread,
+} from './sched.ts';
 
 const { EBADF, EINVAL, ENOTTY } = ERRNO;
 
@@ -110,17 +117,44 @@ export function withFile<A, R extends object>(
 /** Linux: ksys_read → vfs_read. The bytes come back in an array of exactly their number. */
 export function sys_read(t: Thread, fd: number, count: number): MaySleep<SysResult<{ data: Uint8Array }>> {
   // Linux: vfs_read — a count above MAX_RW_COUNT reads MAX_RW_COUNT.
-  return withFile(t, fd, 'fdget', vfsRead, Math.min(count, MAX_RW_COUNT));
+  return withFile(t, fd, 'fdget', vfsReadResult, Math.min(count, MAX_RW_COUNT));
+}
+
+/** The API's read: into the thread's buffer, then a result array of exactly the bytes read. */
+function vfsReadResult(t: Thread, file: File, count: number): MaySleep<SysResult<{ data: Uint8Array }>> {
+  const buf = readBuffer(t, file, count);
+  const n = vfsRead(t, file, buf, Math.min(count, buf.length));
+  return mustSleep(n) ? readAfterSleep(t, buf, n) : readResult(t, buf, n);
+}
+
+/**
+ * Linux: ksys_read — read into the caller's buffer (copy_to_user into user memory): the bytes
+ * read, or −errno. The API's read (sys_read) returns a fresh array instead; this is the call as
+ * a C program makes it, which the benchmark's driver uses, as bench.c does, so that neither
+ * side pays for an allocation the other does not make.
+ */
+export function ksys_read(t: Thread, fd: number, buf: Uint8Array): MaySleep<number> {
+  const file = fdget(t, fd);
+  if (!file) return errWhy(t.k, -EBADF, 'fdget', 'fd {fd} is not open', undefined, fd);
+  return holdAcrossSleep(t, file, fdput, vfsReadCount, buf);
+}
+
+function vfsReadCount(t: Thread, file: File, buf: Uint8Array): MaySleep<number> {
+  const n = vfsRead(t, file, buf, Math.min(buf.length, MAX_RW_COUNT));
+  return mustSleep(n) ? continueAfterSleep(n, (v) => countCopiedOut(t, v)) : countCopiedOut(t, n);
+}
+
+function countCopiedOut(t: Thread, n: number): number {
+  if (n > 0) t.k.stats.bytesCopiedOut += n;
+  return n;
 }
 
 // Linux: vfs_read — the file's ->read, holding the file (fdget) until it returns.
-function vfsRead(t: Thread, file: File, count: number): MaySleep<SysResult<{ data: Uint8Array }>> {
+function vfsRead(t: Thread, file: File, buf: Uint8Array, count: number): MaySleep<number> {
   if ((file.mode & FMODE_READ) === 0)
-    return failWhy(t.k, 'EBADF', 'vfs_read', '{file} is not open for reading (no FMODE_READ)', file.id);
-  if (!file.ops.read) return failWhy(t.k, 'EINVAL', 'vfs_read', '{file} has no ->read', file.id);
-  const buf = readBuffer(t, file, count);
-  const n = file.ops.read(t, file, buf, Math.min(count, buf.length));
-  return mustSleep(n) ? readAfterSleep(t, buf, n) : readResult(t, buf, n);
+    return errWhy(t.k, -EBADF, 'vfs_read', '{file} is not open for reading (no FMODE_READ)', file.id);
+  if (!file.ops.read) return errWhy(t.k, -EINVAL, 'vfs_read', '{file} has no ->read', file.id);
+  return file.ops.read(t, file, buf, count);
 }
 
 function* readAfterSleep(
@@ -142,25 +176,29 @@ function readResult(t: Thread, buf: Uint8Array, n: number): SysResult<{ data: Ui
 
 /** Linux: ksys_write → vfs_write. */
 export function sys_write(t: Thread, fd: number, data: Uint8Array): MaySleep<SysResult> {
-  return withFile(t, fd, 'fdget', vfsWrite, data);
+  const n = ksys_write(t, fd, data);
+  return mustSleep(n) ? continueAfterSleep(n, toResult) : toResult(n);
+}
+
+/** Linux: ksys_write — the bytes written, or −errno (sys_write makes the API's result of it). */
+export function ksys_write(t: Thread, fd: number, data: Uint8Array): MaySleep<number> {
+  const file = fdget(t, fd);
+  if (!file) return errWhy(t.k, -EBADF, 'fdget', 'fd {fd} is not open', undefined, fd);
+  return holdAcrossSleep(t, file, fdput, vfsWrite, data);
 }
 
 // Linux: vfs_write — the file's ->write, holding the file (fdget) until it returns.
-function vfsWrite(t: Thread, file: File, data: Uint8Array): MaySleep<SysResult> {
+function vfsWrite(t: Thread, file: File, data: Uint8Array): MaySleep<number> {
   if ((file.mode & FMODE_WRITE) === 0)
-    return failWhy(t.k, 'EBADF', 'vfs_write', '{file} is not open for writing (no FMODE_WRITE)', file.id);
-  if (!file.ops.write) return failWhy(t.k, 'EINVAL', 'vfs_write', '{file} has no ->write', file.id);
+    return errWhy(t.k, -EBADF, 'vfs_write', '{file} is not open for writing (no FMODE_WRITE)', file.id);
+  if (!file.ops.write) return errWhy(t.k, -EINVAL, 'vfs_write', '{file} has no ->write', file.id);
   const n = file.ops.write(t, file, data);
-  return mustSleep(n) ? writeAfterSleep(t, n) : writeResult(t, n);
+  return mustSleep(n) ? continueAfterSleep(n, (v) => countCopiedIn(t, v)) : countCopiedIn(t, n);
 }
 
-function* writeAfterSleep(t: Thread, write: SysGen<number>): SysGen<SysResult> {
-  return writeResult(t, yield* write);
-}
-
-function writeResult(t: Thread, n: number): SysResult {
+function countCopiedIn(t: Thread, n: number): number {
   if (n > 0) t.k.stats.bytesCopiedIn += n;
-  return toResult(n);
+  return n;
 }
 
 /** Linux: close_fd. The registration of an epoll item survives while another reference exists. */

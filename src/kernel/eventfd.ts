@@ -11,7 +11,7 @@
 import { EFD, EPOLL } from '../abi/constants.ts';
 import type { SysResult } from '../api/syscalls.ts';
 import { ERESTARTSYS, ERRNO, errWhy, failWhy, toResult } from './errors.ts';
-import { File, type FileOperations, type PollTable, pollWait } from './file.ts';
+import { File, type FileOperations, fileOperations, type PollTable, pollWait } from './file.ts';
 import { installFd } from './fs.ts';
 import type { Kernel } from './kernel.ts';
 import { type MaySleep, type SysGen, sleepOn, type Thread } from './sched.ts';
@@ -173,7 +173,7 @@ function* eventfdAddWait(t: Thread, file: File, hi: number, lo: number): SysGen<
   return typeof r === 'number' ? r : yield* r;
 }
 
-export const eventfdOps: FileOperations = {
+export const eventfdOps: FileOperations = fileOperations({
   type: 'eventfd',
   snapshot: (_k, file) => snapshotEventfd(file.priv as EventfdCtx),
   poll: eventfdPoll,
@@ -187,7 +187,7 @@ export const eventfdOps: FileOperations = {
     const ctx = file.priv as EventfdCtx;
     if (waitqueueActive(ctx.wqh)) wakeUp(k, ctx.wqh, 1, EPOLL.EPOLLHUP, 'eventfd_release');
   },
-};
+});
 
 /** Linux: eventfd2. initval is an unsigned int. */
 export function sys_eventfd2(t: Thread, initval: number, flags: number): SysResult {

@@ -73,6 +73,27 @@ export interface FileOperations {
   pipeFcntl?(k: Kernel, file: File, cmd: number, arg: number): number;
 }
 
+/**
+ * Linux: a struct file_operations initialiser — the table has every field, NULL (undefined) where
+ * the type lacks the operation. Not Linux in purpose: every table gets one hidden class, so the
+ * loads through file->f_op (each fd select and poll look at) stay monomorphic while many file
+ * types are in use. Measured: a pipe's poll cost 16 ns per fd alone, 36 once sockets, eventfds
+ * and TCP had been polled in the same process, with tables of differing shapes.
+ */
+export function fileOperations(ops: FileOperations): FileOperations {
+  return {
+    type: ops.type,
+    poll: ops.poll,
+    read: ops.read,
+    write: ops.write,
+    release: ops.release,
+    fionread: ops.fionread,
+    readMax: ops.readMax,
+    snapshot: ops.snapshot,
+    pipeFcntl: ops.pipeFcntl,
+  };
+}
+
 /** Linux: struct file. */
 export class File {
   /** Stable id for snapshots and traces; also the interest-tree key's first half (not a pointer). */

@@ -37,6 +37,7 @@ import {
   type FileOperations,
   FMODE_READ,
   FMODE_WRITE,
+  fileOperations,
   fput,
   type PollTable,
   pollWait,
@@ -571,7 +572,7 @@ export function snapshotPipe(pipe: Pipe): object {
 }
 
 /** Linux: pipefifo_fops (the anonymous-pipe subset). */
-export const pipeOps: FileOperations = {
+export const pipeOps: FileOperations = fileOperations({
   type: 'pipe',
   snapshot: (_k, file) => snapshotPipe(file.priv as Pipe),
   poll: pipePoll,
@@ -581,7 +582,7 @@ export const pipeOps: FileOperations = {
   fionread: pipeFionread,
   readMax: pipeReadMax,
   pipeFcntl,
-};
+});
 
 /**
  * Not Linux (fs.ts readBuffer): a read returns at most what the pipe holds, and does not sleep

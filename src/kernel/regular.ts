@@ -7,7 +7,7 @@ import { formatMask } from '../abi/flags.ts';
 import type { SysResult } from '../api/syscalls.ts';
 import { Unsupported } from '../api/syscalls.ts';
 import { failWhy, toResult } from './errors.ts';
-import { copyBytes, File, type FileOperations } from './file.ts';
+import { copyBytes, File, type FileOperations, fileOperations } from './file.ts';
 import { installFd } from './fs.ts';
 import type { Kernel } from './kernel.ts';
 import type { Thread } from './sched.ts';
@@ -29,7 +29,7 @@ interface TmpFile {
 }
 
 // Linux: drivers/char/mem.c read_null / write_null.
-export const devNullOps: FileOperations = {
+export const devNullOps: FileOperations = fileOperations({
   type: 'null',
   // Not Linux (fs.ts readBuffer): read_null returns 0.
   readMax: () => 0,
@@ -40,7 +40,7 @@ export const devNullOps: FileOperations = {
     return data.length;
   },
   release() {},
-};
+});
 
 function tmpRead(_t: Thread, file: File, buf: Uint8Array, count: number): number {
   const f = file.priv as TmpFile;
@@ -65,7 +65,7 @@ function tmpWrite(_t: Thread, file: File, data: Uint8Array): number {
   return data.length;
 }
 
-export const tmpfileOps: FileOperations = {
+export const tmpfileOps: FileOperations = fileOperations({
   type: 'regular',
   read: tmpRead,
   write: tmpWrite,
@@ -74,7 +74,7 @@ export const tmpfileOps: FileOperations = {
   fionread: tmpRemaining,
   // Not Linux: a regular file's read never sleeps; it returns at most what is left.
   readMax: tmpRemaining,
-};
+});
 
 function tmpRemaining(_k: Kernel, file: File): number {
   const f = file.priv as TmpFile;

@@ -14,7 +14,7 @@ import { EPOLL, O } from '../abi/constants.ts';
 import { SFD, SIGNALFD_SIGINFO_SIZE } from '../abi/signal.ts';
 import type { SysResult } from '../api/syscalls.ts';
 import { ERESTARTSYS, ERRNO, errWhy, failWhy, toResult } from './errors.ts';
-import { File, type FileOperations, type PollTable, pollWait } from './file.ts';
+import { File, type FileOperations, fileOperations, type PollTable, pollWait } from './file.ts';
 import { fdlookup, installFd } from './fs.ts';
 import type { Kernel } from './kernel.ts';
 import { finishWait, type MaySleep, prepareToWait, type SysGen, schedule, type Thread } from './sched.ts';
@@ -132,13 +132,13 @@ function* signalfdReadWait(t: Thread, file: File, buf: Uint8Array, n: number): S
 /** Linux: signalfd_release — the context goes with the file. */
 function signalfdRelease(_k: Kernel, _file: File): void {}
 
-export const signalfdOps: FileOperations = {
+export const signalfdOps: FileOperations = fileOperations({
   type: 'signalfd',
   snapshot: (_k, file) => snapshotSignalfd(file.priv as SignalfdCtx),
   poll: signalfdPoll,
   read: signalfdRead,
   release: signalfdRelease,
-};
+});
 
 /** Linux: signalfd4 → do_signalfd4. */
 export function sys_signalfd4(

@@ -16,7 +16,7 @@ import { nameOf } from '../abi/flags.ts';
 import type { Failure, Itimerspec, SysResult, Timespec } from '../api/syscalls.ts';
 import { Unsupported } from '../api/syscalls.ts';
 import { ERESTARTSYS, ERRNO, errWhy, failWhy, toResult } from './errors.ts';
-import { File, type FileOperations, type PollTable, pollWait } from './file.ts';
+import { File, type FileOperations, fileOperations, type PollTable, pollWait } from './file.ts';
 import { fdlookup, installFd } from './fs.ts';
 import type { Kernel, Timer, TimerOwner } from './kernel.ts';
 import { type SysGen, sleepOn, type Thread } from './sched.ts';
@@ -188,7 +188,7 @@ function* timerfdRead(t: Thread, file: File, buf: Uint8Array, count: number): Sy
 }
 
 /** Linux: timerfd_fops — read and poll; no write (EINVAL), no FIONREAD (ENOTTY). */
-export const timerfdOps: FileOperations = {
+export const timerfdOps: FileOperations = fileOperations({
   type: 'timerfd',
   snapshot: (k, file) => snapshotTimerfd(k, file.priv as TimerfdCtx),
   poll: timerfdPoll,
@@ -199,7 +199,7 @@ export const timerfdOps: FileOperations = {
   release(_k, file) {
     hrtimerCancel(file.priv as TimerfdCtx);
   },
-};
+});
 
 /** The state of a timerfd as plain JSON (src/observe). */
 export function snapshotTimerfd(k: Kernel, ctx: TimerfdCtx): object {

@@ -15,7 +15,7 @@ import { nameOf } from '../../abi/flags.ts';
 import type { Sockaddr } from '../../api/sockaddr.ts';
 import { type Linger, type SockoptValue, Unsupported } from '../../api/syscalls.ts';
 import { ERRNO, errWhy } from '../errors.ts';
-import { File, type FileOperations, type FileType, type PollTable } from '../file.ts';
+import { File, type FileOperations, type FileType, fileOperations, type PollTable } from '../file.ts';
 import { fdlookup } from '../fs.ts';
 import type { Kernel } from '../kernel.ts';
 import type { MaySleep, Thread } from '../sched.ts';
@@ -117,6 +117,34 @@ export class Socket {
   ) {}
 }
 
+/**
+ * Linux: a struct proto_ops initialiser — every field present, undefined where the family has
+ * none. As fileOperations (file.ts): one hidden class for every family's table, so the calls
+ * through sock->ops stay monomorphic loads with AF_UNIX, TCP and UDP sockets all in use.
+ */
+export function protoOps(ops: ProtoOps): ProtoOps {
+  return {
+    family: ops.family,
+    release: ops.release,
+    bind: ops.bind,
+    connect: ops.connect,
+    socketpair: ops.socketpair,
+    accept: ops.accept,
+    poll: ops.poll,
+    inq: ops.inq,
+    readMax: ops.readMax,
+    listen: ops.listen,
+    setRcvlowat: ops.setRcvlowat,
+    getname: ops.getname,
+    ioctl: ops.ioctl,
+    setsockopt: ops.setsockopt,
+    getsockopt: ops.getsockopt,
+    shutdown: ops.shutdown,
+    sendmsg: ops.sendmsg,
+    recvmsg: ops.recvmsg,
+  };
+}
+
 /** Linux: net_families[], indexed by family. */
 const netFamilies: (NetProtoFamily | undefined)[] = [];
 /**
@@ -129,7 +157,7 @@ const socketFileOps = new Map<FileType, FileOperations>();
 function socketFileOpsFor(type: FileType): FileOperations {
   let ops = socketFileOps.get(type);
   if (!ops) {
-    ops = {
+    ops = fileOperations({
       type,
       poll: sockPoll,
       read: sockReadIter,
@@ -138,7 +166,7 @@ function socketFileOpsFor(type: FileType): FileOperations {
       readMax: sockReadMax,
       release: sockClose,
       snapshot: (_k, file) => snapshotSocket(file.priv as Socket),
-    };
+    });
     socketFileOps.set(type, ops);
   }
   return ops;

@@ -43,7 +43,7 @@ import {
   sockFlag,
   sockRcvlowat,
 } from '../sock.ts';
-import type { Msghdr, ProtoOps, Socket } from '../socket.ts';
+import { type Msghdr, type ProtoOps, protoOps, type Socket } from '../socket.ts';
 import { type InetProto, inetAutobind, inetCommonOps, inetRegisterProtosw } from './af_inet.ts';
 import {
   inetCskAccept,
@@ -835,7 +835,7 @@ function tcpGetsockopt(
 
 /** Linux: inet_stream_ops / inet6_stream_ops. */
 function tcpStreamOps(family: typeof AF.AF_INET | typeof AF.AF_INET6): ProtoOps {
-  return {
+  return protoOps({
     ...inetCommonOps(family),
     connect: tcpStreamConnect,
     accept: tcpAccept,
@@ -848,7 +848,7 @@ function tcpStreamOps(family: typeof AF.AF_INET | typeof AF.AF_INET6): ProtoOps 
     getsockopt: tcpGetsockopt,
     sendmsg: tcpSendmsg,
     recvmsg: tcpRecvmsg,
-  };
+  });
 }
 
 // Linux: inet_init → inet_register_protosw(tcp entry); inet6_init likewise for tcpv6_prot.

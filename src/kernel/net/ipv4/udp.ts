@@ -69,7 +69,7 @@ import {
   sockWaitForSendSpace,
   sockWakeSleepers,
 } from '../sock.ts';
-import type { Msghdr, ProtoOps, Socket } from '../socket.ts';
+import { type Msghdr, type ProtoOps, protoOps, type Socket } from '../socket.ts';
 import { type InetProto, inetAutobind, inetCommonOps, inetRegisterProtosw } from './af_inet.ts';
 import {
   ip4DatagramConnect,
@@ -765,7 +765,7 @@ export const udpProt: InetProto = {
 
 /** Linux: inet_dgram_ops (AF_INET) and inet6_dgram_ops (AF_INET6). */
 function inetDgramOps(family: typeof AF.AF_INET | typeof AF.AF_INET6): ProtoOps {
-  return {
+  return protoOps({
     ...inetCommonOps(family),
     connect: inetDgramConnect,
     // Linux: sock_no_accept, sock_no_listen.
@@ -780,7 +780,7 @@ function inetDgramOps(family: typeof AF.AF_INET | typeof AF.AF_INET6): ProtoOps 
     getsockopt: udpGetsockopt,
     sendmsg: udpSendmsgEntry,
     recvmsg: udpRecvmsg,
-  };
+  });
 }
 
 // Linux: inet_init's inetsw_array entry for SOCK_DGRAM/IPPROTO_UDP, and udpv6_init's.

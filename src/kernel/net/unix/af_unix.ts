@@ -17,7 +17,14 @@ import { wakeUp } from '../../waitqueue.ts';
 import { connectionBased, skbRecvDatagram } from '../datagram.ts';
 import { consumeSkb } from '../skbuff.ts';
 import { RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK, sockDefWakeup, sockNoSupport } from '../sock.ts';
-import { type ProtoOps, type Sockaddr, type Socket, sockFromFile, sockRegister } from '../socket.ts';
+import {
+  type ProtoOps,
+  protoOps,
+  type Sockaddr,
+  type Socket,
+  sockFromFile,
+  sockRegister,
+} from '../socket.ts';
 import {
   peerWakeDisconnect,
   unixDgramConnect,
@@ -234,7 +241,7 @@ function unixIoctl(k: Kernel, sock: Socket, cmd: number): number {
 }
 
 /** Linux: unix_stream_ops. */
-const unixStreamOps: ProtoOps = {
+const unixStreamOps: ProtoOps = protoOps({
   family: PF_UNIX,
   release: unixRelease,
   bind: unixBind,
@@ -250,10 +257,10 @@ const unixStreamOps: ProtoOps = {
   shutdown: unixShutdown,
   sendmsg: unixStreamSendmsg,
   recvmsg: unixStreamRecvmsg,
-};
+});
 
 /** Linux: unix_dgram_ops — sock_no_accept and sock_no_listen (EOPNOTSUPP). */
-const unixDgramOps: ProtoOps = {
+const unixDgramOps: ProtoOps = protoOps({
   ...unixStreamOps,
   connect: unixDgramConnect,
   accept: (t) => errWhy(t.k, sockNoSupport(), 'sock_no_accept', 'a datagram socket cannot accept'),
@@ -261,15 +268,15 @@ const unixDgramOps: ProtoOps = {
   listen: (k) => errWhy(k, sockNoSupport(), 'sock_no_listen', 'a datagram socket cannot listen'),
   sendmsg: unixDgramSendmsg,
   recvmsg: unixDgramRecvmsg,
-};
+});
 
 /** Linux: unix_seqpacket_ops. */
-const unixSeqpacketOps: ProtoOps = {
+const unixSeqpacketOps: ProtoOps = protoOps({
   ...unixStreamOps,
   poll: unixDgramPoll,
   sendmsg: unixSeqpacketSendmsg,
   recvmsg: unixSeqpacketRecvmsg,
-};
+});
 
 // Linux: af_unix_init → sock_register(&unix_family_ops).
 sockRegister({

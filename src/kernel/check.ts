@@ -30,7 +30,7 @@ import { type Epitem, EppollEntry } from './eventpoll/epitem.ts';
 import type { Eventpoll } from './eventpoll/eventpoll.ts';
 import { EP_UNACTIVE_PTR, type ListHead, listEmpty } from './eventpoll/readylist.ts';
 import { epollSysctl } from './eventpoll/sysctl.ts';
-import { type File, FMODE_READ, FMODE_WRITE } from './file.ts';
+import { type File, type FileList, FMODE_READ, FMODE_WRITE } from './file.ts';
 import type { Kernel } from './kernel.ts';
 import { portOwners } from './net/ipv4/inet_hashtables.ts';
 import type { UdpSock } from './net/ipv4/udp.ts';
@@ -298,7 +298,7 @@ function threadsInACall(k: Kernel): Set<Thread> {
 function checkEventpoll(
   ep: Eventpoll,
   f: File,
-  live: ReadonlySet<File>,
+  live: FileList,
   queues: ReadonlyMap<WaitQueueHead, string>,
   out: string[],
 ): void {
@@ -403,7 +403,7 @@ function deadOwner(
  * UDP sockets: sk_rmem_alloc is the truesize queued plus what reads have not given back; loopback
  * frees every sent skb at once, so sk_wmem_alloc is 1; a socket with a port is in its port's table.
  */
-function checkUdp(live: ReadonlySet<File>, k: Kernel, out: string[]): void {
+function checkUdp(live: FileList, k: Kernel, out: string[]): void {
   for (const f of live) {
     if (f.ops.type !== 'udp') continue;
     const sk = (f.priv as Socket).sk as UdpSock;
@@ -498,7 +498,7 @@ function queuesOfFile(f: File): [WaitQueueHead, string][] {
  * senders of queued skbs. True for the live ones (a live file's, or an embryo), false for
  * released ones still pointed at (a stream survivor's peer, a datagram sender that has gone).
  */
-function reachableSocks(live: ReadonlySet<File>): Map<UnixSock, boolean> {
+function reachableSocks(live: FileList): Map<UnixSock, boolean> {
   const out = new Map<UnixSock, boolean>();
   const todo: UnixSock[] = [];
   const visit = (sk: UnixSock | null, alive: boolean): void => {

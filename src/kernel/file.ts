@@ -110,6 +110,9 @@ export class File {
    * an array rather than an hlist (a file rarely has more than one watcher).
    */
   ep: unknown[] | null = null;
+  /** Kernel.files' links (FileList): the files opened just before and after this one. */
+  fuPrev: File | null = null;
+  fuNext: File | null = null;
 
   constructor(
     k: Kernel,
@@ -156,6 +159,50 @@ export const fileHooks: { eventpollRelease: ((k: Kernel, file: File) => void) | 
 export function getFile(file: File): File {
   file.count++;
   return file;
+}
+
+/**
+ * Every open file description of a kernel, linked through the files themselves (Linux before
+ * 3.13: sb->s_files, through file->f_u.fu_list). Not Linux today, which keeps no list of all
+ * files: the model walks it for snapshots and for its invariant checks. Intrusive, so a file
+ * costs two fields rather than a hash-set entry (26 bytes a file, measured) and there is no
+ * limit on the count (a Set holds 2^24 entries). Opening order, as a Set iterates.
+ */
+export class FileList implements Iterable<File> {
+  private first: File | null = null;
+  private last: File | null = null;
+  size = 0;
+
+  add(file: File): void {
+    file.fuPrev = this.last;
+    file.fuNext = null;
+    if (this.last) this.last.fuNext = file;
+    else this.first = file;
+    this.last = file;
+    this.size++;
+  }
+
+  has(file: File): boolean {
+    return file.fuPrev !== null || this.first === file;
+  }
+
+  delete(file: File): void {
+    if (!this.has(file)) return;
+    if (file.fuPrev) file.fuPrev.fuNext = file.fuNext;
+    else this.first = file.fuNext;
+    if (file.fuNext) file.fuNext.fuPrev = file.fuPrev;
+    else this.last = file.fuPrev;
+    file.fuPrev = file.fuNext = null;
+    this.size--;
+  }
+
+  *[Symbol.iterator](): Iterator<File> {
+    for (let f = this.first; f; ) {
+      const next = f.fuNext; // the caller may release f
+      yield f;
+      f = next;
+    }
+  }
 }
 
 /** Linux: fput → __fput when the count reaches 0. */

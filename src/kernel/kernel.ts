@@ -7,7 +7,7 @@ import { type CallBody, exitToUserMode } from './entry.ts';
 import { assertUserResult } from './errors.ts';
 import type { KernelEvent, Observer } from './events.ts';
 import { FdTable } from './fdtable.ts';
-import type { File } from './file.ts';
+import { FileList } from './file.ts';
 import { Process, type ProcessOptions } from './proc.ts';
 import { type CallRecord, mustSleep, type Sleep, type SysGen, type Thread, wakeThread } from './sched.ts';
 import { newStats, type Stats } from './stats.ts';
@@ -93,7 +93,7 @@ export class Kernel {
   /** Set by attach(); undefined when nobody observes, so emitting costs nothing. */
   emit: Observer | undefined = undefined;
   /** Every open file description that is not yet released (leak checks, snapshots). */
-  readonly files = new Set<File>();
+  readonly files = new FileList();
   readonly processes: Process[] = [];
   /** Runnable threads, in wake order. */
   runQueue: Thread[] = [];

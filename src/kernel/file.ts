@@ -196,12 +196,17 @@ export class FileList implements Iterable<File> {
     this.size--;
   }
 
-  *[Symbol.iterator](): Iterator<File> {
-    for (let f = this.first; f; ) {
-      const next = f.fuNext; // the caller may release f
-      yield f;
-      f = next;
-    }
+  [Symbol.iterator](): Iterator<File> {
+    // A plain iterator: the kernel's only generators are its sleeps (sched.ts).
+    let f = this.first;
+    return {
+      next(): IteratorResult<File> {
+        if (f === null) return { done: true, value: undefined };
+        const value = f;
+        f = f.fuNext; // taken before the caller may release `value`
+        return { done: false, value };
+      },
+    };
   }
 }
 

@@ -45,7 +45,7 @@ import {
 import { defineKernelState, type Kernel } from './kernel.ts';
 import { type MaySleep, type SysGen, sleepOn, type Thread } from './sched.ts';
 import { SIG, sendSigToCurrent } from './signal.ts';
-import { newWaitQueue, snapshotWaitQueue, type WaitQueueHead, wakeSkipped, wakeUp } from './waitqueue.ts';
+import { snapshotWaitQueue, WaitQueueHead, wakeSkipped, wakeUp } from './waitqueue.ts';
 
 const { EAGAIN, EBUSY, EINVAL, EPERM, EPIPE } = ERRNO;
 
@@ -113,6 +113,15 @@ export interface Pipe {
   readonly rdWait: WaitQueueHead;
   /** Linux: wr_wait. Blocked writers (exclusive, tail) and pollers of the write end. */
   readonly wrWait: WaitQueueHead;
+  /**
+   * rd_wait and wr_wait once made. Not Linux in form: Linux embeds both heads in the
+   * pipe_inode_info; the model makes each on its first use (with the id it was given when the
+   * pipe was made, so ids, names and traces are as if it had always been there), since a pipe
+   * that nobody polls, reads or writes would otherwise spend a quarter of its memory on two
+   * empty queues.
+   */
+  rdWaitQ: WaitQueueHead | null;
+  wrWaitQ: WaitQueueHead | null;
 }
 
 /** Linux: struct file.f_pipe — 0 for an anonymous pipe's files (FIFO opens record r/w_counter). */
@@ -595,6 +604,39 @@ function pipeReadMax(k: Kernel, file: File): number {
   return file.nonblock ? 1 : -1;
 }
 
+/** Linux: struct pipe_inode_info as get_pipe_inode sets it up: one reader, one writer, two files. */
+class PipeInodeInfo implements Pipe {
+  bufs: PipeBuffer[] = NO_SLOTS;
+  ringSize: number;
+  maxUsage: number;
+  nrAccounted: number;
+  head = 0;
+  tail = 0;
+  readers = 1;
+  writers = 1;
+  files = 2;
+  wCounter = 1;
+  pollUsage = false;
+  tmpPage: Uint8Array | null = null;
+  rdWaitQ: WaitQueueHead | null = null;
+  wrWaitQ: WaitQueueHead | null = null;
+
+  constructor(
+    readonly id: number,
+    slots: number,
+  ) {
+    this.ringSize = this.maxUsage = this.nrAccounted = slots;
+  }
+
+  get rdWait(): WaitQueueHead {
+    return (this.rdWaitQ ??= new WaitQueueHead(this.id + 1, 'pipe.rd_wait', this.id));
+  }
+
+  get wrWait(): WaitQueueHead {
+    return (this.wrWaitQ ??= new WaitQueueHead(this.id + 2, 'pipe.wr_wait', this.id));
+  }
+}
+
 // Linux: alloc_pipe_info. 16 slots (16 pages do not exceed pipe-max-size), or 2 once the user
 // is over pipe-user-pages-soft.
 function allocPipeInfo(k: Kernel): Pipe {
@@ -605,24 +647,10 @@ function allocPipeInfo(k: Kernel): Pipe {
     pipeBufs = PIPE_MIN_DEF_BUFFERS;
   }
   const id = k.nextId();
-  return {
-    id,
-    bufs: NO_SLOTS,
-    ringSize: pipeBufs,
-    maxUsage: pipeBufs,
-    nrAccounted: pipeBufs,
-    head: 0,
-    tail: 0,
-    // Linux: get_pipe_inode — one reader, one writer, two files.
-    readers: 1,
-    writers: 1,
-    files: 2,
-    wCounter: 1,
-    pollUsage: false,
-    tmpPage: null,
-    rdWait: newWaitQueue(k, 'pipe.rd_wait', id),
-    wrWait: newWaitQueue(k, 'pipe.wr_wait', id),
-  };
+  // The ids of rd_wait and wr_wait, made when first used (Pipe.rdWaitQ).
+  k.nextId();
+  k.nextId();
+  return new PipeInodeInfo(id, pipeBufs);
 }
 
 /**

@@ -23,7 +23,8 @@ import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Backend } from '../api/backend.ts';
 import { type JsonObject, parseScript, runScript, ScriptError } from '../script/index.ts';
-import { type Cli, CliError } from './cli.ts';
+import { CliError } from './cli.ts';
+import type { Cli } from './commands.ts';
 
 /** The only address the server listens on. */
 export const PLAY_HOST = '127.0.0.1';

@@ -34,7 +34,8 @@ export const BODY_LIMIT = 4 * 1024 * 1024;
 
 /**
  * The built page: dist/web/ under the package root. This module is src/cli/play.ts in a clone
- * and dist/cli/play.js in the installed package; both are two levels below the root.
+ * and a chunk of the bundle in dist/cli/ in the installed package (scripts/build-cli.mjs); both
+ * are two levels below the root.
  */
 export function defaultWebRoot(): string {
   return fileURLToPath(new URL('../../dist/web/', import.meta.url));

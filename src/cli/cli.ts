@@ -2,7 +2,8 @@
 // (node:util parseArgs) and `--help`. This module loads nothing but Node's fs and util: the
 // commands' work (commands.ts, and through it the script module) is imported once a command
 // runs, and each backend on first use, Linux's only when a command needs it. So `iomux --help`,
-// `iomux version` and `iomux COMMAND --help` start as fast as Node itself does.
+// `iomux version` and `iomux COMMAND --help` load this module and main.ts, and nothing else
+// (test/cli/loads.test.ts).
 //
 // Exit statuses: 0 success, 1 a mismatch or a difference, 2 a usage error, a malformed script, a
 // run that stopped early (a call that blocks forever or is unsupported, a process a signal killed),

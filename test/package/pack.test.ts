@@ -173,6 +173,7 @@ describe('the packed package', { timeout: 120_000 }, () => {
   }
 
   test('the_cli_help_loads_the_command_table_only', () => {
+    const cli = join(project, 'node_modules/iomux/dist/cli');
     for (const args of [['--help'], ['run', '--help'], ['version']]) {
       const { files } = installed(...args);
       assert.ok(files.length <= 3, `${args.join(' ')}: ${files.join(', ')}`);
@@ -181,6 +182,11 @@ describe('the packed package', { timeout: 120_000 }, () => {
         [],
         args.join(' '),
       );
+      // Neither the script module nor the kernel: their functions keep their names in the bundle.
+      for (const f of files) {
+        const code = readFileSync(join(cli, f), 'utf8');
+        assert.doesNotMatch(code, /\b(ep_insert|parseScriptText)\b/, `${args.join(' ')}: ${f}`);
+      }
     }
   });
 

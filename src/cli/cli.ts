@@ -1,34 +1,19 @@
 // The command line. Each command's options live in one table that drives both parsing
-// (node:util parseArgs) and `--help`. The CLI depends only on the public API (src/api) and the
-// script module; the backends are loaded on first use, Linux's only when a command needs it.
+// (node:util parseArgs) and `--help`. This module loads nothing but Node's fs and util: the
+// commands' work (commands.ts, and through it the script module) is imported once a command
+// runs, and each backend on first use, Linux's only when a command needs it. So `iomux --help`,
+// `iomux version` and `iomux COMMAND --help` load this module and main.ts, and nothing else
+// (test/cli/loads.test.ts).
 //
 // Exit statuses: 0 success, 1 a mismatch or a difference, 2 a usage error, a malformed script, a
 // run that stopped early (a call that blocks forever or is unsupported, a process a signal killed),
 // or a backend that cannot run. Each command's help says which it uses (test/cli/exit-status.test.ts holds them to it).
 
 import { readFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Backend } from '../api/backend.ts';
-import {
-  type DiffReport,
-  diffScript,
-  exitStatus,
-  formatScriptJson,
-  type JsonObject,
-  output,
-  parseScriptText,
-  type RunReport,
-  recordScript,
-  runScript,
-  type Script,
-  ScriptError,
-  type StepView,
-} from '../script/index.ts';
-import { formatScriptTextForm, parseScriptSource, scriptFormatOf } from '../script/text.ts';
-import { formatFiles, type ScriptForm } from './fmt.ts';
-import { traceScript } from './trace.ts';
+import type { Cli } from './commands.ts';
+import type { ScriptForm } from './fmt.ts';
 
 export type BackendName = Backend['name'];
 
@@ -64,7 +49,7 @@ interface OptionSpec {
 
 type Values = Record<string, string | boolean | undefined>;
 
-interface Command {
+interface CommandInfo {
   readonly summary: string;
   /** The positional arguments, as help shows them ("SCRIPT..."); empty for none. */
   readonly args: string;
@@ -73,10 +58,21 @@ interface Command {
   /** More about the command, for its help. */
   readonly about: string;
   readonly options: Readonly<Record<string, OptionSpec>>;
+}
+
+/** A command that does work: the commands' module (commands.ts) is loaded before it runs. */
+interface WorkCommand extends CommandInfo {
   readonly run: (cli: Cli, values: Values, positionals: string[]) => Promise<number>;
   /** The command parses its own arguments from its own table (bench: src/bench/args.ts). */
   readonly raw?: (cli: Cli, args: string[]) => Promise<number>;
 }
+
+/** A command that only prints a text (help, version): it loads nothing. */
+interface PrintCommand extends CommandInfo {
+  readonly print: (positionals: readonly string[]) => string;
+}
+
+type Command = WorkCommand | PrintCommand;
 
 const HELP_OPTION: OptionSpec = { type: 'boolean', short: 'h', help: 'show this help' };
 
@@ -176,8 +172,14 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
         help: 'where to write: a file, a directory, or - for standard output',
       },
     },
-    run: (cli, v, files) =>
-      formatFiles(cli, files, v.to as ScriptForm | undefined, v.out as string, (m) => new CliError(m)),
+    run: async (cli, v, files) =>
+      (await import('./fmt.ts')).formatFiles(
+        cli,
+        files,
+        v.to as ScriptForm | undefined,
+        v.out as string,
+        (m) => new CliError(m),
+      ),
   },
   trace: {
     summary: 'run a script on the simulated kernel and show what happens inside each call',
@@ -256,10 +258,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     maxArgs: 0,
     about: 'Exit status: 0 printed, 2 a usage error.',
     options: {},
-    run: async (cli) => {
-      cli.out(`iomux ${packageVersion()}`);
-      return 0;
-    },
+    print: () => `iomux ${packageVersion()}`,
   },
   help: {
     summary: "show the commands, or a command's options",
@@ -268,40 +267,37 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     maxArgs: 1,
     about: 'Exit status: 0 shown, 2 a usage error (an unknown command).',
     options: {},
-    run: async (cli, _v, [name]) => {
-      if (name === undefined) {
-        cli.out(topHelp());
-        return 0;
-      }
-      const command = COMMANDS[name];
+    print: ([name]) => {
+      if (name === undefined) return topHelp();
+      const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
       if (!command) throw new CliError(`unknown command "${name}" (${commandList()})`);
-      cli.out(commandHelp(name, command));
-      return 0;
+      return commandHelp(name, command);
     },
   },
 };
 
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
-  const cli = new Cli(io);
+  const print = (text: string) => {
+    io.stdout.write(`${text}\n`);
+    return 0;
+  };
   try {
     const [first, ...rest] = argv;
     if (first === undefined) {
       io.stderr.write(`${topHelp()}\n`);
       return 2;
     }
-    if (first === '--help' || first === '-h') return await COMMANDS.help.run(cli, {}, []);
-    if (first === '--version' || first === '-V') return await COMMANDS.version.run(cli, {}, []);
+    if (first === '--help' || first === '-h') return print(topHelp());
+    if (first === '--version' || first === '-V') return print(`iomux ${packageVersion()}`);
     if (first.startsWith('-'))
       throw new CliError(`unknown option "${first}" (options come after the command)`);
     const command = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
     if (!command) throw new CliError(`unknown command "${first}" (${commandList()})`);
-    if (command.raw) return await command.raw(cli, rest);
+    if ('raw' in command && command.raw) return await command.raw(await openCli(io), rest);
     const parsed = parseCommandLine(first, command, rest);
-    if (parsed.values.help === true) {
-      cli.out(commandHelp(first, command));
-      return 0;
-    }
-    return await command.run(cli, parsed.values, parsed.positionals);
+    if (parsed.values.help === true) return print(commandHelp(first, command));
+    if ('print' in command) return print(command.print(parsed.positionals));
+    return await command.run(await openCli(io), parsed.values, parsed.positionals);
   } catch (e) {
     if (e instanceof CliError) {
       io.stderr.write(`iomux: ${e.message}\n`);
@@ -309,6 +305,12 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     }
     throw e;
   }
+}
+
+/** The commands' module, imported only now: a command that only prints never pays for it. */
+async function openCli(io: CliIo): Promise<Cli> {
+  const { Cli } = await import('./commands.ts');
+  return new Cli(io);
 }
 
 function parseCommandLine(
@@ -398,285 +400,4 @@ function packageVersion(): string {
     version: string;
   };
   return pkg.version;
-}
-
-// ---- commands ----
-
-interface Loaded {
-  readonly path: string;
-  readonly script?: Script;
-  readonly error?: ScriptError;
-  /** The form the script was written in (a recording is written in the same form). */
-  readonly form?: ScriptForm;
-}
-
-export class Cli {
-  private readonly backends = new Map<BackendName, Promise<Backend>>();
-  readonly style: output.Style;
-
-  constructor(readonly io: CliIo) {
-    const env = io.env;
-    const color = env.FORCE_COLOR
-      ? env.FORCE_COLOR !== '0'
-      : io.stdout.isTTY === true && env.NO_COLOR === undefined;
-    this.style = output.makeStyle(color);
-  }
-
-  out(line: string): void {
-    this.io.stdout.write(`${line}\n`);
-  }
-
-  err(line: string): void {
-    this.io.stderr.write(`${line}\n`);
-  }
-
-  backend(name: BackendName): Promise<Backend> {
-    let b = this.backends.get(name);
-    if (!b) {
-      b = this.io.loadBackend(name);
-      this.backends.set(name, b);
-    }
-    return b;
-  }
-
-  /** Read and validate every script before any runs; malformed ones are reported, not run. */
-  async load(paths: readonly string[], json: boolean, multi: boolean): Promise<Loaded[]> {
-    const loaded: Loaded[] = [];
-    for (const path of paths) {
-      let text: string;
-      try {
-        text = path === '-' ? await this.io.readStdin() : await readFile(path, 'utf8');
-      } catch (e) {
-        throw new CliError(
-          `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-        );
-      }
-      try {
-        loaded.push({ path, script: parseScriptSource(path, text), form: scriptFormatOf(path, text) });
-      } catch (e) {
-        if (!(e instanceof ScriptError)) throw e;
-        loaded.push({ path, error: e });
-        this.err(`${this.style.bad('malformed')} ${path}: ${e.message}`);
-        if (json) {
-          const extra: JsonObject = multi ? { script: path } : {};
-          this.out(
-            JSON.stringify({
-              ...extra,
-              step: e.step ?? null,
-              error: { kind: 'malformed', message: e.message },
-            }),
-          );
-        }
-      }
-    }
-    return loaded;
-  }
-
-  async run(paths: readonly string[], backendName: BackendName, json: boolean): Promise<number> {
-    const multi = paths.length > 1;
-    const loaded = await this.load(paths, json, multi);
-    let status = loaded.some((l) => l.error) ? 2 : 0;
-    const runnable = loaded.filter((l) => l.script);
-    if (runnable.length === 0) return status;
-    const backend = await this.backend(backendName);
-    for (const [i, { path, script }] of runnable.entries()) {
-      status = Math.max(status, await this.runOne(path, script as Script, backend, json, multi, i > 0));
-    }
-    return status;
-  }
-
-  async trace(path: string, json: boolean): Promise<number> {
-    const [loaded] = await this.load([path], false, false);
-    if (!loaded.script) return 2;
-    return traceScript(this, path, loaded.script, json);
-  }
-
-  /** The examples (examples/*.json), each with its notes, then its steps and results. */
-  async demo(backendName: BackendName, json: boolean): Promise<number> {
-    const dir = new URL('../../examples/', import.meta.url);
-    const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
-    const backend = await this.backend(backendName);
-    let status = 0;
-    for (const [i, file] of files.entries()) {
-      const text = await readFile(new URL(file, dir), 'utf8');
-      const script = parseScriptText(text);
-      const notes = (JSON.parse(text) as { notes?: unknown }).notes;
-      if (!json) {
-        if (i > 0) this.out('');
-        this.out(this.style.bold(`${script.name ?? file}`) + this.style.dim(`  (examples/${file})`));
-        if (typeof notes === 'string')
-          for (const line of wrap(notes, 96)) this.out(this.style.dim(`  ${line}`));
-      }
-      status = Math.max(
-        status,
-        await this.runOne(`examples/${file}`, script, backend, json, true, false, true),
-      );
-    }
-    return status;
-  }
-
-  private async runOne(
-    path: string,
-    script: Script,
-    backend: Backend,
-    json: boolean,
-    multi: boolean,
-    gap: boolean,
-    untitled = false,
-  ): Promise<number> {
-    const extra: JsonObject = multi ? { script: path } : {};
-    const style = this.style;
-    if (!json && !untitled) {
-      if (gap) this.out('');
-      this.out(style.bold(`${script.name ?? path}${script.name ? style.dim(`  (${path})`) : ''}`));
-    }
-    const report = await runScript(script, backend, {
-      onStep: (o, step) => this.out(json ? output.outcomeJson(o, extra) : output.renderStep(step, o, style)),
-    });
-    if (report.failure) {
-      this.out(
-        json
-          ? output.failureJson(report.failure, extra)
-          : output.renderFailure(script, report.failure, style),
-      );
-      this.debug(report);
-    }
-    if (!json) this.out(output.renderSummary(report, script, style));
-    if (report.failure && json) this.err(`${path}: ${failureLine(report)}`);
-    return exitStatus(report);
-  }
-
-  async diff(paths: readonly string[], json: boolean): Promise<number> {
-    const multi = paths.length > 1;
-    const loaded = await this.load(paths, json, multi);
-    let status = loaded.some((l) => l.error) ? 2 : 0;
-    const runnable = loaded.filter((l) => l.script);
-    if (runnable.length === 0) return status;
-    const [sim, linux] = [await this.backend('sim'), await this.backend('linux')];
-    for (const { path, script } of runnable) {
-      const s = script as Script;
-      const report = await diffScript(s, sim, linux);
-      const extra: JsonObject = multi ? { script: path } : {};
-      if (json) {
-        for (const d of report.differences) {
-          const line = { ...extra, step: d.step, call: d.call, sim: viewJson(d.a), linux: viewJson(d.b) };
-          this.out(JSON.stringify(line));
-        }
-      }
-      if (!json) this.renderDiff(path, s, report);
-      // A run that stopped early left the rest of the script uncompared: as `run`, that is 2.
-      const stopped = [report.a, report.b].filter((r) => r.failure);
-      if (json) for (const r of stopped) this.err(`${path}: ${r.backend}: ${failureLine(r)}`);
-      status = Math.max(status, report.differences.length ? 1 : 0, stopped.length ? 2 : 0);
-    }
-    return status;
-  }
-
-  private renderDiff(path: string, script: Script, report: DiffReport): void {
-    const style = this.style;
-    const n = report.differences.length;
-    // Both stopped at the same step for the same reason: identical, but the rest was not compared.
-    const both = n === 0 && report.a.failure && report.b.failure ? report.a.failure : undefined;
-    const head =
-      n > 0
-        ? style.bad(`${n} step${n === 1 ? ' differs' : 's differ'}`)
-        : both
-          ? style.bad('identical on sim and linux until both stopped')
-          : style.ok('identical on sim and linux');
-    this.out(`${path}: ${head}`);
-    const inSteps = report.differences.filter((d) => d.step < script.steps.length);
-    for (const [i, d] of inSteps.entries()) {
-      // Past the step where one run stopped, every step differs the same way: say it once.
-      const side = 'notReached' in d.a ? 'sim' : 'notReached' in d.b ? 'linux' : undefined;
-      if (side) {
-        const last = inSteps[inSteps.length - 1].step;
-        const range = last > d.step ? `${d.step}–${last}` : String(d.step);
-        const count = inSteps.length - i;
-        this.out(
-          style.dim(`${range.padStart(4)}  not reached on ${side} (${count} step${count === 1 ? '' : 's'})`),
-        );
-        break;
-      }
-      this.out(`${style.dim(String(d.step).padStart(4))}  ${output.renderCall(script.steps[d.step])}`);
-      this.out(`        sim    ${output.renderView(d.a)}`);
-      this.out(`        linux  ${output.renderView(d.b)}`);
-    }
-    // Creating or closing the process failed on one side.
-    for (const d of report.differences.filter((x) => x.step >= script.steps.length)) {
-      this.out(`      ${d.call}`);
-      this.out(`        sim    ${output.renderView(d.a)}`);
-      this.out(`        linux  ${output.renderView(d.b)}`);
-    }
-    if (both) this.out(style.dim(`      both stopped at step ${both.step}: ${both.kind}`));
-  }
-
-  async record(paths: readonly string[], out: string): Promise<number> {
-    const loaded = await this.load(paths, false, paths.length > 1);
-    let status = loaded.some((l) => l.error) ? 2 : 0;
-    const runnable = loaded.filter((l) => l.script);
-    if (runnable.length === 0) return status;
-    const toDir = paths.length > 1 || out.endsWith('/') || (await isDirectory(out));
-    if (toDir) await mkdir(out, { recursive: true });
-    const linux = await this.backend('linux');
-    for (const { path, script, form } of runnable) {
-      const s = script as Script;
-      const { document, report } = await recordScript(s, linux);
-      if (!document) {
-        this.err(`${this.style.bad('not recorded')} ${path}: ${failureLine(report)}`);
-        this.debug(report);
-        status = 2;
-        continue;
-      }
-      const stdinName = form === 'text' ? 'stdin.iomux' : 'stdin.json';
-      const target = toDir ? join(out, path === '-' ? stdinName : basename(path)) : out;
-      await writeFile(target, form === 'text' ? formatScriptTextForm(document) : formatScriptJson(document));
-      const expects = report.outcomes.filter((o) => s.steps[o.step]?.shape !== 'started').length;
-      this.out(`recorded ${path} → ${target} (${s.steps.length} steps, ${expects} expects)`);
-    }
-    return status;
-  }
-
-  /** IOMUX_DEBUG=1: the stack of an unexpected exception (a bug, not a script problem). */
-  private debug(report: RunReport): void {
-    const cause = report.failure?.cause;
-    if (this.io.env.IOMUX_DEBUG && report.failure?.kind === 'error' && cause instanceof Error)
-      this.err(cause.stack ?? '');
-  }
-}
-
-function failureLine(report: RunReport): string {
-  const f = report.failure;
-  if (!f) return '';
-  return `${f.step === null ? f.call : `step ${f.step} (${f.call})`}: ${f.message}`;
-}
-
-function viewJson(v: StepView): JsonObject {
-  if ('result' in v) return { result: v.result };
-  if ('started' in v) return { started: true };
-  if ('stopped' in v) return { error: { kind: v.stopped, message: v.message } };
-  return { notReached: true };
-}
-
-async function isDirectory(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-/** The demo: script-format.md's own example. */
-
-/** Break prose into lines of at most `width` characters. */
-function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/)) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) lines.push(line);
-  return lines;
 }

@@ -6,7 +6,7 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { formatScriptJson } from '../script/record.ts';
 import { formatScriptTextForm, parseScriptSource, scriptFormatOf } from '../script/text.ts';
-import type { Cli } from './cli.ts';
+import type { Cli } from './commands.ts';
 
 export type ScriptForm = 'json' | 'text';
 

@@ -23,7 +23,8 @@ import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Backend } from '../api/backend.ts';
 import { type JsonObject, parseScript, runScript, ScriptError } from '../script/index.ts';
-import { type Cli, CliError } from './cli.ts';
+import { CliError } from './cli.ts';
+import type { Cli } from './commands.ts';
 
 /** The only address the server listens on. */
 export const PLAY_HOST = '127.0.0.1';
@@ -33,7 +34,8 @@ export const BODY_LIMIT = 4 * 1024 * 1024;
 
 /**
  * The built page: dist/web/ under the package root. This module is src/cli/play.ts in a clone
- * and dist/cli/play.js in the installed package; both are two levels below the root.
+ * and a chunk of the bundle in dist/cli/ in the installed package (scripts/build-cli.mjs); both
+ * are two levels below the root.
  */
 export function defaultWebRoot(): string {
   return fileURLToPath(new URL('../../dist/web/', import.meta.url));

@@ -18,7 +18,7 @@ import {
 import * as output from '../script/output.ts';
 import type { Script, Step } from '../script/parse.ts';
 import { exitStatus, runScript, type StepOutcome } from '../script/run.ts';
-import type { Cli } from './cli.ts';
+import type { Cli } from './commands.ts';
 
 export async function traceScript(cli: Cli, path: string, script: Script, json: boolean): Promise<number> {
   const recorder = new TraceRecorder();

@@ -74,6 +74,7 @@ describe('cli', () => {
       [['record', good], /^iomux: record: --out DIR\|FILE is required/],
       [['version', 'x'], /^iomux: version: unexpected argument "x"/],
       [['help', 'frob'], /^iomux: unknown command "frob"/],
+      [['help', 'toString'], /^iomux: unknown command "toString"/],
       [['run', join(dir, 'absent.json')], /^iomux: cannot read .*absent\.json: ENOENT/],
     ];
     for (const [argv, message] of cases) {

@@ -9,7 +9,9 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { linuxBackendAvailable } from '../../src/linux/index.ts';
+import { type Loads, loadsOf } from '../cli/loads.ts';
 import { EXAMPLE, readmeExample, repo } from './readme.ts';
 
 interface LockEntry {
@@ -150,5 +152,84 @@ describe('the packed package', { timeout: 120_000 }, () => {
         /^linux: 1 step, 1 expect: all matched$/m,
       );
     assert.ok(!existsSync(join(project, 'node_modules/tsx')), 'the CLI ran without tsx');
+  });
+
+  // The command is a bundle split per command (scripts/build-cli.mjs): each command loads its chunks.
+  function installed(...args: string[]): { loads: Loads; files: string[] } {
+    const bin = join(project, 'node_modules/iomux/bin/iomux.js');
+    const loads = loadsOf([], bin, args, project);
+    assert.equal(loads.status, 0, loads.stderr);
+    const dist = `${pathToFileURL(join(project, 'node_modules/iomux/dist')).href}/`;
+    assert.ok(loads.modules.includes(`${dist}cli/main.js`), 'the hook recorded the modules');
+    // Loaded from the package: every one of them from the bundle's directory, none from the library's.
+    const own = loads.modules.filter(
+      (u) => u.includes('/node_modules/iomux/') && !u.endsWith('/bin/iomux.js'),
+    );
+    assert.deepEqual(
+      own.filter((u) => !u.startsWith(`${dist}cli/`)),
+      [],
+    );
+    return { loads, files: own.map((u) => u.slice(`${dist}cli/`.length)) };
+  }
+
+  test('the_cli_help_loads_the_command_table_only', () => {
+    const cli = join(project, 'node_modules/iomux/dist/cli');
+    for (const args of [['--help'], ['run', '--help'], ['version']]) {
+      const { files } = installed(...args);
+      assert.ok(files.length <= 3, `${args.join(' ')}: ${files.join(', ')}`);
+      assert.deepEqual(
+        files.filter((f) => !/^(main|chunk-[A-Z0-9]+)\.js$/.test(f)),
+        [],
+        args.join(' '),
+      );
+      // Neither the script module nor the kernel: their functions keep their names in the bundle.
+      for (const f of files) {
+        const code = readFileSync(join(cli, f), 'utf8');
+        assert.doesNotMatch(code, /\b(ep_insert|parseScriptText)\b/, `${args.join(' ')}: ${f}`);
+      }
+    }
+  });
+
+  test('the_cli_runs_a_script_on_the_simulated_kernel_without_linux_koffi_the_bench_or_the_server', () => {
+    writeFileSync(join(project, 'sim.json'), readFileSync(join(repo, 'examples/01-select-loop.json')));
+    const { loads, files } = installed('run', 'sim.json');
+    assert.match(loads.stdout, /^sim: \d+ steps, \d+ expects: all matched$/m);
+    assert.ok(
+      files.some((f) => f.startsWith('kernel-')),
+      files.join(', '),
+    );
+    assert.deepEqual(
+      files.filter((f) => /^(linux|bench|play|trace|fmt)-/.test(f)),
+      [],
+    );
+    assert.deepEqual(
+      loads.modules.filter((u) => u.includes('/koffi/') || u === 'node:http'),
+      [],
+    );
+  });
+
+  test('the_bundled_cli_prints_what_the_sources_print', () => {
+    // Every example on the simulated kernel, and one trace in the trace format, byte for byte.
+    for (const args of [
+      ['demo', '--json'],
+      ['trace', join(repo, 'examples/08-interest-tree-and-ready-list.json'), '--json'],
+    ]) {
+      const sources = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+        cwd: repo,
+        env,
+        encoding: 'utf8',
+        maxBuffer: 1 << 28,
+      });
+      const bundled = spawnSync(process.execPath, ['node_modules/iomux/bin/iomux.js', ...args], {
+        cwd: project,
+        env,
+        encoding: 'utf8',
+        maxBuffer: 1 << 28,
+      });
+      assert.equal(sources.status, 0, sources.stderr);
+      assert.ok(sources.stdout.length > 1000, 'the sources printed something');
+      assert.equal(bundled.status, sources.status, bundled.stderr);
+      assert.ok(bundled.stdout === sources.stdout, `${args.join(' ')}: the bundle prints the same`);
+    }
   });
 });

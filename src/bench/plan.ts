@@ -13,6 +13,13 @@ export interface Plan {
   aSweepN: number;
   aSweep: number[];
   reps: number;
+  /**
+   * Untimed warm-up before each point is measured, ns (at least one iteration or repetition), on
+   * every backend: the JIT has compiled the loop and the caches hold the objects before anything
+   * is timed (without it the first point of a series measured the compiler: select A=1 86 µs
+   * against A=32 42 µs).
+   */
+  warmupNs: number;
   /** Time one repetition should take (iterations are calibrated), ns. */
   targetRepNs: number;
   /** Cap on one point's timed work, ns (fewer repetitions, never under 3). */
@@ -36,7 +43,9 @@ export function makePlan(o: BenchOptions): Plan {
     nSweepWrites: 100,
     aSweepN: 1024,
     aSweep: [1, 32, 1024],
-    reps: 3,
+    // Five: a median of three is one descheduled repetition away from a wrong figure.
+    reps: 5,
+    warmupNs: 2e7,
     targetRepNs: 2e6,
     budgetNs: 5e7,
     maxIterNs: 5e7,
@@ -53,6 +62,7 @@ export function makePlan(o: BenchOptions): Plan {
     aSweepN: 4096,
     aSweep: [1, 4, 16, 64, 256, 1024, 4096],
     reps: 7,
+    warmupNs: 2e8,
     targetRepNs: 3e7,
     budgetNs: 1.5e9,
     maxIterNs: 1.5e9,

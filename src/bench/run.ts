@@ -241,7 +241,7 @@ async function libeventPoint(
   rec.writes = writes;
   if (backend === 'c') {
     const [r] = await ref!.run<CLibevent>(
-      `libevent ${mech} ${kind} ${n} ${active} ${writes} ${plan.reps} ${Math.round(plan.targetRepNs / 1e3)}`,
+      `libevent ${mech} ${kind} ${n} ${active} ${writes} ${plan.reps} ${Math.round(plan.targetRepNs / 1e3)} ${Math.round(plan.warmupNs / 1e3)}`,
     );
     rec.reps = r.ns_per_iter;
     rec.calls_per_iter = r.calls_per_iter;
@@ -376,13 +376,13 @@ async function opSuite(run: Run): Promise<void> {
       try {
         if (backend === 'c') {
           const lines = await ref!.run<COp>(
-            `op ${ops.join(',')} ${objKind} ${n} ${plan.reps} ${k} ${plan.ctlK}`,
+            `op ${ops.join(',')} ${objKind} ${n} ${plan.reps} ${k} ${plan.ctlK} ${Math.round(plan.warmupNs / 1e3)}`,
           );
           results = lines.map((l) => ({ op: l.op, k: l.k, reps: l.ns_per_op, counters: null }));
         } else {
           const d: Driver = backend === 'sim' ? new SimDriver() : koffi!;
           try {
-            results = runOps(d, objKind, n, ops, plan.reps, k, plan.ctlK);
+            results = runOps(d, objKind, n, ops, plan.reps, k, plan.ctlK, plan.warmupNs);
           } finally {
             d.dispose();
           }
@@ -397,7 +397,7 @@ async function opSuite(run: Run): Promise<void> {
         for (const op of ops) {
           try {
             const d = new SimDriver();
-            results.push(...runOps(d, objKind, n, [op], plan.reps, k, plan.ctlK));
+            results.push(...runOps(d, objKind, n, [op], plan.reps, k, plan.ctlK, plan.warmupNs));
           } catch (e2) {
             emit(failedPoint(baseRecord('op', op, objKind, backend, n), e2));
             facts.notes.push(`op ${op} on ${backend}: ${(e2 as Error).message}`);

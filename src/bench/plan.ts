@@ -4,6 +4,8 @@ import { IP_LOCAL_PORT_RANGE, SYSCTL_NR_OPEN } from '../abi/constants.ts';
 import type { BenchOptions, ObjectKind, OpName } from './types.ts';
 
 export interface Plan {
+  /** The --quick plan: few points and repetitions, so the report marks every verdict indicative. */
+  quick: boolean;
   /** N for the sweep against N (before each backend's limit is applied). */
   nSweep: number[];
   /** Active writers (A) and chained writes (W) of the N sweep: libevent's defaults. */
@@ -38,6 +40,7 @@ export interface Plan {
 
 export function makePlan(o: BenchOptions): Plan {
   const quick: Plan = {
+    quick: true,
     nSweep: [16, 256, 2048],
     nSweepActive: 1,
     nSweepWrites: 100,
@@ -46,16 +49,18 @@ export function makePlan(o: BenchOptions): Plan {
     // Five: a median of three is one descheduled repetition away from a wrong figure.
     reps: 5,
     warmupNs: 2e7,
-    targetRepNs: 2e6,
+    targetRepNs: 5e6,
     budgetNs: 5e7,
     maxIterNs: 5e7,
     opSizes: [16, 1024],
     opK: 2000,
     ctlK: 256,
-    memorySizes: [],
+    // The memory targets are read at 100 000 (a few seconds in a child process).
+    memorySizes: [100_000],
     includeLimits: false,
   };
   const full: Plan = {
+    quick: false,
     nSweep: [16, 64, 256, 1024, 4096, 16_384, 65_536, 262_144, 1_000_000],
     nSweepActive: 1,
     nSweepWrites: 100,

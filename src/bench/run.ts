@@ -3,6 +3,8 @@
 
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Unsupported } from '../api/syscalls.ts';
 import { libcUnavailableReason } from '../linux/libc.ts';
 import { buildReference, Reference } from './cref.ts';
@@ -13,7 +15,7 @@ import { type MemoryKind, type MemoryResult, measureMemory } from './memory.ts';
 import { runOps } from './ops.ts';
 import { fdsPer, makePlan, N_INDEPENDENT_OPS, type Plan, portLimit, simMaxObjects } from './plan.ts';
 import { makeProgress, type Progress } from './progress.ts';
-import { printReport } from './report.ts';
+import { printReport, REPORT_WIDTH, wrap } from './report.ts';
 import { SimDriver } from './sim.ts';
 import { median } from './stats.ts';
 import { writeCharts } from './svg.ts';
@@ -64,6 +66,16 @@ interface COp {
 
 type Emit = (r: BenchRecord) => void;
 
+/**
+ * A full garbage collection, run before each in-process point: the previous point's objects (a
+ * whole simulated kernel) are collected then, not in the middle of this point's repetitions (in
+ * --quick a 2 ms repetition could take 10 ms when a major collection fell in it).
+ */
+const collectGarbage: () => void = (() => {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+})();
+
 /** What every suite of one run shares: the plan, the backends that could start, and the output. */
 interface Run {
   o: BenchOptions;
@@ -87,15 +99,15 @@ export async function runBench(options: BenchOptions, out: (line: string) => voi
       .map((l) => JSON.parse(l) as BenchRecord);
     const facts = JSON.parse(readFileSync(join(dir, 'facts.json'), 'utf8')) as Facts;
     if (options.json) for (const r of records) out(JSON.stringify(r));
-    else printReport(records, facts, out);
+    else printReport(records, facts, out, { targets: options.targets });
     if (options.outDir) writeCharts(records, facts, options.outDir);
     return records;
   }
   const { records, facts } = await collect(options, out);
-  if (!options.json) printReport(records, facts, out);
+  if (!options.json) printReport(records, facts, out, { targets: options.targets });
   if (options.outDir) {
     const files = writeCharts(records, facts, options.outDir);
-    if (!options.json) out(`Charts: ${files.join(', ')}`);
+    if (!options.json) for (const line of wrap(`Charts: ${files.join(', ')}`, REPORT_WIDTH, '  ')) out(line);
   }
   return records;
 }
@@ -247,6 +259,7 @@ async function libeventPoint(
     rec.calls_per_iter = r.calls_per_iter;
     rec.events_per_iter = r.events_per_iter;
   } else {
+    collectGarbage();
     const d: Driver = backend === 'sim' ? new SimDriver() : koffi!;
     const o = d.open(kind, n);
     try {
@@ -380,6 +393,7 @@ async function opSuite(run: Run): Promise<void> {
           );
           results = lines.map((l) => ({ op: l.op, k: l.k, reps: l.ns_per_op, counters: null }));
         } else {
+          collectGarbage();
           const d: Driver = backend === 'sim' ? new SimDriver() : koffi!;
           try {
             results = runOps(d, objKind, n, ops, plan.reps, k, plan.ctlK, plan.warmupNs);
@@ -433,6 +447,7 @@ async function memorySuite(plan: Plan, emit: Emit, progress: Progress, facts: Fa
         const m = await measureMemory(kind, n);
         facts.memory.push(m);
         rec.bytes_per_unit = m.bytesPerUnit;
+        rec.processes = m.processes;
         rec.note =
           `${m.processes} simulated process${m.processes > 1 ? 'es' : ''}` +
           (m.kernels > 1 ? ` in ${m.kernels} kernels (Kernel.files holds at most 2^24 files)` : '') +

@@ -85,6 +85,8 @@ export interface BenchRecord {
   counters: Counters | null;
   /** memory: bytes per unit (per watched fd, per idle pipe). */
   bytes_per_unit?: number;
+  /** memory: the simulated processes the N objects were spread over (1: all in one process). */
+  processes?: number;
   /** Why a point has no value (the backend does not model it yet, a limit was reached). */
   note?: string;
 }
@@ -112,4 +114,6 @@ export interface BenchOptions {
   progress: boolean;
   /** Measure nothing: re-print the report of an earlier `--out` directory (records.jsonl, facts.json). */
   reportFrom: string | null;
+  /** Add the project's own targets for the simulated kernel to the report (the claims are always there). */
+  targets: boolean;
 }

@@ -139,6 +139,13 @@ const repsOf = (r: BenchRecord): number[] =>
 
 const fmtRange = (lo: number, hi: number) => `${fmtCount(lo)}–${fmtCount(hi)}`;
 
+/** 42 s, 12 min, 1 h 05 min. */
+function fmtDuration(s: number): string {
+  if (s < 120) return `${s.toFixed(0)} s`;
+  if (s < 3600) return `${(s / 60).toFixed(0)} min`;
+  return `${Math.floor(s / 3600)} h ${String(Math.round((s % 3600) / 60)).padStart(2, '0')} min`;
+}
+
 /** " (indicative)" on a --quick run's verdicts. */
 function mark(facts: Facts): string {
   return facts.plan.quick ? ' (indicative)' : '';
@@ -165,7 +172,9 @@ export function printReport(
     );
   para(
     `Times: the median of ${plan.reps} repetitions ("min": the fastest), each point after ` +
-      `${fmtNs(plan.warmupNs ?? 0)} of untimed warm-up. [a, b]: the 5th–95th percentile of ` +
+      (plan.warmupNs === undefined ? 'one untimed iteration' : `${fmtNs(plan.warmupNs)} of untimed warm-up`) +
+      (facts.seconds === undefined ? '' : `; the run took ${fmtDuration(facts.seconds)}`) +
+      `. [a, b]: the 5th–95th percentile of ` +
       `${RESAMPLES} bootstrap resamples of the repetitions.` +
       (plan.quick
         ? ' A --quick run: three sizes and few repetitions, so every verdict is indicative only.'

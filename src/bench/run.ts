@@ -1,7 +1,7 @@
 // The benchmark run: for each point, the simulated kernel, the real kernel through koffi and the
 // real kernel from C, one after the other (so the three see the same machine), then the report.
 
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -51,6 +51,8 @@ export interface Facts {
   /** Backends or parts that could not run, and why. */
   notes: string[];
   plan: Plan;
+  /** How long the run took, s (absent in an older facts.json, and until the run ends). */
+  seconds?: number;
 }
 
 interface CLibevent {
@@ -93,10 +95,7 @@ export async function runBench(options: BenchOptions, out: (line: string) => voi
   if (options.reportFrom) {
     // Re-print the report (and charts) of an earlier run from its --out directory.
     const dir = options.reportFrom;
-    const records = readFileSync(join(dir, 'records.jsonl'), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as BenchRecord);
+    const records = readRecords(dir);
     const facts = JSON.parse(readFileSync(join(dir, 'facts.json'), 'utf8')) as Facts;
     if (options.json) for (const r of records) out(JSON.stringify(r));
     else printReport(records, facts, out, { targets: options.targets });
@@ -112,12 +111,27 @@ export async function runBench(options: BenchOptions, out: (line: string) => voi
   return records;
 }
 
+/**
+ * The records of an --out directory: records.jsonl (appended as measured, so an interrupted run
+ * has one), else records.json (written at the end; the one docs/bench keeps).
+ */
+function readRecords(dir: string): BenchRecord[] {
+  const jsonl = join(dir, 'records.jsonl');
+  if (existsSync(jsonl))
+    return readFileSync(jsonl, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as BenchRecord);
+  return JSON.parse(readFileSync(join(dir, 'records.json'), 'utf8')) as BenchRecord[];
+}
+
 /** Run the plan; records in the order measured (streamed as JSON lines with --json). */
 export async function collect(
   options: BenchOptions,
   out: (line: string) => void,
 ): Promise<{ records: BenchRecord[]; facts: Facts }> {
   const plan = makePlan(options);
+  const started = process.hrtime.bigint();
   const records: BenchRecord[] = [];
   const facts: Facts = { linux: null, fdset: null, memory: [], notes: [], plan };
   // With --out, every record is also appended to DIR/records.jsonl as it is measured, so a long
@@ -192,6 +206,7 @@ export async function collect(
     progress.done();
     ref?.close();
     koffi?.dispose();
+    facts.seconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (options.outDir)
       writeFileSync(join(options.outDir, 'facts.json'), `${JSON.stringify(facts, null, 1)}\n`);
   }

@@ -5,8 +5,9 @@
 // own targets for the simulator come only with --targets.
 //
 // Every verdict that rests on timings reads its spread, never one number: an exponent or a ratio
-// is given as the median of a bootstrap over the repetitions with its 5th–95th percentile, and a
-// verdict says "within noise" where that interval reaches across the line drawn. A --quick run
+// is given as the median of a bootstrap over the repetitions with its 5th–95th percentile, and
+// where that interval reaches across the line drawn the verdict says so ("within noise" for an
+// exponent against C's ±0.1, "unclear (noise)" for a claim or a target). A --quick run
 // (three sizes, five repetitions) marks every verdict "indicative". No line passes 120 columns.
 
 import type { Facts } from './run.ts';
@@ -587,7 +588,7 @@ function printExponents(rs: readonly BenchRecord[], facts: Facts, out: Out): voi
 
 // ---- the seed claims: the summary ---------------------------------------------------------------
 
-export type ClaimVerdict = 'holds' | 'partly' | 'contradicted' | 'within noise' | 'not measured';
+export type ClaimVerdict = 'holds' | 'partly' | 'contradicted' | 'unclear (noise)' | 'not measured';
 
 export interface ClaimRow {
   claim: string;
@@ -602,7 +603,7 @@ function combine(parts: readonly ('inside' | 'outside' | 'across')[]): ClaimVerd
   if (parts.every((p) => p === 'inside')) return 'holds';
   if (parts.every((p) => p === 'outside')) return 'contradicted';
   if (parts.some((p) => p === 'outside')) return 'partly';
-  return 'within noise';
+  return 'unclear (noise)';
 }
 
 /** The spread of a ratio of two records' medians. */
@@ -779,7 +780,7 @@ function printSummary(rs: readonly BenchRecord[], facts: Facts, out: Out): void 
 
 // ---- the project's targets (--targets) ----------------------------------------------------------
 
-type Verdict = 'met' | 'missed' | 'within noise' | 'not measured';
+type Verdict = 'met' | 'missed' | 'unclear (noise)' | 'not measured';
 
 export interface TargetRow {
   target: string;
@@ -800,11 +801,11 @@ function opPair(rs: readonly BenchRecord[], op: string, pick: 'min' | 'max') {
   return { n, sim: at('sim')!, c: at('c')! };
 }
 
-/** A target on a ratio: met / missed from the spread; within noise where it reaches across the limit. */
+/** A target on a ratio: met / missed from the spread; unclear where it reaches across the limit. */
 function ratioVerdict(s: Spread | null, limit: number): Verdict {
   if (!s) return 'not measured';
   const w = against(s, 0, limit);
-  return w === 'inside' ? 'met' : w === 'outside' ? 'missed' : 'within noise';
+  return w === 'inside' ? 'met' : w === 'outside' ? 'missed' : 'unclear (noise)';
 }
 
 const fmtRatio = (s: Spread | null) =>
@@ -876,8 +877,8 @@ export function targets(rs: readonly BenchRecord[], facts: Facts): TargetRow[] {
         ? 'not measured'
         : verdicts.includes('missed')
           ? 'missed'
-          : verdicts.includes('within noise')
-            ? 'within noise'
+          : verdicts.includes('unclear (noise)')
+            ? 'unclear (noise)'
             : 'met',
     });
   }
@@ -930,14 +931,8 @@ export function targets(rs: readonly BenchRecord[], facts: Facts): TargetRow[] {
             `sim − c ${fmtSpread(worst.diff)}`
           : '')
       : '—',
-    verdict:
-      ex.length === 0
-        ? 'not measured'
-        : count('differs') > 0
-          ? 'missed'
-          : count('within noise') > 0
-            ? 'within noise'
-            : 'met',
+    // Where the noise allows: an exponent whose spread reaches ±0.1 is no miss.
+    verdict: ex.length === 0 ? 'not measured' : count('differs') > 0 ? 'missed' : 'met',
   });
 
   for (const [op, label] of [

@@ -93,7 +93,7 @@ describe('iomux bench --quick', () => {
     const claims = lines.filter((l) => /^[1-5]\. /.test(l));
     assert.equal(claims.length, 5);
     for (const l of claims) assert.match(l, /(\(indicative\)|NOT MEASURED)$/, l);
-    const targets = lines.filter((l) => /^- .*: [A-Z ]+( \(indicative\))?$/.test(l));
+    const targets = lines.filter((l) => /^- .*: [A-Z ()]+?( \(indicative\))?$/.test(l));
     assert.ok(targets.length >= 10, text);
     for (const l of targets) assert.match(l, /(\(indicative\)|NOT MEASURED)$/, l);
     assert.match(text, /verdict \(indicative\)/);

@@ -19,6 +19,7 @@ import {
   fmtNs,
   fmtSpread,
   logLogSlope,
+  NBSP,
   RESAMPLES,
   type Spread,
 } from './stats.ts';
@@ -41,7 +42,8 @@ export interface ReportOptions {
 export function wrap(text: string, width = REPORT_WIDTH, indent = ''): string[] {
   const lines: string[] = [];
   let line = '';
-  for (let word of text.split(/\s+/).filter(Boolean)) {
+  // Split at ordinary spaces only: a no-break space (in a spread) holds its words together.
+  for (let word of text.split(/[ \t\n]+/).filter(Boolean)) {
     for (;;) {
       const prefix = line ? `${line} ` : lines.length > 0 ? indent : '';
       if ((prefix + word).length <= width) {
@@ -809,7 +811,7 @@ function ratioVerdict(s: Spread | null, limit: number): Verdict {
 }
 
 const fmtRatio = (s: Spread | null) =>
-  s ? `${s.median.toFixed(2)}× [${s.lo.toFixed(2)}, ${s.hi.toFixed(2)}]` : '—';
+  s ? `${s.median.toFixed(2)}×${NBSP}[${s.lo.toFixed(2)},${NBSP}${s.hi.toFixed(2)}]` : '—';
 
 /** The simulated processes a memory record spread its objects over (an older record: from its note). */
 function processesOf(r: BenchRecord): number {
@@ -870,8 +872,10 @@ export function targets(rs: readonly BenchRecord[], facts: Facts): TargetRow[] {
       target: `every libevent point at N ≥ 256, ${kind === 'tcp' ? 'TCP connections' : `${kind}s`}: sim ≤ 0.5× c`,
       measured: worst
         ? `worst ${worst.s.mechanism} N=${fmtCount(worst.s.n)} A=${fmtCount(worst.s.active)} ` +
-          `W=${worst.s.writes}: ${fmtRatio(worst.spread)}; ${verdicts.filter((v) => v === 'met').length} of ` +
-          `${pairs.length} points met, ${verdicts.filter((v) => v === 'missed').length} missed`
+          `W=${worst.s.writes}: ${fmtRatio(worst.spread)}; of ${pairs.length} points ` +
+          `${verdicts.filter((v) => v === 'met').length} met, ` +
+          `${verdicts.filter((v) => v === 'unclear (noise)').length} unclear, ` +
+          `${verdicts.filter((v) => v === 'missed').length} missed`
         : '—',
       verdict: !worst
         ? 'not measured'

@@ -103,11 +103,14 @@ export function against(s: Spread, lower: number, upper: number): 'inside' | 'ou
   return 'across';
 }
 
-/** A spread, short: "1.02 [0.95, 1.10]". */
+/** No-break space: a spread is never split over two lines of the report. */
+export const NBSP = '\u00a0';
+
+/** A spread, short: "1.02 [0.95, 1.10]" (its spaces no-break). */
 export function fmtSpread(s: Spread | null | undefined, digits = 2): string {
   if (!s) return '—';
   const f = (x: number) => (Object.is(Math.round(x * 10 ** digits), -0) ? 0 : x).toFixed(digits);
-  return `${f(s.median)} [${f(s.lo)}, ${f(s.hi)}]`;
+  return `${f(s.median)}${NBSP}[${f(s.lo)},${NBSP}${f(s.hi)}]`;
 }
 
 /** A nanosecond count, short: 512 ns, 3.2 µs, 41 ms, 2.1 s. */

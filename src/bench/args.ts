@@ -71,7 +71,7 @@ export const OPTIONS: OptionSpec[] = [
   {
     flag: '--out',
     arg: 'DIR',
-    help: 'write SVG charts and records.json into DIR',
+    help: 'write SVG charts, records.jsonl/.json and facts.json into DIR (re-print: --report DIR)',
     apply: (o, v) => (o.outDir = v),
   },
   {
@@ -107,7 +107,7 @@ export const OPTIONS: OptionSpec[] = [
   {
     flag: '--reps',
     arg: 'N',
-    help: 'repetitions per point (the median is reported)',
+    help: 'repetitions per point (the median and the fastest are reported)',
     apply: (o, v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1) throw new Error(`--reps: not a count: ${v}`);
@@ -125,14 +125,14 @@ export const OPTIONS: OptionSpec[] = [
   },
   {
     flag: '--targets',
-    help: "add the project's own targets for the simulated kernel (ratios against C) to the report",
+    help: "add the project's targets for the simulated kernel (ratios against C) to the report",
     apply: (o) => (o.targets = true),
   },
   { flag: '--no-progress', help: 'no progress line on stderr', apply: (o) => (o.progress = false) },
   {
     flag: '--report',
     arg: 'DIR',
-    help: 'measure nothing: re-print the report of an earlier --out DIR',
+    help: 'measure nothing: re-print the report of an earlier --out DIR (--targets applies)',
     apply: (o, v) => (o.reportFrom = v),
   },
 ];

@@ -180,7 +180,8 @@ export function printReport(
       `. [a, b]: the 5th–95th percentile of ` +
       `${RESAMPLES} bootstrap resamples of the repetitions.` +
       (plan.quick
-        ? ' A --quick run: three sizes and few repetitions, so every verdict is indicative only.'
+        ? ` A --quick run: ${plan.nSweep.length} sizes and ${plan.reps} repetitions a point, so every verdict is ` +
+          'indicative only.'
         : ''),
   );
 

@@ -23,7 +23,14 @@ import {
   RESAMPLES,
   type Spread,
 } from './stats.ts';
-import { type BackendName, type BenchRecord, type Mechanism, OBJECTS, type ObjectKind } from './types.ts';
+import {
+  type BackendName,
+  type BenchRecord,
+  type Mechanism,
+  OBJECT_PLURAL,
+  OBJECTS,
+  type ObjectKind,
+} from './types.ts';
 
 type Out = (line: string) => void;
 type Rec = BenchRecord | undefined;
@@ -246,7 +253,7 @@ function printLibevent(rs: readonly BenchRecord[], facts: Facts, out: Out): void
     }
     section(
       out,
-      `libevent model, ${kind}s: N watched, A=${plan.nSweepActive} active, W=${plan.nSweepWrites} chained writes; ` +
+      `libevent model, ${OBJECT_PLURAL[kind]}: N watched, A=${plan.nSweepActive} active, W=${plan.nSweepWrites} chained writes; ` +
         'time per iteration (run_once)',
       ['mechanism', 'N', ...TIME_HEADS],
       rows,
@@ -288,7 +295,7 @@ function printLibevent(rs: readonly BenchRecord[], facts: Facts, out: Out): void
   }
   section(
     out,
-    `libevent model against A: ${aKind}s, N=${fmtCount(plan.aSweepN)}, W=0; time per iteration (A reads)`,
+    `libevent model against A: ${OBJECT_PLURAL[aKind]}, N=${fmtCount(plan.aSweepN)}, W=0; time per iteration (A reads)`,
     ['mechanism', 'A', ...TIME_HEADS],
     aRows,
   );
@@ -644,7 +651,7 @@ export function claims(rs: readonly BenchRecord[], facts: Facts): ClaimRow[] {
     claim: 'select and poll cost grows linearly with the number of watched fds',
     verdict: scanOk ? combine(linParts) : linParts.length ? 'partly' : 'not measured',
     evidence: linear.length
-      ? `exponent against N (${kind}s, N ${fmtRange(...linear[0].range)}), c: ${exps(linear, 'c')}; ` +
+      ? `exponent against N (${OBJECT_PLURAL[kind!]}, N ${fmtRange(...linear[0].range)}), c: ${exps(linear, 'c')}; ` +
         `sim: ${exps(linear, 'sim')}; the simulator scans ${scanOk ? 'exactly N' : 'not N'} fds per call`
       : '—',
   });
@@ -659,7 +666,7 @@ export function claims(rs: readonly BenchRecord[], facts: Facts): ClaimRow[] {
       ...epA.map((x) => against(x.c!, 0.5, Number.POSITIVE_INFINITY)),
     ]),
     evidence: ep.length
-      ? `exponent against N (${kind}s, N ${fmtRange(...ep[0].range)}), c: ${exps(ep, 'c')}; sim: ${exps(ep, 'sim')}` +
+      ? `exponent against N (${OBJECT_PLURAL[kind!]}, N ${fmtRange(...ep[0].range)}), c: ${exps(ep, 'c')}; sim: ${exps(ep, 'sim')}` +
         (epA.length
           ? `; against A (N=${fmtCount(plan.aSweepN)}, A ${fmtRange(...epA[0].range)}), c: ${exps(epA, 'c')}; ` +
             `sim: ${exps(epA, 'sim')}`
@@ -732,7 +739,7 @@ export function claims(rs: readonly BenchRecord[], facts: Facts): ClaimRow[] {
               : `lets the child exit ${fd.glibc_fd_set_code}`
           }`
         : 'no C check') +
-      (cBig ? `; c selects over ${fmtCount(cBig.n)} ${cBig.object}s` : '') +
+      (cBig ? `; c selects over ${fmtCount(cBig.n)} ${OBJECT_PLURAL[cBig.object]}` : '') +
       (simBig ? `, sim over ${fmtCount(simBig.n)}` : ''),
   });
 
@@ -830,7 +837,7 @@ export function targets(rs: readonly BenchRecord[], facts: Facts): TargetRow[] {
       target: `${what} ≤ ${limit}× c`,
       measured: p
         ? `sim ${per(p.sim, p.sim.ns_per_iter)}, c ${per(p.c, p.c.ns_per_iter)}: ${fmtRatio(s)}; ` +
-          `fastest runs ${ratio(p.sim.ns_min, p.c.ns_min)} (${p.sim.object}s, N=${fmtCount(p.n)})`
+          `fastest runs ${ratio(p.sim.ns_min, p.c.ns_min)} (${OBJECT_PLURAL[p.sim.object]}, N=${fmtCount(p.n)})`
         : '—',
       verdict: ratioVerdict(s, limit),
     });
@@ -870,7 +877,7 @@ export function targets(rs: readonly BenchRecord[], facts: Facts): TargetRow[] {
     const worst = pairs.reduce<(typeof pairs)[number] | null>((w, p) => (!w || p.r > w.r ? p : w), null);
     const verdicts = pairs.map((p) => ratioVerdict(p.spread, 0.5));
     rows.push({
-      target: `every libevent point at N ≥ 256, ${kind === 'tcp' ? 'TCP connections' : `${kind}s`}: sim ≤ 0.5× c`,
+      target: `every libevent point at N ≥ 256, ${OBJECT_PLURAL[kind]}: sim ≤ 0.5× c`,
       measured: worst
         ? `worst ${worst.s.mechanism} N=${fmtCount(worst.s.n)} A=${fmtCount(worst.s.active)} ` +
           `W=${worst.s.writes}: ${fmtRatio(worst.spread)}; of ${pairs.length} points ` +

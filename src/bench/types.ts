@@ -14,6 +14,14 @@ export type Mechanism = (typeof MECHANISMS)[number];
 export const OBJECTS = ['pipe', 'socketpair', 'eventfd', 'tcp'] as const;
 export type ObjectKind = (typeof OBJECTS)[number];
 
+/** The objects as the report and the charts name them, in the plural. */
+export const OBJECT_PLURAL: Record<ObjectKind, string> = {
+  pipe: 'pipes',
+  socketpair: 'socketpairs',
+  eventfd: 'eventfds',
+  tcp: 'TCP connections',
+};
+
 /**
  * Where a measurement ran: `sim` the simulated kernel (synchronous calls), `linux` the real kernel
  * through koffi in this Node process (src/linux/libc.ts), `c` the real kernel from the C reference

@@ -5,12 +5,14 @@
 // Compiled at run time by src/bench/cref.ts (gcc -O2) into a cache directory, never committed.
 // Protocol: one job per line on stdin, one JSON object per line on stdout.
 //
-//   libevent MECH OBJ N A W REPS TARGET_US   the libevent bench model (libevent test/bench.c):
+//   libevent MECH OBJ N A W REPS TARGET_US WARMUP_US   the libevent bench model (libevent test/bench.c):
 //       N watched objects, A active writers, W chained writes; MECH select|poll|epoll-lt|
 //       epoll-et|epoll-oneshot; OBJ pipe|socketpair|eventfd|tcp (a TCP connection on loopback:
-//       the accepted end watched, the connecting end written, TCP_NODELAY on both). Each repetition runs as many
-//       iterations as fill TARGET_US (calibrated on a warm-up iteration); prints ns per iteration.
-//   op NAME[,NAME...] OBJ N REPS K CTLK operations, each K times per rep among N watched objects
+//       the accepted end watched, the connecting end written, TCP_NODELAY on both). Untimed warm-up
+//       iterations fill WARMUP_US first (at least one); each repetition then runs as many
+//       iterations as fill TARGET_US (calibrated on a warm iteration); prints ns per iteration.
+//   op NAME[,NAME...] OBJ N REPS K CTLK WARMUP_US   operations, each K times per rep among N watched
+//       objects, after untimed repetitions that fill WARMUP_US (at least one)
 //       (CTLK objects added, modified and deleted per rep for ctl_*; one line per operation): epoll_wait0 epoll_wait1 ctl_add ctl_mod
 //       ctl_del cycle cycle_wake read write poll1 select0 poll0
 //   Every job's output ends with the line {"job":"done"}.
@@ -302,12 +304,16 @@ static enum obj parse_obj(const char *s) {
   exit(2);
 }
 
-static void job_libevent(const char *mech, const char *obj, int n, int active, int nwrites, int reps, int target_us) {
+static void job_libevent(const char *mech, const char *obj, int n, int active, int nwrites, int reps, int target_us,
+                         int warmup_us) {
   struct objs o;
   struct loop l;
   objs_open(&o, parse_obj(obj), n);
   loop_init(&l, parse_mech(mech), &o);
-  iteration(&l, active, nwrites); // warm-up
+  // Warm-up, untimed: the caches and the kernel's allocations settle before anything is timed.
+  uint64_t w0 = now_ns();
+  do iteration(&l, active, nwrites);
+  while (now_ns() - w0 < (uint64_t)warmup_us * 1000);
   uint64_t t1 = iteration(&l, active, nwrites);
   long iters = (long)((double)target_us * 1000.0 / (double)(t1 ? t1 : 1));
   if (iters < 1) iters = 1;
@@ -378,7 +384,7 @@ static uint64_t cycle_wake(struct objs *o, int i0, int ep, int k) {
   return total;
 }
 
-/** ns per call of one operation, K calls per repetition (rep 0 is a warm-up). */
+/** ns per call of one operation, K calls per repetition. */
 static double time_op(const char *name, struct objs *o, struct objs *extra, int ep, struct pollfd *pfds,
                       unsigned long *set_in, unsigned long *set_out, int nwords, int k) {
   struct epoll_event evs[64];
@@ -459,7 +465,7 @@ static double time_op(const char *name, struct objs *o, struct objs *extra, int 
   return (double)total / k;
 }
 
-static void job_op(char *names, const char *obj, int n, int reps, int k, int ctlk) {
+static void job_op(char *names, const char *obj, int n, int reps, int k, int ctlk, int warmup_us) {
   struct objs o;
   objs_open(&o, parse_obj(obj), n);
   int ep = epoll_create1(0);
@@ -492,9 +498,13 @@ static void job_op(char *names, const char *obj, int n, int reps, int k, int ctl
     }
     if (!strcmp(name, "epoll_wait1")) obj_write(&o, n / 2);
     printf("{\"job\":\"op\",\"op\":\"%s\",\"object\":\"%s\",\"n\":%d,\"k\":%d,\"ns_per_op\":[", name, obj, n, kk);
-    for (int r = 0; r <= reps; r++) {
+    // Warm-up, untimed: whole repetitions until WARMUP_US has passed (at least one).
+    uint64_t w0 = now_ns();
+    do time_op(name, &o, &extra, ep, pfds, set_in, set_out, nwords, kk);
+    while (now_ns() - w0 < (uint64_t)warmup_us * 1000);
+    for (int r = 0; r < reps; r++) {
       double ns = time_op(name, &o, &extra, ep, pfds, set_in, set_out, nwords, kk);
-      if (r > 0) printf("%s%.2f", r > 1 ? "," : "", ns);
+      printf("%s%.2f", r ? "," : "", ns);
     }
     printf("]}\n");
     if (!strcmp(name, "epoll_wait1")) obj_read(&o, n / 2);
@@ -572,12 +582,12 @@ int main(void) {
   char line[512];
   while (fgets(line, sizeof line, stdin)) {
     char a[64] = "", b[64] = "", c[64] = "";
-    int n1 = 0, n2 = 0, n3 = 0, n4 = 0, n5 = 0;
+    int n1 = 0, n2 = 0, n3 = 0, n4 = 0, n5 = 0, n6 = 0;
     char names[256] = "";
-    if (sscanf(line, "libevent %63s %63s %d %d %d %d %d", a, b, &n1, &n2, &n3, &n4, &n5) == 7) {
-      job_libevent(a, b, n1, n2, n3, n4, n5);
-    } else if (sscanf(line, "op %255s %63s %d %d %d %d", names, b, &n1, &n2, &n3, &n4) == 6) {
-      job_op(names, b, n1, n2, n3, n4);
+    if (sscanf(line, "libevent %63s %63s %d %d %d %d %d %d", a, b, &n1, &n2, &n3, &n4, &n5, &n6) == 8) {
+      job_libevent(a, b, n1, n2, n3, n4, n5, n6);
+    } else if (sscanf(line, "op %255s %63s %d %d %d %d %d", names, b, &n1, &n2, &n3, &n4, &n5) == 7) {
+      job_op(names, b, n1, n2, n3, n4, n5);
     } else if (sscanf(line, "%63s", c) == 1 && !strcmp(c, "limits")) {
       job_limits();
     } else if (!strcmp(c, "fdset")) {

@@ -27,6 +27,7 @@ export function defaultOptions(): BenchOptions {
     memorySizes: [],
     progress: true,
     reportFrom: null,
+    targets: false,
   };
 }
 
@@ -55,11 +56,11 @@ function sizes(flag: string, value: string): number[] {
 export const OPTIONS: OptionSpec[] = [
   {
     flag: '--quick',
-    help: 'small sizes and few repetitions: the smoke test (under a minute)',
+    help: 'small sizes and few repetitions, memory at 100 000: the smoke test (under a minute)',
     apply: (o) => {
       o.quick = true;
       o.objects = ['pipe', 'eventfd'];
-      o.suites = ['libevent', 'op', 'limits'];
+      o.suites = ['libevent', 'op', 'memory', 'limits'];
     },
   },
   {
@@ -70,7 +71,7 @@ export const OPTIONS: OptionSpec[] = [
   {
     flag: '--out',
     arg: 'DIR',
-    help: 'write SVG charts and records.json into DIR',
+    help: 'write SVG charts, records.jsonl/.json and facts.json into DIR (re-print: --report DIR)',
     apply: (o, v) => (o.outDir = v),
   },
   {
@@ -106,7 +107,7 @@ export const OPTIONS: OptionSpec[] = [
   {
     flag: '--reps',
     arg: 'N',
-    help: 'repetitions per point (the median is reported)',
+    help: 'repetitions per point (the median and the fastest are reported)',
     apply: (o, v) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1) throw new Error(`--reps: not a count: ${v}`);
@@ -116,17 +117,22 @@ export const OPTIONS: OptionSpec[] = [
   {
     flag: '--memory',
     arg: 'LIST',
-    help: 'sizes of the memory part (default 1m,10m in a full run)',
+    help: 'sizes of the memory part (default 1m,10m in a full run, 100k in --quick)',
     apply: (o, v) => {
       o.memorySizes = sizes('--memory', v);
       if (!o.suites.includes('memory')) o.suites.push('memory');
     },
   },
+  {
+    flag: '--targets',
+    help: "add the project's targets for the simulated kernel (ratios against C) to the report",
+    apply: (o) => (o.targets = true),
+  },
   { flag: '--no-progress', help: 'no progress line on stderr', apply: (o) => (o.progress = false) },
   {
     flag: '--report',
     arg: 'DIR',
-    help: 'measure nothing: re-print the report of an earlier --out DIR',
+    help: 'measure nothing: re-print the report of an earlier --out DIR (--targets applies)',
     apply: (o, v) => (o.reportFrom = v),
   },
 ];

@@ -65,6 +65,8 @@ export interface PointResult {
 
 export interface PointPlan {
   reps: number;
+  /** Untimed warm-up iterations fill this much time first, ns (at least one iteration). */
+  warmupNs: number;
   /** Time one repetition should take, ns (iterations are calibrated on a warm one). */
   targetRepNs: number;
   /** Cap on the whole point's timed work, ns: fewer repetitions (never under 3) past it. */
@@ -81,7 +83,10 @@ export function measurePoint(
   plan: PointPlan,
 ): PointResult {
   const s: LoopState = { count: 0, fired: 0, writes: 0, calls: 0, events: 0 };
-  iteration(d, o, mux, active, writes, s); // warm-up
+  // Warm-up, untimed: the JIT compiles the loop and the kernel's code before anything is timed.
+  const w0 = process.hrtime.bigint();
+  do iteration(d, o, mux, active, writes, s);
+  while (Number(process.hrtime.bigint() - w0) < plan.warmupNs);
   // Counters of one iteration, untimed (they are deterministic).
   const before = d.stats();
   s.calls = s.events = 0;

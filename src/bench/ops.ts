@@ -26,7 +26,10 @@ export function opCalls(op: OpName, n: number, k: number): number {
   return k;
 }
 
-/** Run `ops` over one set-up of N objects of `kind`; K calls per repetition, rep 0 a warm-up. */
+/**
+ * Run `ops` over one set-up of N objects of `kind`; K calls per repetition, after untimed
+ * repetitions that fill `warmupNs` (at least one).
+ */
 export function runOps(
   d: Driver,
   kind: ObjectKind,
@@ -35,6 +38,7 @@ export function runOps(
   reps: number,
   k: number,
   ctlK: number,
+  warmupNs: number,
 ): OpResult[] {
   const o = d.open(kind, n);
   const extra = ops.some((op) => op.startsWith('ctl_')) ? d.open(kind, ctlK) : null;
@@ -175,7 +179,10 @@ export function runOps(
         n,
         op.startsWith('ctl_') ? ctlK : op === 'read' || op === 'write' ? Math.min(k, 4096) : k,
       );
-      once(op, kk); // warm-up (also builds the op's multiplexer)
+      // Warm-up, untimed (the first also builds the op's multiplexer).
+      const w0 = process.hrtime.bigint();
+      do once(op, kk);
+      while (Number(process.hrtime.bigint() - w0) < warmupNs);
       const counters = d.stats() ? countOne(op) : null;
       const values: number[] = [];
       for (let r = 0; r < reps; r++) values.push(once(op, kk));

@@ -4,6 +4,8 @@ import { IP_LOCAL_PORT_RANGE, SYSCTL_NR_OPEN } from '../abi/constants.ts';
 import type { BenchOptions, ObjectKind, OpName } from './types.ts';
 
 export interface Plan {
+  /** The --quick plan: few points and repetitions, so the report marks every verdict indicative. */
+  quick: boolean;
   /** N for the sweep against N (before each backend's limit is applied). */
   nSweep: number[];
   /** Active writers (A) and chained writes (W) of the N sweep: libevent's defaults. */
@@ -13,6 +15,13 @@ export interface Plan {
   aSweepN: number;
   aSweep: number[];
   reps: number;
+  /**
+   * Untimed warm-up before each point is measured, ns (at least one iteration or repetition), on
+   * every backend: the JIT has compiled the loop and the caches hold the objects before anything
+   * is timed (without it the first point of a series measured the compiler: select A=1 86 µs
+   * against A=32 42 µs).
+   */
+  warmupNs: number;
   /** Time one repetition should take (iterations are calibrated), ns. */
   targetRepNs: number;
   /** Cap on one point's timed work, ns (fewer repetitions, never under 3). */
@@ -31,28 +40,34 @@ export interface Plan {
 
 export function makePlan(o: BenchOptions): Plan {
   const quick: Plan = {
+    quick: true,
     nSweep: [16, 256, 2048],
     nSweepActive: 1,
     nSweepWrites: 100,
     aSweepN: 1024,
     aSweep: [1, 32, 1024],
-    reps: 3,
-    targetRepNs: 2e6,
+    // Five: a median of three is one descheduled repetition away from a wrong figure.
+    reps: 5,
+    warmupNs: 2e7,
+    targetRepNs: 5e6,
     budgetNs: 5e7,
     maxIterNs: 5e7,
     opSizes: [16, 1024],
     opK: 2000,
     ctlK: 256,
-    memorySizes: [],
+    // The memory targets are read at 100 000 (a few seconds in a child process).
+    memorySizes: [100_000],
     includeLimits: false,
   };
   const full: Plan = {
+    quick: false,
     nSweep: [16, 64, 256, 1024, 4096, 16_384, 65_536, 262_144, 1_000_000],
     nSweepActive: 1,
     nSweepWrites: 100,
     aSweepN: 4096,
     aSweep: [1, 4, 16, 64, 256, 1024, 4096],
     reps: 7,
+    warmupNs: 2e8,
     targetRepNs: 3e7,
     budgetNs: 1.5e9,
     maxIterNs: 1.5e9,

@@ -1,8 +1,10 @@
 // The benchmark run: for each point, the simulated kernel, the real kernel through koffi and the
 // real kernel from C, one after the other (so the three see the same machine), then the report.
 
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Unsupported } from '../api/syscalls.ts';
 import { libcUnavailableReason } from '../linux/libc.ts';
 import { buildReference, Reference } from './cref.ts';
@@ -13,7 +15,7 @@ import { type MemoryKind, type MemoryResult, measureMemory } from './memory.ts';
 import { runOps } from './ops.ts';
 import { fdsPer, makePlan, N_INDEPENDENT_OPS, type Plan, portLimit, simMaxObjects } from './plan.ts';
 import { makeProgress, type Progress } from './progress.ts';
-import { printReport } from './report.ts';
+import { printReport, REPORT_WIDTH, wrap } from './report.ts';
 import { SimDriver } from './sim.ts';
 import { median } from './stats.ts';
 import { writeCharts } from './svg.ts';
@@ -49,6 +51,8 @@ export interface Facts {
   /** Backends or parts that could not run, and why. */
   notes: string[];
   plan: Plan;
+  /** How long the run took, s (absent in an older facts.json, and until the run ends). */
+  seconds?: number;
 }
 
 interface CLibevent {
@@ -63,6 +67,21 @@ interface COp {
 }
 
 type Emit = (r: BenchRecord) => void;
+
+/**
+ * A full garbage collection, run before each in-process point: the previous point's objects (a
+ * whole simulated kernel) are collected then, not in the middle of this point's repetitions (in
+ * --quick a 2 ms repetition could take 10 ms when a major collection fell in it).
+ */
+let gc: (() => void) | null = null;
+function collectGarbage(): void {
+  if (!gc) {
+    // V8's own collector, reached without starting node with --expose-gc.
+    setFlagsFromString('--expose-gc');
+    gc = runInNewContext('gc') as () => void;
+  }
+  gc();
+}
 
 /** What every suite of one run shares: the plan, the backends that could start, and the output. */
 interface Run {
@@ -81,23 +100,34 @@ export async function runBench(options: BenchOptions, out: (line: string) => voi
   if (options.reportFrom) {
     // Re-print the report (and charts) of an earlier run from its --out directory.
     const dir = options.reportFrom;
-    const records = readFileSync(join(dir, 'records.jsonl'), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as BenchRecord);
+    const records = readRecords(dir);
     const facts = JSON.parse(readFileSync(join(dir, 'facts.json'), 'utf8')) as Facts;
     if (options.json) for (const r of records) out(JSON.stringify(r));
-    else printReport(records, facts, out);
+    else printReport(records, facts, out, { targets: options.targets });
     if (options.outDir) writeCharts(records, facts, options.outDir);
     return records;
   }
   const { records, facts } = await collect(options, out);
-  if (!options.json) printReport(records, facts, out);
+  if (!options.json) printReport(records, facts, out, { targets: options.targets });
   if (options.outDir) {
     const files = writeCharts(records, facts, options.outDir);
-    if (!options.json) out(`Charts: ${files.join(', ')}`);
+    if (!options.json) for (const line of wrap(`Charts: ${files.join(', ')}`, REPORT_WIDTH, '  ')) out(line);
   }
   return records;
+}
+
+/**
+ * The records of an --out directory: records.jsonl (appended as measured, so an interrupted run
+ * has one), else records.json (written at the end; the one docs/bench keeps).
+ */
+function readRecords(dir: string): BenchRecord[] {
+  const jsonl = join(dir, 'records.jsonl');
+  if (existsSync(jsonl))
+    return readFileSync(jsonl, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as BenchRecord);
+  return JSON.parse(readFileSync(join(dir, 'records.json'), 'utf8')) as BenchRecord[];
 }
 
 /** Run the plan; records in the order measured (streamed as JSON lines with --json). */
@@ -106,6 +136,7 @@ export async function collect(
   out: (line: string) => void,
 ): Promise<{ records: BenchRecord[]; facts: Facts }> {
   const plan = makePlan(options);
+  const started = process.hrtime.bigint();
   const records: BenchRecord[] = [];
   const facts: Facts = { linux: null, fdset: null, memory: [], notes: [], plan };
   // With --out, every record is also appended to DIR/records.jsonl as it is measured, so a long
@@ -180,6 +211,7 @@ export async function collect(
     progress.done();
     ref?.close();
     koffi?.dispose();
+    facts.seconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (options.outDir)
       writeFileSync(join(options.outDir, 'facts.json'), `${JSON.stringify(facts, null, 1)}\n`);
   }
@@ -241,12 +273,13 @@ async function libeventPoint(
   rec.writes = writes;
   if (backend === 'c') {
     const [r] = await ref!.run<CLibevent>(
-      `libevent ${mech} ${kind} ${n} ${active} ${writes} ${plan.reps} ${Math.round(plan.targetRepNs / 1e3)}`,
+      `libevent ${mech} ${kind} ${n} ${active} ${writes} ${plan.reps} ${Math.round(plan.targetRepNs / 1e3)} ${Math.round(plan.warmupNs / 1e3)}`,
     );
     rec.reps = r.ns_per_iter;
     rec.calls_per_iter = r.calls_per_iter;
     rec.events_per_iter = r.events_per_iter;
   } else {
+    collectGarbage();
     const d: Driver = backend === 'sim' ? new SimDriver() : koffi!;
     const o = d.open(kind, n);
     try {
@@ -376,13 +409,14 @@ async function opSuite(run: Run): Promise<void> {
       try {
         if (backend === 'c') {
           const lines = await ref!.run<COp>(
-            `op ${ops.join(',')} ${objKind} ${n} ${plan.reps} ${k} ${plan.ctlK}`,
+            `op ${ops.join(',')} ${objKind} ${n} ${plan.reps} ${k} ${plan.ctlK} ${Math.round(plan.warmupNs / 1e3)}`,
           );
           results = lines.map((l) => ({ op: l.op, k: l.k, reps: l.ns_per_op, counters: null }));
         } else {
+          collectGarbage();
           const d: Driver = backend === 'sim' ? new SimDriver() : koffi!;
           try {
-            results = runOps(d, objKind, n, ops, plan.reps, k, plan.ctlK);
+            results = runOps(d, objKind, n, ops, plan.reps, k, plan.ctlK, plan.warmupNs);
           } finally {
             d.dispose();
           }
@@ -397,7 +431,7 @@ async function opSuite(run: Run): Promise<void> {
         for (const op of ops) {
           try {
             const d = new SimDriver();
-            results.push(...runOps(d, objKind, n, [op], plan.reps, k, plan.ctlK));
+            results.push(...runOps(d, objKind, n, [op], plan.reps, k, plan.ctlK, plan.warmupNs));
           } catch (e2) {
             emit(failedPoint(baseRecord('op', op, objKind, backend, n), e2));
             facts.notes.push(`op ${op} on ${backend}: ${(e2 as Error).message}`);
@@ -433,6 +467,7 @@ async function memorySuite(plan: Plan, emit: Emit, progress: Progress, facts: Fa
         const m = await measureMemory(kind, n);
         facts.memory.push(m);
         rec.bytes_per_unit = m.bytesPerUnit;
+        rec.processes = m.processes;
         rec.note =
           `${m.processes} simulated process${m.processes > 1 ? 'es' : ''}` +
           (m.kernels > 1 ? ` in ${m.kernels} kernels (Kernel.files holds at most 2^24 files)` : '') +

@@ -1,5 +1,6 @@
-// Small statistics: medians of repeated runs and scaling exponents (least-squares slope of
-// log cost against log size).
+// Small statistics: medians of repeated runs, scaling exponents (least-squares slope of log cost
+// against log size), and their spread over the repetitions (a bootstrap), so that a difference can
+// be told from the noise of a shared machine.
 
 export function median(xs: readonly number[]): number {
   if (xs.length === 0) return Number.NaN;
@@ -26,6 +27,90 @@ export function logLogSlope(points: readonly { x: number; y: number }[]): number
     den += (lx[i] - mx) ** 2;
   }
   return num / den;
+}
+
+/** The q-quantile (0..1) of ascending values, linearly interpolated. */
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const pos = (sorted.length - 1) * q;
+  const i = Math.floor(pos);
+  return i + 1 < sorted.length ? sorted[i] + (sorted[i + 1] - sorted[i]) * (pos - i) : sorted[i];
+}
+
+/**
+ * A small seeded generator (mulberry32): the bootstrap draws the same resamples every time, so a
+ * report re-printed from its records (`--report DIR`) reads the same.
+ */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A statistic with its spread: the median of the bootstrap values and its 5th–95th percentiles. */
+export interface Spread {
+  median: number;
+  lo: number;
+  hi: number;
+}
+
+/** Bootstrap resamples per statistic. */
+export const RESAMPLES = 1000;
+
+/**
+ * The spread of a statistic of several points' medians over their repetitions: each resample
+ * draws every point's repetitions again, with replacement, and takes their median; the statistic
+ * of those medians is one value. Null when no resample gives a finite value. A point measured
+ * once has no spread of its own (every resample takes its one value).
+ */
+export function bootstrap(
+  groups: readonly (readonly number[])[],
+  stat: (medians: readonly number[]) => number,
+  resamples = RESAMPLES,
+  seed = 13,
+): Spread | null {
+  if (groups.length === 0 || groups.some((g) => g.length === 0)) return null;
+  const rnd = seeded(seed);
+  const values: number[] = [];
+  const meds = new Array<number>(groups.length);
+  for (let b = 0; b < resamples; b++) {
+    for (let i = 0; i < groups.length; i++) {
+      const g = groups[i];
+      const draw = new Array<number>(g.length);
+      for (let j = 0; j < g.length; j++) draw[j] = g[Math.floor(rnd() * g.length)];
+      meds[i] = median(draw);
+    }
+    const v = stat(meds);
+    if (Number.isFinite(v)) values.push(v);
+  }
+  if (values.length === 0) return null;
+  values.sort((a, b) => a - b);
+  return { median: quantile(values, 0.5), lo: quantile(values, 0.05), hi: quantile(values, 0.95) };
+}
+
+/**
+ * Where a spread lies against an interval [lower, upper]: wholly inside, wholly outside, or
+ * across a bound (the noise does not tell).
+ */
+export function against(s: Spread, lower: number, upper: number): 'inside' | 'outside' | 'across' {
+  if (s.lo >= lower && s.hi <= upper) return 'inside';
+  if (s.hi < lower || s.lo > upper) return 'outside';
+  return 'across';
+}
+
+/** No-break space: a spread is never split over two lines of the report. */
+export const NBSP = '\u00a0';
+
+/** A spread, short: "1.02 [0.95, 1.10]" (its spaces no-break). */
+export function fmtSpread(s: Spread | null | undefined, digits = 2): string {
+  if (!s) return '—';
+  const f = (x: number) => (Object.is(Math.round(x * 10 ** digits), -0) ? 0 : x).toFixed(digits);
+  return `${f(s.median)}${NBSP}[${f(s.lo)},${NBSP}${f(s.hi)}]`;
 }
 
 /** A nanosecond count, short: 512 ns, 3.2 µs, 41 ms, 2.1 s. */

@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Facts } from './run.ts';
-import type { BackendName, BenchRecord } from './types.ts';
+import { type BackendName, type BenchRecord, OBJECT_PLURAL } from './types.ts';
 
 export interface Series {
   name: string;
@@ -148,7 +148,7 @@ export function writeCharts(rs: readonly BenchRecord[], facts: Facts, dir: strin
     write(
       `libevent-${kind}-n.svg`,
       renderChart({
-        title: `libevent model, ${kind}s: A=${plan.nSweepActive}, W=${plan.nSweepWrites}`,
+        title: `libevent model, ${OBJECT_PLURAL[kind]}: A=${plan.nSweepActive}, W=${plan.nSweepWrites}`,
         xLabel: 'N watched',
         yLabel: 'time per iteration',
         series: seriesOf(
@@ -170,7 +170,7 @@ export function writeCharts(rs: readonly BenchRecord[], facts: Facts, dir: strin
         `counters-${kind}-${counter}.svg`,
         renderChart(
           {
-            title: `simulated kernel, ${kind}s: ${label}`,
+            title: `simulated kernel, ${OBJECT_PLURAL[kind]}: ${label}`,
             xLabel: 'N watched',
             yLabel: label,
             series: seriesOf(

@@ -14,6 +14,14 @@ export type Mechanism = (typeof MECHANISMS)[number];
 export const OBJECTS = ['pipe', 'socketpair', 'eventfd', 'tcp'] as const;
 export type ObjectKind = (typeof OBJECTS)[number];
 
+/** The objects as the report and the charts name them, in the plural. */
+export const OBJECT_PLURAL: Record<ObjectKind, string> = {
+  pipe: 'pipes',
+  socketpair: 'socketpairs',
+  eventfd: 'eventfds',
+  tcp: 'TCP connections',
+};
+
 /**
  * Where a measurement ran: `sim` the simulated kernel (synchronous calls), `linux` the real kernel
  * through koffi in this Node process (src/linux/libc.ts), `c` the real kernel from the C reference
@@ -85,6 +93,8 @@ export interface BenchRecord {
   counters: Counters | null;
   /** memory: bytes per unit (per watched fd, per idle pipe). */
   bytes_per_unit?: number;
+  /** memory: the simulated processes the N objects were spread over (1: all in one process). */
+  processes?: number;
   /** Why a point has no value (the backend does not model it yet, a limit was reached). */
   note?: string;
 }
@@ -112,4 +122,6 @@ export interface BenchOptions {
   progress: boolean;
   /** Measure nothing: re-print the report of an earlier `--out` directory (records.jsonl, facts.json). */
   reportFrom: string | null;
+  /** Add the project's own targets for the simulated kernel to the report (the claims are always there). */
+  targets: boolean;
 }

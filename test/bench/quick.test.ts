@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { parseBenchArgs } from '../../src/bench/args.ts';
+import { makePlan } from '../../src/bench/plan.ts';
+import { printReport, REPORT_WIDTH } from '../../src/bench/report.ts';
 import { collect, type Facts } from '../../src/bench/run.ts';
 import { BACKENDS, type BenchRecord } from '../../src/bench/types.ts';
 
@@ -12,6 +14,8 @@ const SIZES = [16, 64, 256];
 
 let records: BenchRecord[] = [];
 let facts: Facts;
+/** What --json printed: one record per line. */
+const jsonLines: string[] = [];
 
 const perCall = (r: BenchRecord, key: string): number =>
   ((r.counters as Record<string, number>)[key] ?? 0) / (r.calls_per_iter ?? 1);
@@ -28,9 +32,79 @@ const sim = (suite: string, mechanism: string, object = 'pipe') =>
 
 describe('iomux bench --quick', () => {
   before(async () => {
-    const options = parseBenchArgs(['--quick', '--sizes', SIZES.join(','), '--reps', '1', '--no-progress']);
+    // The memory part at 100 000, as --quick runs it (the sizes are smaller than --quick's).
+    const options = parseBenchArgs([
+      '--quick',
+      '--json',
+      '--sizes',
+      SIZES.join(','),
+      '--reps',
+      '2',
+      '--memory',
+      '100000',
+      '--no-progress',
+    ]);
+    ({ records, facts } = await collect(options, (l) => jsonLines.push(l)));
+  });
+
+  test('quick_runs_the_memory_part_at_100000_and_every_operation_the_targets_read', () => {
+    const plan = makePlan(parseBenchArgs(['--quick']));
+    assert.deepEqual(plan.memorySizes, [100_000]);
+    assert.ok(parseBenchArgs(['--quick']).suites.includes('memory'));
+    assert.ok(parseBenchArgs(['--quick']).suites.includes('op'));
+    assert.ok(plan.quick);
+    assert.ok(plan.warmupNs > 0, 'every point is warmed up');
+  });
+
+  test('quick_json_carries_the_records_the_targets_are_computed_from', () => {
+    const json = jsonLines.map((l) => JSON.parse(l) as BenchRecord);
+    assert.equal(json.length, records.length, 'one line per record');
+    const has = (q: Partial<BenchRecord>, timed = true) =>
+      json.some(
+        (r) =>
+          (Object.keys(q) as (keyof BenchRecord)[]).every((k) => r[k] === q[k]) &&
+          (!timed || (r.ns_per_iter !== null && r.ns_per_iter > 0 && r.reps.length === 2)),
+      );
+    for (const op of ['cycle', 'cycle_wake', 'select0', 'poll0'])
+      for (const backend of ['sim', 'c'] as const)
+        assert.ok(has({ suite: 'op', mechanism: op, backend }), `${op} on ${backend}`);
+    // select0 and poll0 at one N on both backends: the cost per watched fd.
+    const n = Math.max(...json.filter((r) => r.suite === 'op' && r.mechanism === 'select0').map((r) => r.n));
+    for (const op of ['select0', 'poll0'])
+      for (const backend of ['sim', 'c'] as const) assert.ok(has({ suite: 'op', mechanism: op, backend, n }));
+    for (const what of ['epoll-watch', 'idle-pipe']) {
+      const m = json.find((r) => r.suite === 'memory' && r.mechanism === what && r.n === 100_000);
+      assert.ok(m, `${what} at 100 000`);
+      assert.ok(m.bytes_per_unit! > 0 && m.bytes_per_unit! < 10_000, `${what}: ${m.bytes_per_unit} B`);
+      assert.ok(m.processes! >= 1);
+    }
+  });
+
+  test('the_quick_report_fits_in_120_columns_and_marks_every_verdict_indicative', () => {
     const lines: string[] = [];
-    ({ records, facts } = await collect(options, (l) => lines.push(l)));
+    printReport(records, facts, (l) => lines.push(l), { targets: true });
+    const text = lines.join('\n');
+    for (const l of lines) assert.ok([...l].length <= REPORT_WIDTH, `${[...l].length} columns: ${l}`);
+    assert.match(lines.find((l) => l.trim())!, /^iomux bench/);
+    // The summary leads: its five claims come before the first table.
+    const summary = lines.findIndex((l) => l.startsWith('Summary'));
+    const firstTable = lines.findIndex((l) => l.startsWith('libevent model'));
+    assert.ok(summary > 0 && summary < firstTable);
+    const claims = lines.filter((l) => /^[1-5]\. /.test(l));
+    assert.equal(claims.length, 5);
+    for (const l of claims) assert.match(l, /(\(indicative\)|NOT MEASURED)$/, l);
+    const targets = lines.filter((l) => /^- .*: [A-Z ()]+?( \(indicative\))?$/.test(l));
+    assert.ok(targets.length >= 10, text);
+    for (const l of targets) assert.match(l, /(\(indicative\)|NOT MEASURED)$/, l);
+    assert.match(text, /verdict \(indicative\)/);
+  });
+
+  test('the_targets_appear_only_when_asked_for', () => {
+    const lines: string[] = [];
+    printReport(records, facts, (l) => lines.push(l));
+    assert.ok(!lines.some((l) => l.includes('every libevent point at N ≥ 256')));
+    assert.ok(lines.some((l) => l.includes('--targets')));
+    assert.ok(lines.some((l) => l.startsWith('Summary')));
   });
 
   test('every_record_is_well_formed', () => {
@@ -45,6 +119,7 @@ describe('iomux bench --quick', () => {
       }
       assert.ok(Number.isFinite(r.ns_per_iter) && r.ns_per_iter > 0);
       assert.ok(r.reps.length >= 1 && r.reps.every((x) => x > 0));
+      assert.equal(r.ns_min, Math.min(...r.reps), 'the fastest repetition is reported beside the median');
       assert.equal(r.counters === null, r.backend !== 'sim', 'counters exactly on the simulated kernel');
       if (r.suite === 'libevent') {
         assert.ok(r.calls_per_iter! >= 1);

@@ -50,20 +50,35 @@ export interface WaitOwner {
 
 /**
  * Linux: struct wait_queue_entry. `owner` is what `private` (or the container_of) reaches: a
- * thread, a poll_wqueues, an epitem's eppoll_entry, a unix sock (WAIT_OWNER_KIND[kind]).
+ * thread, a poll_wqueues, the epitem an eppoll_entry hooks (pwq->base), a unix sock
+ * (WAIT_OWNER_KIND[kind]).
+ *
+ * One class for every kind, so the wake loop reads one hidden class. An ep_poll_callback entry
+ * is the whole struct eppoll_entry, as Linux embeds its wait_queue_entry: `queue` is its whead,
+ * `owner` its base, `pwqNext` its next (epitem.ts); the other kinds leave `pwqNext` null.
  */
-export interface WaitEntry {
-  readonly id: number;
-  readonly kind: WakeFunctionKind;
+export class WaitEntry {
   /** WQ_FLAG_EXCLUSIVE or 0; fixed when the entry is queued. */
-  flags: number;
-  /** The events this entry cares about (pollwake's key filter); 0 where unused. */
-  key: number;
-  readonly owner: WaitOwner;
-  /** The queue this entry is on, or null when it is not queued. */
-  queue: WaitQueueHead | null;
-  prev: WaitEntry | null;
-  next: WaitEntry | null;
+  flags = 0;
+  /** The queue this entry is on, or null when it is not queued (an eppoll_entry's pwq->whead). */
+  queue: WaitQueueHead | null = null;
+  /** Linux: entry.prev — the previous entry on `queue`. */
+  prev: WaitEntry | null = null;
+  /** Linux: entry.next — the next entry on `queue`. */
+  next: WaitEntry | null = null;
+  /**
+   * Linux: pwq->next — for an eppoll_entry, the next (older) hook of the same epitem; null at
+   * the end of the epitem's pwqlist and for every other kind.
+   */
+  pwqNext: WaitEntry | null = null;
+
+  constructor(
+    readonly id: number,
+    readonly kind: WakeFunctionKind,
+    readonly owner: WaitOwner,
+    /** The events this entry cares about (pollwake's key filter); 0 where unused. */
+    public key: number,
+  ) {}
 }
 
 /** Linux: struct wait_queue_head. An intrusive doubly-linked list: O(1) add and remove. */
@@ -101,10 +116,21 @@ export class WaitQueueHead {
 export type WakeFunction = (k: Kernel, entry: WaitEntry, key: number) => number;
 
 const wakeFunctions = new Map<WakeFunctionKind, WakeFunction>();
+/** How a snapshot names an entry's owner, where that is not `owner.id` (see defineWakeFunction). */
+const ownerIds = new Map<WakeFunctionKind, (e: WaitEntry) => number>();
 
-/** Register the wake function for a kind; each module that owns one registers it once. */
-export function defineWakeFunction(kind: WakeFunctionKind, fn: WakeFunction): void {
+/**
+ * Register the wake function for a kind; each module that owns one registers it once. `ownerId`
+ * names the owner in snapshots when the owner object is not the thing WAIT_OWNER_KIND names
+ * (an eppoll_entry: its owner field is the epitem, the struct is the entry itself).
+ */
+export function defineWakeFunction(
+  kind: WakeFunctionKind,
+  fn: WakeFunction,
+  ownerId?: (e: WaitEntry) => number,
+): void {
   wakeFunctions.set(kind, fn);
+  if (ownerId) ownerIds.set(kind, ownerId);
 }
 
 /**
@@ -117,7 +143,7 @@ export function newWaitQueue(k: Kernel, where: string, ownerId: number | null = 
 
 // Linux: init_waitqueue_func_entry (the wake function by kind).
 export function newWaitEntry(k: Kernel, kind: WakeFunctionKind, owner: WaitOwner, key = 0): WaitEntry {
-  return { id: k.nextId(), kind, flags: 0, key, owner, queue: null, prev: null, next: null };
+  return new WaitEntry(k.nextId(), kind, owner, key);
 }
 
 /** Linux: waitqueue_active. */
@@ -270,7 +296,7 @@ export function snapshotWaitQueue(q: WaitQueueHead): WaitQueueSnapshot {
       kind: e.kind,
       exclusive: (e.flags & WQ_FLAG_EXCLUSIVE) !== 0,
       key: e.key,
-      owner: { kind: WAIT_OWNER_KIND[e.kind], id: e.owner.id },
+      owner: { kind: WAIT_OWNER_KIND[e.kind], id: ownerIds.get(e.kind)?.(e) ?? e.owner.id },
     })),
   };
 }

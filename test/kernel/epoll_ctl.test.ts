@@ -140,11 +140,9 @@ test('exclusive_items_hook_at_the_tail_and_others_at_the_head_of_the_targets_que
     const wqh = (sim.p.fdtable.get(efd)!.priv as { wqh: { first: unknown } }).wqh;
     const order: number[] = [];
     const excl: boolean[] = [];
-    for (
-      let e = wqh.first as { owner: { base: { ep: Eventpoll } }; flags: number; next: unknown } | null;
-      e;
-    ) {
-      order.push(e.owner.base.ep.file.id);
+    for (let e = wqh.first as { owner: { ep: Eventpoll }; flags: number; next: unknown } | null; e; ) {
+      // An eppoll_entry's owner is its epitem (pwq->base).
+      order.push(e.owner.ep.file.id);
       excl.push((e.flags & 1) === 1);
       e = e.next as typeof e;
     }

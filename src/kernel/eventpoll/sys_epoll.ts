@@ -116,8 +116,7 @@ function doEpollCtl(t: Thread, epfd: number, op: number, fd: number, epds: Epoll
         tf.id,
         fd,
       );
-    const node = ep.rbr.find(tf.id, fd);
-    const epi = node ? node.value : null;
+    const epi = ep.rbr.find(tf.id, fd);
     switch (op) {
       case EPOLL_CTL_ADD:
         if (epi)
@@ -153,7 +152,7 @@ function doEpollCtl(t: Thread, epfd: number, op: number, fd: number, epds: Epoll
             tf.id,
             fd,
           );
-        if (epi.event.events & EPOLLEXCLUSIVE)
+        if (epi.events & EPOLLEXCLUSIVE)
           return errWhy(
             k,
             -EINVAL,

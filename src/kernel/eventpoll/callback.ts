@@ -15,6 +15,9 @@
 //      item only if a thread was waiting and the key allows it, so that an exclusive wake-up
 //      moves on to the next epoll when nobody here could take the event;
 //   5. a POLLFREE key (the queue itself is going away) detaches the entry, whatever happened.
+//
+// The decision is a small integer of bits (epPollCallbackDecide), so the callback allocates
+// nothing per wake-up; epPollCallbackDecision spells the same bits out as named fields for tests.
 
 import { EP_PRIVATE_BITS, EPOLL, POLLFREE } from '../../abi/constants.ts';
 

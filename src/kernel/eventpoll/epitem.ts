@@ -13,7 +13,7 @@
 // the ovflist), wakes one epoll_wait thread, and tells the epoll's own pollers (a parent epoll,
 // select, poll) through ep->poll_wait. It never polls the file: keys are hints, and the truth
 // is learnt when epoll_wait re-polls.
-
+//
 // Memory layout, as Linux's: a watch is two objects. The epitem embeds its tree node (rbn), its
 // ready-list link (rdllink), its ovflist link (next), its key (ffd), its event and its link on
 // the target file's f_ep (fllink): the tree and the lists link epitems, not node objects. The

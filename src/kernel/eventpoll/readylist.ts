@@ -1,8 +1,9 @@
 // The two lists an epoll instance keeps its ready items on (Linux: fs/eventpoll.c).
 //
 // rdllist is an intrusive, circular, doubly-linked FIFO (Linux: struct list_head): each epitem
-// carries its own link, `rdllink` (the fields rdllinkPrev/rdllinkNext), so appending, unlinking and "is it queued?" are O(1), and
-// moving the whole list to a private scan batch (list_splice_init) is O(1) too. An unlinked
+// embeds its own link, `rdllink` (its fields rdllinkPrev and rdllinkNext), so appending,
+// unlinking and "is it queued?" are O(1), and moving the whole list to a private scan batch
+// (list_splice_init) is O(1) too. An unlinked
 // link points at itself (INIT_LIST_HEAD), and ep_is_linked is "my link is not empty". A link
 // being non-empty means the item is on rdllist *or* on a scan batch: both are list_heads, and
 // the callbacks only ask "is it queued somewhere?".

@@ -1,10 +1,11 @@
 // Wait queues, as include/linux/wait.h and kernel/sched/wait.c define them.
 //
 // A wait queue is the one mechanism by which every blocking call and every multiplexer waits.
-// An entry is plain data: a `kind` naming its wake function (default_wake_function, pollwake,
-// ep_poll_callback, ...), flags, the key it waits for, and the object it belongs to. Wake
-// functions are registered by kind (the modules that own them register them at import), so the
-// core never imports the multiplexers, and a snapshot of a queue is just its entries' fields.
+// An entry is plain data: its wake function (Linux: func — a module's registered function, never
+// a closure per entry), named by a `kind` (default_wake_function, pollwake, ep_poll_callback,
+// ...), flags, the key it waits for, and the object it belongs to. Wake functions are registered
+// by kind (the modules that own them register them at import), so the core never imports the
+// multiplexers, and a snapshot of a queue is just its entries' fields.
 //
 // Order is observable, so it is Linux's: add_wait_queue puts a non-exclusive entry at the head,
 // add_wait_queue_exclusive an exclusive one at the tail, and __wake_up_common walks from the
@@ -74,11 +75,20 @@ export class WaitEntry {
 
   constructor(
     readonly id: number,
-    readonly kind: WakeFunctionKind,
+    /**
+     * Linux: func — the wake function, called directly by the wake loop (no lookup by name per
+     * wake-up). Always one registered with defineWakeFunction, so `kind` names it.
+     */
+    readonly func: WakeFunction,
     readonly owner: WaitOwner,
     /** The events this entry cares about (pollwake's key filter); 0 where unused. */
     public key: number,
   ) {}
+
+  /** The wake function's name (snapshots, traces, checks). */
+  get kind(): WakeFunctionKind {
+    return wakeFunctionKinds.get(this.func)!;
+  }
 }
 
 /** Linux: struct wait_queue_head. An intrusive doubly-linked list: O(1) add and remove. */
@@ -116,6 +126,8 @@ export class WaitQueueHead {
 export type WakeFunction = (k: Kernel, entry: WaitEntry, key: number) => number;
 
 const wakeFunctions = new Map<WakeFunctionKind, WakeFunction>();
+/** The name each registered function was registered under (WaitEntry.kind). */
+const wakeFunctionKinds = new Map<WakeFunction, WakeFunctionKind>();
 /** How a snapshot names an entry's owner, where that is not `owner.id` (see defineWakeFunction). */
 const ownerIds = new Map<WakeFunctionKind, (e: WaitEntry) => number>();
 
@@ -130,6 +142,7 @@ export function defineWakeFunction(
   ownerId?: (e: WaitEntry) => number,
 ): void {
   wakeFunctions.set(kind, fn);
+  wakeFunctionKinds.set(fn, kind);
   if (ownerId) ownerIds.set(kind, ownerId);
 }
 
@@ -141,9 +154,11 @@ export function newWaitQueue(k: Kernel, where: string, ownerId: number | null = 
   return new WaitQueueHead(k.nextId(), where, ownerId);
 }
 
-// Linux: init_waitqueue_func_entry (the wake function by kind).
+// Linux: init_waitqueue_func_entry (the wake function by kind, registered by now).
 export function newWaitEntry(k: Kernel, kind: WakeFunctionKind, owner: WaitOwner, key = 0): WaitEntry {
-  return new WaitEntry(k.nextId(), kind, owner, key);
+  const func = wakeFunctions.get(kind);
+  if (!func) throw new Error(`no wake function registered for ${kind}`);
+  return new WaitEntry(k.nextId(), func, owner, key);
 }
 
 /** Linux: waitqueue_active. */
@@ -232,11 +247,9 @@ export function wakeUp(k: Kernel, q: WaitQueueHead, nrExclusive: number, key: nu
   while (e) {
     // The function may unlink `e` (autoremove): remember the next one first (list_for_each_entry_safe).
     const next = e.next;
-    const fn = wakeFunctions.get(e.kind);
-    if (!fn) throw new Error(`no wake function registered for ${e.kind}`);
     k.stats.callbacksInvoked++;
     walked++;
-    const ret = fn(k, e, key);
+    const ret = e.func(k, e, key);
     if (ret < 0) {
       stop = 'callback';
       e = next;

@@ -291,3 +291,19 @@ test('f_ep_lists_the_watchers_newest_first_and_a_del_from_the_middle_keeps_the_o
     assert.equal(epollOf(sim, eps[0]).rbr.size, 0);
     assert.equal(epollOf(sim, eps[2]).rbr.size, 0);
   }));
+
+test('an_epitem_keeps_its_mask_as_int32_bits_and_shows_it_as_u32', () =>
+  withSim(async (sim) => {
+    const { sys } = sim;
+    const ep = ok(await sys.epoll_create1(0)).ret;
+    const efd = ok(await sys.eventfd(0, 0)).ret;
+    ok(await sys.epoll_ctl(ep, ADD, efd, ev(EPOLLIN | EPOLLET, 1)));
+    const epi = epollOf(sim, ep).rbr.root!;
+    const mask = EPOLLIN | EPOLLET | EPOLLERR | EPOLLHUP;
+    // EPOLLET is bit 31: as int32 bits the mask is a small integer, not a heap number.
+    assert.equal(epi.events, mask | 0);
+    assert.ok(epi.events < 0);
+    assert.equal(snapshotEventpoll(epollOf(sim, ep)).items[0].events, mask >>> 0);
+    ok(await sys.write(efd, u64(1n)));
+    assert.deepEqual(ok(await sys.epoll_wait(ep, 1, 0)).events, [{ events: EPOLLIN, data: 1 }]);
+  }));

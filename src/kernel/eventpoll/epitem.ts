@@ -105,7 +105,12 @@ export class Epitem {
   dying = false;
   /** Linux: epi->pwqlist — the hooks on the target's queues, newest first through pwqNext (usually exactly one). */
   pwqlist: EppollEntry | null = null;
-  /** Linux: epi->event.events — changed by MOD, and by ep_send_events for ONESHOT (events &= EP_PRIVATE_BITS). */
+  /**
+   * Linux: epi->event.events — changed by MOD, and by ep_send_events for ONESHOT (events &=
+   * EP_PRIVATE_BITS). Not Linux: kept as the u32's int32 bit pattern (`| 0`), since a number of
+   * 2^31 or more — every EPOLLET mask — would be a 16-byte heap number beside each epitem; bit
+   * tests read it as is, and it leaves the epitem as a u32 (`>>> 0`: poll keys, snapshots).
+   */
   events: number;
   /** Linux: epi->event.data — the user's cookie, changed by MOD. */
   data: EpollData;
@@ -121,7 +126,7 @@ export class Epitem {
     readonly fd: number,
     event: EpollEventState,
   ) {
-    this.events = event.events >>> 0;
+    this.events = event.events | 0;
     this.data = event.data;
   }
 }
@@ -185,7 +190,7 @@ class EpPqueue implements PollTable {
     /** Linux: epq->epi. */
     readonly epi: Epitem,
   ) {
-    this.key = epi.events;
+    this.key = epi.events >>> 0;
   }
 }
 

@@ -100,7 +100,7 @@ export function epInsert(
  * queued; never unqueue it (an item that no longer matches is dropped at the next transfer).
  */
 export function epModify(k: Kernel, ep: Eventpoll, epi: Epitem, event: EpollEventState): number {
-  epi.events = event.events >>> 0;
+  epi.events = event.events | 0;
   epi.data = event.data;
   let pwake = false;
   if (epItemPoll(k, epi, ep.repollPt)) {

@@ -43,7 +43,7 @@ export function epItemPoll(k: Kernel, epi: Epitem, pt: PollTable): number {
   if (file.count <= 0) return 0;
   // Linux: the short reference ep_item_poll takes (get_file / fput) is a lookup in §7.2's terms.
   k.stats.fileLookups++;
-  pt.key = epi.events;
+  pt.key = epi.events >>> 0;
   const res = isFileEpoll(file) ? __epEventpollPoll(k, file, pt) : vfsPoll(k, file, pt);
   return (res & epi.events) >>> 0;
 }
@@ -147,7 +147,7 @@ export function epSendEvents(k: Kernel, ep: Eventpoll, out: EpollEvent[], maxeve
     const events = epi.events;
     if (events & EPOLLONESHOT) {
       // Disabled until MOD: even ERR and HUP are gone, so callbacks ignore it.
-      epi.events = (events & EP_PRIVATE_BITS) >>> 0;
+      epi.events = events & EP_PRIVATE_BITS;
       k.stats.oneshotDisables++;
       k.emit?.({ type: 'rdllist_remove', ep: ep.id, epi: epi.id, why: 'delivered (ONESHOT: disabled)' });
     } else if (!(events & EPOLLET)) {

@@ -66,7 +66,7 @@ export function snapshotEpitem(epi: Epitem): EpitemSnapshot {
     fd: epi.fd,
     file: epi.file.id,
     fileType: epi.file.ops.type,
-    events: epi.events,
+    events: epi.events >>> 0,
     data: typeof epi.data === 'bigint' ? String(epi.data) : epi.data,
     ready: epIsLinked(epi),
     ovflistNext: next === null || next === EP_UNACTIVE_PTR ? next : next.id,

@@ -143,6 +143,7 @@ export function defineWakeFunction(
 ): void {
   wakeFunctions.set(kind, fn);
   wakeFunctionKinds.set(fn, kind);
+  if (lastKind === kind) lastFunc = fn;
   if (ownerId) ownerIds.set(kind, ownerId);
 }
 
@@ -154,11 +155,20 @@ export function newWaitQueue(k: Kernel, where: string, ownerId: number | null = 
   return new WaitQueueHead(k.nextId(), where, ownerId);
 }
 
+// The kind newWaitEntry last looked up, and its function: entries come in runs of one kind (a
+// select or poll registers one per fd), so most creations skip the Map.
+let lastKind: WakeFunctionKind | null = null;
+let lastFunc: WakeFunction | null = null;
+
 // Linux: init_waitqueue_func_entry (the wake function by kind, registered by now).
 export function newWaitEntry(k: Kernel, kind: WakeFunctionKind, owner: WaitOwner, key = 0): WaitEntry {
-  const func = wakeFunctions.get(kind);
-  if (!func) throw new Error(`no wake function registered for ${kind}`);
-  return new WaitEntry(k.nextId(), func, owner, key);
+  if (kind !== lastKind) {
+    const func = wakeFunctions.get(kind);
+    if (!func) throw new Error(`no wake function registered for ${kind}`);
+    lastKind = kind;
+    lastFunc = func;
+  }
+  return new WaitEntry(k.nextId(), lastFunc!, owner, key);
 }
 
 /** Linux: waitqueue_active. */

@@ -71,12 +71,15 @@ export interface EpollEvent {
   data: EpollData;
 }
 
+/** 2^53, made once: the smallest epoll_data_t kept as a bigint. */
+const EPOLL_DATA_BIGINT_MIN = 2n ** 53n;
+
 /**
  * An epoll_data_t value in its one representation: a number below 2^53, a bigint from 2^53 up.
  * The caller has checked it is 0 … 2^64−1 (cargs).
  */
 export function epollData(v: number | bigint): EpollData {
-  return typeof v === 'bigint' && v < 2n ** 53n ? Number(v) : v;
+  return typeof v === 'bigint' && v < EPOLL_DATA_BIGINT_MIN ? Number(v) : v;
 }
 
 /**

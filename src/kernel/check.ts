@@ -26,9 +26,10 @@
 
 import { EP_PRIVATE_BITS } from '../abi/constants.ts';
 import type { EventfdCtx } from './eventfd.ts';
-import { type Epitem, EppollEntry } from './eventpoll/epitem.ts';
+import { Epitem, fileEpitems } from './eventpoll/epitem.ts';
 import type { Eventpoll } from './eventpoll/eventpoll.ts';
-import { EP_UNACTIVE_PTR, type ListHead, listEmpty } from './eventpoll/readylist.ts';
+import { rbEmptyNode } from './eventpoll/rbtree.ts';
+import { EP_UNACTIVE_PTR, listEmpty, type RdlLink } from './eventpoll/readylist.ts';
 import { epollSysctl } from './eventpoll/sysctl.ts';
 import { type File, type FileList, FMODE_READ, FMODE_WRITE } from './file.ts';
 import type { Kernel } from './kernel.ts';
@@ -153,11 +154,10 @@ export function checkKernel(k: Kernel, opts: CheckOptions = {}): string[] {
     checkEventpoll(ep, f, live, queues, out);
   }
   for (const f of live)
-    for (const epi of (f.ep ?? []) as Epitem[]) {
-      if (epi.ffd.file !== f)
-        out.push(`file ${f.id}'s f_ep holds epitem ${epi.id} of file ${epi.ffd.file.id}`);
+    for (const epi of fileEpitems(f)) {
+      if (epi.file !== f) out.push(`file ${f.id}'s f_ep holds epitem ${epi.id} of file ${epi.file.id}`);
       if (!live.has(epi.ep.file)) out.push(`file ${f.id}'s f_ep holds epitem ${epi.id} of a released epoll`);
-      if (epi.rbn === null) out.push(`file ${f.id}'s f_ep holds epitem ${epi.id}, removed from its tree`);
+      if (rbEmptyNode(epi)) out.push(`file ${f.id}'s f_ep holds epitem ${epi.id}, removed from its tree`);
     }
   const sysctl = epollSysctl(k);
   if (sysctl.userWatches !== watches)
@@ -309,34 +309,37 @@ function checkEventpoll(
   } catch (e) {
     out.push(`${name}: ${(e as Error).message}`);
   }
-  const items = new Set<Epitem>(ep.rbr.values());
+  const items = new Set<Epitem>(ep.rbr.nodes());
   if (ep.refcount !== 1 + items.size) out.push(`${name}: refcount ${ep.refcount}, ${items.size} items`);
   if (ep.ovflist !== EP_UNACTIVE_PTR) out.push(`${name}: ovflist active outside a scan`);
   if (ep.scanBatch !== null || !listEmpty(ep.txlist)) out.push(`${name}: a scan batch left over`);
   for (const epi of items) {
-    const target = epi.ffd.file;
+    const target = epi.file;
     if (epi.ep !== ep) out.push(`${name}: epitem ${epi.id} belongs to eventpoll ${epi.ep.id}`);
-    if (epi.rbn?.value !== epi) out.push(`${name}: epitem ${epi.id}'s rbn is not its node`);
+    if (rbEmptyNode(epi)) out.push(`${name}: epitem ${epi.id}'s rbn is marked out of the tree`);
     if (epi.dying) out.push(`${name}: epitem ${epi.id} is dying but still in the tree`);
     if (epi.next !== EP_UNACTIVE_PTR) out.push(`${name}: epitem ${epi.id} is on an ovflist`);
     if (!live.has(target)) out.push(`${name}: epitem ${epi.id} watches released file ${target.id}`);
-    else if (!target.ep?.includes(epi)) out.push(`${name}: epitem ${epi.id} is missing from its file's f_ep`);
-    if ((epi.event.events & ~EP_PRIVATE_BITS) !== 0 && epi.pwqlist === null && target.ops.poll)
+    else if (!fileEpitems(target).includes(epi))
+      out.push(`${name}: epitem ${epi.id} is missing from its file's f_ep`);
+    if ((epi.events & ~EP_PRIVATE_BITS) !== 0 && epi.pwqlist === null && target.ops.poll)
       out.push(`${name}: enabled epitem ${epi.id} has no hook on its file`);
-    for (let pwq = epi.pwqlist; pwq; pwq = pwq.next) {
-      if (pwq.base !== epi) out.push(`${name}: a hook of epitem ${epi.id} belongs to epitem ${pwq.base.id}`);
-      if (pwq.whead && pwq.wait.queue !== pwq.whead)
-        out.push(`${name}: epitem ${epi.id}'s hook ${pwq.wait.id} is not on its queue`);
-      if (pwq.whead && !queues.has(pwq.whead))
+    for (let pwq = epi.pwqlist; pwq; pwq = pwq.pwqNext) {
+      if (pwq.owner !== epi)
+        out.push(`${name}: a hook of epitem ${epi.id} belongs to epitem ${(pwq.owner as Epitem).id}`);
+      if (pwq.kind !== 'ep_poll_callback')
+        out.push(`${name}: epitem ${epi.id}'s hook ${pwq.id} is a ${pwq.kind}`);
+      if (pwq.queue && !queues.has(pwq.queue))
         out.push(`${name}: epitem ${epi.id}'s hook is on a queue of no live object`);
     }
   }
   // The ready list: a well-linked circle of items that are all in the tree, each once.
   const seen = new Set<Epitem>();
-  let prev: ListHead = ep.rdllist;
-  for (let l = ep.rdllist.next; l !== ep.rdllist; l = l.next) {
-    if (l.prev !== prev) out.push(`${name}: ready list link broken after ${prev.epi?.id ?? 'the head'}`);
-    const epi = l.epi;
+  let prev: RdlLink = ep.rdllist;
+  for (let l = ep.rdllist.rdllinkNext; l !== ep.rdllist; l = l.rdllinkNext) {
+    if (l.rdllinkPrev !== prev)
+      out.push(`${name}: ready list link broken after ${prev instanceof Epitem ? prev.id : 'the head'}`);
+    const epi = l instanceof Epitem ? l : null;
     if (!epi) {
       out.push(`${name}: a list head inside the ready list`);
       break;
@@ -349,10 +352,9 @@ function checkEventpoll(
     if (!items.has(epi)) out.push(`${name}: ready epitem ${epi.id} is not in the tree`);
     prev = l;
   }
-  if (ep.rdllist.prev !== prev) out.push(`${name}: the ready list's tail link is wrong`);
+  if (ep.rdllist.rdllinkPrev !== prev) out.push(`${name}: the ready list's tail link is wrong`);
   for (const epi of items)
-    if (!seen.has(epi) && !listEmpty(epi.rdllink))
-      out.push(`${name}: epitem ${epi.id} is linked on another list`);
+    if (!seen.has(epi) && !listEmpty(epi)) out.push(`${name}: epitem ${epi.id} is linked on another list`);
 }
 
 /** Why an entry's owner cannot be waiting on `q`, or null when it can. */
@@ -380,12 +382,11 @@ function deadOwner(
       return pwqWaits.has(e) ? null : 'is not one of its call’s entries';
     }
     case 'ep_poll_callback': {
-      const pwq = e.owner as EppollEntry;
-      if (!(pwq instanceof EppollEntry)) return 'is owned by no eppoll_entry';
-      const epi = pwq.base;
-      if (epi.rbn === null) return `belongs to epitem ${epi.id}, removed from its tree`;
+      const epi = e.owner as Epitem;
+      if (!(epi instanceof Epitem)) return 'is owned by no epitem';
+      if (rbEmptyNode(epi)) return `belongs to epitem ${epi.id}, removed from its tree`;
       if (!k.files.has(epi.ep.file)) return `belongs to epitem ${epi.id} of a released epoll`;
-      if (pwq.whead !== q) return `belongs to epitem ${epi.id}, whose hook names another queue`;
+      if (e.queue !== q) return `belongs to epitem ${epi.id}, whose hook names another queue`;
       return null;
     }
     case 'unix_dgram_peer_wake_relay': {

@@ -105,11 +105,11 @@ export class File {
   /** Linux: f_mode, FMODE_READ | FMODE_WRITE. */
   readonly mode: number;
   /**
-   * Linux: f_ep. The epoll items watching this file, oldest first (owned by eventpoll; the core
-   * only checks it for emptiness at release). Null when no epoll watches the file. Not Linux:
-   * an array rather than an hlist (a file rarely has more than one watcher).
+   * Linux: f_ep. The newest epoll item watching this file, the head of the list the items link
+   * through their fllink (owned by eventpoll; the core only checks it for emptiness at
+   * release). Null when no epoll watches the file.
    */
-  ep: unknown[] | null = null;
+  ep: object | null = null;
   /** Kernel.files' links (FileList): the files opened just before and after this one. */
   fuPrev: File | null = null;
   fuNext: File | null = null;
@@ -215,7 +215,7 @@ export function fput(k: Kernel, file: File): void {
   if (file.count <= 0) throw new Error(`fput of released file ${file.id}`);
   if (--file.count > 0) return;
   // Linux: __fput — eventpoll_release first (no event), then f_op->release.
-  if (file.ep !== null && file.ep.length > 0) fileHooks.eventpollRelease?.(k, file);
+  if (file.ep !== null) fileHooks.eventpollRelease?.(k, file);
   file.ops.release(k, file);
   k.files.delete(file);
   k.emit?.({ type: 'file_release', file: file.id, fileType: file.ops.type });

@@ -1,10 +1,11 @@
 // Wait queues, as include/linux/wait.h and kernel/sched/wait.c define them.
 //
 // A wait queue is the one mechanism by which every blocking call and every multiplexer waits.
-// An entry is plain data: a `kind` naming its wake function (default_wake_function, pollwake,
-// ep_poll_callback, ...), flags, the key it waits for, and the object it belongs to. Wake
-// functions are registered by kind (the modules that own them register them at import), so the
-// core never imports the multiplexers, and a snapshot of a queue is just its entries' fields.
+// An entry is plain data: its wake function (Linux: func — a module's registered function, never
+// a closure per entry), named by a `kind` (default_wake_function, pollwake, ep_poll_callback,
+// ...), flags, the key it waits for, and the object it belongs to. Wake functions are registered
+// by kind (the modules that own them register them at import), so the core never imports the
+// multiplexers, and a snapshot of a queue is just its entries' fields.
 //
 // Order is observable, so it is Linux's: add_wait_queue puts a non-exclusive entry at the head,
 // add_wait_queue_exclusive an exclusive one at the tail, and __wake_up_common walks from the
@@ -50,20 +51,44 @@ export interface WaitOwner {
 
 /**
  * Linux: struct wait_queue_entry. `owner` is what `private` (or the container_of) reaches: a
- * thread, a poll_wqueues, an epitem's eppoll_entry, a unix sock (WAIT_OWNER_KIND[kind]).
+ * thread, a poll_wqueues, the epitem an eppoll_entry hooks (pwq->base), a unix sock
+ * (WAIT_OWNER_KIND[kind]).
+ *
+ * One class for every kind, so the wake loop reads one hidden class. An ep_poll_callback entry
+ * is the whole struct eppoll_entry, as Linux embeds its wait_queue_entry: `queue` is its whead,
+ * `owner` its base, `pwqNext` its next (epitem.ts); the other kinds leave `pwqNext` null.
  */
-export interface WaitEntry {
-  readonly id: number;
-  readonly kind: WakeFunctionKind;
+export class WaitEntry {
   /** WQ_FLAG_EXCLUSIVE or 0; fixed when the entry is queued. */
-  flags: number;
-  /** The events this entry cares about (pollwake's key filter); 0 where unused. */
-  key: number;
-  readonly owner: WaitOwner;
-  /** The queue this entry is on, or null when it is not queued. */
-  queue: WaitQueueHead | null;
-  prev: WaitEntry | null;
-  next: WaitEntry | null;
+  flags = 0;
+  /** The queue this entry is on, or null when it is not queued (an eppoll_entry's pwq->whead). */
+  queue: WaitQueueHead | null = null;
+  /** Linux: entry.prev — the previous entry on `queue`. */
+  prev: WaitEntry | null = null;
+  /** Linux: entry.next — the next entry on `queue`. */
+  next: WaitEntry | null = null;
+  /**
+   * Linux: pwq->next — for an eppoll_entry, the next (older) hook of the same epitem; null at
+   * the end of the epitem's pwqlist and for every other kind.
+   */
+  pwqNext: WaitEntry | null = null;
+
+  constructor(
+    readonly id: number,
+    /**
+     * Linux: func — the wake function, called directly by the wake loop (no lookup by name per
+     * wake-up). Always one registered with defineWakeFunction, so `kind` names it.
+     */
+    readonly func: WakeFunction,
+    readonly owner: WaitOwner,
+    /** The events this entry cares about (pollwake's key filter); 0 where unused. */
+    public key: number,
+  ) {}
+
+  /** The wake function's name (snapshots, traces, checks). */
+  get kind(): WakeFunctionKind {
+    return wakeFunctionKinds.get(this.func)!;
+  }
 }
 
 /** Linux: struct wait_queue_head. An intrusive doubly-linked list: O(1) add and remove. */
@@ -101,10 +126,25 @@ export class WaitQueueHead {
 export type WakeFunction = (k: Kernel, entry: WaitEntry, key: number) => number;
 
 const wakeFunctions = new Map<WakeFunctionKind, WakeFunction>();
+/** The name each registered function was registered under (WaitEntry.kind). */
+const wakeFunctionKinds = new Map<WakeFunction, WakeFunctionKind>();
+/** How a snapshot names an entry's owner, where that is not `owner.id` (see defineWakeFunction). */
+const ownerIds = new Map<WakeFunctionKind, (e: WaitEntry) => number>();
 
-/** Register the wake function for a kind; each module that owns one registers it once. */
-export function defineWakeFunction(kind: WakeFunctionKind, fn: WakeFunction): void {
+/**
+ * Register the wake function for a kind; each module that owns one registers it once. `ownerId`
+ * names the owner in snapshots when the owner object is not the thing WAIT_OWNER_KIND names
+ * (an eppoll_entry: its owner field is the epitem, the struct is the entry itself).
+ */
+export function defineWakeFunction(
+  kind: WakeFunctionKind,
+  fn: WakeFunction,
+  ownerId?: (e: WaitEntry) => number,
+): void {
   wakeFunctions.set(kind, fn);
+  wakeFunctionKinds.set(fn, kind);
+  if (lastKind === kind) lastFunc = fn;
+  if (ownerId) ownerIds.set(kind, ownerId);
 }
 
 /**
@@ -115,9 +155,20 @@ export function newWaitQueue(k: Kernel, where: string, ownerId: number | null = 
   return new WaitQueueHead(k.nextId(), where, ownerId);
 }
 
-// Linux: init_waitqueue_func_entry (the wake function by kind).
+// The kind newWaitEntry last looked up, and its function: entries come in runs of one kind (a
+// select or poll registers one per fd), so most creations skip the Map.
+let lastKind: WakeFunctionKind | null = null;
+let lastFunc: WakeFunction | null = null;
+
+// Linux: init_waitqueue_func_entry (the wake function by kind, registered by now).
 export function newWaitEntry(k: Kernel, kind: WakeFunctionKind, owner: WaitOwner, key = 0): WaitEntry {
-  return { id: k.nextId(), kind, flags: 0, key, owner, queue: null, prev: null, next: null };
+  if (kind !== lastKind) {
+    const func = wakeFunctions.get(kind);
+    if (!func) throw new Error(`no wake function registered for ${kind}`);
+    lastKind = kind;
+    lastFunc = func;
+  }
+  return new WaitEntry(k.nextId(), lastFunc!, owner, key);
 }
 
 /** Linux: waitqueue_active. */
@@ -206,11 +257,9 @@ export function wakeUp(k: Kernel, q: WaitQueueHead, nrExclusive: number, key: nu
   while (e) {
     // The function may unlink `e` (autoremove): remember the next one first (list_for_each_entry_safe).
     const next = e.next;
-    const fn = wakeFunctions.get(e.kind);
-    if (!fn) throw new Error(`no wake function registered for ${e.kind}`);
     k.stats.callbacksInvoked++;
     walked++;
-    const ret = fn(k, e, key);
+    const ret = e.func(k, e, key);
     if (ret < 0) {
       stop = 'callback';
       e = next;
@@ -270,7 +319,7 @@ export function snapshotWaitQueue(q: WaitQueueHead): WaitQueueSnapshot {
       kind: e.kind,
       exclusive: (e.flags & WQ_FLAG_EXCLUSIVE) !== 0,
       key: e.key,
-      owner: { kind: WAIT_OWNER_KIND[e.kind], id: e.owner.id },
+      owner: { kind: WAIT_OWNER_KIND[e.kind], id: ownerIds.get(e.kind)?.(e) ?? e.owner.id },
     })),
   };
 }

@@ -8,6 +8,7 @@
 // dispositions, handler counts). No pointers and no class names: every object is named by a kind and
 // its id, so a bundled, minified consumer reads the same snapshot.
 
+import { watchedBy } from '../kernel/eventpoll/epitem.ts';
 import type { File } from '../kernel/file.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import {
@@ -76,7 +77,7 @@ function snapshotFile(k: Kernel, f: File): FileSnapshot {
     refcount: f.count,
     flags: f.flags,
     mode: f.mode,
-    watchedBy: f.ep ? [...f.ep].map((epi) => (epi as { id: number }).id) : [],
+    watchedBy: watchedBy(f),
     detail: f.ops.snapshot ? f.ops.snapshot(k, f) : null,
   };
 }

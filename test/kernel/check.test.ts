@@ -96,10 +96,10 @@ test('a_ready_epitem_outside_the_tree_and_a_broken_red_black_tree_are_reported',
   for (let i = 0; i < 4; i++) fds.push(ok(await sim.sys.eventfd(0, 0)).ret);
   for (const fd of fds) ok(await sim.sys.epoll_ctl(ep, ADD, fd, { events: EPOLLIN, data: fd }));
   const eventpoll = fileAt(sim, ep).priv as Eventpoll;
-  const epi = eventpoll.rbr.values()[0] as Epitem;
+  const epi = eventpoll.rbr.nodes()[0] as Epitem;
   // Erased from the tree but left linked on the ready list (and still counted).
-  eventpoll.rbr.erase(epi.rbn!);
-  listAddTail(epi.rdllink, eventpoll.rdllist);
+  eventpoll.rbr.erase(epi);
+  listAddTail(epi, eventpoll.rdllist);
   const broken = checkKernel(sim.k).join('\n');
   assert.match(broken, new RegExp(`ready epitem ${epi.id} is not in the tree`));
   assert.match(broken, /refcount 5, 3 items/);
@@ -109,7 +109,7 @@ test('a_ready_epitem_outside_the_tree_and_a_broken_red_black_tree_are_reported',
     const fd = ok(await sim2.sys.eventfd(0, 0)).ret;
     ok(await sim2.sys.epoll_ctl(ep2, ADD, fd, { events: EPOLLIN, data: fd }));
   }
-  (fileAt(sim2, ep2).priv as Eventpoll).rbr.root!.colour = 'red';
+  (fileAt(sim2, ep2).priv as Eventpoll).rbr.root!.rbColour = 'red';
   assert.match(checkKernel(sim2.k).join('\n'), /rbtree of ep \d+: the root is red/);
 });
 

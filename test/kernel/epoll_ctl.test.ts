@@ -4,10 +4,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EFD, EPOLL, EPOLL_CTL, F, O } from '../../src/abi/constants.ts';
+import { Epitem, fileEpitems, watchedBy } from '../../src/kernel/eventpoll/epitem.ts';
 import type { Eventpoll } from '../../src/kernel/eventpoll/eventpoll.ts';
+import { rbEmptyNode } from '../../src/kernel/eventpoll/rbtree.ts';
 import { snapshotEventpoll } from '../../src/kernel/eventpoll/snapshot.ts';
 import { defaultMaxUserWatches, epollSysctl } from '../../src/kernel/eventpoll/sysctl.ts';
 import { Kernel } from '../../src/kernel/kernel.ts';
+import { WaitEntry, waitEntries } from '../../src/kernel/waitqueue.ts';
 import { errno, ok, u64, withSim } from '../helpers.ts';
 import { epollOf, ev } from './helpers.ts';
 
@@ -140,11 +143,9 @@ test('exclusive_items_hook_at_the_tail_and_others_at_the_head_of_the_targets_que
     const wqh = (sim.p.fdtable.get(efd)!.priv as { wqh: { first: unknown } }).wqh;
     const order: number[] = [];
     const excl: boolean[] = [];
-    for (
-      let e = wqh.first as { owner: { base: { ep: Eventpoll } }; flags: number; next: unknown } | null;
-      e;
-    ) {
-      order.push(e.owner.base.ep.file.id);
+    for (let e = wqh.first as { owner: { ep: Eventpoll }; flags: number; next: unknown } | null; e; ) {
+      // An eppoll_entry's owner is its epitem (pwq->base).
+      order.push(e.owner.ep.file.id);
       excl.push((e.flags & 1) === 1);
       e = e.next as typeof e;
     }
@@ -235,4 +236,74 @@ test('the_interest_tree_is_keyed_by_file_then_fd_and_stays_a_red_black_tree', ()
     e.rbr.checkInvariants();
     assert.equal(e.rbr.size, 11);
     assert.equal(snap.tree?.colour, 'black');
+  }));
+
+test('a_watch_is_two_objects_the_epitem_is_its_own_tree_node_and_list_link_and_its_hook_is_its_wait_entry', () =>
+  withSim(async (sim) => {
+    const { sys } = sim;
+    const ep = ok(await sys.epoll_create1(0)).ret;
+    const efd = ok(await sys.eventfd(0, 0)).ret;
+    ok(await sys.epoll_ctl(ep, ADD, efd, ev(EPOLLIN, 7)));
+    const e = epollOf(sim, ep);
+    const file = sim.p.fdtable.get(efd)!;
+    const epi = e.rbr.root!;
+    // Linux: rbn, ffd, event and fllink are fields of struct epitem.
+    assert.ok(epi instanceof Epitem);
+    assert.deepEqual([epi.file, epi.fd, epi.events, epi.data], [file, efd, EPOLLIN | EPOLLERR | EPOLLHUP, 7]);
+    assert.equal(file.ep, epi, 'f_ep is the epitem itself');
+    assert.equal(epi.rdllinkNext, epi, 'not ready: its rdllink points at itself');
+    // The eppoll_entry is the wait entry on the eventfd's queue, owned by the epitem (pwq->base).
+    const pwq = epi.pwqlist!;
+    assert.ok(pwq instanceof WaitEntry);
+    assert.equal(pwq.kind, 'ep_poll_callback');
+    assert.equal(pwq.owner, epi);
+    assert.equal(pwq.pwqNext, null);
+    assert.deepEqual(waitEntries(pwq.queue!), [pwq]);
+    // Ready: the epitem itself is linked on the ready list.
+    ok(await sys.write(efd, u64(1n)));
+    assert.equal(e.rdllist.rdllinkNext, epi);
+    assert.equal(epi.rdllinkNext, e.rdllist);
+    ok(await sys.epoll_ctl(ep, DEL, efd, null));
+    assert.equal(file.ep, null);
+    assert.equal(pwq.queue, null);
+    assert.equal(rbEmptyNode(epi), true);
+    assert.equal(epi.rdllinkNext, epi);
+  }));
+
+test('f_ep_lists_the_watchers_newest_first_and_a_del_from_the_middle_keeps_the_others', () =>
+  withSim(async (sim) => {
+    const { sys } = sim;
+    const efd = ok(await sys.eventfd(0, 0)).ret;
+    const eps: number[] = [];
+    for (let i = 0; i < 3; i++) eps.push(ok(await sys.epoll_create1(0)).ret);
+    for (const ep of eps) ok(await sys.epoll_ctl(ep, ADD, efd, ev(EPOLLIN)));
+    const file = sim.p.fdtable.get(efd)!;
+    const itemOf = (ep: number) => epollOf(sim, ep).rbr.root!;
+    assert.deepEqual(fileEpitems(file), [itemOf(eps[2]), itemOf(eps[1]), itemOf(eps[0])]);
+    assert.deepEqual(watchedBy(file), [itemOf(eps[0]).id, itemOf(eps[1]).id, itemOf(eps[2]).id]);
+    const middle = itemOf(eps[1]);
+    ok(await sys.epoll_ctl(eps[1], DEL, efd, null));
+    assert.deepEqual(fileEpitems(file), [itemOf(eps[2]), itemOf(eps[0])]);
+    assert.equal(middle.fllink, null);
+    // Closing the last fd of the file removes the remaining items, newest first.
+    ok(await sys.close(efd));
+    assert.equal(file.ep, null);
+    assert.equal(epollOf(sim, eps[0]).rbr.size, 0);
+    assert.equal(epollOf(sim, eps[2]).rbr.size, 0);
+  }));
+
+test('an_epitem_keeps_its_mask_as_int32_bits_and_shows_it_as_u32', () =>
+  withSim(async (sim) => {
+    const { sys } = sim;
+    const ep = ok(await sys.epoll_create1(0)).ret;
+    const efd = ok(await sys.eventfd(0, 0)).ret;
+    ok(await sys.epoll_ctl(ep, ADD, efd, ev(EPOLLIN | EPOLLET, 1)));
+    const epi = epollOf(sim, ep).rbr.root!;
+    const mask = EPOLLIN | EPOLLET | EPOLLERR | EPOLLHUP;
+    // EPOLLET is bit 31: as int32 bits the mask is a small integer, not a heap number.
+    assert.equal(epi.events, mask | 0);
+    assert.ok(epi.events < 0);
+    assert.equal(snapshotEventpoll(epollOf(sim, ep)).items[0].events, mask >>> 0);
+    ok(await sys.write(efd, u64(1n)));
+    assert.deepEqual(ok(await sys.epoll_wait(ep, 1, 0)).events, [{ events: EPOLLIN, data: 1 }]);
   }));

@@ -5,8 +5,31 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { epCmpFfd, type RbNode, RbTree } from '../../src/kernel/eventpoll/rbtree.ts';
+import { epCmpFfd, type RbColour, RbTree, rbEmptyNode } from '../../src/kernel/eventpoll/rbtree.ts';
 import { Kernel } from '../../src/kernel/kernel.ts';
+
+/** A node as an epitem embeds it: the links and the (file, fd) key in the object itself. */
+class Node {
+  rbColour: RbColour = 'red';
+  rbLeft: Node | null = null;
+  rbRight: Node | null = null;
+  rbParent: Node | null = this;
+  readonly file: { readonly id: number };
+  constructor(
+    file: number,
+    readonly fd: number,
+    readonly id: number,
+  ) {
+    this.file = { id: file };
+  }
+}
+
+/** Insert a new node for (file, fd) and return it. */
+function insert(tree: RbTree<Node>, file: number, fd: number, id: number): Node {
+  const n = new Node(file, fd, id);
+  tree.insert(n);
+  return n;
+}
 
 type Op = { op: 'insert' | 'erase'; file: number; fd: number };
 
@@ -18,27 +41,32 @@ const opArb = fc.record({
 
 function run(ops: Op[]): void {
   const k = new Kernel();
-  const tree = new RbTree<string>(k, 1);
-  const model = new Map<string, RbNode<string>>();
+  const tree = new RbTree<Node>(k, 1);
+  const model = new Map<string, Node>();
   let id = 0;
   for (const { op, file, fd } of ops) {
     const key = `${file}:${fd}`;
     const found = tree.find(file, fd);
     assert.equal(found, model.get(key) ?? null);
-    if (op === 'insert' && !found) model.set(key, tree.insert(file, fd, ++id, key));
+    if (op === 'insert' && !found) {
+      const n = insert(tree, file, fd, ++id);
+      assert.equal(rbEmptyNode(n), false);
+      model.set(key, n);
+    }
     if (op === 'erase' && found) {
       tree.erase(found);
+      assert.equal(rbEmptyNode(found), true, 'an erased node is marked out of the tree');
       model.delete(key);
     }
     tree.checkInvariants();
-    const inorder = tree.nodes().map((n) => [n.file, n.fd]);
+    const inorder = tree.nodes().map((n) => [n.file.id, n.fd]);
     const sorted = [...model.values()]
-      .map((n) => [n.file, n.fd])
+      .map((n) => [n.file.id, n.fd])
       .sort((a, b) => epCmpFfd(a[0], a[1], b[0], b[1]));
     assert.deepEqual(inorder, sorted);
     assert.deepEqual(
-      tree.values(),
-      sorted.map(([f, d]) => `${f}:${d}`),
+      tree.nodes().map((n) => model.get(`${n.file.id}:${n.fd}`)),
+      tree.nodes(),
     );
   }
 }
@@ -52,15 +80,15 @@ test('random_insert_erase_sequences_keep_the_red_black_invariants_and_sorted_ord
 
 test('ascending_inserts_of_n_keys_cost_O_log_n_compares_each', () => {
   const k = new Kernel();
-  const tree = new RbTree<number>(k, 1);
+  const tree = new RbTree<Node>(k, 1);
   const n = 1024;
-  for (let i = 0; i < n; i++) tree.insert(1, i, i + 1, i);
+  for (let i = 0; i < n; i++) insert(tree, 1, i, i + 1);
   tree.checkInvariants();
   // A red-black tree's height is at most 2·log2(n+1): each insert compares at most that often.
   assert.ok(k.stats.rbtreeCompares <= n * 2 * Math.log2(n + 1), `${k.stats.rbtreeCompares} compares`);
   assert.ok(k.stats.rbtreeRotations > 0 && k.stats.rbtreeRotations < n);
   const before = k.stats.rbtreeCompares;
-  assert.equal(tree.find(1, 777)?.value, 777);
+  assert.equal(tree.find(1, 777)?.fd, 777);
   assert.ok(k.stats.rbtreeCompares - before <= 2 * Math.log2(n + 1));
 });
 
@@ -76,8 +104,8 @@ test('erasing_every_node_in_random_order_leaves_an_empty_valid_tree', () => {
   fc.assert(
     fc.property(keysAndOrder, ([keys, order]) => {
       const k = new Kernel();
-      const tree = new RbTree<number>(k, 1);
-      const byKey = new Map(keys.map((key, i) => [key, tree.insert(key % 7, key, i + 1, key)]));
+      const tree = new RbTree<Node>(k, 1);
+      const byKey = new Map(keys.map((key, i) => [key, insert(tree, key % 7, key, i + 1)]));
       tree.checkInvariants();
       const events: string[] = [];
       k.attach((e) => {
@@ -98,16 +126,16 @@ test('erasing_every_node_in_random_order_leaves_an_empty_valid_tree', () => {
 
 test('check_invariants_catches_a_red_root_and_a_red_red_edge', () => {
   const k = new Kernel();
-  const tree = new RbTree<number>(k, 9);
-  const a = tree.insert(1, 1, 1, 1);
-  tree.insert(1, 2, 2, 2);
-  a.colour = 'red';
+  const tree = new RbTree<Node>(k, 9);
+  const a = insert(tree, 1, 1, 1);
+  insert(tree, 1, 2, 2);
+  a.rbColour = 'red';
   assert.throws(() => tree.checkInvariants(), /root is red/);
-  a.colour = 'black';
-  a.right!.colour = 'red';
+  a.rbColour = 'black';
+  a.rbRight!.rbColour = 'red';
   tree.checkInvariants();
-  const c = tree.insert(1, 3, 3, 3);
-  c.parent!.colour = 'red';
-  c.colour = 'red';
+  const c = insert(tree, 1, 3, 3);
+  c.rbParent!.rbColour = 'red';
+  c.rbColour = 'red';
   assert.throws(() => tree.checkInvariants(), /red child|black heights|root is red/);
 });

@@ -15,6 +15,9 @@
 //      item only if a thread was waiting and the key allows it, so that an exclusive wake-up
 //      moves on to the next epoll when nobody here could take the event;
 //   5. a POLLFREE key (the queue itself is going away) detaches the entry, whatever happened.
+//
+// The decision is a small integer of bits (epPollCallbackDecide), so the callback allocates
+// nothing per wake-up; epPollCallbackDecision spells the same bits out as named fields for tests.
 
 import { EP_PRIVATE_BITS, EPOLL, POLLFREE } from '../../abi/constants.ts';
 
@@ -56,34 +59,79 @@ export interface EpPollCallbackDecision {
   detach: boolean;
 }
 
-/** Not Linux: ep_poll_callback's decision, without its actions (see the module comment). */
-export function epPollCallbackDecision(s: EpPollCallbackInput): EpPollCallbackDecision {
-  const { events, key } = s;
-  const exclusive = (events & EPOLLEXCLUSIVE) !== 0;
-  const detach = (key & POLLFREE) !== 0;
-  let result: EpPollCallbackResult;
-  if ((events & ~EP_PRIVATE_BITS) === 0) result = 'disabled';
-  else if (key !== 0 && (key & events) === 0) result = 'filtered';
-  else if (s.scanning) result = s.onOvflist ? 'already' : 'ovflist';
-  else result = s.linked ? 'already' : 'queued';
+// The decision as a small integer, so that the callback allocates nothing per wake-up: the
+// result in the low three bits (an index into EP_CB_RESULTS), then one bit per action.
+export const EP_CB_QUEUED = 0;
+export const EP_CB_OVFLIST = 1;
+export const EP_CB_ALREADY = 2;
+export const EP_CB_FILTERED = 3;
+export const EP_CB_DISABLED = 4;
+/** The result's bits of a decision. */
+export const EP_CB_RESULT = 0x7;
+/** A result's name, by its number (the ep_poll_callback trace event's `result`). */
+export const EP_CB_RESULTS: readonly EpPollCallbackResult[] = [
+  'queued',
+  'ovflist',
+  'already',
+  'filtered',
+  'disabled',
+];
+export const EP_CB_WAKE_WAITER = 0x8;
+export const EP_CB_WAKE_POLLERS = 0x10;
+export const EP_CB_EWAKE = 0x20;
+export const EP_CB_DETACH = 0x40;
 
-  const taken = result !== 'disabled' && result !== 'filtered';
-  const wakeWaiter = taken && s.waiters;
-  let ewake: 0 | 1 = 0;
-  if (wakeWaiter && exclusive && !detach) {
+/**
+ * Not Linux: ep_poll_callback's decision, without its actions (see the module comment), as
+ * bits: a result (EP_CB_RESULT) and the EP_CB_* actions. The callback calls this; tests read it
+ * through epPollCallbackDecision.
+ */
+export function epPollCallbackDecide(
+  events: number,
+  key: number,
+  scanning: boolean,
+  onOvflist: boolean,
+  linked: boolean,
+  waiters: boolean,
+  pollers: boolean,
+): number {
+  let d: number;
+  if ((events & ~EP_PRIVATE_BITS) === 0) d = EP_CB_DISABLED;
+  else if (key !== 0 && (key & events) === 0) d = EP_CB_FILTERED;
+  else {
+    if (scanning) d = onOvflist ? EP_CB_ALREADY : EP_CB_OVFLIST;
+    else d = linked ? EP_CB_ALREADY : EP_CB_QUEUED;
+    // Taken: one epoll_wait thread is woken if any sleeps, and the pollers are told.
+    if (waiters) d |= EP_CB_WAKE_WAITER;
+    if (pollers) d |= EP_CB_WAKE_POLLERS;
+  }
+  if ((key & POLLFREE) !== 0) d |= EP_CB_DETACH;
+  if ((events & EPOLLEXCLUSIVE) === 0) d |= EP_CB_EWAKE;
+  else if ((d & (EP_CB_WAKE_WAITER | EP_CB_DETACH)) === EP_CB_WAKE_WAITER) {
     switch (key & EPOLLINOUT_BITS) {
       case EPOLLIN:
-        if (events & EPOLLIN) ewake = 1;
+        if (events & EPOLLIN) d |= EP_CB_EWAKE;
         break;
       case EPOLLOUT:
-        if (events & EPOLLOUT) ewake = 1;
+        if (events & EPOLLOUT) d |= EP_CB_EWAKE;
         break;
       case 0:
-        ewake = 1;
+        d |= EP_CB_EWAKE;
         break;
       // Both IN and OUT in the key: ewake stays 0.
     }
   }
-  if (!exclusive) ewake = 1;
-  return { result, wakeWaiter, wakePollers: taken && s.pollers, ewake, detach };
+  return d;
+}
+
+/** Not Linux: ep_poll_callback's decision as named fields (tests; the same function as the callback's). */
+export function epPollCallbackDecision(s: EpPollCallbackInput): EpPollCallbackDecision {
+  const d = epPollCallbackDecide(s.events, s.key, s.scanning, s.onOvflist, s.linked, s.waiters, s.pollers);
+  return {
+    result: EP_CB_RESULTS[d & EP_CB_RESULT],
+    wakeWaiter: (d & EP_CB_WAKE_WAITER) !== 0,
+    wakePollers: (d & EP_CB_WAKE_POLLERS) !== 0,
+    ewake: d & EP_CB_EWAKE ? 1 : 0,
+    detach: (d & EP_CB_DETACH) !== 0,
+  };
 }

@@ -13,6 +13,11 @@
 // the ovflist), wakes one epoll_wait thread, and tells the epoll's own pollers (a parent epoll,
 // select, poll) through ep->poll_wait. It never polls the file: keys are hints, and the truth
 // is learnt when epoll_wait re-polls.
+//
+// Memory layout, as Linux's: a watch is two objects. The epitem embeds its tree node (rbn), its
+// ready-list link (rdllink), its ovflist link (next), its key (ffd), its event and its link on
+// the target file's f_ep (fllink): the tree and the lists link epitems, not node objects. The
+// eppoll_entry is a WaitEntry (waitqueue.ts), as Linux embeds the wait_queue_entry in it.
 
 import { EPOLL } from '../../abi/constants.ts';
 import type { EpollData } from '../../api/syscalls.ts';
@@ -30,22 +35,33 @@ import {
   waitqueueActive,
   wakeUp,
 } from '../waitqueue.ts';
-import { epPollCallbackDecision } from './callback.ts';
+import {
+  EP_CB_DETACH,
+  EP_CB_DISABLED,
+  EP_CB_EWAKE,
+  EP_CB_FILTERED,
+  EP_CB_OVFLIST,
+  EP_CB_QUEUED,
+  EP_CB_RESULT,
+  EP_CB_RESULTS,
+  EP_CB_WAKE_POLLERS,
+  EP_CB_WAKE_WAITER,
+  epPollCallbackDecide,
+} from './callback.ts';
 import type { Eventpoll } from './eventpoll.ts';
-import type { RbNode } from './rbtree.ts';
+import type { RbColour } from './rbtree.ts';
 import {
   chainEpiLockless,
   EP_UNACTIVE_PTR,
   type EpUnactive,
   epIsLinked,
-  type ListHead,
   listAddTail,
-  newListHead,
+  type RdlLink,
 } from './readylist.ts';
 
 const { EPOLLIN, EPOLLEXCLUSIVE } = EPOLL;
 
-/** Linux: struct epoll_event as the kernel keeps it in an epitem. */
+/** Linux: struct epoll_event as epoll_ctl hands it to ep_insert and ep_modify. */
 export interface EpollEventState {
   /** The interest mask, u32: EPOLL* events plus the private bits (ET, ONESHOT, EXCLUSIVE, WAKEUP). */
   events: number;
@@ -56,46 +72,63 @@ export interface EpollEventState {
   data: EpollData;
 }
 
-/** Linux: struct eppoll_entry — one per wait queue the target registered on at ADD; plain fields. */
-export class EppollEntry {
-  /** Linux: pwq->wait — the queued entry; kind ep_poll_callback, owner this eppoll_entry. */
-  readonly wait: WaitEntry;
-  /** Linux: pwq->next — the next (older) hook of the same epitem, or null. */
-  next: EppollEntry | null = null;
+/**
+ * Linux: struct eppoll_entry — one per wait queue the target registered on at ADD. It is its
+ * own wait_queue_entry: kind ep_poll_callback, `owner` the epitem (pwq->base), `queue` the
+ * queue it sits on (pwq->whead; null once removed or detached by POLLFREE), `pwqNext` the
+ * next (older) hook of the same epitem (pwq->next).
+ */
+export type EppollEntry = WaitEntry;
+
+/** Linux: struct epitem — every field embedded, so a watch is this object and its eppoll_entry. */
+export class Epitem {
+  /** Linux: rb_color(&epi->rbn). See rbtree.ts; changed only by the tree's rebalancing. */
+  rbColour: RbColour = 'red';
+  /** Linux: epi->rbn.rb_left. */
+  rbLeft: Epitem | null = null;
+  /** Linux: epi->rbn.rb_right. */
+  rbRight: Epitem | null = null;
+  /** Linux: rb_parent(&epi->rbn); the item itself while it is in no tree (RB_CLEAR_NODE). */
+  rbParent: Epitem | null = this;
+  /** Linux: epi->rdllink.prev — linked ⇔ on ep->rdllist or on a scan batch (ep_is_linked); itself when not. */
+  rdllinkPrev: RdlLink = this;
+  /** Linux: epi->rdllink.next — itself when the item is on no list. */
+  rdllinkNext: RdlLink = this;
+  /** Linux: epi->next — the ovflist link; EP_UNACTIVE_PTR when not on the ovflist, null at its end. */
+  next: Epitem | null | EpUnactive = EP_UNACTIVE_PTR;
+  /**
+   * Linux: epi->fllink — the next (older) epitem on the target file's f_ep list (file.ep holds
+   * the newest). Not Linux: no pprev, so unlinking walks the file's watchers (usually one).
+   */
+  fllink: Epitem | null = null;
+  /** Linux: epi->dying — set by eventpoll_release_file while it removes the item. */
+  dying = false;
+  /** Linux: epi->pwqlist — the hooks on the target's queues, newest first through pwqNext (usually exactly one). */
+  pwqlist: EppollEntry | null = null;
+  /**
+   * Linux: epi->event.events — changed by MOD, and by ep_send_events for ONESHOT (events &=
+   * EP_PRIVATE_BITS). Not Linux: kept as the u32's int32 bit pattern (`| 0`), since a number of
+   * 2^31 or more — every EPOLLET mask — would be a 16-byte heap number beside each epitem; bit
+   * tests read it as is, and it leaves the epitem as a u32 (`>>> 0`: poll keys, snapshots).
+   */
+  events: number;
+  /** Linux: epi->event.data — the user's cookie, changed by MOD. */
+  data: EpollData;
 
   constructor(
-    k: Kernel,
-    /** Linux: pwq->base — the epitem this hook belongs to. */
-    readonly base: Epitem,
-    /** Linux: pwq->whead — the queue the entry sits on; null once a POLLFREE wake-up detached it. */
-    public whead: WaitQueueHead | null,
     /** Stable id for traces and snapshots. */
-    readonly id = k.nextId(),
+    readonly id: number,
+    /** Linux: epi->ep — the epoll instance this item belongs to. */
+    readonly ep: Eventpoll,
+    /** Linux: epi->ffd.file — the key's first half: the open file description watched. */
+    readonly file: File,
+    /** Linux: epi->ffd.fd — the key's second half: the fd number it was added under. */
+    readonly fd: number,
+    event: EpollEventState,
   ) {
-    this.wait = newWaitEntry(k, 'ep_poll_callback', this);
+    this.events = event.events | 0;
+    this.data = event.data;
   }
-}
-
-/** Linux: struct epitem. */
-export interface Epitem {
-  /** Stable id for traces and snapshots. */
-  readonly id: number;
-  /** Linux: epi->rbn — this item's node in ep->rbr; null only between allocation and insertion. */
-  rbn: RbNode<Epitem> | null;
-  /** Linux: epi->rdllink — linked ⇔ on ep->rdllist or on a scan batch (ep_is_linked). */
-  readonly rdllink: ListHead;
-  /** Linux: epi->next — the ovflist link; EP_UNACTIVE_PTR when not on the ovflist, null at its end. */
-  next: Epitem | null | EpUnactive;
-  /** Linux: epi->ffd — the key: the open file description and the fd number it was added under. */
-  readonly ffd: { readonly file: File; readonly fd: number };
-  /** Linux: epi->dying — set by eventpoll_release_file while it removes the item. */
-  dying: boolean;
-  /** Linux: epi->pwqlist — the hooks on the target's queues, newest first through pwq.next (usually exactly one). */
-  pwqlist: EppollEntry | null;
-  /** Linux: epi->ep — the epoll instance this item belongs to. */
-  readonly ep: Eventpoll;
-  /** Linux: epi->event — changed by MOD, and by ep_send_events for ONESHOT (events &= EP_PRIVATE_BITS). */
-  event: EpollEventState;
 }
 
 /** Linux: fs/eventpoll.c:is_file_epoll — f_op == &eventpoll_fops. */
@@ -105,28 +138,28 @@ export function isFileEpoll(file: File): boolean {
 
 /** Not Linux: allocate an epitem (Linux: the kmem_cache_zalloc and field setup at the start of ep_insert). */
 export function newEpitem(k: Kernel, ep: Eventpoll, file: File, fd: number, event: EpollEventState): Epitem {
-  const id = k.nextId();
-  // Every field in the literal: one added later would cost the object a second allocation.
-  const epi = {
-    id,
-    rbn: null,
-    rdllink: null,
-    next: EP_UNACTIVE_PTR,
-    ffd: { file, fd },
-    dying: false,
-    pwqlist: null,
-    ep,
-    event: { events: event.events >>> 0, data: event.data },
-  } as unknown as Omit<Epitem, 'rdllink'> & { rdllink: ListHead };
-  epi.rdllink = newListHead('', epi as Epitem);
-  return epi as Epitem;
+  return new Epitem(k.nextId(), ep, file, fd, event);
 }
 
 /** Not Linux: the hooks of an epitem, newest first (snapshots). */
 export function pwqlistItems(epi: Epitem): EppollEntry[] {
   const out: EppollEntry[] = [];
-  for (let pwq = epi.pwqlist; pwq; pwq = pwq.next) out.push(pwq);
+  for (let pwq = epi.pwqlist; pwq; pwq = pwq.pwqNext) out.push(pwq);
   return out;
+}
+
+/** Not Linux: the epitems on a file's f_ep list (its watchers; ep->refs for an epoll), newest first. */
+export function fileEpitems(file: File): Epitem[] {
+  const out: Epitem[] = [];
+  for (let epi = file.ep as Epitem | null; epi; epi = epi.fllink) out.push(epi);
+  return out;
+}
+
+/** Not Linux: the ids of the epitems watching a file, oldest first (snapshots: watchedBy). */
+export function watchedBy(file: File): number[] {
+  return fileEpitems(file)
+    .map((e) => e.id)
+    .reverse();
 }
 
 /**
@@ -135,24 +168,48 @@ export function pwqlistItems(epi: Epitem): EppollEntry[] {
  * (add_wait_queue_exclusive), every other item non-exclusive at the head (add_wait_queue).
  */
 export function epPtableQueueProc(k: Kernel, epi: Epitem, whead: WaitQueueHead): void {
-  const pwq = new EppollEntry(k, epi, whead);
-  if (epi.event.events & EPOLLEXCLUSIVE) addWaitQueueExclusive(k, whead, pwq.wait);
-  else addWaitQueue(k, whead, pwq.wait);
+  // Not Linux: an id is spent for the eppoll_entry and one for its wait entry, as when they were
+  // two objects, so every id after it is unchanged; snapshots name the eppoll_entry by the first.
+  k.nextId();
+  const pwq = newWaitEntry(k, 'ep_poll_callback', epi);
+  if (epi.events & EPOLLEXCLUSIVE) addWaitQueueExclusive(k, whead, pwq);
+  else addWaitQueue(k, whead, pwq);
   // Linux: pwq->next = epi->pwqlist; epi->pwqlist = pwq.
-  pwq.next = epi.pwqlist;
+  pwq.pwqNext = epi.pwqlist;
   epi.pwqlist = pwq;
 }
 
 /** Linux: struct ep_pqueue — the registering poll table ep_insert hands to the target's ->poll. */
+class EpPqueue implements PollTable {
+  /** Linux: the pt's _key: the item's events. */
+  key: number;
+  readonly qproc = epPqueueProc;
+
+  constructor(
+    readonly k: Kernel,
+    /** Linux: epq->epi. */
+    readonly epi: Epitem,
+  ) {
+    this.key = epi.events >>> 0;
+  }
+}
+
+// Linux: ep_ptable_queue_proc's container_of(pt, struct ep_pqueue, pt).
+function epPqueueProc(_file: File, whead: WaitQueueHead, pt: PollTable): void {
+  const epq = pt as EpPqueue;
+  epPtableQueueProc(epq.k, epq.epi, whead);
+}
+
+/** Linux: struct ep_pqueue, set up by ep_insert (init_poll_funcptr(&epq.pt, ep_ptable_queue_proc)). */
 export function epPqueue(k: Kernel, epi: Epitem): PollTable {
-  return { qproc: (_file, whead) => epPtableQueueProc(k, epi, whead), key: epi.event.events };
+  return new EpPqueue(k, epi);
 }
 
 /** Linux: fs/eventpoll.c:ep_unregister_pollwait — take every hook off its queue and free it. */
 export function epUnregisterPollwait(k: Kernel, epi: Epitem): void {
-  for (let pwq = epi.pwqlist; pwq; pwq = pwq.next) {
+  for (let pwq = epi.pwqlist; pwq; pwq = pwq.pwqNext) {
     // Linux: ep_remove_wait_queue — a POLLFREE'd entry has no queue any more.
-    if (pwq.whead) removeWaitQueue(k, pwq.wait);
+    if (pwq.queue) removeWaitQueue(k, pwq);
   }
   epi.pwqlist = null;
 }
@@ -168,51 +225,50 @@ export function epPollSafewake(k: Kernel, ep: Eventpoll): void {
 /**
  * Linux: fs/eventpoll.c:ep_poll_callback (reference §4.7) — decide (callback.ts), then act: link
  * the item, wake one epoll_wait thread, tell the epoll's pollers, detach on POLLFREE. Returns
- * what __wake_up_common counts (see epPollCallbackDecision).
+ * what __wake_up_common counts (see epPollCallbackDecide). The decision is a small integer of
+ * bits, so a wake-up allocates nothing.
  */
 function epPollCallback(k: Kernel, wait: WaitEntry, key: number): number {
-  const pwq = wait.owner as EppollEntry;
-  const epi = pwq.base;
+  const epi = wait.owner as Epitem;
   const ep = epi.ep;
-  const d = epPollCallbackDecision({
-    events: epi.event.events,
+  const d = epPollCallbackDecide(
+    epi.events,
     key,
-    scanning: ep.ovflist !== EP_UNACTIVE_PTR,
-    onOvflist: epi.next !== EP_UNACTIVE_PTR,
-    linked: epIsLinked(epi),
-    waiters: waitqueueActive(ep.wq),
-    pollers: waitqueueActive(ep.pollWait),
-  });
-  const { result } = d;
+    ep.ovflist !== EP_UNACTIVE_PTR,
+    epi.next !== EP_UNACTIVE_PTR,
+    epIsLinked(epi),
+    waitqueueActive(ep.wq),
+    waitqueueActive(ep.pollWait),
+  );
+  const result = d & EP_CB_RESULT;
   // The trace names what happened before any wake-up it causes.
-  if (result === 'disabled') k.stats.callbacksDisabledItem++;
-  else if (result === 'filtered') k.stats.callbacksFilteredByKey++;
-  else if (result === 'ovflist') chainEpiLockless(ep, epi);
-  k.emit?.({ type: 'ep_poll_callback', epi: epi.id, key, result });
-  if (result === 'ovflist') {
+  if (result === EP_CB_DISABLED) k.stats.callbacksDisabledItem++;
+  else if (result === EP_CB_FILTERED) k.stats.callbacksFilteredByKey++;
+  else if (result === EP_CB_OVFLIST) chainEpiLockless(ep, epi);
+  k.emit?.({ type: 'ep_poll_callback', epi: epi.id, key, result: EP_CB_RESULTS[result] });
+  if (result === EP_CB_OVFLIST) {
     // A scan is in progress: chained on the ovflist (even if the item is linked on the scan
     // batch or rdllist; ep_done_scan skips linked items).
     k.stats.ovflistPushes++;
     k.emit?.({ type: 'ovflist_push', ep: ep.id, epi: epi.id });
-  } else if (result === 'queued') {
+  } else if (result === EP_CB_QUEUED) {
     // The usual case: append to the ready list.
-    listAddTail(epi.rdllink, ep.rdllist);
+    listAddTail(epi, ep.rdllist);
     k.stats.readyListAppends++;
     k.emit?.({ type: 'rdllist_append', ep: ep.id, epi: epi.id, why: 'ep_poll_callback' });
   }
   // Wake one epoll_wait thread — even when the item was already queued.
-  if (d.wakeWaiter) wakeUp(k, ep.wq, 1, 0, 'ep_poll_callback');
+  if (d & EP_CB_WAKE_WAITER) wakeUp(k, ep.wq, 1, 0, 'ep_poll_callback');
   // Linux: outside the lock — propagate to this epoll's pollers (nested epoll, select, poll).
-  if (d.wakePollers) epPollSafewake(k, ep);
-  if (d.detach) {
-    // The queue itself is going away (binder/signalfd in Linux; no file of this model does it).
-    removeWaitQueue(k, wait);
-    pwq.whead = null;
-  }
-  return d.ewake;
+  if (d & EP_CB_WAKE_POLLERS) epPollSafewake(k, ep);
+  // The queue itself is going away (binder/signalfd in Linux; no file of this model does it):
+  // unhooked, and its whead forgotten (the entry's queue is null from now on).
+  if (d & EP_CB_DETACH) removeWaitQueue(k, wait);
+  return d & EP_CB_EWAKE ? 1 : 0;
 }
 
-defineWakeFunction('ep_poll_callback', epPollCallback);
+// Snapshots name an eppoll_entry by its own id, spent just before its wait entry's (epPtableQueueProc).
+defineWakeFunction('ep_poll_callback', epPollCallback, (e) => e.id - 1);
 
 /**
  * Linux: fs/eventpoll.c:ep_autoremove_wake_function — wake the epoll_wait thread and always unlink the entry

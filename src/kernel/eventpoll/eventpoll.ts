@@ -61,7 +61,7 @@ export interface Eventpoll {
   readonly rdllist: ListHead;
   /** Linux: ep->ovflist — EP_UNACTIVE_PTR outside scans; during a scan, callbacks' LIFO chain. */
   ovflist: Epitem | null | EpUnactive;
-  /** Linux: ep->rbr — the interest set keyed by (file id, fd). */
+  /** Linux: ep->rbr — the interest set keyed by (file id, fd); the epitems are its nodes. */
   readonly rbr: RbTree<Epitem>;
   /**
    * Linux: ep->file — the epoll's own file. Its `ep` set (f_ep) is ep->refs: the epitems in
@@ -85,6 +85,11 @@ export interface Eventpoll {
    * reaches itself.
    */
   readonly txlist: ListHead;
+  /**
+   * Not Linux: the poll table this epoll's re-polls pass to ep_item_poll (a stack local with a
+   * NULL _qproc in Linux), made once: a re-poll registers nothing, and sets only its key.
+   */
+  readonly repollPt: PollTable;
 }
 
 /** Linux: fs/eventpoll.c:ep_alloc. */
@@ -102,6 +107,7 @@ export function epAlloc(k: Kernel): Eventpoll {
     loopCheckDepth: 0,
     scanBatch: null,
     txlist: newListHead(`eventpoll:${id}.scan_batch`),
+    repollPt: { qproc: null, key: 0 },
   } as Omit<Eventpoll, 'file'> as Eventpoll;
   return ep;
 }
@@ -118,8 +124,9 @@ function epEventpollPoll(k: Kernel, file: File, pt: PollTable | null): number {
  * For an epoll file this removes it from its parents.
  */
 function eventpollReleaseFile(k: Kernel, file: File): void {
-  while (file.ep && file.ep.length > 0) {
-    const epi = file.ep[file.ep.length - 1] as Epitem;
+  // The head of f_ep is the newest watcher; each removal unlinks it.
+  while (file.ep !== null) {
+    const epi = file.ep as Epitem;
     epi.dying = true;
     const ep = epi.ep;
     if (__epRemove(k, ep, epi, true)) epRefcountDecAndTest(ep);
@@ -136,7 +143,7 @@ fileHooks.eventpollRelease = eventpollReleaseFile;
 function epEventpollRelease(k: Kernel, file: File): void {
   const ep = file.priv as Eventpoll;
   if (waitqueueActive(ep.pollWait)) epPollSafewake(k, ep);
-  const items = ep.rbr.values();
+  const items = ep.rbr.nodes();
   for (const epi of items) epUnregisterPollwait(k, epi);
   for (const epi of items) epRemoveSafe(k, ep, epi);
   epRefcountDecAndTest(ep);

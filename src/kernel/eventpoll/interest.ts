@@ -4,7 +4,7 @@
 // (sys_epoll.ts) turns that into a result.
 
 import { ERRNO, errWhy } from '../errors.ts';
-import type { File, PollTable } from '../file.ts';
+import type { File } from '../file.ts';
 import type { Kernel } from '../kernel.ts';
 import { waitqueueActive, wakeUp } from '../waitqueue.ts';
 import {
@@ -24,10 +24,28 @@ import { epollSysctl } from './sysctl.ts';
 
 const { EINVAL, ENOSPC } = ERRNO;
 
-/** Linux: fs/eventpoll.c:attach_epitem — link the item into the target's f_ep (ep->refs for an epoll target). */
+/**
+ * Linux: fs/eventpoll.c:attach_epitem — link the item at the head of the target's f_ep
+ * (ep->refs for an epoll target): hlist_add_head_rcu, so the list runs newest first.
+ */
 function attachEpitem(file: File, epi: Epitem): void {
-  if (file.ep === null) file.ep = [epi];
-  else file.ep.push(epi);
+  epi.fllink = file.ep as Epitem | null;
+  file.ep = epi;
+}
+
+/**
+ * Linux: hlist_del_rcu(&epi->fllink), and f_ep back to NULL after the last watcher. Not Linux:
+ * without a pprev the predecessor is found by a walk of the file's watchers (usually one).
+ */
+function detachEpitem(file: File, epi: Epitem): void {
+  if (file.ep === epi) file.ep = epi.fllink;
+  else
+    for (let p = file.ep as Epitem | null; p; p = p.fllink)
+      if (p.fllink === epi) {
+        p.fllink = epi.fllink;
+        break;
+      }
+  epi.fllink = null;
 }
 
 /** Linux: fs/eventpoll.c:ep_insert (reference §4.4). Returns 0 or -errno. */
@@ -46,7 +64,7 @@ export function epInsert(
   const epi = newEpitem(k, ep, tfile, fd, event);
   attachEpitem(tfile, epi);
   if (ctx && !isFileEpoll(tfile)) listTargetFile(ctx, tfile);
-  epi.rbn = ep.rbr.insert(tfile.id, fd, epi.id, epi);
+  ep.rbr.insert(epi);
   ep.refcount++;
 
   // Now check whether we have created too many wake-up paths.
@@ -66,7 +84,7 @@ export function epInsert(
   const revents = epItemPoll(k, epi, epPqueue(k, epi));
   let pwake = false;
   if (revents && !epIsLinked(epi)) {
-    listAddTail(epi.rdllink, ep.rdllist);
+    listAddTail(epi, ep.rdllist);
     k.stats.readyListAppends++;
     k.emit?.({ type: 'rdllist_append', ep: ep.id, epi: epi.id, why: 'ready at ADD' });
     if (waitqueueActive(ep.wq)) wakeUp(k, ep.wq, 1, 0, 'ep_insert');
@@ -82,13 +100,12 @@ export function epInsert(
  * queued; never unqueue it (an item that no longer matches is dropped at the next transfer).
  */
 export function epModify(k: Kernel, ep: Eventpoll, epi: Epitem, event: EpollEventState): number {
-  epi.event.events = event.events >>> 0;
-  epi.event.data = event.data;
+  epi.events = event.events | 0;
+  epi.data = event.data;
   let pwake = false;
-  const pt: PollTable = { qproc: null, key: 0 };
-  if (epItemPoll(k, epi, pt)) {
+  if (epItemPoll(k, epi, ep.repollPt)) {
     if (!epIsLinked(epi)) {
-      listAddTail(epi.rdllink, ep.rdllist);
+      listAddTail(epi, ep.rdllist);
       k.stats.readyListAppends++;
       k.emit?.({ type: 'rdllist_append', ep: ep.id, epi: epi.id, why: 'ready at MOD' });
       if (waitqueueActive(ep.wq)) wakeUp(k, ep.wq, 1, 0, 'ep_modify');
@@ -105,18 +122,12 @@ export function epModify(k: Kernel, ep: Eventpoll, epi: Epitem, event: EpollEven
  * lost. Returns false (and removes nothing but the hooks) for a dying item unless `force`.
  */
 export function __epRemove(k: Kernel, ep: Eventpoll, epi: Epitem, force: boolean): boolean {
-  const file = epi.ffd.file;
   epUnregisterPollwait(k, epi);
   if (epi.dying && !force) return false;
-  if (file.ep) {
-    file.ep.splice(file.ep.indexOf(epi), 1);
-    // Linux: the last watcher gone, f_ep is NULL again.
-    if (file.ep.length === 0) file.ep = null;
-  }
-  ep.rbr.erase(epi.rbn!);
-  epi.rbn = null;
+  detachEpitem(epi.file, epi);
+  ep.rbr.erase(epi);
   if (epIsLinked(epi)) {
-    listDelInit(epi.rdllink);
+    listDelInit(epi);
     k.emit?.({ type: 'rdllist_remove', ep: ep.id, epi: epi.id, why: 'item removed' });
   }
   epollSysctl(k).userWatches--;

@@ -41,11 +41,6 @@ export interface LoopCheckCtx {
   readonly tfileCheckList: File[];
 }
 
-/** Not Linux: the epitems watching a file (Linux: file->f_ep; for an epoll file that is ep->refs). */
-function watchers(file: File): Epitem[] {
-  return file.ep ? ([...file.ep] as Epitem[]) : [];
-}
-
 // Linux: fs/eventpoll.c:list_file — put a file on the check list once (its epitems_head's `next` marks it).
 function listFile(ctx: LoopCheckCtx, file: File): void {
   if (!ctx.tfileCheckList.includes(file)) ctx.tfileCheckList.push(file);
@@ -65,8 +60,8 @@ function epLoopCheckProc(ctx: LoopCheckCtx, ep: Eventpoll, depth: number): numbe
   if (ep.gen === ctx.gen) return ep.loopCheckDepth;
   ep.gen = ctx.gen;
   let result = 0;
-  for (const epi of ep.rbr.values()) {
-    const file = epi.ffd.file;
+  for (let epi = ep.rbr.first(); epi; epi = ep.rbr.next(epi)) {
+    const file = epi.file;
     if (isFileEpoll(file)) {
       const toVisit = file.priv as Eventpoll;
       if (toVisit === ctx.insertingInto || depth > EP_MAX_NESTS) result = EP_MAX_NESTS + 1;
@@ -82,7 +77,8 @@ function epLoopCheckProc(ctx: LoopCheckCtx, ep: Eventpoll, depth: number): numbe
 function epGetUpwardsDepthProc(ctx: LoopCheckCtx, ep: Eventpoll, depth: number): number {
   if (ep.gen === ctx.gen) return ep.loopCheckDepth;
   let result = 0;
-  for (const epi of watchers(ep.file))
+  // Linux: hlist_for_each_entry_rcu(epi, &ep->refs, fllink).
+  for (let epi = ep.file.ep as Epitem | null; epi; epi = epi.fllink)
     result = Math.max(result, epGetUpwardsDepthProc(ctx, epi.ep, depth + 1) + 1);
   ep.gen = ctx.gen;
   ep.loopCheckDepth = result;
@@ -108,13 +104,14 @@ function pathCountInc(counts: number[], nests: number): number {
   return 0;
 }
 
-// Linux: fs/eventpoll.c:reverse_path_check_proc — walk up from the watchers in `refs` to top-level epolls.
-function reversePathCheckProc(counts: number[], refs: Epitem[], depth: number): number {
+// Linux: fs/eventpoll.c:reverse_path_check_proc — walk up from the watchers on `refs` (the head
+// of a file's f_ep list) to top-level epolls.
+function reversePathCheckProc(counts: number[], refs: Epitem | null, depth: number): number {
   if (depth > EP_MAX_NESTS) return -1; // too deep nesting
   let error = 0;
-  for (const epi of refs) {
-    const up = watchers(epi.ep.file);
-    if (up.length === 0) error = pathCountInc(counts, depth);
+  for (let epi = refs; epi; epi = epi.fllink) {
+    const up = epi.ep.file.ep as Epitem | null;
+    if (up === null) error = pathCountInc(counts, depth);
     else error = reversePathCheckProc(counts, up, depth + 1);
     if (error !== 0) break;
   }
@@ -129,7 +126,7 @@ export function reversePathCheck(ctx: LoopCheckCtx): number {
   // Linux walks tfile_check_list newest first; the outcome does not depend on the order.
   for (const file of ctx.tfileCheckList) {
     const counts = new Array<number>(PATH_ARR_SIZE).fill(0);
-    const error = reversePathCheckProc(counts, watchers(file), 0);
+    const error = reversePathCheckProc(counts, file.ep as Epitem | null, 0);
     if (error) return error;
   }
   return 0;

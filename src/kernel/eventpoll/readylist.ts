@@ -1,8 +1,9 @@
 // The two lists an epoll instance keeps its ready items on (Linux: fs/eventpoll.c).
 //
 // rdllist is an intrusive, circular, doubly-linked FIFO (Linux: struct list_head): each epitem
-// carries its own link, `rdllink`, so appending, unlinking and "is it queued?" are O(1), and
-// moving the whole list to a private scan batch (list_splice_init) is O(1) too. An unlinked
+// embeds its own link, `rdllink` (its fields rdllinkPrev and rdllinkNext), so appending,
+// unlinking and "is it queued?" are O(1), and moving the whole list to a private scan batch
+// (list_splice_init) is O(1) too. An unlinked
 // link points at itself (INIT_LIST_HEAD), and ep_is_linked is "my link is not empty". A link
 // being non-empty means the item is on rdllist *or* on a scan batch: both are list_heads, and
 // the callbacks only ask "is it queued somewhere?".
@@ -23,56 +24,67 @@ import type { Epitem } from './epitem.ts';
 export const EP_UNACTIVE_PTR = 'EP_UNACTIVE_PTR' as const;
 export type EpUnactive = typeof EP_UNACTIVE_PTR;
 
-/** Linux: struct list_head — a list head, or the link embedded in an epitem. */
-export interface ListHead {
-  /** The previous link (the tail, for a head); itself when the list or link is empty. */
-  prev: ListHead;
-  /** The next link (the first item, for a head); itself when the list or link is empty. */
-  next: ListHead;
-  /** The epitem this link is embedded in (container_of); null for a list head. */
-  readonly epi: Epitem | null;
-  /** What the list is, for snapshots and traces: "ep:7.rdllist". Empty for an item's link. */
-  readonly name: string;
+/**
+ * Linux: struct list_head as epoll uses it: ep->rdllist (a head) and epi->rdllink (the link
+ * embedded in each epitem). A head links through the same two fields as the epitems on it, so
+ * the list walks from head to epitem to epitem and back without a separate link object.
+ */
+export interface RdlLink {
+  /** Linux: .prev — the previous link (the tail, for a head); itself when empty or unlinked. */
+  rdllinkPrev: RdlLink;
+  /** Linux: .next — the next link (the first item, for a head); itself when empty or unlinked. */
+  rdllinkNext: RdlLink;
 }
 
-/** Linux: LIST_HEAD / INIT_LIST_HEAD — an empty list, or an unlinked item link. */
-export function newListHead(name: string, epi: Epitem | null = null): ListHead {
-  // prev and next in the literal: a field added later costs the object a second allocation.
-  const h = { prev: null, next: null, epi, name } as unknown as ListHead;
-  h.prev = h;
-  h.next = h;
-  return h;
+/** Linux: LIST_HEAD — a list head (ep->rdllist, a scan batch): every other link on it is an epitem. */
+export class ListHead implements RdlLink {
+  rdllinkPrev: RdlLink;
+  rdllinkNext: RdlLink;
+
+  constructor(
+    /** What the list is, for snapshots and traces: "eventpoll:7.rdllist". */
+    readonly name: string,
+  ) {
+    // Linux: INIT_LIST_HEAD — an empty list points at itself.
+    this.rdllinkPrev = this;
+    this.rdllinkNext = this;
+  }
+}
+
+/** Linux: LIST_HEAD / INIT_LIST_HEAD — an empty list. */
+export function newListHead(name: string): ListHead {
+  return new ListHead(name);
 }
 
 /** Linux: include/linux/list.h:list_empty. For an item's link: true when it is on no list. */
-export function listEmpty(h: ListHead): boolean {
-  return h.next === h;
+export function listEmpty(h: RdlLink): boolean {
+  return h.rdllinkNext === h;
 }
 
 /** Linux: include/linux/list.h:__list_add — link `link` between two neighbours. */
-function __listAdd(link: ListHead, prev: ListHead, next: ListHead): void {
-  next.prev = link;
-  link.next = next;
-  link.prev = prev;
-  prev.next = link;
+function __listAdd(link: RdlLink, prev: RdlLink, next: RdlLink): void {
+  next.rdllinkPrev = link;
+  link.rdllinkNext = next;
+  link.rdllinkPrev = prev;
+  prev.rdllinkNext = link;
 }
 
 /** Linux: include/linux/list.h:list_add_tail — append at the tail (the FIFO's normal insertion). */
-export function listAddTail(link: ListHead, head: ListHead): void {
-  __listAdd(link, head.prev, head);
+export function listAddTail(link: RdlLink, head: ListHead): void {
+  __listAdd(link, head.rdllinkPrev, head);
 }
 
 /** Linux: include/linux/list.h:list_add — insert at the head (ep_done_scan's ovflist drain and leftovers). */
-export function listAdd(link: ListHead, head: ListHead): void {
-  __listAdd(link, head, head.next);
+export function listAdd(link: RdlLink, head: ListHead): void {
+  __listAdd(link, head, head.rdllinkNext);
 }
 
 /** Linux: include/linux/list.h:list_del_init — unlink and leave the link empty (so ep_is_linked is false). */
-export function listDelInit(link: ListHead): void {
-  link.prev.next = link.next;
-  link.next.prev = link.prev;
-  link.prev = link;
-  link.next = link;
+export function listDelInit(link: RdlLink): void {
+  link.rdllinkPrev.rdllinkNext = link.rdllinkNext;
+  link.rdllinkNext.rdllinkPrev = link.rdllinkPrev;
+  link.rdllinkPrev = link;
+  link.rdllinkNext = link;
 }
 
 /**
@@ -81,27 +93,27 @@ export function listDelInit(link: ListHead): void {
  */
 export function listSpliceInit(list: ListHead, head: ListHead): void {
   if (listEmpty(list)) return;
-  const first = list.next;
-  const last = list.prev;
-  const at = head.next;
-  first.prev = head;
-  head.next = first;
-  last.next = at;
-  at.prev = last;
-  list.next = list;
-  list.prev = list;
+  const first = list.rdllinkNext;
+  const last = list.rdllinkPrev;
+  const at = head.rdllinkNext;
+  first.rdllinkPrev = head;
+  head.rdllinkNext = first;
+  last.rdllinkNext = at;
+  at.rdllinkPrev = last;
+  list.rdllinkNext = list;
+  list.rdllinkPrev = list;
 }
 
 /** Not Linux: the items of a list, first to last (O(n): snapshots, traces and tests only). */
 export function listItems(head: ListHead): Epitem[] {
   const out: Epitem[] = [];
-  for (let l = head.next; l !== head; l = l.next) out.push(l.epi!);
+  for (let l = head.rdllinkNext; l !== head; l = l.rdllinkNext) out.push(l as Epitem);
   return out;
 }
 
 /** Linux: fs/eventpoll.c:ep_is_linked — the item is on rdllist or on a scan batch. */
 export function epIsLinked(epi: Epitem): boolean {
-  return !listEmpty(epi.rdllink);
+  return epi.rdllinkNext !== epi;
 }
 
 /** The holder of an ovflist head: struct eventpoll's `ovflist` field. */

@@ -38,14 +38,14 @@ export const EPOLL_EVENT_SIZE = 12;
  * __ep_eventpoll_poll directly. `pt.qproc` registers (ADD) or is null (re-polls).
  */
 export function epItemPoll(k: Kernel, epi: Epitem, pt: PollTable): number {
-  const file = epi.ffd.file;
+  const file = epi.file;
   // Linux: epi_fget — a file whose last reference is going counts as "nothing ready".
   if (file.count <= 0) return 0;
   // Linux: the short reference ep_item_poll takes (get_file / fput) is a lookup in §7.2's terms.
   k.stats.fileLookups++;
-  pt.key = epi.event.events;
+  pt.key = epi.events >>> 0;
   const res = isFileEpoll(file) ? __epEventpollPoll(k, file, pt) : vfsPoll(k, file, pt);
-  return (res & epi.event.events) >>> 0;
+  return (res & epi.events) >>> 0;
 }
 
 /**
@@ -60,18 +60,18 @@ export function __epEventpollPoll(k: Kernel, file: File, pt: PollTable | null): 
   const ep = file.priv as Eventpoll;
   k.stats.fopPollCalls++;
   pollWait(file, ep.pollWait, pt);
-  const rpt: PollTable = { qproc: null, key: 0 };
+  const rpt = ep.repollPt;
   const txlist = epStartScan(k, ep);
   let res = 0;
-  for (let l = txlist.next; l !== txlist; ) {
-    const epi = l.epi!;
-    l = l.next;
+  for (let l = txlist.rdllinkNext; l !== txlist; ) {
+    const epi = l as Epitem;
+    l = l.rdllinkNext;
     if (epItemPoll(k, epi, rpt)) {
       res = EPOLLIN | EPOLLRDNORM;
       break;
     }
     // Queued by a callback, but not ready as far as the item's events go: drop it.
-    listDelInit(epi.rdllink);
+    listDelInit(epi);
     k.stats.readyListDropsOnRepoll++;
     k.emit?.({ type: 'rdllist_remove', ep: ep.id, epi: epi.id, why: 'not ready (epoll file poll)' });
   }
@@ -106,7 +106,7 @@ export function epDoneScan(k: Kernel, ep: Eventpoll, txlist: ListHead): void {
     epi.next = EP_UNACTIVE_PTR;
     if (!epIsLinked(epi)) {
       // Reverse the order (push at the head) so the overflow list is treated FIFO.
-      listAdd(epi.rdllink, ep.rdllist);
+      listAdd(epi, ep.rdllist);
       k.emit?.({ type: 'rdllist_append', ep: ep.id, epi: epi.id, why: 'ovflist drain (at head)' });
     }
   }
@@ -123,14 +123,14 @@ export function epDoneScan(k: Kernel, ep: Eventpoll, txlist: ListHead): void {
  * the tail, ET items do not, ONESHOT items are disabled (events &= EP_PRIVATE_BITS).
  */
 export function epSendEvents(k: Kernel, ep: Eventpoll, out: EpollEvent[], maxevents: number): number {
-  const pt: PollTable = { qproc: null, key: 0 };
+  const pt = ep.repollPt;
   let res = 0;
   const txlist = epStartScan(k, ep);
-  for (let l = txlist.next; l !== txlist; ) {
+  for (let l = txlist.rdllinkNext; l !== txlist; ) {
     if (res >= maxevents) break;
-    const epi = l.epi!;
-    l = l.next;
-    listDelInit(epi.rdllink);
+    const epi = l as Epitem;
+    l = l.rdllinkNext;
+    listDelInit(epi);
     const revents = epItemPoll(k, epi, pt);
     if (!revents) {
       // Not ready after all: dropped; the next callback brings it back.
@@ -139,19 +139,20 @@ export function epSendEvents(k: Kernel, ep: Eventpoll, out: EpollEvent[], maxeve
       continue;
     }
     // Linux: epoll_put_uevent — 12 bytes to the user's buffer.
-    out.push({ events: revents, data: epi.event.data });
+    out.push({ events: revents, data: epi.data });
     k.stats.eventsDelivered++;
     k.stats.bytesCopiedOut += EPOLL_EVENT_SIZE;
     k.emit?.({ type: 'event_delivered', ep: ep.id, epi: epi.id, events: revents });
     res++;
-    if (epi.event.events & EPOLLONESHOT) {
+    const events = epi.events;
+    if (events & EPOLLONESHOT) {
       // Disabled until MOD: even ERR and HUP are gone, so callbacks ignore it.
-      epi.event.events = (epi.event.events & EP_PRIVATE_BITS) >>> 0;
+      epi.events = events & EP_PRIVATE_BITS;
       k.stats.oneshotDisables++;
       k.emit?.({ type: 'rdllist_remove', ep: ep.id, epi: epi.id, why: 'delivered (ONESHOT: disabled)' });
-    } else if (!(epi.event.events & EPOLLET)) {
+    } else if (!(events & EPOLLET)) {
       // Level-triggered: back to the tail, so the next epoll_wait re-polls it.
-      listAddTail(epi.rdllink, ep.rdllist);
+      listAddTail(epi, ep.rdllist);
       k.stats.readyListRequeuesLT++;
       k.emit?.({ type: 'rdllist_append', ep: ep.id, epi: epi.id, why: 'LT re-queue' });
     } else {

@@ -5,7 +5,7 @@ import { EPOLL } from '../../abi/constants.ts';
 import type { Kernel } from '../kernel.ts';
 import type { Thread } from '../sched.ts';
 import { waitEntries } from '../waitqueue.ts';
-import { type Epitem, isFileEpoll, pwqlistItems } from './epitem.ts';
+import { type Epitem, isFileEpoll, pwqlistItems, watchedBy } from './epitem.ts';
 import type { Eventpoll } from './eventpoll.ts';
 import type { RbNodeSnapshot } from './rbtree.ts';
 import { EP_UNACTIVE_PTR, type EpUnactive, epIsLinked, listItems, ovflistItems } from './readylist.ts';
@@ -63,16 +63,16 @@ export function snapshotEpitem(epi: Epitem): EpitemSnapshot {
   const next = epi.next;
   return {
     id: epi.id,
-    fd: epi.ffd.fd,
-    file: epi.ffd.file.id,
-    fileType: epi.ffd.file.ops.type,
-    events: epi.event.events,
-    data: typeof epi.event.data === 'bigint' ? String(epi.event.data) : epi.event.data,
+    fd: epi.fd,
+    file: epi.file.id,
+    fileType: epi.file.ops.type,
+    events: epi.events >>> 0,
+    data: typeof epi.data === 'bigint' ? String(epi.data) : epi.data,
     ready: epIsLinked(epi),
     ovflistNext: next === null || next === EP_UNACTIVE_PTR ? next : next.id,
-    queues: pwqlistItems(epi).map((p) => p.whead?.name ?? '(detached by POLLFREE)'),
-    waitEntries: pwqlistItems(epi).map((p) => p.wait.id),
-    exclusive: (epi.event.events & EPOLLEXCLUSIVE) !== 0,
+    queues: pwqlistItems(epi).map((p) => p.queue?.name ?? '(detached by POLLFREE)'),
+    waitEntries: pwqlistItems(epi).map((p) => p.id),
+    exclusive: (epi.events & EPOLLEXCLUSIVE) !== 0,
   };
 }
 
@@ -82,16 +82,16 @@ export function snapshotEventpoll(ep: Eventpoll): EventpollSnapshot {
   return {
     id: ep.id,
     file: ep.file.id,
-    inorder: ep.rbr.nodes().map((n) => ({ epi: n.id, file: n.file, fd: n.fd })),
+    inorder: ep.rbr.nodes().map((n) => ({ epi: n.id, file: n.file.id, fd: n.fd })),
     tree: ep.rbr.snapshot(),
     rdllist: listItems(ep.rdllist).map((e) => e.id),
     scanBatch: ep.scanBatch ? listItems(ep.scanBatch).map((e) => e.id) : null,
     ovflist: ovf === EP_UNACTIVE_PTR ? ovf : ovf.map((e) => e.id),
     waiters: waitEntries(ep.wq).map((e) => (e.owner as Thread).name),
     pollWait: waitEntries(ep.pollWait).map((e) => ({ entry: e.id, kind: e.kind })),
-    watchedBy: ep.file.ep ? [...ep.file.ep].map((e) => (e as Epitem).id) : [],
+    watchedBy: watchedBy(ep.file),
     refcount: ep.refcount,
-    items: ep.rbr.values().map(snapshotEpitem),
+    items: ep.rbr.nodes().map(snapshotEpitem),
   };
 }
 

@@ -116,8 +116,7 @@ function doEpollCtl(t: Thread, epfd: number, op: number, fd: number, epds: Epoll
         tf.id,
         fd,
       );
-    const node = ep.rbr.find(tf.id, fd);
-    const epi = node ? node.value : null;
+    const epi = ep.rbr.find(tf.id, fd);
     switch (op) {
       case EPOLL_CTL_ADD:
         if (epi)
@@ -153,7 +152,7 @@ function doEpollCtl(t: Thread, epfd: number, op: number, fd: number, epds: Epoll
             tf.id,
             fd,
           );
-        if (epi.event.events & EPOLLEXCLUSIVE)
+        if (epi.events & EPOLLEXCLUSIVE)
           return errWhy(
             k,
             -EINVAL,
@@ -185,8 +184,10 @@ export function sys_epoll_ctl(
   let epds: EpollEventState | null = null;
   if (op !== EPOLL_CTL_DEL) {
     if (event === null) return failWhy(t.k, 'EFAULT', 'copy_from_user', 'the event pointer is NULL');
-    // Linux: copy_from_user of the whole u64; epollData keeps one representation per value.
-    epds = { events: event.events >>> 0, data: epollData(event.data) };
+    // Linux: copy_from_user of the whole u64; epollData keeps one representation per value (a
+    // number is already in it: no bigint work for the common case).
+    const data = event.data;
+    epds = { events: event.events >>> 0, data: typeof data === 'number' ? data : epollData(data) };
     t.k.stats.bytesCopiedIn += EPOLL_EVENT_SIZE;
   }
   return toResult(doEpollCtl(t, epfd, op, fd, epds));

@@ -37,7 +37,7 @@
 // modelled as Linux has it.
 
 import { ERRNO, errWhy } from '../errors.ts';
-import { type File, type FileOperations, fileHooks, type PollTable } from '../file.ts';
+import { type File, type FileOperations, fileHooks, fileOperations, type PollTable } from '../file.ts';
 import type { Kernel } from '../kernel.ts';
 import { newWaitQueue, type WaitQueueHead, waitqueueActive } from '../waitqueue.ts';
 import { type Epitem, epPollSafewake, epUnregisterPollwait } from './epitem.ts';
@@ -150,7 +150,7 @@ function epEventpollRelease(k: Kernel, file: File): void {
 }
 
 /** Linux: fs/eventpoll.c:eventpoll_fops. No read or write (EINVAL); ioctl knows only EPIOC[SG]PARAMS. */
-export const eventpollOps: FileOperations = {
+export const eventpollOps: FileOperations = fileOperations({
   type: 'eventpoll',
   snapshot: (_k, file) => snapshotEventpoll(file.priv as Eventpoll),
   poll: epEventpollPoll,
@@ -165,4 +165,4 @@ export const eventpollOps: FileOperations = {
       '{file} is an epoll: it answers no ioctl but its busy-poll ones',
       file.id,
     ),
-};
+});

@@ -7,7 +7,12 @@ import { AF, EFD, EPOLL, EPOLL_CTL, IPPROTO, O, POLL, TCP_OPT } from '../abi/con
 import type { EpollEvent, PollFd, SysResult, Timeval } from '../api/syscalls.ts';
 import { failed, Unsupported } from '../api/syscalls.ts';
 import { sys_eventfd2 } from '../kernel/eventfd.ts';
-import { sys_epoll_create1, sys_epoll_ctl, sys_epoll_wait } from '../kernel/eventpoll/sys_epoll.ts';
+import {
+  ksys_epoll_wait,
+  sys_epoll_create1,
+  sys_epoll_ctl,
+  sys_epoll_wait,
+} from '../kernel/eventpoll/sys_epoll.ts';
 import { ksys_read, ksys_write, sys_close } from '../kernel/fs.ts';
 import { Kernel } from '../kernel/kernel.ts';
 import {
@@ -43,6 +48,11 @@ const EVENTFD_ONE = new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0]);
 const ZERO_TIMEOUT: Timeval = { sec: 0, usec: 0 };
 const AF_UNIX = 1;
 const SOCK_STREAM = 1;
+
+/** A user buffer of n struct epoll_event, for ksys_epoll_wait to write into. */
+function userEvents(n: number): EpollEvent[] {
+  return Array.from({ length: n }, () => ({ events: 0, data: 0 }));
+}
 
 function ok<E extends object>(call: string, r: SysResult<E>): { ret: number } & E {
   if ('errno' in r) throw new Error(`simulated ${call} failed: ${r.errno}`);
@@ -185,12 +195,18 @@ export class SimDriver implements Driver {
       };
     }
     const { ep, max, oneshot } = watchAll(this, mech, o);
-    const call = () => ok('epoll_wait', k.enterSync(t, 'epoll_wait', sys_epoll_wait(t, ep, max, 0)));
+    // The user's struct epoll_event array, written by every call (bench.c's is on its stack).
+    const evs = userEvents(max);
+    const call = () => {
+      const n = k.enterSync(t, 'epoll_wait', ksys_epoll_wait(t, ep, evs, max, 0));
+      if (n < 0) throw new Error(`simulated epoll_wait failed: ${n}`);
+      return n;
+    };
     const rearm: EpollEvent = { events: EPOLL.EPOLLIN | EPOLL.EPOLLONESHOT, data: 0 };
     return {
       dispatch(onReady) {
-        const evs = call().events;
-        for (let i = 0; i < evs.length; i++) {
+        const n = call();
+        for (let i = 0; i < n; i++) {
           const idx = evs[i].data as number; // registered below as an index, so a number
           onReady(idx);
           if (oneshot) {
@@ -248,6 +264,9 @@ export class SimDriver implements Driver {
     return ns;
   }
 
+  /** epollWait's event array (grown to the largest maxevents asked for). */
+  private waitEvents: EpollEvent[] = [];
+
   epollCreate(): number {
     return ok('epoll_create1', this.k.enterSync(this.t, 'epoll_create1', sys_epoll_create1(this.t, 0))).ret;
   }
@@ -258,7 +277,10 @@ export class SimDriver implements Driver {
   }
 
   epollWait(epfd: number, max: number): number {
-    return ok('epoll_wait', this.k.enterSync(this.t, 'epoll_wait', sys_epoll_wait(this.t, epfd, max, 0))).ret;
+    if (this.waitEvents.length < max) this.waitEvents = userEvents(max);
+    const n = this.k.enterSync(this.t, 'epoll_wait', ksys_epoll_wait(this.t, epfd, this.waitEvents, max, 0));
+    if (n < 0) throw new Error(`simulated epoll_wait failed: ${n}`);
+    return n;
   }
 
   stats(): Stats {

@@ -138,8 +138,14 @@ export function epSendEvents(k: Kernel, ep: Eventpoll, out: EpollEvent[], maxeve
       k.emit?.({ type: 'rdllist_remove', ep: ep.id, epi: epi.id, why: 'not ready on re-poll' });
       continue;
     }
-    // Linux: epoll_put_uevent — 12 bytes to the user's buffer.
-    out.push({ events: revents, data: epi.data });
+    // Linux: epoll_put_uevent — 12 bytes to the user's buffer: into the caller's event there,
+    // or a new one where its array ends (the API's calls pass an empty array).
+    const uevent = out[res];
+    if (uevent === undefined) out.push({ events: revents, data: epi.data });
+    else {
+      uevent.events = revents;
+      uevent.data = epi.data;
+    }
     k.stats.eventsDelivered++;
     k.stats.bytesCopiedOut += EPOLL_EVENT_SIZE;
     k.emit?.({ type: 'event_delivered', ep: ep.id, epi: epi.id, events: revents });

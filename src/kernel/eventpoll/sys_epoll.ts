@@ -7,8 +7,8 @@ import { EP_MAX_EVENTS, EPOLL, EPOLL_CTL, O } from '../../abi/constants.ts';
 import { type EpollEvent, epollData, type SysResult, type Timespec } from '../../api/syscalls.ts';
 import { ERRNO, errWhy, failWhy, toResult } from '../errors.ts';
 import { File, fileCanPoll } from '../file.ts';
-import { fdlookup, installFd, withFile } from '../fs.ts';
-import { afterSleep, type MaySleep, mustSleep, type SysGen, type Thread } from '../sched.ts';
+import { fdget, fdlookup, fdput, installFd, withFile } from '../fs.ts';
+import { afterSleep, holdAcrossSleep, type MaySleep, mustSleep, type SysGen, type Thread } from '../sched.ts';
 import { restoreSavedSigmaskUnless, setUserSigmask } from '../signal.ts';
 import { NSEC_PER_MSEC, NSEC_PER_SEC } from '../time.ts';
 import { type EpollEventState, isFileEpoll } from './epitem.ts';
@@ -246,6 +246,45 @@ function* epollWaitAfterSleep(
 function epollWaitResult(res: number, events: EpollEvent[]): SysResult<{ events: EpollEvent[] }> {
   if (res < 0) return toResult(res) as SysResult<{ events: EpollEvent[] }>;
   return { ret: res, events };
+}
+
+/**
+ * Linux: fs/eventpoll.c:do_epoll_wait as a C program calls epoll_wait: the events go into the
+ * caller's array (`events`, at least maxevents long, its objects overwritten in place as
+ * epoll_put_uevent writes user memory), the answer is the count or −errno. The API's epoll_wait
+ * (sys_epoll_wait) returns a fresh array instead; the benchmark's driver uses this, as bench.c
+ * does, so that neither side pays for an allocation the other does not make.
+ */
+export function ksys_epoll_wait(
+  t: Thread,
+  epfd: number,
+  events: EpollEvent[],
+  maxevents: number,
+  timeout: number,
+): MaySleep<number> {
+  const f = fdget(t, epfd);
+  if (!f) return errWhy(t.k, -ERRNO.EBADF, 'do_epoll_wait', 'epfd {fd} is not open', undefined, epfd);
+  return holdAcrossSleep(t, f, fdput, epollWaitInto, {
+    events,
+    maxevents,
+    timeout: epTimeoutToTimespec(t, timeout),
+  });
+}
+
+/** do_epoll_wait holding the file, into the caller's array. */
+function epollWaitInto(
+  t: Thread,
+  f: File,
+  a: { events: EpollEvent[]; maxevents: number; timeout: EpTimeout },
+): MaySleep<number> {
+  if (a.maxevents <= 0 || a.maxevents > EP_MAX_EVENTS)
+    return errWhy(t.k, -ERRNO.EINVAL, 'ep_check_params', 'maxevents <= 0 or > EP_MAX_EVENTS');
+  // Linux: access_ok on the buffer — here, an array too short for maxevents events.
+  if (a.events.length < a.maxevents)
+    return errWhy(t.k, -ERRNO.EFAULT, 'ep_check_params', 'the events buffer holds fewer than maxevents');
+  if (!isFileEpoll(f))
+    return errWhy(t.k, -ERRNO.EINVAL, 'ep_check_params', 'epfd {file} is not an epoll file', f.id);
+  return epPoll(t, f.priv as Eventpoll, a.events, a.maxevents, a.timeout);
 }
 
 /** Linux: fs/eventpoll.c:epoll_wait — timeout in ms: negative = infinite, 0 = don't block. */

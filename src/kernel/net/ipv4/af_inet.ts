@@ -186,6 +186,20 @@ function bindWrongFamily(k: Kernel, fn: string, addr: Sockaddr, minLen: number):
   return errWhy(k, -EAFNOSUPPORT, fn, "the address is not of the socket's family");
 }
 
+/**
+ * Linux: __ipv6_addr_needs_scope_id(ipv6_addr_type(a)) — link-local unicast (fe80::/10), and
+ * multicast of interface-local (1) or link-local (2) scope, which ipv6_addr_type reports as
+ * IPV6_ADDR_LOOPBACK and IPV6_ADDR_LINKLOCAL.
+ */
+function ipv6AddrNeedsScopeId(a: Uint8Array): boolean {
+  if (a[0] === 0xfe && (a[1] & 0xc0) === 0x80) return true;
+  if (a[0] === 0xff) {
+    const scope = a[1] & 0x0f;
+    return scope === 1 || scope === 2;
+  }
+  return false;
+}
+
 /** Linux: inet6_bind → __inet6_bind. */
 function inet6Bind(k: Kernel, sock: Socket, addr: Sockaddr): number {
   const sk = inetSk(sock);
@@ -206,6 +220,10 @@ function inet6Bind(k: Kernel, sock: Socket, addr: Sockaddr): number {
     if (!inetAddrValid(v4))
       return errWhy(k, -EADDRNOTAVAIL, '__inet6_bind', 'the IPv4 address is not one of this host');
   } else if (!any) {
+    // Linux: "Binding to link-local address requires an interface" — the address form carries no
+    // sin6_scope_id and the model has no SO_BINDTODEVICE, so sk_bound_dev_if is always 0 here.
+    if (ipv6AddrNeedsScopeId(sin6.addr))
+      return errWhy(k, -EINVAL, '__inet6_bind', 'a link-local address needs an interface (no sin6_scope_id)');
     // Linux: "ipv4 addr of the socket is invalid. Only the unspecified and mapped address have a
     // v4 equivalent."
     v4 = LOOPBACK4_IPV6;

@@ -213,9 +213,12 @@ function pipePoll(k: Kernel, file: File, pt: PollTable | null): number {
   k.stats.fopPollCalls++;
   // "Epoll has some historical nasty semantics, this enables them."
   pipe.pollUsage = true;
-  // Register first, then test: a change after the test wakes the entry.
-  if (file.mode & FMODE_READ) pollWait(file, pipe.rdWait, pt);
-  if (file.mode & FMODE_WRITE) pollWait(file, pipe.wrWait, pt);
+  // Register first, then test: a change after the test wakes the entry. (No table, nothing to
+  // register: the queues are not even looked up, so an unwatched pipe's are never made.)
+  if (pt !== null) {
+    if (file.mode & FMODE_READ) pollWait(file, pipe.rdWait, pt);
+    if (file.mode & FMODE_WRITE) pollWait(file, pipe.wrWait, pt);
+  }
   let mask = 0;
   if (file.mode & FMODE_READ) {
     if (!pipeEmpty(pipe)) mask |= EPOLL.EPOLLIN | EPOLL.EPOLLRDNORM;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { AF, EFD, SOCK } from '../../src/abi/constants.ts';
+import { AF, EFD, F, O, POLL, SOCK } from '../../src/abi/constants.ts';
 import { Kernel } from '../../src/kernel/kernel.ts';
 import {
   holdAcrossSleep,
@@ -311,4 +311,36 @@ test('every_sleep_in_the_kernel_goes_through_schedule', () => {
   };
   walk(join('src', 'kernel'));
   assert.deepEqual(hits, []);
+});
+
+// The direct table (syscalls.ts) makes a call's argument list only when it blocks: the report
+// must still show each call as it was made.
+test('a_deadlock_names_blocked_epoll_wait_poll_and_write_calls_with_their_arguments', async () => {
+  const k = new Kernel();
+  const p = createScriptProcess(k);
+  const setup = new SimSyscalls(p.thread('setup'));
+  const [r, w] = ok(await setup.pipe()).fds;
+  const ep = ok(await setup.epoll_create1(0)).ret;
+  ok(await setup.fcntl(w, F.F_SETFL, O.O_NONBLOCK));
+  while (!('errno' in (await setup.write(w, new Uint8Array(4096))))) {}
+  ok(await setup.fcntl(w, F.F_SETFL, 0));
+  await assert.rejects(
+    runThreads(k, p, {
+      async a(sys) {
+        await sys.epoll_wait(ep, 8, -1);
+      },
+      async b(sys) {
+        await sys.poll([{ fd: ep, events: POLL.POLLIN }], -1);
+      },
+      async c(sys) {
+        await sys.write(w, new Uint8Array(10));
+      },
+    }),
+    (e: Error) =>
+      e.name === 'BlocksForever' &&
+      e.message.includes(`a in epoll_wait(${ep}, 8, -1)`) &&
+      e.message.includes('b in poll(1, -1)') &&
+      e.message.includes(`c in write(${w}, 10)`),
+  );
+  ok(await setup.close(r));
 });

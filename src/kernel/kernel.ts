@@ -11,6 +11,7 @@ import type { File } from './file.ts';
 import { Process, type ProcessOptions } from './proc.ts';
 import { type CallRecord, mustSleep, type Sleep, type SysGen, type Thread, wakeThread } from './sched.ts';
 import { newStats, type Stats } from './stats.ts';
+import { fsSysctl } from './sysctl.ts';
 
 /** A pending timer on the virtual clock. */
 /**
@@ -144,7 +145,11 @@ export class Kernel {
 
   createProcess(opts: ProcessOptions = {}): Process {
     const rlimit = opts.rlimit ?? { ...RLIMIT_NOFILE_DEFAULT };
-    const p = new Process(this, this.pidCounter++, new FdTable(rlimit, opts.fdCapacity ?? NR_OPEN_DEFAULT));
+    const p = new Process(
+      this,
+      this.pidCounter++,
+      new FdTable(rlimit, opts.fdCapacity ?? NR_OPEN_DEFAULT, fsSysctl(this)),
+    );
     this.processes.push(p);
     return p;
   }

@@ -58,7 +58,8 @@ interface PollList {
 
 /** The list of a call: the caller's entries, revents to fill (every pass writes every entry). */
 function newPollList(fds: readonly PollFd[]): PollList {
-  return { len: fds.length, entries: fds, copied: false, revents: new Array<number>(fds.length).fill(0) };
+  // Not filled: the first pass writes every entry.
+  return { len: fds.length, entries: fds, copied: false, revents: new Array<number>(fds.length) };
 }
 
 /**
@@ -83,7 +84,7 @@ function copyPollList(list: PollList): void {
  */
 function doPollPass(t: Thread, list: PollList, wait: PollWqueues | null, pt: PollTable): number {
   const k = t.k;
-  const table = t.proc.fdtable;
+  const files = t.proc.fdtable.files;
   const entries = list.entries;
   const revents = list.revents;
   const len = list.len;
@@ -97,7 +98,7 @@ function doPollPass(t: Thread, list: PollList, wait: PollWqueues | null, pt: Pol
       lookups++;
       // Linux: fdget. No reference is taken: nothing runs between the lookup and the poll, and
       // __pollwait takes its own for the entries it adds.
-      const file = table.get(fd);
+      const file = fd < files.length ? files[fd] : null;
       if (file === null) mask = EPOLLNVAL;
       else {
         const filter = entry.events | EPOLLERR | EPOLLHUP;

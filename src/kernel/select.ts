@@ -72,11 +72,26 @@ interface FdSetBits {
   readonly resEx: number;
 }
 
+/**
+ * Not Linux's allocator: the words of the last finished call, kept for the next (Linux uses an
+ * on-stack buffer, SELECT_STACK_ALLOC, and kvmalloc past it). A typed array of more than 64
+ * bytes costs an off-heap buffer and its later collection, more than a select over a few hundred
+ * idle fds. A call takes the spare whole (one that sleeps keeps it, so a second call in progress
+ * makes its own) and zeroes what it uses, so no call sees another's bits.
+ */
+let spareBits: Uint32Array | null = null;
+
+/** Linux: core_sys_select's allocation of the six sets (zeroed: the inputs as zero_fd_set). */
 function newFdSetBits(words: number): FdSetBits {
   const size = 2 * words;
+  let bits = spareBits;
+  if (bits !== null && bits.length >= 6 * size) {
+    spareBits = null;
+    bits.fill(0, 0, 6 * size);
+  } else bits = new Uint32Array(6 * size);
   return {
     words,
-    bits: new Uint32Array(6 * size),
+    bits,
     in: 0,
     out: size,
     ex: 2 * size,
@@ -84,6 +99,11 @@ function newFdSetBits(words: number): FdSetBits {
     resOut: 4 * size,
     resEx: 5 * size,
   };
+}
+
+/** The end of a call: its words become the spare (the larger one is kept). */
+function freeFdSetBits(fds: FdSetBits): void {
+  if (spareBits === null || spareBits.length < fds.bits.length) spareBits = fds.bits;
 }
 
 function setBit(bits: Uint32Array, set: number, fd: number): void {
@@ -346,17 +366,21 @@ function coreSysSelect(
   const pastEx = getFdSet(t, sets[2], fds, fds.ex);
 
   return afterSleep(doSelect(t, n, fds, endTime), ({ retval, signalPending }): CoreSelectResult => {
+    let ret: CoreSelectResult;
     // Linux: on error nothing is copied out; the user's sets keep their input bits.
-    if (retval < 0) return { ret: retval, sets };
-    if (retval === 0 && signalPending) return { ret: -ERESTARTNOHAND, sets };
-    return {
-      ret: retval,
-      sets: [
-        setFdSet(t, sets[0], fds, fds.resIn, pastIn),
-        setFdSet(t, sets[1], fds, fds.resOut, pastOut),
-        setFdSet(t, sets[2], fds, fds.resEx, pastEx),
-      ],
-    };
+    if (retval < 0) ret = { ret: retval, sets };
+    else if (retval === 0 && signalPending) ret = { ret: -ERESTARTNOHAND, sets };
+    else
+      ret = {
+        ret: retval,
+        sets: [
+          setFdSet(t, sets[0], fds, fds.resIn, pastIn),
+          setFdSet(t, sets[1], fds, fds.resOut, pastOut),
+          setFdSet(t, sets[2], fds, fds.resEx, pastEx),
+        ],
+      };
+    freeFdSetBits(fds);
+    return ret;
   });
 }
 

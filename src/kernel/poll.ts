@@ -176,7 +176,8 @@ export function doSysPoll(t: Thread, list: PollList, endTime: Timespec64 | null)
     // for it, only the key's table; it takes the id poll_initwait would have taken, so the ids
     // of everything after are as they were.
     k.nextId();
-    return pollOutcome(t, list, doPollPass(t, list, null, { qproc: null, key: 0xffffffff }));
+    // The key is set before each f_op->poll (see select.ts's zero timeout).
+    return pollOutcome(t, list, doPollPass(t, list, null, { qproc: null, key: 0 }));
   }
   // Linux: poll_initwait … do_poll … poll_freewait.
   const table = pollInitwait(t, 'poll');

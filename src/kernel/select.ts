@@ -300,7 +300,9 @@ function doSelect(
     // for it, only the key's table; it takes the id poll_initwait would have taken, so the ids
     // of everything after are as they were.
     t.k.nextId();
-    const pt: PollTable = { qproc: null, key: 0xffffffff };
+    // The key is set before each f_op->poll; 0 keeps it a small integer (the shape epoll's own
+    // re-poll tables have), where init_poll_funcptr's ~0 would not be.
+    const pt: PollTable = { qproc: null, key: 0 };
     const retval = doSelectPass(t, max, fds, pt);
     // Linux: signal_pending(current) is checked after every pass, a zero timeout's too.
     return { retval, signalPending: t.sigpending };

@@ -62,10 +62,18 @@ export class FdBitmap {
   }
 
   /** The set descriptors, ascending. */
-  *[Symbol.iterator](): Generator<number> {
+  toArray(): number[] {
+    const out: number[] = [];
     const words = this.words;
     for (let w = 0; w < words.length; w++)
-      for (let bits = words[w]; bits !== 0; bits &= bits - 1) yield w * BITS + 31 - Math.clz32(bits & -bits);
+      for (let bits = words[w]; bits !== 0; bits &= bits - 1)
+        out.push(w * BITS + 31 - Math.clz32(bits & -bits));
+    return out;
+  }
+
+  /** The set descriptors, ascending (as a Set iterates; not a generator: only sleeps are). */
+  [Symbol.iterator](): IterableIterator<number> {
+    return this.toArray()[Symbol.iterator]();
   }
 
   /** Copy into a larger bitmap (Linux: copy_fd_bitmaps, the rest cleared). */

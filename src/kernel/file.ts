@@ -89,6 +89,12 @@ export class File {
    * an array rather than an hlist (a file rarely has more than one watcher).
    */
   ep: unknown[] | null = null;
+  /**
+   * Not Linux: ops.poll, read once at open. vfs_poll calls it for every watched fd of every
+   * select and poll; read through `ops` it is a load from one of a dozen object shapes (one per
+   * file type), which V8 makes megamorphic, while every File has the same shape. Null: no ->poll.
+   */
+  readonly fopPoll: ((k: Kernel, file: File, pt: PollTable | null) => number) | null;
 
   constructor(
     k: Kernel,
@@ -99,6 +105,7 @@ export class File {
   ) {
     this.id = k.nextId();
     this.flags = flags;
+    this.fopPoll = ops.poll ?? null;
     const acc = flags & O_ACCMODE;
     this.mode = acc === O.O_RDONLY ? FMODE_READ : acc === O.O_WRONLY ? FMODE_WRITE : FMODE_READ | FMODE_WRITE;
     k.files.add(this);

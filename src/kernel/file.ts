@@ -73,6 +73,14 @@ export interface FileOperations {
   pipeFcntl?(k: Kernel, file: File, cmd: number, arg: number): number;
 }
 
+/** f_mode by access mode: O_RDONLY, O_WRONLY, O_RDWR (and 3, which the model treats as O_RDWR). */
+const FMODE_BY_ACCMODE = [
+  FMODE_READ,
+  FMODE_WRITE,
+  FMODE_READ | FMODE_WRITE,
+  FMODE_READ | FMODE_WRITE,
+] as const;
+
 /** Linux: struct file. */
 export class File {
   /** Stable id for snapshots and traces; also the interest-tree key's first half (not a pointer). */
@@ -81,8 +89,6 @@ export class File {
   count = 1;
   /** Linux: f_flags: O_ACCMODE | O_NONBLOCK | O_DIRECT ... (fcntl F_SETFL changes O_NONBLOCK). */
   flags: number;
-  /** Linux: f_mode, FMODE_READ | FMODE_WRITE. */
-  readonly mode: number;
   /**
    * Linux: f_ep. The epoll items watching this file, oldest first (owned by eventpoll; the core
    * only checks it for emptiness at release). Null when no epoll watches the file. Not Linux:
@@ -106,9 +112,16 @@ export class File {
     this.id = k.nextId();
     this.flags = flags;
     this.fopPoll = ops.poll ?? null;
-    const acc = flags & O_ACCMODE;
-    this.mode = acc === O.O_RDONLY ? FMODE_READ : acc === O.O_WRONLY ? FMODE_WRITE : FMODE_READ | FMODE_WRITE;
     k.files.add(this);
+  }
+
+  /**
+   * Linux: f_mode, FMODE_READ | FMODE_WRITE, from the access mode it was opened with. Not Linux:
+   * computed rather than stored (the access mode in f_flags never changes after open: F_SETFL
+   * ignores it), so a File is no larger for carrying fopPoll.
+   */
+  get mode(): number {
+    return FMODE_BY_ACCMODE[this.flags & O_ACCMODE];
   }
 
   get nonblock(): boolean {

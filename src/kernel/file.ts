@@ -73,14 +73,6 @@ export interface FileOperations {
   pipeFcntl?(k: Kernel, file: File, cmd: number, arg: number): number;
 }
 
-/** f_mode by access mode: O_RDONLY, O_WRONLY, O_RDWR (and 3, which the model treats as O_RDWR). */
-const FMODE_BY_ACCMODE = [
-  FMODE_READ,
-  FMODE_WRITE,
-  FMODE_READ | FMODE_WRITE,
-  FMODE_READ | FMODE_WRITE,
-] as const;
-
 /** Linux: struct file. */
 export class File {
   /** Stable id for snapshots and traces; also the interest-tree key's first half (not a pointer). */
@@ -121,7 +113,9 @@ export class File {
    * ignores it), so a File is no larger for carrying fopPoll.
    */
   get mode(): number {
-    return FMODE_BY_ACCMODE[this.flags & O_ACCMODE];
+    // Linux: OPEN_FMODE — (flags + 1) & O_ACCMODE maps O_RDONLY, O_WRONLY, O_RDWR to READ, WRITE,
+    // READ|WRITE; the model has always read an access mode of 3 as O_RDWR.
+    return (this.flags + 1) & O_ACCMODE || FMODE_READ | FMODE_WRITE;
   }
 
   get nonblock(): boolean {

@@ -106,10 +106,6 @@ function freeFdSetBits(fds: FdSetBits): void {
   if (spareBits === null || spareBits.length < fds.bits.length) spareBits = fds.bits;
 }
 
-function setBit(bits: Uint32Array, set: number, fd: number): void {
-  bits[set + (fd >>> 5)] |= 1 << (fd & 31);
-}
-
 /** The bits of the three input sets in half `h`, limited to fds below n. */
 function allBits(fds: FdSetBits, h: number, n: number): number {
   const bits = fds.bits;
@@ -145,11 +141,25 @@ function getFdSet(t: Thread, set: UserSet, fds: FdSetBits, to: number): number {
   const limit = fds.words * BITS_PER_LONG;
   const bits = fds.bits;
   let past = 0;
+  // The bits of one word are gathered before it is stored: a list in ascending order (as
+  // FD_SET loops make it) fills each word in a run, and a store per fd would chain every fd of a
+  // run through memory. Any order still comes out right: a word met again is or-ed again.
+  let word = -1;
+  let acc = 0;
   for (let i = 0; i < set.length; i++) {
     const fd = set[i];
-    if (fd < limit) setBit(bits, to, fd);
-    else past++;
+    if (fd >= limit) {
+      past++;
+      continue;
+    }
+    if (fd >>> 5 !== word) {
+      if (word >= 0) bits[to + word] |= acc;
+      word = fd >>> 5;
+      acc = 0;
+    }
+    acc |= 1 << (fd & 31);
   }
+  if (word >= 0) bits[to + word] |= acc;
   return past;
 }
 

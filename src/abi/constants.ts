@@ -244,6 +244,7 @@ export const PIPE_MAX_SIZE = 1048576; // /proc/sys/fs/pipe-max-size
 
 // Linux: fs/file.c, include/linux/fs.h
 export const NR_OPEN_DEFAULT = 64;
+/** fs.nr_open's default; a kernel's own value is src/kernel/sysctl.ts's fsSysctl(k).nrOpen. */
 export const SYSCTL_NR_OPEN = 1048576;
 export const RLIMIT_NOFILE_DEFAULT = { soft: 1024, hard: 4096 } as const;
 

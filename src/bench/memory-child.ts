@@ -1,15 +1,15 @@
 // Run in a child process with a raised heap limit and --expose-gc (memory.ts starts it): build N
 // idle objects, or N epoll watches, in the simulated kernel and print the heap they take as one
-// JSON line. One simulated process holds at most sysctl_nr_open (1 048 576) descriptors, as on
-// Linux, so larger N are spread over several processes of the same kernel; fs.epoll.
-// max_user_watches is raised to N as root would (sysctl -w), since Linux's default here is
-// 5 491 511. Not Linux: the kernel keeps every open file in one JavaScript Set (Kernel.files),
-// which holds at most 2^24 entries, so past 16 million files the objects go to a second kernel.
+// JSON line. All of a kernel's objects are in one simulated process: fs.nr_open is raised to hold
+// them and RLIMIT_NOFILE to match, as root would (sysctl -w fs.nr_open=N; setrlimit), and so is
+// fs.epoll.max_user_watches (Linux's default here is 5 491 511). Not Linux: the kernel keeps
+// every open file in one JavaScript Set (Kernel.files), which holds at most 2^24 entries, so past
+// 16 million files the objects go to a second kernel (and its process).
 //
 //   node --expose-gc --max-old-space-size=M --import tsx src/bench/memory-child.ts KIND N
 //   KIND: idle-pipe | idle-eventfd | epoll-watch
 
-import { EFD, EPOLL, EPOLL_CTL, O, SYSCTL_NR_OPEN } from '../abi/constants.ts';
+import { EFD, EPOLL, EPOLL_CTL, O, RLIMIT_NOFILE_DEFAULT } from '../abi/constants.ts';
 import type { SysResult } from '../api/syscalls.ts';
 import { sys_eventfd2 } from '../kernel/eventfd.ts';
 import { sys_epoll_create1, sys_epoll_ctl } from '../kernel/eventpoll/sys_epoll.ts';
@@ -17,8 +17,8 @@ import { epollSysctl } from '../kernel/eventpoll/sysctl.ts';
 import { Kernel } from '../kernel/kernel.ts';
 import { sys_pipe2 } from '../kernel/pipe.ts';
 import type { Thread } from '../kernel/sched.ts';
+import { doPrlimitNofile, fsSysctl, setNrOpen } from '../kernel/sysctl.ts';
 import { createScriptProcess } from '../kernel/system.ts';
-import { SIM_RLIMIT } from './sim.ts';
 
 const [kind, nArg] = process.argv.slice(2);
 const n = Number(nArg);
@@ -41,16 +41,29 @@ function ok(call: string, r: SysResult): number {
 
 /** Most files one kernel holds (Kernel.files is a Set: 2^24 entries at most). */
 const FILES_PER_KERNEL = 16_000_000;
-const kernels = [new Kernel()];
-const kernelFor = (files: number): Kernel => {
-  let k = kernels.at(-1)!;
-  if (k.files.size + files > FILES_PER_KERNEL) kernels.push((k = new Kernel()));
-  epollSysctl(k).maxUserWatches = Math.max(epollSysctl(k).maxUserWatches, n);
-  return k;
-};
 const fdsPerUnit = kind === 'idle-pipe' ? 2 : 1;
-// Leave room for fds 0-2 and the epoll fd in each process.
-const perProcess = Math.floor((SYSCTL_NR_OPEN - 8) / fdsPerUnit);
+// Room for fds 0-2 and the epoll fd in each process.
+const FDS_EXTRA = 8;
+const perProcess = Math.floor((FILES_PER_KERNEL - FDS_EXTRA) / fdsPerUnit);
+const kernels: Kernel[] = [];
+
+/**
+ * A new kernel and its one process, made to hold `m` objects: fs.nr_open and RLIMIT_NOFILE raised
+ * as root raises them, and fs.epoll.max_user_watches.
+ */
+function processFor(m: number): Thread {
+  const k = new Kernel();
+  kernels.push(k);
+  const fds = m * fdsPerUnit + FDS_EXTRA;
+  const nrOpen = Math.max(fsSysctl(k).nrOpen, fds);
+  if (setNrOpen(k, nrOpen) !== 0) throw new Error(`sysctl fs.nr_open=${nrOpen} refused`);
+  epollSysctl(k).maxUserWatches = Math.max(epollSysctl(k).maxUserWatches, m);
+  const p = createScriptProcess(k, { rlimit: { ...RLIMIT_NOFILE_DEFAULT }, fdCapacity: 1024 });
+  if (doPrlimitNofile(k, p.fdtable.rlimit, { soft: nrOpen, hard: nrOpen }, true) !== 0)
+    throw new Error(`setrlimit RLIMIT_NOFILE ${nrOpen} refused`);
+  return p.thread('main');
+}
+
 const threads: Thread[] = [];
 const epfds: number[] = [];
 const started = process.hrtime.bigint();
@@ -60,8 +73,8 @@ const started = process.hrtime.bigint();
 if (kind === 'epoll-watch') {
   for (let left = n; left > 0; left -= perProcess) {
     const m = Math.min(left, perProcess);
-    const k = kernelFor(m + 4);
-    const t = createScriptProcess(k, { rlimit: SIM_RLIMIT, fdCapacity: 1024 }).thread('main');
+    const t = processFor(m);
+    const k = t.k;
     threads.push(t);
     epfds.push(ok('epoll_create1', k.enterSync(t, 'epoll_create1', sys_epoll_create1(t, 0))));
     for (let i = 0; i < m; i++)
@@ -89,8 +102,8 @@ if (kind === 'epoll-watch') {
 } else {
   for (let left = n; left > 0; left -= perProcess) {
     const m = Math.min(left, perProcess);
-    const k = kernelFor(m * fdsPerUnit + 4);
-    const t = createScriptProcess(k, { rlimit: SIM_RLIMIT, fdCapacity: 1024 }).thread('main');
+    const t = processFor(m);
+    const k = t.k;
     threads.push(t);
     for (let i = 0; i < m; i++) {
       if (kind === 'idle-pipe') ok('pipe2', k.enterSync(t, 'pipe2', sys_pipe2(t, O.O_NONBLOCK)));
@@ -115,5 +128,8 @@ process.stdout.write(
     seconds,
     // Keep the kernels alive until after the measurement.
     files: kernels.reduce((a, k) => a + k.files.size, 0),
+    // fs.nr_open and the fd table's size (max_fds) of the first process.
+    nrOpen: fsSysctl(kernels[0]).nrOpen,
+    maxFds: threads[0].proc.fdtable.capacity,
   })}\n`,
 );

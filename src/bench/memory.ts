@@ -21,6 +21,10 @@ export interface MemoryResult {
   externalBytes: number;
   bytesPerUnit: number;
   seconds: number;
+  /** fs.nr_open as the child set it (raised to hold a kernel's objects in one process). */
+  nrOpen?: number;
+  /** The first process's fd table size (max_fds). */
+  maxFds?: number;
 }
 
 /** Heap for the child: a generous guess per object, within the machine (24 GiB here). */

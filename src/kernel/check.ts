@@ -80,7 +80,13 @@ export function checkKernel(k: Kernel, opts: CheckOptions = {}): string[] {
         if (table.larval.has(fd)) out.push(`fd ${fd} of process ${p.pid} is both installed and reserved`);
       } else if (fd < table.nextFd && !table.larval.has(fd))
         out.push(`fd ${fd} of process ${p.pid} is free below next_fd ${table.nextFd}`);
+      if (table.openFdsBits.has(fd) !== (f !== null || table.larval.has(fd)))
+        out.push(`fd ${fd} of process ${p.pid}: its open_fds bit disagrees with the table`);
     }
+    const words = table.openFdsBits.words;
+    for (let w = 0; w < words.length; w++)
+      if (((table.fullFdsBits[w >>> 5] >>> (w & 31)) & 1) !== (words[w] === 0xffffffff ? 1 : 0))
+        out.push(`process ${p.pid}: full_fds_bits of word ${w} disagrees with open_fds`);
     if (open !== table.openCount)
       out.push(`process ${p.pid}: openCount ${table.openCount}, ${open} fds open`);
     for (const fd of table.cloexec)

@@ -11,6 +11,7 @@ import { FileList } from './file.ts';
 import { Process, type ProcessOptions } from './proc.ts';
 import { type CallRecord, mustSleep, type Sleep, type SysGen, type Thread, wakeThread } from './sched.ts';
 import { newStats, type Stats } from './stats.ts';
+import { fsSysctl } from './sysctl.ts';
 
 /** A blocked call's arguments as a deadlock report shows them: strings quoted, the rest as is. */
 function formatCallArgs(args: readonly unknown[]): string {
@@ -164,7 +165,11 @@ export class Kernel {
 
   createProcess(opts: ProcessOptions = {}): Process {
     const rlimit = opts.rlimit ?? { ...RLIMIT_NOFILE_DEFAULT };
-    const p = new Process(this, this.pidCounter++, new FdTable(rlimit, opts.fdCapacity ?? NR_OPEN_DEFAULT));
+    const p = new Process(
+      this,
+      this.pidCounter++,
+      new FdTable(rlimit, opts.fdCapacity ?? NR_OPEN_DEFAULT, fsSysctl(this)),
+    );
     this.processes.push(p);
     return p;
   }

@@ -14,13 +14,11 @@
 import { EPOLL } from '../abi/constants.ts';
 import type { PollFd, SysResult } from '../api/syscalls.ts';
 import { ERESTART_RESTARTBLOCK, ERRNO, errWhy, toResult } from './errors.ts';
-import type { FdTable } from './fdtable.ts';
-import type { Kernel } from './kernel.ts';
+import type { PollTable } from './file.ts';
 import {
   ERESTARTNOHAND,
   isNonblockEnd,
   type PollWqueues,
-  type PollWqueuesTable,
   pollFreewaitOf,
   pollInitwait,
   pollScheduleTimeout,
@@ -41,81 +39,87 @@ const REVENTS_BYTES = 2;
 
 /**
  * Linux: the kernel's copy of the caller's struct pollfd array (do_sys_poll's poll_list
- * chunks), one array per field. revents is the array the caller gets back at the end.
+ * chunks), and the revents the caller gets back at the end (one array, built once).
+ *
+ * Not Linux: the copy is made only when the call is about to sleep. Until then nothing else can
+ * run, so the caller's array reads the same as a copy taken at the start would; a call that
+ * does not sleep (every call with a zero timeout, every call that finds something ready) reads
+ * the caller's entries in place and copies nothing.
  */
 interface PollList {
   readonly len: number;
-  readonly fd: number[];
-  /** A short in C: 0 … 0xffff. */
-  readonly events: number[];
+  /** The entries polled: the caller's array until the first sleep, the kernel's copy after. */
+  entries: readonly PollFd[];
+  /** Whether `entries` is the kernel's copy (copyPollList has run). */
+  copied: boolean;
+  /** Every entry's revents, written by each pass (a short in C: 0 … 0xffff). */
   readonly revents: number[];
+}
+
+/** The list of a call: the caller's entries, revents to fill (every pass writes every entry). */
+function newPollList(fds: readonly PollFd[]): PollList {
+  // Not filled: the first pass writes every entry.
+  return { len: fds.length, entries: fds, copied: false, revents: new Array<number>(fds.length) };
 }
 
 /**
  * Linux: copy_from_user of the pollfd array into the poll_list (its values already checked
- * against their C types by src/api/cargs.ts).
+ * against their C types by src/api/cargs.ts). Once per call, before its first sleep.
  */
-function copyPollList(fds: readonly PollFd[]): PollList {
-  const len = fds.length;
-  const list: PollList = {
-    len,
-    fd: new Array<number>(len),
-    events: new Array<number>(len),
-    revents: new Array<number>(len).fill(0),
-  };
-  for (let i = 0; i < len; i++) {
-    const { fd, events } = fds[i];
-    list.fd[i] = fd;
-    list.events[i] = events;
-  }
-  return list;
+function copyPollList(list: PollList): void {
+  if (list.copied) return;
+  const from = list.entries;
+  const copy = new Array<PollFd>(list.len);
+  for (let i = 0; i < list.len; i++) copy[i] = { fd: from[i].fd, events: from[i].events };
+  list.entries = copy;
+  list.copied = true;
 }
 
 /**
- * Linux: do_pollfd — poll entry i and set its revents; returns them (non-zero counts).
- * events are a short: on x86 demangle_poll and mangle_poll change nothing.
+ * Linux: one pass of do_poll's loop over the whole array — do_pollfd for each entry — and the
+ * count it leaves (the ready entries, or the error or the signal's -ERESTARTNOHAND when none is
+ * ready). do_pollfd: a negative fd is skipped (revents 0); an fd not open is POLLNVAL; else the
+ * file's mask filtered by events | POLLERR | POLLHUP (events are a short: on x86 demangle_poll
+ * and mangle_poll change nothing). The counters of the pass are added once at its end.
  */
-function doPollfd(k: Kernel, table: FdTable, list: PollList, i: number, pwait: PollWqueuesTable): number {
-  const fd = list.fd[i];
-  let mask = 0;
-  if (fd >= 0) {
-    k.stats.fileLookups++;
-    // Linux: fdget. No reference is taken: nothing runs between the lookup and the poll, and
-    // __pollwait takes its own for the entries it adds.
-    const file = table.get(fd);
-    if (file === null) mask = EPOLLNVAL;
-    else {
-      const filter = list.events[i] | EPOLLERR | EPOLLHUP;
-      pwait.key = filter;
-      mask = vfsPoll(k, file, pwait) & filter;
-    }
-  }
-  list.revents[i] = mask;
-  return mask;
-}
-
-/**
- * Linux: one pass of do_poll's loop over the whole array, and the count it leaves (the ready
- * entries, or the error or the signal's -ERESTARTNOHAND when none is ready).
- */
-function doPollPass(t: Thread, list: PollList, wait: PollWqueues): number {
+function doPollPass(t: Thread, list: PollList, wait: PollWqueues | null, pt: PollTable): number {
   const k = t.k;
-  const table = t.proc.fdtable;
-  const pt = wait.pt;
+  const files = t.proc.fdtable.files;
+  const entries = list.entries;
+  const revents = list.revents;
+  const len = list.len;
   let count = 0;
-  for (let i = 0; i < list.len; i++) {
-    // Every entry is a step of the pass, negative fds included (they cost nothing else).
-    k.stats.fdsScanned++;
-    if (doPollfd(k, table, list, i, pt) !== 0) {
-      count++;
-      // The first ready entry ends registration.
-      pt.qproc = null;
+  let lookups = 0;
+  for (let i = 0; i < len; i++) {
+    const entry = entries[i];
+    const fd = entry.fd;
+    let mask = 0;
+    if (fd >= 0) {
+      lookups++;
+      // Linux: fdget. No reference is taken: nothing runs between the lookup and the poll, and
+      // __pollwait takes its own for the entries it adds.
+      const file = fd < files.length ? files[fd] : null;
+      if (file === null) mask = EPOLLNVAL;
+      else {
+        const filter = entry.events | EPOLLERR | EPOLLHUP;
+        pt.key = filter;
+        mask = vfsPoll(k, file, pt) & filter;
+      }
+      if (mask !== 0) {
+        count++;
+        // The first ready entry ends registration.
+        pt.qproc = null;
+      }
     }
+    revents[i] = mask;
   }
+  // Every entry is a step of the pass, negative fds included (they cost nothing else).
+  k.stats.fdsScanned += len;
+  k.stats.fileLookups += lookups;
   // Linux: wait entries are added only during the first pass.
   pt.qproc = null;
   if (count === 0) {
-    count = wait.error;
+    if (wait !== null) count = wait.error;
     // Linux: signal_pending(current), on every pass (a zero timeout's only pass too).
     if (t.sigpending) count = -ERESTARTNOHAND;
   }
@@ -123,19 +127,18 @@ function doPollPass(t: Thread, list: PollList, wait: PollWqueues): number {
 }
 
 /**
- * Linux: do_poll. `endTime`: the absolute deadline; {0, 0} = do not block; null = no timeout.
- * The first pass never sleeps; doPollWait goes on from there.
+ * Linux: do_poll. `endTime`: the absolute deadline; null = no timeout (a zero timeout never gets
+ * here: doSysPoll makes its one pass). The first pass never sleeps; doPollWait goes on from there.
  */
 function doPoll(
   t: Thread,
   wait: PollWqueues,
   { list, endTime }: { list: PollList; endTime: Timespec64 | null },
 ): MaySleep<number> {
-  const nonblock = isNonblockEnd(endTime);
-  // Linux: a zero timeout registers nothing and makes one pass.
-  if (nonblock) wait.pt.qproc = null;
-  const count = doPollPass(t, list, wait);
-  if (count !== 0 || nonblock) return count;
+  const count = doPollPass(t, list, wait, wait.pt);
+  if (count !== 0) return count;
+  // Linux: the copy_from_user made at the start; here, before anything else can run.
+  copyPollList(list);
   return doPollWait(t, list, wait, sleepDeadline(endTime));
 }
 
@@ -145,7 +148,7 @@ function* doPollWait(t: Thread, list: PollList, wait: PollWqueues, deadline: num
   for (;;) {
     const reason = yield* pollScheduleTimeout(wait, deadline);
     if (reason === 'timeout') timedOut = true;
-    const count = doPollPass(t, list, wait);
+    const count = doPollPass(t, list, wait, wait.pt);
     if (count !== 0 || timedOut) return count;
   }
 }
@@ -167,6 +170,15 @@ export function doSysPoll(t: Thread, list: PollList, endTime: Timespec64 | null)
     return { ret: errWhy(k, -EINVAL, 'do_sys_poll', 'nfds is above RLIMIT_NOFILE'), revents: null };
   // Linux: the copy_from_user of the entries happens here; the model made it in kernPoll.
   k.stats.bytesCopiedIn += nfds * POLLFD_BYTES;
+  if (isNonblockEnd(endTime)) {
+    // Linux: a zero timeout clears _qproc before the only pass: nothing is registered, nothing
+    // sleeps, nothing is left for poll_freewait. Not Linux: so the model makes no poll_wqueues
+    // for it, only the key's table; it takes the id poll_initwait would have taken, so the ids
+    // of everything after are as they were.
+    k.nextId();
+    // The key is set before each f_op->poll (see select.ts's zero timeout).
+    return pollOutcome(t, list, doPollPass(t, list, null, { qproc: null, key: 0 }));
+  }
   // Linux: poll_initwait … do_poll … poll_freewait.
   const table = pollInitwait(t, 'poll');
   const fdcount = holdAcrossSleep(t, table, pollFreewaitOf, doPoll, { list, endTime });
@@ -189,7 +201,7 @@ function pollOutcome(t: Thread, list: PollList, fdcount: number): PollOutcome {
  * table has checked every argument against its C type (src/api/cargs.ts).
  */
 export function kernPoll(t: Thread, fds: readonly PollFd[], timeout: number): MaySleep<PollOutcome> {
-  const list = copyPollList(fds);
+  const list = newPollList(fds);
   let endTime: Timespec64 | null = null;
   if (timeout >= 0) {
     const msec = timeout % MSEC_PER_SEC;
@@ -205,13 +217,15 @@ export function kernPoll(t: Thread, fds: readonly PollFd[], timeout: number): Ma
  */
 function pollRestart(t: Thread, list: PollList, endTime: Timespec64 | null, o: PollOutcome): PollOutcome {
   if (o.ret !== -ERESTARTNOHAND) return o;
+  // The restart polls the kernel's copy, whatever the caller's memory holds by then.
+  copyPollList(list);
   t.restartBlock = () => afterSleep(doRestartPoll(t, list, endTime), pollResult);
   return { ret: -ERESTART_RESTARTBLOCK, revents: o.revents };
 }
 
 /** Linux: do_restart_poll. */
 function doRestartPoll(t: Thread, list: PollList, endTime: Timespec64 | null): MaySleep<PollOutcome> {
-  const again = copyPollList(list.fd.map((fd, i) => ({ fd, events: list.events[i] })));
+  const again = newPollList(list.entries);
   return afterSleep(doSysPoll(t, again, endTime), (o) => pollRestart(t, again, endTime, o));
 }
 
@@ -236,7 +250,7 @@ export function kernPpoll(
       };
   }
   setUserSigmask(t, sigmask);
-  const list = copyPollList(fds);
+  const list = newPollList(fds);
   return afterSleep(doSysPoll(t, list, endTime), (o) => {
     pollSelectFinishTimespec(t, endTime, tsp, o.ret);
     return o;

@@ -25,14 +25,12 @@
 import { EPOLL, POLLEX_SET, POLLIN_SET, POLLOUT_SET } from '../abi/constants.ts';
 import type { FdSet, Pselect6Result, SelectResult, SysResult, Timeval } from '../api/syscalls.ts';
 import { ERRNO, errWhy, toResult } from './errors.ts';
-import type { FdTable } from './fdtable.ts';
-import type { Kernel } from './kernel.ts';
+import type { PollTable } from './file.ts';
 import { pollSelectFinishTimespec } from './poll.ts';
 import {
   ERESTARTNOHAND,
   isNonblockEnd,
   type PollWqueues,
-  type PollWqueuesTable,
   pollFreewaitOf,
   pollInitwait,
   pollScheduleTimeout,
@@ -74,11 +72,26 @@ interface FdSetBits {
   readonly resEx: number;
 }
 
+/**
+ * Not Linux's allocator: the words of the last finished call, kept for the next (Linux uses an
+ * on-stack buffer, SELECT_STACK_ALLOC, and kvmalloc past it). A typed array of more than 64
+ * bytes costs an off-heap buffer and its later collection, more than a select over a few hundred
+ * idle fds. A call takes the spare whole (one that sleeps keeps it, so a second call in progress
+ * makes its own) and zeroes what it uses, so no call sees another's bits.
+ */
+let spareBits: Uint32Array | null = null;
+
+/** Linux: core_sys_select's allocation of the six sets (zeroed: the inputs as zero_fd_set). */
 function newFdSetBits(words: number): FdSetBits {
   const size = 2 * words;
+  let bits = spareBits;
+  if (bits !== null && bits.length >= 6 * size) {
+    spareBits = null;
+    bits.fill(0, 0, 6 * size);
+  } else bits = new Uint32Array(6 * size);
   return {
     words,
-    bits: new Uint32Array(6 * size),
+    bits,
     in: 0,
     out: size,
     ex: 2 * size,
@@ -88,8 +101,9 @@ function newFdSetBits(words: number): FdSetBits {
   };
 }
 
-function setBit(bits: Uint32Array, set: number, fd: number): void {
-  bits[set + (fd >>> 5)] |= 1 << (fd & 31);
+/** The end of a call: its words become the spare (the larger one is kept). */
+function freeFdSetBits(fds: FdSetBits): void {
+  if (spareBits === null || spareBits.length < fds.bits.length) spareBits = fds.bits;
 }
 
 /** The bits of the three input sets in half `h`, limited to fds below n. */
@@ -117,119 +131,156 @@ function asList(set: UserSet): number[] | null {
   return ascending ? (set as number[]) : [...new Set(set)].sort((a, b) => a - b);
 }
 
-/** Linux: get_fd_set — copy FDS_BYTES(n) bytes of a non-null set; a null set reads as zeros. */
-function getFdSet(t: Thread, set: UserSet, fds: FdSetBits, to: number): void {
-  if (set === null) return;
+/**
+ * Linux: get_fd_set — copy FDS_BYTES(n) bytes of a non-null set; a null set reads as zeros.
+ * Returns how many of the set's fds lie past those words (set_fd_set leaves them as they are).
+ */
+function getFdSet(t: Thread, set: UserSet, fds: FdSetBits, to: number): number {
+  if (set === null) return 0;
   t.k.stats.bytesCopiedIn += fds.words * 8;
   const limit = fds.words * BITS_PER_LONG;
+  const bits = fds.bits;
+  let past = 0;
+  // The bits of one word are gathered before it is stored: a list in ascending order (as
+  // FD_SET loops make it) fills each word in a run, and a store per fd would chain every fd of a
+  // run through memory. Any order still comes out right: a word met again is or-ed again.
+  let word = -1;
+  let acc = 0;
   for (let i = 0; i < set.length; i++) {
     const fd = set[i];
-    if (fd < limit) setBit(fds.bits, to, fd);
+    if (fd >= limit) {
+      past++;
+      continue;
+    }
+    if (fd >>> 5 !== word) {
+      if (word >= 0) bits[to + word] |= acc;
+      word = fd >>> 5;
+      acc = 0;
+    }
+    acc |= 1 << (fd & 31);
   }
+  if (word >= 0) bits[to + word] |= acc;
+  return past;
 }
 
 /**
  * Linux: set_fd_set — write FDS_BYTES(n) bytes of the result over a non-null set. Bits in
  * those words become the result's (fds from n up to the word's end come back cleared); fds
- * past the words are not touched.
+ * past the words (`past` of them, counted by getFdSet) are not touched.
  */
-function setFdSet(t: Thread, set: UserSet, fds: FdSetBits, from: number): UserSet {
+function setFdSet(t: Thread, set: UserSet, fds: FdSetBits, from: number, past: number): UserSet {
   if (set === null) return null;
   t.k.stats.bytesCopiedOut += fds.words * 8;
-  const limit = fds.words * BITS_PER_LONG;
   const out: number[] = [];
-  for (let h = 0; h < 2 * fds.words; h++)
-    for (let bits = fds.bits[from + h]; bits !== 0; bits &= bits - 1) out.push(lowestFd(h, bits));
+  const bits = fds.bits;
+  const end = from + 2 * fds.words;
+  for (let h = from; h < end; h++)
+    for (let word = bits[h]; word !== 0; word &= word - 1) out.push(lowestFd(h - from, word));
+  if (past === 0) return out;
   // Bits past the written words stay as the caller set them (ascending, once each).
-  const past: number[] = [];
-  for (let i = 0; i < set.length; i++) if (set[i] >= limit) past.push(set[i]);
-  if (past.length > 0) out.push(...[...new Set(past)].sort((a, b) => a - b));
+  const limit = fds.words * BITS_PER_LONG;
+  const rest: number[] = [];
+  for (let i = 0; i < set.length; i++) if (set[i] >= limit) rest.push(set[i]);
+  out.push(...[...new Set(rest)].sort((a, b) => a - b));
   return out;
 }
 
 /**
  * Linux: max_select_fd — every bit set below n, in any of the three sets, must be an open
  * descriptor (else EBADF, before anything is polled). Returns the highest set fd + 1, or 0.
- * Linux walks the words from the last down; so does the model, for the word count.
+ * Linux walks the words from the last down, testing each against open_fds a word at a time
+ * (`set & ~open_fds`); so does the model, half a word at a time.
  */
 function maxSelectFd(t: Thread, n: number, fds: FdSetBits): number {
-  const table = t.proc.fdtable;
+  const open = t.proc.fdtable.openFdsBits.words;
+  const stats = t.k.stats;
   let max = 0;
   for (let w = fdsLongs(n) - 1; w >= 0; w--) {
     // Linux: BITS(fds, n) reads the word of each of the three sets.
-    t.k.stats.bitmapWordsScanned += 3;
-    for (let h = 2 * w; h < 2 * w + 2 && 32 * h < n; h++)
-      for (let all = allBits(fds, h, n); all !== 0; all &= all - 1) {
-        const fd = lowestFd(h, all);
-        // Linux: `set & ~*open_fds` — a larval (reserved, uninstalled) fd counts as open here,
-        // and select_poll_one then finds no file: NVAL.
-        if (!table.isAllocated(fd))
-          return errWhy(t.k, -EBADF, 'max_select_fd', 'fd {fd} is set but not open', undefined, fd);
-        if (fd + 1 > max) max = fd + 1;
+    stats.bitmapWordsScanned += 3;
+    for (let h = 2 * w; h < 2 * w + 2 && 32 * h < n; h++) {
+      const all = allBits(fds, h, n);
+      if (all === 0) continue;
+      // Linux: `set & ~*open_fds` — a larval (reserved, uninstalled) fd counts as open here,
+      // and select_poll_one then finds no file: NVAL.
+      const bad = all & ~open[h];
+      if (bad !== 0) {
+        const fd = lowestFd(h, bad);
+        return errWhy(t.k, -EBADF, 'max_select_fd', 'fd {fd} is set but not open', undefined, fd);
       }
+      const top = 32 * h + 32 - Math.clz32(all);
+      if (top > max) max = top;
+    }
   }
   return max;
 }
 
 /**
- * Linux: select_poll_one — look the fd up (NVAL if it is no longer open: closed by another
- * thread since max_select_fd), ask for the events of the sets it is in, and poll it.
+ * Linux: do_select's loop body over the set fds below n, in ascending order (one pass): for each
+ * set bit, select_poll_one — look the fd up (NVAL if it is no longer open: closed by another
+ * thread since max_select_fd), ask for the events of the sets it is in (the poll table's key),
+ * poll it — and record where it is ready. Returns how many (fd, set) pairs were ready. Each set
+ * counts on its own; the first ready fd ends registration.
+ *
+ * Shaped as Linux's loop is: a word of each set read once, words with no bit skipped, f_op->poll
+ * called only for set bits, the result words written once per word. The counters of the pass
+ * are added once at its end.
  */
-function selectPollOne(
-  k: Kernel,
-  table: FdTable,
-  fd: number,
-  wait: PollWqueuesTable,
-  inBit: boolean,
-  outBit: boolean,
-): number {
-  k.stats.fileLookups++;
-  // Linux: fdget. No reference is taken here: nothing can run between the lookup and the poll,
-  // and __pollwait takes its own for the entries it adds.
-  const file = table.get(fd);
-  if (file === null) return EPOLL.EPOLLNVAL;
-  wait.key = POLLEX_SET | (inBit ? POLLIN_SET : 0) | (outBit ? POLLOUT_SET : 0);
-  return vfsPoll(k, file, wait);
-}
-
-/**
- * Linux: one pass of do_select's loop over the set fds below n, in ascending order: poll each, record
- * where it is ready. Returns how many (fd, set) pairs were ready. Each set counts on its own;
- * the first ready fd ends registration.
- */
-function doSelectPass(t: Thread, n: number, fds: FdSetBits, wait: PollWqueuesTable): number {
+function doSelectPass(t: Thread, n: number, fds: FdSetBits, wait: PollTable): number {
   const k = t.k;
-  const table = t.proc.fdtable;
+  // Linux: fdget. No reference is taken here: nothing can run between the lookup and the poll,
+  // and __pollwait takes its own for the entries it adds. n ≤ max_fds, so fd is in the array.
+  const files = t.proc.fdtable.files;
   const bits = fds.bits;
+  const { in: inp, out: outp, ex: exp, resIn, resOut, resEx } = fds;
+  const halves = (n + 31) >>> 5;
   let retval = 0;
-  for (let w = 0; w * BITS_PER_LONG < n; w++) {
-    k.stats.bitmapWordsScanned += 3;
-    for (let h = 2 * w; h < 2 * w + 2 && 32 * h < n; h++)
-      for (let all = allBits(fds, h, n); all !== 0; all &= all - 1) {
-        const bit = all & -all;
-        const fd = lowestFd(h, all);
-        const inBit = (bits[fds.in + h] & bit) !== 0;
-        const outBit = (bits[fds.out + h] & bit) !== 0;
-        const exBit = (bits[fds.ex + h] & bit) !== 0;
-        k.stats.fdsScanned++;
-        const mask = selectPollOne(k, table, fd, wait, inBit, outBit);
-        if ((mask & POLLIN_SET) !== 0 && inBit) {
-          bits[fds.resIn + h] |= bit;
-          retval++;
-          wait.qproc = null;
-        }
-        if ((mask & POLLOUT_SET) !== 0 && outBit) {
-          bits[fds.resOut + h] |= bit;
-          retval++;
-          wait.qproc = null;
-        }
-        if ((mask & POLLEX_SET) !== 0 && exBit) {
-          bits[fds.resEx + h] |= bit;
-          retval++;
-          wait.qproc = null;
-        }
+  let polled = 0;
+  for (let h = 0; h < halves; h++) {
+    const all = allBits(fds, h, n);
+    if (all === 0) continue;
+    const inBits = bits[inp + h];
+    const outBits = bits[outp + h];
+    const exBits = bits[exp + h];
+    let rIn = 0;
+    let rOut = 0;
+    let rEx = 0;
+    for (let left = all; left !== 0; left &= left - 1) {
+      const bit = left & -left;
+      const file = files[32 * h + 31 - Math.clz32(bit)];
+      polled++;
+      let mask: number;
+      if (file === null) mask = EPOLL.EPOLLNVAL;
+      else {
+        wait.key =
+          POLLEX_SET | ((inBits & bit) !== 0 ? POLLIN_SET : 0) | ((outBits & bit) !== 0 ? POLLOUT_SET : 0);
+        mask = vfsPoll(k, file, wait);
       }
+      if ((mask & POLLIN_SET) !== 0 && (inBits & bit) !== 0) {
+        rIn |= bit;
+        retval++;
+        wait.qproc = null;
+      }
+      if ((mask & POLLOUT_SET) !== 0 && (outBits & bit) !== 0) {
+        rOut |= bit;
+        retval++;
+        wait.qproc = null;
+      }
+      if ((mask & POLLEX_SET) !== 0 && (exBits & bit) !== 0) {
+        rEx |= bit;
+        retval++;
+        wait.qproc = null;
+      }
+    }
+    // Linux: the results of a word are stored when its bits are done (*rinp = res_in …).
+    if (rIn !== 0) bits[resIn + h] |= rIn;
+    if (rOut !== 0) bits[resOut + h] |= rOut;
+    if (rEx !== 0) bits[resEx + h] |= rEx;
   }
+  const stats = k.stats;
+  stats.bitmapWordsScanned += 3 * fdsLongs(n);
+  stats.fdsScanned += polled;
+  stats.fileLookups += polled;
   // Linux: wait entries are added only during the first pass.
   wait.qproc = null;
   return retval;
@@ -253,6 +304,19 @@ function doSelect(
 ): MaySleep<DoSelectResult> {
   const max = maxSelectFd(t, n, fds);
   if (max < 0) return { retval: max, signalPending: false };
+  if (isNonblockEnd(endTime)) {
+    // Linux: a zero timeout clears _qproc before the only pass: nothing is registered, nothing
+    // sleeps, nothing is left for poll_freewait. Not Linux: so the model makes no poll_wqueues
+    // for it, only the key's table; it takes the id poll_initwait would have taken, so the ids
+    // of everything after are as they were.
+    t.k.nextId();
+    // The key is set before each f_op->poll; 0 keeps it a small integer (the shape epoll's own
+    // re-poll tables have), where init_poll_funcptr's ~0 would not be.
+    const pt: PollTable = { qproc: null, key: 0 };
+    const retval = doSelectPass(t, max, fds, pt);
+    // Linux: signal_pending(current) is checked after every pass, a zero timeout's too.
+    return { retval, signalPending: t.sigpending };
+  }
   // Linux: poll_initwait … the loop … poll_freewait.
   const table = pollInitwait(t, 'select');
   return holdAcrossSleep(t, table, pollFreewaitOf, doSelectLoop, { n: max, fds, endTime });
@@ -264,12 +328,9 @@ function doSelectLoop(
   table: PollWqueues,
   { n, fds, endTime }: { n: number; fds: FdSetBits; endTime: Timespec64 | null },
 ): MaySleep<DoSelectResult> {
-  const nonblock = isNonblockEnd(endTime);
-  // Linux: a zero timeout registers nothing and makes one pass.
-  if (nonblock) table.pt.qproc = null;
   const retval = doSelectPass(t, n, fds, table.pt);
-  // Linux: signal_pending(current) is checked after every pass, the first and a zero timeout's too.
-  if (retval !== 0 || nonblock || t.sigpending) return { retval, signalPending: t.sigpending };
+  // Linux: signal_pending(current) is checked after every pass, the first one's too.
+  if (retval !== 0 || t.sigpending) return { retval, signalPending: t.sigpending };
   if (table.error !== 0) return { retval: table.error, signalPending: false };
   return doSelectWait(t, n, fds, sleepDeadline(endTime), table);
 }
@@ -312,22 +373,26 @@ function coreSysSelect(
   if (n > maxFds) n = maxFds;
 
   const fds = newFdSetBits(fdsLongs(n));
-  getFdSet(t, sets[0], fds, fds.in);
-  getFdSet(t, sets[1], fds, fds.out);
-  getFdSet(t, sets[2], fds, fds.ex);
+  const pastIn = getFdSet(t, sets[0], fds, fds.in);
+  const pastOut = getFdSet(t, sets[1], fds, fds.out);
+  const pastEx = getFdSet(t, sets[2], fds, fds.ex);
 
   return afterSleep(doSelect(t, n, fds, endTime), ({ retval, signalPending }): CoreSelectResult => {
+    let ret: CoreSelectResult;
     // Linux: on error nothing is copied out; the user's sets keep their input bits.
-    if (retval < 0) return { ret: retval, sets };
-    if (retval === 0 && signalPending) return { ret: -ERESTARTNOHAND, sets };
-    return {
-      ret: retval,
-      sets: [
-        setFdSet(t, sets[0], fds, fds.resIn),
-        setFdSet(t, sets[1], fds, fds.resOut),
-        setFdSet(t, sets[2], fds, fds.resEx),
-      ],
-    };
+    if (retval < 0) ret = { ret: retval, sets };
+    else if (retval === 0 && signalPending) ret = { ret: -ERESTARTNOHAND, sets };
+    else
+      ret = {
+        ret: retval,
+        sets: [
+          setFdSet(t, sets[0], fds, fds.resIn, pastIn),
+          setFdSet(t, sets[1], fds, fds.resOut, pastOut),
+          setFdSet(t, sets[2], fds, fds.resEx, pastEx),
+        ],
+      };
+    freeFdSetBits(fds);
+    return ret;
   });
 }
 

@@ -232,3 +232,30 @@ test('F_SETFL_ignores_the_access_mode_and_changes_only_status_flags', () =>
     assert.equal(ok(await sim.sys.fcntl(e, F.F_GETFL, 0)).ret, O.O_RDWR, 'O_NONBLOCK cleared, O_RDWR kept');
     assert.equal(errno(await sim.sys.fcntl(e, F.F_SETFL, O.O_DIRECT)), 'EINVAL', 'no O_DIRECT on an eventfd');
   }));
+
+test('the_lowest_free_fd_is_found_past_full_bitmap_words', () =>
+  withSim(async (sim) => {
+    // 3 … 202 open: words 0 … 5 of open_fds full; closing 40 and 170 frees one bit in two words.
+    const fds: number[] = [];
+    for (let i = 0; i < 200; i++) fds.push(ok(await sim.sys.eventfd(0, 0)).ret);
+    assert.equal(fds.at(-1), 202);
+    ok(await sim.sys.close(170));
+    ok(await sim.sys.close(40));
+    assert.equal(ok(await sim.sys.dup(0)).ret, 40);
+    assert.equal(ok(await sim.sys.dup(0)).ret, 170);
+    assert.equal(ok(await sim.sys.dup(0)).ret, 203);
+    assert.equal(ok(await sim.sys.fcntl(0, F.F_DUPFD, 64)).ret, 204, 'F_DUPFD skips the full words from 64');
+  }));
+
+test('close_on_exec_bits_follow_the_table_as_it_grows', () =>
+  withSim(
+    async (sim) => {
+      const fd = ok(await sim.sys.eventfd(0, EFD.EFD_CLOEXEC)).ret;
+      assert.equal(ok(await sim.sys.dup3(fd, 300, O.O_CLOEXEC)).ret, 300);
+      assert.equal(sim.p.fdtable.capacity, 512);
+      assert.equal(ok(await sim.sys.fcntl(fd, F.F_GETFD, 0)).ret, FD_CLOEXEC, 'kept across the growth');
+      assert.equal(ok(await sim.sys.fcntl(300, F.F_GETFD, 0)).ret, FD_CLOEXEC);
+      assert.deepEqual([...sim.p.fdtable.cloexec], [fd, 300]);
+    },
+    { fdCapacity: 64 },
+  ));

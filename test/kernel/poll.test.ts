@@ -390,3 +390,40 @@ test('poll_on_an_epoll_fd_blocks_until_a_watched_file_is_ready_then_reports_IN',
     ok(await sim.sys.write(fd, u64(1n)));
     assert.deepEqual(ok(await sim.wait(p)), { ret: 1, revents: [POLLIN] });
   }));
+
+test('poll_after_a_sleep_reads_its_copy_of_the_array_not_the_callers_memory', () =>
+  withSim(async (sim) => {
+    // Linux copies the pollfd array in once (do_sys_poll) and rescans its copy after each wake-up;
+    // the model copies it before the first sleep. A change to the caller's array while the call
+    // sleeps (fd 1000 is not open: NVAL if it were read) changes nothing.
+    const [fd] = await eventfds(sim, 1);
+    const entries = [{ fd, events: POLLIN }];
+    const p = sim.thread('t1').poll(entries, -1);
+    assert.equal(sim.blocked(p), true);
+    entries[0].fd = 1000;
+    ok(await sim.sys.write(fd, u64(1n)));
+    assert.deepEqual(ok(await sim.wait(p)), { ret: 1, revents: [POLLIN] });
+  }));
+
+test('poll_with_zero_timeout_adds_no_wait_entries_and_every_revents_is_written', () =>
+  withSim(async (sim) => {
+    const fds = await eventfds(sim, 3);
+    ok(await sim.sys.write(fds[1], u64(1n)));
+    const before = { ...sim.k.stats };
+    const r = ok(
+      await sim.sys.poll(
+        [
+          { fd: fds[0], events: POLLIN },
+          { fd: -1, events: POLLIN },
+          { fd: fds[1], events: POLLIN },
+          { fd: 999, events: POLLIN },
+        ],
+        0,
+      ),
+    );
+    assert.deepEqual(r, { ret: 2, revents: [0, 0, POLLIN, POLLNVAL] });
+    const d = statsSince(sim, before);
+    assert.equal(d.waitEntriesAdded, 0);
+    assert.equal(d.fdsScanned, 4);
+    assert.equal(d.fileLookups, 3);
+  }));

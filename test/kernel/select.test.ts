@@ -484,3 +484,37 @@ test('select_blocked_on_a_pipe_read_end_is_woken_by_a_write', () =>
     const res = ok(await sim.wait(p));
     assert.deepEqual([res.ret, res.readfds, res.timeout], [1, [r], { sec: 2, usec: 0 }]);
   }));
+
+test('select_polls_only_the_set_bits_and_reads_every_word_below_n', () =>
+  withSim(async (sim) => {
+    // Two set fds 197 apart: do_select reads all 4 words of each set (in max_select_fd and in the
+    // pass) but calls f_op->poll twice.
+    const fds = await eventfds(sim, 198);
+    const [low, high] = [fds[0], fds[197]];
+    ok(await sim.sys.write(high, u64(1n)));
+    const before = { ...sim.k.stats };
+    const r = ok(await sim.sys.select(high + 1, [low, high], [high], null, { sec: 0, usec: 0 }));
+    assert.deepEqual([r.ret, r.readfds, r.writefds], [2, [high], [high]]);
+    const d = statsSince(sim, before);
+    assert.deepEqual(
+      [d.fopPollCalls, d.fdsScanned, d.bitmapWordsScanned, d.waitEntriesAdded],
+      [2, 2, 3 * 4 + 3 * 4, 0],
+    );
+    for (const fd of fds) ok(await sim.sys.close(fd));
+  }));
+
+test('select_calls_in_progress_on_two_threads_keep_their_own_bits', () =>
+  withSim(async (sim) => {
+    // t1 sleeps holding its sets; main's zero-timeout select over another fd, and t1's result
+    // after the wake-up, each see only their own.
+    const [a, b] = await eventfds(sim, 2);
+    const p = sim.thread('t1').select(a + 1, [a], null, null, null);
+    assert.equal(sim.blocked(p), true);
+    ok(await sim.sys.write(b, u64(1n)));
+    const r = ok(await sim.sys.select(b + 1, [b], [a], null, { sec: 0, usec: 0 }));
+    assert.deepEqual([r.ret, r.readfds, r.writefds], [2, [b], [a]]);
+    assert.equal(sim.blocked(p), true);
+    ok(await sim.sys.write(a, u64(1n)));
+    const s = ok(await sim.wait(p));
+    assert.deepEqual([s.ret, s.readfds], [1, [a]]);
+  }));

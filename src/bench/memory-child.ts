@@ -2,9 +2,8 @@
 // idle objects, or N epoll watches, in the simulated kernel and print the heap they take as one
 // JSON line. All of a kernel's objects are in one simulated process: fs.nr_open is raised to hold
 // them and RLIMIT_NOFILE to match, as root would (sysctl -w fs.nr_open=N; setrlimit), and so is
-// fs.epoll.max_user_watches (Linux's default here is 5 491 511). Not Linux: the kernel keeps
-// every open file in one JavaScript Set (Kernel.files), which holds at most 2^24 entries, so past
-// 16 million files the objects go to a second kernel (and its process).
+// fs.epoll.max_user_watches (Linux's default here is 5 491 511). Only past Linux's largest
+// nr_open (2^31 − 64 descriptors) would the objects go to a second kernel and its process.
 //
 //   node --expose-gc --max-old-space-size=M --import tsx src/bench/memory-child.ts KIND N
 //   KIND: idle-pipe | idle-eventfd | epoll-watch
@@ -17,7 +16,7 @@ import { epollSysctl } from '../kernel/eventpoll/sysctl.ts';
 import { Kernel } from '../kernel/kernel.ts';
 import { sys_pipe2 } from '../kernel/pipe.ts';
 import type { Thread } from '../kernel/sched.ts';
-import { doPrlimitNofile, fsSysctl, setNrOpen } from '../kernel/sysctl.ts';
+import { doPrlimitNofile, fsSysctl, SYSCTL_NR_OPEN_MAX, setNrOpen } from '../kernel/sysctl.ts';
 import { createScriptProcess } from '../kernel/system.ts';
 
 const [kind, nArg] = process.argv.slice(2);
@@ -39,8 +38,8 @@ function ok(call: string, r: SysResult): number {
   return r.ret;
 }
 
-/** Most files one kernel holds (Kernel.files is a Set: 2^24 entries at most). */
-const FILES_PER_KERNEL = 16_000_000;
+/** Most descriptors one process holds: the largest fs.nr_open Linux accepts. */
+const FILES_PER_KERNEL = SYSCTL_NR_OPEN_MAX;
 const fdsPerUnit = kind === 'idle-pipe' ? 2 : 1;
 // Room for fds 0-2 and the epoll fd in each process.
 const FDS_EXTRA = 8;

@@ -470,7 +470,7 @@ async function memorySuite(plan: Plan, emit: Emit, progress: Progress, facts: Fa
         rec.processes = m.processes;
         rec.note =
           `${m.processes} simulated process${m.processes > 1 ? 'es' : ''}` +
-          (m.kernels > 1 ? ` in ${m.kernels} kernels (Kernel.files holds at most 2^24 files)` : '') +
+          (m.kernels > 1 ? ` in ${m.kernels} kernels (past fs.nr_open's largest value)` : '') +
           `, built in ${m.seconds.toFixed(1)} s`;
       } catch (e) {
         rec.note = (e as Error).message;

@@ -31,6 +31,7 @@ import type { Process } from '../kernel/proc.ts';
 import type { Thread } from '../kernel/sched.ts';
 import { sys_select } from '../kernel/select.ts';
 import type { Stats } from '../kernel/stats.ts';
+import { setNrOpen } from '../kernel/sysctl.ts';
 import { createScriptProcess } from '../kernel/system.ts';
 import { buildFd2idx, type Driver, type Mux, type Objects, watchAll } from './driver.ts';
 import type { Mechanism, ObjectKind } from './types.ts';
@@ -66,7 +67,9 @@ export class SimDriver implements Driver {
   readonly t: Thread;
 
   constructor() {
-    this.p = createScriptProcess(this.k, { rlimit: SIM_RLIMIT, fdCapacity: 1024 });
+    // As root would: sysctl -w fs.nr_open, then the raised RLIMIT_NOFILE.
+    if (setNrOpen(this.k, SIM_RLIMIT.hard) !== 0) throw new Error('sysctl fs.nr_open refused');
+    this.p = createScriptProcess(this.k, { rlimit: { ...SIM_RLIMIT }, fdCapacity: 1024 });
     this.t = this.p.thread('main');
   }
 

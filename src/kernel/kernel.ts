@@ -165,6 +165,13 @@ export class Kernel {
 
   createProcess(opts: ProcessOptions = {}): Process {
     const rlimit = opts.rlimit ?? { ...RLIMIT_NOFILE_DEFAULT };
+    // Linux: no process's RLIMIT_NOFILE exceeds fs.nr_open (do_prlimit refuses it with EPERM).
+    const nrOpen = fsSysctl(this).nrOpen;
+    if (rlimit.hard > nrOpen || rlimit.soft > rlimit.hard)
+      throw new RangeError(
+        `RLIMIT_NOFILE {soft ${rlimit.soft}, hard ${rlimit.hard}}: the soft limit must not pass the hard one, ` +
+          `nor the hard one fs.nr_open (${nrOpen}; raise it first with setNrOpen, as sysctl -w fs.nr_open=N)`,
+      );
     const p = new Process(
       this,
       this.pidCounter++,

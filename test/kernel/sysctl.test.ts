@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { F, SYSCTL_NR_OPEN } from '../../src/abi/constants.ts';
 import { ERRNO } from '../../src/abi/errno.ts';
+import { Kernel } from '../../src/kernel/kernel.ts';
 import {
   doPrlimitNofile,
   fsSysctl,
@@ -12,6 +13,7 @@ import {
   SYSCTL_NR_OPEN_MIN,
   setNrOpen,
 } from '../../src/kernel/sysctl.ts';
+import { createScriptProcess } from '../../src/kernel/system.ts';
 import { errno, ok, withSim } from '../helpers.ts';
 
 test('nr_open_is_1048576_by_default_and_accepts_64_to_INT_MAX_rounded_down_to_64', () =>
@@ -72,3 +74,16 @@ test('RLIMIT_NOFILE_cannot_be_raised_above_nr_open_even_by_root', () =>
       'lowering needs no privilege',
     );
   }));
+
+test('a_process_whose_RLIMIT_NOFILE_passes_nr_open_is_refused_until_nr_open_is_raised', () => {
+  const k = new Kernel();
+  const big = { soft: 2_000_000, hard: 2_000_000 };
+  assert.throws(
+    () => createScriptProcess(k, { rlimit: { ...big } }),
+    /fs\.nr_open \(1048576; raise it first/,
+  );
+  assert.throws(() => createScriptProcess(k, { rlimit: { soft: 10, hard: 5 } }), /soft limit must not pass/);
+  assert.equal(setNrOpen(k, 2_000_000), 0);
+  const p = createScriptProcess(k, { rlimit: { ...big } });
+  assert.deepEqual(p.fdtable.rlimit, big);
+});

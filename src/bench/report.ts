@@ -389,6 +389,19 @@ interface Series {
   n?: number;
 }
 
+/** A measured libevent record of the series `s` (its mechanism, object, W and A) on backend `b`. */
+function inSeries(r: BenchRecord, s: Omit<Series, 'backend'>, b: BackendName): boolean {
+  return (
+    r.suite === 'libevent' &&
+    r.ns_per_iter !== null &&
+    r.mechanism === s.mechanism &&
+    r.object === s.object &&
+    r.backend === b &&
+    r.writes === s.writes &&
+    (s.active === undefined || r.active === s.active)
+  );
+}
+
 /** The points of one series with x in [lo, hi]: x and every repetition. */
 function seriesPoints(
   rs: readonly BenchRecord[],
@@ -399,17 +412,7 @@ function seriesPoints(
 ): { x: number; reps: number[] }[] {
   return rs
     .filter(
-      (r) =>
-        r.suite === 'libevent' &&
-        r.ns_per_iter !== null &&
-        r.mechanism === s.mechanism &&
-        r.object === s.object &&
-        r.backend === s.backend &&
-        r.writes === s.writes &&
-        (s.active === undefined || r.active === s.active) &&
-        (s.n === undefined || r.n === s.n) &&
-        r[by] >= lo &&
-        r[by] <= hi,
+      (r) => inSeries(r, s, s.backend) && (s.n === undefined || r.n === s.n) && r[by] >= lo && r[by] <= hi,
     )
     .map((r) => ({ x: r[by], reps: repsOf(r) }))
     .sort((a, b) => a.x - b.x);
@@ -462,22 +465,7 @@ export function agreement(diff: Spread | null): Agreement {
 
 /** The sizes a backend measured for a series. */
 function sizesOf(rs: readonly BenchRecord[], s: Omit<Series, 'backend'>, b: BackendName): number[] {
-  return [
-    ...new Set(
-      rs
-        .filter(
-          (r) =>
-            r.suite === 'libevent' &&
-            r.ns_per_iter !== null &&
-            r.mechanism === s.mechanism &&
-            r.object === s.object &&
-            r.backend === b &&
-            r.writes === s.writes &&
-            (s.active === undefined || r.active === s.active),
-        )
-        .map((r) => r.n),
-    ),
-  ].sort((a, b2) => a - b2);
+  return [...new Set(rs.filter((r) => inSeries(r, s, b)).map((r) => r.n))].sort((a, b2) => a - b2);
 }
 
 /** From N = 1024 up (fixed per-call costs dominate below); at least the two largest points. */

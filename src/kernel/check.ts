@@ -454,10 +454,12 @@ function queuesOfFile(f: File): [WaitQueueHead, string][] {
   switch (f.ops.type) {
     case 'pipe': {
       const pipe = f.priv as Pipe;
-      return [
-        [pipe.rdWait, `pipe ${pipe.id} rd_wait`],
-        [pipe.wrWait, `pipe ${pipe.id} wr_wait`],
-      ];
+      // The queues made so far (Pipe.rdWaitQ): one not made yet holds nothing to check, and
+      // looking at it through rdWait would make it.
+      const out: [WaitQueueHead, string][] = [];
+      if (pipe.rdWaitQ) out.push([pipe.rdWaitQ, `pipe ${pipe.id} rd_wait`]);
+      if (pipe.wrWaitQ) out.push([pipe.wrWaitQ, `pipe ${pipe.id} wr_wait`]);
+      return out;
     }
     case 'unix': {
       const out: [WaitQueueHead, string][] = [];

@@ -578,8 +578,9 @@ export function snapshotPipe(pipe: Pipe): object {
     readers: pipe.readers,
     writers: pipe.writers,
     pollUsage: pipe.pollUsage,
-    rdWait: snapshotWaitQueue(pipe.rdWait),
-    wrWait: snapshotWaitQueue(pipe.wrWait),
+    // A queue not made yet is drawn as the empty queue it stands for, without making it.
+    rdWait: snapshotWaitQueue(pipe.rdWaitQ ?? newPipeQueue(pipe, RD_WAIT)),
+    wrWait: snapshotWaitQueue(pipe.wrWaitQ ?? newPipeQueue(pipe, WR_WAIT)),
   };
 }
 
@@ -607,6 +608,14 @@ function pipeReadMax(k: Kernel, file: File): number {
   return file.nonblock ? 1 : -1;
 }
 
+const RD_WAIT = 1;
+const WR_WAIT = 2;
+
+/** A pipe's rd_wait or wr_wait, with the id reserved for it when the pipe was made (id + 1, + 2). */
+function newPipeQueue(pipe: Pipe, which: typeof RD_WAIT | typeof WR_WAIT): WaitQueueHead {
+  return new WaitQueueHead(pipe.id + which, which === RD_WAIT ? 'pipe.rd_wait' : 'pipe.wr_wait', pipe.id);
+}
+
 /** Linux: struct pipe_inode_info as get_pipe_inode sets it up: one reader, one writer, two files. */
 class PipeInodeInfo implements Pipe {
   bufs: PipeBuffer[] = NO_SLOTS;
@@ -632,11 +641,11 @@ class PipeInodeInfo implements Pipe {
   }
 
   get rdWait(): WaitQueueHead {
-    return (this.rdWaitQ ??= new WaitQueueHead(this.id + 1, 'pipe.rd_wait', this.id));
+    return (this.rdWaitQ ??= newPipeQueue(this, RD_WAIT));
   }
 
   get wrWait(): WaitQueueHead {
-    return (this.wrWaitQ ??= new WaitQueueHead(this.id + 2, 'pipe.wr_wait', this.id));
+    return (this.wrWaitQ ??= newPipeQueue(this, WR_WAIT));
   }
 }
 

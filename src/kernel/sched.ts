@@ -71,10 +71,58 @@ export function* maySleep<T>(r: MaySleep<T>): SysGen<T> {
  * The rest of a call that had to sleep midway: sleep through `wait`, then run `then` on its
  * result, sleeping again if that must. The call's first pass is a plain function and only this
  * continuation is a generator, so a call that never waits makes no generator at all.
+ *
+ * A `then` that must wait again returns another continuation; the two are run as one loop
+ * (a trampoline), never one inside the other, so a read woken ten thousand times before its
+ * data is all there runs at one depth, as Linux's loop does, rather than ten thousand
+ * generators deep (each resume walking the whole chain, and the stack running out).
  */
-export function* continueAfterSleep<T, U>(wait: SysGen<T>, then: (value: T) => MaySleep<U>): SysGen<U> {
-  const r = then(yield* wait);
-  return mustSleep(r) ? yield* r : r;
+export function continueAfterSleep<T, U>(wait: SysGen<T>, then: (value: T) => MaySleep<U>): SysGen<U> {
+  return new Continuation(
+    wait as SysGen<unknown>,
+    then as (value: unknown) => MaySleep<U>,
+  ) as unknown as SysGen<U>;
+}
+
+/** A continuation (continueAfterSleep): a generator object whose loop a later continuation joins. */
+class Continuation<U> {
+  private gen: SysGen<U> | null = null;
+
+  constructor(
+    readonly wait: SysGen<unknown>,
+    readonly then: (value: unknown) => MaySleep<U>,
+  ) {}
+
+  next(reason?: WakeReason): IteratorResult<Sleep, U> {
+    this.gen ??= runContinuation(this);
+    return reason === undefined ? this.gen.next() : this.gen.next(reason);
+  }
+
+  return(value: U): IteratorResult<Sleep, U> {
+    // Never started: nothing to unwind. Started: the sleep's finally blocks run.
+    if (this.gen === null) return { done: true, value };
+    return this.gen.return(value);
+  }
+
+  throw(e: unknown): IteratorResult<Sleep, U> {
+    this.gen ??= runContinuation(this);
+    return this.gen.throw(e);
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+}
+
+function* runContinuation<U>(c: Continuation<U>): SysGen<U> {
+  let { wait, then } = c;
+  for (;;) {
+    const r = then(yield* wait);
+    if (!(r instanceof Continuation)) return mustSleep(r) ? yield* r : r;
+    // Join the next continuation's loop rather than nest it.
+    wait = r.wait;
+    then = r.then;
+  }
 }
 
 export type ThreadState = 'running' | 'runnable' | 'blocked' | 'done';

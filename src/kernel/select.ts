@@ -77,7 +77,9 @@ interface FdSetBits {
  * on-stack buffer, SELECT_STACK_ALLOC, and kvmalloc past it). A typed array of more than 64
  * bytes costs an off-heap buffer and its later collection, more than a select over a few hundred
  * idle fds. A call takes the spare whole (one that sleeps keeps it, so a second call in progress
- * makes its own) and zeroes what it uses, so no call sees another's bits.
+ * makes its own) and zeroes what it uses, so no call sees another's bits. Module-wide, so
+ * shared by every Kernel in the process, as a buffer pool is: it holds no kernel's state
+ * between calls, only memory to reuse.
  */
 let spareBits: Uint32Array | null = null;
 

@@ -156,7 +156,8 @@ export function newWaitQueue(k: Kernel, where: string, ownerId: number | null = 
 }
 
 // The kind newWaitEntry last looked up, and its function: entries come in runs of one kind (a
-// select or poll registers one per fd), so most creations skip the Map.
+// select or poll registers one per fd), so most creations skip the Map. A cache of the registry
+// above, module-wide as the registry is (wake functions are code, the same for every kernel).
 let lastKind: WakeFunctionKind | null = null;
 let lastFunc: WakeFunction | null = null;
 

@@ -4,13 +4,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EFD, EPOLL, F, FD_CLOEXEC, O } from '../../src/abi/constants.ts';
 import { Unsupported } from '../../src/api/syscalls.ts';
+import { checkKernel } from '../../src/kernel/check.ts';
 import type { KernelEvent } from '../../src/kernel/events.ts';
 import type { PollTable } from '../../src/kernel/file.ts';
 import type { Kernel } from '../../src/kernel/kernel.ts';
 import { type Pipe, pipeUserPages, snapshotPipe } from '../../src/kernel/pipe.ts';
 import type { WaitQueueHead } from '../../src/kernel/waitqueue.ts';
 import { WQ_FLAG_EXCLUSIVE, waitEntries } from '../../src/kernel/waitqueue.ts';
-import { bytes, errno, ok, type Sim, text, withSim } from '../helpers.ts';
+import { bytes, closeAndCheckLeaks, errno, newSim, ok, type Sim, text, withSim } from '../helpers.ts';
 import { pipe, pollMask } from './helpers.ts';
 
 const { EPOLLIN, EPOLLOUT, EPOLLRDNORM, EPOLLWRNORM, EPOLLHUP, EPOLLERR } = EPOLL;
@@ -653,3 +654,22 @@ test('select_reports_a_pipe_write_end_in_read_and_write_sets_as_writable_only', 
     assert.equal(res.ret, 1);
     assert.deepEqual([res.readfds, res.writefds], [[], [w]]);
   }));
+
+test('an_idle_pipe_makes_its_wait_queues_only_when_used_and_snapshots_and_checks_do_not_make_them', async () => {
+  const sim = newSim();
+  const [r, w] = ok(await sim.sys.pipe2(O.O_NONBLOCK)).fds;
+  const p = pipeOf(sim, r);
+  const snap = snapshotPipe(p) as {
+    rdWait: { id: number; name: string };
+    wrWait: { id: number; name: string };
+  };
+  assert.deepEqual([snap.rdWait.id, snap.wrWait.id], [p.id + 1, p.id + 2]);
+  assert.deepEqual(checkKernel(sim.k), []);
+  assert.equal(p.rdWaitQ, null, 'a snapshot and a check leave rd_wait unmade');
+  assert.equal(p.wrWaitQ, null);
+  ok(await sim.sys.write(w, new Uint8Array([1]))); // wakes rd_wait: made now, with its reserved id
+  const made = (pipe: Pipe) => pipe.rdWaitQ; // read afresh (the asserts above narrowed the field)
+  assert.equal(made(p)?.id, p.id + 1);
+  assert.equal(p.rdWait.name, snap.rdWait.name);
+  closeAndCheckLeaks(sim);
+});

@@ -16,7 +16,14 @@
 import { AF, EPOLL, SK_RCVBUF_DEFAULT, SK_SNDBUF_DEFAULT } from '../../abi/constants.ts';
 import { ERESTARTSYS, ERRNO, errWhy } from '../errors.ts';
 import type { Kernel } from '../kernel.ts';
-import { type MaySleep, mustSleep, type SysGen, sleepOn, type Thread } from '../sched.ts';
+import {
+  continueAfterSleep,
+  type MaySleep,
+  type SysGen,
+  sleepOn,
+  type Thread,
+  type WakeReason,
+} from '../sched.ts';
 import { newWaitQueue, type WaitQueueHead, waitqueueActive, wakeSkipped, wakeUp } from '../waitqueue.ts';
 import type { Skb } from './skbuff.ts';
 
@@ -211,18 +218,24 @@ export function sockWaitForSendSpace(t: Thread, sk: Sock, nonblock: boolean): Ma
 }
 
 /** Linux: sock_wait_for_wmem — prepare_to_wait (non-exclusive, head) on sk_sleep; then the checks again. */
-function* sockWaitForWmem(t: Thread, sk: Sock, nonblock: boolean): SysGen<number> {
+function sockWaitForWmem(t: Thread, sk: Sock, nonblock: boolean): SysGen<number> {
+  return continueAfterSleep(sockWmemSleep(t, sk), (reason) =>
+    // Linux: sock_intr_errno — -ERESTARTSYS with no SO_SNDTIMEO (the model has none); else
+    // sock_alloc_send_pskb's loop goes round again.
+    reason === 'signal' ? -ERESTARTSYS : sockWaitForSendSpace(t, sk, nonblock),
+  );
+}
+
+/** Linux: sock_wait_for_wmem's loop: until there is room, a shutdown, an error or a signal. */
+function* sockWmemSleep(t: Thread, sk: Sock): SysGen<WakeReason | 'ready'> {
   for (;;) {
     if (sk.wmemAlloc < sk.sndbuf) break;
     if (sk.shutdown & SEND_SHUTDOWN) break;
     if (sk.err) break;
     const reason = yield* sleepOn(t, sk.wq, 'shared');
-    // Linux: sock_intr_errno — -ERESTARTSYS with no SO_SNDTIMEO (the model has none).
-    if (reason === 'signal') return -ERESTARTSYS;
+    if (reason === 'signal') return reason;
   }
-  // Linux: sock_alloc_send_pskb's loop goes round again.
-  const r = sockWaitForSendSpace(t, sk, nonblock);
-  return mustSleep(r) ? yield* r : r;
+  return 'ready';
 }
 
 /** Linux: sock_no_listen, sock_no_accept, sock_no_socketpair — what a family does not support. */

@@ -22,7 +22,6 @@ import type { Kernel } from '../../kernel.ts';
 import {
   continueAfterSleep,
   type MaySleep,
-  maySleep,
   mustSleep,
   type SysGen,
   sleepOn,
@@ -427,13 +426,8 @@ function skStreamWaitMemory(t: Thread, sk: TcpSock, nonblock: boolean): MaySleep
   if (t.sigpending) return -ERESTARTSYS;
   if (skStreamMemoryFree(sk, false)) return 0;
   sk.nospace = true;
-  return skStreamWaitMemorySleep(t, sk, nonblock);
-}
-
-/** Linux: sk_stream_wait_memory's sleep (sk_wait_event), then its checks again. */
-function* skStreamWaitMemorySleep(t: Thread, sk: TcpSock, nonblock: boolean): SysGen<number> {
-  yield* sleepOn(t, sk.wq, 'shared');
-  return yield* maySleep(skStreamWaitMemory(t, sk, nonblock));
+  // Linux: sk_wait_event, then the checks again (a signal is seen by them: signal_pending).
+  return continueAfterSleep(sleepOn(t, sk.wq, 'shared'), () => skStreamWaitMemory(t, sk, nonblock));
 }
 
 /** Not Linux: send flags the model does not do. */
@@ -623,9 +617,16 @@ function tcpRecvFrom(
           break;
         }
       }
-      // sk_wait_data, after tcp_cleanup_rbuf.
+      // sk_wait_data, after tcp_cleanup_rbuf: one sleep; a signal ends it and the loop's checks
+      // see it (signal_pending) on the next turn.
       tcpCleanupRbuf(k, sk);
-      return tcpWaitData(t, sk, msg, target, seq, copied, out);
+      return continueAfterSleep(sleepOn(t, sk.wq, 'shared'), () =>
+        // The do-while's condition, which the loop's `continue` after the wait goes to: a read
+        // of nothing (recv of 0 bytes, target 1) ends after one wake-up.
+        msg.len - copied <= 0
+          ? tcpRecvEnd(k, sk, msg, copied, out, 0)
+          : tcpRecvFrom(t, sk, msg, target, seq, copied, out),
+      );
     }
     let used = Math.min(skb.data.length - offset, len);
     let off = offset;
@@ -667,23 +668,6 @@ function tcpRecvEnd(k: Kernel, sk: TcpSock, msg: Msghdr, copied: number, out: nu
   if (!(msg.flags & MSG.MSG_PEEK)) tcpCleanupRbuf(k, sk);
   msg.copied = out;
   return copied || err;
-}
-
-/** Linux: sk_wait_data — one sleep; a signal ends it and the loop's checks see it (signal_pending). */
-function* tcpWaitData(
-  t: Thread,
-  sk: TcpSock,
-  msg: Msghdr,
-  target: number,
-  seq: number,
-  copied: number,
-  out: number,
-): SysGen<number> {
-  yield* sleepOn(t, sk.wq, 'shared');
-  // The do-while's condition, which the loop's `continue` after the wait goes to: a read of
-  // nothing (recv of 0 bytes, target 1) ends after one wake-up.
-  if (msg.len - copied <= 0) return tcpRecvEnd(t.k, sk, msg, copied, out, 0);
-  return yield* maySleep(tcpRecvFrom(t, sk, msg, target, seq, copied, out));
 }
 
 // ---- ioctl, inq ----

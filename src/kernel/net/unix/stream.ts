@@ -10,11 +10,11 @@ import type { Kernel } from '../../kernel.ts';
 import {
   continueAfterSleep,
   type MaySleep,
-  maySleep,
   mustSleep,
   type SysGen,
   sleepOn,
   type Thread,
+  type WakeReason,
 } from '../../sched.ts';
 import { SIG, sendSigToCurrent } from '../../signal.ts';
 import { consumeSkb, headTruesize, pageAlign, SKB_MAX_HEAD0 } from '../skbuff.ts';
@@ -195,7 +195,8 @@ export function unixStreamRecvmsg(t: Thread, sock: Socket, msg: Msghdr): MaySlee
   unixRecvFlags(msg);
   if (sk.state !== 'TCP_ESTABLISHED')
     return errWhy(t.k, -EINVAL, 'unix_stream_read_generic', 'the socket is not connected');
-  return unixStreamReadFrom(t, sk, msg, 0);
+  // Linux: the target is fixed once, before the loop (a SO_RCVLOWAT set meanwhile does not move it).
+  return unixStreamReadFrom(t, sk, msg, sockRcvlowat(sk, (msg.flags & MSG.MSG_WAITALL) !== 0, msg.len), 0);
 }
 
 /**
@@ -203,9 +204,14 @@ export function unixStreamRecvmsg(t: Thread, sock: Socket, msg: Msghdr): MaySlee
  * until it must wait (unix_stream_data_wait); the wait and the rest of the read are then its
  * continuation, which comes back here with what was copied.
  */
-function unixStreamReadFrom(t: Thread, sk: UnixSock, msg: Msghdr, copied: number): MaySleep<number> {
+function unixStreamReadFrom(
+  t: Thread,
+  sk: UnixSock,
+  msg: Msghdr,
+  target: number,
+  copied: number,
+): MaySleep<number> {
   const k = t.k;
-  const target = sockRcvlowat(sk, (msg.flags & MSG.MSG_WAITALL) !== 0, msg.len);
   let size = msg.len - copied;
   let err = 0;
   do {
@@ -228,7 +234,14 @@ function unixStreamReadFrom(t: Thread, sk: UnixSock, msg: Msghdr, copied: number
         );
         break;
       }
-      return unixStreamDataWait(t, sk, msg, copied);
+      return continueAfterSleep(unixStreamDataWait(t, sk), (reason) => {
+        // Linux: sock_intr_errno (no SO_RCVTIMEO: -ERESTARTSYS); what was copied is returned.
+        if (reason === 'signal') return copied || -ERESTARTSYS;
+        // The do-while's condition, which the loop's `continue` after the wait goes to: a read
+        // of nothing (recvfrom of 0 bytes, target 1) ends here.
+        if (msg.len - copied <= 0) return copied;
+        return unixStreamReadFrom(t, sk, msg, target, copied);
+      });
     }
     if (copied === 0) unixCopyAddr(msg, skb.owner as UnixSock);
     const avail = skb.data.length - skb.consumed;
@@ -245,17 +258,16 @@ function unixStreamReadFrom(t: Thread, sk: UnixSock, msg: Msghdr, copied: number
   return copied || err;
 }
 
-/** Linux: unix_stream_data_wait — prepare_to_wait (non-exclusive, head) until something changes; then read on. */
-function* unixStreamDataWait(t: Thread, sk: UnixSock, msg: Msghdr, copied: number): SysGen<number> {
+/**
+ * Linux: unix_stream_data_wait — prepare_to_wait (non-exclusive, head) until something changes;
+ * 'signal' if a signal ended it.
+ */
+function* unixStreamDataWait(t: Thread, sk: UnixSock): SysGen<WakeReason | 'ready'> {
   while (sk.receiveQueue.length === 0 && !sk.err && !(sk.shutdown & RCV_SHUTDOWN)) {
     const reason = yield* sleepOn(t, sk.wq, 'shared');
-    // Linux: sock_intr_errno (no SO_RCVTIMEO: -ERESTARTSYS); what was copied is returned.
-    if (reason === 'signal') return copied || -ERESTARTSYS;
+    if (reason === 'signal') return reason;
   }
-  // The do-while's condition, which the loop's `continue` after the wait goes to: a read of
-  // nothing (recvfrom of 0 bytes, target 1) ends here.
-  if (msg.len - copied <= 0) return copied;
-  return yield* maySleep(unixStreamReadFrom(t, sk, msg, copied));
+  return 'ready';
 }
 
 /** Linux: unix_poll (SOCK_STREAM). */

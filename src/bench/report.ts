@@ -488,21 +488,31 @@ export function exponents(rs: readonly BenchRecord[], facts: Facts): ExponentRow
       const sim = new Set(sizesOf(rs, base, 'sim'));
       const range = upperRange(sizesOf(rs, base, 'c').filter((n) => sim.has(n)));
       if (!range) continue;
-      const at = (backend: BackendName) => exponentSpread(rs, { ...base, backend }, 'n', range[0], range[1]);
-      const diff = diffSpread(rs, { ...base, backend: 'sim' }, { ...base, backend: 'c' }, 'n', ...range);
-      out.push({
-        mechanism,
-        object,
-        by: 'n',
-        range,
-        sim: at('sim'),
-        linux: at('linux'),
-        c: at('c'),
-        diff,
-        agreement: agreement(diff),
-      });
+      out.push(exponentRow(rs, base, 'n', range));
     }
   return out;
+}
+
+/** One series' exponents on every backend over `range`, and the simulator's difference from C's. */
+function exponentRow(
+  rs: readonly BenchRecord[],
+  base: Omit<Series, 'backend'>,
+  by: 'n' | 'active',
+  range: [number, number],
+): ExponentRow {
+  const at = (backend: BackendName) => exponentSpread(rs, { ...base, backend }, by, ...range);
+  const diff = diffSpread(rs, { ...base, backend: 'sim' }, { ...base, backend: 'c' }, by, ...range);
+  return {
+    mechanism: base.mechanism,
+    object: base.object,
+    by,
+    range,
+    sim: at('sim'),
+    linux: at('linux'),
+    c: at('c'),
+    diff,
+    agreement: agreement(diff),
+  };
 }
 
 /** Exponents against A (N fixed, W = 0), from A = 16 up. */
@@ -513,20 +523,7 @@ export function aExponents(rs: readonly BenchRecord[], facts: Facts): ExponentRo
   const range: [number, number] = [lo, plan.aSweepN];
   return [...new Set(lib.map((r) => r.mechanism))].map((mechanism) => {
     const object = lib.find((r) => r.mechanism === mechanism)!.object;
-    const base = { mechanism, object, writes: 0, n: plan.aSweepN };
-    const at = (backend: BackendName) => exponentSpread(rs, { ...base, backend }, 'active', ...range);
-    const diff = diffSpread(rs, { ...base, backend: 'sim' }, { ...base, backend: 'c' }, 'active', ...range);
-    return {
-      mechanism,
-      object,
-      by: 'active' as const,
-      range,
-      sim: at('sim'),
-      linux: at('linux'),
-      c: at('c'),
-      diff,
-      agreement: agreement(diff),
-    };
+    return exponentRow(rs, { mechanism, object, writes: 0, n: plan.aSweepN }, 'active', range);
   });
 }
 

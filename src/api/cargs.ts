@@ -17,11 +17,13 @@ import type { EpollData, Itimerspec, Linger, PollFd, Sigset, Timespec, Timeval }
 import { type SyscallName, type Syscalls, Unsupported } from './syscalls.ts';
 
 /**
- * Not Linux: the largest descriptor an fd set may name (Linux: fs/file.c's sysctl_nr_open
- * ceiling, so no process can have a larger one). The bitmap a C program would pass for a larger
- * one is megabytes of zeros; neither backend builds it.
+ * Not Linux: the largest descriptor an fd set may name. Linux takes any nfds up to the process's
+ * max_fds, which fs.nr_open bounds and root may raise to 2^31 − 64; the model stops at 2^24 − 1,
+ * past the ten million descriptors a raised nr_open gives one simulated process (setNrOpen), since
+ * the bitmap a C program would pass for a larger one is hundreds of megabytes of zeros that
+ * neither backend builds.
  */
-const FD_SET_FD_MAX = (1 << 20) - 1;
+const FD_SET_FD_MAX = (1 << 24) - 1;
 
 /**
  * Not Linux: the size of x86-64's user address space (4-level page tables: TASK_SIZE_MAX is
@@ -110,7 +112,7 @@ function fdSet(what: string, set: readonly number[] | null): void {
   if (set === null) return;
   for (const fd of set) {
     if (!Number.isInteger(fd) || fd < 0 || fd > FD_SET_FD_MAX)
-      throw new Unsupported('select', `${what} fd ${fd}: not a descriptor an fd set holds (0 … 2^20-1)`);
+      throw new Unsupported('select', `${what} fd ${fd}: not a descriptor an fd set holds here (0 … 2^24-1)`);
   }
 }
 

@@ -13,7 +13,7 @@ import {
   SYSCTL_NR_OPEN_MIN,
   setNrOpen,
 } from '../../src/kernel/sysctl.ts';
-import { createScriptProcess } from '../../src/kernel/system.ts';
+import { createScriptProcess, SimSyscalls } from '../../src/kernel/system.ts';
 import { errno, ok, withSim } from '../helpers.ts';
 
 test('nr_open_is_1048576_by_default_and_accepts_64_to_INT_MAX_rounded_down_to_64', () =>
@@ -86,4 +86,16 @@ test('a_process_whose_RLIMIT_NOFILE_passes_nr_open_is_refused_until_nr_open_is_r
   assert.equal(setNrOpen(k, 2_000_000), 0);
   const p = createScriptProcess(k, { rlimit: { ...big } });
   assert.deepEqual(p.fdtable.rlimit, big);
+});
+
+test('select_watches_a_descriptor_above_the_default_nr_open_once_nr_open_is_raised', async () => {
+  const k = new Kernel();
+  assert.equal(setNrOpen(k, 4_194_304), 0);
+  const p = createScriptProcess(k, { rlimit: { soft: 4_194_304, hard: 4_194_304 } });
+  const sys = new SimSyscalls(p.thread('main'));
+  const fd = 3_000_000; // past 1 048 576, Linux's default nr_open
+  assert.equal(ok(await sys.dup2(0, fd)).ret, fd);
+  const r = ok(await sys.select(fd + 1, [fd], null, null, { sec: 0, usec: 0 }));
+  assert.equal(r.ret, 1);
+  assert.deepEqual(r.readfds, [fd]);
 });

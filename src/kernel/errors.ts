@@ -14,6 +14,8 @@ export const ERESTARTSYS = 512;
 export const ERESTARTNOINTR = 513;
 export const ERESTARTNOHAND = 514;
 export const ERESTART_RESTARTBLOCK = 516;
+/** Linux: ENOIOCTLCMD — an unlocked_ioctl that does not know the command; vfs_ioctl makes it ENOTTY. */
+export const ENOIOCTLCMD = 515;
 const RESTART_CODES: Readonly<Record<number, string>> = {
   [ERESTARTSYS]: 'ERESTARTSYS',
   [ERESTARTNOINTR]: 'ERESTARTNOINTR',

@@ -59,8 +59,12 @@ export interface FileOperations {
   write?(t: Thread, file: File, data: Uint8Array): MaySleep<number>;
   /** f_op->release: the last reference has gone. */
   release(k: Kernel, file: File): void;
-  /** FIONREAD, where the type supports it: bytes or -errno. */
-  fionread?(k: Kernel, file: File): number;
+  /**
+   * f_op->unlocked_ioctl (with do_vfs_ioctl's FIONREAD for a regular file): the value the command
+   * stores, or -errno; -ENOIOCTLCMD for a command the type does not know (vfs_ioctl: ENOTTY).
+   * Absent: the type has no ioctl at all (ENOTTY).
+   */
+  ioctl?(k: Kernel, file: File, cmd: number): number;
   /**
    * Not Linux (the caller's buffer): the most one read can return now, where the type knows it
    * with no side effect, or -1 if the read may sleep and return more after. Sizes a large
@@ -87,7 +91,7 @@ export function fileOperations(ops: FileOperations): FileOperations {
     read: ops.read,
     write: ops.write,
     release: ops.release,
-    fionread: ops.fionread,
+    ioctl: ops.ioctl,
     readMax: ops.readMax,
     snapshot: ops.snapshot,
     pipeFcntl: ops.pipeFcntl,

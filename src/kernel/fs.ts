@@ -19,7 +19,7 @@ import {
 import { formatMask, nameOf } from '../abi/flags.ts';
 import type { SysResult } from '../api/syscalls.ts';
 import { Unsupported } from '../api/syscalls.ts';
-import { ERRNO, errWhy, failWhy, toResult } from './errors.ts';
+import { ENOIOCTLCMD, ERRNO, errWhy, failWhy, toResult } from './errors.ts';
 import { copyBytes, type File, FMODE_READ, FMODE_WRITE, fput, getFile } from './file.ts';
 import type { Kernel } from './kernel.ts';
 import {
@@ -314,11 +314,16 @@ export function sys_fcntl(t: Thread, fd: number, cmd: number, arg: number): SysR
   }
 }
 
-/** ioctl(fd, FIONREAD). Files without it: ENOTTY (Linux: vfs_ioctl's default). */
-export function sys_ioctl_fionread(t: Thread, fd: number): SysResult {
+/**
+ * Linux: ioctl → vfs_ioctl — the file's unlocked_ioctl for FIONREAD, SIOCOUTQ or SIOCATMARK (the
+ * commands the API has); a type with none, or one that does not know the command
+ * (-ENOIOCTLCMD), is ENOTTY.
+ */
+export function sys_ioctl(t: Thread, fd: number, cmd: number): SysResult {
   const file = fdlookup(t, fd);
   if (!file) return toResult(errWhy(t.k, -EBADF, 'fdget', 'fd {fd} is not open', undefined, fd));
-  if (!file.ops.fionread)
-    return toResult(errWhy(t.k, -ENOTTY, 'vfs_ioctl', '{file} has no FIONREAD', file.id));
-  return toResult(file.ops.fionread(t.k, file));
+  const r = file.ops.ioctl ? file.ops.ioctl(t.k, file, cmd) : -ENOIOCTLCMD;
+  if (r === -ENOIOCTLCMD)
+    return toResult(errWhy(t.k, -ENOTTY, 'vfs_ioctl', '{file} has no such ioctl', file.id));
+  return toResult(r);
 }

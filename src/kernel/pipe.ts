@@ -22,6 +22,7 @@
 import {
   EPOLL,
   F,
+  FIONREAD,
   O,
   O_NOTIFICATION_PIPE,
   PAGE_SIZE,
@@ -30,7 +31,7 @@ import {
 } from '../abi/constants.ts';
 import type { Failure, SysResult } from '../api/syscalls.ts';
 import { Unsupported } from '../api/syscalls.ts';
-import { ERESTARTSYS, ERRNO, errWhy, failWhy, toResult } from './errors.ts';
+import { ENOIOCTLCMD, ERESTARTSYS, ERRNO, errWhy, failWhy, toResult } from './errors.ts';
 import {
   copyBytes,
   File,
@@ -482,7 +483,12 @@ function pipeRelease(k: Kernel, file: File): void {
   if (--pipe.files === 0) accountPipeBuffers(k, pipe.nrAccounted, 0);
 }
 
-// Linux: pipe_ioctl FIONREAD — the bytes in every occupied slot.
+// Linux: pipe_ioctl — FIONREAD, the bytes in every occupied slot; nothing else (ENOIOCTLCMD).
+function pipeIoctl(k: Kernel, file: File, cmd: number): number {
+  return cmd === FIONREAD ? pipeFionread(k, file) : -ENOIOCTLCMD;
+}
+
+/** Linux: pipe_ioctl's FIONREAD. */
 function pipeFionread(_k: Kernel, file: File): number {
   const pipe = file.priv as Pipe;
   let count = 0;
@@ -592,7 +598,7 @@ export const pipeOps: FileOperations = fileOperations({
   read: pipeRead,
   write: pipeWrite,
   release: pipeRelease,
-  fionread: pipeFionread,
+  ioctl: pipeIoctl,
   readMax: pipeReadMax,
   pipeFcntl,
 });

@@ -2,11 +2,11 @@
 // select/poll see DEFAULT_POLLMASK (IN|OUT|RDNORM|WRNORM) and never block on them; epoll_ctl
 // refuses them with EPERM (Linux: file_can_poll is false). Reference §5.4.
 
-import { O, O_ACCMODE, O_EXCL, O_NOCTTY, O_TRUNC, VALID_OPEN_FLAGS } from '../abi/constants.ts';
+import { FIONREAD, O, O_ACCMODE, O_EXCL, O_NOCTTY, O_TRUNC, VALID_OPEN_FLAGS } from '../abi/constants.ts';
 import { formatMask } from '../abi/flags.ts';
 import type { SysResult } from '../api/syscalls.ts';
 import { Unsupported } from '../api/syscalls.ts';
-import { failWhy, toResult } from './errors.ts';
+import { ENOIOCTLCMD, failWhy, toResult } from './errors.ts';
 import { copyBytes, File, type FileOperations, fileOperations } from './file.ts';
 import { installFd } from './fs.ts';
 import type { Kernel } from './kernel.ts';
@@ -71,11 +71,16 @@ export const tmpfileOps: FileOperations = fileOperations({
   write: tmpWrite,
   release() {},
   // Linux: file_ioctl FIONREAD — i_size − f_pos.
-  fionread: tmpRemaining,
+  ioctl: tmpIoctl,
   // Not Linux: a regular file's read never sleeps; it returns at most what is left.
   readMax: tmpRemaining,
 });
 
+function tmpIoctl(k: Kernel, file: File, cmd: number): number {
+  return cmd === FIONREAD ? tmpRemaining(k, file) : -ENOIOCTLCMD;
+}
+
+/** What is left to read: i_size − f_pos. */
 function tmpRemaining(_k: Kernel, file: File): number {
   const f = file.priv as TmpFile;
   return Math.max(0, f.inode.size - f.pos);

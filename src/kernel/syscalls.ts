@@ -3,7 +3,7 @@
 // names the kernel entry point it mirrors and forwards; decoding and errno paths live in the
 // modules that own the objects.
 
-import { SIOCATMARK, SIOCOUTQ } from '../abi/constants.ts';
+import { FIONREAD, SIOCATMARK, SIOCOUTQ } from '../abi/constants.ts';
 import { checkArgs } from '../api/cargs.ts';
 import type {
   Address,
@@ -31,23 +31,13 @@ import {
   sys_epoll_pwait2,
   sys_epoll_wait,
 } from './eventpoll/sys_epoll.ts';
-import {
-  sys_close,
-  sys_dup,
-  sys_dup2,
-  sys_dup3,
-  sys_fcntl,
-  sys_ioctl_fionread,
-  sys_read,
-  sys_write,
-} from './fs.ts';
+import { sys_close, sys_dup, sys_dup2, sys_dup3, sys_fcntl, sys_ioctl, sys_read, sys_write } from './fs.ts';
 import {
   sys_accept4,
   sys_bind,
   sys_connect,
   sys_getname,
   sys_getsockopt,
-  sys_ioctl_sock,
   sys_listen,
   sys_recvfrom,
   sys_sendto,
@@ -197,11 +187,11 @@ export class SimSyscalls implements Syscalls {
   }
   ioctl_siocoutq(fd: number): R {
     checkArgs.ioctl_siocoutq(fd);
-    return this.enter('ioctl', [fd, 'SIOCOUTQ'], () => sys_ioctl_sock(this.thread, fd, SIOCOUTQ));
+    return this.enter('ioctl', [fd, 'SIOCOUTQ'], () => sys_ioctl(this.thread, fd, SIOCOUTQ));
   }
   ioctl_siocatmark(fd: number): R {
     checkArgs.ioctl_siocatmark(fd);
-    return this.enter('ioctl', [fd, 'SIOCATMARK'], () => sys_ioctl_sock(this.thread, fd, SIOCATMARK));
+    return this.enter('ioctl', [fd, 'SIOCATMARK'], () => sys_ioctl(this.thread, fd, SIOCATMARK));
   }
   eventfd(initval: number, flags: number): R {
     checkArgs.eventfd(initval, flags);
@@ -241,7 +231,7 @@ export class SimSyscalls implements Syscalls {
   }
   ioctl_fionread(fd: number): R {
     checkArgs.ioctl_fionread(fd);
-    return this.enter('ioctl', [fd, 'FIONREAD'], () => sys_ioctl_fionread(this.thread, fd));
+    return this.enter('ioctl', [fd, 'FIONREAD'], () => sys_ioctl(this.thread, fd, FIONREAD));
   }
   epoll_create(size: number): R {
     checkArgs.epoll_create(size);

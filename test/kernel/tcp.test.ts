@@ -39,6 +39,15 @@ async function connected(
   return [c, a];
 }
 
+/** A listener on 127.0.0.1:8080 with backlog 0, one connection accepted and one queued: full. */
+async function fullListener(sim: Sim): Promise<number> {
+  const l = await listener(sim, '127.0.0.1:8080', 0);
+  await connected(sim, l);
+  const queued = ok(await sim.sys.socket(AF_INET, SOCK_STREAM, 0)).ret;
+  ok(await sim.sys.connect(queued, '127.0.0.1:8080'));
+  return l;
+}
+
 const intOpt = async (sim: Sim, fd: number, level: number, name: number): Promise<unknown> =>
   ok(await sim.sys.getsockopt(fd, level, name)).value;
 
@@ -76,10 +85,7 @@ test('with no listener a blocking connect is ECONNREFUSED and the socket polls O
 
 test('a full accept queue (more than the backlog) drops the SYN; a blocking connect gets in on the retransmit after 1 s', () =>
   withSim(async (sim) => {
-    const l = await listener(sim, '127.0.0.1:8080', 0);
-    await connected(sim, l);
-    const c2 = ok(await sim.sys.socket(AF_INET, SOCK_STREAM, 0)).ret;
-    ok(await sim.sys.connect(c2, '127.0.0.1:8080'));
+    const l = await fullListener(sim);
     // backlog 0 holds one connection: the next SYN is dropped.
     const c3 = ok(await sim.sys.socket(AF_INET, SOCK_STREAM, 0)).ret;
     const t0 = sim.k.now;
@@ -97,10 +103,7 @@ test('a full accept queue (more than the backlog) drops the SYN; a blocking conn
 // tcp_syn_retries 6 and the doubling RTO from 1 s, as net/ipv4/tcp_timer.c computes it.
 test('a blocking connect whose SYN is never answered times out with ETIMEDOUT 127 s after the first SYN', () =>
   withSim(async (sim) => {
-    const l = await listener(sim, '127.0.0.1:8080', 0);
-    await connected(sim, l);
-    const c2 = ok(await sim.sys.socket(AF_INET, SOCK_STREAM, 0)).ret;
-    ok(await sim.sys.connect(c2, '127.0.0.1:8080'));
+    await fullListener(sim);
     const c3 = ok(await sim.sys.socket(AF_INET, SOCK_STREAM, 0)).ret;
     const t0 = sim.k.now;
     const r = await sim.wait(sim.thread('t').connect(c3, '127.0.0.1:8080'));
@@ -433,10 +436,7 @@ test('a blocked sender is woken when the reader makes room, and completes', () =
 
 test('a non-blocking connect whose SYN was dropped stays in progress, and the retransmit 1 s later connects it once there is room', () =>
   withSim(async (sim) => {
-    const l = await listener(sim, '127.0.0.1:8080', 0);
-    await connected(sim, l);
-    const c2 = ok(await sim.sys.socket(AF_INET, SOCK_STREAM, 0)).ret;
-    ok(await sim.sys.connect(c2, '127.0.0.1:8080'));
+    const l = await fullListener(sim);
     const n = ok(await sim.sys.socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0)).ret;
     assert.equal(errno(await sim.sys.connect(n, '127.0.0.1:8080')), 'EINPROGRESS');
     assert.equal(errno(await sim.sys.connect(n, '127.0.0.1:8080')), 'EALREADY');
@@ -454,10 +454,7 @@ test('a non-blocking connect whose SYN was dropped stays in progress, and the re
 
 test('closing a socket whose SYN is waiting to be retransmitted leaves no timer armed', () =>
   withSim(async (sim) => {
-    const l = await listener(sim, '127.0.0.1:8080', 0);
-    await connected(sim, l);
-    const c2 = ok(await sim.sys.socket(AF_INET, SOCK_STREAM, 0)).ret;
-    ok(await sim.sys.connect(c2, '127.0.0.1:8080'));
+    await fullListener(sim);
     const n = ok(await sim.sys.socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0)).ret;
     assert.equal(errno(await sim.sys.connect(n, '127.0.0.1:8080')), 'EINPROGRESS');
     assert.equal(sim.k.pendingTimers().filter((t) => t.owner.kind === 'tcp_retransmit').length, 1);

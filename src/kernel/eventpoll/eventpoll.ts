@@ -155,9 +155,10 @@ export const eventpollOps: FileOperations = fileOperations({
   snapshot: (_k, file) => snapshotEventpoll(file.priv as Eventpoll),
   poll: epEventpollPoll,
   release: epEventpollRelease,
-  // Linux: ep_eventpoll_ioctl (CONFIG_NET_RX_BUSY_POLL, as on the reference host) answers
-  // every other command, FIONREAD included, with EINVAL.
-  fionread: (k, file) =>
+  // Linux: ep_eventpoll_ioctl (6.9; CONFIG_NET_RX_BUSY_POLL, as on the reference host) answers
+  // every command but its own EPIOC[SG]PARAMS (not modelled) with EINVAL: FIONREAD and the
+  // socket ioctls included.
+  ioctl: (k, file) =>
     errWhy(
       k,
       -EINVAL,

@@ -10,7 +10,7 @@
 // Families register at boot: AF_UNIX (./unix/af_unix.ts), AF_INET and AF_INET6 (./ipv4/af_inet.ts).
 // Another family throws Unsupported.
 
-import { AF, O } from '../../abi/constants.ts';
+import { AF, FIONREAD, O } from '../../abi/constants.ts';
 import { nameOf } from '../../abi/flags.ts';
 import type { Sockaddr } from '../../api/sockaddr.ts';
 import { type Linger, type SockoptValue, Unsupported } from '../../api/syscalls.ts';
@@ -21,7 +21,7 @@ import type { Kernel } from '../kernel.ts';
 import type { MaySleep, Thread } from '../sched.ts';
 import type { Sock } from './sock.ts';
 
-const { EAFNOSUPPORT, EINVAL, ENOTSOCK } = ERRNO;
+const { EAFNOSUPPORT, EINVAL, ENOTSOCK, ENOTTY } = ERRNO;
 
 // Linux: include/linux/net.h SOCK_MAX (SOCK_PACKET + 1); include/linux/socket.h NPROTO (AF_MAX).
 export const SOCK_MAX = 11;
@@ -162,7 +162,7 @@ function socketFileOpsFor(type: FileType): FileOperations {
       poll: sockPoll,
       read: sockReadIter,
       write: sockWriteIter,
-      fionread: sockIoctlInq,
+      ioctl: sockIoctl,
       readMax: sockReadMax,
       release: sockClose,
       snapshot: (_k, file) => snapshotSocket(file.priv as Socket),
@@ -204,10 +204,14 @@ function sockReadMax(_k: Kernel, file: File): number {
   return sock.ops.readMax ? sock.ops.readMax(sock, file.nonblock) : -1;
 }
 
-/** Linux: sock_ioctl → sock_do_ioctl → ops->ioctl(SIOCINQ). */
-function sockIoctlInq(k: Kernel, file: File): number {
+/** Linux: sock_ioctl → sock_do_ioctl → ops->ioctl: FIONREAD (SIOCINQ), SIOCOUTQ, SIOCATMARK. */
+function sockIoctl(k: Kernel, file: File, cmd: number): number {
   const sock = file.priv as Socket;
-  return sock.ops.inq(k, sock);
+  // Linux: SIOCINQ is FIONREAD; the family's ioctl answers it (ops->inq here).
+  if (cmd === FIONREAD) return sock.ops.inq(k, sock);
+  // Linux: sock_do_ioctl → ops->ioctl for SIOCOUTQ and SIOCATMARK.
+  if (!sock.ops.ioctl) return errWhy(k, -ENOTTY, 'sock_do_ioctl', 'the family has no such ioctl');
+  return sock.ops.ioctl(k, sock, cmd);
 }
 
 /** Linux: sock_close → __sock_release. */

@@ -9,7 +9,7 @@ import { formatSockaddr, parseSockaddr } from '../../api/sockaddr.ts';
 import type { Failure, Linger, SockoptValue, SysResult } from '../../api/syscalls.ts';
 import { ERRNO, errWhy, failWhy, toResult } from '../errors.ts';
 import { type File, fput } from '../file.ts';
-import { fdget, fdlookup, installFd, readBuffer, withFile } from '../fs.ts';
+import { fdget, installFd, readBuffer, withFile } from '../fs.ts';
 import type { Kernel } from '../kernel.ts';
 import {
   continueAfterSleep,
@@ -366,21 +366,4 @@ function recvfromResult(buf: Uint8Array, msg: Msghdr, n: number): RecvResult {
   if (n < 0) return toResult(n) as Failure;
   const copied = msg.copied >= 0 ? msg.copied : Math.min(n, msg.len);
   return { ret: n, data: buf.slice(0, copied), address: msg.from === null ? null : formatSockaddr(msg.from) };
-}
-
-/**
- * Linux: sock_ioctl → sock_do_ioctl → ops->ioctl for SIOCOUTQ and SIOCATMARK; a file that is no
- * socket has no such ioctl (vfs_ioctl: ENOTTY), nor a family that does not answer it.
- */
-export function sys_ioctl_sock(t: Thread, fd: number, cmd: number): SysResult {
-  const file = fdlookup(t, fd);
-  if (!file) return toResult(errWhy(t.k, -ERRNO.EBADF, 'fdget', 'fd {fd} is not open', undefined, fd));
-  const sock = sockFromFile(file);
-  // Linux: ep_eventpoll_ioctl (6.9) answers every command but its own EPIOC*PARAMS with EINVAL.
-  if (!sock && file.ops.type === 'eventpoll')
-    return toResult(errWhy(t.k, -ERRNO.EINVAL, 'ep_eventpoll_ioctl', 'not an epoll ioctl', file.id));
-  if (!sock) return toResult(errWhy(t.k, -ERRNO.ENOTTY, 'vfs_ioctl', '{file} is not a socket', file.id));
-  if (!sock.ops.ioctl)
-    return toResult(errWhy(t.k, -ERRNO.ENOTTY, 'sock_do_ioctl', 'the family has no such ioctl'));
-  return toResult(sock.ops.ioctl(t.k, sock, cmd));
 }

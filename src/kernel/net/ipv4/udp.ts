@@ -504,8 +504,8 @@ function* udpSendmsg(t: Thread, sk: UdpSock, msg: Msghdr, name: Sockaddr | null)
  * (skb_orphan: sock_wfree, whose write-space callback wakes the sender's queue), then received.
  */
 function udpXmit(k: Kernel, sk: UdpSock, truesize: number, pkt: Packet): void {
-  sk.wmemAlloc += truesize;
-  sk.wmemAlloc -= truesize;
+  // The charge and its release in the same breath leave sk_wmem_alloc as it was: only the
+  // write-space callback is seen.
   sk.writeSpace(k);
   udpRcv(k, sk, pkt, truesize);
 }
